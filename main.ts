@@ -1,0 +1,116 @@
+/**
+ * Starts Switchyard: parse flags → load config → open KV → build the gateway → serve → shut
+ * down cleanly. The only module with side effects at start.
+ * @module
+ */
+import defaultConfigText from "./config/default.yaml" with { type: "text" };
+import manifest from "./deno.json" with { type: "json" };
+import { createGateway } from "./src/app.ts";
+import { HELP, parseCommandLine } from "./src/cli.ts";
+import { ConfigError, type ConfigOverride, parseConfig } from "./src/config/load.ts";
+import { tcpReachable } from "./src/runtime.ts";
+import { SERVICE_TYPES } from "./src/services.ts";
+
+const command = parseCommandLine(Deno.args, (name) => Deno.env.get(name));
+if (command.kind === "help") {
+  console.log(HELP);
+  Deno.exit(0);
+}
+if (command.kind === "version") {
+  console.log(`switchyard ${manifest.version}`);
+  Deno.exit(0);
+}
+if (command.kind === "error") {
+  console.error(`${command.message}\n\n${HELP}`);
+  Deno.exit(2);
+}
+
+const source = command.configPath ?? "(embedded default)";
+let text: string;
+try {
+  text = command.configPath === undefined
+    ? defaultConfigText
+    : await Deno.readTextFile(command.configPath);
+} catch (error) {
+  console.error(`Cannot read config "${source}": ${(error as Error).message}`);
+  Deno.exit(1);
+}
+
+const overrides: ConfigOverride[] = [];
+if (command.port) {
+  const port = /^\d+$/.test(command.port.value) ? Number(command.port.value) : command.port.value;
+  overrides.push({ path: ["server", "port"], value: port, origin: command.port.origin });
+}
+if (command.host) {
+  overrides.push({ path: ["server", "host"], value: command.host, origin: "--host" });
+}
+
+let loaded;
+try {
+  loaded = parseConfig(text, { source, overrides });
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  Deno.exit(1);
+}
+for (const warning of loaded.warnings) console.warn(`warning: ${warning}`);
+const { config } = loaded;
+
+const instanceCount = SERVICE_TYPES.reduce(
+  (sum, type) => sum + (config.model.services[type]?.instances.length ?? 0),
+  0,
+);
+if (command.check) {
+  console.log(`Config "${source}" is valid: ${instanceCount} instances`);
+  Deno.exit(0);
+}
+
+const kv = await Deno.openKv(command.kvPath === ":memory:" ? ":memory:" : command.kvPath);
+const gateway = createGateway({ config, reachable: tcpReachable, version: manifest.version });
+
+const server = Deno.serve({
+  hostname: config.server.host,
+  port: config.server.port,
+  onListen({ hostname, port }) {
+    const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
+    console.log(
+      `Switchyard ${manifest.version} listening on http://${shown}:${port} ` +
+        `(config ${source}, ${instanceCount} instances)`,
+    );
+    for (const type of SERVICE_TYPES) {
+      const service = gateway.registry.snapshot.services[type];
+      if (service.upstreams.length === 0) continue;
+      const names = [...new Set(service.upstreams.map((u) => u.name))].join(", ");
+      console.log(
+        `  ${type}: ${service.loadBalance.type} over ${service.upstreams.length} (${names})`,
+      );
+      if (Object.keys(service.settings).length > 0 && !service.derivedFrom) {
+        console.warn(
+          `  warning: ${type}: ${Object.keys(service.settings).join(", ")} ` +
+            `validated but not enforced yet`,
+        );
+      }
+    }
+  },
+}, (request, info) => gateway.app.fetch(request, info));
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) {
+    console.warn(`${signal} again: exiting now`);
+    Deno.exit(1);
+  }
+  stopping = true;
+  const grace = config.server["shutdown-grace"];
+  console.log(`${signal}: no new connections; waiting up to ${grace} ms for requests in flight`);
+  gateway.drain();
+  const finished = await Promise.race([
+    server.shutdown().then(() => true),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), grace)),
+  ]);
+  if (!finished) console.warn("Grace period over: closing the remaining requests");
+  kv.close();
+  Deno.exit(0);
+}
+Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));
+Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));

@@ -1,0 +1,77 @@
+/**
+ * The gateway as a function of its dependencies: no I/O at import, no globals, so tests build
+ * it with fake backends and `main.ts` serves it.
+ * @module
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Config } from "./config/schema.ts";
+import { errorResponse, GatewayError } from "./errors.ts";
+import type { GatewayApp, GatewayEnv } from "./gateway_env.ts";
+import { requestId } from "./middleware/request_id.ts";
+import type { ReachabilityCheck } from "./proxy/forward.ts";
+import { Registry } from "./registry/registry.ts";
+import { mountDocsRoutes } from "./routes/docs.ts";
+import { mountHealthRoutes } from "./routes/health.ts";
+import { mountOpenAiRoutes } from "./routes/openai.ts";
+import { mountStatusRoutes } from "./routes/status.ts";
+
+/** What the gateway is built from. */
+export interface GatewayDeps {
+  readonly config: Config;
+  /** Checks a backend accepts connections; see {@linkcode ReachabilityCheck}. */
+  readonly reachable: ReachabilityCheck;
+  /** The version shown in the OpenAPI document. */
+  readonly version: string;
+  /** Randomness for the `random` strategy. @default Math.random */
+  readonly random?: () => number;
+  /** Logs an unexpected error. @default console.error */
+  readonly logError?: (message: string, error: unknown) => void;
+}
+
+/** A built gateway: its request handler and the state behind it. */
+export interface Gateway {
+  readonly app: GatewayApp;
+  readonly registry: Registry;
+  /** Makes `/ready` answer 503, for the shutdown grace period. */
+  drain(): void;
+}
+
+/** Builds the gateway app. */
+export function createGateway(deps: GatewayDeps): Gateway {
+  const registry = new Registry(deps.config.model, deps.random ? { random: deps.random } : {});
+  let draining = false;
+  const logError = deps.logError ?? ((message, error) => console.error(message, error));
+  const app: GatewayApp = new OpenAPIHono<GatewayEnv>();
+
+  app.use(requestId());
+  mountOpenAiRoutes(app, {
+    registry,
+    server: deps.config.server,
+    reachable: deps.reachable,
+    startedAt: new Date(),
+  });
+  mountStatusRoutes(app, registry);
+  mountHealthRoutes(app, () => draining);
+  mountDocsRoutes(app, { version: deps.version });
+
+  app.notFound((c) =>
+    errorResponse(
+      new GatewayError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`),
+    )
+  );
+  app.onError((error, c) => {
+    if (error instanceof GatewayError) return errorResponse(error);
+    logError(`Unexpected error on ${c.req.method} ${c.req.path}`, error);
+    return errorResponse(
+      new GatewayError(500, "internal_error", "The gateway failed unexpectedly"),
+    );
+  });
+
+  return {
+    app,
+    registry,
+    drain() {
+      draining = true;
+    },
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * The load-balancing strategies by the name used in `load-balance.type`.
+ * @module
+ */
+import { consistentHash } from "./hash_ring.ts";
+import { ipHash } from "./ip_hash.ts";
+import { leastConnections } from "./least_connections.ts";
+import { random } from "./random.ts";
+import { roundRobin } from "./round_robin.ts";
+import type { StrategyFactory } from "./types.ts";
+
+export type * from "./types.ts";
+
+/** A strategy name, as in the config. */
+export type StrategyName =
+  | "random"
+  | "round-robin"
+  | "least-connections"
+  | "ip-hash"
+  | "consistent-hash";
+
+/** Each strategy's factory by its config name. */
+export const STRATEGIES: Readonly<Record<StrategyName, StrategyFactory>> = {
+  "random": random,
+  "round-robin": roundRobin,
+  "least-connections": leastConnections,
+  "ip-hash": ipHash,
+  "consistent-hash": consistentHash,
+};

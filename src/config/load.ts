@@ -1,0 +1,150 @@
+/**
+ * Turns YAML text (plus environment and flag overrides) into a validated {@linkcode Config},
+ * or a {@linkcode ConfigError} that lists every problem with its YAML path and line.
+ * @module
+ */
+import { isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import type { z } from "zod";
+import { type Config, ConfigSchema, FOREIGN_SECTIONS } from "./schema.ts";
+
+/** One thing wrong with a config. */
+export interface ConfigProblem {
+  /** Where, as a YAML path: `model.services.chat.instances[0].base-url`. */
+  readonly path: string;
+  /** The 1-based line in the file, where known. */
+  readonly line?: number;
+  readonly message: string;
+}
+
+/** A config that cannot be used, with every problem found in it. */
+export class ConfigError extends Error {
+  readonly source: string;
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(source: string, problems: readonly ConfigProblem[]) {
+    super(
+      `Cannot load config "${source}": ${problems.length} problem${
+        problems.length === 1 ? "" : "s"
+      }\n${problems.map((problem) => `  ${formatProblem(problem)}`).join("\n")}`,
+    );
+    this.name = "ConfigError";
+    this.source = source;
+    this.problems = problems;
+  }
+}
+
+/** A value set from outside the file (a flag or an environment variable). */
+export interface ConfigOverride {
+  /** Where it goes, e.g. `["server", "port"]`. */
+  readonly path: readonly string[];
+  readonly value: unknown;
+  /** What set it, for error messages: `--port`, `PORT`. */
+  readonly origin: string;
+}
+
+/** A usable config, and what the loader wants the operator to know about it. */
+export interface LoadedConfig {
+  readonly config: Config;
+  readonly warnings: readonly string[];
+}
+
+/** Options for {@linkcode parseConfig}. */
+export interface ParseConfigOptions {
+  /** The file name shown in messages. */
+  readonly source: string;
+  /** Values from flags and the environment; they win over the file. */
+  readonly overrides?: readonly ConfigOverride[];
+}
+
+/** Parses and validates config YAML; throws {@linkcode ConfigError} listing every problem. */
+export function parseConfig(text: string, options: ParseConfigOptions): LoadedConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      options.source,
+      doc.errors.map((error) => ({
+        path: "(yaml)",
+        line: error.linePos?.[0].line,
+        message: error.message.split("\n")[0]!,
+      } as ConfigProblem)),
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const overrides = options.overrides ?? [];
+  applyOverrides(raw, overrides);
+
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const lineOf = (path: readonly PropertyKey[], key?: string) => {
+      const node = key === undefined ? doc.getIn(path, true) : keyNode(doc.getIn(path, true), key);
+      const offset = (node as Node | undefined)?.range?.[0];
+      return offset === undefined ? undefined : lineCounter.linePos(offset).line;
+    };
+    throw new ConfigError(
+      options.source,
+      result.error.issues.flatMap((issue) => problemsOf(issue, lineOf, overrides)),
+    );
+  }
+
+  const warnings = FOREIGN_SECTIONS
+    .filter((name) => (result.data as Record<string, unknown>)[name] !== undefined)
+    .map((name) => `Section "${name}" is not used by Switchyard and is ignored`);
+  return { config: result.data, warnings };
+}
+
+/** Formats a problem as `path (line N): message`. */
+export function formatProblem(problem: ConfigProblem): string {
+  const where = problem.line === undefined ? "" : ` (line ${problem.line})`;
+  return `${problem.path}${where}: ${problem.message}`;
+}
+
+function problemsOf(
+  issue: z.core.$ZodIssue,
+  lineOf: (path: readonly PropertyKey[], key?: string) => number | undefined,
+  overrides: readonly ConfigOverride[],
+): ConfigProblem[] {
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((key) =>
+      withLine(
+        { path: formatPath([...issue.path, key]), message: `Unknown key "${key}"` },
+        lineOf(issue.path, key),
+      )
+    );
+  }
+  const path = formatPath(issue.path);
+  const override = overrides.find((candidate) => formatPath(candidate.path) === path);
+  if (override) {
+    return [{ path, message: `${issue.message} (set by ${override.origin})` }];
+  }
+  return [withLine({ path, message: issue.message }, lineOf(issue.path))];
+}
+
+function withLine(problem: ConfigProblem, line: number | undefined): ConfigProblem {
+  return line === undefined ? problem : { ...problem, line };
+}
+
+function keyNode(parent: unknown, key: string): unknown {
+  if (!isMap(parent)) return undefined;
+  return parent.items.find((pair) => isScalar(pair.key) && pair.key.value === key)?.key;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return "(root)";
+  return path.map((part, index) =>
+    typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`
+  ).join("");
+}
+
+function applyOverrides(raw: unknown, overrides: readonly ConfigOverride[]): void {
+  for (const { path, value } of overrides) {
+    let target = raw as Record<string, unknown>;
+    if (typeof target !== "object" || target === null) return;
+    for (const key of path.slice(0, -1)) {
+      const next = target[key];
+      if (typeof next !== "object" || next === null) target[key] = {};
+      target = target[key] as Record<string, unknown>;
+    }
+    target[path[path.length - 1]!] = value;
+  }
+}

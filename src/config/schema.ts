@@ -1,0 +1,230 @@
+/**
+ * The config file's schema: the single source of truth for validation, the TypeScript types
+ * and the config reference in the README.
+ *
+ * The `model:` section keeps JAiRouter's keys and spelling (`base-url`, `failureThreshold`,
+ * `imgGen`…) so its `application.yml` loads unchanged; the `server:` section is ours.
+ * @module
+ */
+import { z } from "zod";
+import { ADAPTER_NAMES, adapterFor } from "../adapters/mod.ts";
+import { SERVICE_TYPES, type ServiceType } from "../services.ts";
+
+/** A duration in milliseconds. */
+const Millis = z.number().int().nonnegative().describe("milliseconds");
+
+const BYTE_UNITS: Readonly<Record<string, number>> = {
+  "": 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  kib: 1024,
+  m: 1e6,
+  mb: 1e6,
+  mib: 1024 ** 2,
+  g: 1e9,
+  gb: 1e9,
+  gib: 1024 ** 3,
+};
+
+/** A size in bytes: a number, or a string such as `25MiB`, `512KB`, `1GiB`. */
+export const ByteSize = z.union([
+  z.number().int().positive(),
+  z.string().transform((text, ctx) => {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+    const unit = match ? BYTE_UNITS[match[2]!.toLowerCase()] : undefined;
+    if (!match || unit === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `Expected a size such as 25MiB or 1048576, got "${text}"`,
+      });
+      return z.NEVER;
+    }
+    return Math.round(Number(match[1]) * unit);
+  }),
+]);
+
+/** Load-balancing strategy names. */
+export const LOAD_BALANCE_TYPES = [
+  "random",
+  "round-robin",
+  "least-connections",
+  "ip-hash",
+  "consistent-hash",
+] as const;
+
+/** Hash algorithms for `ip-hash` and `consistent-hash`. */
+export const HASH_ALGORITHMS = ["md5", "sha1", "sha256", "sha512"] as const;
+
+/** `load-balance:` (global, or per service). Unset keys inherit from the global section. */
+export const LoadBalanceSchema = z.strictObject({
+  type: z.enum(LOAD_BALANCE_TYPES).optional().describe("strategy; default random"),
+  "hash-algorithm": z.enum(HASH_ALGORITHMS).optional().describe(
+    "hash for ip-hash and consistent-hash; default md5",
+  ),
+  "virtual-nodes": z.number().int().min(1).max(10_000).optional().describe(
+    "points per unit of weight on the consistent-hash ring; default 150",
+  ),
+  "hash-header": z.string().min(1).optional().describe(
+    "consistent-hash key: this request header's value, else the client IP",
+  ),
+});
+
+/** `rate-limit:` as JAiRouter spells it; validated and kept. */
+export const RateLimitSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  algorithm: z.enum(["token-bucket", "leaky-bucket", "sliding-window", "warm-up"]).optional(),
+  capacity: z.number().int().positive().optional(),
+  rate: z.number().positive().optional(),
+  scope: z.enum(["global", "service", "instance", "client-ip", "api-key"]).optional(),
+  "client-ip-enable": z.boolean().optional(),
+});
+
+/** `circuit-breaker:` as JAiRouter spells it; validated and kept. */
+export const CircuitBreakerSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  failureThreshold: z.number().int().positive().optional(),
+  timeout: Millis.optional(),
+  successThreshold: z.number().int().positive().optional(),
+});
+
+/** `fallback:` as JAiRouter spells it; validated and kept. */
+export const FallbackSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  strategy: z.enum(["default", "cache"]).optional(),
+  "cache-size": z.number().int().positive().optional(),
+  "cache-ttl": Millis.optional(),
+});
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[^\r\n\0]*$/;
+
+/** Extra headers an instance sends upstream, e.g. its own `Authorization`. */
+export const HeadersSchema = z.record(
+  z.string().regex(HEADER_NAME, "Header names are letters, digits and !#$%&'*+.^_`|~-"),
+  z.string().regex(HEADER_VALUE, "Header values cannot contain line breaks"),
+);
+
+/** One backend instance of a service. */
+export const InstanceSchema = z.strictObject({
+  name: z.string().min(1).describe("the model name clients send as `model`"),
+  "base-url": z.url({ protocol: /^https?$/, error: "Expected an http:// or https:// URL" })
+    .describe("scheme, host and port of the backend"),
+  path: z.string().startsWith("/", "A path starts with /").optional().describe(
+    "full path of this service on base-url; the adapter's default when absent",
+  ),
+  weight: z.number().int().min(1).max(1000).default(1),
+  adapter: z.enum(ADAPTER_NAMES).optional(),
+  headers: HeadersSchema.optional(),
+  "forward-authorization": z.boolean().default(false).describe(
+    "send the client's Authorization header upstream",
+  ),
+  "rate-limit": RateLimitSchema.optional(),
+});
+
+/** One service (`chat`, `embedding`…): its settings and instances. */
+export const ServiceSchema = z.strictObject({
+  "load-balance": LoadBalanceSchema.optional(),
+  adapter: z.enum(ADAPTER_NAMES).optional(),
+  "rate-limit": RateLimitSchema.optional(),
+  "circuit-breaker": CircuitBreakerSchema.optional(),
+  fallback: FallbackSchema.optional(),
+  instances: z.array(InstanceSchema).default([]),
+});
+
+const serviceShape = Object.fromEntries(
+  SERVICE_TYPES.map((type) => [type, ServiceSchema.optional()]),
+) as Record<ServiceType, z.ZodOptional<typeof ServiceSchema>>;
+
+/**
+ * `model.services`. Besides the service types it takes `load-balance`, which JAiRouter's
+ * documentation shows there as the global strategy.
+ */
+export const ServicesSchema = z.strictObject({
+  ...serviceShape,
+  "load-balance": LoadBalanceSchema.optional(),
+});
+
+/** The `model:` section, JAiRouter's. */
+export const ModelSchema = z.strictObject({
+  "load-balance": LoadBalanceSchema.optional(),
+  adapter: z.enum(ADAPTER_NAMES).optional().describe("default adapter; default normal"),
+  "rate-limit": RateLimitSchema.optional(),
+  "circuit-breaker": CircuitBreakerSchema.optional(),
+  fallback: FallbackSchema.optional(),
+  services: ServicesSchema.prefault({}),
+}).superRefine((model, ctx) => {
+  for (const type of SERVICE_TYPES) {
+    const service = model.services[type];
+    service?.instances.forEach((instance, index) => {
+      if (instance.path !== undefined) return;
+      const name = instance.adapter ?? service.adapter ?? model.adapter ?? "normal";
+      if (adapterFor(name).defaultPaths[type] === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["services", type, "instances", index, "path"],
+          message: `Adapter "${name}" has no default path for ${type}; set path`,
+        });
+      }
+    });
+  }
+});
+
+/** Our `server:` section. */
+export const ServerSchema = z.strictObject({
+  host: z.string().min(1).default("0.0.0.0").describe("address to listen on"),
+  port: z.number().int().min(0).max(65_535).default(8080),
+  "max-body-size": ByteSize.default(25 * 1024 * 1024).describe(
+    "largest request body accepted, e.g. 25MiB",
+  ),
+  timeouts: z.strictObject({
+    connect: Millis.default(5_000).describe("for the backend to accept a connection"),
+    "first-byte": Millis.default(300_000).describe(
+      "from sending the request to the response headers; 0 disables",
+    ),
+    idle: Millis.default(60_000).describe("between two chunks of a response body; 0 disables"),
+  }).prefault({}),
+  retries: z.number().int().min(0).max(10).default(2).describe(
+    "further instances tried after a failure before the first byte",
+  ),
+  "shutdown-grace": Millis.default(10_000).describe(
+    "how long in-flight requests may run after SIGTERM",
+  ),
+});
+
+/**
+ * Sections of a JAiRouter/Spring `application.yml` that mean nothing here. They are accepted so
+ * such a file loads unchanged, and the loader warns that they are ignored.
+ */
+export const FOREIGN_SECTIONS = [
+  "spring",
+  "management",
+  "logging",
+  "store",
+  "webclient",
+  "springdoc",
+  "monitoring",
+  "jairouter",
+] as const;
+
+/** The whole config file. */
+export const ConfigSchema = z.strictObject({
+  server: ServerSchema.prefault({}),
+  model: ModelSchema.prefault({}),
+  ...Object.fromEntries(FOREIGN_SECTIONS.map((name) => [name, z.unknown().optional()])),
+});
+
+/** A config as written by a user: optional fields may be absent. */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+/** A config with every default applied. */
+export type Config = z.output<typeof ConfigSchema>;
+/** The resolved `server:` section. */
+export type ServerConfig = Config["server"];
+/** The resolved `model:` section. */
+export type ModelConfig = Config["model"];
+/** One resolved service section. */
+export type ServiceConfig = z.output<typeof ServiceSchema>;
+/** One resolved instance. */
+export type InstanceConfig = z.output<typeof InstanceSchema>;
+/** A `load-balance:` section. */
+export type LoadBalanceConfig = z.output<typeof LoadBalanceSchema>;

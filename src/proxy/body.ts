@@ -1,0 +1,138 @@
+/**
+ * Reads a client's request body once, within the size limit, and finds the few fields routing
+ * needs (`model`, `stream`) without re-encoding it: the bytes read are the bytes forwarded.
+ * @module
+ */
+import { GatewayError } from "../errors.ts";
+import type { BodyKind } from "../services.ts";
+
+/** A request body held for forwarding, and what routing needs from it. */
+export interface ClientBody {
+  /** The body exactly as the client sent it. */
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  /** The content type to forward (with its multipart boundary). */
+  readonly contentType: string;
+  /** The requested model. */
+  readonly model: string;
+  /** Whether the client asked for a stream. */
+  readonly stream: boolean;
+}
+
+/** Reads and inspects a request body of the given kind; throws {@linkcode GatewayError}. */
+export async function readClientBody(
+  request: Request,
+  kind: BodyKind,
+  maxBytes: number,
+): Promise<ClientBody> {
+  const contentType = request.headers.get("content-type") ?? "";
+  const mediaType = contentType.split(";", 1)[0]!.trim().toLowerCase();
+  if (kind === "json" && !isJson(mediaType)) {
+    throw new GatewayError(
+      415,
+      "unsupported_media_type",
+      `Expected a JSON body with Content-Type: application/json, got "${contentType}"`,
+    );
+  }
+  if (kind === "multipart" && mediaType !== "multipart/form-data") {
+    throw new GatewayError(
+      415,
+      "unsupported_media_type",
+      `Expected a multipart/form-data upload, got "${contentType}"`,
+    );
+  }
+  const bytes = await readLimited(request, maxBytes);
+  const fields = kind === "json" ? jsonFields(bytes) : await multipartFields(bytes, contentType);
+  return { bytes, contentType: contentType || "application/json", ...fields };
+}
+
+function isJson(mediaType: string): boolean {
+  return mediaType === "" || mediaType === "application/json" || mediaType.endsWith("+json");
+}
+
+/** Reads the whole body, refusing it with 413 as soon as it passes `maxBytes`. */
+export async function readLimited(
+  request: Request,
+  maxBytes: number,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const tooLarge = () =>
+    new GatewayError(
+      413,
+      "request_too_large",
+      `Request body is larger than the limit of ${maxBytes} bytes`,
+    );
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
+  if (request.body === null) return new Uint8Array(0);
+  if (declared !== null) {
+    // The runtime enforces a declared length, so the fast native read is safe here.
+    return new Uint8Array(await request.arrayBuffer());
+  }
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value as Uint8Array<ArrayBuffer>);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+function jsonFields(bytes: Uint8Array): { model: string; stream: boolean } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(bytes));
+  } catch (error) {
+    const reason = error instanceof SyntaxError ? error.message : "it is not valid UTF-8";
+    throw new GatewayError(400, "invalid_json", `Request body is not valid JSON: ${reason}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new GatewayError(400, "invalid_json", "Request body must be a JSON object");
+  }
+  const { model, stream } = parsed as { model?: unknown; stream?: unknown };
+  return { model: requireModel(model), stream: stream === true };
+}
+
+async function multipartFields(
+  bytes: Uint8Array<ArrayBuffer>,
+  contentType: string,
+): Promise<{ model: string; stream: boolean }> {
+  let form: FormData;
+  try {
+    form = await new Response(bytes, { headers: { "content-type": contentType } }).formData();
+  } catch {
+    throw new GatewayError(
+      400,
+      "invalid_multipart",
+      "Request body is not a valid multipart upload",
+    );
+  }
+  const model = form.get("model");
+  return {
+    model: requireModel(typeof model === "string" ? model : undefined),
+    stream: form.get("stream") === "true",
+  };
+}
+
+function requireModel(model: unknown): string {
+  if (typeof model !== "string" || model.length === 0) {
+    throw new GatewayError(400, "missing_model", "Request must name a model in the `model` field", {
+      param: "model",
+    });
+  }
+  return model;
+}

@@ -1,0 +1,260 @@
+/**
+ * A request's way through the gateway: read the body, find the model's pool, let its strategy
+ * pick an instance, send, and on a failure before the first byte try another instance. Once a
+ * response is chosen its body is relayed as it arrives and the instance's counters settle once.
+ * @module
+ */
+import type { ServerConfig } from "../config/schema.ts";
+import { GatewayError } from "../errors.ts";
+import type { Registry } from "../registry/registry.ts";
+import type { ModelPool, Upstream } from "../registry/snapshot.ts";
+import { SERVICE_ENDPOINTS, type ServiceType } from "../services.ts";
+import { type ClientBody, readClientBody } from "./body.ts";
+import { attemptHeaders, baseUpstreamHeaders, responseHeaders } from "./headers.ts";
+import { relayBody } from "./relay.ts";
+
+/** Tells whether a TCP connection to a host opens within `timeout` ms. */
+export type ReachabilityCheck = (
+  target: { readonly hostname: string; readonly port: number },
+  timeout: number,
+) => Promise<boolean>;
+
+/** What the proxy needs from the rest of the gateway. */
+export interface ProxyDeps {
+  readonly registry: Registry;
+  readonly server: ServerConfig;
+  /** Used when a backend is slower to answer than the connect timeout. */
+  readonly reachable: ReachabilityCheck;
+}
+
+/** One client request to forward. */
+export interface ProxyRequest {
+  readonly service: ServiceType;
+  readonly request: Request;
+  readonly clientIp: string;
+  readonly requestId: string;
+}
+
+/** Why an attempt failed before the first byte reached the client. */
+type Failure =
+  | { readonly kind: "response"; readonly upstream: Upstream; readonly response: Response }
+  | { readonly kind: "transport"; readonly error: GatewayError }
+  | { readonly kind: "client-gone" };
+
+/** The gateway's abort reasons, told apart from errors thrown by `fetch` itself. */
+class UpstreamTimeout extends Error {
+  constructor(readonly phase: "connect" | "first-byte", readonly ms: number) {
+    super(
+      phase === "connect"
+        ? `did not accept a connection within ${ms} ms`
+        : `sent no response within ${ms} ms`,
+    );
+  }
+}
+const CLIENT_GONE = new Error("client disconnected");
+const IDLE = new Error("backend went idle mid-response");
+
+/** Forwards a client request to an instance of its model and returns the response to send. */
+export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<Response> {
+  const endpoint = SERVICE_ENDPOINTS[request.service];
+  const body = await readClientBody(
+    request.request,
+    endpoint.body,
+    deps.server["max-body-size"],
+  );
+  const service = deps.registry.snapshot.services[request.service];
+  const pool = service.resolve(body.model);
+  if (!pool) {
+    throw new GatewayError(
+      404,
+      "model_not_found",
+      `The model "${body.model}" does not exist or is not served at ${endpoint.path}`,
+      { param: "model", type: "invalid_request_error" },
+    );
+  }
+  const hashHeader = service.loadBalance.hashHeader;
+  const context = {
+    clientIp: request.clientIp,
+    hashKey: hashHeader ? request.request.headers.get(hashHeader) ?? undefined : undefined,
+  };
+  const base = baseUpstreamHeaders(request.request.headers, {
+    requestId: request.requestId,
+    clientIp: request.clientIp,
+    contentType: body.contentType,
+  });
+
+  const tried = new Set<Upstream>();
+  const untried = (upstream: Upstream) => !tried.has(upstream);
+  let retriesLeft = deps.server.retries;
+  let upstream = pool.strategy.pick(context, untried);
+  let failures = 0;
+  while (upstream) {
+    tried.add(upstream);
+    const headers = attemptHeaders(base, request.request.headers, upstream);
+    const outcome = await attempt(upstream, { request, body, headers, pool, deps });
+    if (outcome instanceof Response) return outcome;
+    if (outcome.kind === "client-gone") return clientGone();
+    failures++;
+    const next = retriesLeft-- > 0 ? pool.strategy.pick(context, untried) : undefined;
+    if (!next) {
+      return giveUp(outcome, { model: body.model, failures, requestId: request.requestId });
+    }
+    if (outcome.kind === "response") await outcome.response.body?.cancel().catch(() => {});
+    upstream = next;
+  }
+  throw new GatewayError(
+    503,
+    "no_healthy_upstream",
+    `No instance of model "${body.model}" is available`,
+    { headers: { "retry-after": "1" } },
+  );
+}
+
+interface AttemptInput {
+  readonly request: ProxyRequest;
+  readonly body: ClientBody;
+  readonly headers: Headers;
+  readonly pool: ModelPool;
+  readonly deps: ProxyDeps;
+}
+
+/** Sends one attempt; a `Response` is final, a `Failure` may be retried elsewhere. */
+async function attempt(upstream: Upstream, input: AttemptInput): Promise<Response | Failure> {
+  const { request, body, headers, pool, deps } = input;
+  const { connect, "first-byte": firstByte, idle } = deps.server.timeouts;
+  const state = upstream.state;
+  state.active++;
+  state.requests++;
+
+  const controller = new AbortController();
+  const clientSignal = request.request.signal;
+  const onClientGone = () => controller.abort(CLIENT_GONE);
+  clientSignal.addEventListener("abort", onClientGone, { once: true });
+  let settled = false;
+  const settle = () => {
+    if (settled) return;
+    settled = true;
+    state.active--;
+    clientSignal.removeEventListener("abort", onClientGone);
+  };
+
+  const firstByteTimer = firstByte > 0
+    ? setTimeout(() => controller.abort(new UpstreamTimeout("first-byte", firstByte)), firstByte)
+    : undefined;
+  let answered = false;
+  const connectTimer = connect > 0
+    ? setTimeout(async () => {
+      if (!(await deps.reachable(upstream, connect)) && !answered) {
+        controller.abort(new UpstreamTimeout("connect", connect));
+      }
+    }, connect)
+    : undefined;
+
+  let response: Response;
+  try {
+    if (clientSignal.aborted) throw CLIENT_GONE;
+    response = await fetch(upstream.url, {
+      method: "POST",
+      headers,
+      body: body.bytes,
+      signal: controller.signal,
+      redirect: "manual",
+    });
+  } catch (error) {
+    settle();
+    if (controller.signal.reason === CLIENT_GONE || error === CLIENT_GONE) {
+      return { kind: "client-gone" };
+    }
+    const failure = transportFailure(controller.signal.reason ?? error);
+    recordFailure(upstream, String(failure.error.cause ?? failure.error.message));
+    return failure;
+  } finally {
+    answered = true;
+    clearTimeout(firstByteTimer);
+    clearTimeout(connectTimer);
+  }
+
+  if (response.status >= 500 || (pool.pattern && response.status === 404)) {
+    if (response.status >= 500) recordFailure(upstream, `answered ${response.status}`);
+    return {
+      kind: "response",
+      upstream,
+      response: relayed(response, { settle, controller, idle, requestId: request.requestId }),
+    };
+  }
+  return relayed(response, { settle, controller, idle, requestId: request.requestId });
+}
+
+/** The client-facing response: the backend's status and headers, its body relayed. */
+function relayed(
+  response: Response,
+  options: {
+    settle: () => void;
+    controller: AbortController;
+    idle: number;
+    requestId: string;
+  },
+): Response {
+  const headers = responseHeaders(response.headers, options.requestId);
+  const init = { status: response.status, statusText: response.statusText, headers };
+  if (response.body === null) {
+    options.settle();
+    return new Response(null, init);
+  }
+  const body = relayBody(response.body, {
+    idleTimeout: options.idle,
+    onIdle: () => options.controller.abort(IDLE),
+    onCancel: () => options.controller.abort(CLIENT_GONE),
+    onEnd: options.settle,
+  });
+  return new Response(body, init);
+}
+
+function transportFailure(reason: unknown): Failure & { kind: "transport" } {
+  if (reason instanceof UpstreamTimeout) {
+    return {
+      kind: "transport",
+      error: new GatewayError(504, "upstream_timeout", `The backend ${reason.message}`),
+    };
+  }
+  const detail = reason instanceof Error ? reason.message : String(reason);
+  const known = KNOWN_CAUSES.exec(detail)?.[0];
+  return {
+    kind: "transport",
+    error: new GatewayError(
+      502,
+      "upstream_unreachable",
+      `The backend could not be reached${known ? ` (${known.toLowerCase()})` : ""}`,
+      { cause: detail },
+    ),
+  };
+}
+
+/** Socket failures worth naming to a client, without the backend's address. */
+const KNOWN_CAUSES =
+  /connection refused|connection reset|connection closed|broken pipe|dns error|timed out|unexpected eof|no route to host|network is unreachable/i;
+
+function recordFailure(upstream: Upstream, message: string): void {
+  upstream.state.failures++;
+  upstream.state.lastError = { message, at: new Date().toISOString() };
+}
+
+/** After the last attempt: a backend's own error response is passed on unchanged. */
+function giveUp(
+  failure: Failure,
+  context: { model: string; failures: number; requestId: string },
+): Response {
+  if (failure.kind === "response") return failure.response;
+  if (failure.kind === "client-gone") return clientGone();
+  const tries = context.failures === 1 ? "1 attempt" : `${context.failures} attempts`;
+  throw new GatewayError(
+    failure.error.status,
+    failure.error.code,
+    `Model "${context.model}" failed after ${tries}: ${failure.error.message}`,
+  );
+}
+
+/** Nobody will read it; nginx's 499 names the case in logs. */
+function clientGone(): Response {
+  return new Response(null, { status: 499 });
+}

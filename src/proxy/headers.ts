@@ -1,0 +1,97 @@
+/**
+ * Which headers cross the gateway, in each direction.
+ * @module
+ */
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection and never cross a proxy. */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+/** Client headers that are not passed upstream as they are. */
+const NOT_FORWARDED = new Set([
+  ...HOP_BY_HOP,
+  "host",
+  "content-length",
+  "content-type",
+  "accept-encoding",
+  "authorization",
+  "x-api-key",
+  "x-request-id",
+  "x-forwarded-for",
+]);
+
+/** Credentials the client presents to the gateway; forwarded only when an instance asks. */
+const CLIENT_CREDENTIALS = ["authorization", "x-api-key"] as const;
+
+/** What the gateway adds to every upstream request. */
+export interface ForwardedFor {
+  readonly requestId: string;
+  readonly clientIp: string;
+  readonly contentType: string;
+}
+
+/**
+ * The headers every attempt of one request shares: the client's, less hop-by-hop headers and
+ * credentials, plus the request id and `X-Forwarded-For`. Bodies are never compressed upstream,
+ * so they can be relayed as they arrive.
+ */
+export function baseUpstreamHeaders(client: Headers, forwarded: ForwardedFor): Headers {
+  const named = connectionTokens(client);
+  const headers = new Headers();
+  for (const [name, value] of client) {
+    if (!NOT_FORWARDED.has(name) && !named?.has(name)) headers.set(name, value);
+  }
+  headers.set("content-type", forwarded.contentType);
+  headers.set("accept-encoding", "identity");
+  headers.set("x-request-id", forwarded.requestId);
+  const chain = client.get("x-forwarded-for");
+  headers.set("x-forwarded-for", chain ? `${chain}, ${forwarded.clientIp}` : forwarded.clientIp);
+  return headers;
+}
+
+/** Headers for one attempt: the shared ones, the client's credentials if allowed, the instance's own. */
+export function attemptHeaders(
+  base: Headers,
+  client: Headers,
+  instance: {
+    readonly headers: readonly (readonly [string, string])[];
+    readonly forwardAuthorization: boolean;
+  },
+): Headers {
+  if (instance.headers.length === 0 && !instance.forwardAuthorization) return base;
+  const headers = new Headers(base);
+  if (instance.forwardAuthorization) {
+    for (const name of CLIENT_CREDENTIALS) {
+      const value = client.get(name);
+      if (value !== null) headers.set(name, value);
+    }
+  }
+  for (const [name, value] of instance.headers) headers.set(name, value);
+  return headers;
+}
+
+/** A backend's response headers, less hop-by-hop ones, plus the request id. */
+export function responseHeaders(upstream: Headers, requestId: string): Headers {
+  const named = connectionTokens(upstream);
+  const headers = new Headers(upstream);
+  for (const name of HOP_BY_HOP) headers.delete(name);
+  if (named) { for (const name of named) headers.delete(name); }
+  headers.set("x-request-id", requestId);
+  return headers;
+}
+
+/** Header names listed in `Connection`, which are hop-by-hop too. */
+function connectionTokens(headers: Headers): Set<string> | undefined {
+  const value = headers.get("connection");
+  if (!value) return undefined;
+  return new Set(value.split(",").map((token) => token.trim().toLowerCase()).filter(Boolean));
+}

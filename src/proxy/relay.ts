@@ -1,0 +1,79 @@
+/**
+ * Relays a backend's response body to the client chunk by chunk, as it arrives: no buffering,
+ * an idle timeout between chunks (never a total one), and exactly one end callback however
+ * the relay ends: finished, failed, or cancelled by a client that left.
+ * @module
+ */
+
+/** How a relay ended. */
+export type RelayEnd =
+  | { readonly kind: "done" }
+  | { readonly kind: "cancelled" }
+  | { readonly kind: "failed"; readonly error: unknown };
+
+/** Options for {@linkcode relayBody}. */
+export interface RelayOptions {
+  /** Longest wait for the next chunk, in ms; 0 waits forever. */
+  readonly idleTimeout: number;
+  /** Called when the backend went quiet for too long; it should abort the upstream request. */
+  readonly onIdle: () => void;
+  /** Called when the client cancels; it should abort the upstream request. */
+  readonly onCancel: () => void;
+  /** Called exactly once, when the relay ends. */
+  readonly onEnd: (end: RelayEnd) => void;
+}
+
+/** A stream that pulls from `body` only as fast as the client reads. */
+export function relayBody(
+  body: ReadableStream<Uint8Array>,
+  options: RelayOptions,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let ended = false;
+  let waitingSince = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const end = (result: RelayEnd) => {
+    if (ended) return;
+    ended = true;
+    if (timer !== undefined) clearTimeout(timer);
+    options.onEnd(result);
+  };
+  // One timer per idle period rather than one per chunk: it re-arms for the time left.
+  const watch = () => {
+    const waited = waitingSince === 0 ? 0 : performance.now() - waitingSince;
+    if (waited >= options.idleTimeout) {
+      timer = undefined;
+      options.onIdle();
+    } else {
+      timer = setTimeout(watch, options.idleTimeout - waited);
+    }
+  };
+
+  return new ReadableStream<Uint8Array>({
+    start() {
+      if (options.idleTimeout > 0) timer = setTimeout(watch, options.idleTimeout);
+    },
+    async pull(controller) {
+      waitingSince = performance.now();
+      try {
+        const { done, value } = await reader.read();
+        waitingSince = 0;
+        if (done) {
+          end({ kind: "done" });
+          controller.close();
+        } else {
+          controller.enqueue(value);
+        }
+      } catch (error) {
+        end({ kind: "failed", error });
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      end({ kind: "cancelled" });
+      options.onCancel();
+      reader.cancel(reason).catch(() => {});
+    },
+  }, { highWaterMark: 0 });
+}

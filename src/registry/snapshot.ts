@@ -1,0 +1,254 @@
+/**
+ * An immutable runtime view of the `model:` config: for each service, its upstreams grouped
+ * into model pools, each pool with its strategy already built. Requests read a snapshot; a
+ * config change builds a new one, and live state carries over by instance id.
+ * @module
+ */
+import { adapterFor, type AdapterName } from "../adapters/mod.ts";
+import { STRATEGIES, type Strategy, type StrategyName } from "../balancer/mod.ts";
+import type {
+  InstanceConfig,
+  LoadBalanceConfig,
+  ModelConfig,
+  ServiceConfig,
+} from "../config/schema.ts";
+import { SERVICE_TYPES, type ServiceType } from "../services.ts";
+import type { InstanceState } from "./state.ts";
+
+/** One backend instance as a request sees it: where to send, what to add, its live state. */
+export interface Upstream {
+  /** Stable identity, `name@base-url+path` (with `#2`… for exact duplicates). */
+  readonly id: string;
+  /** The model name (or `*` pattern) this instance serves. */
+  readonly name: string;
+  readonly baseUrl: string;
+  readonly path: string;
+  /** `baseUrl` joined with `path`. */
+  readonly url: string;
+  /** The host to connect to, without IPv6 brackets. */
+  readonly hostname: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly adapter: AdapterName;
+  /** Headers the instance sets on every upstream request. */
+  readonly headers: readonly (readonly [string, string])[];
+  /** Whether the client's `Authorization` goes upstream. */
+  readonly forwardAuthorization: boolean;
+  /** Live counters, shared by every snapshot (and service) that has this instance. */
+  readonly state: InstanceState;
+}
+
+/** The instances serving one model name in one service, and the strategy that picks among them. */
+export interface ModelPool {
+  readonly name: string;
+  /** True when `name` is a `*` pattern rather than an exact model name. */
+  readonly pattern: boolean;
+  readonly upstreams: readonly Upstream[];
+  readonly strategy: Strategy<Upstream>;
+}
+
+/** The load-balance settings of a service, with inherited values and defaults applied. */
+export interface ResolvedLoadBalance {
+  readonly type: StrategyName;
+  readonly hashAlgorithm: "md5" | "sha1" | "sha256" | "sha512";
+  readonly virtualNodes: number;
+  /** Lower-cased request header keying `consistent-hash`. */
+  readonly hashHeader: string | undefined;
+}
+
+/** One service at runtime. */
+export interface ServiceRuntime {
+  readonly type: ServiceType;
+  readonly loadBalance: ResolvedLoadBalance;
+  /** Every upstream, in config order, for the status endpoint. */
+  readonly upstreams: readonly Upstream[];
+  /** The config sections kept for later use and shown in status (limits, breaker, fallback). */
+  readonly settings: Readonly<Record<string, unknown>>;
+  /** When set, this service is served by another's instances (completions by chat's). */
+  readonly derivedFrom: ServiceType | undefined;
+  /** The pool serving a model name: an exact name first, then the first matching pattern. */
+  resolve(model: string): ModelPool | undefined;
+}
+
+/** A model in `GET /v1/models`. */
+export interface ModelEntry {
+  readonly id: string;
+  readonly services: readonly ServiceType[];
+}
+
+/** Everything a request needs from the config, frozen. */
+export interface Snapshot {
+  readonly services: Readonly<Record<ServiceType, ServiceRuntime>>;
+  /** Exact model names across services, for `GET /v1/models`. */
+  readonly models: readonly ModelEntry[];
+}
+
+/** Options for {@linkcode buildSnapshot}. */
+export interface BuildSnapshotOptions {
+  /** Returns the live state of an instance id, creating it when new. */
+  readonly stateOf: (id: string) => InstanceState;
+  /** Randomness for the `random` strategy. @default Math.random */
+  readonly random?: () => number;
+}
+
+/** Builds the runtime view of a `model:` config section. */
+export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions): Snapshot {
+  const ids = new Map<string, number>();
+  const uniqueId = (base: string) => {
+    const seen = (ids.get(base) ?? 0) + 1;
+    ids.set(base, seen);
+    return seen === 1 ? base : `${base}#${seen}`;
+  };
+  const upstreamsOf = new Map<ServiceType, Upstream[]>();
+  for (const type of SERVICE_TYPES) {
+    const service = model.services[type];
+    if (!service) continue;
+    upstreamsOf.set(
+      type,
+      service.instances.map((instance) => {
+        const adapter = instance.adapter ?? service.adapter ?? model.adapter ?? "normal";
+        const path = instance.path ?? adapterFor(adapter).defaultPaths[type]!;
+        const baseUrl = instance["base-url"].replace(/\/+$/, "");
+        const id = uniqueId(`${instance.name}@${baseUrl}${path}`);
+        return makeUpstream(instance, { id, adapter, baseUrl, path }, options.stateOf(id));
+      }),
+    );
+  }
+
+  const completionDerived = (model.services.completion?.instances.length ?? 0) === 0;
+  if (completionDerived) {
+    upstreamsOf.set("completion", (upstreamsOf.get("chat") ?? []).flatMap(completionOf));
+  }
+
+  const services = Object.fromEntries(SERVICE_TYPES.map((type) => {
+    const derivedFrom = type === "completion" && completionDerived ? "chat" : undefined;
+    const config = model.services[derivedFrom ?? type];
+    return [
+      type,
+      buildService(type, upstreamsOf.get(type) ?? [], { model, config, derivedFrom, options }),
+    ];
+  })) as Record<ServiceType, ServiceRuntime>;
+
+  return { services, models: listModels(services) };
+}
+
+function makeUpstream(
+  instance: InstanceConfig,
+  where: { id: string; adapter: AdapterName; baseUrl: string; path: string },
+  state: InstanceState,
+): Upstream {
+  return {
+    id: where.id,
+    name: instance.name,
+    baseUrl: where.baseUrl,
+    path: where.path,
+    url: where.baseUrl + where.path,
+    ...hostAndPort(where.baseUrl),
+    weight: instance.weight,
+    adapter: where.adapter,
+    headers: Object.entries(instance.headers ?? {}),
+    forwardAuthorization: instance["forward-authorization"],
+    state,
+  };
+}
+
+function hostAndPort(baseUrl: string): { hostname: string; port: number } {
+  const url = new URL(baseUrl);
+  const port = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
+  return { hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"), port };
+}
+
+/** The legacy completions endpoint of a chat instance: `…/chat/completions` → `…/completions`. */
+function completionOf(chat: Upstream): Upstream[] {
+  const path = chat.path.endsWith("/chat/completions")
+    ? chat.path.slice(0, -"/chat/completions".length) + "/completions"
+    : adapterFor(chat.adapter).defaultPaths.completion;
+  if (path === undefined) return [];
+  return [{ ...chat, path, url: chat.baseUrl + path }];
+}
+
+function buildService(
+  type: ServiceType,
+  upstreams: readonly Upstream[],
+  context: {
+    model: ModelConfig;
+    config: ServiceConfig | undefined;
+    derivedFrom: ServiceType | undefined;
+    options: BuildSnapshotOptions;
+  },
+): ServiceRuntime {
+  const { model, config, options } = context;
+  const loadBalance = resolveLoadBalance(
+    model["load-balance"],
+    model.services["load-balance"],
+    config?.["load-balance"],
+  );
+  const byName = new Map<string, Upstream[]>();
+  for (const upstream of upstreams) {
+    const group = byName.get(upstream.name);
+    if (group) group.push(upstream);
+    else byName.set(upstream.name, [upstream]);
+  }
+  const exact = new Map<string, ModelPool>();
+  const patterns: { regex: RegExp; pool: ModelPool }[] = [];
+  for (const [name, group] of byName) {
+    const strategy = STRATEGIES[loadBalance.type](group, {
+      hashAlgorithm: loadBalance.hashAlgorithm,
+      virtualNodes: loadBalance.virtualNodes,
+      ...(options.random ? { random: options.random } : {}),
+    });
+    const pattern = name.includes("*");
+    const pool: ModelPool = { name, pattern, upstreams: group, strategy };
+    if (pattern) patterns.push({ regex: globToRegExp(name), pool });
+    else exact.set(name, pool);
+  }
+  const settings = Object.fromEntries(
+    (["rate-limit", "circuit-breaker", "fallback"] as const)
+      .map((key) => [key, config?.[key] ?? model[key]])
+      .filter(([, value]) => value !== undefined),
+  );
+
+  return {
+    type,
+    loadBalance,
+    upstreams,
+    settings,
+    derivedFrom: context.derivedFrom,
+    resolve(name) {
+      const pool = exact.get(name);
+      if (pool || patterns.length === 0) return pool;
+      return patterns.find(({ regex }) => regex.test(name))?.pool;
+    },
+  };
+}
+
+function resolveLoadBalance(
+  ...layers: readonly (LoadBalanceConfig | undefined)[]
+): ResolvedLoadBalance {
+  const merged: LoadBalanceConfig = Object.assign({}, ...layers.filter(Boolean));
+  return {
+    type: merged.type ?? "random",
+    hashAlgorithm: merged["hash-algorithm"] ?? "md5",
+    virtualNodes: merged["virtual-nodes"] ?? 150,
+    hashHeader: merged["hash-header"]?.toLowerCase(),
+  };
+}
+
+function globToRegExp(glob: string): RegExp {
+  const source = glob.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+    .join(".*");
+  return new RegExp(`^${source}$`);
+}
+
+function listModels(services: Readonly<Record<ServiceType, ServiceRuntime>>): ModelEntry[] {
+  const models = new Map<string, ServiceType[]>();
+  for (const type of SERVICE_TYPES) {
+    for (const upstream of services[type].upstreams) {
+      if (upstream.name.includes("*")) continue;
+      const list = models.get(upstream.name) ?? [];
+      if (!list.includes(type)) list.push(type);
+      models.set(upstream.name, list);
+    }
+  }
+  return [...models].map(([id, list]) => ({ id, services: list }));
+}

@@ -1,0 +1,125 @@
+/**
+ * The OpenAPI shapes of the `/v1` API. Request bodies are described, never enforced: the proxy
+ * forwards them byte for byte, and every field a backend understands is allowed.
+ * @module
+ */
+import { z } from "@hono/zod-openapi";
+import type { ServiceType } from "../services.ts";
+
+/** OpenAI's error shape, used for everything the gateway refuses itself. */
+export const ErrorSchema = z.object({
+  error: z.object({
+    message: z.string(),
+    type: z.string(),
+    param: z.string().nullable(),
+    code: z.string(),
+  }),
+}).openapi("Error");
+
+const Model = z.string().openapi({ description: "A configured model name", example: "qwen3:1.7B" });
+const Stream = z.boolean().optional().openapi({ description: "Send the answer as SSE events" });
+const Binary = z.string().openapi({ type: "string", format: "binary" });
+
+const ChatMessage = z.looseObject({
+  role: z.string().openapi({ example: "user" }),
+  content: z.union([z.string(), z.array(z.looseObject({})), z.null()]).optional(),
+});
+
+/** The request body schema of each service (all permissive: extra fields are forwarded). */
+export const REQUEST_SCHEMAS: Readonly<Record<ServiceType, z.ZodType>> = {
+  chat: z.looseObject({ model: Model, messages: z.array(ChatMessage), stream: Stream })
+    .openapi("ChatCompletionRequest"),
+  completion: z.looseObject({
+    model: Model,
+    prompt: z.union([z.string(), z.array(z.string())]),
+    stream: Stream,
+  }).openapi("CompletionRequest"),
+  embedding: z.looseObject({
+    model: Model,
+    input: z.union([
+      z.string(),
+      z.array(z.string()),
+      z.array(z.number()),
+      z.array(z.array(z.number())),
+    ]),
+  }).openapi("EmbeddingRequest"),
+  rerank: z.looseObject({
+    model: Model,
+    query: z.string(),
+    documents: z.array(z.union([z.string(), z.looseObject({})])),
+    top_n: z.number().int().optional(),
+  }).openapi("RerankRequest"),
+  tts: z.looseObject({
+    model: Model,
+    input: z.string(),
+    voice: z.string().optional(),
+    response_format: z.string().optional(),
+  }).openapi("SpeechRequest"),
+  stt: z.looseObject({
+    model: Model,
+    file: Binary,
+    language: z.string().optional(),
+    response_format: z.string().optional(),
+  }).openapi("TranscriptionRequest"),
+  imgGen: z.looseObject({
+    model: Model,
+    prompt: z.string(),
+    n: z.number().int().optional(),
+    size: z.string().optional(),
+  }).openapi("ImageGenerationRequest"),
+  imgEdit: z.looseObject({
+    model: Model,
+    image: Binary,
+    mask: Binary.optional(),
+    prompt: z.string(),
+  }).openapi("ImageEditRequest"),
+};
+
+/** What each service answers with, for the document. */
+export const RESPONSE_DESCRIPTIONS: Readonly<Record<ServiceType, string>> = {
+  chat: "The backend's chat completion; `text/event-stream` when `stream` is true",
+  completion: "The backend's completion; `text/event-stream` when `stream` is true",
+  embedding: "The backend's embeddings",
+  rerank: "The backend's ranking",
+  tts: "Audio bytes, streamed as the backend produces them",
+  stt: "The transcription",
+  imgGen: "The generated images",
+  imgEdit: "The edited images",
+};
+
+/** `GET /v1/models`. */
+export const ModelListSchema = z.object({
+  object: z.literal("list"),
+  data: z.array(z.object({
+    id: z.string(),
+    object: z.literal("model"),
+    created: z.number().int(),
+    owned_by: z.string(),
+  })),
+}).openapi("ModelList");
+
+/** One instance in a status answer. */
+export const InstanceStatusSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  baseUrl: z.string(),
+  path: z.string(),
+  weight: z.number().int(),
+  adapter: z.string(),
+  activeRequests: z.number().int(),
+  requests: z.number().int(),
+  failures: z.number().int(),
+  lastError: z.object({ message: z.string(), at: z.string() }).nullable(),
+}).openapi("InstanceStatus");
+
+/** `GET /v1/<service>/status`. */
+export const ServiceStatusSchema = z.object({
+  service: z.string(),
+  endpoint: z.string(),
+  strategy: z.string(),
+  derivedFrom: z.string().nullable().openapi({
+    description: "Set when this service uses another's instances",
+  }),
+  settings: z.record(z.string(), z.unknown()),
+  instances: z.array(InstanceStatusSchema),
+}).openapi("ServiceStatus");
