@@ -65,9 +65,9 @@ export function parseConfig(text: string, options: ParseConfigOptions): LoadedCo
       options.source,
       doc.errors.map((error) => ({
         path: "(yaml)",
-        line: error.linePos?.[0].line,
+        line: lineCounter.linePos(error.pos[0]).line,
         message: error.message.split("\n")[0]!,
-      } as ConfigProblem)),
+      })),
     );
   }
   const raw: unknown = doc.toJS() ?? {};

@@ -28,21 +28,24 @@ const BYTE_UNITS: Readonly<Record<string, number>> = {
 };
 
 /** A size in bytes: a number, or a string such as `25MiB`, `512KB`, `1GiB`. */
-export const ByteSize = z.union([
-  z.number().int().positive(),
-  z.string().transform((text, ctx) => {
-    const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-    const unit = match ? BYTE_UNITS[match[2]!.toLowerCase()] : undefined;
-    if (!match || unit === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        message: `Expected a size such as 25MiB or 1048576, got "${text}"`,
-      });
-      return z.NEVER;
-    }
-    return Math.round(Number(match[1]) * unit);
-  }),
-]);
+export const ByteSize = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const match = typeof value === "string"
+    ? /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value)
+    : undefined;
+  const bytes = typeof value === "number"
+    ? value
+    : match && BYTE_UNITS[match[2]!.toLowerCase()] !== undefined
+    ? Math.round(Number(match[1]) * BYTE_UNITS[match[2]!.toLowerCase()]!)
+    : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    ctx.addIssue({
+      code: "custom",
+      message: `Expected a size such as 25MiB or 1048576, got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  }
+  return bytes;
+});
 
 /** Load-balancing strategy names. */
 export const LOAD_BALANCE_TYPES = [

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { ConfigError, type ConfigProblem, parseConfig } from "./load.ts";
+
+const jairouter = await Deno.readTextFile(
+  new URL("../../config/examples/jairouter.yaml", import.meta.url),
+);
+
+function problemsOf(text: string, overrides = {}): readonly ConfigProblem[] {
+  try {
+    parseConfig(text, { source: "test.yaml", ...overrides });
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.problems;
+  }
+  assert.fail("expected a ConfigError");
+}
+
+Deno.test("JAiRouter's example config loads unchanged, keys and meaning kept", () => {
+  const { config, warnings } = parseConfig(jairouter, { source: "jairouter.yaml" });
+  assert.deepEqual(warnings, []);
+  const model = config.model;
+  assert.equal(model.adapter, "gpustack");
+  assert.deepEqual(model["load-balance"], { type: "random", "hash-algorithm": "md5" });
+  assert.deepEqual(model["circuit-breaker"], {
+    enabled: true,
+    failureThreshold: 5,
+    timeout: 60000,
+    successThreshold: 2,
+  });
+  assert.equal(model.services.chat?.["load-balance"]?.type, "least-connections");
+  assert.equal(model.services.chat?.instances[1]?.["rate-limit"]?.capacity, 50);
+  assert.equal(model.services.rerank?.fallback?.["cache-ttl"], 600000);
+  assert.equal(model.services.rerank?.["load-balance"]?.["hash-algorithm"], "sha256");
+  assert.equal(model.services.embedding?.instances[2]?.["base-url"], "http://172.16.30.6:9090/");
+  assert.equal(model.services.imgEdit?.instances[0]?.path, "/v1/images/edits");
+  assert.equal(model.services.stt?.instances[0]?.weight, 2);
+});
+
+Deno.test("JAiRouter's global load-balance under services is accepted", () => {
+  const { config } = parseConfig(
+    "model:\n  services:\n    load-balance:\n      type: round-robin\n      hash-algorithm: md5\n",
+    { source: "t" },
+  );
+  assert.equal(config.model.services["load-balance"]?.type, "round-robin");
+});
+
+Deno.test("an empty file gives the defaults", () => {
+  const { config } = parseConfig("", { source: "empty.yaml" });
+  assert.equal(config.server.port, 8080);
+  assert.equal(config.server.host, "0.0.0.0");
+  assert.equal(config.server["max-body-size"], 25 * 1024 * 1024);
+  assert.deepEqual(config.server.timeouts, { connect: 5000, "first-byte": 300000, idle: 60000 });
+  assert.equal(config.server.retries, 2);
+});
+
+Deno.test("every problem is reported with its YAML path and line", () => {
+  const problems = problemsOf(`model:
+  services:
+    chat:
+      instances:
+        - name: a
+          base-url: not a url
+          weight: heavy
+        - name: b
+          base-url: http://127.0.0.1:1
+          colour: blue
+`);
+  assert.deepEqual(
+    problems.map((p) => [p.path, p.line]),
+    [
+      ["model.services.chat.instances[0].base-url", 6],
+      ["model.services.chat.instances[0].weight", 7],
+      ["model.services.chat.instances[1].colour", 10],
+    ],
+  );
+  assert.match(problems[2]!.message, /Unknown key "colour"/);
+});
+
+Deno.test("a YAML syntax error names its line", () => {
+  const problems = problemsOf("server:\n  port: 1\n   host: x\n");
+  assert.ok(problems.length >= 1);
+  assert.equal(problems[0]!.path, "(yaml)");
+  assert.equal(typeof problems[0]!.line, "number");
+});
+
+Deno.test("an instance needs a path where its adapter has no default", () => {
+  const problems = problemsOf(`model:
+  services:
+    tts:
+      adapter: ollama
+      instances:
+        - { name: voice, base-url: "http://127.0.0.1:11434" }
+`);
+  assert.equal(problems[0]!.path, "model.services.tts.instances[0].path");
+  assert.match(problems[0]!.message, /Adapter "ollama" has no default path for tts/);
+});
+
+Deno.test("overrides win over the file and are named in errors", () => {
+  const { config } = parseConfig("server:\n  port: 1234\n", {
+    source: "t",
+    overrides: [{ path: ["server", "port"], value: 9999, origin: "--port" }],
+  });
+  assert.equal(config.server.port, 9999);
+  const problems = problemsOf("", {
+    overrides: [{ path: ["server", "port"], value: "abc", origin: "PORT" }],
+  });
+  assert.equal(problems[0]!.path, "server.port");
+  assert.match(problems[0]!.message, /set by PORT/);
+});
+
+Deno.test("sizes take units", () => {
+  const size = (text: string) =>
+    parseConfig(`server:\n  max-body-size: ${text}\n`, { source: "t" }).config.server[
+      "max-body-size"
+    ];
+  assert.equal(size("10MiB"), 10 * 1024 * 1024);
+  assert.equal(size("512KB"), 512_000);
+  assert.equal(size("2048"), 2048);
+  assert.match(problemsOf("server:\n  max-body-size: lots\n")[0]!.message, /Expected a size/);
+});
+
+Deno.test("Spring sections of a whole application.yml are ignored with a warning", () => {
+  const { warnings } = parseConfig("spring:\n  application:\n    name: x\nmodel: {}\n", {
+    source: "t",
+  });
+  assert.deepEqual(warnings, ['Section "spring" is not used by Switchyard and is ignored']);
+  assert.equal(problemsOf("bogus: 1\n")[0]!.path, "bogus");
+});

@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import { parseConfig } from "../config/load.ts";
+import { Registry } from "./registry.ts";
+
+function registryFor(yaml: string): Registry {
+  return new Registry(parseConfig(yaml, { source: "test" }).config.model);
+}
+
+const jairouter = await Deno.readTextFile(
+  new URL("../../config/examples/jairouter.yaml", import.meta.url),
+);
+
+Deno.test("JAiRouter's example: ids are unique, URLs joined, strategies inherited", () => {
+  const { services } = registryFor(jairouter).snapshot;
+  const ids = Object.values(services).filter((s) => !s.derivedFrom).flatMap((s) =>
+    s.upstreams.map((u) => u.id)
+  );
+  assert.equal(new Set(ids).size, ids.length);
+  assert.equal(
+    services.tts.upstreams[1]!.id,
+    "cosyvoice-300m@http://172.16.30.6:9090/v1/audio/speech#2",
+  );
+  assert.equal(
+    services.embedding.upstreams[2]!.url,
+    "http://172.16.30.6:9090/v1/embeddings",
+    "a trailing slash on base-url is not doubled",
+  );
+  assert.equal(services.chat.loadBalance.type, "least-connections");
+  assert.equal(services.rerank.loadBalance.type, "ip-hash");
+  assert.equal(services.rerank.loadBalance.hashAlgorithm, "sha256");
+  assert.equal(services.tts.loadBalance.type, "random");
+  assert.equal(services.chat.upstreams[0]!.adapter, "gpustack");
+  assert.deepEqual(services.chat.settings["rate-limit"], {
+    enabled: true,
+    algorithm: "token-bucket",
+    capacity: 100,
+    rate: 10,
+    scope: "service",
+  });
+});
+
+Deno.test("completions use chat's instances on their completions path", () => {
+  const { services } = registryFor(jairouter).snapshot;
+  assert.equal(services.completion.derivedFrom, "chat");
+  assert.deepEqual(
+    services.completion.upstreams.map((u) => u.path),
+    ["/v1-openai/completions", "/v1/completions"],
+  );
+  assert.equal(services.completion.upstreams[0]!.state, services.chat.upstreams[0]!.state);
+});
+
+Deno.test("a configured completion service is used as it is", () => {
+  const { services } = registryFor(`model:
+  services:
+    chat:
+      instances: [{ name: a, base-url: "http://127.0.0.1:1" }]
+    completion:
+      instances: [{ name: b, base-url: "http://127.0.0.1:2", path: /legacy }]
+`).snapshot;
+  assert.equal(services.completion.derivedFrom, undefined);
+  assert.equal(services.completion.resolve("b")?.upstreams[0]?.url, "http://127.0.0.1:2/legacy");
+  assert.equal(services.completion.resolve("a"), undefined);
+});
+
+Deno.test("adapter default paths apply when an instance has no path", () => {
+  const { services } = registryFor(`model:
+  adapter: gpustack
+  services:
+    embedding:
+      instances:
+        - { name: e, base-url: "http://127.0.0.1:80" }
+        - { name: e, base-url: "http://[::1]:11434", adapter: ollama }
+`).snapshot;
+  const [gpustack, ollama] = services.embedding.upstreams;
+  assert.equal(gpustack!.url, "http://127.0.0.1:80/v1-openai/embeddings");
+  assert.equal(ollama!.url, "http://[::1]:11434/v1/embeddings");
+  assert.equal(ollama!.hostname, "::1");
+  assert.equal(ollama!.port, 11434);
+  assert.equal(gpustack!.port, 80);
+});
+
+Deno.test("exact names win over patterns; the first matching pattern serves", () => {
+  const { services } = registryFor(`model:
+  services:
+    chat:
+      instances:
+        - { name: "qwen*", base-url: "http://127.0.0.1:1" }
+        - { name: "*", base-url: "http://127.0.0.1:2" }
+        - { name: "qwen3:8b", base-url: "http://127.0.0.1:3" }
+`).snapshot;
+  assert.equal(services.chat.resolve("qwen3:8b")?.pattern, false);
+  assert.equal(services.chat.resolve("qwen2.5")?.name, "qwen*");
+  assert.equal(services.chat.resolve("llama3")?.name, "*");
+  assert.deepEqual(registryFor("model: {}").snapshot.models, []);
+});
+
+Deno.test("the model list is the union of exact names across services", () => {
+  const { models } = registryFor(jairouter).snapshot;
+  const sd = models.find((m) => m.id === "stable-diffusion-2-1");
+  assert.deepEqual(sd?.services, ["imgGen", "imgEdit"]);
+  assert.equal(models.filter((m) => m.id === "qwen3:1.7B").length, 1);
+});
+
+Deno.test("applying a config keeps state of instances that remain and drops the rest", () => {
+  const registry = registryFor(`model:
+  services:
+    chat:
+      instances:
+        - { name: a, base-url: "http://127.0.0.1:1" }
+        - { name: b, base-url: "http://127.0.0.1:2" }
+`);
+  const before = registry.snapshot;
+  before.services.chat.upstreams[0]!.state.requests = 7;
+  const after = registry.apply(
+    parseConfig(
+      `model:
+  services:
+    chat:
+      instances:
+        - { name: a, base-url: "http://127.0.0.1:1", weight: 3 }
+`,
+      { source: "t" },
+    ).config.model,
+  );
+  assert.notEqual(after, before);
+  assert.equal(after.services.chat.upstreams[0]!.state.requests, 7);
+  assert.equal(after.services.chat.upstreams[0]!.weight, 3);
+  assert.equal(before.services.chat.upstreams.length, 2, "the old snapshot is unchanged");
+});
