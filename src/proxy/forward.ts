@@ -12,6 +12,7 @@ import { SERVICE_ENDPOINTS, type ServiceType } from "../services.ts";
 import { type ClientBody, readClientBody } from "./body.ts";
 import { attemptHeaders, baseUpstreamHeaders, responseHeaders } from "./headers.ts";
 import { relayBody } from "./relay.ts";
+import { armResponseDeadline, UpstreamTimeout } from "./response_deadline.ts";
 
 /** Tells whether a TCP connection to a host opens within `timeout` ms. */
 export type ReachabilityCheck = (
@@ -41,16 +42,7 @@ type Failure =
   | { readonly kind: "transport"; readonly error: GatewayError }
   | { readonly kind: "client-gone" };
 
-/** The gateway's abort reasons, told apart from errors thrown by `fetch` itself. */
-class UpstreamTimeout extends Error {
-  constructor(readonly phase: "connect" | "first-byte", readonly ms: number) {
-    super(
-      phase === "connect"
-        ? `did not accept a connection within ${ms} ms`
-        : `sent no response within ${ms} ms`,
-    );
-  }
-}
+/** The gateway's own abort reasons, told apart from errors thrown by `fetch`. */
 const CLIENT_GONE = new Error("client disconnected");
 const IDLE = new Error("backend went idle mid-response");
 
@@ -138,17 +130,11 @@ async function attempt(upstream: Upstream, input: AttemptInput): Promise<Respons
     clientSignal.removeEventListener("abort", onClientGone);
   };
 
-  const firstByteTimer = firstByte > 0
-    ? setTimeout(() => controller.abort(new UpstreamTimeout("first-byte", firstByte)), firstByte)
-    : undefined;
-  let answered = false;
-  const connectTimer = connect > 0
-    ? setTimeout(async () => {
-      if (!(await deps.reachable(upstream, connect)) && !answered) {
-        controller.abort(new UpstreamTimeout("connect", connect));
-      }
-    }, connect)
-    : undefined;
+  const answered = armResponseDeadline(controller, {
+    connect,
+    firstByte,
+    probe: (timeout) => deps.reachable(upstream, timeout),
+  });
 
   let response: Response;
   try {
@@ -169,9 +155,7 @@ async function attempt(upstream: Upstream, input: AttemptInput): Promise<Respons
     recordFailure(upstream, String(failure.error.cause ?? failure.error.message));
     return failure;
   } finally {
-    answered = true;
-    clearTimeout(firstByteTimer);
-    clearTimeout(connectTimer);
+    answered();
   }
 
   if (response.status >= 500 || (pool.pattern && response.status === 404)) {
