@@ -201,7 +201,7 @@ function transportFailure(reason: unknown): Failure & { kind: "transport" } {
       error: new GatewayError(504, "upstream_timeout", `The backend ${reason.message}`),
     };
   }
-  const detail = reason instanceof Error ? reason.message : String(reason);
+  const detail = causeChain(reason);
   const known = KNOWN_CAUSES.exec(detail)?.[0];
   return {
     kind: "transport",
@@ -212,6 +212,16 @@ function transportFailure(reason: unknown): Failure & { kind: "transport" } {
       { cause: detail },
     ),
   };
+}
+
+/** Every message in an error's cause chain; fetch wraps the socket error it met. */
+function causeChain(reason: unknown): string {
+  const messages: string[] = [];
+  for (let current = reason; current !== undefined; current = (current as Error).cause) {
+    messages.push(current instanceof Error ? current.message : String(current));
+    if (!(current instanceof Error) || messages.length > 5) break;
+  }
+  return messages.join(": ");
 }
 
 /** Socket failures worth naming to a client, without the backend's address. */
