@@ -75,28 +75,36 @@ export const LoadBalanceSchema = z.strictObject({
 
 /** `rate-limit:` as JAiRouter spells it; validated and kept. */
 export const RateLimitSchema = z.strictObject({
-  enabled: z.boolean().optional(),
-  algorithm: z.enum(["token-bucket", "leaky-bucket", "sliding-window", "warm-up"]).optional(),
-  capacity: z.number().int().positive().optional(),
-  rate: z.number().positive().optional(),
-  scope: z.enum(["global", "service", "instance", "client-ip", "api-key"]).optional(),
-  "client-ip-enable": z.boolean().optional(),
+  enabled: z.boolean().optional().describe("whether this limit applies"),
+  algorithm: z.enum(["token-bucket", "leaky-bucket", "sliding-window", "warm-up"]).optional()
+    .describe("limiter algorithm"),
+  capacity: z.number().int().positive().optional().describe("burst size, in requests"),
+  rate: z.number().positive().optional().describe("requests per second"),
+  scope: z.enum(["global", "service", "instance", "client-ip", "api-key"]).optional()
+    .describe("what one limiter counts"),
+  "client-ip-enable": z.boolean().optional().describe("also limit each client IP"),
 });
 
 /** `circuit-breaker:` as JAiRouter spells it; validated and kept. */
 export const CircuitBreakerSchema = z.strictObject({
-  enabled: z.boolean().optional(),
-  failureThreshold: z.number().int().positive().optional(),
-  timeout: Millis.optional(),
-  successThreshold: z.number().int().positive().optional(),
+  enabled: z.boolean().optional().describe("whether the breaker applies"),
+  failureThreshold: z.number().int().positive().optional().describe(
+    "consecutive failures that open the breaker",
+  ),
+  timeout: Millis.optional().describe("ms the breaker stays open before probing"),
+  successThreshold: z.number().int().positive().optional().describe(
+    "successes in half-open that close it again",
+  ),
 });
 
 /** `fallback:` as JAiRouter spells it; validated and kept. */
 export const FallbackSchema = z.strictObject({
-  enabled: z.boolean().optional(),
-  strategy: z.enum(["default", "cache"]).optional(),
-  "cache-size": z.number().int().positive().optional(),
-  "cache-ttl": Millis.optional(),
+  enabled: z.boolean().optional().describe("whether a fallback answers when every instance fails"),
+  strategy: z.enum(["default", "cache"]).optional().describe(
+    "default: a clear 503; cache: the last answer to the same request",
+  ),
+  "cache-size": z.number().int().positive().optional().describe("cached answers kept"),
+  "cache-ttl": Millis.optional().describe("ms a cached answer stays usable"),
 });
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -116,23 +124,23 @@ export const InstanceSchema = z.strictObject({
   path: z.string().startsWith("/", "A path starts with /").optional().describe(
     "full path of this service on base-url; the adapter's default when absent",
   ),
-  weight: z.number().int().min(1).max(1000).default(1),
-  adapter: z.enum(ADAPTER_NAMES).optional(),
-  headers: HeadersSchema.optional(),
+  weight: z.number().int().min(1).max(1000).default(1).describe("relative share of traffic"),
+  adapter: z.enum(ADAPTER_NAMES).optional().describe("backend kind; inherits the service's"),
+  headers: HeadersSchema.optional().describe("headers sent upstream, e.g. Authorization"),
   "forward-authorization": z.boolean().default(false).describe(
     "send the client's Authorization header upstream",
   ),
-  "rate-limit": RateLimitSchema.optional(),
+  "rate-limit": RateLimitSchema.optional().describe("this instance's own limit"),
 });
 
 /** One service (`chat`, `embedding`…): its settings and instances. */
 export const ServiceSchema = z.strictObject({
   "load-balance": LoadBalanceSchema.optional(),
-  adapter: z.enum(ADAPTER_NAMES).optional(),
+  adapter: z.enum(ADAPTER_NAMES).optional().describe("backend kind; inherits model.adapter"),
   "rate-limit": RateLimitSchema.optional(),
   "circuit-breaker": CircuitBreakerSchema.optional(),
   fallback: FallbackSchema.optional(),
-  instances: z.array(InstanceSchema).default([]),
+  instances: z.array(InstanceSchema).default([]).describe("the backends serving this service"),
 });
 
 const serviceShape = Object.fromEntries(
@@ -176,9 +184,9 @@ export const ModelSchema = z.strictObject({
 /** Our `server:` section. */
 export const ServerSchema = z.strictObject({
   host: z.string().min(1).default("0.0.0.0").describe("address to listen on"),
-  port: z.number().int().min(0).max(65_535).default(8080),
+  port: z.number().int().min(0).max(65_535).default(8080).describe("port to listen on"),
   "max-body-size": ByteSize.default(25 * 1024 * 1024).describe(
-    "largest request body accepted, e.g. 25MiB",
+    "largest request body accepted: bytes, or a size such as 25MiB; default 25MiB",
   ),
   timeouts: z.strictObject({
     connect: Millis.default(5_000).describe("for the backend to accept a connection"),

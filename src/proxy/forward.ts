@@ -38,7 +38,12 @@ export interface ProxyRequest {
 
 /** Why an attempt failed before the first byte reached the client. */
 type Failure =
-  | { readonly kind: "response"; readonly upstream: Upstream; readonly response: Response }
+  | {
+    readonly kind: "response";
+    readonly response: Response;
+    /** A pattern-matched instance without the model: moving on is not a retry. */
+    readonly notServed: boolean;
+  }
   | { readonly kind: "transport"; readonly error: GatewayError }
   | { readonly kind: "client-gone" };
 
@@ -86,8 +91,9 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     const outcome = await attempt(upstream, { request, body, headers, pool, deps });
     if (outcome instanceof Response) return outcome;
     if (outcome.kind === "client-gone") return clientGone();
-    failures++;
-    const next = retriesLeft-- > 0 ? pool.strategy.pick(context, untried) : undefined;
+    const notServed = outcome.kind === "response" && outcome.notServed;
+    if (!notServed) failures++;
+    const next = notServed || retriesLeft-- > 0 ? pool.strategy.pick(context, untried) : undefined;
     if (!next) {
       return giveUp(outcome, { model: body.model, failures, requestId: request.requestId });
     }
@@ -162,8 +168,8 @@ async function attempt(upstream: Upstream, input: AttemptInput): Promise<Respons
     if (response.status >= 500) recordFailure(upstream, `answered ${response.status}`);
     return {
       kind: "response",
-      upstream,
       response: relayed(response, { settle, controller, idle, requestId: request.requestId }),
+      notServed: response.status === 404,
     };
   }
   return relayed(response, { settle, controller, idle, requestId: request.requestId });
