@@ -1,0 +1,109 @@
+/**
+ * Prints the bench's results: one table of every target and scenario, then the ratios that
+ * answer the product's question, how much the gateway adds.
+ * @module
+ */
+
+/** A measured scenario. */
+export type Scenario = "chat" | "stream" | "ttfb";
+
+/** What the bench measured for one target in one scenario. */
+export interface Row {
+  readonly target: string;
+  readonly scenario: Scenario;
+  readonly rps: number;
+  /** For `ttfb`, time to the first body chunk; else time to the whole response. */
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** CPU time of the target's processes per request, in µs. */
+  readonly cpuPerRequestUs: number;
+  /** CPU time of the fake backend per request, in µs; undefined when it is the target. */
+  readonly backendCpuPerRequestUs: number | undefined;
+  readonly note?: string;
+}
+
+const SCENARIO_LABELS: Record<Scenario, string> = {
+  chat: "chat (JSON)",
+  stream: "chat (SSE, whole)",
+  ttfb: "stream first byte",
+};
+
+const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+
+function ms(value: number): string {
+  return `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
+}
+
+function ratio(value: number | undefined, base: number | undefined): string {
+  if (value === undefined || base === undefined || base === 0) return "-";
+  return `${value / base < 10 ? (value / base).toFixed(2) : (value / base).toFixed(1)}x`;
+}
+
+/** The results table, one line per target and scenario. */
+export function resultTable(rows: readonly Row[]): string {
+  const header = ["target", "scenario", "req/s", "p50", "p99", "CPU/req", "backend CPU/req", ""];
+  const lines = rows.map((row) => [
+    row.target,
+    SCENARIO_LABELS[row.scenario],
+    integer.format(row.rps),
+    ms(row.p50Ms),
+    ms(row.p99Ms),
+    `${integer.format(row.cpuPerRequestUs)} µs`,
+    row.backendCpuPerRequestUs === undefined
+      ? "-"
+      : `${integer.format(row.backendCpuPerRequestUs)} µs`,
+    row.note ?? "",
+  ]);
+  return table(header, lines, [false, false, true, true, true, true, true, false]);
+}
+
+/** The ratios: each proxy against the backend alone, and the gateway against the bare proxy. */
+export function ratioTable(
+  rows: readonly Row[],
+  names: { direct: string; bare: string; gateway: string; proxies: readonly string[] },
+): string {
+  const find = (target: string, scenario: Scenario) =>
+    rows.find((row) => row.target === target && row.scenario === scenario);
+  const header = ["", "chat req/s", "stream req/s", "chat CPU/req", "stream CPU/req"];
+  const lines = names.proxies.map((target) => [
+    `${target} / ${names.direct}`,
+    ratio(find(target, "chat")?.rps, find(names.direct, "chat")?.rps),
+    ratio(find(target, "stream")?.rps, find(names.direct, "stream")?.rps),
+    "",
+    "",
+  ]);
+  lines.push([
+    `${names.gateway} / ${names.bare}`,
+    ratio(find(names.gateway, "chat")?.rps, find(names.bare, "chat")?.rps),
+    ratio(find(names.gateway, "stream")?.rps, find(names.bare, "stream")?.rps),
+    ratio(find(names.gateway, "chat")?.cpuPerRequestUs, find(names.bare, "chat")?.cpuPerRequestUs),
+    ratio(
+      find(names.gateway, "stream")?.cpuPerRequestUs,
+      find(names.bare, "stream")?.cpuPerRequestUs,
+    ),
+  ]);
+  const gatewayTtfb = find(names.gateway, "ttfb");
+  const bareTtfb = find(names.bare, "ttfb");
+  const directTtfb = find(names.direct, "ttfb");
+  const extra = gatewayTtfb && bareTtfb && directTtfb
+    ? `\nFirst byte p50: gateway ${ms(gatewayTtfb.p50Ms)}, bare proxy ${ms(bareTtfb.p50Ms)}, ` +
+      `direct ${ms(directTtfb.p50Ms)}: the gateway adds ` +
+      `${(gatewayTtfb.p50Ms - directTtfb.p50Ms).toFixed(2)} ms over direct, ` +
+      `${(gatewayTtfb.p50Ms - bareTtfb.p50Ms).toFixed(2)} ms over the bare proxy`
+    : "";
+  return table(header, lines, [false, true, true, true, true]) + extra;
+}
+
+function table(header: readonly string[], lines: readonly string[][], right: boolean[]): string {
+  const all = [header, ...lines];
+  const widths = header.map((_, column) =>
+    Math.max(...all.map((line) => [...(line[column] ?? "")].length))
+  );
+  const format = (line: readonly string[]) =>
+    line.map((cell, column) => {
+      const width = widths[column] ?? 0;
+      return right[column] ? cell.padStart(width) : cell.padEnd(width);
+    }).join("  ").trimEnd();
+  const rule = widths.map((width) => "-".repeat(width)).join("  ").trimEnd();
+  return [format(header), rule, ...lines.map(format)].join("\n");
+}

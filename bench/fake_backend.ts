@@ -1,0 +1,94 @@
+/**
+ * A fake OpenAI-compatible backend for the bench: `POST /v1/chat/completions` answers a small
+ * JSON completion, or with `"stream": true` an SSE stream of {@linkcode CHUNKS} chunks and
+ * `data: [DONE]`. Every answer is built once at start, so the backend costs as little as it can.
+ * The `x-bench-chunk-delay` request header (ms) spaces the stream's chunks, to tell the first
+ * byte from the last; throughput runs send none.
+ *
+ * Usage: `deno run --allow-net bench/fake_backend.ts --port N`
+ * @module
+ */
+import { parseArgs } from "node:util";
+
+/** Chunks in one streamed answer, before `data: [DONE]`. */
+export const CHUNKS = 20;
+
+const encoder = new TextEncoder();
+const created = Math.floor(Date.now() / 1000);
+
+const completion = encoder.encode(JSON.stringify({
+  id: "chatcmpl-bench",
+  object: "chat.completion",
+  created,
+  model: "bench-model",
+  choices: [{
+    index: 0,
+    message: { role: "assistant", content: "Hello! How can I help you today?" },
+    finish_reason: "stop",
+  }],
+  usage: { prompt_tokens: 9, completion_tokens: 9, total_tokens: 18 },
+}));
+
+const streamChunks = [
+  ...Array.from({ length: CHUNKS }, (_, index) =>
+    encoder.encode(`data: ${
+      JSON.stringify({
+        id: "chatcmpl-bench",
+        object: "chat.completion.chunk",
+        created,
+        model: "bench-model",
+        choices: [{
+          index: 0,
+          delta: { content: `token${index} ` },
+          finish_reason: index === CHUNKS - 1 ? "stop" : null,
+        }],
+      })
+    }\n\n`)),
+  encoder.encode("data: [DONE]\n\n"),
+];
+
+function streamBody(delayMs: number): ReadableStream<Uint8Array> {
+  let next = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (next > 0 && delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      const chunk = streamChunks[next++];
+      if (chunk) controller.enqueue(chunk);
+      if (next >= streamChunks.length) controller.close();
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** Answers one request to the fake backend. */
+async function handle(request: Request): Promise<Response> {
+  const { pathname } = new URL(request.url);
+  if (pathname !== "/v1/chat/completions") return new Response("Not found", { status: 404 });
+  if (request.method !== "POST") return new Response("Use POST", { status: 405 });
+  let stream = false;
+  try {
+    const body: unknown = await request.json();
+    stream = typeof body === "object" && body !== null && "stream" in body &&
+      body.stream === true;
+  } catch {
+    return new Response("Body is not JSON", { status: 400 });
+  }
+  if (!stream) {
+    return new Response(completion, { headers: { "content-type": "application/json" } });
+  }
+  const delay = Number(request.headers.get("x-bench-chunk-delay") ?? "0");
+  return new Response(streamBody(Number.isFinite(delay) ? delay : 0), {
+    headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
+  });
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ args: Deno.args, options: { port: { type: "string" } } });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port <= 0) {
+    console.error(
+      `Cannot start the fake backend: --port must be a port number, got "${values.port}"`,
+    );
+    Deno.exit(2);
+  }
+  Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, handle);
+}
