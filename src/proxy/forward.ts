@@ -34,6 +34,11 @@ export interface ProxyRequest {
   readonly request: Request;
   readonly clientIp: string;
   readonly requestId: string;
+  /**
+   * Settles once the response has been delivered to the client, when the server can say so.
+   * It lets a non-streamed body be piped natively instead of chunk by chunk through the relay.
+   */
+  readonly delivered?: Promise<void> | undefined;
 }
 
 /** Why an attempt failed before the first byte reached the client. */
@@ -164,32 +169,55 @@ async function attempt(upstream: Upstream, input: AttemptInput): Promise<Respons
     answered();
   }
 
+  const relay = {
+    settle,
+    controller,
+    idle,
+    requestId: request.requestId,
+    streamed: body.stream,
+    delivered: request.delivered,
+  };
   if (response.status >= 500 || (pool.pattern && response.status === 404)) {
     if (response.status >= 500) recordFailure(upstream, `answered ${response.status}`);
     return {
       kind: "response",
-      response: relayed(response, { settle, controller, idle, requestId: request.requestId }),
+      // Through the relay, so that discarding it for another instance settles this one now.
+      response: relayed(response, { ...relay, delivered: undefined }),
       notServed: response.status === 404,
     };
   }
-  return relayed(response, { settle, controller, idle, requestId: request.requestId });
+  return relayed(response, relay);
 }
 
-/** The client-facing response: the backend's status and headers, its body relayed. */
-function relayed(
-  response: Response,
-  options: {
-    settle: () => void;
-    controller: AbortController;
-    idle: number;
-    requestId: string;
-  },
-): Response {
+/** How to hand a backend's response to the client. */
+interface RelayContext {
+  readonly settle: () => void;
+  readonly controller: AbortController;
+  readonly idle: number;
+  readonly requestId: string;
+  /** The client asked for a stream. */
+  readonly streamed: boolean;
+  readonly delivered: Promise<void> | undefined;
+}
+
+/**
+ * The client-facing response: the backend's status and headers, and its body. A stream (SSE,
+ * NDJSON, audio, or anything the client asked to stream) goes through the relay, which watches
+ * the gap between chunks, unless the idle timeout is off; any other body is piped natively by
+ * the runtime, and the instance settles when the server reports it delivered.
+ */
+function relayed(response: Response, options: RelayContext): Response {
   const headers = responseHeaders(response.headers, options.requestId);
   const init = { status: response.status, statusText: response.statusText, headers };
   if (response.body === null) {
     options.settle();
     return new Response(null, init);
+  }
+  const watched = options.idle > 0 &&
+    (options.streamed || isStream(headers.get("content-type")));
+  if (options.delivered && !watched) {
+    options.delivered.then(options.settle, options.settle);
+    return new Response(response.body, init);
   }
   const body = relayBody(response.body, {
     idleTimeout: options.idle,
@@ -198,6 +226,13 @@ function relayed(
     onEnd: options.settle,
   });
   return new Response(body, init);
+}
+
+/** Content types whose bodies arrive over time, chunk by chunk. */
+function isStream(contentType: string | null): boolean {
+  if (contentType === null) return false;
+  return contentType.startsWith("text/event-stream") ||
+    contentType.startsWith("application/x-ndjson") || contentType.startsWith("audio/");
 }
 
 function transportFailure(reason: unknown): Failure & { kind: "transport" } {

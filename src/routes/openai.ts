@@ -41,6 +41,7 @@ export function mountOpenAiRoutes(app: GatewayApp, deps: ProxyDeps & { startedAt
         request: c.req.raw,
         clientIp: c.env?.remoteAddr?.hostname ?? "unknown",
         requestId: c.get("requestId"),
+        delivered: c.env?.completed,
       }, deps);
     });
     app.all(endpoint.path, (c) => {
