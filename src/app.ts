@@ -54,11 +54,30 @@ export function createGateway(deps: GatewayDeps): Gateway {
   mountHealthRoutes(app, () => draining);
   mountDocsRoutes(app, { version: deps.version });
 
-  app.notFound((c) =>
-    errorResponse(
+  const methodsByPath = new Map<string, string[]>();
+  for (const route of app.routes) {
+    if (route.method === "ALL") continue;
+    methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method]);
+  }
+  app.notFound((c) => {
+    const allowed = methodsByPath.get(c.req.path);
+    if (allowed) {
+      const allow = [...new Set(allowed)].join(", ");
+      return errorResponse(
+        new GatewayError(
+          405,
+          "method_not_allowed",
+          `Use ${allow} for ${c.req.path}, not ${c.req.method}`,
+          {
+            headers: { allow },
+          },
+        ),
+      );
+    }
+    return errorResponse(
       new GatewayError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`),
-    )
-  );
+    );
+  });
   app.onError((error, c) => {
     if (error instanceof GatewayError) return errorResponse(error);
     logError(`Unexpected error on ${c.req.method} ${c.req.path}`, error);

@@ -63,13 +63,28 @@ export async function readLimited(
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
   if (request.body === null) return new Uint8Array(0);
-  if (declared !== null) {
-    // The runtime enforces a declared length, so the fast native read is safe here.
-    return new Uint8Array(await request.arrayBuffer());
+  try {
+    if (declared !== null) {
+      // The runtime enforces a declared length, so the fast native read is safe here.
+      return new Uint8Array(await request.arrayBuffer());
+    }
+    return await readChunks(request.body, maxBytes, tooLarge);
+  } catch (error) {
+    if (error instanceof GatewayError) throw error;
+    throw new GatewayError(499, "client_closed_request", "The client stopped sending its body", {
+      cause: error,
+    });
   }
+}
+
+async function readChunks(
+  body: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  tooLarge: () => GatewayError,
+): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
-  const reader = request.body.getReader();
+  const reader = body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;

@@ -90,19 +90,31 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
   let retriesLeft = deps.server.retries;
   let upstream = pool.strategy.pick(context, untried);
   let failures = 0;
+  // The latest answer a backend gave; it wins over a later instance that gave none.
+  let answered: Response | undefined;
   while (upstream) {
     tried.add(upstream);
     const headers = attemptHeaders(base, request.request.headers, upstream);
     const outcome = await attempt(upstream, { request, body, headers, pool, deps });
-    if (outcome instanceof Response) return outcome;
-    if (outcome.kind === "client-gone") return clientGone();
+    if (outcome instanceof Response) {
+      await discard(answered);
+      return outcome;
+    }
+    if (outcome.kind === "client-gone") {
+      await discard(answered);
+      return clientGone();
+    }
     const notServed = outcome.kind === "response" && outcome.notServed;
     if (!notServed) failures++;
+    if (outcome.kind === "response") {
+      await discard(answered);
+      answered = outcome.response;
+    }
     const next = notServed || retriesLeft-- > 0 ? pool.strategy.pick(context, untried) : undefined;
     if (!next) {
-      return giveUp(outcome, { model: body.model, failures, requestId: request.requestId });
+      if (answered) return answered;
+      return giveUp(outcome, { model: body.model, failures });
     }
-    if (outcome.kind === "response") await outcome.response.body?.cancel().catch(() => {});
     upstream = next;
   }
   throw new GatewayError(
@@ -275,18 +287,20 @@ function recordFailure(upstream: Upstream, message: string): void {
 }
 
 /** After the last attempt: a backend's own error response is passed on unchanged. */
-function giveUp(
-  failure: Failure,
-  context: { model: string; failures: number; requestId: string },
-): Response {
-  if (failure.kind === "response") return failure.response;
-  if (failure.kind === "client-gone") return clientGone();
+/** Throws the gateway's error for the last failure, when no backend answered at all. */
+function giveUp(failure: Failure, context: { model: string; failures: number }): never {
+  if (failure.kind !== "transport") throw new TypeError("Only transport failures end here");
   const tries = context.failures === 1 ? "1 attempt" : `${context.failures} attempts`;
   throw new GatewayError(
     failure.error.status,
     failure.error.code,
     `Model "${context.model}" failed after ${tries}: ${failure.error.message}`,
   );
+}
+
+/** Drops a backend answer that will not be sent, settling its instance. */
+async function discard(response: Response | undefined): Promise<void> {
+  await response?.body?.cancel().catch(() => {});
 }
 
 /** Nobody will read it; nginx's 499 names the case in logs. */

@@ -3,7 +3,6 @@
  * @module
  */
 import { createRoute } from "@hono/zod-openapi";
-import { GatewayError } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
 import { forward, type ProxyDeps } from "../proxy/forward.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "../services.ts";
@@ -43,16 +42,6 @@ export function mountOpenAiRoutes(app: GatewayApp, deps: ProxyDeps & { startedAt
         requestId: c.get("requestId"),
         delivered: c.env?.completed,
       }, deps);
-    });
-    app.all(endpoint.path, (c) => {
-      throw new GatewayError(
-        405,
-        "method_not_allowed",
-        `Use POST for ${endpoint.path}, not ${c.req.method}`,
-        {
-          headers: { allow: "POST" },
-        },
-      );
     });
   }
 

@@ -1,0 +1,181 @@
+/**
+ * The command line, run as `deno run -A main.ts`: `--check`, `--help`, `--version`, the embedded
+ * default, and a graceful SIGTERM.
+ */
+import assert from "node:assert/strict";
+import manifest from "../deno.json" with { type: "json" };
+import { startFakeBackend } from "./fixtures/fake_backend.ts";
+import { Gate } from "./fixtures/gate.ts";
+import { REPO_ROOT, runCli, spawnGateway } from "./fixtures/gateway.ts";
+
+/** A stack trace line as V8 prints them. */
+const STACK_LINE = /^\s+at .+[:(]/m;
+
+async function withTempConfig<T>(text: string, use: (path: string) => Promise<T>): Promise<T> {
+  const path = await Deno.makeTempFile({ suffix: ".yaml" });
+  try {
+    await Deno.writeTextFile(path, text);
+    return await use(path);
+  } finally {
+    await Deno.remove(path);
+  }
+}
+
+Deno.test("--check accepts JAiRouter's example config", async () => {
+  const result = await runCli([
+    "--check",
+    "--config",
+    `${REPO_ROOT}config/examples/jairouter.yaml`,
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /is valid/);
+});
+
+Deno.test("--check rejects a broken config with paths and lines, and no stack trace", async () => {
+  const text = [
+    "server:",
+    "  port: eighty",
+    "model:",
+    "  services:",
+    "    chat:",
+    "      instances:",
+    "        - name: m",
+    "          base-url: ftp://nowhere",
+    "          colour: blue",
+  ].join("\n");
+  const result = await withTempConfig(text, (path) => runCli(["--check", "--config", path]));
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /server\.port \(line 2\)/);
+  assert.match(result.stderr, /model\.services\.chat\.instances\[0\]\.base-url \(line 8\)/);
+  assert.match(result.stderr, /model\.services\.chat\.instances\[0\]\.colour \(line 9\)/);
+  assert.doesNotMatch(result.stderr, STACK_LINE);
+  assert.doesNotMatch(result.stderr, /Uncaught/);
+});
+
+Deno.test("a bad PORT from the environment is named in the error", async () => {
+  const result = await runCli(["--check"], { PORT: "eighty" });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /server\.port/);
+  assert.match(result.stderr, /PORT/);
+  assert.doesNotMatch(result.stderr, STACK_LINE);
+});
+
+Deno.test("a missing config file is reported without a stack trace", async () => {
+  const result = await runCli(["--check", "--config", "/nonexistent/switchyard.yaml"]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /\/nonexistent\/switchyard\.yaml/);
+  assert.doesNotMatch(result.stderr, STACK_LINE);
+});
+
+Deno.test("--help and --version", async () => {
+  const help = await runCli(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage:/);
+  for (const flag of ["--config", "--port", "--host", "--check", "--version"]) {
+    assert.ok(help.stdout.includes(flag), flag);
+  }
+  const version = await runCli(["--version"]);
+  assert.equal(version.code, 0);
+  assert.equal(version.stdout.trim(), `switchyard ${manifest.version}`);
+  const unknown = await runCli(["--frobnicate"]);
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /frobnicate/);
+});
+
+Deno.test("the embedded default starts with no backend running; /health and /ready answer", async () => {
+  const gateway = await spawnGateway([]);
+  try {
+    const health = await fetch(`${gateway.url}/health`);
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: "ok" });
+    const ready = await fetch(`${gateway.url}/ready`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { status: "ready" });
+    gateway.process.kill("SIGTERM");
+    const result = await gateway.exited();
+    assert.equal(result.code, 0, result.stderr);
+  } finally {
+    await gateway.close();
+  }
+});
+
+Deno.test("SIGTERM lets a request in flight finish, then the process exits 0", async () => {
+  const hold = new Gate();
+  const backend = await startFakeBackend({ name: "held", hold });
+  try {
+    await withTempConfig(
+      `
+model:
+  services:
+    chat:
+      instances:
+        - name: m
+          base-url: ${backend.url}
+`,
+      async (path) => {
+        const gateway = await spawnGateway(["--config", path]);
+        try {
+          const pending = fetch(`${gateway.url}/v1/chat/completions`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ model: "m", messages: [] }),
+          });
+          await backend.received(1);
+          gateway.process.kill("SIGTERM");
+          await gateway.waitForOutput("SIGTERM");
+          hold.open();
+          const response = await pending;
+          assert.equal(response.status, 200);
+          assert.equal((await response.json()).backend, "held");
+          const result = await gateway.exited();
+          assert.equal(result.code, 0, result.stderr);
+        } finally {
+          await gateway.close();
+        }
+      },
+    );
+  } finally {
+    hold.open();
+    await backend.close();
+  }
+});
+
+Deno.test("after server.shutdown-grace a request still in flight no longer holds the exit", async () => {
+  const hold = new Gate();
+  const backend = await startFakeBackend({ name: "stuck", hold });
+  try {
+    await withTempConfig(
+      `
+server:
+  shutdown-grace: 100
+model:
+  services:
+    chat:
+      instances:
+        - name: m
+          base-url: ${backend.url}
+`,
+      async (path) => {
+        const gateway = await spawnGateway(["--config", path]);
+        try {
+          const pending = fetch(`${gateway.url}/v1/chat/completions`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ model: "m", messages: [] }),
+          }).then((response) => response.body?.cancel(), () => "failed");
+          await backend.received(1);
+          gateway.process.kill("SIGTERM");
+          const result = await gateway.exited();
+          assert.equal(result.code, 0, result.stderr);
+          assert.match(result.stdout + result.stderr, /Grace period over/);
+          await pending;
+        } finally {
+          await gateway.close();
+        }
+      },
+    );
+  } finally {
+    hold.open();
+    await backend.close();
+  }
+});
