@@ -193,7 +193,9 @@ export const ServerSchema = z.strictObject({
     "first-byte": Millis.default(300_000).describe(
       "from sending the request to the response headers; 0 disables",
     ),
-    idle: Millis.default(60_000).describe("between two chunks of a response body; 0 disables"),
+    idle: Millis.default(60_000).describe(
+      "between two chunks of a streamed response; 0 disables and pipes streams natively",
+    ),
   }).prefault({}),
   retries: z.number().int().min(0).max(10).default(2).describe(
     "further instances tried after a failure before the first byte",
