@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
-import { startGateway } from "./fixtures/gateway.ts";
+import { oneService, startGateway } from "./fixtures/gateway.ts";
 import { startRawServer } from "./fixtures/raw_http.ts";
 
 async function setup() {
@@ -148,25 +148,13 @@ Deno.test("a gzip-encoded backend answer reaches the client unchanged", async ()
       "",
     ].join("\r\n"),
   );
-  const raw = startRawServer(new Uint8Array([...head, ...gzipped]));
-  const gateway = await startGateway(`
-model:
-  services:
-    chat:
-      instances:
-        - name: m
-          base-url: ${raw.url}
-`);
-  try {
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: `{"model":"m","messages":[]}`,
-    });
-    assert.equal(response.status, 200);
-    assert.equal(await response.text(), json);
-  } finally {
-    await gateway.close();
-    await raw.close();
-  }
+  await using raw = startRawServer(new Uint8Array([...head, ...gzipped]));
+  await using gateway = await startGateway(oneService("chat", [raw.url]));
+  const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: `{"model":"m","messages":[]}`,
+  });
+  assert.equal(response.status, 200);
+  assert.equal(await response.text(), json);
 });

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import manifest from "../deno.json" with { type: "json" };
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { Gate } from "./fixtures/gate.ts";
-import { REPO_ROOT, runCli, spawnGateway } from "./fixtures/gateway.ts";
+import { oneService, REPO_ROOT, runCli, spawnGateway } from "./fixtures/gateway.ts";
 
 /** A stack trace line as V8 prints them. */
 const STACK_LINE = /^\s+at .+[:(]/m;
@@ -83,20 +83,16 @@ Deno.test("--help and --version", async () => {
 });
 
 Deno.test("the embedded default starts with no backend running; /health and /ready answer", async () => {
-  const gateway = await spawnGateway([]);
-  try {
-    const health = await fetch(`${gateway.url}/health`);
-    assert.equal(health.status, 200);
-    assert.deepEqual(await health.json(), { status: "ok" });
-    const ready = await fetch(`${gateway.url}/ready`);
-    assert.equal(ready.status, 200);
-    assert.deepEqual(await ready.json(), { status: "ready" });
-    gateway.process.kill("SIGTERM");
-    const result = await gateway.exited();
-    assert.equal(result.code, 0, result.stderr);
-  } finally {
-    await gateway.close();
-  }
+  await using gateway = await spawnGateway([]);
+  const health = await fetch(`${gateway.url}/health`);
+  assert.equal(health.status, 200);
+  assert.deepEqual(await health.json(), { status: "ok" });
+  const ready = await fetch(`${gateway.url}/ready`);
+  assert.equal(ready.status, 200);
+  assert.deepEqual(await ready.json(), { status: "ready" });
+  gateway.process.kill("SIGTERM");
+  const result = await gateway.exited();
+  assert.equal(result.code, 0, result.stderr);
 });
 
 Deno.test("SIGTERM lets a request in flight finish, then the process exits 0", async () => {
@@ -104,34 +100,23 @@ Deno.test("SIGTERM lets a request in flight finish, then the process exits 0", a
   const backend = await startFakeBackend({ name: "held", hold });
   try {
     await withTempConfig(
-      `
-model:
-  services:
-    chat:
-      instances:
-        - name: m
-          base-url: ${backend.url}
-`,
+      oneService("chat", [backend.url]),
       async (path) => {
-        const gateway = await spawnGateway(["--config", path]);
-        try {
-          const pending = fetch(`${gateway.url}/v1/chat/completions`, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ model: "m", messages: [] }),
-          });
-          await backend.received(1);
-          gateway.process.kill("SIGTERM");
-          await gateway.waitForOutput("SIGTERM");
-          hold.open();
-          const response = await pending;
-          assert.equal(response.status, 200);
-          assert.equal((await response.json()).backend, "held");
-          const result = await gateway.exited();
-          assert.equal(result.code, 0, result.stderr);
-        } finally {
-          await gateway.close();
-        }
+        await using gateway = await spawnGateway(["--config", path]);
+        const pending = fetch(`${gateway.url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model: "m", messages: [] }),
+        });
+        await backend.received(1);
+        gateway.process.kill("SIGTERM");
+        await gateway.waitForOutput("SIGTERM");
+        hold.open();
+        const response = await pending;
+        assert.equal(response.status, 200);
+        assert.equal((await response.json()).backend, "held");
+        const result = await gateway.exited();
+        assert.equal(result.code, 0, result.stderr);
       },
     );
   } finally {
@@ -145,33 +130,20 @@ Deno.test("after server.shutdown-grace a request still in flight no longer holds
   const backend = await startFakeBackend({ name: "stuck", hold });
   try {
     await withTempConfig(
-      `
-server:
-  shutdown-grace: 100
-model:
-  services:
-    chat:
-      instances:
-        - name: m
-          base-url: ${backend.url}
-`,
+      oneService("chat", [backend.url], { server: "server:\n  shutdown-grace: 100\n" }),
       async (path) => {
-        const gateway = await spawnGateway(["--config", path]);
-        try {
-          const pending = fetch(`${gateway.url}/v1/chat/completions`, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ model: "m", messages: [] }),
-          }).then((response) => response.body?.cancel(), () => "failed");
-          await backend.received(1);
-          gateway.process.kill("SIGTERM");
-          const result = await gateway.exited();
-          assert.equal(result.code, 0, result.stderr);
-          assert.match(result.stdout + result.stderr, /Grace period over/);
-          await pending;
-        } finally {
-          await gateway.close();
-        }
+        await using gateway = await spawnGateway(["--config", path]);
+        const pending = fetch(`${gateway.url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model: "m", messages: [] }),
+        }).then((response) => response.body?.cancel(), () => "failed");
+        await backend.received(1);
+        gateway.process.kill("SIGTERM");
+        const result = await gateway.exited();
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stdout + result.stderr, /Grace period over/);
+        await pending;
       },
     );
   } finally {

@@ -6,20 +6,13 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { type FakeBackend, startFakeBackend } from "./fixtures/fake_backend.ts";
 import { eventually, Gate, gates, within } from "./fixtures/gate.ts";
-import { startGateway, type TestGateway } from "./fixtures/gateway.ts";
+import { oneService, startGateway, type TestGateway } from "./fixtures/gateway.ts";
 
 const chatBody = (extra: Record<string, unknown> = {}) =>
   JSON.stringify({ model: "m", messages: [], ...extra });
 
 async function gatewayFor(backend: FakeBackend): Promise<TestGateway> {
-  return await startGateway(`
-model:
-  services:
-    chat:
-      instances:
-        - name: m
-          base-url: ${backend.url}
-`);
+  return await startGateway(oneService("chat", [backend.url]));
 }
 
 async function activeRequests(gateway: TestGateway): Promise<number> {
@@ -116,14 +109,7 @@ Deno.test("an SDK stream aborted by the client aborts the backend's stream", asy
 Deno.test("a client that aborts during a slow speech download aborts the backend", async () => {
   const hold = new Gate();
   const backend = await startFakeBackend({ hold });
-  const gateway = await startGateway(`
-model:
-  services:
-    tts:
-      instances:
-        - name: voice
-          base-url: ${backend.url}
-`);
+  const gateway = await startGateway(oneService("tts", [backend.url], { model: "voice" }));
   try {
     const controller = new AbortController();
     const pending = fetch(`${gateway.url}/v1/audio/speech`, {
@@ -151,20 +137,14 @@ Deno.test("a request whose client left is not retried on another instance", asyn
   const hold = new Gate();
   const first = await startFakeBackend({ name: "first", hold });
   const second = await startFakeBackend({ name: "second", hold });
-  const gateway = await startGateway(`
-server:
+  const gateway = await startGateway(
+    oneService("chat", [first.url, second.url], {
+      strategy: "round-robin",
+      server: `server:
   retries: 2
-model:
-  services:
-    chat:
-      load-balance:
-        type: round-robin
-      instances:
-        - name: m
-          base-url: ${first.url}
-        - name: m
-          base-url: ${second.url}
-`);
+`,
+    }),
+  );
   try {
     const controller = new AbortController();
     const pending = fetch(`${gateway.url}/v1/chat/completions`, {

@@ -24,12 +24,8 @@ const V1_PATHS = [
 ];
 
 async function withGateway(use: (url: string) => Promise<void>): Promise<void> {
-  const gateway = await startGateway("model:\n  services: {}\n");
-  try {
-    await use(gateway.url);
-  } finally {
-    await gateway.close();
-  }
+  await using gateway = await startGateway("model:\n  services: {}\n");
+  await use(gateway.url);
 }
 
 Deno.test("/openapi.json is valid JSON listing every /v1 path", async () => {

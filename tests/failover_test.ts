@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
-import { startGateway } from "./fixtures/gateway.ts";
+import { oneService, startGateway } from "./fixtures/gateway.ts";
 import { errorAnswer } from "./fixtures/openai_answers.ts";
 import { closedPortUrl } from "./fixtures/ports.ts";
 import { startRawServer } from "./fixtures/raw_http.ts";
@@ -16,227 +16,129 @@ const chatBody = (model: string, extra: Record<string, unknown> = {}) => ({
 });
 
 Deno.test("a dead instance and a 500-answering instance are skipped for the healthy one", async () => {
-  const failing = await startFakeBackend({ name: "failing", failStatus: 500 });
-  const healthy = await startFakeBackend({ name: "healthy" });
+  await using failing = await startFakeBackend({ name: "failing", failStatus: 500 });
+  await using healthy = await startFakeBackend({ name: "healthy" });
   const dead = closedPortUrl();
-  const gateway = await startGateway(`
-server:
+  await using gateway = await startGateway(
+    oneService("chat", [dead, failing.url, healthy.url], {
+      strategy: "round-robin",
+      server: `server:
   retries: 2
-model:
-  services:
-    chat:
-      load-balance:
-        type: round-robin
-      instances:
-        - name: m
-          base-url: ${dead}
-        - name: m
-          base-url: ${failing.url}
-        - name: m
-          base-url: ${healthy.url}
-`);
-  try {
-    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "sk-test", maxRetries: 0 });
-    for (let i = 0; i < 3; i++) {
-      const completion = await client.chat.completions.create({ model: "m", messages: [] });
-      assert.equal(completion.choices[0]?.message.content, "hello from healthy");
-    }
-    assert.equal(healthy.requests.length, 3);
-    assert.ok(failing.requests.length >= 1, "the failing backend was tried");
-  } finally {
-    await gateway.close();
-    await failing.close();
-    await healthy.close();
+`,
+    }),
+  );
+  const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "sk-test", maxRetries: 0 });
+  for (let i = 0; i < 3; i++) {
+    const completion = await client.chat.completions.create({ model: "m", messages: [] });
+    assert.equal(completion.choices[0]?.message.content, "hello from healthy");
   }
+  assert.equal(healthy.requests.length, 3);
+  assert.ok(failing.requests.length >= 1, "the failing backend was tried");
 });
 
 Deno.test("an instance that closes the connection unanswered is skipped", async () => {
-  const dropper = startRawServer(undefined);
-  const healthy = await startFakeBackend({ name: "healthy" });
-  const gateway = await startGateway(`
-model:
-  services:
-    chat:
-      load-balance:
-        type: round-robin
-      instances:
-        - name: m
-          base-url: ${dropper.url}
-        - name: m
-          base-url: ${healthy.url}
-`);
-  try {
-    for (let i = 0; i < 2; i++) {
-      const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
-      assert.equal(response.status, 200);
-      assert.equal((await response.json()).backend, "healthy");
-    }
-    assert.ok(dropper.heads.length >= 1, "the dropping backend was tried");
-  } finally {
-    await gateway.close();
-    await dropper.close();
-    await healthy.close();
+  await using dropper = startRawServer(undefined);
+  await using healthy = await startFakeBackend({ name: "healthy" });
+  await using gateway = await startGateway(
+    oneService("chat", [dropper.url, healthy.url], { strategy: "round-robin" }),
+  );
+  for (let i = 0; i < 2; i++) {
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
+    assert.equal(response.status, 200);
+    assert.equal((await response.json()).backend, "healthy");
   }
+  assert.ok(dropper.heads.length >= 1, "the dropping backend was tried");
 });
 
 Deno.test("when every instance fails, the last backend's 5xx body comes back unchanged", async () => {
-  const first = await startFakeBackend({ name: "first", failStatus: 500 });
-  const second = await startFakeBackend({ name: "second", failStatus: 503 });
-  const gateway = await startGateway(`
-model:
-  services:
-    chat:
-      load-balance:
-        type: round-robin
-      instances:
-        - name: m
-          base-url: ${first.url}
-        - name: m
-          base-url: ${second.url}
-`);
-  try {
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
-    assert.equal(response.status, 503);
-    assert.equal(await response.text(), errorAnswer(503, "second"));
-    assert.equal(first.requests.length, 1);
-    assert.equal(second.requests.length, 1);
-    const status = await (await fetch(`${gateway.url}/v1/chat/status`)).json();
-    assert.deepEqual(
-      status.instances.map((i: { activeRequests: number }) => i.activeRequests),
-      [0, 0],
-    );
-    assert.deepEqual(status.instances.map((i: { failures: number }) => i.failures), [1, 1]);
-  } finally {
-    await gateway.close();
-    await first.close();
-    await second.close();
-  }
+  await using first = await startFakeBackend({ name: "first", failStatus: 500 });
+  await using second = await startFakeBackend({ name: "second", failStatus: 503 });
+  await using gateway = await startGateway(
+    oneService("chat", [first.url, second.url], { strategy: "round-robin" }),
+  );
+  const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
+  assert.equal(response.status, 503);
+  assert.equal(await response.text(), errorAnswer(503, "second"));
+  assert.equal(first.requests.length, 1);
+  assert.equal(second.requests.length, 1);
+  const status = await (await fetch(`${gateway.url}/v1/chat/status`)).json();
+  assert.deepEqual(
+    status.instances.map((i: { activeRequests: number }) => i.activeRequests),
+    [0, 0],
+  );
+  assert.deepEqual(status.instances.map((i: { failures: number }) => i.failures), [1, 1]);
 });
 
 Deno.test("a backend's 5xx answer wins over a later instance that could not be reached", async () => {
-  const failing = await startFakeBackend({ name: "failing", failStatus: 500 });
-  const gateway = await startGateway(`
-model:
-  services:
-    chat:
-      load-balance:
-        type: round-robin
-      instances:
-        - name: m
-          base-url: ${failing.url}
-        - name: m
-          base-url: ${closedPortUrl()}
-`);
-  try {
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
-    const text = await response.text();
-    assert.equal(failing.requests.length, 1);
-    // Some backend answered, so its own error reaches the client, not a gateway 502.
-    assert.equal(response.status, 500, text);
-    assert.equal(text, errorAnswer(500, "failing"));
-  } finally {
-    await gateway.close();
-    await failing.close();
-  }
+  await using failing = await startFakeBackend({ name: "failing", failStatus: 500 });
+  await using gateway = await startGateway(
+    oneService("chat", [failing.url, closedPortUrl()], { strategy: "round-robin" }),
+  );
+  const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
+  const text = await response.text();
+  assert.equal(failing.requests.length, 1);
+  // Some backend answered, so its own error reaches the client, not a gateway 502.
+  assert.equal(response.status, 500, text);
+  assert.equal(text, errorAnswer(500, "failing"));
 });
 
 Deno.test("when no instance answered at all, the client gets a 502 in OpenAI shape", async () => {
-  const gateway = await startGateway(`
-model:
-  services:
-    chat:
-      instances:
-        - name: m
-          base-url: ${closedPortUrl()}
-        - name: m
-          base-url: ${closedPortUrl()}
-`);
-  try {
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
-    assert.equal(response.status, 502);
-    assert.match(response.headers.get("content-type") ?? "", /application\/json/);
-    const { error } = await response.json();
-    assert.deepEqual(Object.keys(error).toSorted(), ["code", "message", "param", "type"]);
-    assert.equal(error.code, "upstream_unreachable");
-    assert.equal(error.param, null);
-    assert.equal(typeof error.message, "string");
-    assert.doesNotMatch(error.message, /127\.0\.0\.1/, "the backend's address is not revealed");
-  } finally {
-    await gateway.close();
-  }
+  await using gateway = await startGateway(oneService("chat", [closedPortUrl(), closedPortUrl()]));
+  const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
+  assert.equal(response.status, 502);
+  assert.match(response.headers.get("content-type") ?? "", /application\/json/);
+  const { error } = await response.json();
+  assert.deepEqual(Object.keys(error).toSorted(), ["code", "message", "param", "type"]);
+  assert.equal(error.code, "upstream_unreachable");
+  assert.equal(error.param, null);
+  assert.equal(typeof error.message, "string");
+  assert.doesNotMatch(error.message, /127\.0\.0\.1/, "the backend's address is not revealed");
 });
 
 Deno.test("the SDK sees the last backend's error as an APIError with its status", async () => {
-  const failing = await startFakeBackend({ name: "only", failStatus: 500 });
-  const gateway = await startGateway(`
-model:
-  services:
-    embedding:
-      instances:
-        - name: e
-          base-url: ${failing.url}
-`);
-  try {
-    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "sk-test", maxRetries: 0 });
-    await assert.rejects(
-      client.embeddings.create({ model: "e", input: "x" }),
-      (error: unknown) => {
-        assert.ok(error instanceof OpenAI.APIError);
-        assert.equal(error.status, 500);
-        assert.equal(error.code, "backend_500");
-        return true;
-      },
-    );
-  } finally {
-    await gateway.close();
-    await failing.close();
-  }
+  await using failing = await startFakeBackend({ name: "only", failStatus: 500 });
+  await using gateway = await startGateway(oneService("embedding", [failing.url], { model: "e" }));
+  const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "sk-test", maxRetries: 0 });
+  await assert.rejects(
+    client.embeddings.create({ model: "e", input: "x" }),
+    (error: unknown) => {
+      assert.ok(error instanceof OpenAI.APIError);
+      assert.equal(error.status, 500);
+      assert.equal(error.code, "backend_500");
+      return true;
+    },
+  );
 });
 
 Deno.test("a stream that already started is never retried on another instance", async () => {
-  const dropping = await startFakeBackend({
+  await using dropping = await startFakeBackend({
     name: "dropping",
     stream: { tokens: ["a", "b", "c"], dropAfter: 1 },
   });
-  const spare = await startFakeBackend({ name: "spare" });
-  const gateway = await startGateway(`
-model:
-  services:
-    chat:
-      load-balance:
-        type: round-robin
-      instances:
-        - name: m
-          base-url: ${dropping.url}
-        - name: m
-          base-url: ${spare.url}
-`);
-  try {
-    const response = await fetch(
-      `${gateway.url}/v1/chat/completions`,
-      chatBody("m", { stream: true }),
-    );
-    assert.equal(response.status, 200);
-    let text = "";
-    const failed = await (async () => {
-      try {
-        for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) {
-          text += chunk;
-        }
-        return false;
-      } catch {
-        return true;
+  await using spare = await startFakeBackend({ name: "spare" });
+  await using gateway = await startGateway(
+    oneService("chat", [dropping.url, spare.url], { strategy: "round-robin" }),
+  );
+  const response = await fetch(
+    `${gateway.url}/v1/chat/completions`,
+    chatBody("m", { stream: true }),
+  );
+  assert.equal(response.status, 200);
+  let text = "";
+  const failed = await (async () => {
+    try {
+      for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) {
+        text += chunk;
       }
-    })();
-    assert.ok(failed || !text.includes("[DONE]"), "the client sees an error or a truncated stream");
-    assert.match(text, /"content":"a"/);
-    assert.doesNotMatch(text, /"content":"b"/);
-    assert.equal(spare.requests.length, 0, "the spare backend got no request");
-  } finally {
-    await gateway.close();
-    await dropping.close();
-    await spare.close();
-  }
+      return false;
+    } catch {
+      return true;
+    }
+  })();
+  assert.ok(failed || !text.includes("[DONE]"), "the client sees an error or a truncated stream");
+  assert.match(text, /"content":"a"/);
+  assert.doesNotMatch(text, /"content":"b"/);
+  assert.equal(spare.requests.length, 0, "the spare backend got no request");
 });
 
 Deno.test("retries stop after server.retries further instances", async () => {
@@ -267,36 +169,21 @@ ${backends.map((b) => `        - name: m\n          base-url: ${b.url}`).join("\
 });
 
 Deno.test("a 4xx answer from a backend is passed on, not retried", async () => {
-  const first = await startFakeBackend({ name: "first", failStatus: 429 });
-  const second = await startFakeBackend({ name: "second" });
-  const gateway = await startGateway(`
-model:
-  services:
-    chat:
-      load-balance:
-        type: round-robin
-      instances:
-        - name: m
-          base-url: ${first.url}
-        - name: m
-          base-url: ${second.url}
-`);
-  try {
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
-    assert.equal(response.status, 429);
-    assert.equal(await response.text(), errorAnswer(429, "first"));
-    assert.equal(second.requests.length, 0);
-  } finally {
-    await gateway.close();
-    await first.close();
-    await second.close();
-  }
+  await using first = await startFakeBackend({ name: "first", failStatus: 429 });
+  await using second = await startFakeBackend({ name: "second" });
+  await using gateway = await startGateway(
+    oneService("chat", [first.url, second.url], { strategy: "round-robin" }),
+  );
+  const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
+  assert.equal(response.status, 429);
+  assert.equal(await response.text(), errorAnswer(429, "first"));
+  assert.equal(second.requests.length, 0);
 });
 
 Deno.test("a pattern instance answering 404 is skipped for the next one", async () => {
-  const lacking = await startFakeBackend({ name: "lacking" });
-  const serving = await startFakeBackend({ name: "serving" });
-  const gateway = await startGateway(`
+  await using lacking = await startFakeBackend({ name: "lacking" });
+  await using serving = await startFakeBackend({ name: "serving" });
+  await using gateway = await startGateway(`
 model:
   services:
     chat:
@@ -309,16 +196,10 @@ model:
         - name: "*"
           base-url: ${serving.url}
 `);
-  try {
-    for (let i = 0; i < 2; i++) {
-      const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("any-model"));
-      assert.equal(response.status, 200);
-      assert.equal((await response.json()).backend, "serving");
-    }
-    assert.ok(lacking.requests.length >= 1, "the lacking backend was tried");
-  } finally {
-    await gateway.close();
-    await lacking.close();
-    await serving.close();
+  for (let i = 0; i < 2; i++) {
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("any-model"));
+    assert.equal(response.status, 200);
+    assert.equal((await response.json()).backend, "serving");
   }
+  assert.ok(lacking.requests.length >= 1, "the lacking backend was tried");
 });

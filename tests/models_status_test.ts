@@ -61,67 +61,59 @@ model:
 `;
 
 Deno.test("GET /v1/models lists every configured model once, in OpenAI's list shape", async () => {
-  const gateway = await startGateway(CONFIG("http://127.0.0.1:9"));
-  try {
-    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "sk-test", maxRetries: 0 });
-    const ids: string[] = [];
-    for await (const model of client.models.list()) {
-      assert.equal(model.object, "model");
-      assert.equal(typeof model.created, "number");
-      assert.equal(typeof model.owned_by, "string");
-      ids.push(model.id);
-    }
-    assert.deepEqual(
-      ids.toSorted(),
-      ["bge-m3", "bge-reranker", "kokoro", "llama3", "qwen3", "sdxl", "whisper"],
-    );
-    const raw = await (await fetch(`${gateway.url}/v1/models`)).json();
-    assert.equal(raw.object, "list");
-    assert.ok(Array.isArray(raw.data));
-  } finally {
-    await gateway.close();
+  await using gateway = await startGateway(CONFIG("http://127.0.0.1:9"));
+  const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "sk-test", maxRetries: 0 });
+  const ids: string[] = [];
+  for await (const model of client.models.list()) {
+    assert.equal(model.object, "model");
+    assert.equal(typeof model.created, "number");
+    assert.equal(typeof model.owned_by, "string");
+    ids.push(model.id);
   }
+  assert.deepEqual(
+    ids.toSorted(),
+    ["bge-m3", "bge-reranker", "kokoro", "llama3", "qwen3", "sdxl", "whisper"],
+  );
+  const raw = await (await fetch(`${gateway.url}/v1/models`)).json();
+  assert.equal(raw.object, "list");
+  assert.ok(Array.isArray(raw.data));
 });
 
 Deno.test("every status endpoint shows its instances with their fields", async () => {
-  const gateway = await startGateway(CONFIG("http://127.0.0.1:9"));
-  try {
-    for (const path of STATUS_PATHS) {
-      const response = await fetch(`${gateway.url}${path}`);
-      assert.equal(response.status, 200, path);
-      const status = await response.json();
-      assert.ok(status.instances.length >= 1, `${path} has instances`);
-      for (const instance of status.instances) {
-        assert.equal(typeof instance.id, "string", path);
-        assert.equal(typeof instance.name, "string", path);
-        assert.equal(instance.baseUrl, "http://127.0.0.1:9", path);
-        assert.match(instance.path, /^\//, path);
-        assert.equal(typeof instance.weight, "number", path);
-        assert.equal(instance.activeRequests, 0, path);
-        assert.equal(instance.lastError, null, path);
-      }
+  await using gateway = await startGateway(CONFIG("http://127.0.0.1:9"));
+  for (const path of STATUS_PATHS) {
+    const response = await fetch(`${gateway.url}${path}`);
+    assert.equal(response.status, 200, path);
+    const status = await response.json();
+    assert.ok(status.instances.length >= 1, `${path} has instances`);
+    for (const instance of status.instances) {
+      assert.equal(typeof instance.id, "string", path);
+      assert.equal(typeof instance.name, "string", path);
+      assert.equal(instance.baseUrl, "http://127.0.0.1:9", path);
+      assert.match(instance.path, /^\//, path);
+      assert.equal(typeof instance.weight, "number", path);
+      assert.equal(instance.activeRequests, 0, path);
+      assert.equal(instance.lastError, null, path);
     }
-    const chat = await (await fetch(`${gateway.url}/v1/chat/status`)).json();
-    assert.equal(chat.strategy, "round-robin");
-    assert.deepEqual(
-      chat.instances.map((i: Record<string, unknown>) => [i.name, i.path, i.weight]),
-      [["llama3", "/v1/chat/completions", 3], ["qwen3", "/custom/chat/completions", 1]],
-    );
-    const completions = await (await fetch(`${gateway.url}/v1/completions/status`)).json();
-    assert.deepEqual(
-      completions.instances.map((i: Record<string, unknown>) => i.path),
-      ["/v1/completions", "/custom/completions"],
-    );
-  } finally {
-    await gateway.close();
   }
+  const chat = await (await fetch(`${gateway.url}/v1/chat/status`)).json();
+  assert.equal(chat.strategy, "round-robin");
+  assert.deepEqual(
+    chat.instances.map((i: Record<string, unknown>) => [i.name, i.path, i.weight]),
+    [["llama3", "/v1/chat/completions", 3], ["qwen3", "/custom/chat/completions", 1]],
+  );
+  const completions = await (await fetch(`${gateway.url}/v1/completions/status`)).json();
+  assert.deepEqual(
+    completions.instances.map((i: Record<string, unknown>) => i.path),
+    ["/v1/completions", "/custom/completions"],
+  );
 });
 
 Deno.test("status shows a request in flight and the last error", async () => {
   const hold = new Gate();
-  const backend = await startFakeBackend({ hold });
+  await using backend = await startFakeBackend({ hold });
   const dead = closedPortUrl();
-  const gateway = await startGateway(`
+  await using gateway = await startGateway(`
 server:
   retries: 0
 model:
@@ -135,31 +127,26 @@ model:
 `);
   const status = async () =>
     (await (await fetch(`${gateway.url}/v1/chat/status`)).json()).instances;
-  try {
-    const pending = fetch(`${gateway.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "live", messages: [] }),
-    });
-    await backend.received(1);
-    assert.equal((await status())[0].activeRequests, 1);
-    hold.open();
-    await (await pending).body?.cancel();
-    assert.equal((await status())[0].activeRequests, 0);
+  const pending = fetch(`${gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "live", messages: [] }),
+  });
+  await backend.received(1);
+  assert.equal((await status())[0].activeRequests, 1);
+  hold.open();
+  await (await pending).body?.cancel();
+  assert.equal((await status())[0].activeRequests, 0);
 
-    const failed = await fetch(`${gateway.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "dead", messages: [] }),
-    });
-    assert.equal(failed.status, 502);
-    await failed.body?.cancel();
-    const [, deadStatus] = await status();
-    assert.equal(deadStatus.activeRequests, 0);
-    assert.equal(typeof deadStatus.lastError.message, "string");
-    assert.ok(!Number.isNaN(Date.parse(deadStatus.lastError.at)));
-  } finally {
-    await gateway.close();
-    await backend.close();
-  }
+  const failed = await fetch(`${gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "dead", messages: [] }),
+  });
+  assert.equal(failed.status, 502);
+  await failed.body?.cancel();
+  const [, deadStatus] = await status();
+  assert.equal(deadStatus.activeRequests, 0);
+  assert.equal(typeof deadStatus.lastError.message, "string");
+  assert.ok(!Number.isNaN(Date.parse(deadStatus.lastError.at)));
 });

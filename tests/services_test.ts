@@ -152,9 +152,9 @@ Deno.test("image edit uploads image and mask unchanged", async () => {
 });
 
 Deno.test("a base-url with a path prefix keeps it, and a completion service is used when configured", async () => {
-  const chat = await startFakeBackend({ name: "chat" });
-  const legacy = await startFakeBackend({ name: "legacy" });
-  const gateway = await startGateway(`
+  await using chat = await startFakeBackend({ name: "chat" });
+  await using legacy = await startFakeBackend({ name: "legacy" });
+  await using gateway = await startGateway(`
 model:
   services:
     chat:
@@ -167,17 +167,11 @@ model:
           base-url: ${legacy.url}
           path: /engine/completions
 `);
-  try {
-    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "sk-test", maxRetries: 0 });
-    await client.chat.completions.create({ model: "m", messages: [] });
-    assert.equal(chat.requests[0]?.path, "/gpu1/v1/chat/completions");
-    const completion = await client.completions.create({ model: "m", prompt: "x" });
-    assert.equal(completion.choices[0]?.text, "completed by legacy");
-    assert.equal(legacy.requests[0]?.path, "/engine/completions");
-    assert.equal(chat.requests.length, 1);
-  } finally {
-    await gateway.close();
-    await chat.close();
-    await legacy.close();
-  }
+  const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "sk-test", maxRetries: 0 });
+  await client.chat.completions.create({ model: "m", messages: [] });
+  assert.equal(chat.requests[0]?.path, "/gpu1/v1/chat/completions");
+  const completion = await client.completions.create({ model: "m", prompt: "x" });
+  assert.equal(completion.choices[0]?.text, "completed by legacy");
+  assert.equal(legacy.requests[0]?.path, "/engine/completions");
+  assert.equal(chat.requests.length, 1);
 });

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { eventually, gates } from "./fixtures/gate.ts";
-import { startGateway } from "./fixtures/gateway.ts";
+import { oneService, startGateway } from "./fixtures/gateway.ts";
 
 const TOKENS = ["Hel", "lo", " wor", "ld"];
 
@@ -14,14 +14,7 @@ async function setup(tokens: readonly string[]) {
   const held = gates(tokens.length + 1);
   held[0]!.open();
   const backend = await startFakeBackend({ name: "streamer", stream: { tokens, gates: held } });
-  const gateway = await startGateway(`
-model:
-  services:
-    chat:
-      instances:
-        - name: m
-          base-url: ${backend.url}
-`);
+  const gateway = await startGateway(oneService("chat", [backend.url]));
   const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "sk-test", maxRetries: 0 });
   return {
     backend,

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { Gate, within } from "./fixtures/gate.ts";
-import { startGateway } from "./fixtures/gateway.ts";
+import { oneService, startGateway } from "./fixtures/gateway.ts";
 
 const chatBody = (model: string, extra: Record<string, unknown> = {}) => ({
   method: "POST",
@@ -28,19 +28,14 @@ async function readAll(
 Deno.test("a backend slower than the first-byte timeout gets a 504 upstream_timeout", async () => {
   const hold = new Gate();
   const slow = await startFakeBackend({ name: "slow", hold });
-  const gateway = await startGateway(`
-server:
+  const gateway = await startGateway(oneService("chat", [slow.url], {
+    server: `server:
   retries: 0
   timeouts:
     connect: 2000
     first-byte: 50
-model:
-  services:
-    chat:
-      instances:
-        - name: m
-          base-url: ${slow.url}
-`);
+`,
+  }));
   try {
     const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
     assert.equal(response.status, 504);
@@ -63,22 +58,16 @@ Deno.test("after a first-byte timeout the request is retried on another instance
   const hold = new Gate();
   const slow = await startFakeBackend({ name: "slow", hold });
   const fast = await startFakeBackend({ name: "fast" });
-  const gateway = await startGateway(`
-server:
+  const gateway = await startGateway(
+    oneService("chat", [slow.url, fast.url], {
+      strategy: "round-robin",
+      server: `server:
   retries: 1
   timeouts:
     first-byte: 50
-model:
-  services:
-    chat:
-      load-balance:
-        type: round-robin
-      instances:
-        - name: m
-          base-url: ${slow.url}
-        - name: m
-          base-url: ${fast.url}
-`);
+`,
+    }),
+  );
   try {
     const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
     assert.equal(response.status, 200);
@@ -93,69 +82,52 @@ model:
 });
 
 Deno.test("a stream that stalls longer than the idle timeout is cut", async () => {
-  const stalling = await startFakeBackend({
+  await using stalling = await startFakeBackend({
     name: "stalling",
     stream: { tokens: ["a", "b"], stallAfter: 1 },
   });
-  const gateway = await startGateway(`
-server:
+  await using gateway = await startGateway(oneService("chat", [stalling.url], {
+    server: `server:
   timeouts:
     idle: 50
-model:
-  services:
-    chat:
-      instances:
-        - name: m
-          base-url: ${stalling.url}
-`);
-  try {
-    const response = await fetch(
-      `${gateway.url}/v1/chat/completions`,
-      chatBody("m", { stream: true }),
-    );
-    assert.equal(response.status, 200);
-    const { text, failed } = await within(readAll(response.body!), 5000, "the stream ended");
-    assert.match(text, /"content":"a"/);
-    assert.ok(failed || !text.includes("[DONE]"), "the client sees an error or a truncated stream");
-    await within(stalling.requests[0]!.aborted, 2000, "the stalled backend's request was aborted");
-    const status = await (await fetch(`${gateway.url}/v1/chat/status`)).json();
-    assert.equal(status.instances[0].activeRequests, 0);
-  } finally {
-    await gateway.close();
-    await stalling.close();
-  }
+`,
+  }));
+  const response = await fetch(
+    `${gateway.url}/v1/chat/completions`,
+    chatBody("m", { stream: true }),
+  );
+  assert.equal(response.status, 200);
+  const { text, failed } = await within(readAll(response.body!), 5000, "the stream ended");
+  assert.match(text, /"content":"a"/);
+  assert.ok(failed || !text.includes("[DONE]"), "the client sees an error or a truncated stream");
+  await within(stalling.requests[0]!.aborted, 2000, "the stalled backend's request was aborted");
+  const status = await (await fetch(`${gateway.url}/v1/chat/status`)).json();
+  assert.equal(status.instances[0].activeRequests, 0);
 });
 
 Deno.test("a long stream with regular chunks outlives the idle and first-byte timeouts", async () => {
   const tokens = Array.from({ length: 30 }, (_, i) => `t${i}`);
-  const steady = await startFakeBackend({ name: "steady", stream: { tokens, intervalMs: 10 } });
-  const gateway = await startGateway(`
-server:
+  await using steady = await startFakeBackend({
+    name: "steady",
+    stream: { tokens, intervalMs: 10 },
+  });
+  await using gateway = await startGateway(oneService("chat", [steady.url], {
+    server: `server:
   timeouts:
     first-byte: 150
     idle: 150
-model:
-  services:
-    chat:
-      instances:
-        - name: m
-          base-url: ${steady.url}
-`);
-  try {
-    const started = performance.now();
-    const response = await fetch(
-      `${gateway.url}/v1/chat/completions`,
-      chatBody("m", { stream: true }),
-    );
-    assert.equal(response.status, 200);
-    const { text, failed } = await readAll(response.body!);
-    assert.equal(failed, false);
-    assert.ok(text.endsWith("data: [DONE]\n\n"));
-    for (const token of tokens) assert.ok(text.includes(`"content":"${token}"`), token);
-    // The stream really lasted longer than both timeouts.
-    assert.ok(performance.now() - started > 150 * 1.5);
-  } finally {
-    await gateway.close();
-    await steady.close();
-  }
+`,
+  }));
+  const started = performance.now();
+  const response = await fetch(
+    `${gateway.url}/v1/chat/completions`,
+    chatBody("m", { stream: true }),
+  );
+  assert.equal(response.status, 200);
+  const { text, failed } = await readAll(response.body!);
+  assert.equal(failed, false);
+  assert.ok(text.endsWith("data: [DONE]\n\n"));
+  for (const token of tokens) assert.ok(text.includes(`"content":"${token}"`), token);
+  // The stream really lasted longer than both timeouts.
+  assert.ok(performance.now() - started > 150 * 1.5);
 });
