@@ -60,12 +60,12 @@ export interface ErrorBody {
 }
 
 /** Renders an error as OpenAI's `{"error": {...}}` response. */
-export function errorResponse(error: GatewayError, headers?: HeadersInit): Response {
+export function errorResponse(error: GatewayError): Response {
   const body: ErrorBody = {
     error: { message: error.message, type: error.type, param: error.param, code: error.code },
   };
-  const responseHeaders = new Headers(headers);
-  responseHeaders.set("content-type", "application/json");
-  for (const [name, value] of Object.entries(error.headers)) responseHeaders.set(name, value);
-  return new Response(JSON.stringify(body), { status: error.status, headers: responseHeaders });
+  return new Response(JSON.stringify(body), {
+    status: error.status,
+    headers: { ...error.headers, "content-type": "application/json" },
+  });
 }

@@ -185,7 +185,6 @@ async function attempt(upstream: Upstream, input: AttemptInput): Promise<Respons
     settle,
     controller,
     idle,
-    requestId: request.requestId,
     streamed: body.stream,
     delivered: request.delivered,
   };
@@ -206,7 +205,6 @@ interface RelayContext {
   readonly settle: () => void;
   readonly controller: AbortController;
   readonly idle: number;
-  readonly requestId: string;
   /** The client asked for a stream. */
   readonly streamed: boolean;
   readonly delivered: Promise<void> | undefined;
@@ -219,7 +217,7 @@ interface RelayContext {
  * the runtime, and the instance settles when the server reports it delivered.
  */
 function relayed(response: Response, options: RelayContext): Response {
-  const headers = responseHeaders(response.headers, options.requestId);
+  const headers = responseHeaders(response.headers);
   const init = { status: response.status, statusText: response.statusText, headers };
   if (response.body === null) {
     options.settle();

@@ -79,13 +79,12 @@ export function attemptHeaders(
   return headers;
 }
 
-/** A backend's response headers, less hop-by-hop ones, plus the request id. */
-export function responseHeaders(upstream: Headers, requestId: string): Headers {
+/** A backend's response headers, less hop-by-hop ones. The request id is added by middleware. */
+export function responseHeaders(upstream: Headers): Headers {
   const named = connectionTokens(upstream);
   const headers = new Headers(upstream);
   for (const name of HOP_BY_HOP) headers.delete(name);
   if (named) { for (const name of named) headers.delete(name); }
-  headers.set("x-request-id", requestId);
   return headers;
 }
 
