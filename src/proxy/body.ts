@@ -62,12 +62,13 @@ export async function readLimited(
     );
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
-  if (request.body === null) return new Uint8Array(0);
   try {
     if (declared !== null) {
-      // The runtime enforces a declared length, so the fast native read is safe here.
+      // The runtime enforces a declared length, so the fast native read is safe here. It stays
+      // fast only while `request.body` is untouched: that getter wraps the body in a JS stream.
       return new Uint8Array(await request.arrayBuffer());
     }
+    if (request.body === null) return new Uint8Array(0);
     return await readChunks(request.body, maxBytes, tooLarge);
   } catch (error) {
     if (error instanceof GatewayError) throw error;
