@@ -57,10 +57,19 @@ export function resultTable(rows: readonly Row[]): string {
   return table(header, lines, [false, false, true, true, true, true, true, false]);
 }
 
-/** The ratios: each proxy against the backend alone, and the gateway against the bare proxy. */
+/**
+ * The ratios: each proxy against the backend alone, and the gateway against the bare proxy,
+ * piping natively and watching each chunk.
+ */
 export function ratioTable(
   rows: readonly Row[],
-  names: { direct: string; bare: string; gateway: string; proxies: readonly string[] },
+  names: {
+    direct: string;
+    bare: string;
+    watched: string;
+    gateway: string;
+    proxies: readonly string[];
+  },
 ): string {
   const find = (target: string, scenario: Scenario) =>
     rows.find((row) => row.target === target && row.scenario === scenario);
@@ -72,16 +81,15 @@ export function ratioTable(
     "",
     "",
   ]);
-  lines.push([
-    `${names.gateway} / ${names.bare}`,
-    ratio(find(names.gateway, "chat")?.rps, find(names.bare, "chat")?.rps),
-    ratio(find(names.gateway, "stream")?.rps, find(names.bare, "stream")?.rps),
-    ratio(find(names.gateway, "chat")?.cpuPerRequestUs, find(names.bare, "chat")?.cpuPerRequestUs),
-    ratio(
-      find(names.gateway, "stream")?.cpuPerRequestUs,
-      find(names.bare, "stream")?.cpuPerRequestUs,
-    ),
-  ]);
+  for (const base of [names.bare, names.watched]) {
+    lines.push([
+      `${names.gateway} / ${base}`,
+      ratio(find(names.gateway, "chat")?.rps, find(base, "chat")?.rps),
+      ratio(find(names.gateway, "stream")?.rps, find(base, "stream")?.rps),
+      ratio(find(names.gateway, "chat")?.cpuPerRequestUs, find(base, "chat")?.cpuPerRequestUs),
+      ratio(find(names.gateway, "stream")?.cpuPerRequestUs, find(base, "stream")?.cpuPerRequestUs),
+    ]);
+  }
   const gatewayTtfb = find(names.gateway, "ttfb");
   const bareTtfb = find(names.bare, "ttfb");
   const directTtfb = find(names.direct, "ttfb");

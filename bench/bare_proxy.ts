@@ -2,14 +2,22 @@
  * The floor of what a Deno gateway costs: `Deno.serve` plus `fetch`, relaying method, headers
  * and body to one upstream and its response body back, and nothing else.
  *
- * Usage: `deno run --allow-net bench/bare_proxy.ts --port N --upstream http://127.0.0.1:M`
+ * With `--watch` the response body passes through a JS stream, one read per chunk, instead of
+ * being piped natively by the runtime. That is the least any proxy must do to see chunks arrive,
+ * as one that enforces an idle timeout between chunks has to: the floor for watched streams.
+ *
+ * Usage: `deno run --allow-net bench/bare_proxy.ts --port N --upstream http://127.0.0.1:M [--watch]`
  * @module
  */
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { port: { type: "string" }, upstream: { type: "string" } },
+  options: {
+    port: { type: "string" },
+    upstream: { type: "string" },
+    watch: { type: "boolean", default: false },
+  },
 });
 const port = Number(values.port);
 const upstream = values.upstream ?? "";
@@ -20,6 +28,21 @@ if (!Number.isInteger(port) || port <= 0 || !URL.canParse(upstream)) {
   Deno.exit(2);
 }
 
+/** Passes `body` on chunk by chunk, each through JS. */
+function watched(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
+
 Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, async function relay(request) {
   const { pathname, search } = new URL(request.url);
   const response = await fetch(upstream + pathname + search, {
@@ -27,5 +50,6 @@ Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, async function relay(
     headers: request.headers,
     body: request.body,
   });
-  return new Response(response.body, { status: response.status, headers: response.headers });
+  const body = values.watch && response.body ? watched(response.body) : response.body;
+  return new Response(body, { status: response.status, headers: response.headers });
 });

@@ -4,8 +4,10 @@
  * (when installed), a bare `Deno.serve` + `fetch` proxy and the real gateway, each its own
  * process on its own 127.0.0.1 port, and prints one table and the ratios.
  *
- * Scenarios per target: non-streaming chat and whole SSE streams at 50 connections for
- * `BENCH_SECONDS` (default 5) each, then the time to the first streamed byte at low concurrency.
+ * Scenarios: non-streaming chat and whole SSE streams at 50 connections for `BENCH_SECONDS`
+ * (default 3) per run, then the time to the first streamed byte at low concurrency. Throughput
+ * runs go round the targets `BENCH_ROUNDS` times (default 3), interleaved so that a noisy
+ * neighbour slows every target alike, and each target's median run is reported.
  * @module
  */
 import { checkTarget } from "./_check.ts";
@@ -27,7 +29,13 @@ const CHAT_PATH = "/v1/chat/completions";
 const REPO = new URL("../", import.meta.url).pathname;
 const BENCH = new URL("./", import.meta.url).pathname;
 
-const NAMES = { direct: "direct", nginx: "nginx", bare: "bare deno", gateway: "gateway" };
+const NAMES = {
+  direct: "direct",
+  nginx: "nginx",
+  bare: "bare deno",
+  watched: "bare, watched",
+  gateway: "gateway",
+};
 
 /** One thing to measure: where to send requests and which process does the work. */
 interface Target {
@@ -37,14 +45,15 @@ interface Target {
   readonly child: Child;
 }
 
-function benchSeconds(): number {
-  const text = Deno.env.get("BENCH_SECONDS");
-  if (text === undefined || text === "") return 5;
-  const seconds = Number(text);
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 600) {
-    throw new RangeError(`BENCH_SECONDS must be a whole number of seconds (1-600), got "${text}"`);
+/** A whole number from the environment variable `name`, within `[min, max]`. */
+function envInteger(name: string, fallback: number, [min, max]: [number, number]): number {
+  const text = Deno.env.get(name);
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got "${text}"`);
   }
-  return seconds;
+  return value;
 }
 
 /** Starts `deno run <args>` and waits for it to listen on `port`. */
@@ -66,10 +75,14 @@ async function startBackend(): Promise<Target> {
   return { name: NAMES.direct, url: `http://127.0.0.1:${port}${CHAT_PATH}`, child };
 }
 
-async function startBareProxy(backendPort: number): Promise<Target> {
+async function startBareProxy(
+  backendPort: number,
+  options: { watch: boolean },
+): Promise<Target> {
   const port = freePort();
+  const name = options.watch ? NAMES.watched : NAMES.bare;
   const child = await startDeno(
-    "the bare Deno proxy",
+    `the ${name} proxy`,
     [
       "--allow-net",
       `${BENCH}bare_proxy.ts`,
@@ -77,10 +90,11 @@ async function startBareProxy(backendPort: number): Promise<Target> {
       String(port),
       "--upstream",
       `http://127.0.0.1:${backendPort}`,
+      ...(options.watch ? ["--watch"] : []),
     ],
     port,
   );
-  return { name: NAMES.bare, url: `http://127.0.0.1:${port}${CHAT_PATH}`, child };
+  return { name, url: `http://127.0.0.1:${port}${CHAT_PATH}`, child };
 }
 
 async function startGateway(dir: string, backendPort: number): Promise<Target> {
@@ -167,45 +181,77 @@ async function cpuPerRequest(
   };
 }
 
-/** Measures one target in every scenario. */
-async function measure(
+/** One wrk run of a throughput scenario against one target. */
+async function throughputRun(
   target: Target,
   backend: Child,
-  options: { seconds: number; threads: number },
-): Promise<Row[]> {
-  await checkTarget(target.name, target.url);
-  const rows: Row[] = [];
-
-  for (const scenario of ["chat", "stream"] as const) {
-    const load = {
-      connections: CONNECTIONS,
-      threads: options.threads,
-      stream: scenario === "stream",
-    };
-    await runWrk(target.url, { ...load, seconds: WARM_UP_SECONDS });
-    const before = await cpuNow(target, backend);
-    const result = await runWrk(target.url, { ...load, seconds: options.seconds });
-    if (result.errors > 0) {
-      throw new Error(
-        `${target.name} failed ${result.errors} of ${result.requests} ${scenario} requests ` +
-          `(${result.errorDetail}): its numbers would be meaningless`,
-      );
-    }
-    rows.push({
-      target: target.name,
-      scenario,
-      rps: result.rps,
-      p50Ms: result.p50Ms,
-      p99Ms: result.p99Ms,
-      ...await cpuPerRequest(target, backend, { cpu: before, requests: result.requests }),
-    });
-    console.log(`  ${target.name}: ${scenario} ${Math.round(result.rps)} req/s`);
+  options: { scenario: "chat" | "stream"; seconds: number; threads: number },
+): Promise<Row> {
+  const load = {
+    connections: CONNECTIONS,
+    threads: options.threads,
+    stream: options.scenario === "stream",
+  };
+  await runWrk(target.url, { ...load, seconds: WARM_UP_SECONDS });
+  const before = await cpuNow(target, backend);
+  const result = await runWrk(target.url, { ...load, seconds: options.seconds });
+  if (result.errors > 0) {
+    throw new Error(
+      `${target.name} failed ${result.errors} of ${result.requests} ${options.scenario} ` +
+        `requests (${result.errorDetail}): its numbers would be meaningless`,
+    );
   }
+  return {
+    target: target.name,
+    scenario: options.scenario,
+    rps: result.rps,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    ...await cpuPerRequest(target, backend, { cpu: before, requests: result.requests }),
+  };
+}
 
+/** The run with the median throughput. */
+function median(runs: readonly Row[]): Row {
+  const sorted = [...runs].sort((a, b) => a.rps - b.rps);
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)];
+  if (!middle) throw new RangeError("No runs to take the median of");
+  return middle;
+}
+
+/**
+ * Every throughput scenario, each target in turn within a round, `rounds` times; one row per
+ * target and scenario, from its median run.
+ */
+async function measureThroughput(
+  targets: readonly Target[],
+  backend: Child,
+  options: { seconds: number; threads: number; rounds: number },
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const scenario of ["chat", "stream"] as const) {
+    const runs = new Map<Target, Row[]>(targets.map((target) => [target, []]));
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const target of targets) {
+        const row = await throughputRun(target, backend, { ...options, scenario });
+        runs.get(target)?.push(row);
+        console.log(
+          `  round ${round}/${options.rounds} ${scenario}: ${target.name} ` +
+            `${Math.round(row.rps)} req/s, ${Math.round(row.cpuPerRequestUs)} µs CPU/req`,
+        );
+      }
+    }
+    for (const target of targets) rows.push(median(runs.get(target) ?? []));
+  }
+  return rows;
+}
+
+/** Time to the first streamed byte through one target. */
+async function measureFirstByte(target: Target, backend: Child): Promise<Row> {
   await measureTtfb(target.url, { ...TTFB, requests: TTFB.warmUp });
   const before = await cpuNow(target, backend);
   const ttfb = await measureTtfb(target.url, TTFB);
-  rows.push({
+  return {
     target: target.name,
     scenario: "ttfb",
     rps: ttfb.rps,
@@ -214,12 +260,12 @@ async function measure(
     ...await cpuPerRequest(target, backend, { cpu: before, requests: ttfb.requests }),
     note: `last byte p50 ${ttfb.lastByteP50Ms.toFixed(1)} ms` +
       (ttfb.firstByteP50Ms > ttfb.lastByteP50Ms / 2 ? " (buffered?)" : ""),
-  });
-  return rows;
+  };
 }
 
 async function main(): Promise<number> {
-  const seconds = benchSeconds();
+  const seconds = envInteger("BENCH_SECONDS", 3, [1, 600]);
+  const rounds = envInteger("BENCH_ROUNDS", 3, [1, 20]);
   const wrk = await wrkVersion();
   if (wrk === undefined) {
     console.error(
@@ -241,7 +287,8 @@ async function main(): Promise<number> {
   );
   console.log(
     `wrk: ${threads} thread(s), ${CONNECTIONS} connections, ${seconds} s per run after a ` +
-      `${WARM_UP_SECONDS} s warm-up (BENCH_SECONDS to change); first byte: ${TTFB.requests} ` +
+      `${WARM_UP_SECONDS} s warm-up, median of ${rounds} interleaved rounds (BENCH_SECONDS, ` +
+      `BENCH_ROUNDS to change); first byte: ${TTFB.requests} ` +
       `streams, ${TTFB.concurrency} at a time, chunks ${TTFB.chunkDelayMs} ms apart`,
   );
   console.log(
@@ -259,13 +306,15 @@ async function main(): Promise<number> {
     const backendPort = Number(new URL(backend.url).port);
     const targets: Target[] = [backend];
     if (nginx) targets.push(await startNginx(nginx, dir, backendPort));
-    targets.push(await startBareProxy(backendPort));
+    targets.push(await startBareProxy(backendPort, { watch: false }));
+    targets.push(await startBareProxy(backendPort, { watch: true }));
     targets.push(await startGateway(dir, backendPort));
+    for (const target of targets) await checkTarget(target.name, target.url);
 
-    const rows: Row[] = [];
+    const rows = await measureThroughput(targets, backend.child, { seconds, threads, rounds });
     for (const target of targets) {
-      console.log(`Measuring ${target.name} (${target.url})`);
-      rows.push(...await measure(target, backend.child, { seconds, threads }));
+      console.log(`  first byte: ${target.name}`);
+      rows.push(await measureFirstByte(target, backend.child));
     }
     const peakRss = await Promise.all(
       targets.map(async (target) =>
@@ -287,6 +336,7 @@ async function main(): Promise<number> {
     console.log(ratioTable(rows, {
       direct: NAMES.direct,
       bare: NAMES.bare,
+      watched: NAMES.watched,
       gateway: NAMES.gateway,
       proxies: targets.slice(1).map((target) => target.name),
     }));
