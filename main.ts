@@ -109,6 +109,7 @@ async function shutdown(signal: string): Promise<void> {
     new Promise<false>((resolve) => setTimeout(() => resolve(false), grace)),
   ]);
   if (!finished) console.warn("Grace period over: closing the remaining requests");
+  gateway.close();
   kv.close();
   Deno.exit(0);
 }

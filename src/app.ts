@@ -7,6 +7,9 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Config } from "./config/schema.ts";
 import { errorResponse, GatewayError } from "./errors.ts";
 import type { GatewayApp, GatewayEnv } from "./gateway_env.ts";
+import type { Fetch } from "./health/backend_requests.ts";
+import { BackendMonitor, type MonitoredBackend } from "./health/monitor.ts";
+import type { Schedule } from "./health/poller.ts";
 import { requestId } from "./middleware/request_id.ts";
 import type { ReachabilityCheck } from "./proxy/forward.ts";
 import { Registry } from "./registry/registry.ts";
@@ -26,6 +29,14 @@ export interface GatewayDeps {
   readonly random?: () => number;
   /** Logs an unexpected error. @default console.error */
   readonly logError?: (message: string, error: unknown) => void;
+  /** Logs a backend going up or down, or listing other models. @default console.log */
+  readonly log?: (message: string) => void;
+  /** Clock, in ms. @default Date.now */
+  readonly now?: () => number;
+  /** Schedules health probes and other polls. @default setTimeout */
+  readonly schedule?: Schedule;
+  /** The gateway's own requests to backends (probes, model lists, load). @default fetch */
+  readonly fetch?: Fetch;
 }
 
 /** A built gateway: its request handler and the state behind it. */
@@ -34,6 +45,8 @@ export interface Gateway {
   readonly registry: Registry;
   /** Makes `/ready` answer 503, for the shutdown grace period. */
   drain(): void;
+  /** Stops probing and polling backends. */
+  close(): void;
 }
 
 /** Builds the gateway app. */
@@ -41,6 +54,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const registry = new Registry(deps.config.model, deps.random ? { random: deps.random } : {});
   let draining = false;
   const logError = deps.logError ?? ((message, error) => console.error(message, error));
+  const log = deps.log ?? ((message) => console.log(message));
+  const monitor = new BackendMonitor({
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.schedule ? { schedule: deps.schedule } : {}),
+    onHealthChanged: (backend) => log(healthChange(backend)),
+    onModelsChanged: (backend) => {
+      log(`Backend ${describe(backend)} lists ${backend.state.models?.length ?? 0} models`);
+      registry.refresh();
+    },
+  });
+  registry.subscribe((snapshot) => monitor.sync(snapshot.backends));
+  monitor.sync(registry.snapshot.backends);
   const app: GatewayApp = new OpenAPIHono<GatewayEnv>();
 
   app.use(requestId());
@@ -48,9 +74,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     registry,
     server: deps.config.server,
     reachable: deps.reachable,
+    ...(deps.now ? { now: deps.now } : {}),
     startedAt: new Date(),
   });
-  mountStatusRoutes(app, registry);
+  mountStatusRoutes(app, registry, deps.now);
   mountHealthRoutes(app, () => draining);
   mountDocsRoutes(app, { version: deps.version });
 
@@ -92,5 +119,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
     drain() {
       draining = true;
     },
+    close() {
+      monitor.stop();
+    },
   };
+}
+
+/** `vllm http://gpu-1:8000`. */
+function describe(backend: MonitoredBackend): string {
+  return `${backend.target.adapter.name} ${backend.target.baseUrl}`;
+}
+
+function healthChange(backend: MonitoredBackend): string {
+  const { status, reason } = backend.state.health;
+  return `Backend ${describe(backend)} is ${status}: ${reason}`;
 }

@@ -1,8 +1,10 @@
+import { bearer, openAiModelList, success } from "./_readers.ts";
 import type { Adapter } from "./types.ts";
 
-/** LocalAI. */
+/** LocalAI: OpenAI's API under `/v1`, and a readiness endpoint. */
 export const localai: Adapter = {
   name: "localai",
+  title: "LocalAI",
   defaultPaths: {
     chat: "/v1/chat/completions",
     completion: "/v1/completions",
@@ -12,4 +14,7 @@ export const localai: Adapter = {
     stt: "/v1/audio/transcriptions",
     imgGen: "/v1/images/generations",
   },
+  health: { path: "/readyz", healthy: success },
+  models: openAiModelList("/v1/models"),
+  authHeader: bearer,
 };

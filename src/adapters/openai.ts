@@ -1,8 +1,14 @@
+import { bearer, openAiModelList } from "./_readers.ts";
 import type { Adapter } from "./types.ts";
 
-/** Any server that speaks the OpenAI API under `/v1` (also named `normal`, as in JAiRouter). */
+/**
+ * Any server that speaks the OpenAI API under `/v1` (also named `normal`, as in JAiRouter).
+ * Such a server may have no health endpoint and may guard its model list, so any answer below
+ * 500 to `GET /v1/models` shows it is up; only 5xx or no answer counts against it.
+ */
 export const openai: Adapter = {
   name: "openai",
+  title: "OpenAI-compatible server",
   defaultPaths: {
     chat: "/v1/chat/completions",
     completion: "/v1/completions",
@@ -13,4 +19,7 @@ export const openai: Adapter = {
     imgGen: "/v1/images/generations",
     imgEdit: "/v1/images/edits",
   },
+  health: { path: "/v1/models", healthy: (status) => status < 500 },
+  models: openAiModelList("/v1/models"),
+  authHeader: bearer,
 };

@@ -1,8 +1,11 @@
+import { bearer, openAiModelList, success } from "./_readers.ts";
+import { readVllmMetrics } from "./vllm_metrics.ts";
 import type { Adapter } from "./types.ts";
 
-/** vLLM's OpenAI-compatible server. */
+/** vLLM's OpenAI-compatible server: `GET /health`, and its load in Prometheus `/metrics`. */
 export const vllm: Adapter = {
   name: "vllm",
+  title: "vLLM",
   defaultPaths: {
     chat: "/v1/chat/completions",
     completion: "/v1/completions",
@@ -10,4 +13,12 @@ export const vllm: Adapter = {
     rerank: "/v1/rerank",
     stt: "/v1/audio/transcriptions",
   },
+  health: { path: "/health", healthy: success },
+  models: openAiModelList("/v1/models"),
+  load: {
+    path: "/metrics",
+    format: "text",
+    read: (body) => readVllmMetrics(String(body)),
+  },
+  authHeader: bearer,
 };

@@ -5,6 +5,7 @@
 import { consistentHash } from "./hash_ring.ts";
 import { ipHash } from "./ip_hash.ts";
 import { leastConnections } from "./least_connections.ts";
+import { leastLoad } from "./least_load.ts";
 import { random } from "./random.ts";
 import { roundRobin } from "./round_robin.ts";
 import type { StrategyFactory } from "./types.ts";
@@ -16,6 +17,7 @@ export type StrategyName =
   | "random"
   | "round-robin"
   | "least-connections"
+  | "least-load"
   | "ip-hash"
   | "consistent-hash";
 
@@ -24,6 +26,7 @@ export const STRATEGIES: Readonly<Record<StrategyName, StrategyFactory>> = {
   "random": random,
   "round-robin": roundRobin,
   "least-connections": leastConnections,
+  "least-load": leastLoad,
   "ip-hash": ipHash,
   "consistent-hash": consistentHash,
 };

@@ -4,10 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { STRATEGIES, type StrategyName } from "./mod.ts";
-import type { Weighted } from "./types.ts";
+import type { LoadSignals, Weighted } from "./types.ts";
 
 interface Item extends Weighted {
   state: { active: number };
+  backend?: { load: LoadSignals | undefined };
 }
 
 function pool(...weights: number[]): Item[] {
@@ -95,14 +96,56 @@ Deno.test("least-connections: picks the least loaded per weight", () => {
   assert.equal(strategy.pick({ clientIp: "" }, all), items[1]);
 });
 
-Deno.test("least-connections: concurrent load follows weight", () => {
+for (const name of ["least-connections", "least-load"] as const) {
+  Deno.test(`${name}: concurrent load follows weight`, () => {
+    const items = pool(2, 1);
+    const strategy = STRATEGIES[name](items, {});
+    for (let i = 0; i < 30; i++) {
+      const item = strategy.pick({ clientIp: "" }, all)!;
+      item.state.active++;
+    }
+    assert.deepEqual(items.map((item) => item.state.active), [20, 10]);
+  });
+}
+
+/** Gives an item a backend that reports `reading`, and loaded models when given. */
+function reports(item: Item, reading: LoadSignals["reading"], loaded?: string[]): void {
+  item.backend = { load: { reading, loaded: loaded ? new Set(loaded) : undefined } };
+}
+
+Deno.test("least-load: the backend's own queue counts, not only the gateway's requests", () => {
+  const items = pool(1, 1);
+  reports(items[0]!, { running: 4, waiting: 6 });
+  reports(items[1]!, { running: 1, waiting: 0 });
+  items[1]!.state.active = 2;
+  const strategy = STRATEGIES["least-load"](items, {});
+  assert.equal(strategy.pick({ clientIp: "" }, all), items[1], "2 in flight beats 10 queued");
+  items[1]!.state.active = 12;
+  assert.equal(strategy.pick({ clientIp: "" }, all), items[0], "a stale reading is topped up");
+});
+
+Deno.test("least-load: queue per weight, then KV-cache usage", () => {
   const items = pool(2, 1);
-  const strategy = STRATEGIES["least-connections"](items, {});
-  for (let i = 0; i < 30; i++) {
-    const item = strategy.pick({ clientIp: "" }, all)!;
-    item.state.active++;
-  }
-  assert.deepEqual(items.map((item) => item.state.active), [20, 10]);
+  reports(items[0]!, { running: 4, waiting: 0 });
+  reports(items[1]!, { running: 2, waiting: 0 });
+  const strategy = STRATEGIES["least-load"](items, {});
+  // 4/2 equals 2/1: the fuller KV cache loses.
+  reports(items[0]!, { running: 4, waiting: 0, kvCacheUsage: 0.9 });
+  reports(items[1]!, { running: 2, waiting: 0, kvCacheUsage: 0.2 });
+  assert.equal(strategy.pick({ clientIp: "" }, all), items[1]);
+});
+
+Deno.test("least-load: prefers a backend with the model loaded, unless it is swamped", () => {
+  const items = pool(1, 1);
+  reports(items[0]!, {}, ["qwen3"]);
+  reports(items[1]!, {}, ["llama3"]);
+  const strategy = STRATEGIES["least-load"](items, {});
+  items[0]!.state.active = 3;
+  assert.equal(strategy.pick({ clientIp: "", model: "llama3" }, all), items[1]);
+  items[1]!.state.active = 3;
+  assert.equal(strategy.pick({ clientIp: "", model: "llama3" }, all), items[1]);
+  items[1]!.state.active = 8;
+  assert.equal(strategy.pick({ clientIp: "", model: "llama3" }, all), items[0]);
 });
 
 for (const name of ["ip-hash", "consistent-hash"] as const) {

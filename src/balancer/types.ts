@@ -1,3 +1,15 @@
+/** The load a backend last reported, as `least-load` reads it. */
+export interface LoadSignals {
+  readonly reading: {
+    readonly running?: number;
+    readonly waiting?: number;
+    /** 0 to 1. */
+    readonly kvCacheUsage?: number;
+  };
+  /** Models loaded in memory; undefined when the backend does not say. */
+  readonly loaded: ReadonlySet<string> | undefined;
+}
+
 /** Something a strategy can pick: it has a weight and a count of requests in flight. */
 export interface Weighted {
   /** A stable identity; the hash ring places an item by it. */
@@ -6,10 +18,14 @@ export interface Weighted {
   readonly weight: number;
   /** Live counters; `active` is the number of requests in flight. */
   readonly state: { readonly active: number };
+  /** What its backend reports, for `least-load`. */
+  readonly backend?: { readonly load: LoadSignals | undefined };
 }
 
 /** What a strategy may know about the request it picks for. */
 export interface PickContext {
+  /** The requested model, which `least-load` prefers to find already loaded. */
+  readonly model?: string;
   /** The client's address, the key of `ip-hash` (and of `consistent-hash` without a key). */
   readonly clientIp: string;
   /** The `consistent-hash` key, when the service names a `hash-header` and the request has it. */

@@ -83,16 +83,26 @@ Deno.test("a YAML syntax error names its line", () => {
   assert.equal(typeof problems[0]!.line, "number");
 });
 
-Deno.test("an instance needs a path where its adapter has no default", () => {
-  const problems = problemsOf(`model:
+Deno.test("an instance of a service its backend does not serve is an error naming it", () => {
+  const inherited = problemsOf(`model:
   services:
     tts:
       adapter: ollama
       instances:
-        - { name: voice, base-url: "http://127.0.0.1:11434" }
+        - { name: voice, base-url: "http://127.0.0.1:11434", path: /v1/audio/speech }
 `);
-  assert.equal(problems[0]!.path, "model.services.tts.instances[0].path");
-  assert.match(problems[0]!.message, /Adapter "ollama" has no default path for tts/);
+  assert.equal(inherited[0]!.path, "model.services.tts.instances[0]");
+  assert.match(
+    inherited[0]!.message,
+    /Instance "voice" at http:\/\/127.0.0.1:11434 is Ollama \(adapter ollama\), which does not serve tts; if this backend does, set adapter: openai/,
+  );
+  const own = problemsOf(`model:
+  services:
+    imgGen:
+      instances:
+        - { name: sd, base-url: "http://127.0.0.1:8000", adapter: vllm }
+`);
+  assert.equal(own[0]!.path, "model.services.imgGen.instances[0].adapter");
 });
 
 Deno.test("overrides win over the file and are named in errors", () => {

@@ -52,6 +52,7 @@ export const LOAD_BALANCE_TYPES = [
   "random",
   "round-robin",
   "least-connections",
+  "least-load",
   "ip-hash",
   "consistent-hash",
 ] as const;
@@ -71,6 +72,41 @@ export const LoadBalanceSchema = z.strictObject({
   "hash-header": z.string().min(1).optional().describe(
     "consistent-hash key: this request header's value, else the client IP",
   ),
+  "load-interval": Millis.min(100).optional().describe(
+    "ms between reads of each backend's load, for least-load; default 2000",
+  ),
+});
+
+/** `health-check:` (global, or per service): active probes. Unset keys inherit. */
+export const HealthCheckSchema = z.strictObject({
+  enabled: z.boolean().optional().describe("probe instances; default true"),
+  interval: Millis.min(100).optional().describe("ms between probes of a backend; default 10000"),
+  timeout: Millis.min(1).optional().describe("ms a probe may take; default 2000"),
+  "unhealthy-threshold": z.number().int().min(1).max(100).optional().describe(
+    "failed probes in a row that take a backend out; default 3",
+  ),
+  "healthy-threshold": z.number().int().min(1).max(100).optional().describe(
+    "good probes in a row that bring it back; default 2",
+  ),
+});
+
+/** `outlier-detection:` (global, or per service): ejection driven by real traffic. */
+export const OutlierDetectionSchema = z.strictObject({
+  enabled: z.boolean().optional().describe("eject failing instances; default true"),
+  "consecutive-failures": z.number().int().min(1).max(1000).optional().describe(
+    "failed requests in a row (unreachable, timeout or 5xx) that eject; default 5",
+  ),
+  "base-ejection-time": Millis.min(1).optional().describe(
+    "ms out for the first ejection, times the number of ejections; default 30000",
+  ),
+  "max-ejection-time": Millis.min(1).optional().describe(
+    "longest ejection in ms; default 300000",
+  ),
+});
+
+/** `discovery:` (global): how model lists are polled for `discover: true`. */
+export const DiscoverySchema = z.strictObject({
+  interval: Millis.min(100).optional().describe("ms between model list reads; default 30000"),
 });
 
 /** `rate-limit:` as JAiRouter spells it; validated and kept. */
@@ -130,6 +166,11 @@ export const InstanceSchema = z.strictObject({
   "forward-authorization": z.boolean().default(false).describe(
     "send the client's Authorization header upstream",
   ),
+  "api-key": z.string().min(1).regex(HEADER_VALUE, "An API key cannot contain line breaks")
+    .optional().describe("key sent upstream in the header the adapter expects"),
+  discover: z.boolean().optional().describe(
+    "serve the models the backend lists; inherits the service's; default false",
+  ),
   "rate-limit": RateLimitSchema.optional().describe("this instance's own limit"),
 });
 
@@ -137,6 +178,9 @@ export const InstanceSchema = z.strictObject({
 export const ServiceSchema = z.strictObject({
   "load-balance": LoadBalanceSchema.optional(),
   adapter: z.enum(ADAPTER_NAMES).optional().describe("backend kind; inherits model.adapter"),
+  "health-check": HealthCheckSchema.optional(),
+  "outlier-detection": OutlierDetectionSchema.optional(),
+  discover: z.boolean().optional().describe("default for this service's instances"),
   "rate-limit": RateLimitSchema.optional(),
   "circuit-breaker": CircuitBreakerSchema.optional(),
   fallback: FallbackSchema.optional(),
@@ -160,6 +204,9 @@ export const ServicesSchema = z.strictObject({
 export const ModelSchema = z.strictObject({
   "load-balance": LoadBalanceSchema.optional(),
   adapter: z.enum(ADAPTER_NAMES).optional().describe("default adapter; default normal"),
+  "health-check": HealthCheckSchema.optional(),
+  "outlier-detection": OutlierDetectionSchema.optional(),
+  discovery: DiscoverySchema.optional(),
   "rate-limit": RateLimitSchema.optional(),
   "circuit-breaker": CircuitBreakerSchema.optional(),
   fallback: FallbackSchema.optional(),
@@ -168,13 +215,15 @@ export const ModelSchema = z.strictObject({
   for (const type of SERVICE_TYPES) {
     const service = model.services[type];
     service?.instances.forEach((instance, index) => {
-      if (instance.path !== undefined) return;
       const name = instance.adapter ?? service.adapter ?? model.adapter ?? "normal";
-      if (adapterFor(name).defaultPaths[type] === undefined) {
+      const adapter = adapterFor(name);
+      if (adapter.defaultPaths[type] === undefined) {
         ctx.addIssue({
           code: "custom",
-          path: ["services", type, "instances", index, "path"],
-          message: `Adapter "${name}" has no default path for ${type}; set path`,
+          path: ["services", type, "instances", index, ...(instance.adapter ? ["adapter"] : [])],
+          message: `Instance "${instance.name}" at ${instance["base-url"]} is ${adapter.title} ` +
+            `(adapter ${name}), which does not serve ${type}; ` +
+            `if this backend does, set adapter: openai`,
         });
       }
     });
@@ -241,3 +290,7 @@ export type ServiceConfig = z.output<typeof ServiceSchema>;
 export type InstanceConfig = z.output<typeof InstanceSchema>;
 /** A `load-balance:` section. */
 export type LoadBalanceConfig = z.output<typeof LoadBalanceSchema>;
+/** A `health-check:` section. */
+export type HealthCheckConfig = z.output<typeof HealthCheckSchema>;
+/** An `outlier-detection:` section. */
+export type OutlierDetectionConfig = z.output<typeof OutlierDetectionSchema>;

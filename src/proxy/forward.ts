@@ -6,6 +6,8 @@
  */
 import type { ServerConfig } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
+import { isAvailable, secondsUntilBack } from "../health/availability.ts";
+import { recordFailure as recordOutlierFailure, recordSuccess } from "../health/outlier.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { ModelPool, Upstream } from "../registry/snapshot.ts";
 import { SERVICE_ENDPOINTS, type ServiceType } from "../services.ts";
@@ -13,6 +15,7 @@ import { type ClientBody, readClientBody } from "./body.ts";
 import { attemptHeaders, baseUpstreamHeaders, responseHeaders } from "./headers.ts";
 import { relayBody } from "./relay.ts";
 import { armResponseDeadline, UpstreamTimeout } from "./response_deadline.ts";
+import { causeChain, knownCause } from "./transport_error.ts";
 
 /** Tells whether a TCP connection to a host opens within `timeout` ms. */
 export type ReachabilityCheck = (
@@ -26,6 +29,8 @@ export interface ProxyDeps {
   readonly server: ServerConfig;
   /** Used when a backend is slower to answer than the connect timeout. */
   readonly reachable: ReachabilityCheck;
+  /** Clock for ejections, in ms. @default Date.now */
+  readonly now?: () => number;
 }
 
 /** One client request to forward. */
@@ -76,6 +81,7 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
   }
   const hashHeader = service.loadBalance.hashHeader;
   const context = {
+    model: body.model,
     clientIp: request.clientIp,
     hashKey: hashHeader ? request.request.headers.get(hashHeader) ?? undefined : undefined,
   };
@@ -85,14 +91,23 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     contentType: body.contentType,
   });
 
+  const now = (deps.now ?? Date.now)();
   const tried = new Set<Upstream>();
-  const untried = (upstream: Upstream) => !tried.has(upstream);
+  const untried = (upstream: Upstream) => !tried.has(upstream) && isAvailable(upstream, now);
   let retriesLeft = deps.server.retries;
   let upstream = pool.strategy.pick(context, untried);
+  if (!upstream) {
+    throw new GatewayError(
+      503,
+      "no_healthy_upstream",
+      `Every instance of model "${body.model}" is out of service (down or ejected)`,
+      { headers: { "retry-after": String(secondsUntilBack(pool.upstreams, now)) } },
+    );
+  }
   let failures = 0;
   // The latest answer a backend gave; it wins over a later instance that gave none.
   let answered: Response | undefined;
-  while (upstream) {
+  for (;;) {
     tried.add(upstream);
     const headers = attemptHeaders(base, request.request.headers, upstream);
     const outcome = await attempt(upstream, { request, body, headers, pool, deps });
@@ -117,12 +132,6 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     }
     upstream = next;
   }
-  throw new GatewayError(
-    503,
-    "no_healthy_upstream",
-    `No instance of model "${body.model}" is available`,
-    { headers: { "retry-after": "1" } },
-  );
 }
 
 interface AttemptInput {
@@ -175,7 +184,10 @@ async function attempt(upstream: Upstream, input: AttemptInput): Promise<Respons
       return { kind: "client-gone" };
     }
     const failure = transportFailure(controller.signal.reason ?? error);
-    recordFailure(upstream, String(failure.error.cause ?? failure.error.message));
+    recordFailure(upstream, {
+      reason: String(failure.error.cause ?? failure.error.message),
+      unreachable: failure.unreachable,
+    }, deps);
     return failure;
   } finally {
     answered();
@@ -188,8 +200,12 @@ async function attempt(upstream: Upstream, input: AttemptInput): Promise<Respons
     streamed: body.stream,
     delivered: request.delivered,
   };
+  if (response.status >= 500) {
+    recordFailure(upstream, { reason: `answered ${response.status}`, unreachable: false }, deps);
+  } else {
+    recordSuccess(state);
+  }
   if (response.status >= 500 || (pool.pattern && response.status === 404)) {
-    if (response.status >= 500) recordFailure(upstream, `answered ${response.status}`);
     return {
       kind: "response",
       // Through the relay, so that discarding it for another instance settles this one now.
@@ -245,43 +261,45 @@ function isStream(contentType: string | null): boolean {
     contentType.startsWith("application/x-ndjson") || contentType.startsWith("audio/");
 }
 
-function transportFailure(reason: unknown): Failure & { kind: "transport" } {
+/** A failure to get an answer; `unreachable` when no connection could be made at all. */
+type TransportFailure = Failure & { kind: "transport"; unreachable: boolean };
+
+function transportFailure(reason: unknown): TransportFailure {
   if (reason instanceof UpstreamTimeout) {
     return {
       kind: "transport",
       error: new GatewayError(504, "upstream_timeout", `The backend ${reason.message}`),
+      unreachable: reason.phase === "connect",
     };
   }
   const detail = causeChain(reason);
-  const known = KNOWN_CAUSES.exec(detail)?.[0];
+  const known = knownCause(detail);
   return {
     kind: "transport",
     error: new GatewayError(
       502,
       "upstream_unreachable",
-      `The backend could not be reached${known ? ` (${known.toLowerCase()})` : ""}`,
+      `The backend could not be reached${known ? ` (${known})` : ""}`,
       { cause: detail },
     ),
+    unreachable: true,
   };
 }
 
-/** Every message in an error's cause chain; fetch wraps the socket error it met. */
-function causeChain(reason: unknown): string {
-  const messages: string[] = [];
-  for (let current = reason; current !== undefined; current = (current as Error).cause) {
-    messages.push(current instanceof Error ? current.message : String(current));
-    if (!(current instanceof Error) || messages.length > 5) break;
-  }
-  return messages.join(": ");
-}
-
-/** Socket failures worth naming to a client, without the backend's address. */
-const KNOWN_CAUSES =
-  /connection refused|connection reset|connection closed|broken pipe|dns error|timed out|unexpected eof|no route to host|network is unreachable/i;
-
-function recordFailure(upstream: Upstream, message: string): void {
+/** Counts a failed attempt, which may eject the instance. */
+function recordFailure(
+  upstream: Upstream,
+  failure: { readonly reason: string; readonly unreachable: boolean },
+  deps: ProxyDeps,
+): void {
+  const now = (deps.now ?? Date.now)();
   upstream.state.failures++;
-  upstream.state.lastError = { message, at: new Date().toISOString() };
+  upstream.state.lastError = { message: failure.reason, at: new Date(now).toISOString() };
+  recordOutlierFailure(upstream.state, failure, {
+    settings: upstream.outlier,
+    health: upstream.backend.health,
+    now,
+  });
 }
 
 /** After the last attempt: a backend's own error response is passed on unchanged. */

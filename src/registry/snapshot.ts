@@ -12,6 +12,15 @@ import type {
   ModelConfig,
   ServiceConfig,
 } from "../config/schema.ts";
+import type { BackendState } from "../health/backend_state.ts";
+import type { MonitoredBackend } from "../health/monitor.ts";
+import {
+  discoveryInterval,
+  type HealthSettings,
+  healthSettings,
+  type OutlierSettings,
+  outlierSettings,
+} from "../health/settings.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import type { InstanceState } from "./state.ts";
 
@@ -30,12 +39,20 @@ export interface Upstream {
   readonly port: number;
   readonly weight: number;
   readonly adapter: AdapterName;
-  /** Headers the instance sets on every upstream request. */
+  /** Headers the instance sets on every upstream request, its `api-key` included. */
   readonly headers: readonly (readonly [string, string])[];
   /** Whether the client's `Authorization` goes upstream. */
   readonly forwardAuthorization: boolean;
+  /** Whether it serves the models its backend lists rather than only its `name`. */
+  readonly discover: boolean;
+  /** When real requests that fail take it out of rotation. */
+  readonly outlier: OutlierSettings;
+  /** How its backend is probed. */
+  readonly health: HealthSettings;
   /** Live counters, shared by every snapshot (and service) that has this instance. */
   readonly state: InstanceState;
+  /** The backend server it is on: health, listed models and load, shared with its siblings. */
+  readonly backend: BackendState;
 }
 
 /** The instances serving one model name in one service, and the strategy that picks among them. */
@@ -54,6 +71,8 @@ export interface ResolvedLoadBalance {
   readonly virtualNodes: number;
   /** Lower-cased request header keying `consistent-hash`. */
   readonly hashHeader: string | undefined;
+  /** ms between load reads, for `least-load`. */
+  readonly loadInterval: number;
 }
 
 /** One service at runtime. */
@@ -74,19 +93,25 @@ export interface ServiceRuntime {
 export interface ModelEntry {
   readonly id: string;
   readonly services: readonly ServiceType[];
+  /** Who serves it: `switchyard` for a configured name, the adapter for a discovered one. */
+  readonly ownedBy: string;
 }
 
 /** Everything a request needs from the config, frozen. */
 export interface Snapshot {
   readonly services: Readonly<Record<ServiceType, ServiceRuntime>>;
-  /** Exact model names across services, for `GET /v1/models`. */
+  /** Exact model names across services, configured or discovered, for `GET /v1/models`. */
   readonly models: readonly ModelEntry[];
+  /** Every backend server, with what to watch on it. */
+  readonly backends: readonly MonitoredBackend[];
 }
 
 /** Options for {@linkcode buildSnapshot}. */
 export interface BuildSnapshotOptions {
   /** Returns the live state of an instance id, creating it when new. */
   readonly stateOf: (id: string) => InstanceState;
+  /** Returns the live state of a backend key, creating it when new. */
+  readonly backendOf: (key: string) => BackendState;
   /** Randomness for the `random` strategy. @default Math.random */
   readonly random?: () => number;
 }
@@ -100,17 +125,45 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
     return seen === 1 ? base : `${base}#${seen}`;
   };
   const upstreamsOf = new Map<ServiceType, Upstream[]>();
+  const backends = new Map<string, MonitoredBackend>();
   for (const type of SERVICE_TYPES) {
     const service = model.services[type];
     if (!service) continue;
+    const outlier = outlierSettings(model, type);
     upstreamsOf.set(
       type,
       service.instances.map((instance) => {
-        const adapter = instance.adapter ?? service.adapter ?? model.adapter ?? "normal";
-        const path = instance.path ?? adapterFor(adapter).defaultPaths[type]!;
+        const adapterName = instance.adapter ?? service.adapter ?? model.adapter ?? "normal";
+        const adapter = adapterFor(adapterName);
+        const path = instance.path ?? adapter.defaultPaths[type]!;
         const baseUrl = instance["base-url"].replace(/\/+$/, "");
         const id = uniqueId(`${instance.name}@${baseUrl}${path}`);
-        return makeUpstream(instance, { id, adapter, baseUrl, path }, options.stateOf(id));
+        const headers = [
+          ...(instance["api-key"] ? [adapter.authHeader(instance["api-key"])] : []),
+          ...Object.entries(instance.headers ?? {}),
+        ];
+        const discover = instance.discover ?? service.discover ?? false;
+        const key = `${adapter.name} ${baseUrl}`;
+        const known = backends.get(key);
+        backends.set(key, {
+          target: known?.target ?? { baseUrl, adapter, headers },
+          state: known?.state ?? options.backendOf(key),
+          health: known?.health ?? healthSettings(model, type),
+          discoveryInterval: discover ? discoveryInterval(model) : known?.discoveryInterval,
+          loadInterval: undefined,
+        });
+        return makeUpstream(instance, {
+          id,
+          adapter: adapterName,
+          baseUrl,
+          path,
+          headers,
+          discover,
+          outlier,
+          state: options.stateOf(id),
+          backend: backends.get(key)!.state,
+          health: backends.get(key)!.health,
+        });
       }),
     );
   }
@@ -129,13 +182,35 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
     ];
   })) as Record<ServiceType, ServiceRuntime>;
 
-  return { services, models: listModels(services) };
+  // Backends in a least-load pool report their load as often as the fastest such pool asks.
+  for (const service of Object.values(services)) {
+    if (service.loadBalance.type !== "least-load") continue;
+    for (const upstream of service.upstreams) {
+      const key = upstream.backend.key;
+      const backend = backends.get(key);
+      if (!backend) continue;
+      const interval = Math.min(backend.loadInterval ?? Infinity, service.loadBalance.loadInterval);
+      backends.set(key, { ...backend, loadInterval: interval });
+    }
+  }
+
+  return { services, models: listModels(services), backends: [...backends.values()] };
 }
 
 function makeUpstream(
   instance: InstanceConfig,
-  where: { id: string; adapter: AdapterName; baseUrl: string; path: string },
-  state: InstanceState,
+  where: {
+    id: string;
+    adapter: AdapterName;
+    baseUrl: string;
+    path: string;
+    headers: readonly (readonly [string, string])[];
+    discover: boolean;
+    outlier: OutlierSettings;
+    health: HealthSettings;
+    state: InstanceState;
+    backend: BackendState;
+  },
 ): Upstream {
   return {
     id: where.id,
@@ -146,9 +221,13 @@ function makeUpstream(
     ...hostAndPort(where.baseUrl),
     weight: instance.weight,
     adapter: where.adapter,
-    headers: Object.entries(instance.headers ?? {}),
+    headers: where.headers,
     forwardAuthorization: instance["forward-authorization"],
-    state,
+    discover: where.discover,
+    outlier: where.outlier,
+    health: where.health,
+    state: where.state,
+    backend: where.backend,
   };
 }
 
@@ -184,10 +263,22 @@ function buildService(
     config?.["load-balance"],
   );
   const byName = new Map<string, Upstream[]>();
-  for (const upstream of upstreams) {
-    const group = byName.get(upstream.name);
+  const join = (name: string, upstream: Upstream) => {
+    const group = byName.get(name);
     if (group) group.push(upstream);
-    else byName.set(upstream.name, [upstream]);
+    else byName.set(name, [upstream]);
+  };
+  for (const upstream of upstreams) {
+    const listed = upstream.discover ? upstream.backend.models : undefined;
+    if (listed === undefined) {
+      join(upstream.name, upstream);
+      continue;
+    }
+    // A discovering instance serves exactly the listed models its name matches.
+    const matches = upstream.name.includes("*") ? globToRegExp(upstream.name) : undefined;
+    for (const model of listed) {
+      if (matches ? matches.test(model) : model === upstream.name) join(model, upstream);
+    }
   }
   const exact = new Map<string, ModelPool>();
   const patterns: { regex: RegExp; pool: ModelPool }[] = [];
@@ -231,6 +322,7 @@ function resolveLoadBalance(
     hashAlgorithm: merged["hash-algorithm"] ?? "md5",
     virtualNodes: merged["virtual-nodes"] ?? 150,
     hashHeader: merged["hash-header"]?.toLowerCase(),
+    loadInterval: merged["load-interval"] ?? 2_000,
   };
 }
 
@@ -241,14 +333,23 @@ function globToRegExp(glob: string): RegExp {
 }
 
 function listModels(services: Readonly<Record<ServiceType, ServiceRuntime>>): ModelEntry[] {
-  const models = new Map<string, ServiceType[]>();
+  const models = new Map<string, { services: ServiceType[]; ownedBy: string }>();
+  const add = (id: string, type: ServiceType, ownedBy: string) => {
+    const entry = models.get(id);
+    if (!entry) models.set(id, { services: [type], ownedBy });
+    else if (!entry.services.includes(type)) entry.services.push(type);
+  };
   for (const type of SERVICE_TYPES) {
     for (const upstream of services[type].upstreams) {
-      if (upstream.name.includes("*")) continue;
-      const list = models.get(upstream.name) ?? [];
-      if (!list.includes(type)) list.push(type);
-      models.set(upstream.name, list);
+      const listed = upstream.discover ? upstream.backend.models : undefined;
+      if (listed !== undefined) {
+        const matches = globToRegExp(upstream.name);
+        const ownedBy = adapterFor(upstream.adapter).name;
+        for (const model of listed) if (matches.test(model)) add(model, type, ownedBy);
+      } else if (!upstream.name.includes("*")) {
+        add(upstream.name, type, "switchyard");
+      }
     }
   }
-  return [...models].map(([id, list]) => ({ id, services: list }));
+  return [...models].map(([id, entry]) => ({ id, ...entry }));
 }

@@ -127,3 +127,101 @@ Deno.test("applying a config keeps state of instances that remain and drops the 
   assert.equal(after.services.chat.upstreams[0]!.weight, 3);
   assert.equal(before.services.chat.upstreams.length, 2, "the old snapshot is unchanged");
 });
+
+Deno.test("one backend per adapter and base URL, shared by its instances in every service", () => {
+  const { services, backends } = registryFor(`model:
+  health-check: { interval: 5000 }
+  services:
+    chat:
+      health-check: { timeout: 700 }
+      instances:
+        - { name: a, base-url: "http://127.0.0.1:8000", adapter: vllm, api-key: sk-1 }
+        - { name: b, base-url: "http://127.0.0.1:8000/", adapter: vllm }
+    embedding:
+      instances:
+        - { name: e, base-url: "http://127.0.0.1:8000", adapter: vllm }
+        - { name: e, base-url: "http://127.0.0.1:8000", adapter: openai }
+`).snapshot;
+  assert.deepEqual(backends.map((b) => b.state.key), [
+    "vllm http://127.0.0.1:8000",
+    "openai http://127.0.0.1:8000",
+  ]);
+  const [a, b] = services.chat.upstreams;
+  assert.equal(a!.backend, b!.backend);
+  assert.equal(services.embedding.upstreams[0]!.backend, a!.backend);
+  assert.deepEqual(a!.headers, [["authorization", "Bearer sk-1"]]);
+  assert.deepEqual(backends[0]!.target.headers, [["authorization", "Bearer sk-1"]]);
+  assert.deepEqual(backends[0]!.health, {
+    enabled: true,
+    interval: 5_000,
+    timeout: 700,
+    unhealthyThreshold: 3,
+    healthyThreshold: 2,
+  });
+  assert.equal(backends[0]!.discoveryInterval, undefined);
+  assert.equal(backends[0]!.loadInterval, undefined, "no least-load pool needs it");
+});
+
+Deno.test("an instance's headers win over its api-key", () => {
+  const { services } = registryFor(`model:
+  services:
+    chat:
+      instances:
+        - name: a
+          base-url: "http://127.0.0.1:8000"
+          api-key: sk-1
+          headers: { Authorization: "Token x" }
+`).snapshot;
+  assert.deepEqual(services.chat.upstreams[0]!.headers, [
+    ["authorization", "Bearer sk-1"],
+    ["Authorization", "Token x"],
+  ]);
+});
+
+Deno.test("least-load pools ask their backends for load at the fastest interval", () => {
+  const { backends } = registryFor(`model:
+  services:
+    chat:
+      load-balance: { type: least-load, load-interval: 500 }
+      instances:
+        - { name: a, base-url: "http://127.0.0.1:8000", adapter: vllm }
+    embedding:
+      load-balance: { type: least-load }
+      instances:
+        - { name: e, base-url: "http://127.0.0.1:8000", adapter: vllm }
+        - { name: e, base-url: "http://127.0.0.1:9000", adapter: vllm }
+`).snapshot;
+  assert.deepEqual(backends.map((b) => b.loadInterval), [500, 2_000]);
+});
+
+Deno.test("a discovering instance serves what its backend lists, once it has listed", () => {
+  const registry = registryFor(`model:
+  discovery: { interval: 1000 }
+  services:
+    chat:
+      instances:
+        - { name: "llama*", base-url: "http://127.0.0.1:11434", adapter: ollama, discover: true }
+        - { name: "llama3", base-url: "http://127.0.0.1:11435", adapter: ollama }
+`);
+  const before = registry.snapshot;
+  assert.equal(before.backends[0]!.discoveryInterval, 1_000);
+  assert.equal(before.backends[1]!.discoveryInterval, undefined);
+  assert.equal(before.services.chat.resolve("llama-new")?.pattern, true, "not listed yet");
+  assert.deepEqual(before.models.map((m) => m.id), ["llama3"]);
+
+  before.backends[0]!.state.models = ["llama3", "llama2", "qwen3"];
+  const after = registry.refresh();
+  const llama3 = after.services.chat.resolve("llama3");
+  assert.equal(llama3?.pattern, false);
+  assert.deepEqual(llama3?.upstreams.map((u) => u.baseUrl), [
+    "http://127.0.0.1:11434",
+    "http://127.0.0.1:11435",
+  ]);
+  assert.equal(after.services.chat.resolve("llama2")?.upstreams.length, 1);
+  assert.equal(after.services.chat.resolve("qwen3"), undefined, "listed, but not llama*");
+  assert.equal(after.services.chat.resolve("llama-new"), undefined, "not listed");
+  assert.deepEqual(after.models.map((m) => [m.id, m.ownedBy]), [
+    ["llama3", "ollama"],
+    ["llama2", "ollama"],
+  ]);
+});

@@ -5,6 +5,16 @@ export interface LastError {
   readonly at: string;
 }
 
+/** A time an instance was taken out of rotation for failing real requests. */
+export interface Ejection {
+  /** Clock times (ms) the ejection started and ends. */
+  readonly at: number;
+  readonly until: number;
+  readonly reason: string;
+  /** The failures were unreachability, which a good health probe disproves. */
+  readonly unreachable: boolean;
+}
+
 /** Live counters of one instance; mutated only by the proxy as requests start and settle. */
 export interface InstanceState {
   /** Requests in flight. */
@@ -14,9 +24,23 @@ export interface InstanceState {
   /** Requests that failed (transport error, timeout or 5xx) since start. */
   failures: number;
   lastError: LastError | null;
+  /** Requests in a row that failed; a success resets it. */
+  consecutiveFailures: number;
+  /** The latest ejection, kept after it ends for display and to grow the next one. */
+  ejection: Ejection | null;
+  /** Ejections in the current series; the next one lasts this many times the base time. */
+  ejections: number;
 }
 
 /** A fresh, idle instance state. */
 export function newInstanceState(): InstanceState {
-  return { active: 0, requests: 0, failures: 0, lastError: null };
+  return {
+    active: 0,
+    requests: 0,
+    failures: 0,
+    lastError: null,
+    consecutiveFailures: 0,
+    ejection: null,
+    ejections: 0,
+  };
 }

@@ -54,7 +54,7 @@ export function mountOpenAiRoutes(app: GatewayApp, deps: ProxyDeps & { startedAt
       summary: "Models served",
       responses: {
         200: {
-          description: "Every configured model",
+          description: "Every configured model, and every model a discovering backend lists",
           content: { "application/json": { schema: ModelListSchema } },
         },
       },
@@ -66,7 +66,7 @@ export function mountOpenAiRoutes(app: GatewayApp, deps: ProxyDeps & { startedAt
           id: model.id,
           object: "model" as const,
           created,
-          owned_by: "switchyard",
+          owned_by: model.ownedBy,
         })),
       }, 200),
   );

@@ -110,6 +110,29 @@ export const InstanceStatusSchema = z.object({
   requests: z.number().int(),
   failures: z.number().int(),
   lastError: z.object({ message: z.string(), at: z.string() }).nullable(),
+  available: z.boolean().openapi({ description: "Whether selection may pick it now" }),
+  health: z.object({
+    status: z.enum(["unknown", "up", "down"]),
+    changedAt: z.string().nullable().openapi({ description: "ISO time of the last change" }),
+    reason: z.string().openapi({ description: "Why it last changed" }),
+    lastFailure: z.string().nullable().openapi({ description: "The latest failed probe" }),
+  }).openapi({ description: "Its backend's health, from active probes" }),
+  ejection: z.object({
+    ejected: z.boolean(),
+    until: z.string().openapi({ description: "ISO time the ejection ends" }),
+    reason: z.string(),
+    ejections: z.number().int().openapi({ description: "Ejections in the current series" }),
+  }).nullable().openapi({ description: "The latest ejection for failing real requests" }),
+  discovered: z.array(z.string()).nullable().openapi({
+    description: "Models its backend listed, when it discovers models",
+  }),
+  load: z.object({
+    running: z.number().optional(),
+    waiting: z.number().optional(),
+    kvCacheUsage: z.number().optional(),
+    loadedModels: z.array(z.string()).optional(),
+    at: z.string(),
+  }).nullable().openapi({ description: "The load its backend last reported" }),
 }).openapi("InstanceStatus");
 
 /** `GET /v1/<service>/status`. */

@@ -4,13 +4,20 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { GatewayApp } from "../gateway_env.ts";
+import { isAvailable } from "../health/availability.ts";
+import { isEjected } from "../health/outlier.ts";
 import type { Registry } from "../registry/registry.ts";
+import type { LoadState } from "../health/backend_state.ts";
 import type { ServiceRuntime } from "../registry/snapshot.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "../services.ts";
 import { ServiceStatusSchema } from "./schemas.ts";
 
 /** Mounts `GET <statusPath>` for every service. */
-export function mountStatusRoutes(app: GatewayApp, registry: Registry): void {
+export function mountStatusRoutes(
+  app: GatewayApp,
+  registry: Registry,
+  now: () => number = Date.now,
+): void {
   for (const service of SERVICE_TYPES) {
     const endpoint = SERVICE_ENDPOINTS[service];
     app.openapi(
@@ -26,30 +33,49 @@ export function mountStatusRoutes(app: GatewayApp, registry: Registry): void {
           },
         },
       }),
-      (c) => c.json(serviceStatus(registry.snapshot.services[service]), 200),
+      (c) => c.json(serviceStatus(registry.snapshot.services[service], now()), 200),
     );
   }
 }
 
-/** A service's status, as the status endpoint shows it. */
-export function serviceStatus(service: ServiceRuntime) {
+/** A service's status, as the status endpoint shows it, at clock time `now`. */
+export function serviceStatus(service: ServiceRuntime, now: number) {
   return {
     service: service.type,
     endpoint: SERVICE_ENDPOINTS[service.type].path,
     strategy: service.loadBalance.type,
     derivedFrom: service.derivedFrom ?? null,
     settings: service.settings,
-    instances: service.upstreams.map((upstream) => ({
-      id: upstream.id,
-      name: upstream.name,
-      baseUrl: upstream.baseUrl,
-      path: upstream.path,
-      weight: upstream.weight,
-      adapter: upstream.adapter,
-      activeRequests: upstream.state.active,
-      requests: upstream.state.requests,
-      failures: upstream.state.failures,
-      lastError: upstream.state.lastError,
-    })),
+    instances: service.upstreams.map((upstream) => {
+      const { state, backend } = upstream;
+      const { status, changedAt, reason, lastFailure } = backend.health;
+      return {
+        id: upstream.id,
+        name: upstream.name,
+        baseUrl: upstream.baseUrl,
+        path: upstream.path,
+        weight: upstream.weight,
+        adapter: upstream.adapter,
+        activeRequests: state.active,
+        requests: state.requests,
+        failures: state.failures,
+        lastError: state.lastError,
+        available: isAvailable(upstream, now),
+        health: { status, changedAt, reason, lastFailure },
+        ejection: state.ejection === null ? null : {
+          ejected: isEjected(state, backend.health, now),
+          until: new Date(state.ejection.until).toISOString(),
+          reason: state.ejection.reason,
+          ejections: state.ejections,
+        },
+        discovered: upstream.discover && backend.models ? [...backend.models] : null,
+        load: backend.load ? loadStatus(backend.load) : null,
+      };
+    }),
   };
+}
+
+function loadStatus({ reading, at }: LoadState) {
+  const { loadedModels, ...counts } = reading;
+  return { ...counts, ...(loadedModels ? { loadedModels: [...loadedModels] } : {}), at };
 }

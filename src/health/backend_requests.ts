@@ -1,0 +1,113 @@
+/**
+ * The gateway's own requests to a backend, none of which spends GPU time: the health probe,
+ * the model list and the load. Redirects are never followed, and each has a deadline.
+ * @module
+ */
+import type { Adapter, LoadReading, Reader } from "../adapters/types.ts";
+import { causeChain, knownCause } from "../proxy/transport_error.ts";
+import type { ProbeResult } from "./health_checks.ts";
+
+/** Where a backend is and how to reach it. */
+export interface BackendTarget {
+  readonly baseUrl: string;
+  readonly adapter: Adapter;
+  /** Headers for the gateway's own requests: the instance's `headers` and `api-key`. */
+  readonly headers: readonly (readonly [string, string])[];
+}
+
+/** `fetch`, injectable for tests. */
+export type Fetch = (input: string, init: RequestInit) => Promise<Response>;
+
+/** Options shared by the requests. */
+export interface RequestOptions {
+  /** ms the request may take. */
+  readonly timeout: number;
+  /** @default fetch */
+  readonly fetch?: Fetch;
+}
+
+/** `GET`s a path of the backend with a deadline; the body is left for the caller. */
+function get(target: BackendTarget, path: string, options: RequestOptions): Promise<Response> {
+  return (options.fetch ?? fetch)(target.baseUrl + path, {
+    method: "GET",
+    headers: Object.fromEntries(target.headers),
+    redirect: "manual",
+    signal: AbortSignal.timeout(options.timeout),
+  });
+}
+
+/** Why a request to the backend failed, and whether it proves the backend cannot serve. */
+function transportFailure(error: unknown, timeout: number): { reason: string; decisive: boolean } {
+  if (error instanceof DOMException && error.name === "TimeoutError") {
+    return { reason: `no answer within ${timeout} ms`, decisive: false };
+  }
+  const known = knownCause(causeChain(error));
+  return {
+    reason: known ? `cannot connect (${known})` : `request failed: ${causeChain(error)}`,
+    decisive: known === "connection refused",
+  };
+}
+
+/** Probes the backend's health endpoint. */
+export async function probeHealth(
+  target: BackendTarget,
+  options: RequestOptions,
+): Promise<ProbeResult> {
+  const { path, healthy } = target.adapter.health;
+  let response: Response;
+  try {
+    response = await get(target, path, options);
+  } catch (error) {
+    return { ok: false, ...transportFailure(error, options.timeout) };
+  }
+  await response.body?.cancel().catch(() => {});
+  if (healthy(response.status)) return { ok: true };
+  return {
+    ok: false,
+    reason: `GET ${path} answered ${response.status}`,
+    decisive: response.status >= 500,
+  };
+}
+
+/** Reads a resource of the backend through an adapter's reader; throws an `Error` saying why not. */
+async function readResource<T>(
+  target: BackendTarget,
+  reader: Reader<T>,
+  options: RequestOptions,
+): Promise<T> {
+  let response: Response;
+  try {
+    response = await get(target, reader.path, options);
+  } catch (error) {
+    throw new Error(transportFailure(error, options.timeout).reason);
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel().catch(() => {});
+    throw new Error(`GET ${reader.path} answered ${response.status}`);
+  }
+  try {
+    const text = await response.text();
+    return reader.read(reader.format === "json" ? JSON.parse(text) : text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`GET ${reader.path} answered something unexpected: ${reason}`);
+  }
+}
+
+/** The models the backend lists. */
+export function readModels(
+  target: BackendTarget,
+  options: RequestOptions,
+): Promise<readonly string[]> {
+  return readResource(target, target.adapter.models, options);
+}
+
+/** The load the backend reports; throws when its adapter cannot read one. */
+export async function readLoad(
+  target: BackendTarget,
+  options: RequestOptions,
+): Promise<LoadReading> {
+  const reader = target.adapter.load;
+  if (!reader) throw new TypeError(`Cannot read the load of ${target.adapter.title}`);
+  return await readResource(target, reader, options);
+}

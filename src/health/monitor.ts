@@ -1,0 +1,169 @@
+/**
+ * Watches every backend of the current config: probes its health, reads its model list when an
+ * instance discovers models, and reads its load when a `least-load` pool needs it, each on its
+ * own interval. {@linkcode BackendMonitor.sync} follows config changes, keeping the pollers of
+ * backends whose settings did not change.
+ * @module
+ */
+import type { BackendState } from "./backend_state.ts";
+import {
+  type BackendTarget,
+  type Fetch,
+  probeHealth,
+  readLoad,
+  readModels,
+} from "./backend_requests.ts";
+import { recordProbe } from "./health_checks.ts";
+import { Poller, realSchedule, type Schedule } from "./poller.ts";
+import type { HealthSettings } from "./settings.ts";
+
+/** One backend to watch, and how. */
+export interface MonitoredBackend {
+  readonly target: BackendTarget;
+  readonly state: BackendState;
+  readonly health: HealthSettings;
+  /** ms between model list reads; undefined when no instance discovers models. */
+  readonly discoveryInterval: number | undefined;
+  /** ms between load reads; undefined when no strategy needs the load. */
+  readonly loadInterval: number | undefined;
+}
+
+/** Options for {@linkcode BackendMonitor}. */
+export interface BackendMonitorOptions {
+  /** @default fetch */
+  readonly fetch?: Fetch;
+  /** Clock, in ms. @default Date.now */
+  readonly now?: () => number;
+  /** @default setTimeout */
+  readonly schedule?: Schedule;
+  /** Called when a backend's model list changed. */
+  readonly onModelsChanged?: (backend: MonitoredBackend) => void;
+  /** Called when a backend went up or down. */
+  readonly onHealthChanged?: (backend: MonitoredBackend) => void;
+}
+
+/** Reading a model list or load may take this long at most. */
+const READ_TIMEOUT = 5_000;
+
+/** The pollers of every backend. */
+export class BackendMonitor {
+  readonly #options: BackendMonitorOptions;
+  readonly #watched = new Map<string, { signature: string; pollers: Poller[] }>();
+
+  constructor(options: BackendMonitorOptions = {}) {
+    this.#options = options;
+  }
+
+  /** Watches exactly these backends from now on. */
+  sync(backends: readonly MonitoredBackend[]): void {
+    const wanted = new Map(backends.map((backend) => [backend.state.key, backend]));
+    for (const [key, watched] of this.#watched) {
+      const backend = wanted.get(key);
+      if (backend && signatureOf(backend) === watched.signature) {
+        wanted.delete(key);
+        continue;
+      }
+      for (const poller of watched.pollers) poller.stop();
+      this.#watched.delete(key);
+    }
+    for (const [key, backend] of wanted) {
+      const pollers = this.#pollersFor(backend);
+      this.#watched.set(key, { signature: signatureOf(backend), pollers });
+      for (const poller of pollers) poller.start();
+    }
+  }
+
+  /** Stops every poller. */
+  stop(): void {
+    for (const watched of this.#watched.values()) {
+      for (const poller of watched.pollers) poller.stop();
+    }
+    this.#watched.clear();
+  }
+
+  #pollersFor(backend: MonitoredBackend): Poller[] {
+    const schedule = this.#options.schedule ?? realSchedule;
+    const now = this.#options.now ?? Date.now;
+    const fetch = this.#options.fetch ? { fetch: this.#options.fetch } : {};
+    const { target, state, health } = backend;
+    const pollers: Poller[] = [];
+    if (health.enabled) {
+      pollers.push(
+        new Poller(
+          async () => {
+            const result = await probeHealth(target, { timeout: health.timeout, ...fetch });
+            if (recordProbe(state.health, result, health, now())) {
+              this.#options.onHealthChanged?.(backend);
+            }
+          },
+          health.interval,
+          schedule,
+        ),
+      );
+    }
+    if (backend.discoveryInterval !== undefined) {
+      pollers.push(
+        new Poller(
+          async () => {
+            const at = new Date(now()).toISOString();
+            try {
+              const models = await readModels(target, { timeout: READ_TIMEOUT, ...fetch });
+              const changed = !sameModels(state.models, models);
+              state.models = models;
+              state.modelsReadAt = at;
+              state.modelsError = null;
+              if (changed) this.#options.onModelsChanged?.(backend);
+            } catch (error) {
+              // The last list read stays in force: a backend briefly unreachable is the health
+              // check's business, and its models have not gone anywhere.
+              state.modelsReadAt = at;
+              state.modelsError = (error as Error).message;
+            }
+          },
+          backend.discoveryInterval,
+          schedule,
+        ),
+      );
+    }
+    if (backend.loadInterval !== undefined && target.adapter.load) {
+      pollers.push(
+        new Poller(
+          async () => {
+            try {
+              const reading = await readLoad(target, { timeout: READ_TIMEOUT, ...fetch });
+              state.load = {
+                reading,
+                loaded: reading.loadedModels ? new Set(reading.loadedModels) : undefined,
+                at: new Date(now()).toISOString(),
+              };
+            } catch {
+              // A stale reading misleads: without one the strategy falls back to its own counts.
+              state.load = undefined;
+            }
+          },
+          backend.loadInterval,
+          schedule,
+        ),
+      );
+    }
+    return pollers;
+  }
+}
+
+/** What a backend's pollers depend on; when it changes they restart. */
+function signatureOf(backend: MonitoredBackend): string {
+  return JSON.stringify([
+    backend.target.baseUrl,
+    backend.target.adapter.name,
+    backend.target.headers,
+    backend.health,
+    backend.discoveryInterval,
+    backend.loadInterval,
+  ]);
+}
+
+function sameModels(before: readonly string[] | undefined, after: readonly string[]): boolean {
+  if (before === undefined || before.length !== after.length) return false;
+  const known = new Set(before);
+  return after.every((model) => known.has(model));
+}

@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { ollama } from "../adapters/ollama.ts";
+import { vllm } from "../adapters/vllm.ts";
+import { newBackendState } from "./backend_state.ts";
+import type { Fetch } from "./backend_requests.ts";
+import { BackendMonitor, type MonitoredBackend } from "./monitor.ts";
+import type { Schedule } from "./poller.ts";
+import type { HealthSettings } from "./settings.ts";
+
+/** A schedule the test runs by hand: `runAll()` fires what is due, like time passing. */
+function manualSchedule() {
+  const pending: { callback: () => void; ms: number; cancelled: boolean }[] = [];
+  const schedule: Schedule = (callback, ms) => {
+    const entry = { callback, ms, cancelled: false };
+    pending.push(entry);
+    return { cancel: () => void (entry.cancelled = true) };
+  };
+  return {
+    schedule,
+    /** Intervals of the callbacks waiting now. */
+    waiting: () => pending.filter((entry) => !entry.cancelled).map((entry) => entry.ms),
+    /** Runs every waiting callback once. */
+    runAll() {
+      for (const entry of pending.splice(0)) if (!entry.cancelled) entry.callback();
+    },
+  };
+}
+
+/** Answers by path from a table; a missing path is a refused connection. */
+function fakeFetch(answers: Record<string, () => Response>) {
+  const calls: string[] = [];
+  const fetch: Fetch = (input) => {
+    const { pathname } = new URL(input);
+    calls.push(pathname);
+    const answer = answers[pathname];
+    if (!answer) {
+      return Promise.reject(
+        new TypeError("fetch failed", { cause: new Error("Connection refused") }),
+      );
+    }
+    return Promise.resolve(answer());
+  };
+  return { fetch, calls };
+}
+
+const HEALTH: HealthSettings = {
+  enabled: true,
+  interval: 10_000,
+  timeout: 2_000,
+  unhealthyThreshold: 3,
+  healthyThreshold: 2,
+};
+
+function backend(overrides: Partial<MonitoredBackend> = {}): MonitoredBackend {
+  return {
+    target: { baseUrl: "http://127.0.0.1:8000", adapter: vllm, headers: [] },
+    state: newBackendState("vllm http://127.0.0.1:8000"),
+    health: HEALTH,
+    discoveryInterval: undefined,
+    loadInterval: undefined,
+    ...overrides,
+  };
+}
+
+/** Lets the probes' promises settle. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+Deno.test("the monitor probes at once, then every interval, and reports changes", async () => {
+  const time = manualSchedule();
+  let up = true;
+  const { fetch, calls } = fakeFetch({
+    "/health": () => new Response(null, { status: up ? 200 : 503 }),
+  });
+  const changes: string[] = [];
+  const watched = backend();
+  const monitor = new BackendMonitor({
+    fetch,
+    schedule: time.schedule,
+    now: () => 42,
+    onHealthChanged: (b) => changes.push(b.state.health.status),
+  });
+  monitor.sync([watched]);
+  await settle();
+  assert.deepEqual(calls, ["/health"]);
+  assert.equal(watched.state.health.status, "up");
+  assert.deepEqual(time.waiting(), [10_000]);
+
+  up = false;
+  time.runAll();
+  await settle();
+  assert.equal(watched.state.health.status, "down");
+  assert.match(watched.state.health.reason, /GET \/health answered 503/);
+  assert.deepEqual(changes, ["up", "down"]);
+  monitor.stop();
+  assert.deepEqual(time.waiting(), []);
+});
+
+Deno.test("discovery reads the model list and reports a change only when it differs", async () => {
+  const time = manualSchedule();
+  let models = ["llama3.2:latest"];
+  const { fetch } = fakeFetch({
+    "/api/version": () => Response.json({ version: "0.12.3" }),
+    "/api/tags": () => Response.json({ models: models.map((name) => ({ name })) }),
+  });
+  const listed: (readonly string[] | undefined)[] = [];
+  const watched = backend({
+    target: { baseUrl: "http://127.0.0.1:11434", adapter: ollama, headers: [] },
+    state: newBackendState("ollama http://127.0.0.1:11434"),
+    discoveryInterval: 30_000,
+  });
+  const monitor = new BackendMonitor({
+    fetch,
+    schedule: time.schedule,
+    onModelsChanged: (b) => listed.push(b.state.models),
+  });
+  monitor.sync([watched]);
+  await settle();
+  assert.deepEqual(watched.state.models, ["llama3.2:latest", "llama3.2"]);
+  time.runAll();
+  await settle();
+  assert.equal(listed.length, 1, "the same list again is no change");
+  models = ["qwen3:8b"];
+  time.runAll();
+  await settle();
+  assert.deepEqual(listed.at(-1), ["qwen3:8b"]);
+  monitor.stop();
+});
+
+Deno.test("a failed model list read keeps the last list and says why", async () => {
+  const time = manualSchedule();
+  let answer = () => Response.json({ models: [{ name: "a" }] });
+  const { fetch } = fakeFetch({ "/api/tags": () => answer() });
+  const watched = backend({
+    target: { baseUrl: "http://127.0.0.1:11434", adapter: ollama, headers: [] },
+    state: newBackendState("ollama http://127.0.0.1:11434"),
+    health: { ...HEALTH, enabled: false },
+    discoveryInterval: 1_000,
+  });
+  const monitor = new BackendMonitor({ fetch, schedule: time.schedule });
+  monitor.sync([watched]);
+  await settle();
+  answer = () => new Response("oops", { status: 500 });
+  time.runAll();
+  await settle();
+  assert.deepEqual(watched.state.models, ["a"]);
+  assert.equal(watched.state.modelsError, "GET /api/tags answered 500");
+  monitor.stop();
+});
+
+Deno.test("load is read when asked for, and dropped when it cannot be read", async () => {
+  const time = manualSchedule();
+  let metrics: string | undefined = "vllm:num_requests_running 2\nvllm:num_requests_waiting 5\n";
+  const { fetch } = fakeFetch({
+    "/metrics": () =>
+      metrics === undefined ? new Response("", { status: 404 }) : new Response(metrics),
+  });
+  const watched = backend({ health: { ...HEALTH, enabled: false }, loadInterval: 2_000 });
+  const monitor = new BackendMonitor({ fetch, schedule: time.schedule });
+  monitor.sync([watched]);
+  await settle();
+  assert.deepEqual(watched.state.load?.reading, { running: 2, waiting: 5 });
+  metrics = undefined;
+  time.runAll();
+  await settle();
+  assert.equal(watched.state.load, undefined);
+  monitor.stop();
+});
+
+Deno.test("sync keeps pollers whose settings did not change and restarts the others", async () => {
+  const time = manualSchedule();
+  const { fetch, calls } = fakeFetch({ "/health": () => new Response("ok") });
+  const watched = backend();
+  const monitor = new BackendMonitor({ fetch, schedule: time.schedule });
+  monitor.sync([watched]);
+  await settle();
+  monitor.sync([{ ...watched }]);
+  await settle();
+  assert.equal(calls.length, 1, "unchanged: no new probe");
+  monitor.sync([{ ...watched, health: { ...HEALTH, interval: 5_000 } }]);
+  await settle();
+  assert.equal(calls.length, 2, "changed: probed again at once");
+  assert.deepEqual(time.waiting(), [5_000]);
+  monitor.sync([]);
+  assert.deepEqual(time.waiting(), []);
+  monitor.stop();
+});

@@ -1,0 +1,52 @@
+/**
+ * Runs a task now and then again every `interval` ms after each run ends, so runs never
+ * overlap, until stopped. The scheduler is injectable so tests drive time themselves.
+ * @module
+ */
+
+/** Schedules a callback after `ms`; returns a way to cancel it. */
+export type Schedule = (callback: () => void, ms: number) => { cancel(): void };
+
+/** `setTimeout`, unref'd so that pollers never keep a finished process alive. */
+export const realSchedule: Schedule = (callback, ms) => {
+  const id = setTimeout(callback, ms);
+  Deno.unrefTimer(id);
+  return { cancel: () => clearTimeout(id) };
+};
+
+/** A repeating task. */
+export class Poller {
+  readonly #task: () => Promise<void>;
+  readonly #interval: number;
+  readonly #schedule: Schedule;
+  #timer: { cancel(): void } | undefined;
+  #stopped = false;
+
+  constructor(task: () => Promise<void>, interval: number, schedule: Schedule = realSchedule) {
+    this.#task = task;
+    this.#interval = interval;
+    this.#schedule = schedule;
+  }
+
+  /** Runs the task at once, then every interval. */
+  start(): void {
+    void this.#run();
+  }
+
+  /** No more runs; one under way finishes but schedules nothing. */
+  stop(): void {
+    this.#stopped = true;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+  }
+
+  async #run(): Promise<void> {
+    if (this.#stopped) return;
+    try {
+      await this.#task();
+    } catch {
+      // A task records its own failures; a throw must not end the polling.
+    }
+    if (!this.#stopped) this.#timer = this.#schedule(() => void this.#run(), this.#interval);
+  }
+}
