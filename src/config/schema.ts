@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { ADAPTER_NAMES, adapterFor } from "../adapters/mod.ts";
+import { nativeEndpointOf } from "../adapters/ollama_native/mod.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 
 /** A duration in milliseconds. */
@@ -226,9 +227,23 @@ export const ModelSchema = z.strictObject({
             `if this backend does, set adapter: openai`,
         });
       }
+      const native = name === "ollama" && instance.path !== undefined
+        ? nativeEndpointOf(instance.path)
+        : undefined;
+      if (native !== undefined && NATIVE_SERVICE[native] !== type) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["services", type, "instances", index, "path"],
+          message: `${instance.path} is Ollama's native ${native} API, which serves ` +
+            `${NATIVE_SERVICE[native]}, not ${type}`,
+        });
+      }
     });
   }
 });
+
+/** The service each of Ollama's native APIs can serve. */
+const NATIVE_SERVICE = { chat: "chat", generate: "completion", embed: "embedding" } as const;
 
 /** Our `server:` section. */
 export const ServerSchema = z.strictObject({

@@ -11,7 +11,8 @@ import { recordFailure as recordOutlierFailure, recordSuccess } from "../health/
 import type { Registry } from "../registry/registry.ts";
 import type { ModelPool, Upstream } from "../registry/snapshot.ts";
 import { SERVICE_ENDPOINTS, type ServiceType } from "../services.ts";
-import { type ClientBody, readClientBody } from "./body.ts";
+import { readClientBody } from "./body.ts";
+import { type Exchange, ollamaExchange, passThrough } from "./exchange.ts";
 import { attemptHeaders, baseUpstreamHeaders, responseHeaders } from "./headers.ts";
 import { relayBody } from "./relay.ts";
 import { armResponseDeadline, UpstreamTimeout } from "./response_deadline.ts";
@@ -92,6 +93,17 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
   });
 
   const now = (deps.now ?? Date.now)();
+  const plain = passThrough(body);
+  const translated = new Map<string, Exchange>();
+  // Made once per request and kind of instance: a native API's translation may refuse.
+  const exchangeFor = (upstream: Upstream): Exchange => {
+    if (upstream.native === undefined) return plain;
+    let exchange = translated.get(upstream.native);
+    if (!exchange) {
+      translated.set(upstream.native, exchange = ollamaExchange(upstream.native, body, now));
+    }
+    return exchange;
+  };
   const tried = new Set<Upstream>();
   const untried = (upstream: Upstream) => !tried.has(upstream) && isAvailable(upstream, now);
   let retriesLeft = deps.server.retries;
@@ -109,8 +121,9 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
   let answered: Response | undefined;
   for (;;) {
     tried.add(upstream);
-    const headers = attemptHeaders(base, request.request.headers, upstream);
-    const outcome = await attempt(upstream, { request, body, headers, pool, deps });
+    const exchange = exchangeFor(upstream);
+    const headers = attemptHeaders(base, request.request.headers, upstream, exchange.contentType);
+    const outcome = await attempt(upstream, { request, exchange, headers, pool, deps });
     if (outcome instanceof Response) {
       await discard(answered);
       return outcome;
@@ -136,7 +149,7 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
 
 interface AttemptInput {
   readonly request: ProxyRequest;
-  readonly body: ClientBody;
+  readonly exchange: Exchange;
   readonly headers: Headers;
   readonly pool: ModelPool;
   readonly deps: ProxyDeps;
@@ -144,7 +157,7 @@ interface AttemptInput {
 
 /** Sends one attempt; a `Response` is final, a `Failure` may be retried elsewhere. */
 async function attempt(upstream: Upstream, input: AttemptInput): Promise<Response | Failure> {
-  const { request, body, headers, pool, deps } = input;
+  const { request, exchange, headers, pool, deps } = input;
   const { connect, "first-byte": firstByte, idle } = deps.server.timeouts;
   const state = upstream.state;
   state.active++;
@@ -174,7 +187,7 @@ async function attempt(upstream: Upstream, input: AttemptInput): Promise<Respons
     response = await fetch(upstream.url, {
       method: "POST",
       headers,
-      body: body.bytes,
+      body: exchange.body,
       signal: controller.signal,
       redirect: "manual",
     });
@@ -192,12 +205,22 @@ async function attempt(upstream: Upstream, input: AttemptInput): Promise<Respons
   } finally {
     answered();
   }
+  try {
+    response = await exchange.answer(response);
+  } catch (error) {
+    settle();
+    await response.body?.cancel().catch(() => {});
+    if (controller.signal.reason === CLIENT_GONE) return { kind: "client-gone" };
+    const failure = translationFailure(error);
+    recordFailure(upstream, { reason: failure.error.message, unreachable: false }, deps);
+    return failure;
+  }
 
   const relay = {
     settle,
     controller,
     idle,
-    streamed: body.stream,
+    streamed: exchange.streamed,
     delivered: request.delivered,
   };
   if (response.status >= 500) {
@@ -259,6 +282,19 @@ function isStream(contentType: string | null): boolean {
   if (contentType === null) return false;
   return contentType.startsWith("text/event-stream") ||
     contentType.startsWith("application/x-ndjson") || contentType.startsWith("audio/");
+}
+
+/** The backend's answer could not be translated for the client. */
+function translationFailure(error: unknown): TransportFailure {
+  return {
+    kind: "transport",
+    error: error instanceof GatewayError
+      ? error
+      : new GatewayError(502, "bad_backend_answer", "The backend's answer could not be read", {
+        cause: error,
+      }),
+    unreachable: false,
+  };
 }
 
 /** A failure to get an answer; `unreachable` when no connection could be made at all. */

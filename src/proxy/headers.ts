@@ -58,7 +58,10 @@ export function baseUpstreamHeaders(client: Headers, forwarded: ForwardedFor): H
   return headers;
 }
 
-/** Headers for one attempt: the shared ones, the client's credentials if allowed, the instance's own. */
+/**
+ * Headers for one attempt: the shared ones, the client's credentials if allowed, the instance's
+ * own, and the content type of what is sent when a translation changed it.
+ */
 export function attemptHeaders(
   base: Headers,
   client: Headers,
@@ -66,9 +69,12 @@ export function attemptHeaders(
     readonly headers: readonly (readonly [string, string])[];
     readonly forwardAuthorization: boolean;
   },
+  contentType: string,
 ): Headers {
-  if (instance.headers.length === 0 && !instance.forwardAuthorization) return base;
+  const retyped = base.get("content-type") !== contentType;
+  if (instance.headers.length === 0 && !instance.forwardAuthorization && !retyped) return base;
   const headers = new Headers(base);
+  if (retyped) headers.set("content-type", contentType);
   if (instance.forwardAuthorization) {
     for (const name of CLIENT_CREDENTIALS) {
       const value = client.get(name);

@@ -5,6 +5,7 @@
  * @module
  */
 import { adapterFor, type AdapterName } from "../adapters/mod.ts";
+import { type NativeEndpoint, nativeEndpointOf } from "../adapters/ollama_native/mod.ts";
 import { STRATEGIES, type Strategy, type StrategyName } from "../balancer/mod.ts";
 import type {
   InstanceConfig,
@@ -34,6 +35,8 @@ export interface Upstream {
   readonly path: string;
   /** `baseUrl` joined with `path`. */
   readonly url: string;
+  /** Set when `path` is one of Ollama's native APIs, which needs translation both ways. */
+  readonly native: NativeEndpoint | undefined;
   /** The host to connect to, without IPv6 brackets. */
   readonly hostname: string;
   readonly port: number;
@@ -218,6 +221,7 @@ function makeUpstream(
     baseUrl: where.baseUrl,
     path: where.path,
     url: where.baseUrl + where.path,
+    native: nativeOf(where.adapter, where.path),
     ...hostAndPort(where.baseUrl),
     weight: instance.weight,
     adapter: where.adapter,
@@ -237,13 +241,23 @@ function hostAndPort(baseUrl: string): { hostname: string; port: number } {
   return { hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"), port };
 }
 
-/** The legacy completions endpoint of a chat instance: `…/chat/completions` → `…/completions`. */
+/** The native endpoint behind an Ollama instance's path, if it is one. */
+function nativeOf(adapter: AdapterName, path: string): NativeEndpoint | undefined {
+  return adapter === "ollama" ? nativeEndpointOf(path) : undefined;
+}
+
+/**
+ * The legacy completions endpoint of a chat instance: `…/chat/completions` → `…/completions`,
+ * and Ollama's native `…/api/chat` → `…/api/generate`.
+ */
 function completionOf(chat: Upstream): Upstream[] {
   const path = chat.path.endsWith("/chat/completions")
     ? chat.path.slice(0, -"/chat/completions".length) + "/completions"
+    : chat.native === "chat"
+    ? chat.path.slice(0, -"/chat".length) + "/generate"
     : adapterFor(chat.adapter).defaultPaths.completion;
   if (path === undefined) return [];
-  return [{ ...chat, path, url: chat.baseUrl + path }];
+  return [{ ...chat, path, url: chat.baseUrl + path, native: nativeOf(chat.adapter, path) }];
 }
 
 function buildService(
