@@ -61,7 +61,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     ...(deps.schedule ? { schedule: deps.schedule } : {}),
     onHealthChanged: (backend) => log(healthChange(backend)),
     onModelsChanged: (backend) => {
-      log(`Backend ${describe(backend)} lists ${backend.state.models?.length ?? 0} models`);
+      const count = backend.state.models?.length ?? 0;
+      log(`Backend ${describe(backend)} lists ${count} ${count === 1 ? "model" : "models"}`);
       registry.refresh();
     },
   });
