@@ -34,6 +34,15 @@ async function ollamaBehind(
   };
 }
 
+/** POSTs a chat request with `fields` added to a one-message body, without the SDK. */
+function postChat(gateway: TestGateway, fields: Record<string, unknown> = {}): Promise<Response> {
+  return fetch(`${gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "Hi" }], ...fields }),
+  });
+}
+
 function lastBody(ollama: OllamaBackend): Record<string, unknown> {
   const request = ollama.requests.at(-1);
   assert.ok(request);
@@ -83,15 +92,7 @@ Deno.test("Ollama's NDJSON stream reaches the SDK as SSE chunks, usage last", as
 
 Deno.test("the raw stream is text/event-stream and ends with [DONE]", async () => {
   await using t = await ollamaBehind();
-  const response = await fetch(`${t.gateway.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      model: MODEL,
-      messages: [{ role: "user", content: "Hi" }],
-      stream: true,
-    }),
-  });
+  const response = await postChat(t.gateway, { stream: true });
   assert.equal(response.headers.get("content-type"), "text/event-stream");
   const text = await response.text();
   assert.ok(text.startsWith("data: {"));
@@ -118,11 +119,7 @@ Deno.test("tools go to Ollama and its tool call comes back as OpenAI's", async (
 
 Deno.test("a field the native API has no place for is refused, naming it", async () => {
   await using t = await ollamaBehind();
-  const response = await fetch(`${t.gateway.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "Hi" }], n: 3 }),
-  });
+  const response = await postChat(t.gateway, { n: 3 });
   assert.equal(response.status, 400);
   const { error } = await response.json();
   assert.equal(error.code, "unsupported_parameter");
@@ -133,11 +130,7 @@ Deno.test("a field the native API has no place for is refused, naming it", async
 Deno.test("an Ollama error comes back in OpenAI's shape", async () => {
   await using t = await ollamaBehind();
   t.ollama.setModels([]);
-  const response = await fetch(`${t.gateway.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "Hi" }] }),
-  });
+  const response = await postChat(t.gateway);
   assert.equal(response.status, 404);
   const { error } = await response.json();
   assert.equal(error.code, "model_not_found");
@@ -171,15 +164,7 @@ Deno.test("embeddings through /api/embed, as floats and as the SDK's base64", as
 
 Deno.test("an error in the middle of an Ollama stream ends the SSE stream with an error event", async () => {
   await using t = await ollamaBehind({ stream: { failAfter: 1, errorMessage: "out of memory" } });
-  const response = await fetch(`${t.gateway.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      model: MODEL,
-      messages: [{ role: "user", content: "Hi" }],
-      stream: true,
-    }),
-  });
+  const response = await postChat(t.gateway, { stream: true });
   const events = (await response.text()).split("\n\n").filter(Boolean);
   const last = JSON.parse(events.at(-1)!.slice("data: ".length));
   assert.equal(last.error.message, "out of memory");

@@ -1,4 +1,4 @@
-import { SmoothWeighted } from "./smooth_weighted.ts";
+import { lowestCost } from "./_lowest_cost.ts";
 import type { PickContext, Strategy, Weighted } from "./types.ts";
 
 /**
@@ -18,19 +18,7 @@ export const COLD_START_COST = 4;
  * smooth weighted round-robin.
  */
 export function leastLoad<T extends Weighted>(pool: readonly T[]): Strategy<T> {
-  const wheel = new SmoothWeighted(pool);
-  return {
-    pick(context, eligible) {
-      let least = Infinity;
-      for (const item of pool) {
-        if (!eligible(item)) continue;
-        const cost = costOf(item, context);
-        if (cost < least) least = cost;
-      }
-      if (least === Infinity) return undefined;
-      return wheel.next((item) => eligible(item) && costOf(item, context) === least);
-    },
-  };
+  return lowestCost(pool, costOf);
 }
 
 /** The cost of sending one more request to `item`. */
