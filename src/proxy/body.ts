@@ -16,6 +16,8 @@ export interface ClientBody {
   readonly model: string;
   /** Whether the client asked for a stream. */
   readonly stream: boolean;
+  /** A JSON body as parsed, for a translation that needs every field; undefined for uploads. */
+  readonly json: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Reads and inspects a request body of the given kind; throws {@linkcode GatewayError}. */
@@ -41,7 +43,9 @@ export async function readClientBody(
     );
   }
   const bytes = await readLimited(request, maxBytes);
-  const fields = kind === "json" ? jsonFields(bytes) : await multipartFields(bytes, contentType);
+  const fields = kind === "json"
+    ? jsonFields(bytes)
+    : { ...await multipartFields(bytes, contentType), json: undefined };
   return { bytes, contentType: contentType || "application/json", ...fields };
 }
 
@@ -108,7 +112,9 @@ async function readChunks(
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-function jsonFields(bytes: Uint8Array): { model: string; stream: boolean } {
+function jsonFields(
+  bytes: Uint8Array,
+): { model: string; stream: boolean; json: Record<string, unknown> } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(decoder.decode(bytes));
@@ -119,8 +125,8 @@ function jsonFields(bytes: Uint8Array): { model: string; stream: boolean } {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new GatewayError(400, "invalid_json", "Request body must be a JSON object");
   }
-  const { model, stream } = parsed as { model?: unknown; stream?: unknown };
-  return { model: requireModel(model), stream: stream === true };
+  const json = parsed as Record<string, unknown>;
+  return { model: requireModel(json.model), stream: json.stream === true, json };
 }
 
 async function multipartFields(

@@ -41,7 +41,6 @@ export function passThrough(body: ClientBody): Exchange {
   };
 }
 
-const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 /**
@@ -53,7 +52,8 @@ export function ollamaExchange(
   body: ClientBody,
   now: number,
 ): Exchange {
-  const request = JSON.parse(decoder.decode(body.bytes)) as Record<string, unknown>;
+  const request = body.json;
+  if (request === undefined) throw new TypeError("Ollama's native APIs take JSON bodies only");
   const native = endpoint === "chat"
     ? toOllamaChat(request)
     : endpoint === "generate"
