@@ -7,6 +7,7 @@ import OpenAI from "openai";
 import { startOllama } from "./fixtures/backends/mod.ts";
 import { eventually } from "./fixtures/gate.ts";
 import { startGateway } from "./fixtures/gateway.ts";
+import { postChat } from "./fixtures/requests.ts";
 
 Deno.test("discovered models route, are listed with their backend, and go when unlisted", async () => {
   await using ollama = await startOllama({
@@ -42,11 +43,7 @@ Deno.test("discovered models route, are listed with their backend, and go when u
   await eventually(async () => {
     assert.ok(!(await ids()).some(([id]) => id === "qwen3:8b"));
   }, 2_000);
-  const gone = await fetch(`${gateway.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: "qwen3:8b", messages: [] }),
-  });
+  const gone = await postChat(gateway.url, { model: "qwen3:8b" });
   assert.equal(gone.status, 404);
   assert.equal((await gone.json()).error.code, "model_not_found");
 

@@ -5,15 +5,10 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { oneService, startGateway } from "./fixtures/gateway.ts";
+import { postChat } from "./fixtures/requests.ts";
 import { errorAnswer } from "./fixtures/openai_answers.ts";
 import { closedPortUrl } from "./fixtures/ports.ts";
 import { startRawServer } from "./fixtures/raw_http.ts";
-
-const chatBody = (model: string, extra: Record<string, unknown> = {}) => ({
-  method: "POST",
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }], ...extra }),
-});
 
 Deno.test("a dead instance and a 500-answering instance are skipped for the healthy one", async () => {
   await using failing = await startFakeBackend({ name: "failing", failStatus: 500 });
@@ -43,7 +38,7 @@ Deno.test("an instance that closes the connection unanswered is skipped", async 
     oneService("chat", [dropper.url, healthy.url], { strategy: "round-robin" }),
   );
   for (let i = 0; i < 2; i++) {
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
+    const response = await postChat(gateway.url);
     assert.equal(response.status, 200);
     assert.equal((await response.json()).backend, "healthy");
   }
@@ -56,7 +51,7 @@ Deno.test("when every instance fails, the last backend's 5xx body comes back unc
   await using gateway = await startGateway(
     oneService("chat", [first.url, second.url], { strategy: "round-robin" }),
   );
-  const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
+  const response = await postChat(gateway.url);
   assert.equal(response.status, 503);
   assert.equal(await response.text(), errorAnswer(503, "second"));
   assert.equal(first.requests.length, 1);
@@ -74,7 +69,7 @@ Deno.test("a backend's 5xx answer wins over a later instance that could not be r
   await using gateway = await startGateway(
     oneService("chat", [failing.url, closedPortUrl()], { strategy: "round-robin" }),
   );
-  const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
+  const response = await postChat(gateway.url);
   const text = await response.text();
   assert.equal(failing.requests.length, 1);
   // Some backend answered, so its own error reaches the client, not a gateway 502.
@@ -84,7 +79,7 @@ Deno.test("a backend's 5xx answer wins over a later instance that could not be r
 
 Deno.test("when no instance answered at all, the client gets a 502 in OpenAI shape", async () => {
   await using gateway = await startGateway(oneService("chat", [closedPortUrl(), closedPortUrl()]));
-  const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
+  const response = await postChat(gateway.url);
   assert.equal(response.status, 502);
   assert.match(response.headers.get("content-type") ?? "", /application\/json/);
   const { error } = await response.json();
@@ -119,10 +114,7 @@ Deno.test("a stream that already started is never retried on another instance", 
   await using gateway = await startGateway(
     oneService("chat", [dropping.url, spare.url], { strategy: "round-robin" }),
   );
-  const response = await fetch(
-    `${gateway.url}/v1/chat/completions`,
-    chatBody("m", { stream: true }),
-  );
+  const response = await postChat(gateway.url, { model: "m", stream: true });
   assert.equal(response.status, 200);
   let text = "";
   const failed = await (async () => {
@@ -157,7 +149,7 @@ model:
 ${backends.map((b) => `        - name: m\n          base-url: ${b.url}`).join("\n")}
 `);
   try {
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
+    const response = await postChat(gateway.url);
     assert.equal(response.status, 500);
     await response.body?.cancel();
     const tried = backends.reduce((sum, b) => sum + b.requests.length, 0);
@@ -174,7 +166,7 @@ Deno.test("a 4xx answer from a backend is passed on, not retried", async () => {
   await using gateway = await startGateway(
     oneService("chat", [first.url, second.url], { strategy: "round-robin" }),
   );
-  const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
+  const response = await postChat(gateway.url);
   assert.equal(response.status, 429);
   assert.equal(await response.text(), errorAnswer(429, "first"));
   assert.equal(second.requests.length, 0);
@@ -197,7 +189,7 @@ model:
           base-url: ${serving.url}
 `);
   for (let i = 0; i < 2; i++) {
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("any-model"));
+    const response = await postChat(gateway.url, { model: "any-model" });
     assert.equal(response.status, 200);
     assert.equal((await response.json()).backend, "serving");
   }

@@ -8,15 +8,12 @@ import { startVllm, type VllmBackend } from "./fixtures/backends/mod.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { eventually } from "./fixtures/gate.ts";
 import { startGateway, type TestGateway } from "./fixtures/gateway.ts";
+import { postChat } from "./fixtures/requests.ts";
 
 const MODEL = "qwen";
 
 function chat(gateway: TestGateway): Promise<Response> {
-  return fetch(`${gateway.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "Hi" }] }),
-  });
+  return postChat(gateway.url, { model: MODEL });
 }
 
 interface InstanceStatus {

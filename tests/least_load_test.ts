@@ -6,13 +6,10 @@ import assert from "node:assert/strict";
 import { startOllama, startVllm } from "./fixtures/backends/mod.ts";
 import { eventually } from "./fixtures/gate.ts";
 import { startGateway, type TestGateway } from "./fixtures/gateway.ts";
+import { postChat } from "./fixtures/requests.ts";
 
 async function chat(gateway: TestGateway, model: string): Promise<string> {
-  const response = await fetch(`${gateway.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model, messages: [{ role: "user", content: "Hi" }] }),
-  });
+  const response = await postChat(gateway.url, { model });
   assert.equal(response.status, 200);
   return (await response.json()).choices[0].message.content;
 }

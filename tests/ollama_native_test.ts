@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { type OllamaBackend, startOllama } from "./fixtures/backends/mod.ts";
 import { startGateway, type TestGateway } from "./fixtures/gateway.ts";
+import { postChat } from "./fixtures/requests.ts";
 
 const MODEL = "llama3.2";
 
@@ -34,13 +35,9 @@ async function ollamaBehind(
   };
 }
 
-/** POSTs a chat request with `fields` added to a one-message body, without the SDK. */
-function postChat(gateway: TestGateway, fields: Record<string, unknown> = {}): Promise<Response> {
-  return fetch(`${gateway.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "Hi" }], ...fields }),
-  });
+/** A chat request for this file's model, with `fields` added. */
+function postNativeChat(gateway: TestGateway, fields: Record<string, unknown> = {}) {
+  return postChat(gateway.url, { model: MODEL, ...fields });
 }
 
 function lastBody(ollama: OllamaBackend): Record<string, unknown> {
@@ -92,7 +89,7 @@ Deno.test("Ollama's NDJSON stream reaches the SDK as SSE chunks, usage last", as
 
 Deno.test("the raw stream is text/event-stream and ends with [DONE]", async () => {
   await using t = await ollamaBehind();
-  const response = await postChat(t.gateway, { stream: true });
+  const response = await postNativeChat(t.gateway, { stream: true });
   assert.equal(response.headers.get("content-type"), "text/event-stream");
   const text = await response.text();
   assert.ok(text.startsWith("data: {"));
@@ -119,7 +116,7 @@ Deno.test("tools go to Ollama and its tool call comes back as OpenAI's", async (
 
 Deno.test("a field the native API has no place for is refused, naming it", async () => {
   await using t = await ollamaBehind();
-  const response = await postChat(t.gateway, { n: 3 });
+  const response = await postNativeChat(t.gateway, { n: 3 });
   assert.equal(response.status, 400);
   const { error } = await response.json();
   assert.equal(error.code, "unsupported_parameter");
@@ -130,7 +127,7 @@ Deno.test("a field the native API has no place for is refused, naming it", async
 Deno.test("an Ollama error comes back in OpenAI's shape", async () => {
   await using t = await ollamaBehind();
   t.ollama.setModels([]);
-  const response = await postChat(t.gateway);
+  const response = await postNativeChat(t.gateway);
   assert.equal(response.status, 404);
   const { error } = await response.json();
   assert.equal(error.code, "model_not_found");
@@ -164,7 +161,7 @@ Deno.test("embeddings through /api/embed, as floats and as the SDK's base64", as
 
 Deno.test("an error in the middle of an Ollama stream ends the SSE stream with an error event", async () => {
   await using t = await ollamaBehind({ stream: { failAfter: 1, errorMessage: "out of memory" } });
-  const response = await postChat(t.gateway, { stream: true });
+  const response = await postNativeChat(t.gateway, { stream: true });
   const events = (await response.text()).split("\n\n").filter(Boolean);
   const last = JSON.parse(events.at(-1)!.slice("data: ".length));
   assert.equal(last.error.message, "out of memory");

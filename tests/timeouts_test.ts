@@ -5,12 +5,7 @@ import assert from "node:assert/strict";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { Gate, within } from "./fixtures/gate.ts";
 import { oneService, startGateway } from "./fixtures/gateway.ts";
-
-const chatBody = (model: string, extra: Record<string, unknown> = {}) => ({
-  method: "POST",
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify({ model, messages: [], ...extra }),
-});
+import { postChat } from "./fixtures/requests.ts";
 
 /** Reads a body to its end; returns the text and whether the read failed. */
 async function readAll(
@@ -37,7 +32,7 @@ Deno.test("a backend slower than the first-byte timeout gets a 504 upstream_time
 `,
   }));
   try {
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
+    const response = await postChat(gateway.url);
     assert.equal(response.status, 504);
     const { error } = await response.json();
     assert.equal(error.code, "upstream_timeout");
@@ -69,7 +64,7 @@ Deno.test("after a first-byte timeout the request is retried on another instance
     }),
   );
   try {
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, chatBody("m"));
+    const response = await postChat(gateway.url);
     assert.equal(response.status, 200);
     assert.equal((await response.json()).backend, "fast");
     assert.equal(slow.requests.length, 1);
@@ -92,10 +87,7 @@ Deno.test("a stream that stalls longer than the idle timeout is cut", async () =
     idle: 50
 `,
   }));
-  const response = await fetch(
-    `${gateway.url}/v1/chat/completions`,
-    chatBody("m", { stream: true }),
-  );
+  const response = await postChat(gateway.url, { model: "m", stream: true });
   assert.equal(response.status, 200);
   const { text, failed } = await within(readAll(response.body!), 5000, "the stream ended");
   assert.match(text, /"content":"a"/);
@@ -119,10 +111,7 @@ Deno.test("a long stream with regular chunks outlives the idle and first-byte ti
 `,
   }));
   const started = performance.now();
-  const response = await fetch(
-    `${gateway.url}/v1/chat/completions`,
-    chatBody("m", { stream: true }),
-  );
+  const response = await postChat(gateway.url, { model: "m", stream: true });
   assert.equal(response.status, 200);
   const { text, failed } = await readAll(response.body!);
   assert.equal(failed, false);
