@@ -94,10 +94,11 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
 
   const now = (deps.now ?? Date.now)();
   const plain = passThrough(body);
-  const translated = new Map<string, Exchange>();
-  // Made once per request and kind of instance: a native API's translation may refuse.
+  // Made once per request and native API, only when an instance needs it; it may refuse.
+  let translated: Map<string, Exchange> | undefined;
   const exchangeFor = (upstream: Upstream): Exchange => {
     if (upstream.native === undefined) return plain;
+    translated ??= new Map();
     let exchange = translated.get(upstream.native);
     if (!exchange) {
       translated.set(upstream.native, exchange = ollamaExchange(upstream.native, body, now));
@@ -122,7 +123,12 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
   for (;;) {
     tried.add(upstream);
     const exchange = exchangeFor(upstream);
-    const headers = attemptHeaders(base, request.request.headers, upstream, exchange.contentType);
+    const headers = attemptHeaders(
+      base,
+      request.request.headers,
+      upstream,
+      exchange === plain ? undefined : exchange.contentType,
+    );
     const outcome = await attempt(upstream, { request, exchange, headers, pool, deps });
     if (outcome instanceof Response) {
       await discard(answered);

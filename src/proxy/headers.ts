@@ -60,7 +60,7 @@ export function baseUpstreamHeaders(client: Headers, forwarded: ForwardedFor): H
 
 /**
  * Headers for one attempt: the shared ones, the client's credentials if allowed, the instance's
- * own, and the content type of what is sent when a translation changed it.
+ * own, and `contentType` when a translation changed what is sent.
  */
 export function attemptHeaders(
   base: Headers,
@@ -69,12 +69,15 @@ export function attemptHeaders(
     readonly headers: readonly (readonly [string, string])[];
     readonly forwardAuthorization: boolean;
   },
-  contentType: string,
+  contentType?: string,
 ): Headers {
-  const retyped = base.get("content-type") !== contentType;
-  if (instance.headers.length === 0 && !instance.forwardAuthorization && !retyped) return base;
+  if (
+    instance.headers.length === 0 && !instance.forwardAuthorization && contentType === undefined
+  ) {
+    return base;
+  }
   const headers = new Headers(base);
-  if (retyped) headers.set("content-type", contentType);
+  if (contentType !== undefined) headers.set("content-type", contentType);
   if (instance.forwardAuthorization) {
     for (const name of CLIENT_CREDENTIALS) {
       const value = client.get(name);

@@ -148,13 +148,14 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
         const discover = instance.discover ?? service.discover ?? false;
         const key = `${adapter.name} ${baseUrl}`;
         const known = backends.get(key);
-        backends.set(key, {
+        const backend: MonitoredBackend = {
           target: known?.target ?? { baseUrl, adapter, headers },
           state: known?.state ?? options.backendOf(key),
           health: known?.health ?? healthSettings(model, type),
           discoveryInterval: discover ? discoveryInterval(model) : known?.discoveryInterval,
           loadInterval: undefined,
-        });
+        };
+        backends.set(key, backend);
         return makeUpstream(instance, {
           id,
           adapter: adapterName,
@@ -164,8 +165,8 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
           discover,
           outlier,
           state: options.stateOf(id),
-          backend: backends.get(key)!.state,
-          health: backends.get(key)!.health,
+          backend: backend.state,
+          health: backend.health,
         });
       }),
     );
