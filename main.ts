@@ -8,6 +8,7 @@ import manifest from "./deno.json" with { type: "json" };
 import { createGateway } from "./src/app.ts";
 import { HELP, parseCommandLine } from "./src/cli.ts";
 import { ConfigError, type ConfigOverride, parseConfig } from "./src/config/load.ts";
+import { LimiterPersistence } from "./src/limiter/persistence.ts";
 import { tcpReachable } from "./src/runtime.ts";
 import { SERVICE_TYPES } from "./src/services.ts";
 
@@ -68,6 +69,16 @@ if (command.check) {
 const kv = await Deno.openKv(command.kvPath === ":memory:" ? ":memory:" : command.kvPath);
 const gateway = createGateway({ config, reachable: tcpReachable, version: manifest.version });
 
+const limiters = new LimiterPersistence(kv, `${config.server.host}:${config.server.port}`);
+const restored = await limiters.restore(gateway.registry.live.limits, Date.now());
+if (restored > 0) console.log(`Restored ${restored} rate limiters saved before the restart`);
+const saveLimiters = () =>
+  limiters.save(gateway.registry.live.limits, Date.now()).catch((error) =>
+    console.error("Could not save rate limiters:", error)
+  );
+const saveTimer = setInterval(saveLimiters, config.server["limits-save-interval"]);
+Deno.unrefTimer(saveTimer);
+
 const server = Deno.serve({
   hostname: config.server.host,
   port: config.server.port,
@@ -84,12 +95,6 @@ const server = Deno.serve({
       console.log(
         `  ${type}: ${service.loadBalance.type} over ${service.upstreams.length} (${names})`,
       );
-      if (Object.keys(service.settings).length > 0 && !service.derivedFrom) {
-        console.warn(
-          `  warning: ${type}: ${Object.keys(service.settings).join(", ")} ` +
-            `validated but not enforced yet`,
-        );
-      }
     }
   },
 }, (request, info) => gateway.app.fetch(request, info));
@@ -109,6 +114,8 @@ async function shutdown(signal: string): Promise<void> {
     new Promise<false>((resolve) => setTimeout(() => resolve(false), grace)),
   ]);
   if (!finished) console.warn("Grace period over: closing the remaining requests");
+  clearInterval(saveTimer);
+  await saveLimiters();
   gateway.close();
   kv.close();
   Deno.exit(0);

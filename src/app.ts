@@ -51,10 +51,14 @@ export interface Gateway {
 
 /** Builds the gateway app. */
 export function createGateway(deps: GatewayDeps): Gateway {
-  const registry = new Registry(deps.config.model, deps.random ? { random: deps.random } : {});
   let draining = false;
   const logError = deps.logError ?? ((message, error) => console.error(message, error));
   const log = deps.log ?? ((message) => console.log(message));
+  const registry = new Registry(deps.config.model, {
+    retries: deps.config.server.retries,
+    ...(deps.random ? { random: deps.random } : {}),
+    onBreakerTransition: (id, from, to) => log(`Circuit breaker of ${id}: ${from} → ${to}`),
+  });
   const monitor = new BackendMonitor({
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.now ? { now: deps.now } : {}),
@@ -76,6 +80,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     server: deps.config.server,
     reachable: deps.reachable,
     ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.random ? { random: deps.random } : {}),
     startedAt: new Date(),
   });
   mountStatusRoutes(app, registry, deps.now);

@@ -7,6 +7,7 @@
 export type ErrorType =
   | "invalid_request_error"
   | "not_found_error"
+  | "requests"
   | "upstream_error"
   | "server_error";
 

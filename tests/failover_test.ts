@@ -49,7 +49,10 @@ Deno.test("when every instance fails, the last backend's 5xx body comes back unc
   await using first = await startFakeBackend({ name: "first", failStatus: 500 });
   await using second = await startFakeBackend({ name: "second", failStatus: 503 });
   await using gateway = await startGateway(
-    oneService("chat", [first.url, second.url], { strategy: "round-robin" }),
+    oneService("chat", [first.url, second.url], {
+      strategy: "round-robin",
+      server: "server:\n  retries: 1\n",
+    }),
   );
   const response = await postChat(gateway.url);
   assert.equal(response.status, 503);

@@ -163,9 +163,23 @@ model:
   assert.equal(headers.get("x-tenant"), "team-a");
 });
 
-Deno.test("X-Forwarded-For gets the client's address appended", async () => {
+Deno.test("X-Forwarded-For from an untrusted client is replaced by its address", async () => {
   await using backend = await startFakeBackend();
   await using gateway = await startGateway(oneService("chat", [backend.url]));
+  const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-forwarded-for": "203.0.113.7" },
+    body: BODY,
+  });
+  await response.body?.cancel();
+  assert.equal(backend.requests[0]!.headers.get("x-forwarded-for"), "127.0.0.1");
+});
+
+Deno.test("X-Forwarded-For from a trusted proxy gets the proxy's address appended", async () => {
+  await using backend = await startFakeBackend();
+  await using gateway = await startGateway(
+    oneService("chat", [backend.url], { server: "server:\n  trusted-proxies: [127.0.0.0/8]\n" }),
+  );
   const response = await fetch(`${gateway.url}/v1/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-forwarded-for": "203.0.113.7" },

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { ADAPTER_NAMES, adapterFor } from "../adapters/mod.ts";
 import { nativeEndpointOf } from "../adapters/ollama_native/mod.ts";
+import { cidrProblem } from "../net/cidr.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 
 /** A duration in milliseconds. */
@@ -110,38 +111,124 @@ export const DiscoverySchema = z.strictObject({
   interval: Millis.min(100).optional().describe("ms between model list reads; default 30000"),
 });
 
-/** `rate-limit:` as JAiRouter spells it; validated and kept. */
+/** Rate limiter algorithm names. */
+export const RATE_LIMIT_ALGORITHMS = [
+  "token-bucket",
+  "leaky-bucket",
+  "sliding-window",
+  "warm-up",
+] as const;
+
+/** What one limiter counts. */
+export const RATE_LIMIT_SCOPES = ["global", "service", "instance", "client-ip", "api-key"] as const;
+
+/**
+ * `rate-limit:` as JAiRouter spells it, plus `window`, `warm-up-period` and `cold-factor`.
+ * Each section written is its own limit; a request passes only when every limit covering it
+ * has room.
+ */
 export const RateLimitSchema = z.strictObject({
-  enabled: z.boolean().optional().describe("whether this limit applies"),
-  algorithm: z.enum(["token-bucket", "leaky-bucket", "sliding-window", "warm-up"]).optional()
-    .describe("limiter algorithm"),
-  capacity: z.number().int().positive().optional().describe("burst size, in requests"),
-  rate: z.number().positive().optional().describe("requests per second"),
-  scope: z.enum(["global", "service", "instance", "client-ip", "api-key"]).optional()
-    .describe("what one limiter counts"),
-  "client-ip-enable": z.boolean().optional().describe("also limit each client IP"),
+  enabled: z.boolean().default(true).describe("whether this limit applies; default true"),
+  algorithm: z.enum(RATE_LIMIT_ALGORITHMS).default("token-bucket").describe(
+    "token-bucket, leaky-bucket, sliding-window or warm-up; default token-bucket",
+  ),
+  capacity: z.number().int().positive().optional().describe(
+    "burst size (token-bucket, warm-up), queue length (leaky-bucket) or requests per window " +
+      "(sliding-window); required",
+  ),
+  rate: z.number().positive().optional().describe(
+    "requests per second; required except for sliding-window",
+  ),
+  scope: z.enum(RATE_LIMIT_SCOPES).optional().describe(
+    "what one limiter counts: global, service, instance, client-ip or api-key; " +
+      "default the level it is written at",
+  ),
+  "client-ip-enable": z.boolean().default(false).describe(
+    "also give every client IP a limiter with the same settings",
+  ),
+  window: Millis.min(1).default(1_000).describe("sliding-window: the window in ms; default 1000"),
+  "warm-up-period": Millis.default(10_000).describe(
+    "warm-up: ms of full load from the cold rate to `rate`; default 10000",
+  ),
+  "cold-factor": z.number().min(1).max(100).default(3).describe(
+    "warm-up: starts at rate ÷ cold-factor; default 3",
+  ),
+}).superRefine((limit, ctx) => {
+  if (!limit.enabled) return;
+  if (limit.capacity === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["capacity"],
+      message: "An enabled rate-limit needs capacity (requests)",
+    });
+  }
+  if (limit.rate === undefined && limit.algorithm !== "sliding-window") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["rate"],
+      message: `An enabled ${limit.algorithm} rate-limit needs rate (requests per second)`,
+    });
+  }
 });
 
-/** `circuit-breaker:` as JAiRouter spells it; validated and kept. */
+/**
+ * `circuit-breaker:` as JAiRouter spells it, plus `half-open-max-probes`; global, per service
+ * and per instance, unset keys inheriting from the level above.
+ */
 export const CircuitBreakerSchema = z.strictObject({
-  enabled: z.boolean().optional().describe("whether the breaker applies"),
-  failureThreshold: z.number().int().positive().optional().describe(
-    "consecutive failures that open the breaker",
+  enabled: z.boolean().optional().describe(
+    "whether the breaker applies; default true once any level has a circuit-breaker section",
   ),
-  timeout: Millis.optional().describe("ms the breaker stays open before probing"),
+  failureThreshold: z.number().int().positive().optional().describe(
+    "consecutive failures that open the breaker; default 5",
+  ),
+  timeout: Millis.optional().describe("ms the breaker stays open before probing; default 60000"),
   successThreshold: z.number().int().positive().optional().describe(
-    "successes in half-open that close it again",
+    "successful probes that close it again; default 2",
+  ),
+  "half-open-max-probes": z.number().int().positive().optional().describe(
+    "requests let through at once while half-open; default 1",
   ),
 });
 
-/** `fallback:` as JAiRouter spells it; validated and kept. */
-export const FallbackSchema = z.strictObject({
-  enabled: z.boolean().optional().describe("whether a fallback answers when every instance fails"),
-  strategy: z.enum(["default", "cache"]).optional().describe(
-    "default: a clear 503; cache: the last answer to the same request",
+/** HTTP statuses a retry may follow. */
+const RetryStatus = z.union([
+  z.literal(429),
+  z.literal(500),
+  z.literal(502),
+  z.literal(503),
+  z.literal(504),
+]);
+
+/** `retry:` (global, or per service): trying again after a failure before the first byte. */
+export const RetrySchema = z.strictObject({
+  count: z.number().int().min(0).max(10).optional().describe(
+    "further attempts after a failure; default server.retries",
   ),
-  "cache-size": z.number().int().positive().optional().describe("cached answers kept"),
-  "cache-ttl": Millis.optional().describe("ms a cached answer stays usable"),
+  "base-delay": Millis.optional().describe(
+    "backoff before the first retry, doubling with each; full jitter; default 50",
+  ),
+  "max-delay": Millis.optional().describe("longest backoff in ms; default 1000"),
+  statuses: z.array(RetryStatus).optional().describe(
+    "backend answers that are retried (429 only with Retry-After); default [429, 502, 503, 504]",
+  ),
+});
+
+/** `fallback:` as JAiRouter spells it, plus `models`; global, or per service. */
+export const FallbackSchema = z.strictObject({
+  enabled: z.boolean().optional().describe(
+    "whether a fallback answers when every instance fails; default true once written",
+  ),
+  strategy: z.enum(["default", "cache"]).optional().describe(
+    "default: a clear 503; cache: the last answer to the same request, else a 503",
+  ),
+  "cache-size": z.number().int().positive().optional().describe(
+    "cached answers kept per service; default 100",
+  ),
+  "cache-ttl": Millis.optional().describe("ms a cached answer stays usable; default 300000"),
+  models: z.array(z.string().min(1)).optional().describe(
+    "models tried in order when every instance of the requested one fails",
+  ),
 });
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -152,6 +239,22 @@ export const HeadersSchema = z.record(
   z.string().regex(HEADER_NAME, "Header names are letters, digits and !#$%&'*+.^_`|~-"),
   z.string().regex(HEADER_VALUE, "Header values cannot contain line breaks"),
 );
+
+/** A cap on requests in flight at one instance. */
+const MaxConcurrency = z.number().int().min(1).max(100_000);
+
+/** Waiting for a free instance when every one is at its `max-concurrency`. */
+const queueKeys = {
+  "max-concurrency": MaxConcurrency.optional().describe(
+    "default cap on requests in flight at each instance; unlimited when unset",
+  ),
+  "queue-size": z.number().int().min(0).max(100_000).optional().describe(
+    "requests of one model that may wait for a free instance; default 100",
+  ),
+  "queue-timeout": Millis.optional().describe(
+    "ms a request may wait for a free instance before a 503; default 30000",
+  ),
+};
 
 /** One backend instance of a service. */
 export const InstanceSchema = z.strictObject({
@@ -173,6 +276,12 @@ export const InstanceSchema = z.strictObject({
     "serve the models the backend lists; inherits the service's; default false",
   ),
   "rate-limit": RateLimitSchema.optional().describe("this instance's own limit"),
+  "circuit-breaker": CircuitBreakerSchema.optional().describe(
+    "this instance's breaker settings; unset keys inherit the service's",
+  ),
+  "max-concurrency": MaxConcurrency.optional().describe(
+    "requests in flight at once; more wait in the model's queue; inherits the service's",
+  ),
 });
 
 /** One service (`chat`, `embedding`…): its settings and instances. */
@@ -184,7 +293,9 @@ export const ServiceSchema = z.strictObject({
   discover: z.boolean().optional().describe("default for this service's instances"),
   "rate-limit": RateLimitSchema.optional(),
   "circuit-breaker": CircuitBreakerSchema.optional(),
+  retry: RetrySchema.optional(),
   fallback: FallbackSchema.optional(),
+  ...queueKeys,
   instances: z.array(InstanceSchema).default([]).describe("the backends serving this service"),
 });
 
@@ -210,7 +321,9 @@ export const ModelSchema = z.strictObject({
   discovery: DiscoverySchema.optional(),
   "rate-limit": RateLimitSchema.optional(),
   "circuit-breaker": CircuitBreakerSchema.optional(),
+  retry: RetrySchema.optional(),
   fallback: FallbackSchema.optional(),
+  ...queueKeys,
   services: ServicesSchema.prefault({}),
 }).superRefine((model, ctx) => {
   for (const type of SERVICE_TYPES) {
@@ -245,6 +358,12 @@ export const ModelSchema = z.strictObject({
 /** The service each of Ollama's native APIs can serve. */
 const NATIVE_SERVICE = { chat: "chat", generate: "completion", embed: "embedding" } as const;
 
+/** An IP address or CIDR block, e.g. `10.0.0.0/8` or `::1`. */
+const CidrText = z.string().superRefine((text, ctx) => {
+  const problem = cidrProblem(text);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
+
 /** Our `server:` section. */
 export const ServerSchema = z.strictObject({
   host: z.string().min(1).default("0.0.0.0").describe("address to listen on"),
@@ -263,6 +382,12 @@ export const ServerSchema = z.strictObject({
   }).prefault({}),
   retries: z.number().int().min(0).max(10).default(2).describe(
     "further instances tried after a failure before the first byte",
+  ),
+  "trusted-proxies": z.array(CidrText).default([]).describe(
+    "proxies (addresses or CIDRs) whose X-Forwarded-For and Forwarded headers name the client",
+  ),
+  "limits-save-interval": Millis.min(100).default(10_000).describe(
+    "ms between saves of rate limiter state to the KV store; also saved at shutdown",
   ),
   "shutdown-grace": Millis.default(10_000).describe(
     "how long in-flight requests may run after SIGTERM",

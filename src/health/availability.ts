@@ -1,6 +1,7 @@
 /**
- * Whether an instance may take a request now, as selection sees it: its backend is not down
- * and it is not ejected. Strategies never learn why an instance is out.
+ * Whether an instance may take a request now, as selection sees it: its backend is not down,
+ * it is not ejected, not cooling down after a 429, and its breaker lets a request through.
+ * Strategies never learn why an instance is out.
  * @module
  */
 import type { Upstream } from "../registry/snapshot.ts";
@@ -8,24 +9,39 @@ import { isEjected } from "./outlier.ts";
 
 /** Whether `upstream` may be picked at clock time `now`. */
 export function isAvailable(upstream: Upstream, now: number): boolean {
+  return upstream.state.cooldownUntil <= now && isInService(upstream, now);
+}
+
+/**
+ * Whether `upstream` is in service: its backend is not down, it is not ejected and its
+ * breaker lets a request through. One cooling down after a 429 is in service.
+ */
+export function isInService(upstream: Upstream, now: number): boolean {
   const health = upstream.backend.health;
-  return health.status !== "down" && !isEjected(upstream.state, health, now);
+  return health.status !== "down" && !isEjected(upstream.state, health, now) &&
+    (upstream.breaker?.canPass(now) ?? true);
 }
 
 /**
  * Seconds until one of `upstreams`, all out now, may be back: the end of the soonest
- * ejection, or one probe interval for a backend that is down. At least 1.
+ * ejection, cool-down or open breaker, or one probe interval for a backend that is down.
+ * At least 1.
  */
 export function secondsUntilBack(upstreams: readonly Upstream[], now: number): number {
   let soonest = Infinity;
-  for (const upstream of upstreams) {
-    const health = upstream.backend.health;
-    const wait = health.status === "down"
-      ? upstream.health.interval
-      : isEjected(upstream.state, health, now)
-      ? upstream.state.ejection!.until - now
-      : 0;
-    soonest = Math.min(soonest, wait);
-  }
+  for (const upstream of upstreams) soonest = Math.min(soonest, msUntilBack(upstream, now));
   return Math.max(1, Math.ceil((soonest === Infinity ? 1_000 : soonest) / 1000));
+}
+
+function msUntilBack(upstream: Upstream, now: number): number {
+  const { state, backend } = upstream;
+  if (backend.health.status === "down") return upstream.health.interval;
+  let wait = 0;
+  if (isEjected(state, backend.health, now)) wait = state.ejection!.until - now;
+  wait = Math.max(wait, state.cooldownUntil - now);
+  if (upstream.breaker && !upstream.breaker.canPass(now)) {
+    // Half-open with every probe slot taken: back once a probe ends, at the latest its timeout.
+    wait = Math.max(wait, upstream.breaker.msUntilRetry(now) || 1_000);
+  }
+  return wait;
 }

@@ -158,3 +158,26 @@ function requireModel(model: unknown): string {
   }
   return model;
 }
+
+/**
+ * The same request for another model: a JSON body re-encoded with the new `model` in place, an
+ * upload rebuilt with the new `model` field and every other part as it was.
+ */
+export async function replaceModel(body: ClientBody, model: string): Promise<ClientBody> {
+  if (body.json !== undefined) {
+    const json = { ...body.json, model };
+    return { ...body, model, json, bytes: encoder.encode(JSON.stringify(json)) };
+  }
+  const form = await new Response(body.bytes, { headers: { "content-type": body.contentType } })
+    .formData();
+  form.set("model", model);
+  const rebuilt = new Response(form);
+  return {
+    ...body,
+    model,
+    bytes: new Uint8Array(await rebuilt.arrayBuffer()),
+    contentType: rebuilt.headers.get("content-type")!,
+  };
+}
+
+const encoder = new TextEncoder();

@@ -35,7 +35,8 @@ const CLIENT_CREDENTIALS = ["authorization", "x-api-key"] as const;
 /** What the gateway adds to every upstream request. */
 export interface ForwardedFor {
   readonly requestId: string;
-  readonly clientIp: string;
+  /** The `X-Forwarded-For` to send: the trusted chain the request came through, and its peer. */
+  readonly forwardedFor: string;
   readonly contentType: string;
 }
 
@@ -53,8 +54,7 @@ export function baseUpstreamHeaders(client: Headers, forwarded: ForwardedFor): H
   headers.set("content-type", forwarded.contentType);
   headers.set("accept-encoding", "identity");
   headers.set("x-request-id", forwarded.requestId);
-  const chain = client.get("x-forwarded-for");
-  headers.set("x-forwarded-for", chain ? `${chain}, ${forwarded.clientIp}` : forwarded.clientIp);
+  headers.set("x-forwarded-for", forwarded.forwardedFor);
   return headers;
 }
 

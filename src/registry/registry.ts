@@ -1,23 +1,25 @@
 import type { ModelConfig } from "../config/schema.ts";
-import { type BackendState, newBackendState } from "../health/backend_state.ts";
+import { type BreakerListener, LiveState } from "./live_state.ts";
 import { buildSnapshot, type Snapshot } from "./snapshot.ts";
-import { type InstanceState, newInstanceState } from "./state.ts";
 
 /** Options for {@linkcode Registry}. */
 export interface RegistryOptions {
   /** Randomness for the `random` strategy. @default Math.random */
   readonly random?: () => number;
+  /** `server.retries`: the retry count where no `retry` section sets one. @default 2 */
+  readonly retries?: number;
+  /** Told when an instance's circuit breaker changes state. */
+  readonly onBreakerTransition?: BreakerListener;
 }
 
 /**
- * The one place live state lives: the current {@linkcode Snapshot} of the config, each
- * instance's counters by id and each backend's health, models and load by key. Applying a new
- * config swaps the snapshot; requests already under way keep the one they started with, and
- * instances and backends that remain keep their state.
+ * The one place live state lives: the current {@linkcode Snapshot} of the config, and the
+ * {@linkcode LiveState} behind it — instance counters and breakers, backend health, limiters,
+ * caches and waiting lines. Applying a new config swaps the snapshot; requests already under
+ * way keep the one they started with, and whatever remains keeps its state.
  */
 export class Registry {
-  readonly #states = new Map<string, InstanceState>();
-  readonly #backends = new Map<string, BackendState>();
+  readonly #live: LiveState;
   readonly #options: RegistryOptions;
   readonly #listeners = new Set<(snapshot: Snapshot) => void>();
   #model: ModelConfig;
@@ -25,6 +27,9 @@ export class Registry {
 
   constructor(model: ModelConfig, options: RegistryOptions = {}) {
     this.#options = options;
+    this.#live = new LiveState(
+      options.onBreakerTransition ? { onBreakerTransition: options.onBreakerTransition } : {},
+    );
     this.#model = model;
     this.#snapshot = this.#build(model);
   }
@@ -32,6 +37,11 @@ export class Registry {
   /** The snapshot new requests use. */
   get snapshot(): Snapshot {
     return this.#snapshot;
+  }
+
+  /** The live state behind the snapshots, e.g. to save and restore limiters. */
+  get live(): LiveState {
+    return this.#live;
   }
 
   /** Builds and installs a snapshot for a new config; forgets what is no longer in it. */
@@ -43,11 +53,6 @@ export class Registry {
   /** Rebuilds the snapshot from the current config, e.g. after a backend listed other models. */
   refresh(): Snapshot {
     const snapshot = this.#build(this.#model);
-    const upstreams = Object.values(snapshot.services).flatMap((service) => service.upstreams);
-    const ids = new Set(upstreams.map((upstream) => upstream.id));
-    for (const id of this.#states.keys()) if (!ids.has(id)) this.#states.delete(id);
-    const keys = new Set(snapshot.backends.map((backend) => backend.state.key));
-    for (const key of this.#backends.keys()) if (!keys.has(key)) this.#backends.delete(key);
     this.#snapshot = snapshot;
     for (const listener of this.#listeners) listener(snapshot);
     return snapshot;
@@ -60,18 +65,12 @@ export class Registry {
   }
 
   #build(model: ModelConfig): Snapshot {
-    return buildSnapshot(model, {
-      stateOf: (id) => {
-        let state = this.#states.get(id);
-        if (!state) this.#states.set(id, state = newInstanceState());
-        return state;
-      },
-      backendOf: (key) => {
-        let backend = this.#backends.get(key);
-        if (!backend) this.#backends.set(key, backend = newBackendState(key));
-        return backend;
-      },
-      ...(this.#options.random ? { random: this.#options.random } : {}),
-    });
+    return this.#live.build(() =>
+      buildSnapshot(model, {
+        live: this.#live,
+        retries: this.#options.retries ?? 2,
+        ...(this.#options.random ? { random: this.#options.random } : {}),
+      })
+    );
   }
 }

@@ -6,6 +6,14 @@
  */
 import { adapterFor, type AdapterName } from "../adapters/mod.ts";
 import { type NativeEndpoint, nativeEndpointOf } from "../adapters/ollama_native/mod.ts";
+import type { CircuitBreaker } from "../breaker/breaker.ts";
+import { breakerSettings } from "../breaker/settings.ts";
+import type { ResponseCache } from "../fallback/response_cache.ts";
+import { type FallbackSettings, fallbackSettings } from "../fallback/settings.ts";
+import type { LiveLimit } from "../limiter/admission.ts";
+import { instanceLimits, requestLimits } from "../limiter/policies.ts";
+import type { WaitQueue } from "../queue/wait_queue.ts";
+import { type RetrySettings, retrySettings } from "../retry/settings.ts";
 import { STRATEGIES, type Strategy, type StrategyName } from "../balancer/mod.ts";
 import type {
   InstanceConfig,
@@ -23,6 +31,7 @@ import {
   outlierSettings,
 } from "../health/settings.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
+import type { LiveState } from "./live_state.ts";
 import type { InstanceState } from "./state.ts";
 
 /** One backend instance as a request sees it: where to send, what to add, its live state. */
@@ -56,6 +65,14 @@ export interface Upstream {
   readonly state: InstanceState;
   /** The backend server it is on: health, listed models and load, shared with its siblings. */
   readonly backend: BackendState;
+  /** Limits checked before it is picked; a request over one skips it. */
+  readonly limits: readonly LiveLimit[];
+  /** Its circuit breaker, when one is configured. */
+  readonly breaker: CircuitBreaker | undefined;
+  /** Requests it may have in flight at once; `Infinity` when uncapped. */
+  readonly maxConcurrency: number;
+  /** The waiting lines of the models it serves, woken when it frees a slot. */
+  readonly queues: WaitQueue[];
 }
 
 /** The instances serving one model name in one service, and the strategy that picks among them. */
@@ -65,6 +82,10 @@ export interface ModelPool {
   readonly pattern: boolean;
   readonly upstreams: readonly Upstream[];
   readonly strategy: Strategy<Upstream>;
+  /** Where requests wait when every instance is at its `max-concurrency`; none when uncapped. */
+  readonly queue: WaitQueue | undefined;
+  /** ms a request may wait in the queue. */
+  readonly queueTimeout: number;
 }
 
 /** The load-balance settings of a service, with inherited values and defaults applied. */
@@ -84,12 +105,20 @@ export interface ServiceRuntime {
   readonly loadBalance: ResolvedLoadBalance;
   /** Every upstream, in config order, for the status endpoint. */
   readonly upstreams: readonly Upstream[];
-  /** The config sections kept for later use and shown in status (limits, breaker, fallback). */
+  /** The resilience sections that apply, as written, for the status endpoint. */
   readonly settings: Readonly<Record<string, unknown>>;
+  /** Limits checked once per request, before its body is read. */
+  readonly limits: readonly LiveLimit[];
+  readonly retry: RetrySettings;
+  readonly fallback: FallbackSettings;
+  /** Answers kept for the `cache` fallback. */
+  readonly cache: ResponseCache | undefined;
   /** When set, this service is served by another's instances (completions by chat's). */
   readonly derivedFrom: ServiceType | undefined;
   /** The pool serving a model name: an exact name first, then the first matching pattern. */
   resolve(model: string): ModelPool | undefined;
+  /** Every pool, exact names first. */
+  pools(): readonly ModelPool[];
 }
 
 /** A model in `GET /v1/models`. */
@@ -111,10 +140,10 @@ export interface Snapshot {
 
 /** Options for {@linkcode buildSnapshot}. */
 export interface BuildSnapshotOptions {
-  /** Returns the live state of an instance id, creating it when new. */
-  readonly stateOf: (id: string) => InstanceState;
-  /** Returns the live state of a backend key, creating it when new. */
-  readonly backendOf: (key: string) => BackendState;
+  /** Where instance, backend, breaker, limiter, cache and queue state lives. */
+  readonly live: LiveState;
+  /** `server.retries`: the retry count where no `retry` section sets one. */
+  readonly retries: number;
   /** Randomness for the `random` strategy. @default Math.random */
   readonly random?: () => number;
 }
@@ -127,6 +156,7 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
     ids.set(base, seen);
     return seen === 1 ? base : `${base}#${seen}`;
   };
+  const live = options.live;
   const upstreamsOf = new Map<ServiceType, Upstream[]>();
   const backends = new Map<string, MonitoredBackend>();
   for (const type of SERVICE_TYPES) {
@@ -150,7 +180,7 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
         const known = backends.get(key);
         const backend: MonitoredBackend = {
           target: known?.target ?? { baseUrl, adapter, headers },
-          state: known?.state ?? options.backendOf(key),
+          state: known?.state ?? live.backend(key),
           health: known?.health ?? healthSettings(model, type),
           discoveryInterval: discover ? discoveryInterval(model) : known?.discoveryInterval,
           loadInterval: undefined,
@@ -164,9 +194,14 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
           headers,
           discover,
           outlier,
-          state: options.stateOf(id),
+          state: live.instance(id),
           backend: backend.state,
           health: backend.health,
+          limits: instanceLimits(model, type, { id, config: instance["rate-limit"] })
+            .map((placed) => ({ ...placed, limiters: live.limiters(placed.policy) })),
+          breaker: live.breaker(id, breakerSettings(model, type, instance)),
+          maxConcurrency: instance["max-concurrency"] ?? service["max-concurrency"] ??
+            model["max-concurrency"] ?? Infinity,
         });
       }),
     );
@@ -214,6 +249,9 @@ function makeUpstream(
     health: HealthSettings;
     state: InstanceState;
     backend: BackendState;
+    limits: readonly LiveLimit[];
+    breaker: CircuitBreaker | undefined;
+    maxConcurrency: number;
   },
 ): Upstream {
   return {
@@ -233,6 +271,10 @@ function makeUpstream(
     health: where.health,
     state: where.state,
     backend: where.backend,
+    limits: where.limits,
+    breaker: where.breaker,
+    maxConcurrency: where.maxConcurrency,
+    queues: [],
   };
 }
 
@@ -272,6 +314,10 @@ function buildService(
   },
 ): ServiceRuntime {
   const { model, config, options } = context;
+  const configType = context.derivedFrom ?? type;
+  const live = options.live;
+  const queueSize = config?.["queue-size"] ?? model["queue-size"] ?? 100;
+  const queueTimeout = config?.["queue-timeout"] ?? model["queue-timeout"] ?? 30_000;
   const loadBalance = resolveLoadBalance(
     model["load-balance"],
     model.services["load-balance"],
@@ -304,22 +350,32 @@ function buildService(
       ...(options.random ? { random: options.random } : {}),
     });
     const pattern = name.includes("*");
-    const pool: ModelPool = { name, pattern, upstreams: group, strategy };
+    const capped = group.some((upstream) => upstream.maxConcurrency !== Infinity);
+    const queue = capped ? live.queue(`${type}/${name}`, queueSize) : undefined;
+    if (queue) { for (const upstream of group) upstream.queues.push(queue); }
+    const pool: ModelPool = { name, pattern, upstreams: group, strategy, queue, queueTimeout };
     if (pattern) patterns.push({ regex: globToRegExp(name), pool });
     else exact.set(name, pool);
   }
   const settings = Object.fromEntries(
-    (["rate-limit", "circuit-breaker", "fallback"] as const)
+    (["rate-limit", "circuit-breaker", "retry", "fallback"] as const)
       .map((key) => [key, config?.[key] ?? model[key]])
       .filter(([, value]) => value !== undefined),
   );
+  const fallback = fallbackSettings(model, configType);
 
   return {
     type,
     loadBalance,
     upstreams,
     settings,
+    limits: requestLimits(model, configType)
+      .map((placed) => ({ ...placed, limiters: live.limiters(placed.policy) })),
+    retry: retrySettings(model, configType, { retries: options.retries }),
+    fallback,
+    cache: live.cache(type, fallback),
     derivedFrom: context.derivedFrom,
+    pools: () => [...exact.values(), ...patterns.map(({ pool }) => pool)],
     resolve(name) {
       const pool = exact.get(name);
       if (pool || patterns.length === 0) return pool;

@@ -36,6 +36,10 @@ Deno.test("JAiRouter's example: ids are unique, URLs joined, strategies inherite
     capacity: 100,
     rate: 10,
     scope: "service",
+    "client-ip-enable": false,
+    window: 1000,
+    "warm-up-period": 10000,
+    "cold-factor": 3,
   });
 });
 

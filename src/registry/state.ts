@@ -30,6 +30,8 @@ export interface InstanceState {
   ejection: Ejection | null;
   /** Ejections in the current series; the next one lasts this many times the base time. */
   ejections: number;
+  /** Clock time (ms) until which it is skipped, after it answered 429 with `Retry-After`. */
+  cooldownUntil: number;
 }
 
 /** A fresh, idle instance state. */
@@ -42,5 +44,6 @@ export function newInstanceState(): InstanceState {
     consecutiveFailures: 0,
     ejection: null,
     ejections: 0,
+    cooldownUntil: 0,
   };
 }

@@ -4,6 +4,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { GatewayApp } from "../gateway_env.ts";
+import { originReader } from "../net/forwarding.ts";
 import { forward, type ProxyDeps } from "../proxy/forward.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "../services.ts";
 import { ErrorSchema, ModelListSchema, REQUEST_SCHEMAS, RESPONSE_DESCRIPTIONS } from "./schemas.ts";
@@ -12,6 +13,7 @@ const errorContent = { "application/json": { schema: ErrorSchema } };
 
 /** Mounts the seven services, `/v1/completions` and `GET /v1/models`. */
 export function mountOpenAiRoutes(app: GatewayApp, deps: ProxyDeps & { startedAt: Date }): void {
+  const originOf = originReader(deps.server["trusted-proxies"]);
   for (const service of SERVICE_TYPES) {
     const endpoint = SERVICE_ENDPOINTS[service];
     const mediaType = endpoint.body === "json" ? "application/json" : "multipart/form-data";
@@ -35,10 +37,12 @@ export function mountOpenAiRoutes(app: GatewayApp, deps: ProxyDeps & { startedAt
       },
     });
     app.post(endpoint.path, function proxy(c) {
+      const origin = originOf(c.env?.remoteAddr?.hostname ?? "unknown", c.req.raw.headers);
       return forward({
         service,
         request: c.req.raw,
-        clientIp: c.env?.remoteAddr?.hostname ?? "unknown",
+        clientIp: origin.clientIp,
+        forwardedFor: origin.forwardedFor,
         requestId: c.get("requestId"),
         delivered: c.env?.completed,
       }, deps);

@@ -98,6 +98,34 @@ export const ModelListSchema = z.object({
   })),
 }).openapi("ModelList");
 
+/** One rate limit in a status answer. */
+export const LimitStatusSchema = z.object({
+  policy: z.string().openapi({ description: "Where the limit is written, e.g. services.chat" }),
+  scope: z.enum(["global", "service", "instance", "client-ip", "api-key"]),
+  algorithm: z.string(),
+  capacity: z.number(),
+  rate: z.number().openapi({ description: "Requests per second" }),
+  trackedKeys: z.number().int().openapi({
+    description: "Limiters held: one per client IP or API key seen lately, else one",
+  }),
+  remaining: z.number().int().nullable().openapi({
+    description: "Requests it would admit now; null for per-client limits",
+  }),
+}).openapi("LimitStatus");
+
+/** A circuit breaker in a status answer. */
+export const BreakerStatusSchema = z.object({
+  enabled: z.boolean(),
+  status: z.enum(["closed", "open", "half-open"]),
+  consecutiveFailures: z.number().int(),
+  halfOpenSuccesses: z.number().int(),
+  probesInFlight: z.number().int(),
+  openedAt: z.string().nullable(),
+  retryAt: z.string().nullable().openapi({ description: "When an open breaker lets probes in" }),
+  opened: z.number().int().openapi({ description: "Times it opened since start" }),
+  lastTransitionAt: z.string().nullable(),
+}).openapi("BreakerStatus");
+
 /** One instance in a status answer. */
 export const InstanceStatusSchema = z.object({
   id: z.string(),
@@ -133,6 +161,16 @@ export const InstanceStatusSchema = z.object({
     loadedModels: z.array(z.string()).optional(),
     at: z.string(),
   }).nullable().openapi({ description: "The load its backend last reported" }),
+  breaker: BreakerStatusSchema.nullable().openapi({
+    description: "Its circuit breaker, when one is configured",
+  }),
+  coolingDownUntil: z.string().nullable().openapi({
+    description: "After a 429 with Retry-After: ISO time it is skipped until",
+  }),
+  maxConcurrency: z.number().int().nullable().openapi({
+    description: "Requests it may have in flight at once; null when uncapped",
+  }),
+  limits: z.array(LimitStatusSchema).openapi({ description: "Limits checked before it is picked" }),
 }).openapi("InstanceStatus");
 
 /** `GET /v1/<service>/status`. */
@@ -144,5 +182,11 @@ export const ServiceStatusSchema = z.object({
     description: "Set when this service uses another's instances",
   }),
   settings: z.record(z.string(), z.unknown()),
+  limits: z.array(LimitStatusSchema).openapi({ description: "Limits checked once per request" }),
+  queues: z.array(z.object({
+    model: z.string(),
+    waiting: z.number().int(),
+    size: z.number().int(),
+  })).openapi({ description: "Models whose instances have a concurrency cap, and their queues" }),
   instances: z.array(InstanceStatusSchema),
 }).openapi("ServiceStatus");

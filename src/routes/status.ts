@@ -8,6 +8,7 @@ import { isAvailable } from "../health/availability.ts";
 import { isEjected } from "../health/outlier.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { LoadState } from "../health/backend_state.ts";
+import type { LiveLimit } from "../limiter/admission.ts";
 import type { ServiceRuntime } from "../registry/snapshot.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "../services.ts";
 import { ServiceStatusSchema } from "./schemas.ts";
@@ -46,6 +47,10 @@ export function serviceStatus(service: ServiceRuntime, now: number) {
     strategy: service.loadBalance.type,
     derivedFrom: service.derivedFrom ?? null,
     settings: service.settings,
+    limits: service.limits.map((limit) => limitStatus(limit, now)),
+    queues: service.pools().flatMap((pool) =>
+      pool.queue ? [{ model: pool.name, waiting: pool.queue.length, size: pool.queue.size }] : []
+    ),
     instances: service.upstreams.map((upstream) => {
       const { state, backend } = upstream;
       const { status, changedAt, reason, lastFailure } = backend.health;
@@ -70,8 +75,27 @@ export function serviceStatus(service: ServiceRuntime, now: number) {
         },
         discovered: upstream.discover && backend.models ? [...backend.models] : null,
         load: backend.load ? loadStatus(backend.load) : null,
+        breaker: upstream.breaker?.snapshot(now) ?? null,
+        coolingDownUntil: state.cooldownUntil > now
+          ? new Date(state.cooldownUntil).toISOString()
+          : null,
+        maxConcurrency: upstream.maxConcurrency === Infinity ? null : upstream.maxConcurrency,
+        limits: upstream.limits.map((limit) => limitStatus(limit, now)),
       };
     }),
+  };
+}
+
+function limitStatus({ policy, key, limiters }: LiveLimit, now: number) {
+  const { algorithm, capacity, rate } = policy.settings;
+  return {
+    policy: policy.id,
+    scope: policy.scope,
+    algorithm,
+    capacity,
+    rate,
+    trackedKeys: limiters.size,
+    remaining: key.by === "fixed" ? limiters.peek(key.key, now).remaining : null,
   };
 }
 

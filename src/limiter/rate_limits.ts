@@ -1,0 +1,84 @@
+/**
+ * The live limiters of every limit in the config, by policy id. A config change keeps the
+ * limiters of a policy whose settings did not change, so reloading never hands out a fresh
+ * quota; a policy with new settings starts afresh.
+ * @module
+ */
+import { KeyedLimiters } from "./keyed_limiters.ts";
+import { createLimiter } from "./mod.ts";
+import type { RateLimitPolicy } from "./policies.ts";
+import type { LimiterSettings, LimiterState } from "./types.ts";
+
+/** Keys (client IPs, API keys…) one policy keeps at most; the least recently used go first. */
+export const MAX_KEYS_PER_POLICY = 100_000;
+
+interface PolicyLimiters {
+  readonly fingerprint: string;
+  readonly limiters: KeyedLimiters;
+}
+
+/** One saved limiter: its policy, its key, its settings' fingerprint and state. */
+export interface SavedLimiter {
+  readonly policy: string;
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly state: LimiterState;
+  /** Clock time from which it is as good as fresh, so the saved copy may expire. */
+  readonly idleFrom: number;
+}
+
+/** Every policy's limiters. */
+export class RateLimits {
+  readonly #policies = new Map<string, PolicyLimiters>();
+
+  /** The limiters of a policy: kept when its settings are unchanged, else new. */
+  limitersFor(policy: RateLimitPolicy): KeyedLimiters {
+    const fingerprint = fingerprintOf(policy.settings);
+    const known = this.#policies.get(policy.id);
+    if (known?.fingerprint === fingerprint) return known.limiters;
+    const limiters = new KeyedLimiters({
+      create: (now: number, saved?: LimiterState) => createLimiter(policy.settings, now, saved),
+      maxKeys: MAX_KEYS_PER_POLICY,
+    });
+    this.#policies.set(policy.id, { fingerprint, limiters });
+    return limiters;
+  }
+
+  /** Forgets the policies not in `ids`, after a config change removed them. */
+  retain(ids: ReadonlySet<string>): void {
+    for (const id of this.#policies.keys()) if (!ids.has(id)) this.#policies.delete(id);
+  }
+
+  /** The policy ids with limiters. */
+  get policies(): readonly string[] {
+    return [...this.#policies.keys()];
+  }
+
+  /** The limiters of a policy id, if it has any. */
+  limitersOf(id: string): KeyedLimiters | undefined {
+    return this.#policies.get(id)?.limiters;
+  }
+
+  /** Every limiter that is not as good as fresh at `now`, to save. */
+  *saved(now: number): Generator<SavedLimiter> {
+    for (const [policy, { fingerprint, limiters }] of this.#policies) {
+      for (const entry of limiters.entries(now)) {
+        yield { policy, fingerprint, ...entry };
+      }
+    }
+  }
+
+  /** Puts back a saved limiter, when its policy still exists with the same settings. */
+  restore(saved: SavedLimiter, now: number): boolean {
+    const known = this.#policies.get(saved.policy);
+    if (known?.fingerprint !== saved.fingerprint || saved.idleFrom <= now) return false;
+    known.limiters.restore(saved.key, saved.state, now);
+    return true;
+  }
+}
+
+/** A string equal for equal settings. */
+function fingerprintOf(settings: LimiterSettings): string {
+  const { algorithm, capacity, rate, window, warmUpPeriod, coldFactor } = settings;
+  return `${algorithm}|${capacity}|${rate}|${window}|${warmUpPeriod}|${coldFactor}`;
+}

@@ -1,0 +1,269 @@
+/**
+ * One attempt: send a request to one instance and decide what its answer means. The answer is
+ * final (relayed to the client), or a failure another instance may be asked to repair. The
+ * instance's counters, breaker and outlier record settle exactly once however it ends.
+ * @module
+ */
+import { GatewayError } from "../errors.ts";
+import { recordFailure as recordOutlierFailure, recordSuccess } from "../health/outlier.ts";
+import type { Upstream } from "../registry/snapshot.ts";
+import { parseRetryAfter } from "../retry/retry_after.ts";
+import type { RetrySettings } from "../retry/settings.ts";
+import type { Exchange } from "./exchange.ts";
+import { responseHeaders } from "./headers.ts";
+import type { ReachabilityCheck } from "./reachability.ts";
+import { relayBody } from "./relay.ts";
+import { armResponseDeadline, UpstreamTimeout } from "./response_deadline.ts";
+import { causeChain, knownCause } from "./transport_error.ts";
+import type { ServerConfig } from "../config/schema.ts";
+
+/** Why an attempt failed before the first byte reached the client. */
+export type Failure =
+  | {
+    readonly kind: "response";
+    /** The backend's answer, kept to pass on if no other instance does better. */
+    readonly response: Response;
+    /** A pattern-matched instance without the model: moving on is not a retry. */
+    readonly notServed: boolean;
+    /** The retry settings name this status. */
+    readonly retryable: boolean;
+  }
+  | {
+    readonly kind: "transport";
+    readonly error: GatewayError;
+    /** No connection could be made at all. */
+    readonly unreachable: boolean;
+    readonly retryable: boolean;
+  }
+  | { readonly kind: "client-gone" };
+
+/** What an attempt needs besides the instance. */
+export interface AttemptInput {
+  readonly exchange: Exchange;
+  readonly headers: Headers;
+  /** The client's signal: it fires when the client disconnects. */
+  readonly clientSignal: AbortSignal;
+  /** Settles once the response was delivered, when the server can tell. */
+  readonly delivered: Promise<void> | undefined;
+  /** The instance serves the model through a `*` pattern, so a 404 means "not here". */
+  readonly pattern: boolean;
+  readonly retry: RetrySettings;
+  readonly server: ServerConfig;
+  readonly reachable: ReachabilityCheck;
+  readonly now: () => number;
+}
+
+/** The gateway's own abort reasons, told apart from errors thrown by `fetch`. */
+const CLIENT_GONE = new Error("client disconnected");
+const IDLE = new Error("backend went idle mid-response");
+
+/** Sends one attempt; a `Response` is final, a `Failure` may be retried elsewhere. */
+export async function attempt(
+  upstream: Upstream,
+  input: AttemptInput,
+): Promise<Response | Failure> {
+  const { exchange, headers, clientSignal, now } = input;
+  const { connect, "first-byte": firstByte, idle } = input.server.timeouts;
+  const state = upstream.state;
+  state.active++;
+  state.requests++;
+
+  const controller = new AbortController();
+  const onClientGone = () => controller.abort(CLIENT_GONE);
+  clientSignal.addEventListener("abort", onClientGone, { once: true });
+  let settled = false;
+  const settle = () => {
+    if (settled) return;
+    settled = true;
+    state.active--;
+    clientSignal.removeEventListener("abort", onClientGone);
+    for (const queue of upstream.queues) queue.wake();
+  };
+
+  const answered = armResponseDeadline(controller, {
+    connect,
+    firstByte,
+    probe: (timeout) => input.reachable(upstream, timeout),
+  });
+
+  let response: Response;
+  try {
+    if (clientSignal.aborted) throw CLIENT_GONE;
+    response = await fetch(upstream.url, {
+      method: "POST",
+      headers,
+      body: exchange.body,
+      signal: controller.signal,
+      redirect: "manual",
+    });
+  } catch (error) {
+    settle();
+    if (controller.signal.reason === CLIENT_GONE || error === CLIENT_GONE) {
+      upstream.breaker?.onNeutral(now());
+      return { kind: "client-gone" };
+    }
+    const failure = transportFailure(controller.signal.reason ?? error, input.retry);
+    recordFailure(upstream, {
+      reason: String(failure.error.cause ?? failure.error.message),
+      unreachable: failure.unreachable,
+    }, now());
+    return failure;
+  } finally {
+    answered();
+  }
+  try {
+    response = await exchange.answer(response);
+  } catch (error) {
+    settle();
+    await response.body?.cancel().catch(() => {});
+    if (controller.signal.reason === CLIENT_GONE) {
+      upstream.breaker?.onNeutral(now());
+      return { kind: "client-gone" };
+    }
+    const failure = translationFailure(error, input.retry);
+    recordFailure(upstream, { reason: failure.error.message, unreachable: false }, now());
+    return failure;
+  }
+
+  const relay = {
+    settle,
+    controller,
+    idle,
+    streamed: exchange.streamed,
+    delivered: input.delivered,
+  };
+  const status = response.status;
+  const at = now();
+  if (status >= 500) {
+    recordFailure(upstream, { reason: `answered ${status}`, unreachable: false }, at);
+  } else if (status === 429) {
+    upstream.breaker?.onNeutral(at);
+  } else {
+    recordSuccess(state);
+    upstream.breaker?.onSuccess(at);
+  }
+  const coolDown = status === 429
+    ? parseRetryAfter(response.headers.get("retry-after"), at)
+    : undefined;
+  if (coolDown !== undefined) {
+    state.cooldownUntil = Math.max(state.cooldownUntil, at + coolDown);
+  }
+  const notServed = input.pattern && status === 404;
+  const retryable = status === 429
+    ? coolDown !== undefined && input.retry.statuses.has(429)
+    : input.retry.statuses.has(status);
+  if (status >= 500 || notServed || retryable) {
+    return {
+      kind: "response",
+      // Through the relay, so that discarding it for another instance settles this one now.
+      response: relayed(response, { ...relay, delivered: undefined }),
+      notServed,
+      retryable,
+    };
+  }
+  return relayed(response, relay);
+}
+
+/** How to hand a backend's response to the client. */
+interface RelayContext {
+  readonly settle: () => void;
+  readonly controller: AbortController;
+  readonly idle: number;
+  /** The client asked for a stream. */
+  readonly streamed: boolean;
+  readonly delivered: Promise<void> | undefined;
+}
+
+/**
+ * The client-facing response: the backend's status and headers, and its body. A stream (SSE,
+ * NDJSON, audio, or anything the client asked to stream) goes through the relay, which watches
+ * the gap between chunks, unless the idle timeout is off; any other body is piped natively by
+ * the runtime, and the instance settles when the server reports it delivered.
+ */
+function relayed(response: Response, options: RelayContext): Response {
+  const headers = responseHeaders(response.headers);
+  const init = { status: response.status, statusText: response.statusText, headers };
+  if (response.body === null) {
+    options.settle();
+    return new Response(null, init);
+  }
+  const watched = options.idle > 0 &&
+    (options.streamed || isStream(headers.get("content-type")));
+  if (options.delivered && !watched) {
+    options.delivered.then(options.settle, options.settle);
+    return new Response(response.body, init);
+  }
+  const body = relayBody(response.body, {
+    idleTimeout: options.idle,
+    onIdle: () => options.controller.abort(IDLE),
+    onCancel: () => options.controller.abort(CLIENT_GONE),
+    onEnd: options.settle,
+  });
+  return new Response(body, init);
+}
+
+/** Content types whose bodies arrive over time, chunk by chunk. */
+export function isStream(contentType: string | null): boolean {
+  if (contentType === null) return false;
+  return contentType.startsWith("text/event-stream") ||
+    contentType.startsWith("application/x-ndjson") || contentType.startsWith("audio/");
+}
+
+type TransportFailure = Failure & { kind: "transport" };
+
+/** The backend's answer could not be translated for the client. */
+function translationFailure(error: unknown, retry: RetrySettings): TransportFailure {
+  const gatewayError = error instanceof GatewayError
+    ? error
+    : new GatewayError(502, "bad_backend_answer", "The backend's answer could not be read", {
+      cause: error,
+    });
+  return {
+    kind: "transport",
+    error: gatewayError,
+    unreachable: false,
+    retryable: gatewayError.status >= 500 && retry.statuses.has(gatewayError.status),
+  };
+}
+
+/** A failure to get an answer: connection errors are always retried, timeouts as 504s. */
+function transportFailure(reason: unknown, retry: RetrySettings): TransportFailure {
+  if (reason instanceof UpstreamTimeout) {
+    const unreachable = reason.phase === "connect";
+    return {
+      kind: "transport",
+      error: new GatewayError(504, "upstream_timeout", `The backend ${reason.message}`),
+      unreachable,
+      retryable: unreachable || retry.statuses.has(504),
+    };
+  }
+  const detail = causeChain(reason);
+  const known = knownCause(detail);
+  return {
+    kind: "transport",
+    error: new GatewayError(
+      502,
+      "upstream_unreachable",
+      `The backend could not be reached${known ? ` (${known})` : ""}`,
+      { cause: detail },
+    ),
+    unreachable: true,
+    retryable: true,
+  };
+}
+
+/** Counts a failed attempt: it may open the breaker or eject the instance. */
+function recordFailure(
+  upstream: Upstream,
+  failure: { readonly reason: string; readonly unreachable: boolean },
+  now: number,
+): void {
+  upstream.state.failures++;
+  upstream.state.lastError = { message: failure.reason, at: new Date(now).toISOString() };
+  upstream.breaker?.onFailure(now);
+  recordOutlierFailure(upstream.state, failure, {
+    settings: upstream.outlier,
+    health: upstream.backend.health,
+    now,
+  });
+}
