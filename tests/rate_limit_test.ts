@@ -5,15 +5,10 @@
  */
 import assert from "node:assert/strict";
 import OpenAI from "openai";
+import { manualClock } from "./fixtures/clock.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { startGateway } from "./fixtures/gateway.ts";
 import { postChat } from "./fixtures/requests.ts";
-
-/** A clock the test moves by hand. */
-function manualClock(start = 1_700_000_000_000) {
-  let time = start;
-  return { now: () => time, advance: (ms: number) => void (time += ms) };
-}
 
 function chatWithLimit(url: string, limit: string, extra = ""): string {
   return `model:
