@@ -198,3 +198,28 @@ Deno.test("backoff waits with full jitter between attempts", async () => {
   await response.body?.cancel();
   assert.ok(elapsed >= 95, `waited ${elapsed} ms before the retry`);
 });
+
+Deno.test("a failed answer frees its instance's slot, so a capped instance can be retried", async () => {
+  await using only = await startFakeBackend({ failStatus: 500 });
+  await using gateway = await startGateway(
+    `model:
+  outlier-detection:
+    enabled: false
+  services:
+    chat:
+      retry:
+        count: 2
+        base-delay: 0
+      instances:
+        - name: m
+          base-url: ${only.url}
+          max-concurrency: 1
+`,
+  );
+  const response = await postChat(gateway.url);
+  assert.equal(response.status, 500);
+  await response.body?.cancel();
+  assert.equal(only.requests.length, 3, "one attempt and two retries on the one instance");
+  const status = await (await fetch(`${gateway.url}/v1/chat/status`)).json();
+  assert.equal(status.instances[0].activeRequests, 0);
+});

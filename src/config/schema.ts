@@ -210,7 +210,7 @@ export const RetrySchema = z.strictObject({
   ),
   "max-delay": Millis.optional().describe("longest backoff in ms; default 1000"),
   statuses: z.array(RetryStatus).optional().describe(
-    "backend answers that are retried (429 only with Retry-After); default [429, 502, 503, 504]",
+    "backend answers retried (429 only with Retry-After); default [429, 500, 502, 503, 504]",
   ),
 });
 

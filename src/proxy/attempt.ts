@@ -153,15 +153,38 @@ export async function attempt(
     ? coolDown !== undefined && input.retry.statuses.has(429)
     : input.retry.statuses.has(status);
   if (status >= 500 || notServed || retryable) {
-    return {
-      kind: "response",
-      // Through the relay, so that discarding it for another instance settles this one now.
-      response: relayed(response, { ...relay, delivered: undefined }),
-      notServed,
-      retryable,
-    };
+    return { kind: "response", response: await heldCopy(response, relay), notServed, retryable };
   }
   return relayed(response, relay);
+}
+
+/** The most of a failed answer's body kept to pass on. */
+const MAX_HELD_BODY = 1024 * 1024;
+
+/**
+ * A failed answer read into memory, so that its instance settles (and frees its concurrency
+ * slot, perhaps for the retry) while the answer waits to be passed on or dropped.
+ */
+async function heldCopy(response: Response, relay: RelayContext): Promise<Response> {
+  const read = relayed(response, { ...relay, delivered: undefined });
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of read.body ?? []) {
+      size += chunk.byteLength;
+      if (size > MAX_HELD_BODY) break;
+      chunks.push(chunk);
+    }
+  } catch {
+    // The body broke off: what arrived is kept.
+  }
+  const headers = new Headers(read.headers);
+  headers.delete("content-length");
+  return new Response(chunks.length === 0 ? null : new Blob(chunks as BlobPart[]), {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+  });
 }
 
 /** How to hand a backend's response to the client. */
