@@ -63,7 +63,11 @@ Deno.test("a token bucket admits its capacity, then 429s with exact headers, the
   const error = (await refused.json()).error;
   assert.equal(error.code, "rate_limit_exceeded");
   assert.equal(error.type, "requests");
-  assert.match(error.message, /service limit of 1 requests per second, bursts of 3/);
+  assert.equal(
+    error.message,
+    "Rate limit reached for this service: bursts of 3, then 1 requests per second " +
+      "(token-bucket). Retry in 1 s.",
+  );
   assert.equal(backend.requests.length, 3, "a refused request never reaches the backend");
 
   clock.advance(999);

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { STRATEGIES, type StrategyName } from "./mod.ts";
 import type { LoadSignals, Weighted } from "./types.ts";
+import { seededRandom } from "../seeded_random.ts";
 
 interface Item extends Weighted {
   state: { active: number };
@@ -15,24 +16,12 @@ function pool(...weights: number[]): Item[] {
   return weights.map((weight, i) => ({ id: `i${i}`, weight, state: { active: 0 } }));
 }
 
-/** A seeded generator, so distribution checks are repeatable. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const all = () => true;
 const names = Object.keys(STRATEGIES) as StrategyName[];
 
 /** Counts picks per item; hashing strategies get a different client per pick. */
 function distribution(name: StrategyName, items: Item[], picks: number): number[] {
-  const strategy = STRATEGIES[name](items, { random: seeded(7), virtualNodes: 150 });
+  const strategy = STRATEGIES[name](items, { random: seededRandom(7), virtualNodes: 150 });
   const counts = items.map(() => 0);
   for (let i = 0; i < picks; i++) {
     const item = strategy.pick({ clientIp: `10.0.${i >> 8}.${i & 255}` }, all);
@@ -50,7 +39,7 @@ for (const name of names) {
 
   Deno.test(`${name}: never picks an ineligible item`, () => {
     const items = pool(1, 1, 1);
-    const strategy = STRATEGIES[name](items, { random: seeded(1) });
+    const strategy = STRATEGIES[name](items, { random: seededRandom(1) });
     const notSecond = (item: Item) => item !== items[1];
     for (let i = 0; i < 300; i++) {
       const item = strategy.pick({ clientIp: `192.168.0.${i % 256}` }, notSecond);

@@ -136,3 +136,37 @@ Deno.test("Spring sections of a whole application.yml are ignored with a warning
   assert.deepEqual(warnings, ['Section "spring" is not used by Switchyard and is ignored']);
   assert.equal(problemsOf("bogus: 1\n")[0]!.path, "bogus");
 });
+
+Deno.test("resilience settings are checked: limits need their numbers, proxies real ranges", () => {
+  const problems = problemsOf(`server:
+  trusted-proxies: [10.0.0.0/8, 10.1.2.0/8, not-an-address]
+model:
+  rate-limit:
+    algorithm: leaky-bucket
+    capacity: 10
+  retry:
+    statuses: [418]
+  services:
+    chat:
+      rate-limit:
+        algorithm: sliding-window
+        rate: 5
+      instances:
+        - name: a
+          base-url: http://127.0.0.1:1
+          max-concurrency: 0
+          rate-limit:
+            enabled: false
+`);
+  const byPath = new Map(problems.map((p) => [p.path, p.message]));
+  assert.deepEqual([...byPath.keys()].toSorted(), [
+    "model.rate-limit.rate",
+    "model.retry.statuses[0]",
+    "model.services.chat.instances[0].max-concurrency",
+    "model.services.chat.rate-limit.capacity",
+    "server.trusted-proxies[1]",
+    "server.trusted-proxies[2]",
+  ]);
+  assert.match(byPath.get("model.rate-limit.rate")!, /leaky-bucket rate-limit needs rate/);
+  assert.match(byPath.get("server.trusted-proxies[1]")!, /10\.0\.0\.0\/8/);
+});

@@ -3,6 +3,7 @@
  * `RateLimit` and `RateLimit-Policy`, and `Retry-After` on a refusal.
  * @module
  */
+import { retryAfterSeconds } from "../retry/retry_after.ts";
 import type { Metered } from "./admission.ts";
 
 /** Headers telling the client its budget under the limit that binds it most. */
@@ -20,13 +21,8 @@ export function rateLimitHeaders({ policy, decision }: Metered): Record<string, 
     "ratelimit-policy": `${name};q=${capacity};w=${windowSeconds}`,
     "ratelimit": `${name};r=${decision.remaining};t=${Math.ceil(decision.reset / 1000)}`,
   };
-  if (!decision.allowed) headers["retry-after"] = String(retrySeconds(decision.retryAfter));
+  if (!decision.allowed) headers["retry-after"] = retryAfterSeconds(decision.retryAfter);
   return headers;
-}
-
-/** Whole seconds to wait, at least 1. */
-export function retrySeconds(ms: number): number {
-  return Math.max(1, Math.ceil(ms / 1000));
 }
 
 /** A duration as OpenAI writes it: `20ms`, `1.5s`, `6m0s`, `1h2m3s`. */

@@ -17,6 +17,7 @@ import { leakyBucket } from "./leaky_bucket.ts";
 import { slidingWindow } from "./sliding_window.ts";
 import { tokenBucket } from "./token_bucket.ts";
 import { warmUp } from "./warm_up.ts";
+import { seededRandom } from "../seeded_random.ts";
 
 const FACTORIES = {
   "token-bucket": tokenBucket,
@@ -36,24 +37,12 @@ function profilesFor(algorithm: LimiterAlgorithm): LimiterSettings[] {
   ];
 }
 
-/** A seeded generator, so the simulated traffic is repeatable. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Request times from `start` on: bursts at one instant, short gaps and long pauses mixed, so
  * every limiter is seen full, empty and in between.
  */
 function traffic(seed: number, start: number, count: number): number[] {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const times: number[] = [];
   let now = start;
   for (let i = 0; i < count; i++) {

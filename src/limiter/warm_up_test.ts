@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { tokenBucket } from "./token_bucket.ts";
 import type { Decision, Limiter, LimiterSettings } from "./types.ts";
 import { warmUp } from "./warm_up.ts";
+import { seededRandom } from "../seeded_random.ts";
 
 /**
  * 10/s after 2 s of warm-up from 10/3 per second: stable interval 100 ms, cold interval 300 ms,
@@ -122,7 +123,7 @@ Deno.test("cold, a burst pays each request's cold interval out of the same toler
 });
 
 Deno.test("remaining counts exactly the requests still admitted at once, cold or warm", () => {
-  const random = seeded(5);
+  const random = seededRandom(5);
   for (const capacity of [2, 5, 8, 13]) {
     const settings = { ...SETTINGS, capacity, rate: 7, warmUpPeriod: 3_000, coldFactor: 4.5 };
     const limiter = warmUp(settings, 0);
@@ -141,7 +142,7 @@ Deno.test("with no warm-up period it decides as a token bucket of the same capac
   const settings = { ...SETTINGS, capacity: 4, rate: 2.5, warmUpPeriod: 0 };
   const limiter = warmUp(settings, 0);
   const bucket = tokenBucket({ ...settings, algorithm: "token-bucket" }, 0);
-  const random = seeded(9);
+  const random = seededRandom(9);
   let now = 0;
   for (let i = 0; i < 500; i++) {
     now += random() < 0.4 ? 0 : Math.floor(random() * 900);
@@ -165,15 +166,3 @@ Deno.test("warm-up refuses settings it cannot work with", () => {
   assert.throws(() => warmUp({ ...SETTINGS, coldFactor: 0.5 }, 0), RangeError);
   assert.throws(() => warmUp({ ...SETTINGS, coldFactor: NaN }, 0), RangeError);
 });
-
-/** A seeded generator, so simulated traffic is repeatable. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

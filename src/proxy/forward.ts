@@ -9,6 +9,7 @@ import { GatewayError } from "../errors.ts";
 import { admit, type Metered } from "../limiter/admission.ts";
 import { rateLimitHeaders } from "../limiter/headers.ts";
 import type { Registry } from "../registry/registry.ts";
+import { retryAfterSeconds } from "../retry/retry_after.ts";
 import { SERVICE_ENDPOINTS, type ServiceType } from "../services.ts";
 import { readClientBody } from "./body.ts";
 import { limitedClient } from "./client_identity.ts";
@@ -55,13 +56,10 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
   const client = limitedClient(request.clientIp, request.request.headers);
   const admission = admit(service.limits, client, clock());
   if (!admission.allowed) {
-    throw new GatewayError(
-      429,
-      "rate_limit_exceeded",
-      `Rate limit reached (${admission.refusal.policy.scope} limit of ` +
-        `${describeLimit(admission.refusal)}); retry after the time in Retry-After`,
-      { type: "requests", headers: rateLimitHeaders(admission.refusal) },
-    );
+    throw new GatewayError(429, "rate_limit_exceeded", refusalMessage(admission.refusal), {
+      type: "requests",
+      headers: rateLimitHeaders(admission.refusal),
+    });
   }
 
   const endpoint = SERVICE_ENDPOINTS[request.service];
@@ -122,12 +120,25 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
   return response;
 }
 
-/** `10 requests per 1s (token-bucket)`. */
-function describeLimit({ policy }: Metered): string {
+/** Whose requests each scope counts, as a refused client reads it. */
+const SCOPE_WORDS = {
+  global: "all clients together",
+  service: "this service",
+  instance: "this instance",
+  "client-ip": "your IP address",
+  "api-key": "your API key",
+} as const;
+
+/** `Rate limit reached for your IP address: bursts of 3, then 0.5 requests per second…`. */
+function refusalMessage({ policy, decision }: Metered): string {
   const { algorithm, capacity, rate, window } = policy.settings;
-  return algorithm === "sliding-window"
+  const limit = algorithm === "sliding-window"
     ? `${capacity} requests per ${window} ms`
-    : `${rate} requests per second, bursts of ${capacity} (${algorithm})`;
+    : algorithm === "leaky-bucket"
+    ? `${rate} requests per second, ${capacity} waiting at most`
+    : `bursts of ${capacity}, then ${rate} requests per second`;
+  return `Rate limit reached for ${SCOPE_WORDS[policy.scope]}: ${limit} (${algorithm}). ` +
+    `Retry in ${retryAfterSeconds(decision.retryAfter)} s.`;
 }
 
 /** Nobody will read it; nginx's 499 names the case in logs. */
