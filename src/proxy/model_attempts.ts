@@ -79,7 +79,11 @@ export async function tryModel(
     (upstream.limits.length === 0 || hasRoom(upstream.limits, client, now));
   const untried = (upstream: Upstream) => !tried.has(upstream) && eligible(upstream);
 
-  const first = await firstPick(pool, { pick: () => pool.strategy.pick(context, untried), shared });
+  const pickFirst = () => {
+    now = clock();
+    return pool.strategy.pick(context, untried);
+  };
+  const first = await firstPick(pool, { pick: pickFirst, shared });
   if (!("id" in first)) return first;
   const exchangeFor = exchanges(body, now);
   let upstream: Upstream = first;
