@@ -31,8 +31,15 @@ export function mountOpenAiRoutes(app: GatewayApp, deps: ProxyDeps & { startedAt
         404: { description: "Unknown model", content: errorContent },
         413: { description: "Body too large", content: errorContent },
         415: { description: "Wrong content type", content: errorContent },
+        429: {
+          description: "A rate limit, or every instance busy and the queue full (see Retry-After)",
+          content: errorContent,
+        },
         502: { description: "The backend failed", content: errorContent },
-        503: { description: "No instance available", content: errorContent },
+        503: {
+          description: "No instance available, the queue wait ran out, or the fallback answered",
+          content: errorContent,
+        },
         504: { description: "The backend timed out", content: errorContent },
       },
     });
