@@ -273,6 +273,8 @@ function blockage(upstreams: readonly Upstream[], client: LimitedClient, now: nu
   return { busy, limited, limits, coolingFor };
 }
 
+const UNLIMITED = { delay: 0, tightest: undefined } as const;
+
 /**
  * Takes a picked instance's breaker slot and counts the request against its limits. Undefined
  * when either refuses after all, which selection rules out within one tick.
@@ -283,7 +285,7 @@ function claimInstance(
   now: number,
 ): { readonly delay: number; readonly tightest: Metered | undefined } | undefined {
   if (upstream.breaker && !upstream.breaker.admit(now)) return undefined;
-  if (upstream.limits.length === 0) return { delay: 0, tightest: undefined };
+  if (upstream.limits.length === 0) return UNLIMITED;
   const admission = admit(upstream.limits, client, now);
   if (admission.allowed) return admission;
   upstream.breaker?.onNeutral(now);
