@@ -229,3 +229,37 @@ model:
   assert.equal(breaker.probesInFlight, 0);
   never.open();
 });
+
+Deno.test("with the first-byte timeout off, a hung probe fails after the breaker's timeout", async () => {
+  await using backend = await startFakeBackend({ failStatus: 500 });
+  const clock = manualClock();
+  await using gateway = await startGateway(
+    `server:
+  retries: 0
+  timeouts:
+    first-byte: 0
+model:
+  outlier-detection:
+    enabled: false
+  circuit-breaker:
+    failureThreshold: 1
+    timeout: 100
+  services:
+    chat:
+      instances:
+        - name: m
+          base-url: ${backend.url}
+`,
+    { now: clock.now },
+  );
+  await (await postChat(gateway.url)).body?.cancel();
+  clock.advance(100);
+  backend.failWith(undefined);
+  const never = new Gate();
+  backend.holdNext(never);
+  const probe = await postChat(gateway.url);
+  assert.equal(probe.status, 504);
+  await probe.body?.cancel();
+  assert.equal((await breakerOf(gateway.url)).status, "open");
+  never.open();
+});

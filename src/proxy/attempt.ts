@@ -82,7 +82,7 @@ export async function attempt(
 
   const answered = armResponseDeadline(controller, {
     connect,
-    firstByte,
+    firstByte: firstByteDeadline(upstream, firstByte, now()),
     probe: (timeout) => input.reachable(upstream, timeout),
   });
 
@@ -185,6 +185,16 @@ async function heldCopy(response: Response, relay: RelayContext): Promise<Respon
     statusText: response.statusText,
     headers,
   });
+}
+
+/**
+ * The first-byte timeout of an attempt. A half-open breaker's probe always has one, so that a
+ * probe that hangs cannot hold the breaker's probe slot for good: with the timeout off, it is
+ * the breaker's own `timeout`.
+ */
+function firstByteDeadline(upstream: Upstream, firstByte: number, now: number): number {
+  if (firstByte > 0 || upstream.breaker?.status(now) !== "half-open") return firstByte;
+  return Math.max(1, upstream.breaker.settings.timeout);
 }
 
 /** How to hand a backend's response to the client. */
