@@ -5,6 +5,7 @@
  * not overwrite each other. A chunk expires once every limiter in it would be as good as fresh.
  * @module
  */
+import { LIMITERS } from "../config/keys.ts";
 import type { RateLimits, SavedLimiter } from "./rate_limits.ts";
 
 /** The part of a Deno KV database this needs. */
@@ -29,7 +30,7 @@ export class LimiterPersistence {
 
   constructor(store: LimiterStore, owner: string) {
     this.#store = store;
-    this.#prefix = ["switchyard", "limiters", owner];
+    this.#prefix = [...LIMITERS, owner];
   }
 
   /** Writes every limiter that is not as good as fresh; returns how many. */

@@ -1,0 +1,147 @@
+/**
+ * The live config in Deno KV, with its whole history. Every change is a new version written in
+ * one atomic commit together with the pointer to it, and only if the pointer is still the one
+ * the writer read: two writers can never both succeed from the same version, and a version once
+ * acknowledged is never lost or half-written. Nothing here assumes one process owns the store.
+ *
+ * A version's text is kept in chunks under KV's 64 KiB value limit, so a config of any size
+ * fits (up to what one atomic commit carries, about 800 KB).
+ * @module
+ */
+import { CONFIG_BODY, CONFIG_HEAD, CONFIG_META } from "./keys.ts";
+
+/** Who made a version, when and why. */
+export interface VersionInfo {
+  /** 1 for the first version, then one more for each. */
+  readonly version: number;
+  /** ISO time of the commit. */
+  readonly at: string;
+  /** Who made the change: an admin key id, `file` for the YAML file… */
+  readonly by: string;
+  /** What the change was, in a few words. */
+  readonly action: string;
+}
+
+/** A stored version and the config it holds. */
+export interface StoredVersion<T> extends VersionInfo {
+  readonly config: T;
+}
+
+/** The outcome of a commit. */
+export type CommitResult =
+  | { readonly ok: true; readonly version: number }
+  /** Someone else committed first: `current` is the version now live (0 for none). */
+  | { readonly ok: false; readonly current: number };
+
+/** Characters per stored chunk of a version's text. */
+const CHUNK_CHARS = 60_000;
+
+/** Versioned configs of type `T` (plain JSON) in a Deno KV database. */
+export class ConfigStore<T> {
+  readonly #kv: Deno.Kv;
+  readonly #now: () => number;
+
+  constructor(kv: Deno.Kv, options: { readonly now?: () => number } = {}) {
+    this.#kv = kv;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The live version number; 0 when nothing was ever committed. */
+  async current(): Promise<number> {
+    return versionOf((await this.#kv.get(CONFIG_HEAD)).value);
+  }
+
+  /** The live version, or undefined when nothing was ever committed. */
+  async head(): Promise<StoredVersion<T> | undefined> {
+    const current = await this.current();
+    return current === 0 ? undefined : await this.get(current);
+  }
+
+  /** Version `n`, or undefined when there is none. */
+  async get(version: number): Promise<StoredVersion<T> | undefined> {
+    const meta = await this.#kv.get<VersionInfo & { chunks: number }>([...CONFIG_META, version]);
+    if (meta.value === null) return undefined;
+    const keys = Array.from({ length: meta.value.chunks }, (_, i) => [...CONFIG_BODY, version, i]);
+    let text = "";
+    // getMany reads at most 10 keys at a time.
+    for (let start = 0; start < keys.length; start += 10) {
+      for (const entry of await this.#kv.getMany<string[]>(keys.slice(start, start + 10))) {
+        if (typeof entry.value !== "string") {
+          throw new Error(`Config version ${version} is incomplete in the store`);
+        }
+        text += entry.value;
+      }
+    }
+    const { chunks: _, ...info } = meta.value;
+    return { ...info, config: JSON.parse(text) as T };
+  }
+
+  /** Every version's info, newest first. */
+  async history(): Promise<VersionInfo[]> {
+    const versions: VersionInfo[] = [];
+    for await (
+      const entry of this.#kv.list<VersionInfo & { chunks: number }>({ prefix: CONFIG_META }, {
+        reverse: true,
+      })
+    ) {
+      const { chunks: _, ...info } = entry.value;
+      versions.push(info);
+    }
+    return versions;
+  }
+
+  /**
+   * Commits `config` as the next version, if version `expected` (0 for none) is still live.
+   * Resolves once the version is durably stored.
+   */
+  async commit(
+    config: T,
+    change: { readonly expected: number; readonly by: string; readonly action: string },
+  ): Promise<CommitResult> {
+    const head = await this.#kv.get(CONFIG_HEAD);
+    const current = versionOf(head.value);
+    if (current !== change.expected) return { ok: false, current };
+    const version = current + 1;
+    const text = JSON.stringify(config);
+    const chunks = Math.max(1, Math.ceil(text.length / CHUNK_CHARS));
+    const info: VersionInfo = {
+      version,
+      at: new Date(this.#now()).toISOString(),
+      by: change.by,
+      action: change.action,
+    };
+    const commit = this.#kv.atomic().check(head);
+    for (let i = 0; i < chunks; i++) {
+      commit.set([...CONFIG_BODY, version, i], text.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS));
+    }
+    commit.set([...CONFIG_META, version], { ...info, chunks }).set(CONFIG_HEAD, { version });
+    const result = await commit.commit();
+    if (result.ok) return { ok: true, version };
+    return { ok: false, current: await this.current() };
+  }
+
+  /** Calls `onChange` with the live version number whenever it changes, here or elsewhere. */
+  watch(onChange: (version: number) => void): { stop(): void } {
+    const stream = this.#kv.watch([CONFIG_HEAD]);
+    const reader = stream.getReader();
+    let last: number | undefined;
+    (async () => {
+      for (;;) {
+        const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+        if (done || value === undefined) return;
+        const version = versionOf(value[0]?.value);
+        if (version !== last) {
+          last = version;
+          onChange(version);
+        }
+      }
+    })();
+    return { stop: () => void reader.cancel().catch(() => {}) };
+  }
+}
+
+function versionOf(head: unknown): number {
+  if (typeof head !== "object" || head === null) return 0;
+  const version = (head as { version?: unknown }).version;
+  return typeof version === "number" && Number.isSafeInteger(version) && version > 0 ? version : 0;
+}

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { ConfigStore } from "./store.ts";
+
+interface Small {
+  readonly weight: number;
+}
+
+const NOW = Date.UTC(2026, 10, 22, 12);
+
+Deno.test("commits become numbered versions, each readable with who, when and why", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const store = new ConfigStore<Small>(kv, { now: () => NOW });
+  assert.equal(await store.current(), 0);
+  assert.equal(await store.head(), undefined);
+  assert.deepEqual(await store.commit({ weight: 1 }, { expected: 0, by: "file", action: "load" }), {
+    ok: true,
+    version: 1,
+  });
+  assert.deepEqual(
+    await store.commit({ weight: 2 }, { expected: 1, by: "admin:ops", action: "weight" }),
+    { ok: true, version: 2 },
+  );
+  assert.deepEqual(await store.head(), {
+    version: 2,
+    at: "2026-11-22T12:00:00.000Z",
+    by: "admin:ops",
+    action: "weight",
+    config: { weight: 2 },
+  });
+  assert.deepEqual((await store.get(1))?.config, { weight: 1 });
+  assert.equal(await store.get(3), undefined);
+  assert.deepEqual((await store.history()).map((info) => [info.version, info.by]), [
+    [2, "admin:ops"],
+    [1, "file"],
+  ]);
+});
+
+Deno.test("a writer that read an old version is refused and told the live one", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const store = new ConfigStore<Small>(kv);
+  await store.commit({ weight: 1 }, { expected: 0, by: "a", action: "load" });
+  await store.commit({ weight: 2 }, { expected: 1, by: "a", action: "change" });
+  assert.deepEqual(await store.commit({ weight: 3 }, { expected: 1, by: "b", action: "stale" }), {
+    ok: false,
+    current: 2,
+  });
+  assert.deepEqual((await store.head())?.config, { weight: 2 });
+});
+
+Deno.test("of many writers racing from one version, exactly one wins", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const writers = Array.from({ length: 20 }, () => new ConfigStore<Small>(kv));
+  await writers[0]!.commit({ weight: 0 }, { expected: 0, by: "file", action: "load" });
+  const results = await Promise.all(
+    writers.map((store, i) =>
+      store.commit({ weight: i }, { expected: 1, by: `writer-${i}`, action: "race" })
+    ),
+  );
+  const winners = results.filter((result) => result.ok);
+  assert.equal(winners.length, 1);
+  assert.ok(results.every((result) => result.ok || result.current === 2));
+  assert.equal(await writers[0]!.current(), 2);
+  assert.equal((await writers[0]!.history()).length, 2, "no half-written version");
+});
+
+Deno.test("a config larger than one KV value is stored in chunks and read back whole", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const store = new ConfigStore<{ instances: string[] }>(kv);
+  const big = { instances: Array.from({ length: 5_000 }, (_, i) => `http://10.0.${i}.1:8000`) };
+  assert.ok(JSON.stringify(big).length > 100_000);
+  assert.deepEqual(await store.commit(big, { expected: 0, by: "file", action: "load" }), {
+    ok: true,
+    version: 1,
+  });
+  assert.deepEqual((await store.head())?.config, big);
+});
+
+Deno.test("a watcher hears of versions committed through another handle", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const heard: number[] = [];
+  let resolveHeard: () => void = () => {};
+  const store = new ConfigStore<Small>(kv);
+  const watcher = store.watch((version) => {
+    heard.push(version);
+    if (version === 2) resolveHeard();
+  });
+  const done = new Promise<void>((resolve) => resolveHeard = resolve);
+  const other = new ConfigStore<Small>(kv);
+  await other.commit({ weight: 1 }, { expected: 0, by: "a", action: "load" });
+  await other.commit({ weight: 2 }, { expected: 1, by: "a", action: "change" });
+  await done;
+  watcher.stop();
+  assert.deepEqual(heard.at(-1), 2);
+  assert.ok(heard.every((version, i) => i === 0 || version > heard[i - 1]!));
+});
