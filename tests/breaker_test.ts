@@ -194,20 +194,24 @@ model:
   assert.equal(lenient.requests.length, 3, "opened after the service's threshold of 3");
 });
 
-Deno.test("a probe that hangs counts as a failure once the first-byte timeout passes", async () => {
+/**
+ * Opens the breaker of a one-instance gateway, lets its timeout pass, and sends a probe the
+ * backend never answers: the probe's status and the breaker's state after it.
+ */
+async function hungProbe(timeouts: { firstByte: number; breaker: number }) {
   await using backend = await startFakeBackend({ failStatus: 500 });
   const clock = manualClock();
   await using gateway = await startGateway(
     `server:
   retries: 0
   timeouts:
-    first-byte: 100
+    first-byte: ${timeouts.firstByte}
 model:
   outlier-detection:
     enabled: false
   circuit-breaker:
     failureThreshold: 1
-    timeout: 1000
+    timeout: ${timeouts.breaker}
   services:
     chat:
       instances:
@@ -217,49 +221,28 @@ model:
     { now: clock.now },
   );
   await (await postChat(gateway.url)).body?.cancel();
-  clock.advance(1_000);
+  clock.advance(timeouts.breaker);
   backend.failWith(undefined);
   const never = new Gate();
   backend.holdNext(never);
-  const probe = await postChat(gateway.url);
-  assert.equal(probe.status, 504);
-  await probe.body?.cancel();
-  const breaker = await breakerOf(gateway.url);
+  try {
+    const probe = await postChat(gateway.url);
+    await probe.body?.cancel();
+    return { status: probe.status, breaker: await breakerOf(gateway.url) };
+  } finally {
+    never.open();
+  }
+}
+
+Deno.test("a probe that hangs counts as a failure once the first-byte timeout passes", async () => {
+  const { status, breaker } = await hungProbe({ firstByte: 100, breaker: 1_000 });
+  assert.equal(status, 504);
   assert.equal(breaker.status, "open", "the hung probe reopened it");
   assert.equal(breaker.probesInFlight, 0);
-  never.open();
 });
 
 Deno.test("with the first-byte timeout off, a hung probe fails after the breaker's timeout", async () => {
-  await using backend = await startFakeBackend({ failStatus: 500 });
-  const clock = manualClock();
-  await using gateway = await startGateway(
-    `server:
-  retries: 0
-  timeouts:
-    first-byte: 0
-model:
-  outlier-detection:
-    enabled: false
-  circuit-breaker:
-    failureThreshold: 1
-    timeout: 100
-  services:
-    chat:
-      instances:
-        - name: m
-          base-url: ${backend.url}
-`,
-    { now: clock.now },
-  );
-  await (await postChat(gateway.url)).body?.cancel();
-  clock.advance(100);
-  backend.failWith(undefined);
-  const never = new Gate();
-  backend.holdNext(never);
-  const probe = await postChat(gateway.url);
-  assert.equal(probe.status, 504);
-  await probe.body?.cancel();
-  assert.equal((await breakerOf(gateway.url)).status, "open");
-  never.open();
+  const { status, breaker } = await hungProbe({ firstByte: 0, breaker: 100 });
+  assert.equal(status, 504);
+  assert.equal(breaker.status, "open");
 });
