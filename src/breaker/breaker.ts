@@ -34,8 +34,11 @@ export interface BreakerSettings {
   readonly halfOpenMaxProbes: number;
 }
 
+/** The states of a breaker. */
+export const BREAKER_STATUSES = ["closed", "open", "half-open"] as const;
+
 /** Where a breaker stands. */
-export type BreakerStatus = "closed" | "open" | "half-open";
+export type BreakerStatus = (typeof BREAKER_STATUSES)[number];
 
 /** Called after the breaker changed status, with the time the change took effect. */
 export type TransitionListener = (from: BreakerStatus, to: BreakerStatus, at: number) => void;

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { ADAPTER_NAMES, adapterFor } from "../adapters/mod.ts";
 import { nativeEndpointOf } from "../adapters/ollama_native/mod.ts";
+import { LIMIT_SCOPES, LIMITER_ALGORITHMS } from "../limiter/types.ts";
 import { cidrProblem } from "../net/cidr.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 
@@ -111,17 +112,6 @@ export const DiscoverySchema = z.strictObject({
   interval: Millis.min(100).optional().describe("ms between model list reads; default 30000"),
 });
 
-/** Rate limiter algorithm names. */
-export const RATE_LIMIT_ALGORITHMS = [
-  "token-bucket",
-  "leaky-bucket",
-  "sliding-window",
-  "warm-up",
-] as const;
-
-/** What one limiter counts. */
-export const RATE_LIMIT_SCOPES = ["global", "service", "instance", "client-ip", "api-key"] as const;
-
 /**
  * `rate-limit:` as JAiRouter spells it, plus `window`, `warm-up-period` and `cold-factor`.
  * Each section written is its own limit; a request passes only when every limit covering it
@@ -129,7 +119,7 @@ export const RATE_LIMIT_SCOPES = ["global", "service", "instance", "client-ip", 
  */
 export const RateLimitSchema = z.strictObject({
   enabled: z.boolean().default(true).describe("whether this limit applies; default true"),
-  algorithm: z.enum(RATE_LIMIT_ALGORITHMS).default("token-bucket").describe(
+  algorithm: z.enum(LIMITER_ALGORITHMS).default("token-bucket").describe(
     "token-bucket, leaky-bucket, sliding-window or warm-up; default token-bucket",
   ),
   capacity: z.number().int().positive().optional().describe(
@@ -139,7 +129,7 @@ export const RateLimitSchema = z.strictObject({
   rate: z.number().positive().optional().describe(
     "requests per second; required except for sliding-window",
   ),
-  scope: z.enum(RATE_LIMIT_SCOPES).optional().describe(
+  scope: z.enum(LIMIT_SCOPES).optional().describe(
     "what one limiter counts: global, service, instance, client-ip or api-key; " +
       "default the level it is written at",
   ),

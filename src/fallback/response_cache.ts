@@ -102,6 +102,11 @@ export class ResponseCache {
     this.#maxBytes = maxBytes;
   }
 
+  /** The largest body kept: a quarter of all the bytes the cache may hold. */
+  get maxEntryBytes(): number {
+    return this.#maxBytes / 4;
+  }
+
   /** The number of entries held, including expired ones not looked at since they expired. */
   get size(): number {
     return this.#entries.size;
@@ -132,7 +137,7 @@ export class ResponseCache {
   set(key: string, response: Omit<CachedResponse, "storedAt">, now: number): boolean {
     const previous = this.#entries.get(key);
     if (previous !== undefined) this.#delete(key, previous);
-    if (response.body.byteLength > this.#maxBytes / 4) return false;
+    if (response.body.byteLength > this.maxEntryBytes) return false;
     const entry: CachedResponse = {
       status: response.status,
       headers: response.headers.map(([name, value]) => [name, value] as const),

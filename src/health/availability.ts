@@ -23,14 +23,13 @@ export function isInService(upstream: Upstream, now: number): boolean {
 }
 
 /**
- * Seconds until one of `upstreams`, all out now, may be back: the end of the soonest
- * ejection, cool-down or open breaker, or one probe interval for a backend that is down.
- * At least 1.
+ * ms until one of `upstreams`, all out now, may be back: the end of the soonest ejection,
+ * cool-down or open breaker, or one probe interval for a backend that is down.
  */
-export function secondsUntilBack(upstreams: readonly Upstream[], now: number): number {
+export function soonestBack(upstreams: readonly Upstream[], now: number): number {
   let soonest = Infinity;
   for (const upstream of upstreams) soonest = Math.min(soonest, msUntilBack(upstream, now));
-  return Math.max(1, Math.ceil((soonest === Infinity ? 1_000 : soonest) / 1000));
+  return soonest === Infinity ? 1_000 : soonest;
 }
 
 function msUntilBack(upstream: Upstream, now: number): number {

@@ -24,6 +24,33 @@ export type LimiterFactory = (
   saved?: LimiterState,
 ) => Limiter;
 
+/**
+ * A limiter whose `acquire` and `peek` are one decision, made with or without counting the
+ * request; each algorithm supplies that decision, its idle time and its saved state.
+ */
+export abstract class DecidingLimiter implements Limiter {
+  readonly settings: LimiterSettings;
+
+  constructor(settings: LimiterSettings) {
+    this.settings = settings;
+  }
+
+  acquire(now: number): Decision {
+    return this.decide(now, true);
+  }
+
+  peek(now: number): Decision {
+    return this.decide(now, false);
+  }
+
+  /** What a request at `now` gets; it is counted only when `commit` is set and it is admitted. */
+  protected abstract decide(now: number, commit: boolean): Decision;
+
+  abstract idleFrom(): number;
+
+  abstract save(): LimiterState;
+}
+
 /** Fractions of a request this small are float drift, not budget. */
 export const EPSILON = 1e-9;
 

@@ -11,6 +11,7 @@
  */
 import {
   admitted,
+  DecidingLimiter,
   EPSILON,
   type LimiterFactory,
   refused,
@@ -21,39 +22,30 @@ import {
   STATE_KINDS,
   STATE_VERSION,
 } from "./_shared.ts";
-import type { Decision, Limiter, LimiterSettings, LimiterState } from "./types.ts";
+import type { Decision, LimiterSettings, LimiterState } from "./types.ts";
 
-class LeakyBucket implements Limiter {
-  readonly settings: LimiterSettings;
+class LeakyBucket extends DecidingLimiter {
   readonly #capacity: number;
   readonly #interval: number;
   /** When the queue is empty: when the next request admitted would go on. */
   #emptyAt: number;
 
   constructor(settings: LimiterSettings, emptyAt: number) {
-    this.settings = settings;
+    super(settings);
     this.#capacity = settings.capacity;
     this.#interval = 1000 / settings.rate;
     this.#emptyAt = emptyAt;
   }
 
-  acquire(now: number): Decision {
-    return this.#decide(now, true);
-  }
-
-  peek(now: number): Decision {
-    return this.#decide(now, false);
-  }
-
-  idleFrom(): number {
+  override idleFrom(): number {
     return this.#emptyAt;
   }
 
-  save(): LimiterState {
+  override save(): LimiterState {
     return { kind: STATE_KINDS["leaky-bucket"], v: STATE_VERSION, emptyAt: this.#emptyAt };
   }
 
-  #decide(now: number, commit: boolean): Decision {
+  protected override decide(now: number, commit: boolean): Decision {
     const wait = Math.max(0, this.#emptyAt - now);
     if (wait / this.#interval + 1 > this.#capacity + EPSILON) {
       return refused(wait - (this.#capacity - 1) * this.#interval, wait);

@@ -20,10 +20,7 @@
  */
 import type { ModelConfig, ServiceConfig } from "../config/schema.ts";
 import type { ServiceType } from "../services.ts";
-import type { LimiterSettings } from "./types.ts";
-
-/** What one limiter counts. */
-export type LimitScope = "global" | "service" | "instance" | "client-ip" | "api-key";
+import type { LimiterSettings, LimitScope } from "./types.ts";
 
 /** One limit as written, resolved. */
 export interface RateLimitPolicy {

@@ -49,16 +49,6 @@ export class RateLimits {
     for (const id of this.#policies.keys()) if (!ids.has(id)) this.#policies.delete(id);
   }
 
-  /** The policy ids with limiters. */
-  get policies(): readonly string[] {
-    return [...this.#policies.keys()];
-  }
-
-  /** The limiters of a policy id, if it has any. */
-  limitersOf(id: string): KeyedLimiters | undefined {
-    return this.#policies.get(id)?.limiters;
-  }
-
   /** Every limiter that is not as good as fresh at `now`, to save. */
   *saved(now: number): Generator<SavedLimiter> {
     for (const [policy, { fingerprint, limiters }] of this.#policies) {

@@ -13,6 +13,7 @@
  */
 import {
   admitted,
+  DecidingLimiter,
   type LimiterFactory,
   refused,
   requireCapacity,
@@ -22,12 +23,11 @@ import {
   STATE_KINDS,
   STATE_VERSION,
 } from "./_shared.ts";
-import type { Decision, Limiter, LimiterSettings, LimiterState } from "./types.ts";
+import type { Decision, LimiterSettings, LimiterState } from "./types.ts";
 
 const SMALLEST_RING = 16;
 
-class SlidingWindow implements Limiter {
-  readonly settings: LimiterSettings;
+class SlidingWindow extends DecidingLimiter {
   readonly #capacity: number;
   readonly #window: number;
   readonly #builtAt: number;
@@ -37,7 +37,7 @@ class SlidingWindow implements Limiter {
   #logged = 0;
 
   constructor(settings: LimiterSettings, builtAt: number, times: readonly number[]) {
-    this.settings = settings;
+    super(settings);
     this.#capacity = settings.capacity;
     this.#window = settings.window;
     this.#builtAt = builtAt;
@@ -47,19 +47,11 @@ class SlidingWindow implements Limiter {
     this.#logged = kept.length;
   }
 
-  acquire(now: number): Decision {
-    return this.#decide(now, true);
-  }
-
-  peek(now: number): Decision {
-    return this.#decide(now, false);
-  }
-
-  idleFrom(): number {
+  override idleFrom(): number {
     return this.#logged === 0 ? this.#builtAt : this.#at(this.#logged - 1) + this.#window;
   }
 
-  save(): LimiterState {
+  override save(): LimiterState {
     const times: number[] = [];
     for (let i = 0; i < this.#logged; i++) times.push(this.#at(i));
     return { kind: STATE_KINDS["sliding-window"], v: STATE_VERSION, times };
@@ -79,7 +71,7 @@ class SlidingWindow implements Limiter {
     return expired;
   }
 
-  #decide(now: number, commit: boolean): Decision {
+  protected override decide(now: number, commit: boolean): Decision {
     const expired = this.#expiredAt(now);
     const counted = this.#logged - expired;
     const newest = this.#logged === 0 ? now : this.#at(this.#logged - 1);

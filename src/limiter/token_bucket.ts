@@ -10,6 +10,7 @@
  */
 import {
   admitted,
+  DecidingLimiter,
   EPSILON,
   type LimiterFactory,
   refused,
@@ -20,36 +21,27 @@ import {
   STATE_KINDS,
   STATE_VERSION,
 } from "./_shared.ts";
-import type { Decision, Limiter, LimiterSettings, LimiterState } from "./types.ts";
+import type { Decision, LimiterSettings, LimiterState } from "./types.ts";
 
-class TokenBucket implements Limiter {
-  readonly settings: LimiterSettings;
+class TokenBucket extends DecidingLimiter {
   readonly #capacity: number;
   readonly #msPerToken: number;
   #tokens: number;
   #updatedAt: number;
 
   constructor(settings: LimiterSettings, tokens: number, updatedAt: number) {
-    this.settings = settings;
+    super(settings);
     this.#capacity = settings.capacity;
     this.#msPerToken = 1000 / settings.rate;
     this.#tokens = tokens;
     this.#updatedAt = updatedAt;
   }
 
-  acquire(now: number): Decision {
-    return this.#decide(now, true);
-  }
-
-  peek(now: number): Decision {
-    return this.#decide(now, false);
-  }
-
-  idleFrom(): number {
+  override idleFrom(): number {
     return this.#updatedAt + (this.#capacity - this.#tokens) * this.#msPerToken;
   }
 
-  save(): LimiterState {
+  override save(): LimiterState {
     return {
       kind: STATE_KINDS["token-bucket"],
       v: STATE_VERSION,
@@ -65,7 +57,7 @@ class TokenBucket implements Limiter {
     return tokens >= this.#capacity - EPSILON ? this.#capacity : tokens;
   }
 
-  #decide(now: number, commit: boolean): Decision {
+  protected override decide(now: number, commit: boolean): Decision {
     const tokens = this.#tokensAt(now);
     if (tokens < 1 - EPSILON) {
       return refused((1 - tokens) * this.#msPerToken, (this.#capacity - tokens) * this.#msPerToken);

@@ -15,6 +15,12 @@ export const LIMITER_ALGORITHMS = [
 /** One of {@linkcode LIMITER_ALGORITHMS}. */
 export type LimiterAlgorithm = (typeof LIMITER_ALGORITHMS)[number];
 
+/** What one limiter counts, as the config names it. */
+export const LIMIT_SCOPES = ["global", "service", "instance", "client-ip", "api-key"] as const;
+
+/** One of {@linkcode LIMIT_SCOPES}. */
+export type LimitScope = (typeof LIMIT_SCOPES)[number];
+
 /** A limiter's settings, defaults applied. Times in ms, rates per second. */
 export interface LimiterSettings {
   readonly algorithm: LimiterAlgorithm;

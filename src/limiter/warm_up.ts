@@ -21,6 +21,7 @@
  */
 import {
   admitted,
+  DecidingLimiter,
   EPSILON,
   type LimiterFactory,
   refused,
@@ -31,7 +32,7 @@ import {
   STATE_KINDS,
   STATE_VERSION,
 } from "./_shared.ts";
-import type { Decision, Limiter, LimiterSettings, LimiterState } from "./types.ts";
+import type { Decision, LimiterSettings, LimiterState } from "./types.ts";
 
 /** The shape of a warm-up schedule, from the settings: intervals in ms, permits in requests. */
 interface Schedule {
@@ -63,32 +64,23 @@ function scheduleOf(settings: LimiterSettings): Schedule {
   };
 }
 
-class WarmUp implements Limiter {
-  readonly settings: LimiterSettings;
+class WarmUp extends DecidingLimiter {
   readonly #schedule: Schedule;
   #storedPermits: number;
   #nextFree: number;
 
   constructor(settings: LimiterSettings, schedule: Schedule, stored: number, nextFree: number) {
-    this.settings = settings;
+    super(settings);
     this.#schedule = schedule;
     this.#storedPermits = stored;
     this.#nextFree = nextFree;
   }
 
-  acquire(now: number): Decision {
-    return this.#decide(now, true);
-  }
-
-  peek(now: number): Decision {
-    return this.#decide(now, false);
-  }
-
-  idleFrom(): number {
+  override idleFrom(): number {
     return this.#coldAt(this.#nextFree, this.#storedPermits);
   }
 
-  save(): LimiterState {
+  override save(): LimiterState {
     return {
       kind: STATE_KINDS["warm-up"],
       v: STATE_VERSION,
@@ -97,7 +89,7 @@ class WarmUp implements Limiter {
     };
   }
 
-  #decide(now: number, commit: boolean): Decision {
+  protected override decide(now: number, commit: boolean): Decision {
     const { stableInterval, tolerance } = this.#schedule;
     let stored = this.#storedPermits;
     let nextFree = this.#nextFree;

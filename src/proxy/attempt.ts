@@ -21,7 +21,10 @@ import type { ServerConfig } from "../config/schema.ts";
 export type Failure =
   | {
     readonly kind: "response";
-    /** The backend's answer, kept to pass on if no other instance does better. */
+    /**
+     * The backend's answer, read into memory (its instance already settled), kept to pass on
+     * if no other instance does better.
+     */
     readonly response: Response;
     /** A pattern-matched instance without the model: moving on is not a retry. */
     readonly notServed: boolean;

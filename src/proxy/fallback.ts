@@ -11,10 +11,7 @@ import { isStream } from "./attempt.ts";
 import { type ClientBody, replaceModel } from "./body.ts";
 import { clientCredential } from "./client_identity.ts";
 import { baseUpstreamHeaders } from "./headers.ts";
-import { discard, type ModelOutcome, type ModelRequest, tryModel } from "./model_attempts.ts";
-
-/** Bodies larger than this are not kept for the cache fallback. */
-const MAX_CACHED_BODY = 16 * 1024 * 1024;
+import { type ModelOutcome, type ModelRequest, tryModel } from "./model_attempts.ts";
 
 /** Names the model that answered instead of the requested one. */
 export const FALLBACK_MODEL_HEADER = "x-switchyard-fallback-model";
@@ -47,16 +44,17 @@ export function cacheOnTheWay(
   ) {
     return response;
   }
+  const limit = target.cache.maxEntryBytes;
   const chunks: Uint8Array[] = [];
   let size = 0;
   const copy = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       size += chunk.byteLength;
-      if (size <= MAX_CACHED_BODY) chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
       controller.enqueue(chunk);
     },
     flush() {
-      if (size > MAX_CACHED_BODY) return;
+      if (size > limit) return;
       const body = new Uint8Array(size);
       let offset = 0;
       for (const chunk of chunks) {
@@ -89,10 +87,7 @@ export async function fallBack(
   const settings = service.fallback;
   if (service.cache && context.cacheKey !== undefined && !body.stream) {
     const cached = service.cache.get(context.cacheKey, clock());
-    if (cached) {
-      await discard(failed.answered);
-      return toResponse(cached, clock());
-    }
+    if (cached) return toResponse(cached, clock());
   }
   for (const model of settings.models) {
     if (model === body.model) continue;
@@ -108,21 +103,15 @@ export async function fallBack(
       }),
     });
     if (outcome.kind === "answered") {
-      await discard(failed.answered);
       outcome.response.headers.set(FALLBACK_MODEL_HEADER, model);
       return outcome.response;
     }
-    if (outcome.kind === "client-gone") {
-      await discard(failed.answered);
-      return new Response(null, { status: 499 });
-    }
-    if (outcome.kind === "failed") await discard(outcome.answered);
+    if (outcome.kind === "client-gone") return new Response(null, { status: 499 });
   }
   if (settings.strategy === undefined) {
     if (failed.answered) return failed.answered;
     throw failed.error;
   }
-  await discard(failed.answered);
   const alternatives = settings.models.length > 0
     ? `, and so are its fallback models (${settings.models.join(", ")})`
     : "";

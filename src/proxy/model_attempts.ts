@@ -6,7 +6,7 @@
  * @module
  */
 import { GatewayError } from "../errors.ts";
-import { isAvailable, isInService, secondsUntilBack } from "../health/availability.ts";
+import { isAvailable, isInService, soonestBack } from "../health/availability.ts";
 import {
   admit,
   hasRoom,
@@ -90,7 +90,8 @@ export async function tryModel(
   let retriesLeft = service.retry.count;
   let retries = 0;
   let failures = 0;
-  // The latest answer a backend gave; it wins over a later instance that gave none.
+  // The latest answer a backend gave, held in memory; it wins over a later instance that gave
+  // none.
   let answered: Response | undefined;
   for (;;) {
     tried.add(upstream);
@@ -120,37 +121,24 @@ export async function tryModel(
       }
     }
     if (outcome instanceof Response) {
-      await discard(answered);
       return { kind: "answered", response: outcome, metered: claim?.tightest };
     }
-    if (outcome?.kind === "client-gone") {
-      await discard(answered);
-      return GONE;
-    }
+    if (outcome?.kind === "client-gone") return GONE;
     let next: Upstream | undefined;
     if (outcome === undefined || (outcome.kind === "response" && outcome.notServed)) {
       // Not a failure of the instance: move on without spending a retry.
-      if (outcome) {
-        await discard(answered);
-        answered = outcome.response;
-      }
+      if (outcome) answered = outcome.response;
       now = clock();
       next = pool.strategy.pick(context, untried);
     } else {
       failures++;
-      if (outcome.kind === "response") {
-        await discard(answered);
-        answered = outcome.response;
-      }
+      if (outcome.kind === "response") answered = outcome.response;
       if (outcome.retryable && retriesLeft-- > 0) {
         const delay = backoffDelay(retries++, {
           base: service.retry.baseDelay,
           max: service.retry.maxDelay,
         }, deps.random ?? Math.random);
-        if (!await pause(delay, signal)) {
-          await discard(answered);
-          return GONE;
-        }
+        if (!await pause(delay, signal)) return GONE;
         now = clock();
         next = pool.strategy.pick(context, untried) ?? pool.strategy.pick(context, eligible);
       }
@@ -234,7 +222,7 @@ async function firstPick(
         "no_healthy_upstream",
         `Every instance of model "${pool.name}" is out of service (down, ejected or its ` +
           `circuit breaker open)`,
-        { headers: { "retry-after": String(secondsUntilBack(pool.upstreams, now)) } },
+        { headers: { "retry-after": retryAfterSeconds(soonestBack(pool.upstreams, now)) } },
       ),
     };
   }
@@ -330,9 +318,4 @@ function lastError(
     "upstream_error",
     `Model "${model}" failed after ${tries}: the backend answered ${status}`,
   );
-}
-
-/** Drops a backend answer that will not be sent, settling its instance. */
-export async function discard(response: Response | undefined): Promise<void> {
-  await response?.body?.cancel().catch(() => {});
 }

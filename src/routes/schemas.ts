@@ -5,6 +5,8 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { ServiceType } from "../services.ts";
+import { BREAKER_STATUSES } from "../breaker/breaker.ts";
+import { LIMIT_SCOPES } from "../limiter/types.ts";
 
 /** OpenAI's error shape, used for everything the gateway refuses itself. */
 export const ErrorSchema = z.object({
@@ -101,7 +103,7 @@ export const ModelListSchema = z.object({
 /** One rate limit in a status answer. */
 export const LimitStatusSchema = z.object({
   policy: z.string().openapi({ description: "Where the limit is written, e.g. services.chat" }),
-  scope: z.enum(["global", "service", "instance", "client-ip", "api-key"]),
+  scope: z.enum(LIMIT_SCOPES),
   algorithm: z.string(),
   capacity: z.number(),
   rate: z.number().openapi({ description: "Requests per second" }),
@@ -116,7 +118,7 @@ export const LimitStatusSchema = z.object({
 /** A circuit breaker in a status answer. */
 export const BreakerStatusSchema = z.object({
   enabled: z.boolean(),
-  status: z.enum(["closed", "open", "half-open"]),
+  status: z.enum(BREAKER_STATUSES),
   consecutiveFailures: z.number().int(),
   halfOpenSuccesses: z.number().int(),
   probesInFlight: z.number().int(),
