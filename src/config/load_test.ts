@@ -146,6 +146,9 @@ model:
     capacity: 10
   retry:
     statuses: [418]
+  fallback:
+    strategy: cache
+    cache-ttl: 0
   services:
     chat:
       rate-limit:
@@ -160,6 +163,7 @@ model:
 `);
   const byPath = new Map(problems.map((p) => [p.path, p.message]));
   assert.deepEqual([...byPath.keys()].toSorted(), [
+    "model.fallback.cache-ttl",
     "model.rate-limit.rate",
     "model.retry.statuses[0]",
     "model.services.chat.instances[0].max-concurrency",

@@ -215,7 +215,9 @@ export const FallbackSchema = z.strictObject({
   "cache-size": z.number().int().positive().optional().describe(
     "cached answers kept per service; default 100",
   ),
-  "cache-ttl": Millis.optional().describe("ms a cached answer stays usable; default 300000"),
+  "cache-ttl": Millis.min(1).optional().describe(
+    "ms a cached answer stays usable; default 300000",
+  ),
   models: z.array(z.string().min(1)).optional().describe(
     "models tried in order when every instance of the requested one fails",
   ),
