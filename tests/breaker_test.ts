@@ -4,44 +4,65 @@
  * successThreshold good probes. The gateway's clock is moved by hand.
  */
 import assert from "node:assert/strict";
-import { manualClock } from "./fixtures/clock.ts";
-import { startFakeBackend } from "./fixtures/fake_backend.ts";
+import { type ManualClock, manualClock } from "./fixtures/clock.ts";
+import { type FakeBackend, startFakeBackend } from "./fixtures/fake_backend.ts";
 import { Gate } from "./fixtures/gate.ts";
-import { startGateway } from "./fixtures/gateway.ts";
-import { postChat } from "./fixtures/requests.ts";
+import { startGateway, type TestGateway } from "./fixtures/gateway.ts";
+import { postChat, serviceStatus } from "./fixtures/requests.ts";
 
-function breakerConfig(url: string, breaker: string): string {
-  return `server:
-  retries: 0
-model:
-  outlier-detection:
-    enabled: false
-  circuit-breaker:
-${breaker}
-  services:
-    chat:
-      instances:
-        - name: m
-          base-url: ${url}
-`;
+/** One instance of chat model `m`, failing with `failStatus`, behind a breaker. */
+interface BreakerSetup extends AsyncDisposable {
+  readonly backend: FakeBackend;
+  readonly gateway: TestGateway;
+  readonly clock: ManualClock;
+}
+
+/**
+ * A backend answering `failStatus` behind a gateway with these `circuit-breaker` keys, no
+ * retries and no outlier detection, so only the breaker decides; its clock moves by hand.
+ */
+async function breakerSetup(
+  breaker: Record<string, unknown>,
+  failStatus: number,
+  firstByteTimeout?: number,
+): Promise<BreakerSetup> {
+  const backend = await startFakeBackend({ failStatus });
+  const clock = manualClock();
+  const server = {
+    retries: 0,
+    ...(firstByteTimeout === undefined ? {} : { timeouts: { "first-byte": firstByteTimeout } }),
+  };
+  const gateway = await startGateway(
+    JSON.stringify({
+      server,
+      model: {
+        "outlier-detection": { enabled: false },
+        "circuit-breaker": breaker,
+        services: { chat: { instances: [{ name: "m", "base-url": backend.url }] } },
+      },
+    }),
+    { now: clock.now },
+  );
+  return {
+    backend,
+    gateway,
+    clock,
+    async [Symbol.asyncDispose]() {
+      await gateway.close();
+      await backend.close();
+    },
+  };
 }
 
 async function breakerOf(gatewayUrl: string) {
-  const status = await (await fetch(`${gatewayUrl}/v1/chat/status`)).json();
-  return status.instances[0].breaker;
+  const breaker = (await serviceStatus(gatewayUrl)).instances[0]!.breaker;
+  assert.ok(breaker, "the instance has a breaker");
+  return breaker;
 }
 
 Deno.test("a failing backend is cut off after failureThreshold failures", async () => {
-  await using backend = await startFakeBackend({ failStatus: 500 });
-  const clock = manualClock();
-  await using gateway = await startGateway(
-    breakerConfig(
-      backend.url,
-      `    failureThreshold: 2
-    timeout: 5000`,
-    ),
-    { now: clock.now },
-  );
+  await using setup = await breakerSetup({ failureThreshold: 2, timeout: 5000 }, 500);
+  const { backend, gateway, clock } = setup;
   for (let i = 0; i < 2; i++) {
     const response = await postChat(gateway.url);
     assert.equal(response.status, 500, "the backend's own error while the breaker is closed");
@@ -61,17 +82,12 @@ Deno.test("a failing backend is cut off after failureThreshold failures", async 
 });
 
 Deno.test("half-open lets one probe through, others skip, and a good probe closes it", async () => {
-  await using backend = await startFakeBackend({ failStatus: 500 });
-  const clock = manualClock();
-  await using gateway = await startGateway(
-    breakerConfig(
-      backend.url,
-      `    failureThreshold: 1
-    timeout: 1000
-    successThreshold: 1`,
-    ),
-    { now: clock.now },
-  );
+  await using setup = await breakerSetup({
+    failureThreshold: 1,
+    timeout: 1000,
+    successThreshold: 1,
+  }, 500);
+  const { backend, gateway, clock } = setup;
   await (await postChat(gateway.url)).body?.cancel();
   assert.equal((await breakerOf(gateway.url)).status, "open");
 
@@ -99,17 +115,12 @@ Deno.test("half-open lets one probe through, others skip, and a good probe close
 });
 
 Deno.test("a failed probe opens the breaker again for a fresh timeout", async () => {
-  await using backend = await startFakeBackend({ failStatus: 502 });
-  const clock = manualClock();
-  await using gateway = await startGateway(
-    breakerConfig(
-      backend.url,
-      `    failureThreshold: 1
-    timeout: 1000
-    successThreshold: 2`,
-    ),
-    { now: clock.now },
-  );
+  await using setup = await breakerSetup({
+    failureThreshold: 1,
+    timeout: 1000,
+    successThreshold: 2,
+  }, 502);
+  const { backend, gateway, clock } = setup;
   await (await postChat(gateway.url)).body?.cancel();
   clock.advance(1_000);
   const probe = await postChat(gateway.url);
@@ -124,15 +135,8 @@ Deno.test("a failed probe opens the breaker again for a fresh timeout", async ()
 });
 
 Deno.test("client errors and clients that leave are not failures", async () => {
-  await using backend = await startFakeBackend({ failStatus: 400 });
-  const clock = manualClock();
-  await using gateway = await startGateway(
-    breakerConfig(
-      backend.url,
-      `    failureThreshold: 1`,
-    ),
-    { now: clock.now },
-  );
+  await using setup = await breakerSetup({ failureThreshold: 1 }, 400);
+  const { backend, gateway } = setup;
   for (let i = 0; i < 3; i++) {
     const response = await postChat(gateway.url);
     assert.equal(response.status, 400);
@@ -144,12 +148,7 @@ Deno.test("client errors and clients that leave are not failures", async () => {
   const hold = new Gate();
   backend.holdNext(hold);
   const controller = new AbortController();
-  const leaving = fetch(`${gateway.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: "m", messages: [] }),
-    signal: controller.signal,
-  }).catch(() => undefined);
+  const leaving = postChat(gateway.url, {}, { signal: controller.signal }).catch(() => undefined);
   const held = await backend.received(4);
   controller.abort();
   await held.aborted;
@@ -199,27 +198,12 @@ model:
  * backend never answers: the probe's status and the breaker's state after it.
  */
 async function hungProbe(timeouts: { firstByte: number; breaker: number }) {
-  await using backend = await startFakeBackend({ failStatus: 500 });
-  const clock = manualClock();
-  await using gateway = await startGateway(
-    `server:
-  retries: 0
-  timeouts:
-    first-byte: ${timeouts.firstByte}
-model:
-  outlier-detection:
-    enabled: false
-  circuit-breaker:
-    failureThreshold: 1
-    timeout: ${timeouts.breaker}
-  services:
-    chat:
-      instances:
-        - name: m
-          base-url: ${backend.url}
-`,
-    { now: clock.now },
+  await using setup = await breakerSetup(
+    { failureThreshold: 1, timeout: timeouts.breaker },
+    500,
+    timeouts.firstByte,
   );
+  const { backend, gateway, clock } = setup;
   await (await postChat(gateway.url)).body?.cancel();
   clock.advance(timeouts.breaker);
   backend.failWith(undefined);

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { manualClock } from "./fixtures/clock.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { startGateway } from "./fixtures/gateway.ts";
+import { chatStatusCode } from "./fixtures/requests.ts";
 
 function perClientLimit(url: string, server = ""): string {
   return `${server}model:
@@ -22,17 +23,11 @@ function perClientLimit(url: string, server = ""): string {
 `;
 }
 
-async function postAs(baseUrl: string, forwardedFor?: string): Promise<number> {
-  const response = await fetch(`${baseUrl}/v1/chat/completions`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      ...(forwardedFor ? { "x-forwarded-for": forwardedFor } : {}),
-    },
-    body: JSON.stringify({ model: "m", messages: [] }),
-  });
-  await response.body?.cancel();
-  return response.status;
+function postAs(baseUrl: string, forwardedFor?: string): Promise<number> {
+  return chatStatusCode(
+    baseUrl,
+    forwardedFor ? { headers: { "x-forwarded-for": forwardedFor } } : {},
+  );
 }
 
 Deno.test("spoofed X-Forwarded-For from an untrusted peer changes nothing", async () => {

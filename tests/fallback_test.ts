@@ -8,12 +8,7 @@ import { startGateway } from "./fixtures/gateway.ts";
 import { errorAnswer } from "./fixtures/openai_answers.ts";
 import { closedPortUrl } from "./fixtures/ports.ts";
 import { postChat } from "./fixtures/requests.ts";
-
-/** A clock the test moves by hand. */
-function manualClock(start = 1_700_000_000_000) {
-  let time = start;
-  return { now: () => time, advance: (ms: number) => void (time += ms) };
-}
+import { manualClock } from "./fixtures/clock.ts";
 
 /** POSTs a JSON body to `path` with extra headers. */
 function post(

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { spawnGateway } from "./fixtures/gateway.ts";
+import { chatStatusCode } from "./fixtures/requests.ts";
 
 Deno.test("a gateway restarted on the same KV file keeps every client's spent budget", async () => {
   await using backend = await startFakeBackend();
@@ -26,25 +27,20 @@ Deno.test("a gateway restarted on the same KV file keeps every client's spent bu
 `,
     );
     const args = ["--config", config, "--kv", `${dir}/state.kv`];
-    const post = async (url: string) => {
-      const response = await fetch(`${url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: "m", messages: [] }),
-      });
-      await response.body?.cancel();
-      return response.status;
-    };
     {
       await using first = await spawnGateway(args);
-      assert.equal(await post(first.url), 200);
-      assert.equal(await post(first.url), 200);
-      assert.equal(await post(first.url), 429);
+      assert.equal(await chatStatusCode(first.url), 200);
+      assert.equal(await chatStatusCode(first.url), 200);
+      assert.equal(await chatStatusCode(first.url), 429);
       first.process.kill("SIGTERM");
       assert.equal((await first.exited()).code, 0);
     }
     await using second = await spawnGateway(args);
-    assert.equal(await post(second.url), 429, "the budget spent before the restart stays spent");
+    assert.equal(
+      await chatStatusCode(second.url),
+      429,
+      "the budget spent before the restart stays spent",
+    );
     assert.equal(backend.requests.length, 2);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { eventually, Gate, within } from "./fixtures/gate.ts";
 import { startGateway, type TestGateway } from "./fixtures/gateway.ts";
-import { postChat } from "./fixtures/requests.ts";
+import { postChat, serviceStatus } from "./fixtures/requests.ts";
 
 /** Opens the gates at scope end, so that nothing held outlives a failed test. */
 function openedAtScopeEnd(...held: Gate[]): Disposable {
@@ -28,19 +28,10 @@ function cappedChat(urls: readonly string[], queue: { size: number; timeout: num
 ${instances}`;
 }
 
-interface ChatStatus {
-  queues: { model: string; waiting: number; size: number }[];
-  instances: { activeRequests: number }[];
-}
-
-async function chatStatus(gateway: TestGateway): Promise<ChatStatus> {
-  return await (await fetch(`${gateway.url}/v1/chat/status`)).json();
-}
-
 /** Polls the status endpoint (real requests, so each try yields) until `waiting` requests wait. */
 async function untilWaiting(gateway: TestGateway, waiting: number): Promise<void> {
   await eventually(async () => {
-    assert.equal((await chatStatus(gateway)).queues[0]?.waiting, waiting);
+    assert.equal((await serviceStatus(gateway.url)).queues[0]?.waiting, waiting);
   }, 5_000);
 }
 
@@ -50,12 +41,7 @@ function contentOf(body: Uint8Array): string {
 }
 
 const ask = (url: string, content: string, signal?: AbortSignal) =>
-  fetch(`${url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: "m", messages: [{ role: "user", content }] }),
-    ...(signal ? { signal } : {}),
-  });
+  postChat(url, { messages: [{ role: "user", content }] }, signal ? { signal } : {});
 
 Deno.test("a request waits for the busy instance; one more than the queue holds gets a 429", async () => {
   const hold = new Gate();
@@ -68,7 +54,7 @@ Deno.test("a request waits for the busy instance; one more than the queue holds 
   const secondArrived = backend.received(2).then(() => hold.isOpen);
   const second = ask(gateway.url, "two");
   await untilWaiting(gateway, 1);
-  const status = await chatStatus(gateway);
+  const status = await serviceStatus(gateway.url);
   assert.deepEqual(status.queues, [{ model: "m", waiting: 1, size: 1 }]);
   assert.equal(status.instances[0]!.activeRequests, 1);
 
@@ -88,7 +74,7 @@ Deno.test("a request waits for the busy instance; one more than the queue holds 
   assert.equal(await secondArrived, true, "the queued request reached the backend only later");
   assert.deepEqual(backend.requests.map((r) => contentOf(r.body)), ["one", "two"]);
   await eventually(async () => {
-    const after = await chatStatus(gateway);
+    const after = await serviceStatus(gateway.url);
     assert.equal(after.queues[0]!.waiting, 0);
     assert.equal(after.instances[0]!.activeRequests, 0);
   }, 5_000);
@@ -109,7 +95,7 @@ Deno.test("a request that waits longer than queue-timeout gets a 503", async () 
   assert.equal(error.code, "queue_timeout");
   assert.match(error.message, /"m"/);
   assert.equal(hold.isOpen, false, "the first request is still held");
-  assert.equal((await chatStatus(gateway)).queues[0]!.waiting, 0);
+  assert.equal((await serviceStatus(gateway.url)).queues[0]!.waiting, 0);
 
   hold.open();
   const one = await first;
@@ -164,7 +150,7 @@ Deno.test("with two instances busy, a queued request goes to whichever frees fir
     const third = postChat(gateway.url);
     await untilWaiting(gateway, 1);
     assert.deepEqual(
-      (await chatStatus(gateway)).instances.map((i) => i.activeRequests),
+      (await serviceStatus(gateway.url)).instances.map((i) => i.activeRequests),
       [1, 1],
     );
 

@@ -8,7 +8,7 @@ import OpenAI from "openai";
 import { manualClock } from "./fixtures/clock.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { startGateway } from "./fixtures/gateway.ts";
-import { postChat } from "./fixtures/requests.ts";
+import { postChat, serviceStatus } from "./fixtures/requests.ts";
 
 function chatWithLimit(url: string, limit: string, extra = ""): string {
   return `model:
@@ -23,11 +23,7 @@ ${extra}`;
 }
 
 function post(baseUrl: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${baseUrl}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify({ model: "m", messages: [] }),
-  });
+  return postChat(baseUrl, {}, { headers });
 }
 
 Deno.test("a token bucket admits its capacity, then 429s with exact headers, then refills", async () => {
@@ -193,8 +189,8 @@ ${limit}        - name: m
     backends.push((await response.json()).backend);
   }
   assert.deepEqual(backends, ["first", "second", "second"], "first is over its limit");
-  const status = await (await fetch(`${gateway.url}/v1/chat/status`)).json();
-  assert.deepEqual(status.instances[0].limits[0], {
+  const status = await serviceStatus(gateway.url);
+  assert.deepEqual(status.instances[0]?.limits[0], {
     policy: `instance:m@${first.url}/v1/chat/completions`,
     scope: "instance",
     algorithm: "token-bucket",

@@ -7,22 +7,32 @@ import assert from "node:assert/strict";
 import { manualClock } from "./fixtures/clock.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { startGateway } from "./fixtures/gateway.ts";
-import { postChat } from "./fixtures/requests.ts";
+import { postChat, serviceStatus } from "./fixtures/requests.ts";
 
-function twoInstances(first: string, second: string, retry = ""): string {
-  return `model:
-  outlier-detection:
-    enabled: false
-  services:
-    chat:
-      load-balance:
-        type: round-robin
-${retry}      instances:
-        - name: m
-          base-url: ${first}
-        - name: m
-          base-url: ${second}
-`;
+/**
+ * Chat model `m` on these backends, round robin, without outlier detection (so only retries
+ * decide where requests go), with a `retry` section and extra keys on every instance. JSON is
+ * YAML too.
+ */
+function retryChat(
+  urls: readonly string[],
+  options: {
+    readonly retry?: Record<string, unknown>;
+    readonly instance?: Record<string, unknown>;
+  } = {},
+): string {
+  return JSON.stringify({
+    model: {
+      "outlier-detection": { enabled: false },
+      services: {
+        chat: {
+          "load-balance": { type: "round-robin" },
+          ...(options.retry ? { retry: options.retry } : {}),
+          instances: urls.map((url) => ({ name: "m", "base-url": url, ...options.instance })),
+        },
+      },
+    },
+  });
 }
 
 Deno.test("a 429 with Retry-After is retried elsewhere and cools its instance down", async () => {
@@ -30,7 +40,7 @@ Deno.test("a 429 with Retry-After is retried elsewhere and cools its instance do
   await using free = await startFakeBackend({ name: "free" });
   busy.failWith(429, { "retry-after": "30" });
   const clock = manualClock();
-  await using gateway = await startGateway(twoInstances(busy.url, free.url), {
+  await using gateway = await startGateway(retryChat([busy.url, free.url]), {
     now: clock.now,
     random: () => 0,
   });
@@ -40,9 +50,9 @@ Deno.test("a 429 with Retry-After is retried elsewhere and cools its instance do
     assert.equal((await response.json()).backend, "free");
   }
   assert.equal(busy.requests.length, 1, "skipped while it cools down");
-  const status = await (await fetch(`${gateway.url}/v1/chat/status`)).json();
-  assert.equal(status.instances[0].coolingDownUntil, new Date(clock.now() + 30_000).toISOString());
-  assert.equal(status.instances[0].available, false);
+  const status = await serviceStatus(gateway.url);
+  assert.equal(status.instances[0]?.coolingDownUntil, new Date(clock.now() + 30_000).toISOString());
+  assert.equal(status.instances[0]?.available, false);
 
   busy.failWith(undefined);
   clock.advance(30_000);
@@ -54,7 +64,7 @@ Deno.test("a 429 with Retry-After is retried elsewhere and cools its instance do
 Deno.test("a 429 without Retry-After is the backend's answer, passed on", async () => {
   await using busy = await startFakeBackend({ name: "busy", failStatus: 429 });
   await using free = await startFakeBackend({ name: "free" });
-  await using gateway = await startGateway(twoInstances(busy.url, free.url));
+  await using gateway = await startGateway(retryChat([busy.url, free.url]));
   const response = await postChat(gateway.url);
   assert.equal(response.status, 429);
   await response.body?.cancel();
@@ -66,13 +76,7 @@ Deno.test("when every instance cools down, the client gets a 429 with the soones
   only.failWith(429, { "retry-after": "7" });
   const clock = manualClock();
   await using gateway = await startGateway(
-    `model:
-  services:
-    chat:
-      instances:
-        - name: m
-          base-url: ${only.url}
-`,
+    retryChat([only.url]),
     { now: clock.now, random: () => 0 },
   );
   const first = await postChat(gateway.url);
@@ -90,18 +94,7 @@ Deno.test("when every instance cools down, the client gets a 429 with the soones
 Deno.test("the only instance is retried after a transient failure", async () => {
   await using only = await startFakeBackend({ failStatus: 503 });
   await using gateway = await startGateway(
-    `model:
-  outlier-detection:
-    enabled: false
-  services:
-    chat:
-      retry:
-        count: 1
-        base-delay: 0
-      instances:
-        - name: m
-          base-url: ${only.url}
-`,
+    retryChat([only.url], { retry: { count: 1, "base-delay": 0 } }),
   );
   const answer = postChat(gateway.url);
   await only.received(1);
@@ -117,18 +110,7 @@ Deno.test("retry.count bounds the attempts, and tried instances come again only 
     ["a", "b", "c"].map((name) => startFakeBackend({ name, failStatus: 502 })),
   );
   await using gateway = await startGateway(
-    `model:
-  outlier-detection:
-    enabled: false
-  services:
-    chat:
-      load-balance:
-        type: round-robin
-      retry:
-        count: 4
-        base-delay: 0
-      instances:
-${backends.map((b) => `        - name: m\n          base-url: ${b.url}\n`).join("")}`,
+    retryChat(backends.map((b) => b.url), { retry: { count: 4, "base-delay": 0 } }),
   );
   const response = await postChat(gateway.url);
   assert.equal(response.status, 502);
@@ -143,13 +125,7 @@ Deno.test("statuses outside retry.statuses are not retried", async () => {
   await using failing = await startFakeBackend({ name: "failing", failStatus: 502 });
   await using healthy = await startFakeBackend({ name: "healthy" });
   await using gateway = await startGateway(
-    twoInstances(
-      failing.url,
-      healthy.url,
-      `      retry:
-        statuses: [503]
-`,
-    ),
+    retryChat([failing.url, healthy.url], { retry: { statuses: [503] } }),
   );
   const response = await postChat(gateway.url);
   assert.equal(response.status, 502);
@@ -163,7 +139,7 @@ Deno.test("a stream that fails after its first byte is never retried or duplicat
     stream: { tokens: ["one", "two", "three"], dropAfter: 1 },
   });
   await using healthy = await startFakeBackend({ name: "healthy" });
-  await using gateway = await startGateway(twoInstances(dropping.url, healthy.url));
+  await using gateway = await startGateway(retryChat([dropping.url, healthy.url]));
   const response = await postChat(gateway.url, { stream: true });
   assert.equal(response.status, 200);
   let text = "";
@@ -182,13 +158,7 @@ Deno.test("backoff waits with full jitter between attempts", async () => {
   await using second = await startFakeBackend({ name: "second" });
   // random() = 0.5 with base 200: the first retry waits 100 ms of a possible 200.
   await using gateway = await startGateway(
-    twoInstances(
-      first.url,
-      second.url,
-      `      retry:
-        base-delay: 200
-`,
-    ),
+    retryChat([first.url, second.url], { retry: { "base-delay": 200 } }),
     { random: () => 0.5 },
   );
   const started = performance.now();
@@ -202,24 +172,15 @@ Deno.test("backoff waits with full jitter between attempts", async () => {
 Deno.test("a failed answer frees its instance's slot, so a capped instance can be retried", async () => {
   await using only = await startFakeBackend({ failStatus: 500 });
   await using gateway = await startGateway(
-    `model:
-  outlier-detection:
-    enabled: false
-  services:
-    chat:
-      retry:
-        count: 2
-        base-delay: 0
-      instances:
-        - name: m
-          base-url: ${only.url}
-          max-concurrency: 1
-`,
+    retryChat([only.url], {
+      retry: { count: 2, "base-delay": 0 },
+      instance: { "max-concurrency": 1 },
+    }),
   );
   const response = await postChat(gateway.url);
   assert.equal(response.status, 500);
   await response.body?.cancel();
   assert.equal(only.requests.length, 3, "one attempt and two retries on the one instance");
-  const status = await (await fetch(`${gateway.url}/v1/chat/status`)).json();
-  assert.equal(status.instances[0].activeRequests, 0);
+  const status = await serviceStatus(gateway.url);
+  assert.equal(status.instances[0]?.activeRequests, 0);
 });
