@@ -4,36 +4,26 @@
  */
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { startFakeBackend } from "./fixtures/fake_backend.ts";
-import { oneService, startGateway } from "./fixtures/gateway.ts";
+import { gatewayOverBackend, oneService, startGateway } from "./fixtures/gateway.ts";
 import { startRawServer } from "./fixtures/raw_http.ts";
 
-async function setup() {
-  const backend = await startFakeBackend({ name: "echo" });
-  const gateway = await startGateway(`
+function setup() {
+  return gatewayOverBackend((url) => `
 model:
   services:
     chat:
       instances:
         - name: vision-model
-          base-url: ${backend.url}
+          base-url: ${url}
     embedding:
       instances:
         - name: embedder
-          base-url: ${backend.url}
+          base-url: ${url}
     stt:
       instances:
         - name: whisper
-          base-url: ${backend.url}
-`);
-  return {
-    backend,
-    gateway,
-    async [Symbol.asyncDispose]() {
-      await gateway.close();
-      await backend.close();
-    },
-  };
+          base-url: ${url}
+`, { backend: { name: "echo" } });
 }
 
 const encoder = new TextEncoder();

@@ -5,17 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { type ManualClock, manualClock } from "./fixtures/clock.ts";
-import { type FakeBackend, startFakeBackend } from "./fixtures/fake_backend.ts";
+import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { Gate } from "./fixtures/gate.ts";
-import { startGateway, type TestGateway } from "./fixtures/gateway.ts";
+import { type GatewayOverBackend, gatewayOverBackend, startGateway } from "./fixtures/gateway.ts";
 import { postChat, serviceStatus } from "./fixtures/requests.ts";
-
-/** One instance of chat model `m`, failing with `failStatus`, behind a breaker. */
-interface BreakerSetup extends AsyncDisposable {
-  readonly backend: FakeBackend;
-  readonly gateway: TestGateway;
-  readonly clock: ManualClock;
-}
 
 /**
  * A backend answering `failStatus` behind a gateway with these `circuit-breaker` keys, no
@@ -25,33 +18,22 @@ async function breakerSetup(
   breaker: Record<string, unknown>,
   failStatus: number,
   firstByteTimeout?: number,
-): Promise<BreakerSetup> {
-  const backend = await startFakeBackend({ failStatus });
+): Promise<GatewayOverBackend & { readonly clock: ManualClock }> {
   const clock = manualClock();
   const server = {
     retries: 0,
     ...(firstByteTimeout === undefined ? {} : { timeouts: { "first-byte": firstByteTimeout } }),
   };
-  const gateway = await startGateway(
+  const setup = await gatewayOverBackend((url) =>
     JSON.stringify({
       server,
       model: {
         "outlier-detection": { enabled: false },
         "circuit-breaker": breaker,
-        services: { chat: { instances: [{ name: "m", "base-url": backend.url }] } },
+        services: { chat: { instances: [{ name: "m", "base-url": url }] } },
       },
-    }),
-    { now: clock.now },
-  );
-  return {
-    backend,
-    gateway,
-    clock,
-    async [Symbol.asyncDispose]() {
-      await gateway.close();
-      await backend.close();
-    },
-  };
+    }), { backend: { failStatus }, gateway: { now: clock.now } });
+  return Object.assign(setup, { clock });
 }
 
 async function breakerOf(gatewayUrl: string) {

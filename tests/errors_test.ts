@@ -3,12 +3,10 @@
  * upstream.
  */
 import assert from "node:assert/strict";
-import { type FakeBackend, startFakeBackend } from "./fixtures/fake_backend.ts";
-import { startGateway, type TestGateway } from "./fixtures/gateway.ts";
+import { gatewayOverBackend } from "./fixtures/gateway.ts";
 
-async function setup(): Promise<{ backend: FakeBackend; gateway: TestGateway } & AsyncDisposable> {
-  const backend = await startFakeBackend();
-  const gateway = await startGateway(`
+function setup() {
+  return gatewayOverBackend((url) => `
 server:
   max-body-size: 1KiB
 model:
@@ -16,20 +14,12 @@ model:
     chat:
       instances:
         - name: m
-          base-url: ${backend.url}
+          base-url: ${url}
     stt:
       instances:
         - name: whisper
-          base-url: ${backend.url}
+          base-url: ${url}
 `);
-  return {
-    backend,
-    gateway,
-    async [Symbol.asyncDispose]() {
-      await gateway.close();
-      await backend.close();
-    },
-  };
 }
 
 /** Asserts an OpenAI-shaped error and returns its `error` object. */
