@@ -5,10 +5,11 @@
  */
 import defaultConfigText from "./config/default.yaml" with { type: "text" };
 import manifest from "./deno.json" with { type: "json" };
-import { createGateway } from "./src/app.ts";
+import { createGateway, type Gateway } from "./src/app.ts";
 import { HELP, parseCommandLine } from "./src/cli.ts";
 import { ConfigError, type ConfigOverride, parseConfig } from "./src/config/load.ts";
 import { LimiterPersistence } from "./src/limiter/persistence.ts";
+import { LiveConfigError } from "./src/config/live_config.ts";
 import { tcpReachable } from "./src/runtime.ts";
 import { SERVICE_TYPES } from "./src/services.ts";
 
@@ -67,7 +68,22 @@ if (command.check) {
 }
 
 const kv = await Deno.openKv(command.kvPath === ":memory:" ? ":memory:" : command.kvPath);
-const gateway = createGateway({ config, reachable: tcpReachable, version: manifest.version });
+let gateway: Gateway;
+try {
+  gateway = await createGateway({
+    config,
+    fileModel: loaded.model,
+    kv,
+    source,
+    adminKey: Deno.env.get("SWITCHYARD_ADMIN_KEY"),
+    reachable: tcpReachable,
+    version: manifest.version,
+  });
+} catch (error) {
+  if (!(error instanceof LiveConfigError)) throw error;
+  console.error(error.message);
+  Deno.exit(1);
+}
 
 const limiters = new LimiterPersistence(kv, `${config.server.host}:${config.server.port}`);
 const restored = await limiters.restore(gateway.registry.live.limits, Date.now());
@@ -86,7 +102,7 @@ const server = Deno.serve({
     const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
     console.log(
       `Switchyard ${manifest.version} listening on http://${shown}:${port} ` +
-        `(config ${source}, ${instanceCount} instances)`,
+        `(config ${source}, version ${gateway.live.version})`,
     );
     for (const type of SERVICE_TYPES) {
       const service = gateway.registry.snapshot.services[type];

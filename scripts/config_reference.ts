@@ -56,9 +56,19 @@ const SECTION_NOTES: Readonly<Record<string, string>> = {
     "How a service picks among the instances serving one model. Unset keys inherit, from the " +
     "most specific: `model.services.<type>.load-balance`, then `model.services.load-balance`, " +
     "then `model.load-balance`.",
-  "rate-limit": "Validated and shown in the status endpoints, but **not enforced yet**.",
-  "circuit-breaker": "Validated and shown in the status endpoints, but **not enforced yet**.",
-  "fallback": "Validated and shown in the status endpoints, but **not enforced yet**.",
+  "rate-limit":
+    "A limit on requests. Every section written is its own limit, and a request must pass " +
+    "every limit that covers it; `scope` says what one limiter counts at the level it is " +
+    "written at.",
+  "circuit-breaker":
+    "One breaker per instance. Unset keys inherit, from the most specific: the instance's, the " +
+    "service's, then `model.circuit-breaker`.",
+  "fallback":
+    "What answers when every instance of a model fails: the cache (`strategy: cache`), then " +
+    "`models` in order, then a 503.",
+  "admin": "Who may use the admin API at `/admin` (and JAiRouter's `/api/config/instance`).",
+  "auth": "Client authentication on `/v1`, off by default. Keys are accepted as " +
+    "`Authorization: Bearer <key>` or `X-API-Key: <key>`.",
   "model.services": `One section per service type: ${
     SERVICE_TYPES.map((type) => `\`${type}\``).join(", ")
   }. \`load-balance\` here is JAiRouter's documented spot for the global strategy.`,

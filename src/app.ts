@@ -4,7 +4,21 @@
  * @module
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { guardAdminRoutes } from "./admin/admin_api.ts";
+import { adminAccess } from "./admin/admin_guard.ts";
+import { AuditLog } from "./admin/audit.ts";
+import { mountJaiRouterRoutes } from "./admin/jairouter_routes.ts";
+import { mountConfigRoutes } from "./admin/routes_config.ts";
+import { mountKeyRoutes } from "./admin/routes_keys.ts";
+import { mountServiceRoutes } from "./admin/routes_services.ts";
+import { mountStateRoutes } from "./admin/routes_state.ts";
+import { ApiKeyStore } from "./auth/api_key_store.ts";
+import { Authenticator } from "./auth/authenticator.ts";
+import type { JsonObject } from "./config/instance_identity.ts";
+import { LiveConfig, type StoredConfig } from "./config/live_config.ts";
 import type { Config } from "./config/schema.ts";
+import { ConfigStore } from "./config/store.ts";
+import { clientAuth } from "./middleware/client_auth.ts";
 import { errorResponse, GatewayError } from "./errors.ts";
 import type { GatewayApp, GatewayEnv } from "./gateway_env.ts";
 import type { Fetch } from "./health/backend_requests.ts";
@@ -21,6 +35,17 @@ import { mountStatusRoutes } from "./routes/status.ts";
 /** What the gateway is built from. */
 export interface GatewayDeps {
   readonly config: Config;
+  /**
+   * The file's `model:` section as written, before defaults: what is stored as version 1, or
+   * merged with the changes made at runtime since the file last changed.
+   */
+  readonly fileModel: JsonObject;
+  /** Where the config's versions, the audit trail and API keys live. */
+  readonly kv: Deno.Kv;
+  /** Where the file came from, for the first version's description. */
+  readonly source?: string;
+  /** `SWITCHYARD_ADMIN_KEY`: an admin key besides those in `admin.keys`. */
+  readonly adminKey?: string | undefined;
   /** Checks a backend accepts connections; see {@linkcode ReachabilityCheck}. */
   readonly reachable: ReachabilityCheck;
   /** The version shown in the OpenAPI document. */
@@ -43,14 +68,19 @@ export interface GatewayDeps {
 export interface Gateway {
   readonly app: GatewayApp;
   readonly registry: Registry;
+  /** The versioned config behind the registry. */
+  readonly live: LiveConfig;
   /** Makes `/ready` answer 503, for the shutdown grace period. */
   drain(): void;
-  /** Stops probing and polling backends. */
+  /** Stops probing and polling backends, and following the store. */
   close(): void;
 }
 
-/** Builds the gateway app. */
-export function createGateway(deps: GatewayDeps): Gateway {
+/**
+ * Builds the gateway app: loads the live config from the store (merging in what changed in
+ * the file), and follows changes made to it from now on, here or by another gateway.
+ */
+export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   let draining = false;
   const logError = deps.logError ?? ((message, error) => console.error(message, error));
   const log = deps.log ?? ((message) => console.log(message));
@@ -71,10 +101,45 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
   });
   registry.subscribe((snapshot) => monitor.sync(snapshot.backends));
+  const audit = new AuditLog(deps.kv, deps.now ? { now: deps.now } : {});
+  const live = await LiveConfig.open(new ConfigStore<StoredConfig>(deps.kv), deps.fileModel, {
+    apply: (model) => registry.apply(model),
+    audit,
+    log,
+    ...(deps.source ? { source: deps.source } : {}),
+  });
+  live.watch();
   monitor.sync(registry.snapshot.backends);
-  const app: GatewayApp = new OpenAPIHono<GatewayEnv>();
 
+  const authenticator = new Authenticator(deps.config.auth, {
+    ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
+  const keys = new ApiKeyStore(deps.kv);
+  const reloadKeys = async () => authenticator.useStoredKeys(await keys.list());
+  await reloadKeys();
+  const keyWatcher = keys.watch(() =>
+    void reloadKeys().catch((error) => logError("Could not reload API keys", error))
+  );
+  const access = adminAccess(deps.config.admin, deps.adminKey);
+  log(
+    access.keys.length === 0
+      ? "Admin API at /admin answers only on loopback: no admin key is configured " +
+        "(admin.keys or SWITCHYARD_ADMIN_KEY)"
+      : `Admin API at /admin: ${access.keys.length} admin ${
+        access.keys.length === 1 ? "key" : "keys"
+      }`,
+  );
+  if (deps.config.auth.enabled) {
+    log(
+      `Client authentication on: ${deps.config.auth.keys.length} keys in the config` +
+        (deps.config.auth.jwt ? ", JWTs accepted" : ""),
+    );
+  }
+
+  const app: GatewayApp = new OpenAPIHono<GatewayEnv>();
   app.use(requestId());
+  if (deps.config.auth.enabled) app.use("/v1/*", clientAuth(authenticator));
   mountOpenAiRoutes(app, {
     registry,
     server: deps.config.server,
@@ -85,6 +150,22 @@ export function createGateway(deps: GatewayDeps): Gateway {
   });
   mountStatusRoutes(app, registry, deps.now);
   mountHealthRoutes(app, () => draining);
+  const adminDeps = {
+    live,
+    registry,
+    audit,
+    keys,
+    authenticator,
+    access,
+    allowPrivate: deps.config.admin["allow-private"],
+    ...(deps.now ? { now: deps.now } : {}),
+  };
+  guardAdminRoutes(app, access);
+  mountConfigRoutes(app, adminDeps);
+  mountServiceRoutes(app, adminDeps);
+  mountStateRoutes(app, adminDeps);
+  mountKeyRoutes(app, adminDeps);
+  mountJaiRouterRoutes(app, adminDeps);
   mountDocsRoutes(app, { version: deps.version });
 
   const methodsByPath = new Map<string, string[]>();
@@ -122,11 +203,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
   return {
     app,
     registry,
+    live,
     drain() {
       draining = true;
     },
     close() {
       monitor.stop();
+      live.stop();
+      keyWatcher.stop();
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { ClientIdentity } from "./auth/authenticator.ts";
 
 /** What `Deno.serve` (or any server) tells the app about the connection. */
 export interface ConnectionInfo {
@@ -10,7 +11,13 @@ export interface ConnectionInfo {
 /** The Hono environment of the gateway app. */
 export interface GatewayEnv {
   Bindings: ConnectionInfo;
-  Variables: { requestId: string };
+  Variables: {
+    requestId: string;
+    /** The authenticated client, when `auth.enabled`. */
+    identity?: ClientIdentity;
+    /** The admin key id of an admin request. */
+    admin?: string;
+  };
 }
 
 /** The gateway's app type, as route modules receive it. */

@@ -15,3 +15,9 @@ export const CONFIG_META = [ROOT, "config", "meta"] as const;
 export const CONFIG_BODY = [ROOT, "config", "body"] as const;
 /** `[...LIMITERS, owner, chunk]`: one gateway's saved rate limiter state. */
 export const LIMITERS = [ROOT, "limiters"] as const;
+/** `[...AUDIT, at, nonce]`: one admin write, who made it and what it changed. */
+export const AUDIT = [ROOT, "audit"] as const;
+/** `[...API_KEYS, id]`: a client API key created through the admin API, stored hashed. */
+export const API_KEYS = [ROOT, "api-keys"] as const;
+/** Bumped with every change to `API_KEYS`, so every gateway sharing the store reloads them. */
+export const API_KEYS_CHANGED = [ROOT, "api-keys-changed"] as const;

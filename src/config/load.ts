@@ -5,7 +5,13 @@
  */
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
-import { type Config, ConfigSchema, FOREIGN_SECTIONS } from "./schema.ts";
+import {
+  type Config,
+  ConfigSchema,
+  FOREIGN_SECTIONS,
+  type ModelConfig,
+  ModelSchema,
+} from "./schema.ts";
 
 /** One thing wrong with a config. */
 export interface ConfigProblem {
@@ -45,6 +51,8 @@ export interface ConfigOverride {
 /** A usable config, and what the loader wants the operator to know about it. */
 export interface LoadedConfig {
   readonly config: Config;
+  /** The `model:` section as written, before defaults: what runtime changes are made to. */
+  readonly model: Record<string, unknown>;
   readonly warnings: readonly string[];
 }
 
@@ -90,7 +98,35 @@ export function parseConfig(text: string, options: ParseConfigOptions): LoadedCo
   const warnings = FOREIGN_SECTIONS
     .filter((name) => (result.data as Record<string, unknown>)[name] !== undefined)
     .map((name) => `Section "${name}" is not used by Switchyard and is ignored`);
-  return { config: result.data, warnings };
+  const model = (raw as Record<string, unknown>).model;
+  return { config: result.data, model: isObject(model) ? model : {}, warnings };
+}
+
+/** What {@linkcode validateModel} answers. */
+export type ModelValidation =
+  | { readonly ok: true; readonly model: ModelConfig }
+  | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+
+/** Validates a `model:` section as written, e.g. one changed through the admin API. */
+export function validateModel(raw: unknown): ModelValidation {
+  const result = ModelSchema.safeParse(raw);
+  if (result.success) return { ok: true, model: result.data };
+  return {
+    ok: false,
+    problems: result.error.issues.flatMap((issue) => {
+      const path = ["model", ...issue.path];
+      return issue.code === "unrecognized_keys"
+        ? issue.keys.map((key) => ({
+          path: formatPath([...path, key]),
+          message: `Unknown key "${key}"`,
+        }))
+        : [{ path: formatPath(path), message: issue.message }];
+    }),
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Formats a problem as `path (line N): message`. */

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { ADAPTER_NAMES, adapterFor } from "../adapters/mod.ts";
 import { nativeEndpointOf } from "../adapters/ollama_native/mod.ts";
 import { LIMIT_SCOPES, LIMITER_ALGORITHMS } from "../limiter/types.ts";
+import { JWT_ALGORITHMS } from "../auth/jwt.ts";
 import { cidrProblem } from "../net/cidr.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 
@@ -248,6 +249,9 @@ const queueKeys = {
   ),
 };
 
+/** Whether an instance takes new requests. */
+export const INSTANCE_STATUSES = ["active", "draining", "disabled"] as const;
+
 /** One backend instance of a service. */
 export const InstanceSchema = z.strictObject({
   name: z.string().min(1).describe("the model name clients send as `model`"),
@@ -273,6 +277,9 @@ export const InstanceSchema = z.strictObject({
   ),
   "max-concurrency": MaxConcurrency.optional().describe(
     "requests in flight at once; more wait in the model's queue; inherits the service's",
+  ),
+  status: z.enum(INSTANCE_STATUSES).default("active").describe(
+    "active takes requests; draining and disabled take no new ones while those in flight end",
   ),
 });
 
@@ -386,6 +393,86 @@ export const ServerSchema = z.strictObject({
   ),
 });
 
+/** A secret as written: the text itself, or `sha256:` and the hex digest of it. */
+const SecretText = z.string().min(1).regex(HEADER_VALUE, "A key cannot contain line breaks")
+  .refine((text) => !text.startsWith("sha256:") || /^sha256:[0-9a-f]{64}$/i.test(text), {
+    message: "A sha256: key is followed by the 64 hex digits of the key's SHA-256 digest",
+  });
+
+/** A name that identifies a key in logs and the audit trail without revealing it. */
+const KeyId = z.string().regex(
+  /^[A-Za-z0-9._-]{1,64}$/,
+  "A key id is 1 to 64 letters, digits, dots, dashes or underscores",
+);
+
+/** Our `admin:` section: who may use the admin API, and what it may point instances at. */
+export const AdminSchema = z.strictObject({
+  keys: z.array(z.union([SecretText, z.strictObject({ id: KeyId, key: SecretText })]))
+    .default([]).describe(
+      "admin keys (the key, sha256:<hex digest>, or {id, key}); without any, and without " +
+        "SWITCHYARD_ADMIN_KEY, the admin API answers only on loopback",
+    ),
+  "allow-private": z.boolean().default(true).describe(
+    "whether instances added at runtime may point at loopback and private addresses",
+  ),
+});
+
+/** One client API key written in the config. */
+export const ApiKeySchema = z.strictObject({
+  id: KeyId.describe("names the key in logs, limits and the audit trail"),
+  key: SecretText.describe("the key clients send, or sha256:<hex digest of it>"),
+  models: z.array(z.string().min(1)).optional().describe(
+    "models this key may use (`*` patterns allowed); every model when unset",
+  ),
+  "rate-limit": RateLimitSchema.optional().describe("this key's own limit"),
+  expires: z.iso.datetime({ offset: true }).optional().describe(
+    "ISO time after which the key is refused",
+  ),
+  enabled: z.boolean().default(true).describe("whether the key is accepted"),
+});
+
+/** `auth.jwt:` verification of client JWTs. */
+export const JwtSchema = z.strictObject({
+  "jwks-url": z.url({ protocol: /^https?$/, error: "Expected an http:// or https:// URL" })
+    .optional().describe("where the signing keys are published"),
+  key: z.string().min(1).optional().describe(
+    "or one key: an HMAC secret, a PEM public key, or a JWK as JSON",
+  ),
+  algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).describe("algorithms accepted, pinned"),
+  issuer: z.string().min(1).optional().describe("required `iss`"),
+  audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional()
+    .describe("accepted `aud` values"),
+  "clock-skew": Millis.default(30_000).describe("leeway for exp and nbf, ms"),
+  "models-claim": z.string().min(1).optional().describe(
+    "claim listing the models a token may use; every model when unset",
+  ),
+}).superRefine((jwt, ctx) => {
+  if ((jwt["jwks-url"] === undefined) === (jwt.key === undefined)) {
+    ctx.addIssue({ code: "custom", message: "Set exactly one of jwks-url and key" });
+  }
+});
+
+/** Our `auth:` section: which clients may call `/v1`. */
+export const AuthSchema = z.strictObject({
+  enabled: z.boolean().default(false).describe("require a valid API key or JWT on /v1"),
+  keys: z.array(ApiKeySchema).default([]).describe(
+    "API keys; more can be created through the admin API",
+  ).superRefine((keys, ctx) => {
+    const seen = new Set<string>();
+    keys.forEach((key, index) => {
+      if (seen.has(key.id)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [index, "id"],
+          message: `Duplicate key id "${key.id}"`,
+        });
+      }
+      seen.add(key.id);
+    });
+  }),
+  jwt: JwtSchema.optional(),
+});
+
 /**
  * Sections of a JAiRouter/Spring `application.yml` that mean nothing here. They are accepted so
  * such a file loads unchanged, and the loader warns that they are ignored.
@@ -404,6 +491,8 @@ export const FOREIGN_SECTIONS = [
 /** The whole config file. */
 export const ConfigSchema = z.strictObject({
   server: ServerSchema.prefault({}),
+  admin: AdminSchema.prefault({}),
+  auth: AuthSchema.prefault({}),
   model: ModelSchema.prefault({}),
   ...Object.fromEntries(FOREIGN_SECTIONS.map((name) => [name, z.unknown().optional()])),
 });
@@ -418,6 +507,14 @@ export type ServerConfig = Config["server"];
 export type ModelConfig = Config["model"];
 /** One resolved service section. */
 export type ServiceConfig = z.output<typeof ServiceSchema>;
+/** The resolved `admin:` section. */
+export type AdminConfig = Config["admin"];
+/** The resolved `auth:` section. */
+export type AuthConfig = Config["auth"];
+/** One resolved API key from the config. */
+export type ApiKeyConfig = z.output<typeof ApiKeySchema>;
+/** An instance's status. */
+export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
 /** One resolved instance. */
 export type InstanceConfig = z.output<typeof InstanceSchema>;
 /** A `load-balance:` section. */

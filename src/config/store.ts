@@ -96,7 +96,13 @@ export class ConfigStore<T> {
    */
   async commit(
     config: T,
-    change: { readonly expected: number; readonly by: string; readonly action: string },
+    change: {
+      readonly expected: number;
+      readonly by: string;
+      readonly action: string;
+      /** Adds more writes to the same atomic commit, e.g. the audit entry of the change. */
+      readonly also?: (commit: Deno.AtomicOperation, version: number) => void;
+    },
   ): Promise<CommitResult> {
     const head = await this.#kv.get(CONFIG_HEAD);
     const current = versionOf(head.value);
@@ -115,6 +121,7 @@ export class ConfigStore<T> {
       commit.set([...CONFIG_BODY, version, i], text.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS));
     }
     commit.set([...CONFIG_META, version], { ...info, chunks }).set(CONFIG_HEAD, { version });
+    change.also?.(commit, version);
     const result = await commit.commit();
     if (result.ok) return { ok: true, version };
     return { ok: false, current: await this.current() };

@@ -117,7 +117,7 @@ function keyOf(scope: LimitScope, fixed: string): LimitKey {
 }
 
 /** A section's limiter settings; validation guarantees capacity, and rate where it is needed. */
-function limiterSettings(config: RateLimitConfig): LimiterSettings {
+export function limiterSettings(config: RateLimitConfig): LimiterSettings {
   return {
     algorithm: config.algorithm,
     capacity: config.capacity ?? 1,

@@ -5,17 +5,8 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { presentedCredential } from "../auth/secret.ts";
 import type { LimitedClient } from "../limiter/admission.ts";
-
-/** The credential a client presents, if any. */
-export function clientCredential(headers: Headers): string | undefined {
-  const authorization = headers.get("authorization");
-  if (authorization !== null) {
-    const match = /^\s*bearer\s+(.+?)\s*$/i.exec(authorization);
-    return match ? match[1]! : authorization.trim();
-  }
-  return headers.get("x-api-key")?.trim() || undefined;
-}
 
 /** A client for limits keyed by IP or API key; the key's digest is made only when asked for. */
 export function limitedClient(ip: string, headers: Headers): LimitedClient {
@@ -24,7 +15,7 @@ export function limitedClient(ip: string, headers: Headers): LimitedClient {
     ip,
     apiKey() {
       if (digest === undefined) {
-        const credential = clientCredential(headers);
+        const credential = presentedCredential(headers);
         digest = credential === undefined
           ? "anonymous"
           : createHash("sha256").update(credential).digest("base64url").slice(0, 22);

@@ -9,7 +9,7 @@ import { cacheKey, type ResponseCache, toResponse } from "../fallback/response_c
 import type { ServiceRuntime } from "../registry/snapshot.ts";
 import { isStream } from "./attempt.ts";
 import { type ClientBody, replaceModel } from "./body.ts";
-import { clientCredential } from "./client_identity.ts";
+import { presentedCredential } from "../auth/secret.ts";
 import { baseUpstreamHeaders } from "./headers.ts";
 import { type ModelOutcome, type ModelRequest, tryModel } from "./model_attempts.ts";
 
@@ -26,7 +26,7 @@ export function requestCacheKey(
     service: service.type,
     model: body.model,
     body: body.bytes,
-    credential: clientCredential(headers),
+    credential: presentedCredential(headers),
   });
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ServerConfig } from "../config/schema.ts";
+import { type ClientIdentity, modelRefusal } from "../auth/authenticator.ts";
 import { GatewayError } from "../errors.ts";
 import { admit, type Metered } from "../limiter/admission.ts";
 import { rateLimitHeaders } from "../limiter/headers.ts";
@@ -42,6 +43,8 @@ export interface ProxyRequest {
   /** The `X-Forwarded-For` to send upstream. */
   readonly forwardedFor: string;
   readonly requestId: string;
+  /** The client, when the gateway checks credentials. */
+  readonly identity?: ClientIdentity | undefined;
   /**
    * Settles once the response has been delivered to the client, when the server can say so.
    * It lets a non-streamed body be piped natively instead of chunk by chunk through the relay.
@@ -54,7 +57,11 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
   const clock = deps.now ?? Date.now;
   const service = deps.registry.snapshot.services[request.service];
   const client = limitedClient(request.clientIp, request.request.headers);
-  const admission = admit(service.limits, client, clock());
+  const identity = request.identity;
+  const limits = identity && identity.limits.length > 0
+    ? [...identity.limits, ...service.limits]
+    : service.limits;
+  const admission = admit(limits, client, clock());
   if (!admission.allowed) {
     throw new GatewayError(429, "rate_limit_exceeded", refusalMessage(admission.refusal), {
       type: "requests",
@@ -68,8 +75,17 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     endpoint.body,
     deps.server["max-body-size"],
   );
+  if (identity && !identity.allows(body.model)) throw modelRefusal(identity, body.model);
   const pool = service.resolve(body.model);
   if (!pool) {
+    if (service.upstreams.some((upstream) => upstream.name === body.model)) {
+      throw new GatewayError(
+        503,
+        "model_unavailable",
+        `Every instance of the model "${body.model}" is draining or disabled`,
+        { param: "model", headers: { "retry-after": "10" } },
+      );
+    }
     throw new GatewayError(
       404,
       "model_not_found",

@@ -56,6 +56,7 @@ export interface ModelRequest {
 }
 
 const GONE: ModelOutcome = { kind: "client-gone" };
+const NO_CLIENT_CREDENTIALS = new Headers();
 
 /** Serves `body` from `pool`, with retries and queueing. */
 export async function tryModel(
@@ -106,7 +107,8 @@ export async function tryModel(
           exchange,
           headers: attemptHeaders(
             shared.base,
-            request.request.headers,
+            // A client that authenticated to the gateway presented the gateway's credential.
+            request.identity ? NO_CLIENT_CREDENTIALS : request.request.headers,
             upstream,
             exchange.contentType === body.contentType ? undefined : exchange.contentType,
           ),

@@ -17,6 +17,7 @@ import { type RetrySettings, retrySettings } from "../retry/settings.ts";
 import { STRATEGIES, type Strategy, type StrategyName } from "../balancer/mod.ts";
 import type {
   InstanceConfig,
+  InstanceStatus,
   LoadBalanceConfig,
   ModelConfig,
   ServiceConfig,
@@ -30,6 +31,7 @@ import {
   type OutlierSettings,
   outlierSettings,
 } from "../health/settings.ts";
+import { globToRegExp } from "../glob.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import type { LiveState } from "./live_state.ts";
 import type { InstanceState } from "./state.ts";
@@ -71,6 +73,8 @@ export interface Upstream {
   readonly breaker: CircuitBreaker | undefined;
   /** Requests it may have in flight at once; `Infinity` when uncapped. */
   readonly maxConcurrency: number;
+  /** `active`, or out of selection: `draining` or `disabled`. */
+  readonly status: InstanceStatus;
   /** The waiting lines of the models it serves, woken when it frees a slot. */
   readonly queues: WaitQueue[];
 }
@@ -150,12 +154,6 @@ export interface BuildSnapshotOptions {
 
 /** Builds the runtime view of a `model:` config section. */
 export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions): Snapshot {
-  const ids = new Map<string, number>();
-  const uniqueId = (base: string) => {
-    const seen = (ids.get(base) ?? 0) + 1;
-    ids.set(base, seen);
-    return seen === 1 ? base : `${base}#${seen}`;
-  };
   const live = options.live;
   const upstreamsOf = new Map<ServiceType, Upstream[]>();
   const backends = new Map<string, MonitoredBackend>();
@@ -163,14 +161,15 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
     const service = model.services[type];
     if (!service) continue;
     const outlier = outlierSettings(model, type);
+    const ids = instanceIds(model, type);
     upstreamsOf.set(
       type,
-      service.instances.map((instance) => {
+      service.instances.map((instance, index) => {
         const adapterName = instance.adapter ?? service.adapter ?? model.adapter ?? "normal";
         const adapter = adapterFor(adapterName);
         const path = instance.path ?? adapter.defaultPaths[type]!;
         const baseUrl = instance["base-url"].replace(/\/+$/, "");
-        const id = uniqueId(`${instance.name}@${baseUrl}${path}`);
+        const id = ids[index]!;
         const headers = [
           ...(instance["api-key"] ? [adapter.authHeader(instance["api-key"])] : []),
           ...Object.entries(instance.headers ?? {}),
@@ -236,6 +235,23 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
   return { services, models: listModels(services), backends: [...backends.values()] };
 }
 
+/**
+ * The ids of a service's instances, in config order: `name@base-url+path`, the path being the
+ * adapter's default where none is written, and `#2`, `#3`… for exact duplicates.
+ */
+export function instanceIds(model: ModelConfig, type: ServiceType): string[] {
+  const service = model.services[type];
+  const seen = new Map<string, number>();
+  return (service?.instances ?? []).map((instance) => {
+    const adapter = adapterFor(instance.adapter ?? service?.adapter ?? model.adapter ?? "normal");
+    const path = instance.path ?? adapter.defaultPaths[type]!;
+    const base = `${instance.name}@${instance["base-url"].replace(/\/+$/, "")}${path}`;
+    const count = (seen.get(base) ?? 0) + 1;
+    seen.set(base, count);
+    return count === 1 ? base : `${base}#${count}`;
+  });
+}
+
 function makeUpstream(
   instance: InstanceConfig,
   where: {
@@ -274,6 +290,7 @@ function makeUpstream(
     limits: where.limits,
     breaker: where.breaker,
     maxConcurrency: where.maxConcurrency,
+    status: instance.status,
     queues: [],
   };
 }
@@ -330,6 +347,8 @@ function buildService(
     else byName.set(name, [upstream]);
   };
   for (const upstream of upstreams) {
+    // Draining and disabled instances keep their state but take no new requests.
+    if (upstream.status !== "active") continue;
     const listed = upstream.discover ? upstream.backend.models : undefined;
     if (listed === undefined) {
       join(upstream.name, upstream);
@@ -397,12 +416,6 @@ function resolveLoadBalance(
   };
 }
 
-function globToRegExp(glob: string): RegExp {
-  const source = glob.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-    .join(".*");
-  return new RegExp(`^${source}$`);
-}
-
 function listModels(services: Readonly<Record<ServiceType, ServiceRuntime>>): ModelEntry[] {
   const models = new Map<string, { services: ServiceType[]; ownedBy: string }>();
   const add = (id: string, type: ServiceType, ownedBy: string) => {
@@ -412,6 +425,7 @@ function listModels(services: Readonly<Record<ServiceType, ServiceRuntime>>): Mo
   };
   for (const type of SERVICE_TYPES) {
     for (const upstream of services[type].upstreams) {
+      if (upstream.status !== "active") continue;
       const listed = upstream.discover ? upstream.backend.models : undefined;
       if (listed !== undefined) {
         const matches = globToRegExp(upstream.name);

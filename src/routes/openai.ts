@@ -51,6 +51,7 @@ export function mountOpenAiRoutes(app: GatewayApp, deps: ProxyDeps & { startedAt
         clientIp: origin.clientIp,
         forwardedFor: origin.forwardedFor,
         requestId: c.get("requestId"),
+        identity: c.get("identity"),
         delivered: c.env?.completed,
       }, deps);
     });
@@ -70,15 +71,20 @@ export function mountOpenAiRoutes(app: GatewayApp, deps: ProxyDeps & { startedAt
         },
       },
     }),
-    (c) =>
-      c.json({
+    (c) => {
+      const identity = c.get("identity");
+      const models = identity
+        ? deps.registry.snapshot.models.filter((model) => identity.allows(model.id))
+        : deps.registry.snapshot.models;
+      return c.json({
         object: "list" as const,
-        data: deps.registry.snapshot.models.map((model) => ({
+        data: models.map((model) => ({
           id: model.id,
           object: "model" as const,
           created,
           owned_by: model.ownedBy,
         })),
-      }, 200),
+      }, 200);
+    },
   );
 }

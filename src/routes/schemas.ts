@@ -7,6 +7,7 @@ import { z } from "@hono/zod-openapi";
 import type { ServiceType } from "../services.ts";
 import { BREAKER_STATUSES } from "../breaker/breaker.ts";
 import { LIMIT_SCOPES } from "../limiter/types.ts";
+import { INSTANCE_STATUSES } from "../config/schema.ts";
 
 /** OpenAI's error shape, used for everything the gateway refuses itself. */
 export const ErrorSchema = z.object({
@@ -136,6 +137,9 @@ export const InstanceStatusSchema = z.object({
   path: z.string(),
   weight: z.number().int(),
   adapter: z.string(),
+  status: z.enum(INSTANCE_STATUSES).openapi({
+    description: "active takes requests; draining and disabled only finish those in flight",
+  }),
   activeRequests: z.number().int(),
   requests: z.number().int(),
   failures: z.number().int(),

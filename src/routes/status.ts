@@ -61,11 +61,12 @@ export function serviceStatus(service: ServiceRuntime, now: number) {
         path: upstream.path,
         weight: upstream.weight,
         adapter: upstream.adapter,
+        status: upstream.status,
         activeRequests: state.active,
         requests: state.requests,
         failures: state.failures,
         lastError: state.lastError,
-        available: isAvailable(upstream, now),
+        available: upstream.status === "active" && isAvailable(upstream, now),
         health: { status, changedAt, reason, lastFailure },
         ejection: state.ejection === null ? null : {
           ejected: isEjected(state, backend.health, now),
@@ -86,7 +87,8 @@ export function serviceStatus(service: ServiceRuntime, now: number) {
   };
 }
 
-function limitStatus({ policy, key, limiters }: LiveLimit, now: number) {
+/** A limit as the status endpoints show it. */
+export function limitStatus({ policy, key, limiters }: LiveLimit, now: number) {
   const { algorithm, capacity, rate } = policy.settings;
   return {
     policy: policy.id,

@@ -1,0 +1,133 @@
+/**
+ * The admin API under `/admin`, and what its route modules share: who may call it, reading
+ * JSON bodies, describing routes in the OpenAPI document, and making a config change with
+ * `If-Match` and the audit trail.
+ * @module
+ */
+import type { Context } from "hono";
+import type { Authenticator } from "../auth/authenticator.ts";
+import type { ApiKeyStore } from "../auth/api_key_store.ts";
+import { isJsonObject, type JsonObject } from "../config/instance_identity.ts";
+import type { ConfigEdit, LiveConfig } from "../config/live_config.ts";
+import type { ConfigProblem } from "../config/load.ts";
+import { GatewayError } from "../errors.ts";
+import type { GatewayApp, GatewayEnv } from "../gateway_env.ts";
+import type { Registry } from "../registry/registry.ts";
+import { ErrorSchema } from "../routes/schemas.ts";
+import type { AdminAccess } from "./admin_guard.ts";
+import { adminGuard } from "./admin_guard.ts";
+import type { AuditLog } from "./audit.ts";
+import { etagOf, expectedVersion, staleWrite } from "./preconditions.ts";
+
+/** What the admin API works on. */
+export interface AdminDeps {
+  readonly live: LiveConfig;
+  readonly registry: Registry;
+  readonly audit: AuditLog;
+  readonly keys: ApiKeyStore;
+  readonly authenticator: Authenticator;
+  readonly access: AdminAccess;
+  /** `admin.allow-private`. */
+  readonly allowPrivate: boolean;
+  /** Clock, in ms. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** Mounts the guard on `/admin/*`; the route modules mount the routes. */
+export function guardAdminRoutes(app: GatewayApp, access: AdminAccess): void {
+  app.use("/admin/*", adminGuard(access));
+  app.use("/admin", adminGuard(access));
+}
+
+/** Who made an admin request, for versions and the audit trail. */
+export function adminOf(c: Context<GatewayEnv>): string {
+  return c.get("admin") ?? "admin";
+}
+
+/** The request body as a JSON object; 400 otherwise. */
+export async function readJsonObject(c: Context<GatewayEnv>): Promise<JsonObject> {
+  let body: unknown;
+  try {
+    body = JSON.parse(await c.req.text());
+  } catch {
+    throw new GatewayError(400, "invalid_json", "The request body is not valid JSON");
+  }
+  if (!isJsonObject(body)) {
+    throw new GatewayError(400, "invalid_request", "The request body must be a JSON object");
+  }
+  return body;
+}
+
+/** The 400 for a change that does not validate, naming every field at fault. */
+export function invalidConfig(problems: readonly ConfigProblem[]): GatewayError {
+  const listed = problems.map((problem) => `${problem.path}: ${problem.message}`).join("; ");
+  return new GatewayError(
+    400,
+    "invalid_config",
+    `The change is not valid: ${listed}`,
+    problems[0] ? { param: problems[0].path } : {},
+  );
+}
+
+/** The outcome of {@linkcode commitChange}. */
+export interface Committed {
+  readonly version: number;
+  readonly edit: ConfigEdit;
+  readonly etag: string;
+}
+
+/**
+ * Makes a config change for an admin request: `If-Match` must name the live version (412
+ * otherwise, 428 without it), the result must validate (400), and it is stored with its
+ * audit entry and applied before this resolves.
+ */
+export async function commitChange(
+  c: Context<GatewayEnv>,
+  deps: AdminDeps,
+  action: string,
+  edit: (model: JsonObject) => ConfigEdit,
+): Promise<Committed> {
+  const expected = expectedVersion(c.req.header("if-match"));
+  const result = await deps.live.change(expected, { by: adminOf(c), action }, edit);
+  if (result.kind === "stale") throw staleWrite(result.current);
+  if (result.kind === "invalid") throw invalidConfig(result.problems);
+  return { version: result.version, edit: result.edit, etag: etagOf(result.version) };
+}
+
+/** OpenAPI responses every admin route may give. */
+export const ADMIN_ERRORS = {
+  401: {
+    description: "No valid admin key",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+  403: {
+    description: "Not on loopback while no admin key is configured",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+} as const;
+
+/** OpenAPI responses of admin writes to the config. */
+export const WRITE_ERRORS = {
+  ...ADMIN_ERRORS,
+  400: {
+    description: "Not valid; the message names each field",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+  412: {
+    description: "The config changed since the ETag in If-Match; the current one is in ETag",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+  428: {
+    description: "If-Match is missing",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+} as const;
+
+/** The `If-Match` header, as the OpenAPI document describes it. */
+export const IF_MATCH = {
+  name: "if-match",
+  in: "header",
+  required: true,
+  description: 'The ETag of the config the change is based on, e.g. "v12"; * for any',
+  schema: { type: "string" },
+} as const;

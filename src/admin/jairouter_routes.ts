@@ -1,0 +1,218 @@
+/**
+ * JAiRouter's instance endpoints under `/api/config/instance`, with its response wrapper
+ * `{success, message, data, errorCode, timestamp}` and its camelCase instance fields, so
+ * scripts written for it keep working. They send no `If-Match`: a write applies to whatever
+ * version is live, and is still stored atomically, versioned and audited.
+ * @module
+ */
+import type { Context } from "hono";
+import { isJsonObject, type JsonObject } from "../config/instance_identity.ts";
+import type { ConfigEdit } from "../config/live_config.ts";
+import { GatewayError } from "../errors.ts";
+import type { GatewayApp, GatewayEnv } from "../gateway_env.ts";
+import { SERVICE_TYPES, type ServiceType } from "../services.ts";
+import { type AdminDeps, adminOf, invalidConfig } from "./admin_api.ts";
+import { adminGuard } from "./admin_guard.ts";
+import {
+  addInstance,
+  findInstance,
+  listInstances,
+  removeInstance,
+  updateInstance,
+} from "./instance_edits.ts";
+import { mergePatch } from "./merge_patch.ts";
+import { checkedInstance } from "./routes_services.ts";
+
+const BASE = "/api/config/instance";
+
+/** JAiRouter's field names, where they differ from the config's. */
+const FROM_CAMEL: Readonly<Record<string, string>> = {
+  baseUrl: "base-url",
+  rateLimit: "rate-limit",
+  circuitBreaker: "circuit-breaker",
+  clientIpEnable: "client-ip-enable",
+  maxConcurrency: "max-concurrency",
+  forwardAuthorization: "forward-authorization",
+  apiKey: "api-key",
+  warmUpPeriod: "warm-up-period",
+  coldFactor: "cold-factor",
+  halfOpenMaxProbes: "half-open-max-probes",
+};
+const TO_CAMEL = Object.fromEntries(
+  Object.entries(FROM_CAMEL).map(([camel, kebab]) => [kebab, camel]),
+);
+
+/** Mounts JAiRouter's instance endpoints, behind the admin guard. */
+export function mountJaiRouterRoutes(app: GatewayApp, deps: AdminDeps): void {
+  app.use(`${BASE}/*`, adminGuard(deps.access, wrappedError));
+  const tags = ["JAiRouter compatibility"];
+  const registry = app.openAPIRegistry;
+  const describe = (method: "get" | "post" | "put" | "delete", path: string, summary: string) =>
+    registry.registerPath({
+      method,
+      path,
+      tags,
+      summary,
+      responses: { 200: { description: "{success, message, data, errorCode, timestamp}" } },
+    });
+
+  describe("get", `${BASE}/type/{type}`, "A service's instances");
+  app.get(`${BASE}/type/:type`, (c) =>
+    handle(() => {
+      const type = jaiRouterType(c);
+      return ok(listInstances(deps.live.model, type).map(toJaiRouter), "Instances read");
+    }));
+
+  describe("get", `${BASE}/info/{type}`, "One instance (?instanceId=name@baseUrl)");
+  app.get(`${BASE}/info/:type`, (c) =>
+    handle(() => {
+      const found = findInstance(deps.live.model, jaiRouterType(c), instanceIdOf(c));
+      return ok(toJaiRouter(found), "Instance read");
+    }));
+
+  describe("post", `${BASE}/add/{type}`, "Add an instance");
+  app.post(`${BASE}/add/:type`, (c) =>
+    handle(async () => {
+      const type = jaiRouterType(c);
+      const instance = checkedInstance(fromJaiRouter(await body(c)), deps.allowPrivate);
+      await change(c, deps, "add instance", (model) => addInstance(model, type, instance));
+      return ok(null, "Instance added", 201);
+    }));
+
+  describe("put", `${BASE}/update/{type}`, "Update an instance: {instanceId, instance}");
+  app.put(`${BASE}/update/:type`, (c) =>
+    handle(async () => {
+      const type = jaiRouterType(c);
+      const request = await body(c);
+      const instanceId = request.instanceId;
+      if (typeof instanceId !== "string" || !isJsonObject(request.instance)) {
+        throw new GatewayError(400, "invalid_request", "Send {instanceId, instance}");
+      }
+      const fields = fromJaiRouter(request.instance);
+      await change(c, deps, "update instance", (model) =>
+        updateInstance(model, type, instanceId, (instance) => {
+          const changed = mergePatch(instance, fields) as JsonObject;
+          return checkedInstance(
+            changed,
+            deps.allowPrivate,
+            changed["base-url"] !== instance["base-url"],
+          );
+        }));
+      return ok(null, "Instance updated");
+    }));
+
+  describe("delete", `${BASE}/del/{type}`, "Remove an instance (?instanceId=name@baseUrl)");
+  app.delete(`${BASE}/del/:type`, (c) =>
+    handle(async () => {
+      const type = jaiRouterType(c);
+      const instanceId = instanceIdOf(c);
+      await change(c, deps, "remove instance", (model) => removeInstance(model, type, instanceId));
+      return ok(null, "Instance removed");
+    }));
+}
+
+async function change(
+  c: Context<GatewayEnv>,
+  deps: AdminDeps,
+  action: string,
+  edit: (model: JsonObject) => ConfigEdit,
+): Promise<void> {
+  const result = await deps.live.change("any", { by: adminOf(c), action }, edit);
+  if (result.kind === "invalid") throw invalidConfig(result.problems);
+}
+
+async function handle(
+  run: () => Response | Promise<Response>,
+): Promise<Response> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof GatewayError) return wrappedError(error);
+    throw error;
+  }
+}
+
+function ok(
+  data: unknown,
+  message: string,
+  status: 200 | 201 = 200,
+): Response {
+  return Response.json(
+    { success: true, message, data, errorCode: null, timestamp: new Date().toISOString() },
+    { status },
+  );
+}
+
+function wrappedError(error: GatewayError): Response {
+  return Response.json(
+    {
+      success: false,
+      message: error.message,
+      data: null,
+      errorCode: error.code,
+      timestamp: new Date().toISOString(),
+    },
+    { status: error.status, headers: error.headers },
+  );
+}
+
+function jaiRouterType(c: Context<GatewayEnv>): ServiceType {
+  const type = c.req.param("type") ?? "";
+  if ((SERVICE_TYPES as readonly string[]).includes(type)) return type as ServiceType;
+  throw new GatewayError(404, "service_not_found", `No service type "${type}"`);
+}
+
+function instanceIdOf(c: Context<GatewayEnv>): string {
+  const id = c.req.query("instanceId");
+  if (!id) {
+    throw new GatewayError(400, "invalid_request", "instanceId is required", {
+      param: "instanceId",
+    });
+  }
+  return id;
+}
+
+async function body(c: Context<GatewayEnv>): Promise<JsonObject> {
+  let parsed: unknown;
+  try {
+    parsed = await c.req.json();
+  } catch {
+    throw new GatewayError(400, "invalid_json", "The request body is not valid JSON");
+  }
+  if (!isJsonObject(parsed)) {
+    throw new GatewayError(400, "invalid_request", "The body must be a JSON object");
+  }
+  return parsed;
+}
+
+/** A JAiRouter instance as the config writes it: kebab-case keys, nulls and its id dropped. */
+function fromJaiRouter(instance: JsonObject): JsonObject {
+  return renamed(instance, FROM_CAMEL, (key, value) => {
+    if (value === null || key === "instanceId") return undefined;
+    if (key === "status" && value === "inactive") return "disabled";
+    return value;
+  });
+}
+
+/** An instance as JAiRouter shows it. */
+function toJaiRouter(
+  entry: { readonly instanceId: string; readonly config: JsonObject },
+): JsonObject {
+  return { instanceId: entry.instanceId, ...renamed(entry.config, TO_CAMEL, (_, value) => value) };
+}
+
+function renamed(
+  object: JsonObject,
+  names: Readonly<Record<string, string>>,
+  map: (key: string, value: unknown) => unknown,
+): JsonObject {
+  const result: JsonObject = {};
+  for (const [key, value] of Object.entries(object)) {
+    const mapped = map(key, value);
+    if (mapped === undefined) continue;
+    const name = names[key] ?? key;
+    // Header names are the backend's, not field names.
+    result[name] = isJsonObject(mapped) && key !== "headers" ? renamed(mapped, names, map) : mapped;
+  }
+  return result;
+}

@@ -1,0 +1,213 @@
+/**
+ * `/admin/keys`: client API keys. A created key is shown once, in the answer that creates it;
+ * only its digest is stored. Keys written in the config file are listed but changed there.
+ * @module
+ */
+import { z } from "@hono/zod-openapi";
+import type { StoredApiKey } from "../auth/api_key_store.ts";
+import { digestOf, newKey } from "../auth/secret.ts";
+import type { JsonObject } from "../config/instance_identity.ts";
+import { ApiKeySchema } from "../config/schema.ts";
+import { GatewayError } from "../errors.ts";
+import type { GatewayApp } from "../gateway_env.ts";
+import {
+  ADMIN_ERRORS,
+  type AdminDeps,
+  adminOf,
+  readJsonObject,
+  WRITE_ERRORS,
+} from "./admin_api.ts";
+import { mergePatch } from "./merge_patch.ts";
+
+const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
+const KeySettings = ApiKeySchema.omit({ key: true });
+const KeyInfo = z.object({
+  id: z.string(),
+  source: z.enum(["config", "admin"]),
+  models: z.array(z.string()).optional(),
+  "rate-limit": z.record(z.string(), z.unknown()).optional(),
+  expires: z.string().optional(),
+  enabled: z.boolean(),
+  created: z.string().optional(),
+  by: z.string().optional(),
+}).openapi("ApiKeyInfo");
+const IdParam = z.object({ id: z.string() });
+
+/** Mounts the API key routes. */
+export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
+  const registry = app.openAPIRegistry;
+  const tags = ["Admin: API keys"];
+  const now = deps.now ?? Date.now;
+  const reload = async () => deps.authenticator.useStoredKeys(await deps.keys.list());
+
+  registry.registerPath({
+    method: "get",
+    path: "/admin/keys",
+    tags,
+    summary: "Every client API key, without the keys themselves",
+    responses: {
+      200: { description: "The keys", content: json(z.object({ keys: z.array(KeyInfo) })) },
+      ...ADMIN_ERRORS,
+    },
+  });
+  app.get("/admin/keys", async (c) => {
+    const configured = deps.authenticator.configuredKeys.map(({ key: _, ...settings }) => ({
+      ...settings,
+      source: "config" as const,
+    }));
+    const stored = (await deps.keys.list()).map(info);
+    return c.json({ keys: [...configured, ...stored] }, 200);
+  });
+
+  registry.registerPath({
+    method: "post",
+    path: "/admin/keys",
+    tags,
+    summary: "Create a key; the answer is the only time the key is shown",
+    request: { body: { content: json(z.record(z.string(), z.unknown())) } },
+    responses: {
+      201: { description: "Created", content: json(KeyInfo.extend({ key: z.string() })) },
+      ...WRITE_ERRORS,
+    },
+  });
+  app.post("/admin/keys", async (c) => {
+    const settings = validSettings(await readJsonObject(c));
+    const id = settings.id as string;
+    if (deps.authenticator.configuredIds.has(id)) throw keyTaken(id);
+    const key = newKey();
+    const { id: _, ...rest } = settings;
+    const stored: StoredApiKey = {
+      ...rest,
+      id,
+      digest: digestOf(key),
+      enabled: settings.enabled !== false,
+      created: new Date(now()).toISOString(),
+      by: adminOf(c),
+    } as StoredApiKey;
+    const entry = deps.audit.entry({
+      by: adminOf(c),
+      action: "create key",
+      target: id,
+      after: info(stored),
+    });
+    if (!await deps.keys.create(stored, (commit) => deps.audit.stage(commit, entry))) {
+      throw keyTaken(id);
+    }
+    await reload();
+    return c.json({ ...info(stored), key }, 201);
+  });
+
+  registry.registerPath({
+    method: "patch",
+    path: "/admin/keys/{id}",
+    tags,
+    summary: "Change a key's models, limit, expiry or enabled flag (JSON Merge Patch)",
+    request: { params: IdParam, body: { content: json(z.record(z.string(), z.unknown())) } },
+    responses: { 200: { description: "Changed", content: json(KeyInfo) }, ...WRITE_ERRORS },
+  });
+  app.patch("/admin/keys/:id", async (c) => {
+    const id = c.req.param("id");
+    configuredRefusal(deps, id);
+    const patch = await readJsonObject(c);
+    if ("id" in patch || "key" in patch || "digest" in patch) {
+      throw new GatewayError(
+        400,
+        "invalid_request",
+        "A key's id and value cannot be changed; create a new key",
+      );
+    }
+    const updated = await deps.keys.update(
+      id,
+      (key) => {
+        const { digest, created, by, ...settings } = key;
+        const changed = validSettings(mergePatch(settings, patch) as JsonObject);
+        return {
+          ...changed,
+          digest,
+          created,
+          by,
+          id,
+          enabled: changed.enabled !== false,
+        } as StoredApiKey;
+      },
+      (before, after) => (commit) =>
+        deps.audit.stage(
+          commit,
+          deps.audit.entry({
+            by: adminOf(c),
+            action: "update key",
+            target: id,
+            before: info(before),
+            after: info(after),
+          }),
+        ),
+    );
+    if (!updated) throw keyMissing(id);
+    await reload();
+    return c.json(info(updated), 200);
+  });
+
+  registry.registerPath({
+    method: "delete",
+    path: "/admin/keys/{id}",
+    tags,
+    summary: "Revoke a key",
+    request: { params: IdParam },
+    responses: { 204: { description: "Revoked" }, ...WRITE_ERRORS },
+  });
+  app.delete("/admin/keys/:id", async (c) => {
+    const id = c.req.param("id");
+    configuredRefusal(deps, id);
+    const deleted = await deps.keys.delete(id, (before) => (commit) =>
+      deps.audit.stage(
+        commit,
+        deps.audit.entry({
+          by: adminOf(c),
+          action: "revoke key",
+          target: id,
+          before: info(before),
+        }),
+      ));
+    if (!deleted) throw keyMissing(id);
+    await reload();
+    return c.body(null, 204);
+  });
+}
+
+function info(key: StoredApiKey) {
+  const { digest: _, ...rest } = key;
+  return { ...rest, source: "admin" as const };
+}
+
+function validSettings(body: JsonObject): JsonObject {
+  const result = KeySettings.safeParse(body);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const path = issue.path.map(String).join(".") || "(key)";
+      const keys = issue.code === "unrecognized_keys" ? `: ${issue.keys.join(", ")}` : "";
+      return `${path}: ${issue.message}${keys}`;
+    });
+    throw new GatewayError(400, "invalid_config", `The key is not valid: ${problems.join("; ")}`);
+  }
+  return body;
+}
+
+function configuredRefusal(deps: AdminDeps, id: string): void {
+  if (deps.authenticator.configuredIds.has(id)) {
+    throw new GatewayError(
+      409,
+      "key_in_config",
+      `The key "${id}" is written in the config file; change it there`,
+    );
+  }
+}
+
+function keyTaken(id: string): GatewayError {
+  return new GatewayError(409, "key_exists", `A key with the id "${id}" exists already`, {
+    param: "id",
+  });
+}
+
+function keyMissing(id: string): GatewayError {
+  return new GatewayError(404, "key_not_found", `No API key "${id}"`);
+}

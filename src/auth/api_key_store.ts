@@ -1,0 +1,121 @@
+/**
+ * Client API keys created through the admin API, in Deno KV: only the key's digest is stored,
+ * and the key itself is shown once, when it is created. Every write bumps one marker key that
+ * every gateway sharing the store watches, so a new or revoked key takes effect everywhere.
+ * @module
+ */
+import type { AuditEntry } from "../admin/audit.ts";
+import { API_KEYS, API_KEYS_CHANGED } from "../config/keys.ts";
+import type { ApiKeyConfig } from "../config/schema.ts";
+
+/** A key as stored: its settings as written, and the digest instead of the key. */
+export interface StoredApiKey {
+  readonly id: string;
+  /** Hex SHA-256 of the key. */
+  readonly digest: string;
+  readonly models?: readonly string[];
+  readonly "rate-limit"?: Readonly<Record<string, unknown>>;
+  readonly expires?: string;
+  readonly enabled: boolean;
+  /** ISO time it was created, and by which admin. */
+  readonly created: string;
+  readonly by: string;
+}
+
+/** The settings of a key an admin may write: everything but the key itself. */
+export type ApiKeySettings = Omit<ApiKeyConfig, "key" | "id">;
+
+/** Stages an audit entry in a commit. */
+type Stage = (commit: Deno.AtomicOperation) => void;
+
+/** Reads and writes the stored keys. */
+export class ApiKeyStore {
+  readonly #kv: Deno.Kv;
+
+  constructor(kv: Deno.Kv) {
+    this.#kv = kv;
+  }
+
+  /** Every stored key, by id. */
+  async list(): Promise<StoredApiKey[]> {
+    const keys: StoredApiKey[] = [];
+    for await (const entry of this.#kv.list<StoredApiKey>({ prefix: API_KEYS })) {
+      keys.push(entry.value);
+    }
+    return keys;
+  }
+
+  /** One stored key, or undefined. */
+  async get(id: string): Promise<StoredApiKey | undefined> {
+    return (await this.#kv.get<StoredApiKey>([...API_KEYS, id])).value ?? undefined;
+  }
+
+  /** Stores a new key; false when the id is taken. */
+  async create(key: StoredApiKey, audit: Stage): Promise<boolean> {
+    const commit = this.#kv.atomic().check({ key: [...API_KEYS, key.id], versionstamp: null })
+      .set([...API_KEYS, key.id], key);
+    audit(commit);
+    return (await this.#bump(commit).commit()).ok;
+  }
+
+  /**
+   * Replaces a key with `change(key)`, unless it changed meanwhile (then reads and tries
+   * again); undefined when there is no such key.
+   */
+  async update(
+    id: string,
+    change: (key: StoredApiKey) => StoredApiKey,
+    audit: (before: StoredApiKey, after: StoredApiKey) => Stage,
+  ): Promise<StoredApiKey | undefined> {
+    for (;;) {
+      const entry = await this.#kv.get<StoredApiKey>([...API_KEYS, id]);
+      if (entry.value === null) return undefined;
+      const after = change(entry.value);
+      const commit = this.#kv.atomic().check(entry).set([...API_KEYS, id], after);
+      audit(entry.value, after)(commit);
+      if ((await this.#bump(commit).commit()).ok) return after;
+    }
+  }
+
+  /** Deletes a key; the key deleted, or undefined when there was none. */
+  async delete(
+    id: string,
+    audit: (before: StoredApiKey) => Stage,
+  ): Promise<StoredApiKey | undefined> {
+    for (;;) {
+      const entry = await this.#kv.get<StoredApiKey>([...API_KEYS, id]);
+      if (entry.value === null) return undefined;
+      const commit = this.#kv.atomic().check(entry).delete([...API_KEYS, id]);
+      audit(entry.value)(commit);
+      if ((await this.#bump(commit).commit()).ok) return entry.value;
+    }
+  }
+
+  /** Calls `onChange` whenever any gateway changes the stored keys. */
+  watch(onChange: () => void): { stop(): void } {
+    const reader = this.#kv.watch([API_KEYS_CHANGED]).getReader();
+    let first = true;
+    (async () => {
+      for (;;) {
+        const { done } = await reader.read().catch(() => ({ done: true }));
+        if (done) return;
+        // The first read is the marker as it is now, not a change.
+        if (!first) onChange();
+        first = false;
+      }
+    })();
+    return { stop: () => void reader.cancel().catch(() => {}) };
+  }
+
+  #bump(commit: Deno.AtomicOperation): Deno.AtomicOperation {
+    return commit.sum(API_KEYS_CHANGED, 1n);
+  }
+}
+
+/** Builds a stage function from an audit log and entry. */
+export function stageAudit(
+  audit: { stage(commit: Deno.AtomicOperation, entry: AuditEntry): void },
+  entry: AuditEntry,
+): Stage {
+  return (commit) => audit.stage(commit, entry);
+}

@@ -1,0 +1,205 @@
+/**
+ * Who a client is, when the `auth:` section asks: an API key (from the config or created
+ * through the admin API) or a JWT, presented as `Authorization: Bearer …` or `X-API-Key`.
+ * Keys are looked up by digest and compared in constant time; nothing a client sends is
+ * logged or repeated back, only a key's id.
+ * @module
+ */
+import type { ApiKeyConfig, AuthConfig } from "../config/schema.ts";
+import { RateLimitSchema } from "../config/schema.ts";
+import { GatewayError } from "../errors.ts";
+import { globToRegExp } from "../glob.ts";
+import type { LiveLimit } from "../limiter/admission.ts";
+import { limiterSettings } from "../limiter/policies.ts";
+import { RateLimits } from "../limiter/rate_limits.ts";
+import type { StoredApiKey } from "./api_key_store.ts";
+import { type JwtFetch, JwtVerifier } from "./jwt.ts";
+import { digestOf, presentedCredential, sameDigest, writtenDigest } from "./secret.ts";
+
+/** An authenticated client. */
+export interface ClientIdentity {
+  /** The key's id, or `jwt:<subject>`. */
+  readonly id: string;
+  /** Whether it may use a model. */
+  allows(model: string): boolean;
+  /** Its own rate limit, when it has one. */
+  readonly limits: readonly LiveLimit[];
+}
+
+/** What {@linkcode Authenticator.authenticate} answers. */
+export type AuthResult =
+  | { readonly ok: true; readonly identity: ClientIdentity }
+  | { readonly ok: false; readonly error: GatewayError };
+
+interface KnownKey {
+  readonly id: string;
+  readonly digest: string;
+  readonly expires: number;
+  readonly enabled: boolean;
+  readonly identity: ClientIdentity;
+}
+
+/** Options for {@linkcode Authenticator}. */
+export interface AuthenticatorOptions {
+  /** Clock, in ms. @default Date.now */
+  readonly now?: () => number;
+  /** Fetches a JWKS. @default fetch */
+  readonly fetch?: JwtFetch;
+}
+
+const EVERY_MODEL = () => true;
+
+/** Checks client credentials against the configured and stored keys, and JWTs. */
+export class Authenticator {
+  readonly #config: AuthConfig;
+  readonly #now: () => number;
+  readonly #jwt: JwtVerifier | undefined;
+  readonly #limits = new RateLimits();
+  #byDigest = new Map<string, KnownKey>();
+
+  constructor(config: AuthConfig, options: AuthenticatorOptions = {}) {
+    this.#config = config;
+    this.#now = options.now ?? Date.now;
+    const jwt = config.jwt;
+    this.#jwt = jwt === undefined ? undefined : new JwtVerifier({
+      algorithms: jwt.algorithms,
+      ...(jwt["jwks-url"] === undefined ? {} : { jwksUrl: jwt["jwks-url"] }),
+      ...(jwt.key === undefined ? {} : { key: jwt.key }),
+      ...(jwt.issuer === undefined ? {} : { issuer: jwt.issuer }),
+      ...(jwt.audience === undefined
+        ? {}
+        : { audience: typeof jwt.audience === "string" ? [jwt.audience] : jwt.audience }),
+      clockSkew: jwt["clock-skew"],
+    }, { ...(options.fetch ? { fetch: options.fetch } : {}), now: this.#now });
+    this.useStoredKeys([]);
+  }
+
+  /** Whether clients must authenticate. */
+  get enabled(): boolean {
+    return this.#config.enabled;
+  }
+
+  /** The keys written in the config. */
+  get configuredKeys(): readonly ApiKeyConfig[] {
+    return this.#config.keys;
+  }
+
+  /** The ids of the keys written in the config, which stored keys may not take. */
+  get configuredIds(): ReadonlySet<string> {
+    return new Set(this.#config.keys.map((key) => key.id));
+  }
+
+  /** Installs the keys created through the admin API, next to the configured ones. */
+  useStoredKeys(stored: readonly StoredApiKey[]): void {
+    const byDigest = new Map<string, KnownKey>();
+    const policies = new Set<string>();
+    const add = (key: ApiKeyConfig, digest: string) => {
+      const limits = this.#keyLimits(key);
+      for (const limit of limits) policies.add(limit.policy.id);
+      byDigest.set(digest, {
+        id: key.id,
+        digest,
+        expires: key.expires === undefined ? Infinity : Date.parse(key.expires),
+        enabled: key.enabled,
+        identity: { id: key.id, allows: modelMatcher(key.models), limits },
+      });
+    };
+    for (const key of this.#config.keys) add(key, writtenDigest(key.key));
+    for (const key of stored) {
+      if (this.configuredIds.has(key.id)) continue;
+      const rateLimit = key["rate-limit"] === undefined
+        ? undefined
+        : RateLimitSchema.safeParse(key["rate-limit"]);
+      add({
+        id: key.id,
+        key: "",
+        enabled: key.enabled,
+        ...(key.models ? { models: [...key.models] } : {}),
+        ...(key.expires ? { expires: key.expires } : {}),
+        ...(rateLimit?.success ? { "rate-limit": rateLimit.data } : {}),
+      }, key.digest);
+    }
+    this.#limits.retain(policies);
+    this.#byDigest = byDigest;
+  }
+
+  /** Authenticates a request from its headers. */
+  async authenticate(headers: Headers): Promise<AuthResult> {
+    const credential = presentedCredential(headers);
+    if (credential === undefined) {
+      return refused(
+        401,
+        "invalid_api_key",
+        "Missing API key: send it as Authorization: Bearer <key> or X-API-Key: <key>",
+      );
+    }
+    if (this.#jwt && JwtVerifier.looksLikeJwt(credential)) return await this.#verifyJwt(credential);
+    const digest = digestOf(credential);
+    const known = this.#byDigest.get(digest);
+    if (!known || !sameDigest(known.digest, digest)) {
+      return refused(401, "invalid_api_key", "Invalid API key");
+    }
+    if (!known.enabled) {
+      return refused(401, "invalid_api_key", `The API key "${known.id}" is disabled`);
+    }
+    if (known.expires <= this.#now()) {
+      return refused(401, "invalid_api_key", `The API key "${known.id}" has expired`);
+    }
+    return { ok: true, identity: known.identity };
+  }
+
+  async #verifyJwt(token: string): Promise<AuthResult> {
+    const result = await this.#jwt!.verify(token);
+    if (!result.ok) return refused(401, "invalid_api_key", `Invalid token: ${result.reason}`);
+    const subject = typeof result.claims.sub === "string" ? result.claims.sub : "unknown";
+    const claim = this.#config.jwt?.["models-claim"];
+    const listed = claim === undefined ? undefined : result.claims[claim];
+    const models = typeof listed === "string"
+      ? listed.split(/\s+/).filter(Boolean)
+      : Array.isArray(listed)
+      ? listed.filter((model): model is string => typeof model === "string")
+      : claim === undefined
+      ? undefined
+      : [];
+    return {
+      ok: true,
+      identity: { id: `jwt:${subject}`, allows: modelMatcher(models), limits: [] },
+    };
+  }
+
+  #keyLimits(key: ApiKeyConfig): LiveLimit[] {
+    const limit = key["rate-limit"];
+    if (!limit?.enabled) return [];
+    const policy = {
+      id: `api-key:${key.id}`,
+      scope: "api-key" as const,
+      settings: limiterSettings(limit),
+    };
+    return [{
+      policy,
+      key: { by: "fixed", key: key.id },
+      limiters: this.#limits.limitersFor(policy),
+    }];
+  }
+}
+
+/** The refusal a client gets when `identity` may not use `model`. */
+export function modelRefusal(identity: ClientIdentity, model: string): GatewayError {
+  return new GatewayError(
+    403,
+    "permission_denied",
+    `The credential "${identity.id}" may not use the model "${model}"`,
+    { param: "model" },
+  );
+}
+
+function refused(status: 401, code: string, message: string): AuthResult {
+  return { ok: false, error: new GatewayError(status, code, message) };
+}
+
+function modelMatcher(models: readonly string[] | undefined): (model: string) => boolean {
+  if (models === undefined) return EVERY_MODEL;
+  const exact = new Set(models.filter((model) => !model.includes("*")));
+  const patterns = models.filter((model) => model.includes("*")).map(globToRegExp);
+  return (model) => exact.has(model) || patterns.some((pattern) => pattern.test(model));
+}

@@ -1,0 +1,248 @@
+/**
+ * The `model:` section as it lives at runtime: versioned in Deno KV, changed through the admin
+ * API, merged with the YAML file at start, and applied to the gateway the moment it changes —
+ * whichever gateway sharing the store made the change.
+ *
+ * Each version holds the section as written (before defaults, so a later default change
+ * applies) and the file's section it was built from, which tells at the next start whether the
+ * file changed since and what to merge.
+ * @module
+ */
+import type { AuditEntry } from "../admin/audit.ts";
+import type { JsonObject } from "./instance_identity.ts";
+import { deepEqual } from "./instance_identity.ts";
+import { type ConfigProblem, validateModel } from "./load.ts";
+import { mergeFileChanges, type MergeNote } from "./merge.ts";
+import type { ModelConfig } from "./schema.ts";
+import type { ConfigStore, StoredVersion, VersionInfo } from "./store.ts";
+
+/** What one config version holds. */
+export interface StoredConfig {
+  /** The live `model:` section, as written. */
+  readonly model: JsonObject;
+  /** The file's `model:` section this version was built from. */
+  readonly file: JsonObject;
+}
+
+/** A change to the live config, computed from the current section. */
+export interface ConfigEdit {
+  readonly model: JsonObject;
+  /** For the audit trail: what changed, e.g. `chat/llama3@http://gpu-1:8000`. */
+  readonly target: string;
+  readonly before?: unknown;
+  readonly after?: unknown;
+}
+
+/** What {@linkcode LiveConfig.change} answers. */
+export type ChangeResult =
+  | { readonly kind: "changed"; readonly version: number; readonly edit: ConfigEdit }
+  /** `If-Match` named another version than the live one. */
+  | { readonly kind: "stale"; readonly current: number }
+  /** The changed section does not validate; nothing was stored. */
+  | { readonly kind: "invalid"; readonly problems: readonly ConfigProblem[] };
+
+/** A config that cannot be started from: the merge made one that does not validate. */
+export class LiveConfigError extends Error {
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(message: string, problems: readonly ConfigProblem[]) {
+    super(`${message}\n${problems.map((p) => `  ${p.path}: ${p.message}`).join("\n")}`);
+    this.name = "LiveConfigError";
+    this.problems = problems;
+  }
+}
+
+/** Options for {@linkcode LiveConfig.open}. */
+export interface LiveConfigOptions {
+  /** Installs a validated section: called at start and after every change. */
+  readonly apply: (model: ModelConfig, version: number) => void;
+  /** Stages a change's audit entry in the commit that makes it. */
+  readonly audit: {
+    entry(fields: Omit<AuditEntry, "at">): AuditEntry;
+    stage(commit: Deno.AtomicOperation, entry: AuditEntry): void;
+  };
+  /** Tells the operator what the start and later changes did. @default console.log */
+  readonly log?: (message: string) => void;
+  /** Where the file came from, for the first version's description. */
+  readonly source?: string;
+}
+
+/** Commits that lost a race to another writer are retried this often before giving up. */
+const RACE_RETRIES = 10;
+
+/** The live config of one gateway, kept in step with the store. */
+export class LiveConfig {
+  readonly #store: ConfigStore<StoredConfig>;
+  readonly #options: LiveConfigOptions;
+  #current: StoredVersion<StoredConfig>;
+  #watcher: { stop(): void } | undefined;
+
+  private constructor(
+    store: ConfigStore<StoredConfig>,
+    current: StoredVersion<StoredConfig>,
+    options: LiveConfigOptions,
+  ) {
+    this.#store = store;
+    this.#current = current;
+    this.#options = options;
+  }
+
+  /**
+   * Loads the live version from the store, merging in what changed in the file since it was
+   * built (see `merge.ts` for the rule), or stores the file as version 1. Applies the result.
+   * Throws {@linkcode LiveConfigError} when the stored or merged section does not validate.
+   */
+  static async open(
+    store: ConfigStore<StoredConfig>,
+    file: JsonObject,
+    options: LiveConfigOptions,
+  ): Promise<LiveConfig> {
+    const log = options.log ?? console.log;
+    for (let attempt = 0; attempt <= RACE_RETRIES; attempt++) {
+      const head = await store.head();
+      if (head && deepEqual(head.config.file, file)) {
+        const model = parsed(head.config.model, `Config version ${head.version} is not valid`);
+        const live = new LiveConfig(store, head, options);
+        options.apply(model, head.version);
+        log(`Config version ${head.version} (${head.action}, by ${head.by} at ${head.at})`);
+        return live;
+      }
+      let model = file;
+      let notes: readonly MergeNote[] = [];
+      let action = `loaded from ${options.source ?? "the file"}`;
+      if (head) {
+        ({ merged: model, notes } = mergeFileChanges(head.config.file, file, head.config.model));
+        action = `file changed; merged with the changes made since version ${head.version}`;
+      }
+      const config = parsed(model, "The merged config is not valid");
+      const stored = { model, file };
+      const expected = head?.version ?? 0;
+      const entry = options.audit.entry({
+        by: "file",
+        action,
+        target: "model",
+        ...(head ? { before: head.config.model } : {}),
+        after: model,
+      });
+      const result = await store.commit(stored, {
+        expected,
+        by: "file",
+        action,
+        also: (commit, version) => options.audit.stage(commit, { ...entry, version }),
+      });
+      if (!result.ok) continue;
+      const version = await store.get(result.version);
+      if (!version) continue;
+      const live = new LiveConfig(store, version, options);
+      options.apply(config, result.version);
+      log(`Config version ${result.version}: ${action}`);
+      for (const note of notes) log(`  merge: ${note.path}: ${note.message}`);
+      return live;
+    }
+    throw new Error("Could not store the config: other gateways kept changing it");
+  }
+
+  /** The live version. */
+  get version(): number {
+    return this.#current.version;
+  }
+
+  /** The live `model:` section, as written. */
+  get model(): JsonObject {
+    return this.#current.config.model;
+  }
+
+  /** Who made the live version, when and why. */
+  get info(): VersionInfo {
+    const { config: _, ...info } = this.#current;
+    return info;
+  }
+
+  /** The store behind it, for reading history. */
+  get store(): ConfigStore<StoredConfig> {
+    return this.#store;
+  }
+
+  /**
+   * Makes a change: `edit` computes the new section from the live one (throwing to refuse),
+   * which is validated, stored as a new version with its audit entry, and applied. With
+   * `expected` a version number, the change is made only if that version is still live;
+   * with `any`, a change that lost a race to another writer is recomputed and retried.
+   */
+  async change(
+    expected: number | "any",
+    who: { readonly by: string; readonly action: string },
+    edit: (model: JsonObject) => ConfigEdit,
+  ): Promise<ChangeResult> {
+    for (let attempt = 0; attempt <= RACE_RETRIES; attempt++) {
+      const head = await this.#store.head();
+      const current = head?.version ?? 0;
+      if (!head || (expected !== "any" && expected !== current)) return { kind: "stale", current };
+      const made = edit(head.config.model);
+      const validation = validateModel(made.model);
+      if (!validation.ok) return { kind: "invalid", problems: validation.problems };
+      const entry = this.#options.audit.entry({
+        by: who.by,
+        action: who.action,
+        target: made.target,
+        ...(made.before === undefined ? {} : { before: made.before }),
+        ...(made.after === undefined ? {} : { after: made.after }),
+      });
+      const result = await this.#store.commit({ model: made.model, file: head.config.file }, {
+        expected: current,
+        by: who.by,
+        action: `${who.action} ${made.target}`,
+        also: (commit, version) => this.#options.audit.stage(commit, { ...entry, version }),
+      });
+      if (result.ok) {
+        const stored = await this.#store.get(result.version);
+        if (stored) this.#install(stored, validation.model);
+        return { kind: "changed", version: result.version, edit: made };
+      }
+      if (expected !== "any") return { kind: "stale", current: result.current };
+    }
+    throw new Error("Could not store the change: other writers kept changing the config");
+  }
+
+  /** Follows changes other gateways make to the store, applying each new version. */
+  watch(): void {
+    this.#watcher ??= this.#store.watch((version) => {
+      if (version > this.#current.version) void this.#catchUp(version);
+    });
+  }
+
+  /** Stops following the store. */
+  stop(): void {
+    this.#watcher?.stop();
+    this.#watcher = undefined;
+  }
+
+  async #catchUp(version: number): Promise<void> {
+    const log = this.#options.log ?? console.log;
+    try {
+      const stored = await this.#store.get(version);
+      if (!stored || stored.version <= this.#current.version) return;
+      const validation = validateModel(stored.config.model);
+      if (!validation.ok) {
+        log(`Config version ${version} is not valid here and is not applied`);
+        return;
+      }
+      this.#install(stored, validation.model);
+      log(`Config version ${version} from the store: ${stored.action} (by ${stored.by})`);
+    } catch (error) {
+      log(`Could not read config version ${version}: ${(error as Error).message}`);
+    }
+  }
+
+  #install(stored: StoredVersion<StoredConfig>, model: ModelConfig): void {
+    if (stored.version <= this.#current.version) return;
+    this.#current = stored;
+    this.#options.apply(model, stored.version);
+  }
+}
+
+function parsed(model: JsonObject, message: string): ModelConfig {
+  const validation = validateModel(model);
+  if (!validation.ok) throw new LiveConfigError(message, validation.problems);
+  return validation.model;
+}

@@ -1,0 +1,21 @@
+import type { MiddlewareHandler } from "hono";
+import type { Authenticator } from "../auth/authenticator.ts";
+import { errorResponse } from "../errors.ts";
+import type { GatewayEnv } from "../gateway_env.ts";
+
+/**
+ * Lets through only clients with a valid API key or token, and tells later handlers who they
+ * are. A refusal is a 401 in OpenAI's shape, with `WWW-Authenticate`.
+ */
+export function clientAuth(auth: Authenticator): MiddlewareHandler<GatewayEnv> {
+  return async function clientAuth(c, next) {
+    const result = await auth.authenticate(c.req.raw.headers);
+    if (!result.ok) {
+      const response = errorResponse(result.error);
+      response.headers.set("www-authenticate", 'Bearer realm="switchyard"');
+      return response;
+    }
+    c.set("identity", result.identity);
+    await next();
+  };
+}
