@@ -13,11 +13,15 @@ Options:
   --config FILE      YAML config (env SWITCHYARD_CONFIG); without one the embedded default serves
   --port N           port to listen on (env PORT); overrides server.port
   --host ADDR        address to listen on; overrides server.host
-  --kv PATH          Deno KV store: a file path, or :memory: (env SWITCHYARD_KV)
-                     default: switchyard.kv in the working directory
+  --kv PATH          Deno KV store: a file path, :memory:, or a KV Connect URL shared by
+                     several gateways (env SWITCHYARD_KV); default: switchyard.kv here
   --check            validate the config, print every problem, and exit (0 valid, 1 not)
   --help             show this help
   --version          print the version
+
+Environment:
+  SWITCHYARD_ADMIN_KEY   an admin key for /admin, besides admin.keys in the config
+  DENO_KV_ACCESS_TOKEN   the token for a KV Connect URL given to --kv
 `;
 
 /** What the command line asks for. */
