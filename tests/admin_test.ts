@@ -145,7 +145,7 @@ Deno.test("writes are validated with the config schema, and errors name the fiel
   const url = setup.gateway.url;
   const cases: [string, unknown, string][] = [
     ["bad weight", { name: "x", "base-url": "http://127.0.0.1:9", weight: 0 }, "weight"],
-    ["unknown key", { name: "x", "base-url": "http://127.0.0.1:9", wieght: 2 }, "(instance)"],
+    ["unknown key", { name: "x", "base-url": "http://127.0.0.1:9", wieght: 2 }, "wieght"],
     ["no base-url", { name: "x" }, "base-url"],
     ["bad status", { name: "x", "base-url": "http://127.0.0.1:9", status: "off" }, "status"],
   ];

@@ -4,6 +4,7 @@
  * `If-Match` and the audit trail.
  * @module
  */
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Authenticator } from "../auth/authenticator.ts";
 import type { ApiKeyStore } from "../auth/api_key_store.ts";
@@ -59,12 +60,15 @@ export async function readJsonObject(c: Context<GatewayEnv>): Promise<JsonObject
 }
 
 /** The 400 for a change that does not validate, naming every field at fault. */
-export function invalidConfig(problems: readonly ConfigProblem[]): GatewayError {
+export function invalidConfig(
+  problems: readonly ConfigProblem[],
+  what = "The change",
+): GatewayError {
   const listed = problems.map((problem) => `${problem.path}: ${problem.message}`).join("; ");
   return new GatewayError(
     400,
     "invalid_config",
-    `The change is not valid: ${listed}`,
+    `${what} is not valid: ${listed}`,
     problems[0] ? { param: problems[0].path } : {},
   );
 }
@@ -124,10 +128,13 @@ export const WRITE_ERRORS = {
 } as const;
 
 /** The `If-Match` header, as the OpenAPI document describes it. */
-export const IF_MATCH = {
-  name: "if-match",
-  in: "header",
-  required: true,
-  description: 'The ETag of the config the change is based on, e.g. "v12"; * for any',
-  schema: { type: "string" },
-} as const;
+export const IfMatchHeader = z.object({
+  "if-match": z.string().openapi({
+    description: 'ETag of the config read, e.g. "v12"; * for any version',
+  }),
+});
+
+/** A JSON body or answer of `schema`, as the OpenAPI document describes it. */
+export function jsonContent<T extends z.ZodType>(schema: T) {
+  return { "application/json": { schema } };
+}

@@ -13,15 +13,14 @@ import {
   ADMIN_ERRORS,
   type AdminDeps,
   commitChange,
+  IfMatchHeader,
+  jsonContent,
   readJsonObject,
   WRITE_ERRORS,
 } from "./admin_api.ts";
 import { etagOf } from "./preconditions.ts";
 import { instanceUrlProblem } from "./url_policy.ts";
 
-const IfMatch = z.object({
-  "if-match": z.string().openapi({ description: 'ETag of the config read, e.g. "v12"; * for any' }),
-});
 const VersionInfo = z.object({
   version: z.number().int(),
   at: z.string(),
@@ -31,7 +30,6 @@ const VersionInfo = z.object({
 const Version = VersionInfo.extend({ config: z.record(z.string(), z.unknown()) }).openapi(
   "ConfigVersion",
 );
-const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
 const VersionParam = z.object({ version: z.string().openapi({ example: "3" }) });
 
 /** Mounts the config and audit routes. */
@@ -45,7 +43,7 @@ export function mountConfigRoutes(app: GatewayApp, deps: AdminDeps): void {
     tags,
     summary: "The live model section, as written, with its version as ETag",
     responses: {
-      200: { description: "The live version", content: json(Version) },
+      200: { description: "The live version", content: jsonContent(Version) },
       ...ADMIN_ERRORS,
     },
   });
@@ -59,9 +57,12 @@ export function mountConfigRoutes(app: GatewayApp, deps: AdminDeps): void {
     path: "/admin/config",
     tags,
     summary: "Replace the model section (validated as the YAML is)",
-    request: { headers: IfMatch, body: { content: json(z.record(z.string(), z.unknown())) } },
+    request: {
+      headers: IfMatchHeader,
+      body: { content: jsonContent(z.record(z.string(), z.unknown())) },
+    },
     responses: {
-      200: { description: "The new version", content: json(VersionInfo) },
+      200: { description: "The new version", content: jsonContent(VersionInfo) },
       ...WRITE_ERRORS,
     },
   });
@@ -82,7 +83,9 @@ export function mountConfigRoutes(app: GatewayApp, deps: AdminDeps): void {
     responses: {
       200: {
         description: "The versions",
-        content: json(z.object({ current: z.number().int(), versions: z.array(VersionInfo) })),
+        content: jsonContent(
+          z.object({ current: z.number().int(), versions: z.array(VersionInfo) }),
+        ),
       },
       ...ADMIN_ERRORS,
     },
@@ -100,12 +103,17 @@ export function mountConfigRoutes(app: GatewayApp, deps: AdminDeps): void {
     tags,
     summary: "One version and the model section it holds",
     request: { params: VersionParam },
-    responses: { 200: { description: "The version", content: json(Version) }, ...ADMIN_ERRORS },
+    responses: {
+      200: { description: "The version", content: jsonContent(Version) },
+      ...ADMIN_ERRORS,
+    },
   });
   app.get("/admin/config/versions/:version", async (c) => {
     const stored = await storedVersion(deps, c.req.param("version"));
     const { config, ...info } = stored;
-    return c.json({ ...info, config: config.model }, 200, { etag: etagOf(deps.live.version) });
+    return c.json({ ...info, config: config.model }, 200, {
+      etag: etagOf(deps.live.version),
+    });
   });
 
   registry.registerPath({
@@ -113,9 +121,9 @@ export function mountConfigRoutes(app: GatewayApp, deps: AdminDeps): void {
     path: "/admin/config/versions/{version}/apply",
     tags,
     summary: "Roll back (or forward) to a version: its section becomes a new version",
-    request: { params: VersionParam, headers: IfMatch },
+    request: { params: VersionParam, headers: IfMatchHeader },
     responses: {
-      200: { description: "The new version", content: json(VersionInfo) },
+      200: { description: "The new version", content: jsonContent(VersionInfo) },
       ...WRITE_ERRORS,
     },
   });
@@ -141,7 +149,7 @@ export function mountConfigRoutes(app: GatewayApp, deps: AdminDeps): void {
     responses: {
       200: {
         description: "The changes, instances matched by identity",
-        content: json(z.object({
+        content: jsonContent(z.object({
           from: z.number().int(),
           to: z.number().int(),
           changes: z.array(z.object({
@@ -171,7 +179,7 @@ export function mountConfigRoutes(app: GatewayApp, deps: AdminDeps): void {
     responses: {
       200: {
         description: "Who did what and when, with the target before and after",
-        content: json(z.object({
+        content: jsonContent(z.object({
           entries: z.array(z.object({
             at: z.string(),
             by: z.string(),

@@ -7,6 +7,7 @@ import { z } from "@hono/zod-openapi";
 import type { StoredApiKey } from "../auth/api_key_store.ts";
 import { digestOf, newKey } from "../auth/secret.ts";
 import type { JsonObject } from "../config/instance_identity.ts";
+import { schemaProblems } from "../config/load.ts";
 import { ApiKeySchema } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
@@ -14,12 +15,13 @@ import {
   ADMIN_ERRORS,
   type AdminDeps,
   adminOf,
+  invalidConfig,
+  jsonContent,
   readJsonObject,
   WRITE_ERRORS,
 } from "./admin_api.ts";
 import { mergePatch } from "./merge_patch.ts";
 
-const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
 const KeySettings = ApiKeySchema.omit({ key: true });
 const KeyInfo = z.object({
   id: z.string(),
@@ -46,7 +48,7 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
     tags,
     summary: "Every client API key, without the keys themselves",
     responses: {
-      200: { description: "The keys", content: json(z.object({ keys: z.array(KeyInfo) })) },
+      200: { description: "The keys", content: jsonContent(z.object({ keys: z.array(KeyInfo) })) },
       ...ADMIN_ERRORS,
     },
   });
@@ -64,9 +66,9 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
     path: "/admin/keys",
     tags,
     summary: "Create a key; the answer is the only time the key is shown",
-    request: { body: { content: json(z.record(z.string(), z.unknown())) } },
+    request: { body: { content: jsonContent(z.record(z.string(), z.unknown())) } },
     responses: {
-      201: { description: "Created", content: json(KeyInfo.extend({ key: z.string() })) },
+      201: { description: "Created", content: jsonContent(KeyInfo.extend({ key: z.string() })) },
       ...WRITE_ERRORS,
     },
   });
@@ -102,8 +104,8 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
     path: "/admin/keys/{id}",
     tags,
     summary: "Change a key's models, limit, expiry or enabled flag (JSON Merge Patch)",
-    request: { params: IdParam, body: { content: json(z.record(z.string(), z.unknown())) } },
-    responses: { 200: { description: "Changed", content: json(KeyInfo) }, ...WRITE_ERRORS },
+    request: { params: IdParam, body: { content: jsonContent(z.record(z.string(), z.unknown())) } },
+    responses: { 200: { description: "Changed", content: jsonContent(KeyInfo) }, ...WRITE_ERRORS },
   });
   app.patch("/admin/keys/:id", async (c) => {
     const id = c.req.param("id");
@@ -181,14 +183,7 @@ function info(key: StoredApiKey) {
 
 function validSettings(body: JsonObject): JsonObject {
   const result = KeySettings.safeParse(body);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const path = issue.path.map(String).join(".") || "(key)";
-      const keys = issue.code === "unrecognized_keys" ? `: ${issue.keys.join(", ")}` : "";
-      return `${path}: ${issue.message}${keys}`;
-    });
-    throw new GatewayError(400, "invalid_config", `The key is not valid: ${problems.join("; ")}`);
-  }
+  if (!result.success) throw invalidConfig(schemaProblems(result.error.issues), "The key");
   return body;
 }
 

@@ -7,6 +7,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { deepEqual, type JsonObject } from "../config/instance_identity.ts";
+import { schemaProblems } from "../config/load.ts";
 import { InstanceSchema } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp, GatewayEnv } from "../gateway_env.ts";
@@ -15,6 +16,9 @@ import {
   ADMIN_ERRORS,
   type AdminDeps,
   commitChange,
+  IfMatchHeader,
+  invalidConfig,
+  jsonContent,
   readJsonObject,
   WRITE_ERRORS,
 } from "./admin_api.ts";
@@ -31,10 +35,6 @@ import { mergePatch } from "./merge_patch.ts";
 import { etagOf } from "./preconditions.ts";
 import { instanceUrlProblem } from "./url_policy.ts";
 
-const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
-const IfMatch = z.object({
-  "if-match": z.string().openapi({ description: 'ETag of the config read, e.g. "v12"; * for any' }),
-});
 const Section = z.record(z.string(), z.unknown());
 const Instance = z.object({
   id: z.string().openapi({ description: "As the status endpoints show it" }),
@@ -57,7 +57,10 @@ export function mountServiceRoutes(app: GatewayApp, deps: AdminDeps): void {
     path: "/admin/services",
     tags,
     summary: "Every service's settings, as written, without instances",
-    responses: { 200: { description: "By service", content: json(Section) }, ...ADMIN_ERRORS },
+    responses: {
+      200: { description: "By service", content: jsonContent(Section) },
+      ...ADMIN_ERRORS,
+    },
   });
   app.get("/admin/services", (c) =>
     c.json(
@@ -74,7 +77,10 @@ export function mountServiceRoutes(app: GatewayApp, deps: AdminDeps): void {
     tags,
     summary: "One service's settings, as written, without instances",
     request: { params: TypeParam },
-    responses: { 200: { description: "Its settings", content: json(Section) }, ...ADMIN_ERRORS },
+    responses: {
+      200: { description: "Its settings", content: jsonContent(Section) },
+      ...ADMIN_ERRORS,
+    },
   });
   app.get(
     "/admin/services/:type",
@@ -86,9 +92,9 @@ export function mountServiceRoutes(app: GatewayApp, deps: AdminDeps): void {
     path: "/admin/services/{type}",
     tags,
     summary: "Change a service's settings (JSON Merge Patch: null removes a key)",
-    request: { params: TypeParam, headers: IfMatch, body: { content: json(Section) } },
+    request: { params: TypeParam, headers: IfMatchHeader, body: { content: jsonContent(Section) } },
     responses: {
-      200: { description: "Its new settings", content: json(Section) },
+      200: { description: "Its new settings", content: jsonContent(Section) },
       ...WRITE_ERRORS,
     },
   });
@@ -113,7 +119,7 @@ export function mountServiceRoutes(app: GatewayApp, deps: AdminDeps): void {
     responses: {
       200: {
         description: "In config order",
-        content: json(z.object({ instances: z.array(Instance) })),
+        content: jsonContent(z.object({ instances: z.array(Instance) })),
       },
       ...ADMIN_ERRORS,
     },
@@ -128,8 +134,8 @@ export function mountServiceRoutes(app: GatewayApp, deps: AdminDeps): void {
     path: "/admin/services/{type}/instances",
     tags,
     summary: "Add an instance; it takes traffic as soon as this answers",
-    request: { params: TypeParam, headers: IfMatch, body: { content: json(Section) } },
-    responses: { 201: { description: "Added", content: json(Instance) }, ...WRITE_ERRORS },
+    request: { params: TypeParam, headers: IfMatchHeader, body: { content: jsonContent(Section) } },
+    responses: { 201: { description: "Added", content: jsonContent(Instance) }, ...WRITE_ERRORS },
   });
   app.post("/admin/services/:type/instances", async (c) => {
     const type = serviceType(c);
@@ -149,7 +155,10 @@ export function mountServiceRoutes(app: GatewayApp, deps: AdminDeps): void {
     tags,
     summary: "One instance",
     request: { params: InstanceParams },
-    responses: { 200: { description: "The instance", content: json(Instance) }, ...ADMIN_ERRORS },
+    responses: {
+      200: { description: "The instance", content: jsonContent(Instance) },
+      ...ADMIN_ERRORS,
+    },
   });
   app.get("/admin/services/:type/instances/:id", (c) => {
     const { index: _, ...entry } = findInstance(deps.live.model, serviceType(c), c.req.param("id"));
@@ -161,9 +170,13 @@ export function mountServiceRoutes(app: GatewayApp, deps: AdminDeps): void {
     path: "/admin/services/{type}/instances/{id}",
     tags,
     summary: "Change an instance (JSON Merge Patch), e.g. weight or status: draining",
-    request: { params: InstanceParams, headers: IfMatch, body: { content: json(Section) } },
+    request: {
+      params: InstanceParams,
+      headers: IfMatchHeader,
+      body: { content: jsonContent(Section) },
+    },
     responses: {
-      200: { description: "The changed instance", content: json(Instance) },
+      200: { description: "The changed instance", content: jsonContent(Instance) },
       ...WRITE_ERRORS,
     },
   });
@@ -181,7 +194,9 @@ export function mountServiceRoutes(app: GatewayApp, deps: AdminDeps): void {
           return checkedInstance(changed, deps.allowPrivate, urlChanged);
         }),
     );
-    return c.json(changedEntry(deps, type, committed.edit.after), 200, { etag: committed.etag });
+    return c.json(changedEntry(deps, type, committed.edit.after), 200, {
+      etag: committed.etag,
+    });
   });
 
   registry.registerPath({
@@ -189,7 +204,7 @@ export function mountServiceRoutes(app: GatewayApp, deps: AdminDeps): void {
     path: "/admin/services/{type}/instances/{id}",
     tags,
     summary: "Remove an instance; requests in flight on it finish",
-    request: { params: InstanceParams, headers: IfMatch },
+    request: { params: InstanceParams, headers: IfMatchHeader },
     responses: { 204: { description: "Removed" }, ...WRITE_ERRORS },
   });
   app.delete("/admin/services/:type/instances/:id", async (c) => {
@@ -228,17 +243,7 @@ export function checkedInstance(
 ): JsonObject {
   const result = InstanceSchema.safeParse(instance);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const path = issue.path.map(String).join(".");
-      const keys = issue.code === "unrecognized_keys" ? `: ${issue.keys.join(", ")}` : "";
-      return { path: path || "(instance)", message: `${issue.message}${keys}` };
-    });
-    throw new GatewayError(
-      400,
-      "invalid_config",
-      `The instance is not valid: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
-      { param: problems[0]!.path },
-    );
+    throw invalidConfig(schemaProblems(result.error.issues), "The instance");
   }
   if (checkUrl) {
     const problem = instanceUrlProblem(result.data["base-url"], { allowPrivate });

@@ -12,9 +12,8 @@ import type { Upstream } from "../registry/snapshot.ts";
 import { BreakerStatusSchema, LimitStatusSchema } from "../routes/schemas.ts";
 import { limitStatus } from "../routes/status.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
-import { ADMIN_ERRORS, type AdminDeps, adminOf } from "./admin_api.ts";
+import { ADMIN_ERRORS, type AdminDeps, adminOf, jsonContent } from "./admin_api.ts";
 
-const json = <T extends z.ZodType>(schema: T) => ({ "application/json": { schema } });
 const BreakerEntry = z.object({
   service: z.string(),
   instance: z.string(),
@@ -36,7 +35,7 @@ export function mountStateRoutes(app: GatewayApp, deps: AdminDeps): void {
     responses: {
       200: {
         description: "By instance",
-        content: json(z.object({ breakers: z.array(BreakerEntry) })),
+        content: jsonContent(z.object({ breakers: z.array(BreakerEntry) })),
       },
       ...ADMIN_ERRORS,
     },
@@ -57,7 +56,7 @@ export function mountStateRoutes(app: GatewayApp, deps: AdminDeps): void {
     path: "/admin/breakers/reset",
     tags,
     summary: "Close every breaker",
-    responses: { 200: { description: "Reset", content: json(Reset) }, ...ADMIN_ERRORS },
+    responses: { 200: { description: "Reset", content: jsonContent(Reset) }, ...ADMIN_ERRORS },
   });
   app.post("/admin/breakers/reset", async (c) => {
     const all = breakered(deps);
@@ -76,7 +75,7 @@ export function mountStateRoutes(app: GatewayApp, deps: AdminDeps): void {
     request: {
       params: z.object({ id: z.string().openapi({ description: "Instance id, URL-encoded" }) }),
     },
-    responses: { 200: { description: "Reset", content: json(Reset) }, ...ADMIN_ERRORS },
+    responses: { 200: { description: "Reset", content: jsonContent(Reset) }, ...ADMIN_ERRORS },
   });
   app.post("/admin/breakers/:id/reset", async (c) => {
     const id = c.req.param("id");
@@ -99,7 +98,7 @@ export function mountStateRoutes(app: GatewayApp, deps: AdminDeps): void {
     responses: {
       200: {
         description: "By limit",
-        content: json(z.object({ limits: z.array(LimitStatusSchema) })),
+        content: jsonContent(z.object({ limits: z.array(LimitStatusSchema) })),
       },
       ...ADMIN_ERRORS,
     },
@@ -115,7 +114,7 @@ export function mountStateRoutes(app: GatewayApp, deps: AdminDeps): void {
     tags,
     summary: "Refill every limiter, or those of one limit (?policy=services.chat)",
     request: { query: z.object({ policy: z.string().optional() }) },
-    responses: { 200: { description: "Reset", content: json(Reset) }, ...ADMIN_ERRORS },
+    responses: { 200: { description: "Reset", content: jsonContent(Reset) }, ...ADMIN_ERRORS },
   });
   app.post("/admin/limiters/reset", async (c) => {
     const policy = c.req.query("policy");

@@ -11,7 +11,7 @@
 import type { AuditEntry } from "../admin/audit.ts";
 import type { JsonObject } from "./instance_identity.ts";
 import { deepEqual } from "./instance_identity.ts";
-import { type ConfigProblem, validateModel } from "./load.ts";
+import { type ConfigProblem, formatProblem, validateModel } from "./load.ts";
 import { mergeFileChanges, type MergeNote } from "./merge.ts";
 import type { ModelConfig } from "./schema.ts";
 import type { ConfigStore, StoredVersion, VersionInfo } from "./store.ts";
@@ -46,7 +46,7 @@ export class LiveConfigError extends Error {
   readonly problems: readonly ConfigProblem[];
 
   constructor(message: string, problems: readonly ConfigProblem[]) {
-    super(`${message}\n${problems.map((p) => `  ${p.path}: ${p.message}`).join("\n")}`);
+    super(`${message}\n${problems.map((problem) => `  ${formatProblem(problem)}`).join("\n")}`);
     this.name = "LiveConfigError";
     this.problems = problems;
   }

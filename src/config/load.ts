@@ -111,18 +111,23 @@ export type ModelValidation =
 export function validateModel(raw: unknown): ModelValidation {
   const result = ModelSchema.safeParse(raw);
   if (result.success) return { ok: true, model: result.data };
-  return {
-    ok: false,
-    problems: result.error.issues.flatMap((issue) => {
-      const path = ["model", ...issue.path];
-      return issue.code === "unrecognized_keys"
-        ? issue.keys.map((key) => ({
-          path: formatPath([...path, key]),
-          message: `Unknown key "${key}"`,
-        }))
-        : [{ path: formatPath(path), message: issue.message }];
-    }),
-  };
+  return { ok: false, problems: schemaProblems(result.error.issues, ["model"]) };
+}
+
+/** The problems of a failed validation, one per unknown key, with paths under `prefix`. */
+export function schemaProblems(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[] = [],
+): ConfigProblem[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    return issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => ({
+        path: formatPath([...path, key]),
+        message: `Unknown key "${key}"`,
+      }))
+      : [{ path: formatPath(path), message: issue.message }];
+  });
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
