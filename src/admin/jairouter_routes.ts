@@ -11,7 +11,7 @@ import type { ConfigEdit } from "../config/live_config.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp, GatewayEnv } from "../gateway_env.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
-import { type AdminDeps, adminOf, invalidConfig } from "./admin_api.ts";
+import { type AdminDeps, adminOf, invalidConfig, readJsonObject } from "./admin_api.ts";
 import { adminGuard } from "./admin_guard.ts";
 import {
   addInstance,
@@ -20,7 +20,6 @@ import {
   removeInstance,
   updateInstance,
 } from "./instance_edits.ts";
-import { mergePatch } from "./merge_patch.ts";
 import { checkedInstance } from "./routes_services.ts";
 
 const BASE = "/api/config/instance";
@@ -74,7 +73,7 @@ export function mountJaiRouterRoutes(app: GatewayApp, deps: AdminDeps): void {
   app.post(`${BASE}/add/:type`, (c) =>
     handle(async () => {
       const type = jaiRouterType(c);
-      const instance = checkedInstance(fromJaiRouter(await body(c)), deps.allowPrivate);
+      const instance = checkedInstance(fromJaiRouter(await readJsonObject(c)), deps.allowPrivate);
       await change(c, deps, "add instance", (model) => addInstance(model, type, instance));
       return ok(null, "Instance added", 201);
     }));
@@ -83,15 +82,21 @@ export function mountJaiRouterRoutes(app: GatewayApp, deps: AdminDeps): void {
   app.put(`${BASE}/update/:type`, (c) =>
     handle(async () => {
       const type = jaiRouterType(c);
-      const request = await body(c);
+      const request = await readJsonObject(c);
       const instanceId = request.instanceId;
       if (typeof instanceId !== "string" || !isJsonObject(request.instance)) {
         throw new GatewayError(400, "invalid_request", "Send {instanceId, instance}");
       }
       const fields = fromJaiRouter(request.instance);
+      // As in JAiRouter, each field sent replaces the field whole; a null one is removed.
+      const removed = Object.keys(fromJaiRouter(request.instance, { keepNulls: true }))
+        .filter((key) => !(key in fields));
       await change(c, deps, "update instance", (model) =>
         updateInstance(model, type, instanceId, (instance) => {
-          const changed = mergePatch(instance, fields) as JsonObject;
+          const changed: JsonObject = { ...instance, ...fields };
+          for (const key of removed) {
+            delete changed[key];
+          }
           return checkedInstance(
             changed,
             deps.allowPrivate,
@@ -172,23 +177,13 @@ function instanceIdOf(c: Context<GatewayEnv>): string {
   return id;
 }
 
-async function body(c: Context<GatewayEnv>): Promise<JsonObject> {
-  let parsed: unknown;
-  try {
-    parsed = await c.req.json();
-  } catch {
-    throw new GatewayError(400, "invalid_json", "The request body is not valid JSON");
-  }
-  if (!isJsonObject(parsed)) {
-    throw new GatewayError(400, "invalid_request", "The body must be a JSON object");
-  }
-  return parsed;
-}
-
 /** A JAiRouter instance as the config writes it: kebab-case keys, nulls and its id dropped. */
-function fromJaiRouter(instance: JsonObject): JsonObject {
+function fromJaiRouter(
+  instance: JsonObject,
+  options: { readonly keepNulls?: boolean } = {},
+): JsonObject {
   return renamed(instance, FROM_CAMEL, (key, value) => {
-    if (value === null || key === "instanceId") return undefined;
+    if ((value === null && !options.keepNulls) || key === "instanceId") return undefined;
     if (key === "status" && value === "inactive") return "disabled";
     return value;
   });
@@ -198,7 +193,14 @@ function fromJaiRouter(instance: JsonObject): JsonObject {
 function toJaiRouter(
   entry: { readonly instanceId: string; readonly config: JsonObject },
 ): JsonObject {
-  return { instanceId: entry.instanceId, ...renamed(entry.config, TO_CAMEL, (_, value) => value) };
+  return {
+    instanceId: entry.instanceId,
+    ...renamed(
+      entry.config,
+      TO_CAMEL,
+      (key, value) => key === "status" && value === "disabled" ? "inactive" : value,
+    ),
+  };
 }
 
 function renamed(
