@@ -96,7 +96,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     onHealthChanged: (backend) => log(healthChange(backend)),
     onModelsChanged: (backend) => {
       const count = backend.state.models?.length ?? 0;
-      log(`Backend ${describe(backend)} lists ${count} ${count === 1 ? "model" : "models"}`);
+      log(`Backend ${describe(backend)} lists ${plural(count, "model")}`);
       registry.refresh();
     },
   });
@@ -126,13 +126,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     access.keys.length === 0
       ? "Admin API at /admin answers only on loopback: no admin key is configured " +
         "(admin.keys or SWITCHYARD_ADMIN_KEY)"
-      : `Admin API at /admin: ${access.keys.length} admin ${
-        access.keys.length === 1 ? "key" : "keys"
-      }`,
+      : `Admin API at /admin: ${plural(access.keys.length, "admin key")}`,
   );
   if (deps.config.auth.enabled) {
     log(
-      `Client authentication on: ${deps.config.auth.keys.length} keys in the config` +
+      `Client authentication on: ${plural(deps.config.auth.keys.length, "key")} in the config` +
         (deps.config.auth.jwt ? ", JWTs accepted" : ""),
     );
   }
@@ -213,6 +211,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       keyWatcher.stop();
     },
   };
+}
+
+/** `1 key`, `2 keys`. */
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
 /** `vllm http://gpu-1:8000`. */

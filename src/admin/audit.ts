@@ -30,6 +30,8 @@ const MAX_VALUE_CHARS = 28_000;
 export class AuditLog {
   readonly #kv: Deno.Kv;
   readonly #now: () => number;
+  /** Orders the entries this gateway makes within one millisecond. */
+  #sequence = 0;
 
   constructor(kv: Deno.Kv, options: { readonly now?: () => number } = {}) {
     this.#kv = kv;
@@ -43,7 +45,8 @@ export class AuditLog {
 
   /** Adds `entry` to an atomic commit that makes the change it records. */
   stage(commit: Deno.AtomicOperation, entry: AuditEntry): void {
-    commit.set([...AUDIT, Date.parse(entry.at), crypto.randomUUID()], bounded(entry));
+    const key = [...AUDIT, Date.parse(entry.at), this.#sequence++, crypto.randomUUID()];
+    commit.set(key, bounded(entry));
   }
 
   /** Records `entry` on its own. */

@@ -91,17 +91,17 @@ export class ApiKeyStore {
     }
   }
 
-  /** Calls `onChange` whenever any gateway changes the stored keys. */
+  /**
+   * Calls `onChange` whenever any gateway changes the stored keys, and once when the watch
+   * starts, so a change made between a first read and the watch is not missed.
+   */
   watch(onChange: () => void): { stop(): void } {
     const reader = this.#kv.watch([API_KEYS_CHANGED]).getReader();
-    let first = true;
     (async () => {
       for (;;) {
         const { done } = await reader.read().catch(() => ({ done: true }));
         if (done) return;
-        // The first read is the marker as it is now, not a change.
-        if (!first) onChange();
-        first = false;
+        onChange();
       }
     })();
     return { stop: () => void reader.cancel().catch(() => {}) };

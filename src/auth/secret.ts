@@ -34,10 +34,11 @@ export function newKey(): string {
 
 /** The credential a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
 export function presentedCredential(headers: Headers): string | undefined {
-  const authorization = headers.get("authorization");
-  if (authorization !== null) {
-    const match = /^\s*bearer\s+(.+?)\s*$/i.exec(authorization);
-    return match ? match[1]! : authorization.trim() || undefined;
+  const authorization = headers.get("authorization")?.trim();
+  if (authorization) {
+    const match = /^bearer(?:\s+(.*))?$/i.exec(authorization);
+    const token = match ? match[1]?.trim() : authorization;
+    if (token) return token;
   }
   return headers.get("x-api-key")?.trim() || undefined;
 }
