@@ -99,6 +99,22 @@ Deno.test("of twenty operators writing from the same version, exactly one succee
   assert.equal(now.body.config.weight, winner + 2);
 });
 
+Deno.test("twenty writes with If-Match: * at once all land, one version each", async () => {
+  await using setup = await gatewayOverBackend((url) => oneService("chat", [url]));
+  const url = setup.gateway.url;
+  const answers = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      adminCall(url, "POST", "/admin/services/chat/instances", {
+        ifMatch: "*",
+        body: { name: `w${i}`, "base-url": "http://127.0.0.1:9" },
+      })),
+  );
+  assert.deepEqual(answers.map((answer) => answer.status), Array(20).fill(201));
+  const config = await adminCall<ConfigAnswer>(url, "GET", "/admin/config");
+  assert.equal(config.body.version, 21);
+  assert.equal(config.body.config.services.chat.instances.length, 21);
+});
+
 Deno.test("rolling back to version 1 makes a new version with version 1's config", async () => {
   await using setup = await gatewayOverBackend((url) => oneService("chat", [url]), {
     backend: { name: "first" },

@@ -73,6 +73,16 @@ export function invalidConfig(
   );
 }
 
+/** The 503 for a change that lost the race to other gateways too many times in a row. */
+export function busy(): GatewayError {
+  return new GatewayError(
+    503,
+    "config_busy",
+    "Other gateways kept changing the config; try again",
+    { headers: { "retry-after": "1" } },
+  );
+}
+
 /** The outcome of {@linkcode commitChange}. */
 export interface Committed {
   readonly version: number;
@@ -95,6 +105,7 @@ export async function commitChange(
   const result = await deps.live.change(expected, { by: adminOf(c), action }, edit);
   if (result.kind === "stale") throw staleWrite(result.current);
   if (result.kind === "invalid") throw invalidConfig(result.problems);
+  if (result.kind === "busy") throw busy();
   return { version: result.version, edit: result.edit, etag: etagOf(result.version) };
 }
 

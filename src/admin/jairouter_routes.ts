@@ -11,7 +11,7 @@ import type { ConfigEdit } from "../config/live_config.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp, GatewayEnv } from "../gateway_env.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
-import { type AdminDeps, adminOf, invalidConfig, readJsonObject } from "./admin_api.ts";
+import { type AdminDeps, adminOf, busy, invalidConfig, readJsonObject } from "./admin_api.ts";
 import { adminGuard } from "./admin_guard.ts";
 import {
   addInstance,
@@ -124,6 +124,7 @@ async function change(
 ): Promise<void> {
   const result = await deps.live.change("any", { by: adminOf(c), action }, edit);
   if (result.kind === "invalid") throw invalidConfig(result.problems);
+  if (result.kind === "busy") throw busy();
 }
 
 async function handle(

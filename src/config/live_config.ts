@@ -39,7 +39,9 @@ export type ChangeResult =
   /** `If-Match` named another version than the live one. */
   | { readonly kind: "stale"; readonly current: number }
   /** The changed section does not validate; nothing was stored. */
-  | { readonly kind: "invalid"; readonly problems: readonly ConfigProblem[] };
+  | { readonly kind: "invalid"; readonly problems: readonly ConfigProblem[] }
+  /** Other gateways kept committing first; nothing was stored. */
+  | { readonly kind: "busy" };
 
 /** A config that cannot be started from: the merge made one that does not validate. */
 export class LiveConfigError extends Error {
@@ -76,6 +78,8 @@ export class LiveConfig {
   readonly #options: LiveConfigOptions;
   #current: StoredVersion<StoredConfig>;
   #watcher: { stop(): void } | undefined;
+  /** The change under way here: this gateway's changes are made one at a time. */
+  #changing: Promise<unknown> = Promise.resolve();
 
   private constructor(
     store: ConfigStore<StoredConfig>,
@@ -167,9 +171,19 @@ export class LiveConfig {
    * Makes a change: `edit` computes the new section from the live one (throwing to refuse),
    * which is validated, stored as a new version with its audit entry, and applied. With
    * `expected` a version number, the change is made only if that version is still live;
-   * with `any`, a change that lost a race to another writer is recomputed and retried.
+   * with `any`, a change that lost a race to another gateway is recomputed and retried.
    */
-  async change(
+  change(
+    expected: number | "any",
+    who: { readonly by: string; readonly action: string },
+    edit: (model: JsonObject) => ConfigEdit,
+  ): Promise<ChangeResult> {
+    const result = this.#changing.then(() => this.#change(expected, who, edit));
+    this.#changing = result.catch(() => {});
+    return result;
+  }
+
+  async #change(
     expected: number | "any",
     who: { readonly by: string; readonly action: string },
     edit: (model: JsonObject) => ConfigEdit,
@@ -201,7 +215,7 @@ export class LiveConfig {
       }
       if (expected !== "any") return { kind: "stale", current: result.current };
     }
-    throw new Error("Could not store the change: other writers kept changing the config");
+    return { kind: "busy" };
   }
 
   /** Follows changes other gateways make to the store, applying each new version. */
