@@ -9,6 +9,7 @@ import { eventually } from "./fixtures/gate.ts";
 import { gatewayOverBackend, oneService, startGateway } from "./fixtures/gateway.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { postChat } from "./fixtures/requests.ts";
+import { base64urlJson, type Signer, signJwt } from "./fixtures/jwt.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -95,19 +96,6 @@ function authConfig(url: string, options: ConfigOptions): string {
 
 // --- JWTs ------------------------------------------------------------------------------------
 
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-function base64urlJson(value: unknown): string {
-  return base64url(encoder.encode(JSON.stringify(value)));
-}
-
-/** Signs the signing input of a token. */
-type Signer = (data: Uint8Array<ArrayBuffer>) => Promise<ArrayBuffer>;
-
 async function hs256Signer(secret: string): Promise<Signer> {
   const key = await crypto.subtle.importKey(
     "raw",
@@ -116,23 +104,11 @@ async function hs256Signer(secret: string): Promise<Signer> {
     false,
     ["sign"],
   );
-  return (data) => crypto.subtle.sign("HMAC", key, data);
+  return (_alg, data) => crypto.subtle.sign("HMAC", key, data);
 }
 
 function es256Signer(privateKey: CryptoKey): Signer {
-  return (data) => crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, privateKey, data);
-}
-
-/** A compact JWT with header `{alg, typ: "JWT", ...header}`. */
-async function signJwt(
-  signer: Signer,
-  alg: string,
-  payload: Record<string, unknown>,
-  header: Record<string, unknown> = {},
-): Promise<string> {
-  const input = `${base64urlJson({ alg, typ: "JWT", ...header })}.${base64urlJson(payload)}`;
-  const signature = await signer(encoder.encode(input));
-  return `${input}.${base64url(new Uint8Array(signature))}`;
+  return (_alg, data) => crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, privateKey, data);
 }
 
 /** Claims valid at {@linkcode NOW}, for the configured issuer and audience. */

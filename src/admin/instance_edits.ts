@@ -158,7 +158,8 @@ function serviceOf(model: JsonObject, type: ServiceType): JsonObject {
   return isJsonObject(service) ? service : {};
 }
 
-function instancesOf(model: JsonObject, type: ServiceType): readonly unknown[] {
+/** A service's instances as written, in config order. */
+export function instancesOf(model: JsonObject, type: ServiceType): readonly unknown[] {
   const instances = serviceOf(model, type).instances;
   return Array.isArray(instances) ? instances : [];
 }

@@ -10,7 +10,6 @@ import { isJsonObject, type JsonObject } from "../config/instance_identity.ts";
 import type { ConfigEdit } from "../config/live_config.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp, GatewayEnv } from "../gateway_env.ts";
-import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import { type AdminDeps, adminOf, busy, invalidConfig, readJsonObject } from "./admin_api.ts";
 import { adminGuard } from "./admin_guard.ts";
 import {
@@ -20,7 +19,7 @@ import {
   removeInstance,
   updateInstance,
 } from "./instance_edits.ts";
-import { checkedInstance } from "./routes_services.ts";
+import { checkedInstance, serviceType } from "./routes_services.ts";
 
 const BASE = "/api/config/instance";
 
@@ -58,21 +57,21 @@ export function mountJaiRouterRoutes(app: GatewayApp, deps: AdminDeps): void {
   describe("get", `${BASE}/type/{type}`, "A service's instances");
   app.get(`${BASE}/type/:type`, (c) =>
     handle(() => {
-      const type = jaiRouterType(c);
+      const type = serviceType(c);
       return ok(listInstances(deps.live.model, type).map(toJaiRouter), "Instances read");
     }));
 
   describe("get", `${BASE}/info/{type}`, "One instance (?instanceId=name@baseUrl)");
   app.get(`${BASE}/info/:type`, (c) =>
     handle(() => {
-      const found = findInstance(deps.live.model, jaiRouterType(c), instanceIdOf(c));
+      const found = findInstance(deps.live.model, serviceType(c), instanceIdOf(c));
       return ok(toJaiRouter(found), "Instance read");
     }));
 
   describe("post", `${BASE}/add/{type}`, "Add an instance");
   app.post(`${BASE}/add/:type`, (c) =>
     handle(async () => {
-      const type = jaiRouterType(c);
+      const type = serviceType(c);
       const instance = checkedInstance(fromJaiRouter(await readJsonObject(c)), deps.allowPrivate);
       await change(c, deps, "add instance", (model) => addInstance(model, type, instance));
       return ok(null, "Instance added", 201);
@@ -81,7 +80,7 @@ export function mountJaiRouterRoutes(app: GatewayApp, deps: AdminDeps): void {
   describe("put", `${BASE}/update/{type}`, "Update an instance: {instanceId, instance}");
   app.put(`${BASE}/update/:type`, (c) =>
     handle(async () => {
-      const type = jaiRouterType(c);
+      const type = serviceType(c);
       const request = await readJsonObject(c);
       const instanceId = request.instanceId;
       if (typeof instanceId !== "string" || !isJsonObject(request.instance)) {
@@ -109,7 +108,7 @@ export function mountJaiRouterRoutes(app: GatewayApp, deps: AdminDeps): void {
   describe("delete", `${BASE}/del/{type}`, "Remove an instance (?instanceId=name@baseUrl)");
   app.delete(`${BASE}/del/:type`, (c) =>
     handle(async () => {
-      const type = jaiRouterType(c);
+      const type = serviceType(c);
       const instanceId = instanceIdOf(c);
       await change(c, deps, "remove instance", (model) => removeInstance(model, type, instanceId));
       return ok(null, "Instance removed");
@@ -160,12 +159,6 @@ function wrappedError(error: GatewayError): Response {
     },
     { status: error.status, headers: error.headers },
   );
-}
-
-function jaiRouterType(c: Context<GatewayEnv>): ServiceType {
-  const type = c.req.param("type") ?? "";
-  if ((SERVICE_TYPES as readonly string[]).includes(type)) return type as ServiceType;
-  throw new GatewayError(404, "service_not_found", `No service type "${type}"`);
 }
 
 function instanceIdOf(c: Context<GatewayEnv>): string {

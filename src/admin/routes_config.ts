@@ -8,7 +8,7 @@ import { diffConfigs } from "../config/diff.ts";
 import { isJsonObject, type JsonObject } from "../config/instance_identity.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
-import { SERVICE_TYPES } from "../services.ts";
+import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import {
   ADMIN_ERRORS,
   type AdminDeps,
@@ -19,7 +19,8 @@ import {
   WRITE_ERRORS,
 } from "./admin_api.ts";
 import { etagOf } from "./preconditions.ts";
-import { instanceUrlProblem } from "./url_policy.ts";
+import { instancesOf } from "./instance_edits.ts";
+import { refuseForbiddenUrl } from "./routes_services.ts";
 
 const VersionInfo = z.object({
   version: z.number().int(),
@@ -232,29 +233,20 @@ async function storedVersion(deps: AdminDeps, text: string, param = "version") {
 
 /** Refuses a replaced section that points a new instance at a forbidden address. */
 function checkNewUrls(current: JsonObject, next: JsonObject, allowPrivate: boolean): void {
-  const known = new Set(
-    SERVICE_TYPES.flatMap((type) => urlsOf(current, type).map((entry) => entry.url)),
-  );
+  const known = new Set(SERVICE_TYPES.flatMap((type) => urlsOf(current, type)));
   for (const type of SERVICE_TYPES) {
-    for (const { url, path } of urlsOf(next, type)) {
-      if (known.has(url)) continue;
-      const problem = instanceUrlProblem(url, { allowPrivate });
-      if (problem) {
-        throw new GatewayError(400, "forbidden_url", problem, { param: `${path}.base-url` });
-      }
-    }
+    urlsOf(next, type).forEach((url, index) => {
+      if (url === undefined || known.has(url)) return;
+      refuseForbiddenUrl(url, allowPrivate, `model.services.${type}.instances[${index}].base-url`);
+    });
   }
 }
 
-function urlsOf(model: JsonObject, type: string): { url: string; path: string }[] {
-  const services = isJsonObject(model.services) ? model.services : {};
-  const service = services[type];
-  const instances = isJsonObject(service) && Array.isArray(service.instances)
-    ? service.instances
-    : [];
-  return instances.flatMap((instance: unknown, index: number) =>
+/** The base URLs of a service's instances, index-aligned; undefined where one has none. */
+function urlsOf(model: JsonObject, type: ServiceType): (string | undefined)[] {
+  return instancesOf(model, type).map((instance) =>
     isJsonObject(instance) && typeof instance["base-url"] === "string"
-      ? [{ url: instance["base-url"], path: `model.services.${type}.instances[${index}]` }]
-      : []
+      ? instance["base-url"]
+      : undefined
   );
 }

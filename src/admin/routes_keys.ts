@@ -74,18 +74,14 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
   });
   app.post("/admin/keys", async (c) => {
     const settings = validSettings(await readJsonObject(c));
-    const id = settings.id as string;
+    const id = settings.id;
     if (deps.authenticator.configuredIds.has(id)) throw keyTaken(id);
     const key = newKey();
-    const { id: _, ...rest } = settings;
-    const stored: StoredApiKey = {
-      ...rest,
-      id,
+    const stored = storedKey(settings, {
       digest: digestOf(key),
-      enabled: settings.enabled !== false,
       created: new Date(now()).toISOString(),
       by: adminOf(c),
-    } as StoredApiKey;
+    });
     const entry = deps.audit.entry({
       by: adminOf(c),
       action: "create key",
@@ -123,14 +119,7 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
       (key) => {
         const { digest, created, by, ...settings } = key;
         const changed = validSettings(mergePatch(settings, patch) as JsonObject);
-        return {
-          ...changed,
-          digest,
-          created,
-          by,
-          id,
-          enabled: changed.enabled !== false,
-        } as StoredApiKey;
+        return storedKey(changed, { digest, created, by });
       },
       (before, after) => (commit) =>
         deps.audit.stage(
@@ -181,10 +170,28 @@ function info(key: StoredApiKey) {
   return { ...rest, source: "admin" as const };
 }
 
-function validSettings(body: JsonObject): JsonObject {
+/** A key's settings as written, once they validate. */
+type KeySettingsInput = z.input<typeof KeySettings>;
+
+function validSettings(body: JsonObject): KeySettingsInput {
   const result = KeySettings.safeParse(body);
   if (!result.success) throw invalidConfig(schemaProblems(result.error.issues), "The key");
-  return body;
+  return body as KeySettingsInput;
+}
+
+/** A key to store: its settings as written, and its digest instead of the key. */
+function storedKey(
+  settings: KeySettingsInput,
+  meta: { readonly digest: string; readonly created: string; readonly by: string },
+): StoredApiKey {
+  return {
+    id: settings.id,
+    ...meta,
+    enabled: settings.enabled ?? true,
+    ...(settings.models ? { models: settings.models } : {}),
+    ...(settings["rate-limit"] ? { "rate-limit": settings["rate-limit"] } : {}),
+    ...(settings.expires ? { expires: settings.expires } : {}),
+  };
 }
 
 function configuredRefusal(deps: AdminDeps, id: string): void {

@@ -245,11 +245,14 @@ export function checkedInstance(
   if (!result.success) {
     throw invalidConfig(schemaProblems(result.error.issues), "The instance");
   }
-  if (checkUrl) {
-    const problem = instanceUrlProblem(result.data["base-url"], { allowPrivate });
-    if (problem) throw new GatewayError(400, "forbidden_url", problem, { param: "base-url" });
-  }
+  if (checkUrl) refuseForbiddenUrl(result.data["base-url"], allowPrivate, "base-url");
   return instance;
+}
+
+/** Throws a 400 `forbidden_url` when the admin URL policy refuses `url`. */
+export function refuseForbiddenUrl(url: string, allowPrivate: boolean, param: string): void {
+  const problem = instanceUrlProblem(url, { allowPrivate });
+  if (problem) throw new GatewayError(400, "forbidden_url", problem, { param });
 }
 
 function changedEntry(deps: AdminDeps, type: ServiceType, after: unknown) {

@@ -4,7 +4,6 @@
  * every gateway sharing the store watches, so a new or revoked key takes effect everywhere.
  * @module
  */
-import type { AuditEntry } from "../admin/audit.ts";
 import { API_KEYS, API_KEYS_CHANGED } from "../config/keys.ts";
 import type { ApiKeyConfig } from "../config/schema.ts";
 
@@ -110,12 +109,4 @@ export class ApiKeyStore {
   #bump(commit: Deno.AtomicOperation): Deno.AtomicOperation {
     return commit.sum(API_KEYS_CHANGED, 1n);
   }
-}
-
-/** Builds a stage function from an audit log and entry. */
-export function stageAudit(
-  audit: { stage(commit: Deno.AtomicOperation, entry: AuditEntry): void },
-  entry: AuditEntry,
-): Stage {
-  return (commit) => audit.stage(commit, entry);
 }

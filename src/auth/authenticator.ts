@@ -22,8 +22,11 @@ export interface ClientIdentity {
   readonly id: string;
   /** Whether it may use a model. */
   allows(model: string): boolean;
-  /** Its own rate limit, when it has one. */
-  readonly limits: readonly LiveLimit[];
+  /**
+   * The limits a request of this client meets: its own, if it has one, and `service`'s. Joined
+   * once per service snapshot, not per request.
+   */
+  limitsWith(service: readonly LiveLimit[]): readonly LiveLimit[];
 }
 
 /** What {@linkcode Authenticator.authenticate} answers. */
@@ -55,10 +58,13 @@ export class Authenticator {
   readonly #now: () => number;
   readonly #jwt: JwtVerifier | undefined;
   readonly #limits = new RateLimits();
+  /** The ids of the keys written in the config, which stored keys may not take. */
+  readonly configuredIds: ReadonlySet<string>;
   #byDigest = new Map<string, KnownKey>();
 
   constructor(config: AuthConfig, options: AuthenticatorOptions = {}) {
     this.#config = config;
+    this.configuredIds = new Set(config.keys.map((key) => key.id));
     this.#now = options.now ?? Date.now;
     const jwt = config.jwt;
     this.#jwt = jwt === undefined ? undefined : new JwtVerifier({
@@ -84,11 +90,6 @@ export class Authenticator {
     return this.#config.keys;
   }
 
-  /** The ids of the keys written in the config, which stored keys may not take. */
-  get configuredIds(): ReadonlySet<string> {
-    return new Set(this.#config.keys.map((key) => key.id));
-  }
-
   /** Installs the keys created through the admin API, next to the configured ones. */
   useStoredKeys(stored: readonly StoredApiKey[]): void {
     const byDigest = new Map<string, KnownKey>();
@@ -101,7 +102,7 @@ export class Authenticator {
         digest,
         expires: key.expires === undefined ? Infinity : Date.parse(key.expires),
         enabled: key.enabled,
-        identity: { id: key.id, allows: modelMatcher(key.models), limits },
+        identity: identityOf(key.id, modelMatcher(key.models), limits),
       });
     };
     for (const key of this.#config.keys) add(key, writtenDigest(key.key));
@@ -163,7 +164,7 @@ export class Authenticator {
       : [];
     return {
       ok: true,
-      identity: { id: `jwt:${subject}`, allows: modelMatcher(models), limits: [] },
+      identity: identityOf(`jwt:${subject}`, modelMatcher(models), []),
     };
   }
 
@@ -181,6 +182,24 @@ export class Authenticator {
       limiters: this.#limits.limitersFor(policy),
     }];
   }
+}
+
+function identityOf(
+  id: string,
+  allows: (model: string) => boolean,
+  own: readonly LiveLimit[],
+): ClientIdentity {
+  const joined = new WeakMap<readonly LiveLimit[], readonly LiveLimit[]>();
+  return {
+    id,
+    allows,
+    limitsWith(service) {
+      if (own.length === 0) return service;
+      let limits = joined.get(service);
+      if (limits === undefined) joined.set(service, limits = [...own, ...service]);
+      return limits;
+    },
+  };
 }
 
 /** The refusal a client gets when `identity` may not use `model`. */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { base64url, base64urlJson, type Signer, signJwt } from "../../tests/fixtures/jwt.ts";
 import {
   JWT_ALGORITHMS,
   type JwtAlgorithm,
@@ -17,23 +18,10 @@ const JWKS_URL = "https://issuer.example/.well-known/jwks.json";
 
 const encoder = new TextEncoder();
 
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-function base64urlJson(value: unknown): string {
-  return base64url(encoder.encode(JSON.stringify(value)));
-}
-
 function pem(spki: ArrayBuffer): string {
   const body = btoa(String.fromCharCode(...new Uint8Array(spki))).match(/.{1,64}/g) ?? [];
   return ["-----BEGIN PUBLIC KEY-----", ...body, "-----END PUBLIC KEY-----"].join("\n");
 }
-
-/** Signs the signing input of a token for the algorithm its header names. */
-type Signer = (alg: string, data: Uint8Array<ArrayBuffer>) => Promise<ArrayBuffer>;
 
 function hashOf(alg: string): string {
   return `SHA-${alg.slice(2) || "256"}`;
@@ -65,18 +53,6 @@ function ecSigner(privateKey: CryptoKey, hash: string): Signer {
 
 function edSigner(privateKey: CryptoKey): Signer {
   return (_alg, data) => crypto.subtle.sign("Ed25519", privateKey, data);
-}
-
-/** A token whose header is `{ alg, typ: "JWT", ...header }`, signed by `signer`. */
-async function sign(
-  signer: Signer,
-  alg: string,
-  payload: Record<string, unknown>,
-  header: Record<string, unknown> = {},
-): Promise<string> {
-  const input = `${base64urlJson({ alg, typ: "JWT", ...header })}.${base64urlJson(payload)}`;
-  const signature = await signer(alg, encoder.encode(input));
-  return `${input}.${base64url(new Uint8Array(signature))}`;
 }
 
 function claims(extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -194,14 +170,14 @@ function jwksVerifier(
 for (const alg of JWT_ALGORITHMS) {
   Deno.test(`${alg}: a well-signed token passes and gives its claims`, async () => {
     const { signer, key } = FIXTURES[alg];
-    const token = await sign(signer, alg, claims({ scope: "chat" }));
+    const token = await signJwt(signer, alg, claims({ scope: "chat" }));
     const result = await verifier({ algorithms: [alg], key }).verify(token);
     assert.deepEqual(assertOk(result), claims({ scope: "chat" }));
   });
 }
 
 Deno.test("the claims given back are frozen", async () => {
-  const token = await sign(hmac, "HS256", claims());
+  const token = await signJwt(hmac, "HS256", claims());
   const result = assertOk(
     await verifier({ algorithms: ["HS256"], key: HMAC_SECRET }).verify(token),
   );
@@ -211,7 +187,7 @@ Deno.test("the claims given back are frozen", async () => {
 Deno.test("a tampered payload does not match the signature", async () => {
   for (const alg of ["HS256", "RS256", "ES256", "EdDSA"] as const) {
     const { signer, key } = FIXTURES[alg];
-    const [header, , signature] = (await sign(signer, alg, claims())).split(".");
+    const [header, , signature] = (await signJwt(signer, alg, claims())).split(".");
     const forged = `${header}.${base64urlJson(claims({ sub: "admin" }))}.${signature}`;
     assertRefused(
       await verifier({ algorithms: [alg], key }).verify(forged),
@@ -221,12 +197,12 @@ Deno.test("a tampered payload does not match the signature", async () => {
 });
 
 Deno.test("a token signed with another key does not match", async () => {
-  const hsToken = await sign(hmacSigner(encoder.encode("another-secret")), "HS256", claims());
+  const hsToken = await signJwt(hmacSigner(encoder.encode("another-secret")), "HS256", claims());
   assertRefused(
     await verifier({ algorithms: ["HS256"], key: HMAC_SECRET }).verify(hsToken),
     "signature does not match",
   );
-  const esToken = await sign(otherP256Sign, "ES256", claims());
+  const esToken = await signJwt(otherP256Sign, "ES256", claims());
   assertRefused(
     await verifier({ algorithms: ["ES256"], key: p256Pem }).verify(esToken),
     "signature does not match",
@@ -234,7 +210,7 @@ Deno.test("a token signed with another key does not match", async () => {
 });
 
 Deno.test("a signature of the wrong length is refused", async () => {
-  const [header, payload] = (await sign(p256Sign, "ES256", claims())).split(".");
+  const [header, payload] = (await signJwt(p256Sign, "ES256", claims())).split(".");
   const token = `${header}.${payload}.${base64url(new Uint8Array(70))}`;
   assertRefused(
     await verifier({ algorithms: ["ES256"], key: p256Pem }).verify(token),
@@ -245,7 +221,7 @@ Deno.test("a signature of the wrong length is refused", async () => {
 Deno.test("expiry: the token passes until exp plus the skew, and not from then on", async () => {
   const time = clock();
   const check = verifier({ algorithms: ["HS256"], key: HMAC_SECRET, clockSkew: SKEW }, time.now);
-  const token = await sign(hmac, "HS256", claims());
+  const token = await signJwt(hmac, "HS256", claims());
   const expiry = EXP * 1000;
   time.set(expiry);
   assertOk(await check.verify(token));
@@ -258,7 +234,7 @@ Deno.test("expiry: the token passes until exp plus the skew, and not from then o
 Deno.test("expiry: without skew, the token is refused exactly at exp", async () => {
   const time = clock();
   const check = verifier({ algorithms: ["HS256"], key: HMAC_SECRET, clockSkew: 0 }, time.now);
-  const token = await sign(hmac, "HS256", claims());
+  const token = await signJwt(hmac, "HS256", claims());
   time.set(EXP * 1000 - 1);
   assertOk(await check.verify(token));
   time.set(EXP * 1000);
@@ -268,7 +244,7 @@ Deno.test("expiry: without skew, the token is refused exactly at exp", async () 
 Deno.test("the skew defaults to 30 s", async () => {
   const time = clock();
   const check = verifier({ algorithms: ["HS256"], key: HMAC_SECRET }, time.now);
-  const token = await sign(hmac, "HS256", claims());
+  const token = await signJwt(hmac, "HS256", claims());
   time.set(EXP * 1000 + 29_999);
   assertOk(await check.verify(token));
   time.set(EXP * 1000 + 30_000);
@@ -279,7 +255,7 @@ Deno.test("not before: the token passes from nbf minus the skew", async () => {
   const time = clock();
   const check = verifier({ algorithms: ["HS256"], key: HMAC_SECRET, clockSkew: SKEW }, time.now);
   const nbf = NOW / 1000 + 600;
-  const token = await sign(hmac, "HS256", claims({ nbf }));
+  const token = await signJwt(hmac, "HS256", claims({ nbf }));
   time.set(nbf * 1000 - SKEW - 1);
   assertRefused(await check.verify(token), "token is not valid before 2026-11-22T12:10:00.000Z");
   time.set(nbf * 1000 - SKEW);
@@ -288,48 +264,51 @@ Deno.test("not before: the token passes from nbf minus the skew", async () => {
 
 Deno.test("a token issued in the future beyond the skew is refused", async () => {
   const check = verifier({ algorithms: ["HS256"], key: HMAC_SECRET, clockSkew: SKEW });
-  const ahead = await sign(hmac, "HS256", claims({ iat: (NOW + SKEW + 1_000) / 1000 }));
+  const ahead = await signJwt(hmac, "HS256", claims({ iat: (NOW + SKEW + 1_000) / 1000 }));
   assertRefused(
     await check.verify(ahead),
     "token was issued in the future, at 2026-11-22T12:00:31.000Z",
   );
-  const withinSkew = await sign(hmac, "HS256", claims({ iat: (NOW + SKEW) / 1000 }));
+  const withinSkew = await signJwt(hmac, "HS256", claims({ iat: (NOW + SKEW) / 1000 }));
   assertOk(await check.verify(withinSkew));
 });
 
 Deno.test("a token without expiry, or with one that is not a number, is refused", async () => {
   const check = verifier({ algorithms: ["HS256"], key: HMAC_SECRET });
-  assertRefused(await check.verify(await sign(hmac, "HS256", { sub: "x" })), "token has no expiry");
+  assertRefused(
+    await check.verify(await signJwt(hmac, "HS256", { sub: "x" })),
+    "token has no expiry",
+  );
   for (const exp of ["2030-01-01", null, [EXP], { at: EXP }]) {
-    const token = await sign(hmac, "HS256", claims({ exp }));
+    const token = await signJwt(hmac, "HS256", claims({ exp }));
     assertRefused(await check.verify(token), 'claim "exp" is not a number');
   }
-  const badNbf = await sign(hmac, "HS256", claims({ nbf: "soon" }));
+  const badNbf = await signJwt(hmac, "HS256", claims({ nbf: "soon" }));
   assertRefused(await check.verify(badNbf), 'claim "nbf" is not a number');
 });
 
 Deno.test("times no Date can hold give reasons instead of throwing", async () => {
   const check = verifier({ algorithms: ["HS256"], key: HMAC_SECRET });
   assertRefused(
-    await check.verify(await sign(hmac, "HS256", claims({ exp: -1e300 }))),
+    await check.verify(await signJwt(hmac, "HS256", claims({ exp: -1e300 }))),
     "token expired at -1e+300",
   );
   assertRefused(
-    await check.verify(await sign(hmac, "HS256", claims({ nbf: 1e300 }))),
+    await check.verify(await signJwt(hmac, "HS256", claims({ nbf: 1e300 }))),
     "token is not valid before 1e+300",
   );
 });
 
 Deno.test("issuer: only the configured one is accepted", async () => {
   const check = verifier({ algorithms: ["HS256"], key: HMAC_SECRET, issuer: "https://id.example" });
-  assertOk(await check.verify(await sign(hmac, "HS256", claims({ iss: "https://id.example" }))));
+  assertOk(await check.verify(await signJwt(hmac, "HS256", claims({ iss: "https://id.example" }))));
   assertRefused(
-    await check.verify(await sign(hmac, "HS256", claims({ iss: "https://evil.example" }))),
+    await check.verify(await signJwt(hmac, "HS256", claims({ iss: "https://evil.example" }))),
     'issuer "https://evil.example" is not accepted',
   );
-  assertRefused(await check.verify(await sign(hmac, "HS256", claims())), "token has no issuer");
+  assertRefused(await check.verify(await signJwt(hmac, "HS256", claims())), "token has no issuer");
   const unchecked = verifier({ algorithms: ["HS256"], key: HMAC_SECRET });
-  assertOk(await unchecked.verify(await sign(hmac, "HS256", claims({ iss: "anyone" }))));
+  assertOk(await unchecked.verify(await signJwt(hmac, "HS256", claims({ iss: "anyone" }))));
 });
 
 Deno.test("audience: a string or an array must hold an accepted audience", async () => {
@@ -338,21 +317,26 @@ Deno.test("audience: a string or an array must hold an accepted audience", async
     key: HMAC_SECRET,
     audience: ["switchyard", "gateway"],
   });
-  assertOk(await check.verify(await sign(hmac, "HS256", claims({ aud: "gateway" }))));
-  assertOk(await check.verify(await sign(hmac, "HS256", claims({ aud: ["other", "switchyard"] }))));
+  assertOk(await check.verify(await signJwt(hmac, "HS256", claims({ aud: "gateway" }))));
+  assertOk(
+    await check.verify(await signJwt(hmac, "HS256", claims({ aud: ["other", "switchyard"] }))),
+  );
   assertRefused(
-    await check.verify(await sign(hmac, "HS256", claims({ aud: "other" }))),
+    await check.verify(await signJwt(hmac, "HS256", claims({ aud: "other" }))),
     'audience "\\"other\\"" is not accepted',
   );
   assertRefused(
-    await check.verify(await sign(hmac, "HS256", claims({ aud: ["a", "b"] }))),
+    await check.verify(await signJwt(hmac, "HS256", claims({ aud: ["a", "b"] }))),
     /^audience .*is not accepted$/,
   );
   assertRefused(
-    await check.verify(await sign(hmac, "HS256", claims({ aud: [] }))),
+    await check.verify(await signJwt(hmac, "HS256", claims({ aud: [] }))),
     /is not accepted$/,
   );
-  assertRefused(await check.verify(await sign(hmac, "HS256", claims())), "token has no audience");
+  assertRefused(
+    await check.verify(await signJwt(hmac, "HS256", claims())),
+    "token has no audience",
+  );
 });
 
 Deno.test('alg "none" is always refused', async () => {
@@ -360,7 +344,7 @@ Deno.test('alg "none" is always refused', async () => {
   const unsigned = `${base64urlJson({ alg: "none", typ: "JWT" })}.${base64urlJson(claims())}.`;
   assert.equal(JwtVerifier.looksLikeJwt(unsigned), true);
   assertRefused(await check.verify(unsigned), 'algorithm "none" is never accepted');
-  const signed = await sign(hmac, "none", claims());
+  const signed = await signJwt(hmac, "none", claims());
   assertRefused(await check.verify(signed), 'algorithm "none" is never accepted');
   const shouted = `${base64urlJson({ alg: "NONE" })}.${base64urlJson(claims())}.`;
   assertRefused(await check.verify(shouted), 'algorithm "NONE" is not accepted');
@@ -369,11 +353,11 @@ Deno.test('alg "none" is always refused', async () => {
 Deno.test("a token whose algorithm is not in the list is refused", async () => {
   const check = verifier({ algorithms: ["HS256"], key: HMAC_SECRET });
   assertRefused(
-    await check.verify(await sign(hmac, "HS512", claims())),
+    await check.verify(await signJwt(hmac, "HS512", claims())),
     'algorithm "HS512" is not accepted',
   );
   assertRefused(
-    await check.verify(await sign(hmac, "HS1024", claims())),
+    await check.verify(await signJwt(hmac, "HS1024", claims())),
     'algorithm "HS1024" is not accepted',
   );
   const noAlg = `${base64urlJson({ typ: "JWT" })}.${base64urlJson(claims())}.c2ln`;
@@ -382,7 +366,7 @@ Deno.test("a token whose algorithm is not in the list is refused", async () => {
 
 Deno.test("a token with critical header extensions is refused", async () => {
   const check = verifier({ algorithms: ["HS256"], key: HMAC_SECRET });
-  const token = await sign(hmac, "HS256", claims(), { crit: ["b64"], b64: false });
+  const token = await signJwt(hmac, "HS256", claims(), { crit: ["b64"], b64: false });
   assertRefused(await check.verify(token), "token header has critical extensions");
 });
 
@@ -395,17 +379,17 @@ Deno.test("algorithm confusion: an HS token is never checked against an RSA publ
   );
   for (const signer of [hmacSigner(encoder.encode(rsaPem)), hmacSigner(derSecret)]) {
     assertRefused(
-      await check.verify(await sign(signer, "HS256", claims())),
+      await check.verify(await signJwt(signer, "HS256", claims())),
       'algorithm "HS256" does not fit the key (an RSA key)',
     );
   }
-  assertOk(await check.verify(await sign(rsaSign, "RS256", claims())));
+  assertOk(await check.verify(await signJwt(rsaSign, "RS256", claims())));
 });
 
 Deno.test("algorithm confusion: the curve of an EC key must match the algorithm", async () => {
   const check = verifier({ algorithms: ["ES256", "ES384"], key: p384Jwk });
   assertRefused(
-    await check.verify(await sign(p256Sign, "ES256", claims())),
+    await check.verify(await signJwt(p256Sign, "ES256", claims())),
     'algorithm "ES256" does not fit the key (a P-384 key)',
   );
 });
@@ -413,23 +397,23 @@ Deno.test("algorithm confusion: the curve of an EC key must match the algorithm"
 Deno.test("a JWK key: RSA, EC and oct, with its alg pinning the algorithm", async () => {
   const rsaJwk = JSON.stringify(await publicJwk(rsa, { alg: "RS256", use: "sig" }));
   const pinned = verifier({ algorithms: ["RS256", "PS256"], key: rsaJwk });
-  assertOk(await pinned.verify(await sign(rsaSign, "RS256", claims())));
+  assertOk(await pinned.verify(await signJwt(rsaSign, "RS256", claims())));
   assertRefused(
-    await pinned.verify(await sign(rsaSign, "PS256", claims())),
+    await pinned.verify(await signJwt(rsaSign, "PS256", claims())),
     'algorithm "PS256" does not fit the key (an RSA key)',
   );
 
   const ecJwk = JSON.stringify(await publicJwk(p256));
   assertOk(
     await verifier({ algorithms: ["ES256"], key: ecJwk }).verify(
-      await sign(p256Sign, "ES256", claims()),
+      await signJwt(p256Sign, "ES256", claims()),
     ),
   );
 
   const octJwk = JSON.stringify({ kty: "oct", k: base64url(encoder.encode(HMAC_SECRET)) });
   assertOk(
     await verifier({ algorithms: ["HS384"], key: octJwk }).verify(
-      await sign(hmac, "HS384", claims()),
+      await signJwt(hmac, "HS384", claims()),
     ),
   );
 });
@@ -438,14 +422,14 @@ Deno.test("a private JWK is used by its public part only", async () => {
   const full = await crypto.subtle.exportKey("jwk", p256.privateKey);
   assert.equal(typeof full.d, "string");
   const check = verifier({ algorithms: ["ES256"], key: JSON.stringify(full) });
-  assertOk(await check.verify(await sign(p256Sign, "ES256", claims())));
+  assertOk(await check.verify(await signJwt(p256Sign, "ES256", claims())));
 });
 
 Deno.test("a PEM SPKI key, with surrounding whitespace, is read", async () => {
   const check = verifier({ algorithms: ["RS256"], key: `\n  ${rsaPem}\n\n` });
-  assertOk(await check.verify(await sign(rsaSign, "RS256", claims())));
+  assertOk(await check.verify(await signJwt(rsaSign, "RS256", claims())));
   const edCheck = verifier({ algorithms: ["EdDSA"], key: edPem.replaceAll("\n", "\r\n") });
-  assertOk(await edCheck.verify(await sign(edSign, "EdDSA", claims())));
+  assertOk(await edCheck.verify(await signJwt(edSign, "EdDSA", claims())));
 });
 
 Deno.test("settings that cannot work throw, without the key in the message", () => {
@@ -506,11 +490,13 @@ Deno.test("JWKS: the key is picked by kid, and the set is fetched once", async (
   const time = clock();
   const check = jwksVerifier(jwks, time.now);
   assert.equal(jwks.calls, 0);
-  assertOk(await check.verify(await sign(p256Sign, "ES256", claims(), { kid: "ec" })));
-  assertOk(await check.verify(await sign(rsaSign, "RS256", claims(), { kid: "rsa" })));
-  assertOk(await check.verify(await sign(otherP256Sign, "ES256", claims(), { kid: "other-ec" })));
+  assertOk(await check.verify(await signJwt(p256Sign, "ES256", claims(), { kid: "ec" })));
+  assertOk(await check.verify(await signJwt(rsaSign, "RS256", claims(), { kid: "rsa" })));
+  assertOk(
+    await check.verify(await signJwt(otherP256Sign, "ES256", claims(), { kid: "other-ec" })),
+  );
   assertRefused(
-    await check.verify(await sign(otherP256Sign, "ES256", claims(), { kid: "ec" })),
+    await check.verify(await signJwt(otherP256Sign, "ES256", claims(), { kid: "ec" })),
     "signature does not match",
   );
   assert.equal(jwks.calls, 1);
@@ -524,8 +510,8 @@ Deno.test("JWKS: a token without kid is tried against the keys that fit its algo
     await publicJwk(p256, { kid: "ec" }),
   ]);
   const check = jwksVerifier(jwks, () => NOW);
-  assertOk(await check.verify(await sign(p256Sign, "ES256", claims())));
-  assertOk(await check.verify(await sign(rsaSign, "RS256", claims())));
+  assertOk(await check.verify(await signJwt(p256Sign, "ES256", claims())));
+  assertOk(await check.verify(await signJwt(rsaSign, "RS256", claims())));
   assert.equal(jwks.calls, 1);
 });
 
@@ -533,7 +519,9 @@ Deno.test("JWKS: a kid whose key does not fit the algorithm is refused", async (
   const jwks = new FakeJwks([await publicJwk(rsa, { kid: "rsa" })]);
   const check = jwksVerifier(jwks, () => NOW, { algorithms: ["HS256", "RS256"] });
   // An HS256 token "signed" with the RSA public key as a secret must not get near that key.
-  const token = await sign(hmacSigner(encoder.encode(rsaPem)), "HS256", claims(), { kid: "rsa" });
+  const token = await signJwt(hmacSigner(encoder.encode(rsaPem)), "HS256", claims(), {
+    kid: "rsa",
+  });
   assertRefused(await check.verify(token), 'key "rsa" does not fit algorithm "HS256"');
 });
 
@@ -541,7 +529,7 @@ Deno.test("JWKS: the set is kept for jwksTtl, then fetched again", async () => {
   const jwks = new FakeJwks([await publicJwk(p256, { kid: "ec" })]);
   const time = clock();
   const check = jwksVerifier(jwks, time.now);
-  const token = await sign(p256Sign, "ES256", claims(), { kid: "ec" });
+  const token = await signJwt(p256Sign, "ES256", claims(), { kid: "ec" });
   assertOk(await check.verify(token));
   time.set(NOW + TTL - 1);
   assertOk(await check.verify(token));
@@ -555,12 +543,12 @@ Deno.test("JWKS: an unknown kid fetches the set again, at most once every 10 s",
   const jwks = new FakeJwks([await publicJwk(p256, { kid: "old" })]);
   const time = clock();
   const check = jwksVerifier(jwks, time.now);
-  assertOk(await check.verify(await sign(p256Sign, "ES256", claims(), { kid: "old" })));
+  assertOk(await check.verify(await signJwt(p256Sign, "ES256", claims(), { kid: "old" })));
   assert.equal(jwks.calls, 1);
 
   // The issuer rotates to a new key.
   jwks.keys = [await publicJwk(p256, { kid: "old" }), await publicJwk(otherP256, { kid: "new" })];
-  const rotated = await sign(otherP256Sign, "ES256", claims(), { kid: "new" });
+  const rotated = await signJwt(otherP256Sign, "ES256", claims(), { kid: "new" });
   time.set(NOW + 9_999);
   assertRefused(await check.verify(rotated), 'no key has id "new"');
   assertRefused(await check.verify(rotated), 'no key has id "new"');
@@ -571,7 +559,7 @@ Deno.test("JWKS: an unknown kid fetches the set again, at most once every 10 s",
   assert.equal(jwks.calls, 2);
 
   // A kid nobody publishes costs at most one fetch per 10 s.
-  const unknown = await sign(otherP256Sign, "ES256", claims(), { kid: "unknown" });
+  const unknown = await signJwt(otherP256Sign, "ES256", claims(), { kid: "unknown" });
   time.set(NOW + 15_000);
   assertRefused(await check.verify(unknown), 'no key has id "unknown"');
   assert.equal(jwks.calls, 2);
@@ -586,7 +574,7 @@ Deno.test("JWKS: verifications at the same time share one fetch", async () => {
   const pending = Promise.withResolvers<Response>();
   jwks.answer = () => pending.promise;
   const check = jwksVerifier(jwks, () => NOW);
-  const token = await sign(p256Sign, "ES256", claims(), { kid: "ec" });
+  const token = await signJwt(p256Sign, "ES256", claims(), { kid: "ec" });
   const results = Array.from({ length: 5 }, () => check.verify(token));
   assert.equal(jwks.calls, 1);
   pending.resolve(Response.json({ keys: jwks.keys }));
@@ -598,7 +586,7 @@ Deno.test("JWKS: a failed fetch refuses the token, and is retried after 10 s", a
   const jwks = new FakeJwks([await publicJwk(p256, { kid: "ec" })]);
   const time = clock();
   const check = jwksVerifier(jwks, time.now);
-  const token = await sign(p256Sign, "ES256", claims(), { kid: "ec" });
+  const token = await signJwt(p256Sign, "ES256", claims(), { kid: "ec" });
 
   jwks.answer = () => Promise.resolve(new Response("unavailable", { status: 503 }));
   const first = await check.verify(token);
@@ -630,7 +618,7 @@ Deno.test("JWKS: a body that is not a key set is a failed fetch", async () => {
       "could not fetch the JWKS: HTTP 302",
     ],
   ];
-  const token = await sign(p256Sign, "ES256", claims(), { kid: "ec" });
+  const token = await signJwt(p256Sign, "ES256", claims(), { kid: "ec" });
   for (const [body, reason] of bodies) {
     const jwks = new FakeJwks([]);
     jwks.answer = () => Promise.resolve(body());
@@ -648,7 +636,7 @@ Deno.test("JWKS: keys that cannot be used are skipped", async () => {
     await publicJwk(p256, { kid: "ec" }),
   ]);
   const check = jwksVerifier(jwks, () => NOW);
-  assertOk(await check.verify(await sign(p256Sign, "ES256", claims(), { kid: "ec" })));
+  assertOk(await check.verify(await signJwt(p256Sign, "ES256", claims(), { kid: "ec" })));
 });
 
 Deno.test("keys are imported once per key and algorithm, across JWKS fetches", async () => {
@@ -659,9 +647,9 @@ Deno.test("keys are imported once per key and algorithm, across JWKS fetches", a
   const time = clock();
   const check = jwksVerifier(jwks, time.now, { algorithms: ["ES256", "RS256", "PS256"] });
   const tokens = [
-    await sign(p256Sign, "ES256", claims(), { kid: "ec" }),
-    await sign(rsaSign, "RS256", claims(), { kid: "rsa" }),
-    await sign(rsaSign, "PS256", claims(), { kid: "rsa" }),
+    await signJwt(p256Sign, "ES256", claims(), { kid: "ec" }),
+    await signJwt(rsaSign, "RS256", claims(), { kid: "rsa" }),
+    await signJwt(rsaSign, "PS256", claims(), { kid: "rsa" }),
   ];
   const subtle = crypto.subtle;
   const importKey = subtle.importKey;
@@ -742,10 +730,10 @@ Deno.test("refusal reasons never repeat the token or its signature", async () =>
     audience: ["us"],
   });
   const tokens = [
-    await sign(hmac, "HS256", claims({ iss: "you" })),
-    await sign(hmac, "HS256", claims({ iss: "me", aud: "them" })),
-    await sign(hmac, "HS256", claims({ exp: NOW / 1000 - 3600 })),
-    await sign(hmacSigner(encoder.encode("wrong")), "HS256", claims()),
+    await signJwt(hmac, "HS256", claims({ iss: "you" })),
+    await signJwt(hmac, "HS256", claims({ iss: "me", aud: "them" })),
+    await signJwt(hmac, "HS256", claims({ exp: NOW / 1000 - 3600 })),
+    await signJwt(hmacSigner(encoder.encode("wrong")), "HS256", claims()),
   ];
   for (const token of tokens) {
     const result = await check.verify(token);
@@ -756,8 +744,8 @@ Deno.test("refusal reasons never repeat the token or its signature", async () =>
 });
 
 Deno.test("looksLikeJwt tells JWTs from opaque API keys", async () => {
-  assert.equal(JwtVerifier.looksLikeJwt(await sign(hmac, "HS256", claims())), true);
-  assert.equal(JwtVerifier.looksLikeJwt(await sign(rsaSign, "RS256", claims())), true);
+  assert.equal(JwtVerifier.looksLikeJwt(await signJwt(hmac, "HS256", claims())), true);
+  assert.equal(JwtVerifier.looksLikeJwt(await signJwt(rsaSign, "RS256", claims())), true);
   for (
     const value of [
       "",

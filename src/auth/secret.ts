@@ -4,6 +4,7 @@
  * with `timingSafeEqual`.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
 
 /** The hex SHA-256 digest of a key. */
@@ -26,10 +27,7 @@ export function sameDigest(a: string, b: string): boolean {
 
 /** A new random key: `sy-` and 32 bytes of base64url, about 256 bits. */
 export function newKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return `sy-${
-    btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "")
-  }`;
+  return `sy-${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")}`;
 }
 
 /** The credential a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */

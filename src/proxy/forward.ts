@@ -58,9 +58,7 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
   const service = deps.registry.snapshot.services[request.service];
   const client = limitedClient(request.clientIp, request.request.headers);
   const identity = request.identity;
-  const limits = identity && identity.limits.length > 0
-    ? [...identity.limits, ...service.limits]
-    : service.limits;
+  const limits = identity ? identity.limitsWith(service.limits) : service.limits;
   const admission = admit(limits, client, clock());
   if (!admission.allowed) {
     throw new GatewayError(429, "rate_limit_exceeded", refusalMessage(admission.refusal), {
