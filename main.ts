@@ -10,6 +10,8 @@ import { HELP, parseCommandLine } from "./src/cli.ts";
 import { ConfigError, type ConfigOverride, parseConfig } from "./src/config/load.ts";
 import { LimiterPersistence } from "./src/limiter/persistence.ts";
 import { LiveConfigError } from "./src/config/live_config.ts";
+import { LineWriter } from "./src/logging/line_writer.ts";
+import { Logger } from "./src/logging/logger.ts";
 import { tcpReachable } from "./src/runtime.ts";
 import { SERVICE_TYPES } from "./src/services.ts";
 
@@ -55,7 +57,6 @@ try {
   console.error(error.message);
   Deno.exit(1);
 }
-for (const warning of loaded.warnings) console.warn(`warning: ${warning}`);
 const { config } = loaded;
 
 const instanceCount = SERVICE_TYPES.reduce(
@@ -63,9 +64,26 @@ const instanceCount = SERVICE_TYPES.reduce(
   0,
 );
 if (command.check) {
+  for (const warning of loaded.warnings) console.warn(`warning: ${warning}`);
   console.log(`Config "${source}" is valid: ${instanceCount} instances`);
   Deno.exit(0);
 }
+
+// One line per event: readable on a terminal, JSON for a log shipper otherwise. Lines are
+// batched when not on a terminal, so a busy gateway does not make a system call per request.
+const terminal = Deno.stdout.isTerminal();
+const format = config.log.format === "auto" ? (terminal ? "text" : "json") : config.log.format;
+const output = new LineWriter({
+  write: (bytes) => {
+    let written = 0;
+    while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+  },
+  maxDelay: terminal ? 0 : 50,
+  unrefTimer: Deno.unrefTimer,
+});
+const logger = new Logger({ level: config.log.level, format, write: (line) => output.line(line) });
+globalThis.addEventListener("unload", () => output.flush());
+for (const warning of loaded.warnings) logger.warn(warning);
 
 const kv = await Deno.openKv(command.kvPath === ":memory:" ? ":memory:" : command.kvPath);
 let gateway: Gateway;
@@ -78,19 +96,22 @@ try {
     adminKey: Deno.env.get("SWITCHYARD_ADMIN_KEY"),
     reachable: tcpReachable,
     version: manifest.version,
+    logger,
+    log: (message) => logger.info(message),
+    logError: (message, error) => logger.error(message, { error: describeError(error) }),
   });
 } catch (error) {
   if (!(error instanceof LiveConfigError)) throw error;
-  console.error(error.message);
+  logger.error(error.message);
   Deno.exit(1);
 }
 
 const limiters = new LimiterPersistence(kv, `${config.server.host}:${config.server.port}`);
 const restored = await limiters.restore(gateway.registry.live.limits, Date.now());
-if (restored > 0) console.log(`Restored ${restored} rate limiters saved before the restart`);
+if (restored > 0) logger.info(`Restored ${restored} rate limiters saved before the restart`);
 const saveLimiters = () =>
   limiters.save(gateway.registry.live.limits, Date.now()).catch((error) =>
-    console.error("Could not save rate limiters:", error)
+    logger.error("Could not save rate limiters", { error: describeError(error) })
   );
 const saveTimer = setInterval(saveLimiters, config.server["limits-save-interval"]);
 Deno.unrefTimer(saveTimer);
@@ -100,7 +121,7 @@ const server = Deno.serve({
   port: config.server.port,
   onListen({ hostname, port }) {
     const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
-    console.log(
+    logger.info(
       `Switchyard ${manifest.version} listening on http://${shown}:${port} ` +
         `(config ${source}, version ${gateway.live.version})`,
     );
@@ -108,8 +129,8 @@ const server = Deno.serve({
       const service = gateway.registry.snapshot.services[type];
       if (service.upstreams.length === 0) continue;
       const names = [...new Set(service.upstreams.map((u) => u.name))].join(", ");
-      console.log(
-        `  ${type}: ${service.loadBalance.type} over ${service.upstreams.length} (${names})`,
+      logger.info(
+        `${type}: ${service.loadBalance.type} over ${service.upstreams.length} (${names})`,
       );
     }
   },
@@ -118,23 +139,30 @@ const server = Deno.serve({
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) {
-    console.warn(`${signal} again: exiting now`);
+    logger.warn(`${signal} again: exiting now`);
+    output.flush();
     Deno.exit(1);
   }
   stopping = true;
   const grace = config.server["shutdown-grace"];
-  console.log(`${signal}: no new connections; waiting up to ${grace} ms for requests in flight`);
+  logger.info(`${signal}: no new connections; waiting up to ${grace} ms for requests in flight`);
   gateway.drain();
   const finished = await Promise.race([
     server.shutdown().then(() => true),
     new Promise<false>((resolve) => setTimeout(() => resolve(false), grace)),
   ]);
-  if (!finished) console.warn("Grace period over: closing the remaining requests");
+  if (!finished) logger.warn("Grace period over: closing the remaining requests");
   clearInterval(saveTimer);
   await saveLimiters();
   gateway.close();
   kv.close();
+  output.flush();
   Deno.exit(0);
+}
+
+/** An error for a log line: its stack when it has one. */
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.stack ?? String(error) : String(error);
 }
 Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));
 Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));

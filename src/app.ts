@@ -24,13 +24,22 @@ import type { GatewayApp, GatewayEnv } from "./gateway_env.ts";
 import type { Fetch } from "./health/backend_requests.ts";
 import { BackendMonitor, type MonitoredBackend } from "./health/monitor.ts";
 import type { Schedule } from "./health/poller.ts";
+import { observeRequests } from "./middleware/observe_requests.ts";
 import { requestId } from "./middleware/request_id.ts";
+import type { Logger } from "./logging/logger.ts";
+import { GatewayMetrics } from "./metrics/gateway_metrics.ts";
+import { originReader } from "./net/forwarding.ts";
+import { Telemetry } from "./observe/telemetry.ts";
 import type { ReachabilityCheck } from "./proxy/forward.ts";
 import { Registry } from "./registry/registry.ts";
 import { mountDocsRoutes } from "./routes/docs.ts";
 import { mountHealthRoutes } from "./routes/health.ts";
 import { mountOpenAiRoutes } from "./routes/openai.ts";
+import { mountMetricsRoute } from "./routes/metrics.ts";
 import { mountStatusRoutes } from "./routes/status.ts";
+import { mountStatusOverview } from "./routes/status_overview.ts";
+import { mountStatusPage } from "./routes/status_page.ts";
+import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "./services.ts";
 
 /** What the gateway is built from. */
 export interface GatewayDeps {
@@ -56,6 +65,8 @@ export interface GatewayDeps {
   readonly logError?: (message: string, error: unknown) => void;
   /** Logs a backend going up or down, or listing other models. @default console.log */
   readonly log?: (message: string) => void;
+  /** Where request lines go (when `log.requests` is on); none writes none. */
+  readonly logger?: Logger;
   /** Clock, in ms. @default Date.now */
   readonly now?: () => number;
   /** Schedules health probes and other polls. @default setTimeout */
@@ -68,6 +79,8 @@ export interface GatewayDeps {
 export interface Gateway {
   readonly app: GatewayApp;
   readonly registry: Registry;
+  /** Request counters and metrics. */
+  readonly telemetry: Telemetry;
   /** The versioned config behind the registry. */
   readonly live: LiveConfig;
   /** Makes `/ready` answer 503, for the shutdown grace period. */
@@ -84,10 +97,29 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   let draining = false;
   const logError = deps.logError ?? ((message, error) => console.error(message, error));
   const log = deps.log ?? ((message) => console.log(message));
-  const registry = new Registry(deps.config.model, {
+  const startedAt = new Date();
+  let registry: Registry | undefined;
+  let live: LiveConfig | undefined;
+  const metrics = deps.config.metrics.enabled
+    ? new GatewayMetrics({
+      version: deps.version,
+      snapshot: () => registry!.snapshot,
+      configVersion: () => live?.version ?? 0,
+      ...(deps.now ? { now: deps.now } : {}),
+    })
+    : undefined;
+  registry = new Registry(deps.config.model, {
     retries: deps.config.server.retries,
     ...(deps.random ? { random: deps.random } : {}),
-    onBreakerTransition: (id, from, to) => log(`Circuit breaker of ${id}: ${from} → ${to}`),
+    onBreakerTransition: (id, from, to) => {
+      metrics?.breakerTransitions.labels({ instance: id, from, to }).inc();
+      log(`Circuit breaker of ${id}: ${from} → ${to}`);
+    },
+  });
+  const telemetry = new Telemetry({
+    metrics,
+    logger: deps.config.log.requests ? deps.logger : undefined,
+    ...(deps.now ? { now: deps.now } : {}),
   });
   const monitor = new BackendMonitor({
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
@@ -102,7 +134,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   registry.subscribe((snapshot) => monitor.sync(snapshot.backends));
   const audit = new AuditLog(deps.kv, deps.now ? { now: deps.now } : {});
-  const live = await LiveConfig.open(new ConfigStore<StoredConfig>(deps.kv), deps.fileModel, {
+  live = await LiveConfig.open(new ConfigStore<StoredConfig>(deps.kv), deps.fileModel, {
     apply: (model) => registry.apply(model),
     audit,
     log,
@@ -137,6 +169,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
 
   const app: GatewayApp = new OpenAPIHono<GatewayEnv>();
   app.use(requestId());
+  const originOf = originReader(deps.config.server["trusted-proxies"]);
+  for (const service of SERVICE_TYPES) {
+    app.use(SERVICE_ENDPOINTS[service].path, observeRequests(telemetry, service, originOf));
+  }
   if (deps.config.auth.enabled) app.use("/v1/*", clientAuth(authenticator));
   mountOpenAiRoutes(app, {
     registry,
@@ -144,9 +180,20 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     reachable: deps.reachable,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.random ? { random: deps.random } : {}),
-    startedAt: new Date(),
+    startedAt,
   });
   mountStatusRoutes(app, registry, deps.now);
+  const liveConfig = live;
+  mountStatusOverview(app, {
+    registry,
+    telemetry,
+    version: deps.version,
+    configVersion: () => liveConfig.version,
+    startedAt,
+    now: deps.now ?? Date.now,
+  });
+  mountStatusPage(app);
+  if (metrics) mountMetricsRoute(app, metrics);
   mountHealthRoutes(app, () => draining);
   const adminDeps = {
     live,
@@ -201,6 +248,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   return {
     app,
     registry,
+    telemetry,
     live,
     drain() {
       draining = true;

@@ -1,5 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { ClientIdentity } from "./auth/authenticator.ts";
+import type { Origin } from "./net/forwarding.ts";
+import type { RequestRecord } from "./observe/request_record.ts";
 
 /** What `Deno.serve` (or any server) tells the app about the connection. */
 export interface ConnectionInfo {
@@ -17,6 +19,10 @@ export interface GatewayEnv {
     identity?: ClientIdentity;
     /** The admin key id of an admin request. */
     admin?: string;
+    /** Where a `/v1` service request comes from. */
+    origin?: Origin;
+    /** What is observed of a `/v1` service request. */
+    record?: RequestRecord;
   };
 }
 

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { ADAPTER_NAMES, adapterFor } from "../adapters/mod.ts";
 import { nativeEndpointOf } from "../adapters/ollama_native/mod.ts";
 import { LIMIT_SCOPES, LIMITER_ALGORITHMS } from "../limiter/types.ts";
+import { LOG_LEVELS } from "../logging/logger.ts";
 import { JWT_ALGORITHMS } from "../auth/jwt.ts";
 import { cidrProblem } from "../net/cidr.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
@@ -473,6 +474,23 @@ export const AuthSchema = z.strictObject({
   jwt: JwtSchema.optional(),
 });
 
+/** Our `log:` section: what the gateway writes to stdout. */
+export const LogSchema = z.strictObject({
+  level: z.enum(LOG_LEVELS).default("info").describe(
+    "lines below this level are not written: a request line is info, a refused request's " +
+      "warn (4xx) and a failed one's error (5xx)",
+  ),
+  format: z.enum(["auto", "json", "text"]).default("auto").describe(
+    "auto: readable text on a terminal, one JSON object per line otherwise",
+  ),
+  requests: z.boolean().default(true).describe("one line per /v1 request"),
+});
+
+/** Our `metrics:` section: the Prometheus endpoint. */
+export const MetricsSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe("serve GET /metrics and record request metrics"),
+});
+
 /**
  * Sections of a JAiRouter/Spring `application.yml` that mean nothing here. They are accepted so
  * such a file loads unchanged, and the loader warns that they are ignored.
@@ -493,6 +511,8 @@ export const ConfigSchema = z.strictObject({
   server: ServerSchema.prefault({}),
   admin: AdminSchema.prefault({}),
   auth: AuthSchema.prefault({}),
+  log: LogSchema.prefault({}),
+  metrics: MetricsSchema.prefault({}),
   model: ModelSchema.prefault({}),
   ...Object.fromEntries(FOREIGN_SECTIONS.map((name) => [name, z.unknown().optional()])),
 });
@@ -509,6 +529,8 @@ export type ModelConfig = Config["model"];
 export type ServiceConfig = z.output<typeof ServiceSchema>;
 /** The resolved `admin:` section. */
 export type AdminConfig = Config["admin"];
+/** The resolved `log:` section. */
+export type LogConfig = Config["log"];
 /** The resolved `auth:` section. */
 export type AuthConfig = Config["auth"];
 /** One resolved API key from the config. */

@@ -5,7 +5,7 @@
  */
 import type { KeyedLimiters } from "./keyed_limiters.ts";
 import type { LimitKey, RateLimitPolicy } from "./policies.ts";
-import type { Decision } from "./types.ts";
+import type { Decision, LimitScope } from "./types.ts";
 
 /** A limit with its live limiters. */
 export interface LiveLimit {
@@ -44,11 +44,17 @@ export type Admission =
 
 const NO_LIMITS: Admission = { allowed: true, delay: 0, tightest: undefined };
 
+/** Told of each limit's decision, e.g. to count them. */
+export interface LimitObserver {
+  rateLimit(scope: LimitScope, result: "allowed" | "delayed" | "rejected"): void;
+}
+
 /** Admits a request against every limit, or refuses it without counting it anywhere. */
 export function admit(
   limits: readonly LiveLimit[],
   client: LimitedClient,
   now: number,
+  observer?: LimitObserver,
 ): Admission {
   if (limits.length === 0) return NO_LIMITS;
   if (limits.length > 1) {
@@ -59,12 +65,19 @@ export function admit(
         refusal = { policy: limit.policy, decision };
       }
     }
-    if (refusal) return { allowed: false, refusal };
+    if (refusal) {
+      observer?.rateLimit(refusal.policy.scope, "rejected");
+      return { allowed: false, refusal };
+    }
   }
   let delay = 0;
   let tightest: Metered | undefined;
   for (const limit of limits) {
     const decision = limit.limiters.acquire(keyFor(limit.key, client), now);
+    observer?.rateLimit(
+      limit.policy.scope,
+      !decision.allowed ? "rejected" : decision.delay > 0 ? "delayed" : "allowed",
+    );
     if (!decision.allowed) return { allowed: false, refusal: { policy: limit.policy, decision } };
     delay = Math.max(delay, decision.delay);
     if (!tightest || decision.remaining < tightest.decision.remaining) {

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { Authenticator } from "../auth/authenticator.ts";
-import { errorResponse } from "../errors.ts";
+import { GatewayError } from "../errors.ts";
 import type { GatewayEnv } from "../gateway_env.ts";
 
 /**
@@ -11,9 +11,11 @@ export function clientAuth(auth: Authenticator): MiddlewareHandler<GatewayEnv> {
   return async function clientAuth(c, next) {
     const result = await auth.authenticate(c.req.raw.headers);
     if (!result.ok) {
-      const response = errorResponse(result.error);
-      response.headers.set("www-authenticate", 'Bearer realm="switchyard"');
-      return response;
+      const { status, code, message, type, headers } = result.error;
+      throw new GatewayError(status, code, message, {
+        type,
+        headers: { ...headers, "www-authenticate": 'Bearer realm="switchyard"' },
+      });
     }
     c.set("identity", result.identity);
     await next();

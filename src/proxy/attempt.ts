@@ -16,6 +16,7 @@ import { relayBody } from "./relay.ts";
 import { armResponseDeadline, UpstreamTimeout } from "./response_deadline.ts";
 import { causeChain, knownCause } from "./transport_error.ts";
 import type { ServerConfig } from "../config/schema.ts";
+import type { RequestRecord } from "../observe/request_record.ts";
 
 /** Why an attempt failed before the first byte reached the client. */
 export type Failure =
@@ -54,6 +55,8 @@ export interface AttemptInput {
   readonly server: ServerConfig;
   readonly reachable: ReachabilityCheck;
   readonly now: () => number;
+  /** What is observed of the client's request. */
+  readonly record: RequestRecord;
 }
 
 /** The gateway's own abort reasons, told apart from errors thrown by `fetch`. */
@@ -65,7 +68,7 @@ export async function attempt(
   upstream: Upstream,
   input: AttemptInput,
 ): Promise<Response | Failure> {
-  const { exchange, headers, clientSignal, now } = input;
+  const { exchange, headers, clientSignal, now, record } = input;
   const { connect, "first-byte": firstByte, idle } = input.server.timeouts;
   const state = upstream.state;
   state.active++;
@@ -90,6 +93,7 @@ export async function attempt(
   });
 
   let response: Response;
+  const sentAt = performance.now();
   try {
     if (clientSignal.aborted) throw CLIENT_GONE;
     response = await fetch(upstream.url, {
@@ -103,9 +107,15 @@ export async function attempt(
     settle();
     if (controller.signal.reason === CLIENT_GONE || error === CLIENT_GONE) {
       upstream.breaker?.onNeutral(now());
+      record.backendCall(upstream, "client_gone", performance.now() - sentAt);
       return { kind: "client-gone" };
     }
     const failure = transportFailure(controller.signal.reason ?? error, input.retry);
+    record.backendCall(
+      upstream,
+      failure.error.code === "upstream_timeout" ? "timeout" : "unreachable",
+      performance.now() - sentAt,
+    );
     recordFailure(upstream, {
       reason: String(failure.error.cause ?? failure.error.message),
       unreachable: failure.unreachable,
@@ -114,6 +124,10 @@ export async function attempt(
   } finally {
     answered();
   }
+  const latency = performance.now() - sentAt;
+  state.latencySum += latency;
+  state.latencyCount++;
+  record.backendCall(upstream, response.status, latency);
   try {
     response = await exchange.answer(response);
   } catch (error) {
@@ -128,12 +142,13 @@ export async function attempt(
     return failure;
   }
 
-  const relay = {
+  const relay: RelayContext = {
     settle,
     controller,
     idle,
     streamed: exchange.streamed,
     delivered: input.delivered,
+    record,
   };
   const status = response.status;
   const at = now();
@@ -156,9 +171,44 @@ export async function attempt(
     ? coolDown !== undefined && input.retry.statuses.has(429)
     : input.retry.statuses.has(status);
   if (status >= 500 || notServed || retryable) {
-    return { kind: "response", response: await heldCopy(response, relay), notServed, retryable };
+    const held = await heldCopy(response, { ...relay, record: undefined });
+    return { kind: "response", response: held, notServed, retryable };
   }
-  return relayed(response, relay);
+  if (!isWholeJson(response)) return relayed(response, relay);
+  // A small JSON answer is read whole: its `usage` can be read, and a backend that breaks off
+  // midway is a failure another instance may repair, not a cut answer.
+  let body: Uint8Array<ArrayBuffer>;
+  try {
+    body = await response.bytes();
+  } catch (error) {
+    if (controller.signal.reason === CLIENT_GONE) {
+      settle();
+      return { kind: "client-gone" };
+    }
+    settle();
+    const failure = brokenAnswer(controller.signal.reason ?? error, input.retry);
+    recordFailure(upstream, { reason: failure.error.message, unreachable: false }, now());
+    return failure;
+  }
+  settle();
+  record.bodyAnswered(body);
+  return new Response(body, {
+    status,
+    statusText: response.statusText,
+    headers: responseHeaders(response.headers),
+  });
+}
+
+/** The largest JSON answer read whole before it is passed on. */
+const MAX_WHOLE_JSON = 256 * 1024;
+
+/** A successful JSON answer of a known, small size. */
+function isWholeJson(response: Response): boolean {
+  if (response.status < 200 || response.status >= 300 || response.body === null) return false;
+  const type = response.headers.get("content-type");
+  if (type === null || !type.includes("json")) return false;
+  const length = response.headers.get("content-length");
+  return length !== null && Number(length) <= MAX_WHOLE_JSON;
 }
 
 /** The most of a failed answer's body kept to pass on. */
@@ -208,13 +258,16 @@ interface RelayContext {
   /** The client asked for a stream. */
   readonly streamed: boolean;
   readonly delivered: Promise<void> | undefined;
+  /** Where a relayed body is observed; none for an answer held back. */
+  readonly record: RequestRecord | undefined;
 }
 
 /**
  * The client-facing response: the backend's status and headers, and its body. A stream (SSE,
  * NDJSON, audio, or anything the client asked to stream) goes through the relay, which watches
- * the gap between chunks, unless the idle timeout is off; any other body is piped natively by
- * the runtime, and the instance settles when the server reports it delivered.
+ * the gap between chunks (unless the idle timeout is off) and lets the record see each chunk;
+ * so does a body of unknown length. Any other body is piped natively by the runtime, and the
+ * instance settles when the server reports it delivered.
  */
 function relayed(response: Response, options: RelayContext): Response {
   const headers = responseHeaders(response.headers);
@@ -223,17 +276,31 @@ function relayed(response: Response, options: RelayContext): Response {
     options.settle();
     return new Response(null, init);
   }
-  const watched = options.idle > 0 &&
-    (options.streamed || isStream(headers.get("content-type")));
-  if (options.delivered && !watched) {
+  const contentType = headers.get("content-type");
+  const streamed = options.streamed || isStream(contentType);
+  if (options.delivered && !streamed && headers.has("content-length")) {
     options.delivered.then(options.settle, options.settle);
     return new Response(response.body, init);
   }
+  const tap = options.record?.tap(
+    contentType?.startsWith("text/event-stream")
+      ? "sse"
+      : streamed
+      ? "stream"
+      : contentType?.includes("json")
+      ? "json"
+      : "other",
+  );
+  const record = options.record;
   const body = relayBody(response.body, {
     idleTimeout: options.idle,
     onIdle: () => options.controller.abort(IDLE),
     onCancel: () => options.controller.abort(CLIENT_GONE),
-    onEnd: options.settle,
+    onChunk: tap ? (chunk) => tap.chunk(chunk) : undefined,
+    onEnd: () => {
+      options.settle();
+      record?.tapEnded();
+    },
   });
   return new Response(body, init);
 }
@@ -259,6 +326,23 @@ function translationFailure(error: unknown, retry: RetrySettings): TransportFail
     error: gatewayError,
     unreachable: false,
     retryable: gatewayError.status >= 500 && retry.statuses.has(gatewayError.status),
+  };
+}
+
+/** The backend broke off a successful answer before it was whole. */
+function brokenAnswer(reason: unknown, retry: RetrySettings): TransportFailure {
+  const timedOut = reason instanceof UpstreamTimeout;
+  const status = timedOut ? 504 : 502;
+  return {
+    kind: "transport",
+    error: new GatewayError(
+      status,
+      timedOut ? "upstream_timeout" : "upstream_broken_answer",
+      `The backend ${timedOut ? reason.message : "broke off its answer midway"}`,
+      { cause: timedOut ? undefined : causeChain(reason) },
+    ),
+    unreachable: false,
+    retryable: retry.statuses.has(status),
   };
 }
 

@@ -87,7 +87,10 @@ export async function fallBack(
   const settings = service.fallback;
   if (service.cache && context.cacheKey !== undefined && !body.stream) {
     const cached = service.cache.get(context.cacheKey, clock());
-    if (cached) return toResponse(cached, clock());
+    if (cached) {
+      shared.request.record.fellBack("cache");
+      return toResponse(cached, clock());
+    }
   }
   for (const model of settings.models) {
     if (model === body.model) continue;
@@ -103,6 +106,7 @@ export async function fallBack(
       }),
     });
     if (outcome.kind === "answered") {
+      shared.request.record.fellBack(model);
       outcome.response.headers.set(FALLBACK_MODEL_HEADER, model);
       return outcome.response;
     }

@@ -13,6 +13,7 @@ import type { Registry } from "../registry/registry.ts";
 import { retryAfterSeconds } from "../retry/retry_after.ts";
 import { SERVICE_ENDPOINTS, type ServiceType } from "../services.ts";
 import { readClientBody } from "./body.ts";
+import type { RequestRecord } from "../observe/request_record.ts";
 import { limitedClient } from "./client_identity.ts";
 import { cacheOnTheWay, fallBack, requestCacheKey } from "./fallback.ts";
 import { baseUpstreamHeaders } from "./headers.ts";
@@ -50,6 +51,8 @@ export interface ProxyRequest {
    * It lets a non-streamed body be piped natively instead of chunk by chunk through the relay.
    */
   readonly delivered?: Promise<void> | undefined;
+  /** What is observed of the request, for metrics and the log. */
+  readonly record: RequestRecord;
 }
 
 /** Forwards a client request to an instance of its model and returns the response to send. */
@@ -59,7 +62,8 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
   const client = limitedClient(request.clientIp, request.request.headers);
   const identity = request.identity;
   const limits = identity ? identity.limitsWith(service.limits) : service.limits;
-  const admission = admit(limits, client, clock());
+  const record = request.record;
+  const admission = admit(limits, client, clock(), record);
   if (!admission.allowed) {
     throw new GatewayError(429, "rate_limit_exceeded", refusalMessage(admission.refusal), {
       type: "requests",
@@ -73,8 +77,10 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     endpoint.body,
     deps.server["max-body-size"],
   );
+  record.bodyRead(body.model, body.bytes.byteLength);
   if (identity && !identity.allows(body.model)) throw modelRefusal(identity, body.model);
   const pool = service.resolve(body.model);
+  record.resolved(pool?.name);
   if (!pool) {
     if (service.upstreams.some((upstream) => upstream.name === body.model)) {
       throw new GatewayError(

@@ -11,6 +11,7 @@ import {
   admit,
   hasRoom,
   type LimitedClient,
+  type LimitObserver,
   type LiveLimit,
   type Metered,
   soonestRefusal,
@@ -94,10 +95,12 @@ export async function tryModel(
   // The latest answer a backend gave, held in memory; it wins over a later instance that gave
   // none.
   let answered: Response | undefined;
+  const record = request.record;
   for (;;) {
     tried.add(upstream);
+    record.picked(upstream, service.loadBalance.type);
     now = clock();
-    const claim = claimInstance(upstream, client, now);
+    const claim = claimInstance(upstream, client, now, record);
     let outcome: Response | Failure | undefined;
     if (claim !== undefined) {
       if (claim.delay > 0 && !await pause(claim.delay, signal)) outcome = { kind: "client-gone" };
@@ -119,6 +122,7 @@ export async function tryModel(
           server: deps.server,
           reachable: deps.reachable,
           now: clock,
+          record,
         });
       }
     }
@@ -173,10 +177,12 @@ async function firstPick(
     const now = clock();
     const blocked = blockage(pool.upstreams, shared.client, now);
     if (blocked.busy && pool.queue) {
+      const waitingSince = performance.now();
       const waited = await pool.queue.wait(
         Math.max(0, deadline - now),
         shared.request.request.signal,
       );
+      if (waited !== "full") shared.request.record.queued(performance.now() - waitingSince);
       if (waited === "woken") continue;
       if (waited === "aborted") return GONE;
       return {
@@ -198,6 +204,7 @@ async function firstPick(
       };
     }
     if (blocked.limited) {
+      shared.request.record.rateLimit("instance", "rejected");
       const refusal = soonestRefusal(blocked.limits, shared.client, now);
       const wait = Math.min(refusal?.decision.retryAfter ?? Infinity, blocked.coolingFor);
       return {
@@ -273,10 +280,11 @@ function claimInstance(
   upstream: Upstream,
   client: LimitedClient,
   now: number,
+  observer: LimitObserver,
 ): { readonly delay: number; readonly tightest: Metered | undefined } | undefined {
   if (upstream.breaker && !upstream.breaker.admit(now)) return undefined;
   if (upstream.limits.length === 0) return UNLIMITED;
-  const admission = admit(upstream.limits, client, now);
+  const admission = admit(upstream.limits, client, now, observer);
   if (admission.allowed) return admission;
   upstream.breaker?.onNeutral(now);
   return undefined;

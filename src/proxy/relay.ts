@@ -19,6 +19,8 @@ export interface RelayOptions {
   readonly onIdle: () => void;
   /** Called when the client cancels; it should abort the upstream request. */
   readonly onCancel: () => void;
+  /** Called with each chunk as it is passed on. */
+  readonly onChunk?: ((chunk: Uint8Array) => void) | undefined;
   /** Called exactly once, when the relay ends. */
   readonly onEnd: (end: RelayEnd) => void;
 }
@@ -63,6 +65,7 @@ export function relayBody(
           end({ kind: "done" });
           controller.close();
         } else {
+          options.onChunk?.(value);
           controller.enqueue(value);
         }
       } catch (error) {

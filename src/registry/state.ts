@@ -32,6 +32,9 @@ export interface InstanceState {
   ejections: number;
   /** Clock time (ms) until which it is skipped, after it answered 429 with `Retry-After`. */
   cooldownUntil: number;
+  /** ms from sending to response headers, summed over the requests it answered, and their count. */
+  latencySum: number;
+  latencyCount: number;
 }
 
 /** A fresh, idle instance state. */
@@ -45,5 +48,7 @@ export function newInstanceState(): InstanceState {
     ejection: null,
     ejections: 0,
     cooldownUntil: 0,
+    latencySum: 0,
+    latencyCount: 0,
   };
 }

@@ -4,7 +4,6 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { GatewayApp } from "../gateway_env.ts";
-import { originReader } from "../net/forwarding.ts";
 import { forward, type ProxyDeps } from "../proxy/forward.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "../services.ts";
 import { ErrorSchema, ModelListSchema, REQUEST_SCHEMAS, RESPONSE_DESCRIPTIONS } from "./schemas.ts";
@@ -13,7 +12,6 @@ const errorContent = { "application/json": { schema: ErrorSchema } };
 
 /** Mounts the seven services, `/v1/completions` and `GET /v1/models`. */
 export function mountOpenAiRoutes(app: GatewayApp, deps: ProxyDeps & { startedAt: Date }): void {
-  const originOf = originReader(deps.server["trusted-proxies"]);
   for (const service of SERVICE_TYPES) {
     const endpoint = SERVICE_ENDPOINTS[service];
     const mediaType = endpoint.body === "json" ? "application/json" : "multipart/form-data";
@@ -44,7 +42,9 @@ export function mountOpenAiRoutes(app: GatewayApp, deps: ProxyDeps & { startedAt
       },
     });
     app.post(endpoint.path, function proxy(c) {
-      const origin = originOf(c.env?.remoteAddr?.hostname ?? "unknown", c.req.raw.headers);
+      const origin = c.get("origin");
+      const record = c.get("record");
+      if (!origin || !record) throw new Error("observeRequests must run before the proxy routes");
       return forward({
         service,
         request: c.req.raw,
@@ -53,6 +53,7 @@ export function mountOpenAiRoutes(app: GatewayApp, deps: ProxyDeps & { startedAt
         requestId: c.get("requestId"),
         identity: c.get("identity"),
         delivered: c.env?.completed,
+        record,
       }, deps);
     });
   }

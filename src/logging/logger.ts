@@ -1,0 +1,107 @@
+/**
+ * The gateway's log: one line per event, as JSON (for log shippers, when the output is not a
+ * terminal) or as readable text (when it is), below a configurable level.
+ * @module
+ */
+
+/** Log levels, least severe first. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+/** How much a line matters; lines below the configured level are not written. */
+export type LogLevel = typeof LOG_LEVELS[number];
+
+/** How lines are written. */
+export type LogFormat = "json" | "text";
+
+/** The fields of a line besides its time, level and message; undefined ones are left out. */
+export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
+
+const RANK: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3 };
+const TEXT_LEVEL: Readonly<Record<LogLevel, string>> = {
+  debug: "DEBUG",
+  info: "INFO ",
+  warn: "WARN ",
+  error: "ERROR",
+};
+
+/** Options for {@linkcode Logger}. */
+export interface LoggerOptions {
+  readonly level: LogLevel;
+  readonly format: LogFormat;
+  /** Writes one line, without its newline. */
+  readonly write: (line: string) => void;
+  /** Clock, in ms. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** Writes log lines at or above its level. */
+export class Logger {
+  readonly #rank: number;
+  readonly #format: LogFormat;
+  readonly #write: (line: string) => void;
+  readonly #now: () => number;
+
+  constructor(options: LoggerOptions) {
+    this.#rank = RANK[options.level];
+    this.#format = options.format;
+    this.#write = options.write;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Whether lines of `level` are written. */
+  enabled(level: LogLevel): boolean {
+    return RANK[level] >= this.#rank;
+  }
+
+  /** Writes a line of `level`, when enabled; `time` is a clock time in ms (default now). */
+  log(level: LogLevel, message: string, fields?: LogFields, time?: number): void {
+    if (RANK[level] < this.#rank) return;
+    const at = new Date(time ?? this.#now()).toISOString();
+    this.#write(
+      this.#format === "json"
+        ? jsonLine(at, level, message, fields)
+        : textLine(at, level, message, fields),
+    );
+  }
+
+  debug(message: string, fields?: LogFields): void {
+    this.log("debug", message, fields);
+  }
+
+  info(message: string, fields?: LogFields): void {
+    this.log("info", message, fields);
+  }
+
+  warn(message: string, fields?: LogFields): void {
+    this.log("warn", message, fields);
+  }
+
+  error(message: string, fields?: LogFields): void {
+    this.log("error", message, fields);
+  }
+}
+
+function jsonLine(time: string, level: LogLevel, message: string, fields?: LogFields): string {
+  let line = `{"time":"${time}","level":"${level}","msg":${JSON.stringify(message)}`;
+  if (fields) {
+    for (const key in fields) {
+      const value = fields[key];
+      if (value !== undefined) line += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
+    }
+  }
+  return `${line}}`;
+}
+
+/** `2026-11-22T10:00:00.000Z INFO  message key=value key="two words"`. */
+function textLine(time: string, level: LogLevel, message: string, fields?: LogFields): string {
+  let line = `${time} ${TEXT_LEVEL[level]} ${message}`;
+  if (fields) {
+    for (const key in fields) {
+      const value = fields[key];
+      if (value === undefined) continue;
+      const text = String(value);
+      line += ` ${key}=${/^[^\s"=]+$/.test(text) ? text : JSON.stringify(text)}`;
+    }
+  }
+  return line;
+}

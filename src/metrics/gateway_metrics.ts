@@ -1,0 +1,255 @@
+/**
+ * Every metric the gateway exports at `/metrics`, named under `switchyard_` after JAiRouter's
+ * `jairouter_` metrics so that dashboards translate. Counters and histograms are recorded as
+ * requests go; gauges of live state (health, breakers, active requests, queues) are read from
+ * the registry's snapshot at each scrape.
+ *
+ * Label values are bounded by the config: services, configured model names (or `_unknown`
+ * for a name no pool serves, `_none` before a model was read), instance ids, strategies and
+ * status codes; never a client address, a key or a request id.
+ * @module
+ */
+import type { BreakerStatus } from "../breaker/breaker.ts";
+import type { HealthStatus } from "../health/backend_state.ts";
+import type { LimitScope } from "../limiter/types.ts";
+import type { Snapshot } from "../registry/snapshot.ts";
+import { SERVICE_TYPES } from "../services.ts";
+import { MetricsRegistry } from "./registry.ts";
+
+/** The model label of a request whose body named no model the gateway could read. */
+export const NO_MODEL = "_none";
+/** The model label of a request for a model no pool serves. */
+export const UNKNOWN_MODEL = "_unknown";
+
+/** Seconds, from a millisecond to two minutes: request and backend durations. */
+const DURATION_BUCKETS = [
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+  60,
+  120,
+];
+/** Seconds between tokens of a stream: generation speeds from 1000 down to 1 token/s. */
+const TOKEN_GAP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5, 1];
+/** Bytes, from 64 B to 64 MiB by factors of 4. */
+const SIZE_BUCKETS = [
+  64,
+  256,
+  1024,
+  4096,
+  16384,
+  65536,
+  262144,
+  1048576,
+  4194304,
+  16777216,
+  67108864,
+];
+
+/** A breaker state as the `switchyard_circuit_breaker_state` gauge reads it. */
+const BREAKER_VALUES: Readonly<Record<BreakerStatus, number>> = {
+  closed: 0,
+  open: 1,
+  "half-open": 2,
+};
+/** A backend's health as the `switchyard_backend_health` gauge reads it. */
+const HEALTH_VALUES: Readonly<Record<HealthStatus, number>> = { down: 0, up: 1, unknown: 2 };
+
+/** How a rate limit decided on a request. */
+export type LimitResult = "allowed" | "delayed" | "rejected";
+
+/** The gateway's metrics, and the registry that renders them. */
+export class GatewayMetrics {
+  readonly registry: MetricsRegistry;
+
+  readonly requests;
+  readonly requestDuration;
+  readonly requestSize;
+  readonly responseSize;
+  readonly retries;
+  readonly fallbacks;
+  readonly backendCalls;
+  readonly backendCallDuration;
+  readonly rateLimitEvents;
+  readonly breakerTransitions;
+  readonly selections;
+  readonly timeToFirstToken;
+  readonly interTokenLatency;
+  readonly tokens;
+  readonly queueWait;
+  readonly #breakerState;
+  readonly #backendHealth;
+  readonly #activeRequests;
+  readonly #queueLength;
+  readonly #configVersion;
+
+  constructor(
+    options: {
+      readonly version: string;
+      readonly snapshot: () => Snapshot;
+      readonly configVersion: () => number;
+      readonly now?: () => number;
+    },
+  ) {
+    const registry = this.registry = new MetricsRegistry();
+    const now = options.now ?? Date.now;
+    registry.gauge("switchyard_build_info", "The running version; always 1", ["version"])
+      .labels({ version: options.version }).set(1);
+    this.#configVersion = registry.gauge(
+      "switchyard_config_version",
+      "The version of the config being served",
+      [],
+    ).labels({});
+    this.requests = registry.counter(
+      "switchyard_requests_total",
+      "Client requests to the /v1 services, by the status the client got",
+      ["service", "model", "status"],
+    );
+    this.requestDuration = registry.histogram(
+      "switchyard_request_duration_seconds",
+      "Time from a request's arrival to the last byte of its response",
+      ["service", "model", "status"],
+      DURATION_BUCKETS,
+    );
+    this.requestSize = registry.histogram(
+      "switchyard_request_size_bytes",
+      "Size of request bodies as clients sent them",
+      ["service", "model"],
+      SIZE_BUCKETS,
+    );
+    this.responseSize = registry.histogram(
+      "switchyard_response_size_bytes",
+      "Size of response bodies as clients got them",
+      ["service", "model"],
+      SIZE_BUCKETS,
+    );
+    this.retries = registry.counter(
+      "switchyard_retries_total",
+      "Attempts beyond the first, after a failure before the first byte",
+      ["service", "model"],
+    );
+    this.fallbacks = registry.counter(
+      "switchyard_fallbacks_total",
+      "Requests answered by a fallback, by what answered: the cache or a fallback model",
+      ["service", "model", "fallback"],
+    );
+    this.backendCalls = registry.counter(
+      "switchyard_backend_calls_total",
+      "Requests sent to backend instances, by the instance's HTTP status or why there was none",
+      ["service", "instance", "status"],
+    );
+    this.backendCallDuration = registry.histogram(
+      "switchyard_backend_call_duration_seconds",
+      "Time from sending a request to a backend until its response headers arrived",
+      ["service", "instance"],
+      DURATION_BUCKETS,
+    );
+    this.rateLimitEvents = registry.counter(
+      "switchyard_rate_limit_events_total",
+      "Rate limit decisions, by the limit's scope and what it decided",
+      ["service", "scope", "result"],
+    );
+    this.#breakerState = registry.gauge(
+      "switchyard_circuit_breaker_state",
+      "Circuit breaker state of each instance: 0 closed, 1 open, 2 half-open",
+      ["service", "instance"],
+    );
+    this.breakerTransitions = registry.counter(
+      "switchyard_circuit_breaker_transitions_total",
+      "Circuit breaker state changes",
+      ["instance", "from", "to"],
+    );
+    this.selections = registry.counter(
+      "switchyard_loadbalancer_selections_total",
+      "Instances picked by the load balancer, one per attempt",
+      ["service", "strategy", "instance"],
+    );
+    this.#backendHealth = registry.gauge(
+      "switchyard_backend_health",
+      "Health of each instance's backend from active probes: 0 down, 1 up, 2 not probed yet",
+      ["service", "instance"],
+    );
+    this.#activeRequests = registry.gauge(
+      "switchyard_active_requests",
+      "Requests in flight to each instance",
+      ["service", "instance"],
+    );
+    this.timeToFirstToken = registry.histogram(
+      "switchyard_time_to_first_token_seconds",
+      "Time from a streamed request's arrival to the first event of its stream",
+      ["service", "model"],
+      DURATION_BUCKETS,
+    );
+    this.interTokenLatency = registry.histogram(
+      "switchyard_inter_token_latency_seconds",
+      "Time between successive events of a streamed response",
+      ["service", "model"],
+      TOKEN_GAP_BUCKETS,
+    );
+    this.tokens = registry.counter(
+      "switchyard_tokens_total",
+      "Tokens the backends reported in `usage`: input (prompt) and output (completion)",
+      ["service", "model", "type"],
+    );
+    this.#queueLength = registry.gauge(
+      "switchyard_queue_length",
+      "Requests waiting for a free instance of a model",
+      ["service", "model"],
+    );
+    this.queueWait = registry.histogram(
+      "switchyard_queue_wait_seconds",
+      "Time requests waited in a model's queue for a free instance",
+      ["service", "model"],
+      DURATION_BUCKETS,
+    );
+
+    registry.onCollect(() => {
+      this.#configVersion.set(options.configVersion());
+      this.#collectLiveState(options.snapshot(), now());
+    });
+  }
+
+  /** Counts a rate limit's decision. */
+  rateLimit(service: string, scope: LimitScope, result: LimitResult): void {
+    this.rateLimitEvents.labels({ service, scope, result }).inc();
+  }
+
+  /** Renders every metric in the Prometheus text format. */
+  render(): string {
+    return this.registry.render();
+  }
+
+  #collectLiveState(snapshot: Snapshot, now: number): void {
+    this.#breakerState.reset();
+    this.#backendHealth.reset();
+    this.#activeRequests.reset();
+    this.#queueLength.reset();
+    for (const type of SERVICE_TYPES) {
+      const service = snapshot.services[type];
+      for (const upstream of service.upstreams) {
+        const labels = { service: type, instance: upstream.id };
+        this.#activeRequests.labels(labels).set(upstream.state.active);
+        this.#backendHealth.labels(labels).set(HEALTH_VALUES[upstream.backend.health.status]);
+        if (upstream.breaker) {
+          this.#breakerState.labels(labels).set(BREAKER_VALUES[upstream.breaker.status(now)]);
+        }
+      }
+      for (const pool of service.pools()) {
+        if (pool.queue) {
+          this.#queueLength.labels({ service: type, model: pool.name }).set(pool.queue.length);
+        }
+      }
+    }
+  }
+}

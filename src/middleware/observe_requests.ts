@@ -1,0 +1,44 @@
+/**
+ * Records a `/v1` service request from its arrival to its last byte: it starts the request's
+ * record (which the proxy fills in on the way), notes the response and any refusal, and ends
+ * the record once the server has delivered the body, or the client left.
+ * @module
+ */
+import type { MiddlewareHandler } from "hono";
+import { GatewayError } from "../errors.ts";
+import type { GatewayEnv } from "../gateway_env.ts";
+import type { Origin } from "../net/forwarding.ts";
+import type { Telemetry } from "../observe/telemetry.ts";
+import type { ServiceType } from "../services.ts";
+
+/** Observes the requests of `service`; `originOf` tells who sent them. */
+export function observeRequests(
+  telemetry: Telemetry,
+  service: ServiceType,
+  originOf: (peer: string, headers: Headers) => Origin,
+): MiddlewareHandler<GatewayEnv> {
+  return async function observeRequest(c, next) {
+    const origin = originOf(c.env?.remoteAddr?.hostname ?? "unknown", c.req.raw.headers);
+    const record = telemetry.start({
+      service,
+      requestId: c.get("requestId"),
+      method: c.req.method,
+      path: c.req.path,
+      clientIp: origin.clientIp,
+    });
+    c.set("origin", origin);
+    c.set("record", record);
+    try {
+      await next();
+    } finally {
+      const error = c.error instanceof GatewayError
+        ? c.error
+        : c.error
+        ? { code: "internal_error", message: "The gateway failed unexpectedly" }
+        : undefined;
+      record.client = c.get("identity")?.id;
+      record.responded(c.res, error);
+      record.finishAfter(c.env?.completed);
+    }
+  };
+}

@@ -1,0 +1,231 @@
+/**
+ * Everything the gateway learns about one client request on its way through, kept to be
+ * written out once when it ends: as metrics, as one log line, and in the status page's
+ * counters. Recording is a few field writes; the series of a label set are looked up once.
+ * @module
+ */
+import type { GatewayMetrics, LimitResult } from "../metrics/gateway_metrics.ts";
+import { NO_MODEL, UNKNOWN_MODEL } from "../metrics/gateway_metrics.ts";
+import type { LimitScope } from "../limiter/types.ts";
+import type { Upstream } from "../registry/snapshot.ts";
+import type { ServiceType } from "../services.ts";
+import { StreamTap, type TappedBody, type TapResult } from "./stream_tap.ts";
+import type { TokenUsage } from "./usage.ts";
+import { findUsage } from "./usage.ts";
+
+/** What ends a record: the gateway's bookkeeping of requests that finished. */
+export interface RecordSink {
+  finished(record: RequestRecord): void;
+}
+
+/** How a backend call went, for `switchyard_backend_calls_total`. */
+export type CallOutcome = number | "timeout" | "unreachable" | "client_gone";
+
+const decoder = new TextDecoder();
+
+/** One client request, as observed. */
+export class RequestRecord {
+  readonly service: ServiceType;
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  /** The client's address, for the log only. */
+  readonly clientIp: string;
+  /** Clock time of arrival, in ms. */
+  readonly arrivedAt: number;
+  /** The authenticated client's key id, when the gateway checks credentials. */
+  client: string | undefined;
+  /** The model as the client named it. */
+  requestedModel: string | undefined;
+  /** The model label: a pool's name, {@link UNKNOWN_MODEL} or {@link NO_MODEL}. */
+  model = NO_MODEL;
+  /** The instance tried last. */
+  instance: Upstream | undefined;
+  attempts = 0;
+  /** What answered instead of the model: `cache` or a fallback model. */
+  fallback: string | undefined;
+  status = 0;
+  /** The gateway's error code, when it refused or failed the request itself. */
+  reason: string | undefined;
+  /** The message of that error. */
+  reasonMessage: string | undefined;
+  bytesIn = 0;
+  bytesOut: number | undefined;
+  /** ms from arrival until the response's headers were ready. */
+  firstByte: number | undefined;
+  /** ms from arrival until the first chunk of a streamed body. */
+  firstChunk: number | undefined;
+  /** ms from arrival until the last byte went out. */
+  duration = 0;
+  usage: TokenUsage | undefined;
+
+  readonly #metrics: GatewayMetrics | undefined;
+  readonly #sink: RecordSink;
+  readonly #started: number;
+  #tap: StreamTap | undefined;
+  #tapEnded = false;
+  #finishWhenTapEnds = false;
+  #done = false;
+
+  constructor(
+    init: {
+      readonly service: ServiceType;
+      readonly requestId: string;
+      readonly method: string;
+      readonly path: string;
+      readonly clientIp: string;
+      readonly arrivedAt: number;
+    },
+    metrics: GatewayMetrics | undefined,
+    sink: RecordSink,
+  ) {
+    this.service = init.service;
+    this.requestId = init.requestId;
+    this.method = init.method;
+    this.path = init.path;
+    this.clientIp = init.clientIp;
+    this.arrivedAt = init.arrivedAt;
+    this.#metrics = metrics;
+    this.#sink = sink;
+    this.#started = performance.now();
+  }
+
+  /** ms since the request arrived. */
+  elapsed(): number {
+    return performance.now() - this.#started;
+  }
+
+  /** The body was read: its size and the model it names. */
+  bodyRead(model: string, bytes: number): void {
+    this.requestedModel = model;
+    this.bytesIn = bytes;
+  }
+
+  /** The model resolved to a pool, or to none. */
+  resolved(pool: string | undefined): void {
+    this.model = pool ?? UNKNOWN_MODEL;
+  }
+
+  /** A rate limit decided. */
+  rateLimit(scope: LimitScope, result: LimitResult): void {
+    this.#metrics?.rateLimitEvents.labels({ service: this.service, scope, result }).inc();
+  }
+
+  /** The load balancer picked `upstream` for the next attempt. */
+  picked(upstream: Upstream, strategy: string): void {
+    this.instance = upstream;
+    this.attempts++;
+    const metrics = this.#metrics;
+    if (!metrics) return;
+    metrics.selections.labels({ service: this.service, strategy, instance: upstream.id }).inc();
+    if (this.attempts > 1) {
+      metrics.retries.labels({ service: this.service, model: this.model }).inc();
+    }
+  }
+
+  /** A call to `upstream` ended in `outcome` after `ms` (to its response headers). */
+  backendCall(upstream: Upstream, outcome: CallOutcome, ms: number): void {
+    const metrics = this.#metrics;
+    if (!metrics) return;
+    const labels = { service: this.service, instance: upstream.id };
+    metrics.backendCalls.labels({ ...labels, status: String(outcome) }).inc();
+    if (typeof outcome === "number") metrics.backendCallDuration.labels(labels).observe(ms / 1000);
+  }
+
+  /** The request waited `ms` in its model's queue. */
+  queued(ms: number): void {
+    this.#metrics?.queueWait.labels({ service: this.service, model: this.model }).observe(
+      ms / 1000,
+    );
+  }
+
+  /** A fallback answered: `cache`, or the model that did. */
+  fellBack(fallback: string): void {
+    this.fallback = fallback;
+    this.#metrics?.fallbacks.labels({ service: this.service, model: this.model, fallback }).inc();
+  }
+
+  /** The whole answer, read into memory: its size and the `usage` it reports. */
+  bodyAnswered(body: Uint8Array): void {
+    this.bytesOut = body.byteLength;
+    if (body.byteLength > 0) this.usage = findUsage(decoder.decode(body));
+  }
+
+  /** A tap for a body relayed chunk by chunk. */
+  tap(kind: TappedBody): StreamTap {
+    const gaps = kind === "sse"
+      ? this.#metrics?.interTokenLatency.labels({ service: this.service, model: this.model })
+      : undefined;
+    return this.#tap = new StreamTap({ elapsed: () => this.elapsed(), gaps }, kind);
+  }
+
+  /** The client's response is ready: its status, and its size when it says. */
+  responded(response: Response, error: { code: string; message: string } | undefined): void {
+    this.firstByte = this.elapsed();
+    this.status = response.status;
+    if (error) {
+      this.reason = error.code;
+      this.reasonMessage = error.message;
+    }
+    if (this.bytesOut === undefined && this.#tap === undefined) {
+      const length = response.headers.get("content-length");
+      if (length !== null) this.bytesOut = Number(length);
+      else if (response.body === null) this.bytesOut = 0;
+    }
+  }
+
+  /** The tapped body ended: finished, failed or cancelled. */
+  tapEnded(): void {
+    this.#tapEnded = true;
+    if (this.#finishWhenTapEnds) this.finish();
+  }
+
+  /**
+   * Finishes once `delivered` settles (the server says the response went out), else once a
+   * tapped body ends, else now.
+   */
+  finishAfter(delivered: Promise<void> | undefined): void {
+    if (delivered) {
+      const finish = () => this.finish();
+      delivered.then(finish, finish);
+    } else if (this.#tap && !this.#tapEnded) this.#finishWhenTapEnds = true;
+    else this.finish();
+  }
+
+  /** The last byte went out, or the client left: writes the record out, once. */
+  finish(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.duration = this.elapsed();
+    if (this.#tap) this.#absorb(this.#tap.result());
+    const metrics = this.#metrics;
+    if (metrics) {
+      const { service, model } = this;
+      const status = String(this.status);
+      metrics.requests.labels({ service, model, status }).inc();
+      metrics.requestDuration.labels({ service, model, status }).observe(this.duration / 1000);
+      if (model !== NO_MODEL) metrics.requestSize.labels({ service, model }).observe(this.bytesIn);
+      if (this.bytesOut !== undefined) {
+        metrics.responseSize.labels({ service, model }).observe(this.bytesOut);
+      }
+      if (this.firstChunk !== undefined) {
+        metrics.timeToFirstToken.labels({ service, model }).observe(this.firstChunk / 1000);
+      }
+      if (this.usage) {
+        if (this.usage.input > 0) {
+          metrics.tokens.labels({ service, model, type: "input" }).inc(this.usage.input);
+        }
+        if (this.usage.output > 0) {
+          metrics.tokens.labels({ service, model, type: "output" }).inc(this.usage.output);
+        }
+      }
+    }
+    this.#sink.finished(this);
+  }
+
+  #absorb(result: TapResult): void {
+    this.bytesOut = result.bytes;
+    this.firstChunk = result.firstChunk;
+    this.usage ??= result.usage;
+  }
+}

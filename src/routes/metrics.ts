@@ -1,0 +1,29 @@
+/**
+ * `GET /metrics`: the gateway's metrics for Prometheus to scrape.
+ * @module
+ */
+import { z } from "@hono/zod-openapi";
+import type { GatewayApp } from "../gateway_env.ts";
+import type { GatewayMetrics } from "../metrics/gateway_metrics.ts";
+import { PROMETHEUS_CONTENT_TYPE } from "../metrics/registry.ts";
+
+/** Mounts `GET /metrics`. */
+export function mountMetricsRoute(app: GatewayApp, metrics: GatewayMetrics): void {
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/metrics",
+    tags: ["Status"],
+    summary: "Prometheus metrics",
+    responses: {
+      200: {
+        description: "Every switchyard_ metric in the Prometheus text format 0.0.4",
+        content: { [PROMETHEUS_CONTENT_TYPE]: { schema: z.string() } },
+      },
+    },
+  });
+  app.get("/metrics", (c) =>
+    c.body(metrics.render(), 200, {
+      "content-type": PROMETHEUS_CONTENT_TYPE,
+      "cache-control": "no-store",
+    }));
+}
