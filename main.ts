@@ -96,6 +96,7 @@ try {
     adminKey: Deno.env.get("SWITCHYARD_ADMIN_KEY"),
     reachable: tcpReachable,
     version: manifest.version,
+    tracing: Deno.env.get("OTEL_DENO") === "true",
     logger,
     log: (message) => logger.info(message),
     logError: (message, error) => logger.error(message, { error: describeError(error) }),

@@ -67,6 +67,8 @@ export interface GatewayDeps {
   readonly log?: (message: string) => void;
   /** Where request lines go (when `log.requests` is on); none writes none. */
   readonly logger?: Logger;
+  /** OpenTelemetry is on (`OTEL_DENO=true`): attempts get spans, the runtime sets traceparent. */
+  readonly tracing?: boolean;
   /** Clock, in ms. @default Date.now */
   readonly now?: () => number;
   /** Schedules health probes and other polls. @default setTimeout */
@@ -98,17 +100,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const logError = deps.logError ?? ((message, error) => console.error(message, error));
   const log = deps.log ?? ((message) => console.log(message));
   const startedAt = new Date();
-  let registry: Registry | undefined;
-  let live: LiveConfig | undefined;
   const metrics = deps.config.metrics.enabled
-    ? new GatewayMetrics({
-      version: deps.version,
-      snapshot: () => registry!.snapshot,
-      configVersion: () => live?.version ?? 0,
-      ...(deps.now ? { now: deps.now } : {}),
-    })
+    ? new GatewayMetrics({ version: deps.version, ...(deps.now ? { now: deps.now } : {}) })
     : undefined;
-  registry = new Registry(deps.config.model, {
+  const registry = new Registry(deps.config.model, {
     retries: deps.config.server.retries,
     ...(deps.random ? { random: deps.random } : {}),
     onBreakerTransition: (id, from, to) => {
@@ -134,7 +129,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   registry.subscribe((snapshot) => monitor.sync(snapshot.backends));
   const audit = new AuditLog(deps.kv, deps.now ? { now: deps.now } : {});
-  live = await LiveConfig.open(new ConfigStore<StoredConfig>(deps.kv), deps.fileModel, {
+  const live = await LiveConfig.open(new ConfigStore<StoredConfig>(deps.kv), deps.fileModel, {
     apply: (model) => registry.apply(model),
     audit,
     log,
@@ -180,20 +175,23 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     reachable: deps.reachable,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.random ? { random: deps.random } : {}),
+    tracing: deps.tracing ?? false,
     startedAt,
   });
   mountStatusRoutes(app, registry, deps.now);
-  const liveConfig = live;
   mountStatusOverview(app, {
     registry,
     telemetry,
     version: deps.version,
-    configVersion: () => liveConfig.version,
+    configVersion: () => live.version,
     startedAt,
     now: deps.now ?? Date.now,
   });
   mountStatusPage(app);
-  if (metrics) mountMetricsRoute(app, metrics);
+  if (metrics) {
+    metrics.collectFrom({ snapshot: () => registry.snapshot, configVersion: () => live.version });
+    mountMetricsRoute(app, metrics);
+  }
   mountHealthRoutes(app, () => draining);
   const adminDeps = {
     live,

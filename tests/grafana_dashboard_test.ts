@@ -156,11 +156,8 @@ const model = validateModel({
 });
 assert.ok(model.ok, "the test's model config is valid");
 const registry = new Registry(model.model);
-const metrics = new GatewayMetrics({
-  version: "0.0.0-test",
-  snapshot: () => registry.snapshot,
-  configVersion: () => 1,
-});
+const metrics = new GatewayMetrics({ version: "0.0.0-test" });
+metrics.collectFrom({ snapshot: () => registry.snapshot, configVersion: () => 1 });
 // One series in every metric recorded as requests go, so that its labels show in the output; the
 // live gauges get theirs from the instance, its breaker and its model's queue.
 const service = "chat";
@@ -173,7 +170,7 @@ metrics.retries.labels({ service, model: "m" }).inc();
 metrics.fallbacks.labels({ service, model: "m", fallback: "cache" }).inc();
 metrics.backendCalls.labels({ service, instance, status: "200" }).inc();
 metrics.backendCallDuration.labels({ service, instance }).observe(0.5);
-metrics.rateLimit(service, "global", "allowed");
+metrics.rateLimitEvents.labels({ service, scope: "global", result: "allowed" }).inc();
 metrics.breakerTransitions.labels({ instance, from: "closed", to: "open" }).inc();
 metrics.selections.labels({ service, strategy: "random", instance }).inc();
 metrics.timeToFirstToken.labels({ service, model: "m" }).observe(0.5);

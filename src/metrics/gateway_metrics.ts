@@ -11,7 +11,6 @@
  */
 import type { BreakerStatus } from "../breaker/breaker.ts";
 import type { HealthStatus } from "../health/backend_state.ts";
-import type { LimitScope } from "../limiter/types.ts";
 import type { Snapshot } from "../registry/snapshot.ts";
 import { SERVICE_TYPES } from "../services.ts";
 import { MetricsRegistry } from "./registry.ts";
@@ -93,17 +92,11 @@ export class GatewayMetrics {
   readonly #activeRequests;
   readonly #queueLength;
   readonly #configVersion;
+  readonly #now: () => number;
 
-  constructor(
-    options: {
-      readonly version: string;
-      readonly snapshot: () => Snapshot;
-      readonly configVersion: () => number;
-      readonly now?: () => number;
-    },
-  ) {
+  constructor(options: { readonly version: string; readonly now?: () => number }) {
     const registry = this.registry = new MetricsRegistry();
-    const now = options.now ?? Date.now;
+    this.#now = options.now ?? Date.now;
     registry.gauge("switchyard_build_info", "The running version; always 1", ["version"])
       .labels({ version: options.version }).set(1);
     this.#configVersion = registry.gauge(
@@ -193,7 +186,7 @@ export class GatewayMetrics {
     );
     this.interTokenLatency = registry.histogram(
       "switchyard_inter_token_latency_seconds",
-      "Time between successive events of a streamed response",
+      "Mean time between the events of each streamed SSE response, as the gateway relayed them",
       ["service", "model"],
       TOKEN_GAP_BUCKETS,
     );
@@ -213,16 +206,17 @@ export class GatewayMetrics {
       ["service", "model"],
       DURATION_BUCKETS,
     );
-
-    registry.onCollect(() => {
-      this.#configVersion.set(options.configVersion());
-      this.#collectLiveState(options.snapshot(), now());
-    });
   }
 
-  /** Counts a rate limit's decision. */
-  rateLimit(service: string, scope: LimitScope, result: LimitResult): void {
-    this.rateLimitEvents.labels({ service, scope, result }).inc();
+  /** Reads the live-state gauges at each scrape from the current snapshot and config version. */
+  collectFrom(sources: {
+    readonly snapshot: () => Snapshot;
+    readonly configVersion: () => number;
+  }): void {
+    this.registry.onCollect(() => {
+      this.#configVersion.set(sources.configVersion());
+      this.#collectLiveState(sources.snapshot(), this.#now());
+    });
   }
 
   /** Renders every metric in the Prometheus text format. */

@@ -58,6 +58,8 @@ export class RequestRecord {
   /** ms from arrival until the last byte went out. */
   duration = 0;
   usage: TokenUsage | undefined;
+  /** The request's trace, when OpenTelemetry is on. */
+  traceId: string | undefined;
 
   readonly #metrics: GatewayMetrics | undefined;
   readonly #sink: RecordSink;

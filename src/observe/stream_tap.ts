@@ -1,7 +1,7 @@
 /**
  * Watches a response body go by chunk by chunk without touching it: its size, when its first
- * chunk and each next one passed (time to first token, inter-token latency), and, for an SSE
- * stream, the backend's `usage` in its last events.
+ * chunk passed (time to first token), and for an SSE stream, the mean time between its events
+ * (inter-token latency) and the backend's `usage` in its last events.
  * @module
  */
 import type { HistogramSeries } from "../metrics/registry.ts";
@@ -14,7 +14,7 @@ const TAIL_BYTES = 16384;
 export interface TapTarget {
   /** ms since the request arrived, on the record's clock. */
   elapsed(): number;
-  /** Where gaps between events go, when the stream is SSE and metrics are on. */
+  /** Where a stream's mean gap between events goes, when it is SSE and metrics are on. */
   readonly gaps: HistogramSeries | undefined;
 }
 
@@ -41,7 +41,12 @@ export class StreamTap {
   readonly #keepsTail: boolean;
   #bytes = 0;
   #first: number | undefined;
-  #last = 0;
+  /** SSE events seen, and when the first and the latest chunk holding one passed. */
+  #events = 0;
+  #firstEvent = 0;
+  #lastEvent = 0;
+  /** Whether the line the last chunk ended in is, so far, empty (or a lone `\r`). */
+  #lineEmptySoFar = false;
   /** The latest chunks, newest last, about `TAIL_BYTES` of them. */
   #tail: Uint8Array[] = [];
   #tailBytes = 0;
@@ -58,8 +63,14 @@ export class StreamTap {
     const at = this.#target.elapsed();
     this.#bytes += bytes.byteLength;
     if (this.#first === undefined) this.#first = at;
-    else if (this.#sse) this.#target.gaps?.observe((at - this.#last) / 1000);
-    this.#last = at;
+    if (this.#sse) {
+      const events = this.#eventsEnding(bytes);
+      if (events > 0) {
+        if (this.#events === 0) this.#firstEvent = at;
+        this.#lastEvent = at;
+        this.#events += events;
+      }
+    }
     if (!this.#keepsTail) return;
     this.#tail.push(bytes);
     this.#tailBytes += bytes.byteLength;
@@ -68,13 +79,34 @@ export class StreamTap {
     }
   }
 
-  /** What went by, once the body ended. */
+  /**
+   * What went by, once the body ended. For an SSE stream of two events or more, the mean gap
+   * between its events (the last, `[DONE]`, not counted) goes to the gaps histogram: events
+   * that came in one chunk count as no gap, as the gateway saw them.
+   */
   result(): TapResult {
+    const tokens = this.#events - 1;
+    if (this.#sse && tokens >= 2) {
+      this.#target.gaps?.observe((this.#lastEvent - this.#firstEvent) / (tokens - 1) / 1000);
+    }
     return {
       bytes: this.#bytes,
       firstChunk: this.#streamed ? this.#first : undefined,
       usage: this.#usage(),
     };
+  }
+
+  /** How many SSE events end in `bytes`: blank lines, which may straddle chunks. */
+  #eventsEnding(bytes: Uint8Array): number {
+    let events = 0;
+    let start = 0;
+    for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) {
+      if ((start > 0 || this.#lineEmptySoFar) && isBlank(bytes, start, i)) events++;
+      start = i + 1;
+    }
+    this.#lineEmptySoFar = (start > 0 || this.#lineEmptySoFar) &&
+      isBlank(bytes, start, bytes.length);
+    return events;
   }
 
   #usage(): TokenUsage | undefined {
@@ -84,4 +116,9 @@ export class StreamTap {
     for (const chunk of this.#tail) text += decoder.decode(chunk, { stream: true });
     return findUsage(text + decoder.decode());
   }
+}
+
+/** Whether `bytes[from, to)` is empty or a lone carriage return. */
+function isBlank(bytes: Uint8Array, from: number, to: number): boolean {
+  return to === from || (to === from + 1 && bytes[from] === 0x0d);
 }

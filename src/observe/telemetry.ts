@@ -113,6 +113,7 @@ function logRequest(logger: Logger, level: LogLevel, record: RequestRecord): voi
     error: record.reasonMessage,
     client: record.client,
     client_ip: record.clientIp,
+    trace_id: record.traceId,
   }, record.arrivedAt);
 }
 

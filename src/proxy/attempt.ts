@@ -16,7 +16,8 @@ import { relayBody } from "./relay.ts";
 import { armResponseDeadline, UpstreamTimeout } from "./response_deadline.ts";
 import { causeChain, knownCause } from "./transport_error.ts";
 import type { ServerConfig } from "../config/schema.ts";
-import type { RequestRecord } from "../observe/request_record.ts";
+import type { CallOutcome, RequestRecord } from "../observe/request_record.ts";
+import { endAttemptSpan, startAttemptSpan, withinSpan } from "../tracing/spans.ts";
 
 /** Why an attempt failed before the first byte reached the client. */
 export type Failure =
@@ -57,6 +58,8 @@ export interface AttemptInput {
   readonly now: () => number;
   /** What is observed of the client's request. */
   readonly record: RequestRecord;
+  /** Whether attempts get spans of their own (OpenTelemetry is on). */
+  readonly tracing: boolean;
 }
 
 /** The gateway's own abort reasons, told apart from errors thrown by `fetch`. */
@@ -77,6 +80,14 @@ export async function attempt(
   const controller = new AbortController();
   const onClientGone = () => controller.abort(CLIENT_GONE);
   clientSignal.addEventListener("abort", onClientGone, { once: true });
+  let span = input.tracing
+    ? startAttemptSpan(upstream.id, {
+      "switchyard.instance": upstream.id,
+      "switchyard.attempt": record.attempts,
+      "url.full": upstream.url,
+    })
+    : undefined;
+  let outcome: CallOutcome = "client_gone";
   let settled = false;
   const settle = () => {
     if (settled) return;
@@ -84,6 +95,10 @@ export async function attempt(
     state.active--;
     clientSignal.removeEventListener("abort", onClientGone);
     for (const queue of upstream.queues) queue.wake();
+    if (span) {
+      endAttemptSpan(span, outcome);
+      span = undefined;
+    }
   };
 
   const answered = armResponseDeadline(controller, {
@@ -94,28 +109,32 @@ export async function attempt(
 
   let response: Response;
   const sentAt = performance.now();
-  try {
-    if (clientSignal.aborted) throw CLIENT_GONE;
-    response = await fetch(upstream.url, {
+  const send = () =>
+    fetch(upstream.url, {
       method: "POST",
       headers,
       body: exchange.body,
       signal: controller.signal,
       redirect: "manual",
     });
+  try {
+    if (clientSignal.aborted) throw CLIENT_GONE;
+    response = await (span ? withinSpan(span, send) : send());
   } catch (error) {
+    const failure = controller.signal.reason === CLIENT_GONE || error === CLIENT_GONE
+      ? undefined
+      : transportFailure(controller.signal.reason ?? error, input.retry);
+    outcome = failure === undefined
+      ? "client_gone"
+      : failure.error.code === "upstream_timeout"
+      ? "timeout"
+      : "unreachable";
     settle();
-    if (controller.signal.reason === CLIENT_GONE || error === CLIENT_GONE) {
+    record.backendCall(upstream, outcome, performance.now() - sentAt);
+    if (failure === undefined) {
       upstream.breaker?.onNeutral(now());
-      record.backendCall(upstream, "client_gone", performance.now() - sentAt);
       return { kind: "client-gone" };
     }
-    const failure = transportFailure(controller.signal.reason ?? error, input.retry);
-    record.backendCall(
-      upstream,
-      failure.error.code === "upstream_timeout" ? "timeout" : "unreachable",
-      performance.now() - sentAt,
-    );
     recordFailure(upstream, {
       reason: String(failure.error.cause ?? failure.error.message),
       unreachable: failure.unreachable,
@@ -127,7 +146,8 @@ export async function attempt(
   const latency = performance.now() - sentAt;
   state.latencySum += latency;
   state.latencyCount++;
-  record.backendCall(upstream, response.status, latency);
+  outcome = response.status;
+  record.backendCall(upstream, outcome, latency);
   try {
     response = await exchange.answer(response);
   } catch (error) {

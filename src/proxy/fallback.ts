@@ -103,6 +103,7 @@ export async function fallBack(
         requestId: shared.request.requestId,
         forwardedFor: shared.request.forwardedFor,
         contentType: rewritten.contentType,
+        traced: deps.tracing ?? false,
       }),
     });
     if (outcome.kind === "answered") {

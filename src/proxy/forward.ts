@@ -19,6 +19,7 @@ import { cacheOnTheWay, fallBack, requestCacheKey } from "./fallback.ts";
 import { baseUpstreamHeaders } from "./headers.ts";
 import { tryModel } from "./model_attempts.ts";
 import { pause } from "./pause.ts";
+import { annotateRequest } from "../tracing/spans.ts";
 import type { ReachabilityCheck } from "./reachability.ts";
 
 export type { ReachabilityCheck } from "./reachability.ts";
@@ -33,6 +34,11 @@ export interface ProxyDeps {
   readonly now?: () => number;
   /** Randomness for retry backoff jitter. @default Math.random */
   readonly random?: () => number;
+  /**
+   * OpenTelemetry is on (`OTEL_DENO=true`): the request's span is annotated, each attempt gets
+   * a span, and the runtime sets the upstream trace context. @default false
+   */
+  readonly tracing?: boolean;
 }
 
 /** One client request to forward. */
@@ -81,6 +87,13 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
   if (identity && !identity.allows(body.model)) throw modelRefusal(identity, body.model);
   const pool = service.resolve(body.model);
   record.resolved(pool?.name);
+  if (deps.tracing) {
+    record.traceId = annotateRequest({
+      "switchyard.service": request.service,
+      "switchyard.request_id": request.requestId,
+      "gen_ai.request.model": body.model,
+    });
+  }
   if (!pool) {
     if (service.upstreams.some((upstream) => upstream.name === body.model)) {
       throw new GatewayError(
@@ -110,9 +123,16 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
       requestId: request.requestId,
       forwardedFor: request.forwardedFor,
       contentType: body.contentType,
+      traced: deps.tracing ?? false,
     }),
   };
   const outcome = await tryModel(pool, body, shared);
+  if (deps.tracing) {
+    annotateRequest({
+      "switchyard.instance": record.instance?.id ?? "",
+      "switchyard.retries": Math.max(0, record.attempts - 1),
+    });
+  }
   const cacheKey = service.cache && !body.stream
     ? requestCacheKey(service, body, request.request.headers)
     : undefined;

@@ -38,7 +38,15 @@ export interface ForwardedFor {
   /** The `X-Forwarded-For` to send: the trusted chain the request came through, and its peer. */
   readonly forwardedFor: string;
   readonly contentType: string;
+  /**
+   * The runtime traces requests and sets the upstream trace context itself (a child of the
+   * client's), so the client's `traceparent` and `tracestate` are not copied.
+   */
+  readonly traced: boolean;
 }
+
+/** W3C trace context headers, which the runtime's tracing sets on `fetch` when it is on. */
+const TRACE_CONTEXT = new Set(["traceparent", "tracestate"]);
 
 /**
  * The headers every attempt of one request shares: the client's, less hop-by-hop headers and
@@ -49,7 +57,9 @@ export function baseUpstreamHeaders(client: Headers, forwarded: ForwardedFor): H
   const named = connectionTokens(client);
   const headers = new Headers();
   for (const [name, value] of client) {
-    if (!NOT_FORWARDED.has(name) && !named?.has(name)) headers.set(name, value);
+    if (NOT_FORWARDED.has(name) || named?.has(name)) continue;
+    if (forwarded.traced && TRACE_CONTEXT.has(name)) continue;
+    headers.set(name, value);
   }
   headers.set("content-type", forwarded.contentType);
   headers.set("accept-encoding", "identity");

@@ -123,6 +123,7 @@ export async function tryModel(
           reachable: deps.reachable,
           now: clock,
           record,
+          tracing: deps.tracing ?? false,
         });
       }
     }

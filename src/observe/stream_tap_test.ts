@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { StreamTap } from "./stream_tap.ts";
+
+const encoder = new TextEncoder();
+
+/** A tap on a clock the test moves, recording what goes to the gaps histogram. */
+function tapAt(kind: "sse" | "stream" | "json" | "other") {
+  let now = 0;
+  const gaps: number[] = [];
+  const tap = new StreamTap({
+    elapsed: () => now,
+    gaps: { observe: (value) => gaps.push(value) },
+  }, kind);
+  return {
+    tap,
+    gaps,
+    at(ms: number, text: string) {
+      now = ms;
+      tap.chunk(encoder.encode(text));
+    },
+  };
+}
+
+const event = (token: string) => `data: {"choices":[{"delta":{"content":"${token}"}}]}\n\n`;
+
+Deno.test("an SSE stream: first chunk, mean gap between events, bytes and usage", () => {
+  const t = tapAt("sse");
+  t.at(100, event("a"));
+  t.at(120, event("b"));
+  t.at(160, event("c") + event("d"));
+  t.at(165, `data: {"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":4}}\n\n`);
+  t.at(166, "data: [DONE]\n\n");
+  const result = t.tap.result();
+  assert.equal(result.firstChunk, 100);
+  assert.deepEqual(result.usage, { input: 2, output: 4 });
+  assert.equal(
+    result.bytes,
+    encoder.encode(
+      event("a") + event("b") + event("c") + event("d") +
+        `data: {"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":4}}\n\n` +
+        "data: [DONE]\n\n",
+    ).byteLength,
+  );
+  // Six events, the last being [DONE]: five tokens' events from 100 to 166 ms, four gaps.
+  assert.deepEqual(t.gaps, [(166 - 100) / 4 / 1000]);
+});
+
+Deno.test("events split across chunks and CRLF blank lines are counted once each", () => {
+  const t = tapAt("sse");
+  t.at(0, "data: {}\r\n");
+  t.at(10, "\r\ndata: {}\n");
+  t.at(30, "\ndata: {}\n\ndata: [DONE]\n\n");
+  t.tap.result();
+  // Four events: the first ends at 10 ms, the next two and [DONE] at 30 ms.
+  assert.deepEqual(t.gaps, [(30 - 10) / 2 / 1000]);
+});
+
+Deno.test("a stream of one event has no gap; a JSON body has no first token", () => {
+  const one = tapAt("sse");
+  one.at(5, event("a") + "data: [DONE]\n\n");
+  assert.equal(one.tap.result().firstChunk, 5);
+  assert.deepEqual(one.gaps, []);
+
+  const json = tapAt("json");
+  json.at(5, '{"usage":{"prompt_tokens":1,');
+  json.at(6, '"completion_tokens":2}}');
+  const result = json.tap.result();
+  assert.equal(result.firstChunk, undefined);
+  assert.deepEqual(result.usage, { input: 1, output: 2 });
+  assert.deepEqual(json.gaps, []);
+
+  const audio = tapAt("stream");
+  audio.at(7, "\x00\x01");
+  assert.equal(audio.tap.result().firstChunk, 7);
+  assert.equal(audio.tap.result().usage, undefined);
+});
