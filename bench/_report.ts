@@ -68,6 +68,8 @@ export function ratioTable(
     bare: string;
     watched: string;
     gateway: string;
+    /** The gateway with metrics and request logs off, to show what observing costs. */
+    unobserved: string;
     proxies: readonly string[];
   },
 ): string {
@@ -81,7 +83,7 @@ export function ratioTable(
     "",
     "",
   ]);
-  for (const base of [names.bare, names.watched]) {
+  for (const base of [names.bare, names.watched, names.unobserved]) {
     lines.push([
       `${names.gateway} / ${base}`,
       ratio(find(names.gateway, "chat")?.rps, find(base, "chat")?.rps),

@@ -25,7 +25,8 @@ export class LineWriter {
   readonly #maxDelay: number;
   readonly #maxBytes: number;
   readonly #unrefTimer: ((timer: number) => void) | undefined;
-  #pending = "";
+  #pending: string[] = [];
+  #pendingBytes = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: LineWriterOptions) {
@@ -37,8 +38,9 @@ export class LineWriter {
 
   /** Queues a line (without its newline). */
   line(text: string): void {
-    this.#pending += `${text}\n`;
-    if (this.#maxDelay === 0 || this.#pending.length >= this.#maxBytes) this.flush();
+    this.#pending.push(text);
+    this.#pendingBytes += text.length + 1;
+    if (this.#maxDelay === 0 || this.#pendingBytes >= this.#maxBytes) this.flush();
     else if (this.#timer === undefined) {
       const timer = setTimeout(() => this.flush(), this.#maxDelay);
       if (typeof timer === "number") this.#unrefTimer?.(timer);
@@ -52,9 +54,10 @@ export class LineWriter {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    if (this.#pending === "") return;
-    const text = this.#pending;
-    this.#pending = "";
+    if (this.#pending.length === 0) return;
+    const text = this.#pending.join("\n") + "\n";
+    this.#pending = [];
+    this.#pendingBytes = 0;
     this.#write(encoder.encode(text));
   }
 }

@@ -40,6 +40,9 @@ export class Logger {
   readonly #format: LogFormat;
   readonly #write: (line: string) => void;
   readonly #now: () => number;
+  /** The ISO text of the second last formatted, up to its milliseconds: `2026-…T10:00:00.`. */
+  #second = NaN;
+  #secondText = "";
 
   constructor(options: LoggerOptions) {
     this.#rank = RANK[options.level];
@@ -56,12 +59,23 @@ export class Logger {
   /** Writes a line of `level`, when enabled; `time` is a clock time in ms (default now). */
   log(level: LogLevel, message: string, fields?: LogFields, time?: number): void {
     if (RANK[level] < this.#rank) return;
-    const at = new Date(time ?? this.#now()).toISOString();
+    const at = this.#iso(time ?? this.#now());
     this.#write(
       this.#format === "json"
         ? jsonLine(at, level, message, fields)
         : textLine(at, level, message, fields),
     );
+  }
+
+  /** `time` as ISO 8601 in UTC; the text up to the second is made once per second. */
+  #iso(time: number): string {
+    const second = Math.floor(time / 1000);
+    if (second !== this.#second) {
+      this.#second = second;
+      this.#secondText = new Date(second * 1000).toISOString().slice(0, 20);
+    }
+    const ms = time - second * 1000;
+    return `${this.#secondText}${ms < 10 ? "00" : ms < 100 ? "0" : ""}${Math.floor(ms)}Z`;
   }
 
   debug(message: string, fields?: LogFields): void {
@@ -81,12 +95,20 @@ export class Logger {
   }
 }
 
+/** Field names are the gateway's own plain identifiers, so only values need escaping. */
 function jsonLine(time: string, level: LogLevel, message: string, fields?: LogFields): string {
   let line = `{"time":"${time}","level":"${level}","msg":${JSON.stringify(message)}`;
   if (fields) {
     for (const key in fields) {
       const value = fields[key];
-      if (value !== undefined) line += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
+      if (value === undefined) continue;
+      line += `,"${key}":${
+        typeof value === "string"
+          ? JSON.stringify(value)
+          : typeof value === "number" && !Number.isFinite(value)
+          ? "null"
+          : String(value)
+      }`;
     }
   }
   return `${line}}`;
