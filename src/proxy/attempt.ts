@@ -196,8 +196,10 @@ export async function attempt(
   }
   if (!isWholeJson(response)) return relayed(response, relay);
   // A small JSON answer is read whole: its `usage` can be read, and a backend that breaks off
-  // midway is a failure another instance may repair, not a cut answer.
+  // midway is a failure another instance may repair, not a cut answer. It has the idle timeout
+  // to arrive in.
   let body: Uint8Array<ArrayBuffer>;
+  const stalled = idle > 0 ? setTimeout(() => controller.abort(IDLE), idle) : undefined;
   try {
     body = await response.bytes();
   } catch (error) {
@@ -209,6 +211,8 @@ export async function attempt(
     const failure = brokenAnswer(controller.signal.reason ?? error, input.retry);
     recordFailure(upstream, { reason: failure.error.message, unreachable: false }, now());
     return failure;
+  } finally {
+    clearTimeout(stalled);
   }
   settle();
   record.bodyAnswered(body);
@@ -349,16 +353,16 @@ function translationFailure(error: unknown, retry: RetrySettings): TransportFail
   };
 }
 
-/** The backend broke off a successful answer before it was whole. */
+/** The backend broke off, or stopped sending, a successful answer before it was whole. */
 function brokenAnswer(reason: unknown, retry: RetrySettings): TransportFailure {
-  const timedOut = reason instanceof UpstreamTimeout;
+  const timedOut = reason === IDLE;
   const status = timedOut ? 504 : 502;
   return {
     kind: "transport",
     error: new GatewayError(
       status,
       timedOut ? "upstream_timeout" : "upstream_broken_answer",
-      `The backend ${timedOut ? reason.message : "broke off its answer midway"}`,
+      `The backend ${timedOut ? IDLE.message : "broke off its answer midway"}`,
       { cause: timedOut ? undefined : causeChain(reason) },
     ),
     unreachable: false,
