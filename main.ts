@@ -98,7 +98,7 @@ try {
     version: manifest.version,
     tracing: Deno.env.get("OTEL_DENO") === "true",
     logger,
-    log: (message) => logger.info(message),
+    log: (message, level = "info") => logger.log(level, message),
     logError: (message, error) => logger.error(message, { error: describeError(error) }),
   });
 } catch (error) {

@@ -63,8 +63,11 @@ export interface GatewayDeps {
   readonly random?: () => number;
   /** Logs an unexpected error. @default console.error */
   readonly logError?: (message: string, error: unknown) => void;
-  /** Logs a backend going up or down, or listing other models. @default console.log */
-  readonly log?: (message: string) => void;
+  /**
+   * Logs an event: a backend going up or down, a breaker opening, a config change. What
+   * needs an operator's eye (a backend down, a breaker open) is a warning. @default console.log
+   */
+  readonly log?: (message: string, level?: "info" | "warn") => void;
   /** Where request lines go (when `log.requests` is on); none writes none. */
   readonly logger?: Logger;
   /** OpenTelemetry is on (`OTEL_DENO=true`): attempts get spans, the runtime sets traceparent. */
@@ -108,7 +111,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ...(deps.random ? { random: deps.random } : {}),
     onBreakerTransition: (id, from, to) => {
       metrics?.breakerTransitions.labels({ instance: id, from, to }).inc();
-      log(`Circuit breaker of ${id}: ${from} → ${to}`);
+      log(`Circuit breaker of ${id}: ${from} → ${to}`, to === "open" ? "warn" : "info");
     },
   });
   const telemetry = new Telemetry({
@@ -120,7 +123,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.schedule ? { schedule: deps.schedule } : {}),
-    onHealthChanged: (backend) => log(healthChange(backend)),
+    onHealthChanged: (backend) =>
+      log(healthChange(backend), backend.state.health.status === "down" ? "warn" : "info"),
     onModelsChanged: (backend) => {
       const count = backend.state.models?.length ?? 0;
       log(`Backend ${describe(backend)} lists ${plural(count, "model")}`);

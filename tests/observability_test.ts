@@ -434,6 +434,13 @@ Deno.test("status.json counts requests, latency and the latest failures", async 
   }, 2000);
   assert.equal(status.totals.errors, 1);
   const chat = status.services[0];
+  assert.equal(chat.derivedFrom, null);
+  assert.equal(status.services[1].type, "completion");
+  assert.equal(
+    status.services[1].derivedFrom,
+    "chat",
+    "completions are served by chat's instances",
+  );
   assert.equal(chat.requests, 1);
   assert.equal(chat.errors, 1);
   assert.equal(chat.latency.count, 1);

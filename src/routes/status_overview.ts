@@ -50,6 +50,9 @@ export const StatusOverviewSchema = z.object({
     type: z.string(),
     endpoint: z.string(),
     strategy: z.string(),
+    derivedFrom: z.string().nullable().openapi({
+      description: "Set when this service is served by another's instances, listed there",
+    }),
     requests: z.number().int(),
     errors: z.number().int(),
     latency: Latency.openapi({ description: "Full request durations" }),
@@ -94,6 +97,7 @@ export function statusOverview(sources: OverviewSources): z.infer<typeof StatusO
       type,
       endpoint: SERVICE_ENDPOINTS[type].path,
       strategy: service.loadBalance.type,
+      derivedFrom: service.derivedFrom ?? null,
       requests: traffic.requests,
       errors: traffic.errors,
       latency: { sum: traffic.latencySum, count: traffic.latencyCount },
