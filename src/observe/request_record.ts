@@ -23,8 +23,18 @@ export type CallOutcome = number | "timeout" | "unreachable" | "client_gone";
 
 const decoder = new TextDecoder();
 
+/** A request as it arrived. */
+export interface RequestArrival {
+  readonly service: ServiceType;
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  /** The client's address, for the log only. */
+  readonly clientIp: string;
+}
+
 /** One client request, as observed. */
-export class RequestRecord {
+export class RequestRecord implements RequestArrival {
   readonly service: ServiceType;
   readonly requestId: string;
   readonly method: string;
@@ -70,14 +80,7 @@ export class RequestRecord {
   #done = false;
 
   constructor(
-    init: {
-      readonly service: ServiceType;
-      readonly requestId: string;
-      readonly method: string;
-      readonly path: string;
-      readonly clientIp: string;
-      readonly arrivedAt: number;
-    },
+    init: RequestArrival & { readonly arrivedAt: number },
     metrics: GatewayMetrics | undefined,
     sink: RecordSink,
   ) {

@@ -7,7 +7,7 @@ import type { Logger, LogLevel } from "../logging/logger.ts";
 import type { GatewayMetrics } from "../metrics/gateway_metrics.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import { RecentErrors } from "./recent_errors.ts";
-import { type RecordSink, RequestRecord } from "./request_record.ts";
+import { type RecordSink, type RequestArrival, RequestRecord } from "./request_record.ts";
 
 /** Counters of one service's client requests since start. */
 export interface ServiceTraffic {
@@ -51,15 +51,9 @@ export class Telemetry implements RecordSink {
   }
 
   /** Starts the record of a request that just arrived. */
-  start(init: {
-    readonly service: ServiceType;
-    readonly requestId: string;
-    readonly method: string;
-    readonly path: string;
-    readonly clientIp: string;
-  }): RequestRecord {
+  start(arrival: RequestArrival): RequestRecord {
     this.active++;
-    return new RequestRecord({ ...init, arrivedAt: this.#now() }, this.metrics, this);
+    return new RequestRecord({ ...arrival, arrivedAt: this.#now() }, this.metrics, this);
   }
 
   finished(record: RequestRecord): void {
