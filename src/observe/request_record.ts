@@ -80,16 +80,17 @@ export class RequestRecord implements RequestArrival {
   #done = false;
 
   constructor(
-    init: RequestArrival & { readonly arrivedAt: number },
+    arrival: RequestArrival,
+    arrivedAt: number,
     metrics: GatewayMetrics | undefined,
     sink: RecordSink,
   ) {
-    this.service = init.service;
-    this.requestId = init.requestId;
-    this.method = init.method;
-    this.path = init.path;
-    this.clientIp = init.clientIp;
-    this.arrivedAt = init.arrivedAt;
+    this.service = arrival.service;
+    this.requestId = arrival.requestId;
+    this.method = arrival.method;
+    this.path = arrival.path;
+    this.clientIp = arrival.clientIp;
+    this.arrivedAt = arrivedAt;
     this.#metrics = metrics;
     this.#sink = sink;
     this.#started = performance.now();
@@ -132,9 +133,12 @@ export class RequestRecord implements RequestArrival {
   backendCall(upstream: Upstream, outcome: CallOutcome, ms: number): void {
     const metrics = this.#metrics;
     if (!metrics) return;
-    const labels = { service: this.service, instance: upstream.id };
-    metrics.backendCalls.labels({ ...labels, status: String(outcome) }).inc();
-    if (typeof outcome === "number") metrics.backendCallDuration.labels(labels).observe(ms / 1000);
+    const { service } = this;
+    const instance = upstream.id;
+    metrics.backendCalls.labels({ service, instance, status: String(outcome) }).inc();
+    if (typeof outcome === "number") {
+      metrics.backendCallDuration.labels({ service, instance }).observe(ms / 1000);
+    }
   }
 
   /** The request waited `ms` in its model's queue. */

@@ -53,7 +53,7 @@ export class Telemetry implements RecordSink {
   /** Starts the record of a request that just arrived. */
   start(arrival: RequestArrival): RequestRecord {
     this.active++;
-    return new RequestRecord({ ...arrival, arrivedAt: this.#now() }, this.metrics, this);
+    return new RequestRecord(arrival, this.#now(), this.metrics, this);
   }
 
   finished(record: RequestRecord): void {
