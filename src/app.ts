@@ -19,7 +19,7 @@ import { LiveConfig, type StoredConfig } from "./config/live_config.ts";
 import type { Config } from "./config/schema.ts";
 import { ConfigStore } from "./config/store.ts";
 import { clientAuth } from "./middleware/client_auth.ts";
-import { errorResponse, GatewayError } from "./errors.ts";
+import { errorResponse, GatewayError, internalError } from "./errors.ts";
 import type { GatewayApp, GatewayEnv } from "./gateway_env.ts";
 import type { Fetch } from "./health/backend_requests.ts";
 import { BackendMonitor, type MonitoredBackend } from "./health/monitor.ts";
@@ -242,9 +242,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   app.onError((error, c) => {
     if (error instanceof GatewayError) return errorResponse(error);
     logError(`Unexpected error on ${c.req.method} ${c.req.path}`, error);
-    return errorResponse(
-      new GatewayError(500, "internal_error", "The gateway failed unexpectedly"),
-    );
+    return errorResponse(internalError());
   });
 
   return {

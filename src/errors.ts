@@ -44,6 +44,11 @@ export class GatewayError extends Error {
   }
 }
 
+/** What a client is told of a bug in the gateway; the details go to the log only. */
+export function internalError(): GatewayError {
+  return new GatewayError(500, "internal_error", "The gateway failed unexpectedly");
+}
+
 function defaultType(status: number): ErrorType {
   if (status === 404) return "not_found_error";
   if (status >= 500) return status === 500 ? "server_error" : "upstream_error";

@@ -44,9 +44,12 @@ export type Admission =
 
 const NO_LIMITS: Admission = { allowed: true, delay: 0, tightest: undefined };
 
+/** What one limit decided on a request. */
+export type LimitResult = "allowed" | "delayed" | "rejected";
+
 /** Told of each limit's decision, e.g. to count them. */
 export interface LimitObserver {
-  rateLimit(scope: LimitScope, result: "allowed" | "delayed" | "rejected"): void;
+  rateLimit(scope: LimitScope, result: LimitResult): void;
 }
 
 /** Admits a request against every limit, or refuses it without counting it anywhere. */

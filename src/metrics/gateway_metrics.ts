@@ -65,9 +65,6 @@ const BREAKER_VALUES: Readonly<Record<BreakerStatus, number>> = {
 /** A backend's health as the `switchyard_backend_health` gauge reads it. */
 const HEALTH_VALUES: Readonly<Record<HealthStatus, number>> = { down: 0, up: 1, unknown: 2 };
 
-/** How a rate limit decided on a request. */
-export type LimitResult = "allowed" | "delayed" | "rejected";
-
 /** The gateway's metrics, and the registry that renders them. */
 export class GatewayMetrics {
   readonly registry: MetricsRegistry;

@@ -5,7 +5,7 @@
  * @module
  */
 import type { MiddlewareHandler } from "hono";
-import { GatewayError } from "../errors.ts";
+import { GatewayError, internalError } from "../errors.ts";
 import type { GatewayEnv } from "../gateway_env.ts";
 import type { Origin } from "../net/forwarding.ts";
 import type { Telemetry } from "../observe/telemetry.ts";
@@ -34,7 +34,7 @@ export function observeRequests(
       const error = c.error instanceof GatewayError
         ? c.error
         : c.error
-        ? { code: "internal_error", message: "The gateway failed unexpectedly" }
+        ? internalError()
         : undefined;
       record.client = c.get("identity")?.id;
       record.responded(c.res, error);

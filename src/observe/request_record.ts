@@ -4,7 +4,8 @@
  * counters. Recording is a few field writes; the series of a label set are looked up once.
  * @module
  */
-import type { GatewayMetrics, LimitResult } from "../metrics/gateway_metrics.ts";
+import type { LimitResult } from "../limiter/admission.ts";
+import type { GatewayMetrics } from "../metrics/gateway_metrics.ts";
 import { NO_MODEL, UNKNOWN_MODEL } from "../metrics/gateway_metrics.ts";
 import type { LimitScope } from "../limiter/types.ts";
 import type { Upstream } from "../registry/snapshot.ts";
@@ -210,9 +211,9 @@ export class RequestRecord implements RequestArrival {
     const metrics = this.#metrics;
     if (metrics) {
       const { service, model } = this;
-      const status = String(this.status);
-      metrics.requests.labels({ service, model, status }).inc();
-      metrics.requestDuration.labels({ service, model, status }).observe(this.duration / 1000);
+      const labels = { service, model, status: String(this.status) };
+      metrics.requests.labels(labels).inc();
+      metrics.requestDuration.labels(labels).observe(this.duration / 1000);
       if (model !== NO_MODEL) metrics.requestSize.labels({ service, model }).observe(this.bytesIn);
       if (this.bytesOut !== undefined) {
         metrics.responseSize.labels({ service, model }).observe(this.bytesOut);

@@ -32,7 +32,8 @@ export interface TelemetryOptions {
 /** The gateway's bookkeeping of client requests. */
 export class Telemetry implements RecordSink {
   readonly metrics: GatewayMetrics | undefined;
-  readonly traffic: Readonly<Record<ServiceType, ServiceTraffic>>;
+  /** Every service's counters. */
+  readonly traffic: ReadonlyMap<ServiceType, ServiceTraffic>;
   readonly recentErrors = new RecentErrors();
   /** Client requests in flight. */
   active = 0;
@@ -43,11 +44,7 @@ export class Telemetry implements RecordSink {
     this.metrics = options.metrics;
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
-    this.traffic = Object.fromEntries(
-      SERVICE_TYPES.map((
-        type,
-      ) => [type, { requests: 0, errors: 0, latencySum: 0, latencyCount: 0 }]),
-    ) as Record<ServiceType, ServiceTraffic>;
+    this.traffic = new Map(SERVICE_TYPES.map((type) => [type, newTraffic()]));
   }
 
   /** Starts the record of a request that just arrived. */
@@ -58,7 +55,7 @@ export class Telemetry implements RecordSink {
 
   finished(record: RequestRecord): void {
     this.active--;
-    const traffic = this.traffic[record.service];
+    const traffic = this.traffic.get(record.service) ?? newTraffic();
     traffic.requests++;
     traffic.latencySum += record.duration;
     traffic.latencyCount++;
@@ -80,6 +77,10 @@ export class Telemetry implements RecordSink {
       if (logger.enabled(level)) logRequest(logger, level, record);
     }
   }
+}
+
+function newTraffic(): ServiceTraffic {
+  return { requests: 0, errors: 0, latencySum: 0, latencyCount: 0 };
 }
 
 /** Failures stand out: a 5xx is an error, a refusal a warning. */

@@ -203,11 +203,8 @@ export async function attempt(
   try {
     body = await response.bytes();
   } catch (error) {
-    if (controller.signal.reason === CLIENT_GONE) {
-      settle();
-      return { kind: "client-gone" };
-    }
     settle();
+    if (controller.signal.reason === CLIENT_GONE) return { kind: "client-gone" };
     const failure = brokenAnswer(controller.signal.reason ?? error, input.retry);
     recordFailure(upstream, { reason: failure.error.message, unreachable: false }, now());
     return failure;

@@ -48,9 +48,7 @@ export function serviceStatus(service: ServiceRuntime, now: number) {
     derivedFrom: service.derivedFrom ?? null,
     settings: service.settings,
     limits: service.limits.map((limit) => limitStatus(limit, now)),
-    queues: service.pools().flatMap((pool) =>
-      pool.queue ? [{ model: pool.name, waiting: pool.queue.length, size: pool.queue.size }] : []
-    ),
+    queues: queueStatus(service),
     instances: service.upstreams.map((upstream) => {
       const { state, backend } = upstream;
       const { status, changedAt, reason, lastFailure } = backend.health;
@@ -85,6 +83,13 @@ export function serviceStatus(service: ServiceRuntime, now: number) {
       };
     }),
   };
+}
+
+/** The waiting lines of a service's models, as the status endpoints show them. */
+export function queueStatus(service: ServiceRuntime) {
+  return service.pools().flatMap((pool) =>
+    pool.queue ? [{ model: pool.name, waiting: pool.queue.length, size: pool.queue.size }] : []
+  );
 }
 
 /** A limit as the status endpoints show it. */

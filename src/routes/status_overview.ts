@@ -11,6 +11,7 @@ import { isEjected } from "../health/outlier.ts";
 import type { Telemetry } from "../observe/telemetry.ts";
 import type { Registry } from "../registry/registry.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "../services.ts";
+import { queueStatus } from "./status.ts";
 
 const Latency = z.object({
   sum: z.number().openapi({ description: "ms, summed since start" }),
@@ -70,6 +71,8 @@ export const StatusOverviewSchema = z.object({
   })).openapi({ description: "The latest requests answered 429 or 5xx, newest first" }),
 }).openapi("StatusOverview");
 
+const NO_TRAFFIC = { requests: 0, errors: 0, latencySum: 0, latencyCount: 0 } as const;
+
 /** What the overview reads. */
 export interface OverviewSources {
   readonly registry: Registry;
@@ -90,7 +93,7 @@ export function statusOverview(sources: OverviewSources): z.infer<typeof StatusO
   const services = [];
   for (const type of SERVICE_TYPES) {
     const service = snapshot.services[type];
-    const traffic = telemetry.traffic[type];
+    const traffic = telemetry.traffic.get(type) ?? NO_TRAFFIC;
     requests += traffic.requests;
     errors += traffic.errors;
     services.push({
@@ -101,9 +104,7 @@ export function statusOverview(sources: OverviewSources): z.infer<typeof StatusO
       requests: traffic.requests,
       errors: traffic.errors,
       latency: { sum: traffic.latencySum, count: traffic.latencyCount },
-      queues: service.pools().flatMap((pool) =>
-        pool.queue ? [{ model: pool.name, waiting: pool.queue.length, size: pool.queue.size }] : []
-      ),
+      queues: queueStatus(service),
       instances: service.upstreams.map((upstream) => {
         const { state, backend } = upstream;
         return {
