@@ -12,6 +12,8 @@ import type { RetrySettings } from "../retry/settings.ts";
 import type { Exchange } from "./exchange.ts";
 import { responseHeaders } from "./headers.ts";
 import type { ReachabilityCheck } from "./reachability.ts";
+import { watchDeparture } from "./client_departure.ts";
+import { requestDeadlines } from "./deadlines.ts";
 import { relayBody } from "./relay.ts";
 import { armResponseDeadline, UpstreamTimeout } from "./response_deadline.ts";
 import { causeChain, knownCause } from "./transport_error.ts";
@@ -46,8 +48,8 @@ export type Failure =
 export interface AttemptInput {
   readonly exchange: Exchange;
   readonly headers: Headers;
-  /** The client's signal: it fires when the client disconnects. */
-  readonly clientSignal: AbortSignal;
+  /** The client's request, whose connection is watched for the client leaving. */
+  readonly clientRequest: Request;
   /** Settles once the response was delivered, when the server can tell. */
   readonly delivered: Promise<void> | undefined;
   /** The instance serves the model through a `*` pattern, so a 404 means "not here". */
@@ -71,15 +73,14 @@ export async function attempt(
   upstream: Upstream,
   input: AttemptInput,
 ): Promise<Response | Failure> {
-  const { exchange, headers, clientSignal, now, record } = input;
+  const { exchange, headers, now, record } = input;
   const { connect, "first-byte": firstByte, idle } = input.server.timeouts;
   const state = upstream.state;
   state.active++;
   state.requests++;
 
   const controller = new AbortController();
-  const onClientGone = () => controller.abort(CLIENT_GONE);
-  clientSignal.addEventListener("abort", onClientGone, { once: true });
+  const departure = watchDeparture(input.clientRequest, () => controller.abort(CLIENT_GONE));
   let span = input.tracing
     ? startAttemptSpan(upstream.id, {
       "switchyard.instance": upstream.id,
@@ -93,7 +94,7 @@ export async function attempt(
     if (settled) return;
     settled = true;
     state.active--;
-    clientSignal.removeEventListener("abort", onClientGone);
+    departure.stop();
     for (const queue of upstream.queues) queue.wake();
     if (span) {
       endAttemptSpan(span, outcome);
@@ -118,7 +119,6 @@ export async function attempt(
       redirect: "manual",
     });
   try {
-    if (clientSignal.aborted) throw CLIENT_GONE;
     response = await (span ? withinSpan(span, send) : send());
   } catch (error) {
     const failure = controller.signal.reason === CLIENT_GONE || error === CLIENT_GONE
@@ -199,7 +199,9 @@ export async function attempt(
   // midway is a failure another instance may repair, not a cut answer. It has the idle timeout
   // to arrive in.
   let body: Uint8Array<ArrayBuffer>;
-  const stalled = idle > 0 ? setTimeout(() => controller.abort(IDLE), idle) : undefined;
+  const stalled = idle > 0
+    ? requestDeadlines.schedule(() => controller.abort(IDLE), idle)
+    : undefined;
   try {
     body = await response.bytes();
   } catch (error) {
@@ -209,7 +211,7 @@ export async function attempt(
     recordFailure(upstream, { reason: failure.error.message, unreachable: false }, now());
     return failure;
   } finally {
-    clearTimeout(stalled);
+    stalled?.cancel();
   }
   settle();
   record.bodyAnswered(body);

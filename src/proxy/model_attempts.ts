@@ -67,7 +67,6 @@ export async function tryModel(
 ): Promise<ModelOutcome> {
   const { request, deps, service, client } = shared;
   const clock = deps.now ?? Date.now;
-  const signal = request.request.signal;
   const hashHeader = service.loadBalance.hashHeader;
   const context = {
     model: body.model,
@@ -103,8 +102,9 @@ export async function tryModel(
     const claim = claimInstance(upstream, client, now, record);
     let outcome: Response | Failure | undefined;
     if (claim !== undefined) {
-      if (claim.delay > 0 && !await pause(claim.delay, signal)) outcome = { kind: "client-gone" };
-      else {
+      if (claim.delay > 0 && !await pause(claim.delay, request.request.signal)) {
+        outcome = { kind: "client-gone" };
+      } else {
         const exchange = exchangeFor(upstream);
         outcome = await attempt(upstream, {
           exchange,
@@ -115,7 +115,7 @@ export async function tryModel(
             upstream,
             exchange.contentType === body.contentType ? undefined : exchange.contentType,
           ),
-          clientSignal: signal,
+          clientRequest: request.request,
           delivered: request.delivered,
           pattern: pool.pattern,
           retry: service.retry,
@@ -145,7 +145,7 @@ export async function tryModel(
           base: service.retry.baseDelay,
           max: service.retry.maxDelay,
         }, deps.random ?? Math.random);
-        if (!await pause(delay, signal)) return GONE;
+        if (!await pause(delay, request.request.signal)) return GONE;
         now = clock();
         next = pool.strategy.pick(context, untried) ?? pool.strategy.pick(context, eligible);
       }

@@ -4,6 +4,7 @@
  * the relay ends: finished, failed, or cancelled by a client that left.
  * @module
  */
+import { type Deadline, requestDeadlines } from "./deadlines.ts";
 
 /** How a relay ended. */
 export type RelayEnd =
@@ -33,12 +34,12 @@ export function relayBody(
   const reader = body.getReader();
   let ended = false;
   let waitingSince = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: Deadline | undefined;
 
   const end = (result: RelayEnd) => {
     if (ended) return;
     ended = true;
-    if (timer !== undefined) clearTimeout(timer);
+    timer?.cancel();
     options.onEnd(result);
   };
   // One timer per idle period rather than one per chunk: it re-arms for the time left.
@@ -48,13 +49,13 @@ export function relayBody(
       timer = undefined;
       options.onIdle();
     } else {
-      timer = setTimeout(watch, options.idleTimeout - waited);
+      timer = requestDeadlines.schedule(watch, options.idleTimeout - waited);
     }
   };
 
   return new ReadableStream<Uint8Array>({
     start() {
-      if (options.idleTimeout > 0) timer = setTimeout(watch, options.idleTimeout);
+      if (options.idleTimeout > 0) timer = requestDeadlines.schedule(watch, options.idleTimeout);
     },
     async pull(controller) {
       waitingSince = performance.now();

@@ -8,6 +8,7 @@
  * passes the probe and gets the rest of the first-byte timeout.
  * @module
  */
+import { type Deadline, requestDeadlines, type Schedule } from "./deadlines.ts";
 
 /** Why the gateway aborted an upstream request before it answered. */
 export class UpstreamTimeout extends Error {
@@ -34,14 +35,11 @@ export interface ResponseDeadlineOptions {
   readonly firstByte: number;
   /** Resolves true when a TCP connection to the backend opens within the given ms. */
   readonly probe: (timeout: number) => Promise<boolean>;
-  /** Schedules a callback; tests pass a fake. @default setTimeout */
-  readonly schedule?: (callback: () => void, ms: number) => { cancel(): void };
+  /** Schedules a callback; tests pass a fake. @default the shared request deadlines */
+  readonly schedule?: Schedule;
 }
 
-function realTimer(callback: () => void, ms: number): { cancel(): void } {
-  const id = setTimeout(callback, ms);
-  return { cancel: () => clearTimeout(id) };
-}
+const sharedSchedule: Schedule = (callback, ms) => requestDeadlines.schedule(callback, ms);
 
 /**
  * Aborts `controller` with an {@linkcode UpstreamTimeout} when a deadline passes. Call the
@@ -52,9 +50,9 @@ export function armResponseDeadline(
   options: ResponseDeadlineOptions,
 ): () => void {
   const { connect, firstByte } = options;
-  const schedule = options.schedule ?? realTimer;
+  const schedule = options.schedule ?? sharedSchedule;
   let done = false;
-  let timer: { cancel(): void } | undefined;
+  let timer: Deadline | undefined;
   const abortAfterFirstByte = (elapsed: number) => {
     if (firstByte > 0) {
       timer = schedule(
