@@ -10,7 +10,7 @@ import type { Upstream } from "../registry/snapshot.ts";
 import { parseRetryAfter } from "../retry/retry_after.ts";
 import type { RetrySettings } from "../retry/settings.ts";
 import type { Exchange } from "./exchange.ts";
-import { responseHeaders } from "./headers.ts";
+import { responseHeaders, type UpstreamHeaders } from "./headers.ts";
 import type { ReachabilityCheck } from "./reachability.ts";
 import { watchDeparture } from "./client_departure.ts";
 import { requestDeadlines } from "./deadlines.ts";
@@ -47,7 +47,7 @@ export type Failure =
 /** What an attempt needs besides the instance. */
 export interface AttemptInput {
   readonly exchange: Exchange;
-  readonly headers: Headers;
+  readonly headers: UpstreamHeaders;
   /** The client's request, whose connection is watched for the client leaving. */
   readonly clientRequest: Request;
   /** Settles once the response was delivered, when the server can tell. */
@@ -293,15 +293,18 @@ interface RelayContext {
  * instance settles when the server reports it delivered.
  */
 function relayed(response: Response, options: RelayContext): Response {
-  const headers = responseHeaders(response.headers);
-  const init = { status: response.status, statusText: response.statusText, headers };
+  const init = {
+    status: response.status,
+    statusText: response.statusText,
+    headers: responseHeaders(response.headers),
+  };
   if (response.body === null) {
     options.settle();
     return new Response(null, init);
   }
-  const contentType = headers.get("content-type");
+  const contentType = response.headers.get("content-type");
   const streamed = options.streamed || isStream(contentType);
-  if (options.delivered && !streamed && headers.has("content-length")) {
+  if (options.delivered && !streamed && response.headers.has("content-length")) {
     options.delivered.then(options.settle, options.settle);
     return new Response(response.body, init);
   }

@@ -24,7 +24,7 @@ import { attempt, type Failure } from "./attempt.ts";
 import type { ClientBody } from "./body.ts";
 import { type Exchange, ollamaExchange, passThrough } from "./exchange.ts";
 import type { ProxyDeps, ProxyRequest } from "./forward.ts";
-import { attemptHeaders } from "./headers.ts";
+import { attemptHeaders, type UpstreamHeaders } from "./headers.ts";
 import { pause } from "./pause.ts";
 
 /** How serving a model ended. */
@@ -53,7 +53,7 @@ export interface ModelRequest {
   readonly service: ServiceRuntime;
   readonly client: LimitedClient;
   /** Upstream headers for `body`, before each instance adds its own. */
-  readonly base: Headers;
+  readonly base: UpstreamHeaders;
 }
 
 const GONE: ModelOutcome = { kind: "client-gone" };

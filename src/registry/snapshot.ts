@@ -170,10 +170,11 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
         const path = instance.path ?? adapter.defaultPaths[type]!;
         const baseUrl = instance["base-url"].replace(/\/+$/, "");
         const id = ids[index]!;
+        // Names in lower case, as the proxy merges them into the client's by name.
         const headers = [
           ...(instance["api-key"] ? [adapter.authHeader(instance["api-key"])] : []),
           ...Object.entries(instance.headers ?? {}),
-        ];
+        ].map(([name, value]) => [name.toLowerCase(), value] as const);
         const discover = instance.discover ?? service.discover ?? false;
         const key = `${adapter.name} ${baseUrl}`;
         const known = backends.get(key);

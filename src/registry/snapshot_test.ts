@@ -166,7 +166,7 @@ Deno.test("one backend per adapter and base URL, shared by its instances in ever
   assert.equal(backends[0]!.loadInterval, undefined, "no least-load pool needs it");
 });
 
-Deno.test("an instance's headers win over its api-key", () => {
+Deno.test("an instance's headers win over its api-key, named in lower case", () => {
   const { services } = registryFor(`model:
   services:
     chat:
@@ -178,7 +178,7 @@ Deno.test("an instance's headers win over its api-key", () => {
 `).snapshot;
   assert.deepEqual(services.chat.upstreams[0]!.headers, [
     ["authorization", "Bearer sk-1"],
-    ["Authorization", "Token x"],
+    ["authorization", "Token x"],
   ]);
 });
 
