@@ -104,7 +104,12 @@ export function ratioTable(
   return table(header, lines, [false, true, true, true, true]) + extra;
 }
 
-function table(header: readonly string[], lines: readonly string[][], right: boolean[]): string {
+/** Columns padded to their widest cell, right-aligned where `right` says. */
+export function table(
+  header: readonly string[],
+  lines: readonly string[][],
+  right: readonly boolean[],
+): string {
   const all = [header, ...lines];
   const widths = header.map((_, column) =>
     Math.max(...all.map((line) => [...(line[column] ?? "")].length))

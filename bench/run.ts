@@ -7,7 +7,9 @@
  * Scenarios: non-streaming chat and whole SSE streams at 50 connections for `BENCH_SECONDS`
  * (default 3) per run, then the time to the first streamed byte at low concurrency. Throughput
  * runs go round the targets `BENCH_ROUNDS` times (default 3), interleaved so that a noisy
- * neighbour slows every target alike, and each target's median run is reported.
+ * neighbour slows every target alike, and each target's median run is reported. Last, pairs of
+ * targets are loaded side by side (the gateway with and without metrics and request logs, and
+ * the bare proxy with the gateway), which holds their ratio of CPU per request steady.
  * @module
  */
 import { checkTarget } from "./_check.ts";
@@ -15,6 +17,7 @@ import { findNginx, nginxConfig } from "./_nginx.ts";
 import { type Child, freePort, spawn, stopAll, stopAllOnSignals, waitForPort } from "./_process.ts";
 import { cpuModel, processTreeUsage } from "./_proc.ts";
 import { ratioTable, resultTable, type Row } from "./_report.ts";
+import { type PairResult, sideBySide, sideBySideTable } from "./_side_by_side.ts";
 import { measureTtfb } from "./_ttfb.ts";
 import { runWrk, wrkVersion } from "./_wrk.ts";
 
@@ -280,6 +283,7 @@ async function measureFirstByte(target: Target, backend: Child): Promise<Row> {
 async function main(): Promise<number> {
   const seconds = envInteger("BENCH_SECONDS", 3, [1, 600]);
   const rounds = envInteger("BENCH_ROUNDS", 3, [1, 20]);
+  const windows = envInteger("BENCH_WINDOWS", 5, [1, 50]);
   const wrk = await wrkVersion();
   if (wrk === undefined) {
     console.error(
@@ -356,6 +360,33 @@ async function main(): Promise<number> {
       unobserved: NAMES.unobserved,
       proxies: targets.slice(1).map((target) => target.name),
     }));
+
+    console.log(
+      `\nSide by side: two targets loaded at once, ${CONNECTIONS / 2} connections each, ` +
+        `${windows} windows of ${seconds} s (BENCH_WINDOWS to change); CPU per request`,
+    );
+    const named = (name: string) => {
+      const target = targets.find((candidate) => candidate.name === name);
+      if (!target) throw new Error(`No target named ${name}`);
+      return { name, url: target.url, pid: target.child.pid };
+    };
+    const pairs = [[NAMES.unobserved, NAMES.gateway], [NAMES.bare, NAMES.gateway]] as const;
+    const paired: PairResult[] = [];
+    for (const scenario of ["chat", "stream"] as const) {
+      for (const [base, compared] of pairs) {
+        const result = await sideBySide(named(base), named(compared), {
+          scenario,
+          windows,
+          seconds,
+          connections: CONNECTIONS / 2,
+          warmUpSeconds: WARM_UP_SECONDS,
+        });
+        console.log(`  ${scenario}: ${compared} / ${base} ${result.ratio.toFixed(3)}x`);
+        paired.push(result);
+      }
+    }
+    console.log("");
+    console.log(sideBySideTable(paired));
     return 0;
   } finally {
     await stopAll();
