@@ -1,9 +1,9 @@
 /**
- * Two targets measured at the same time, each under its own wrk with half the connections, over
- * several short windows. Runs one after another see different machines when a neighbour comes
- * and goes; two targets loaded together see the same one, so the ratio of their CPU time per
- * request holds still where each figure alone moves by a quarter. That ratio is how the bench
- * tells a cost of a few percent, such as metrics and request logs, from noise.
+ * Two targets measured at the same time, each under its own wrk, over several short windows.
+ * Runs one after another see different machines when a neighbour comes and goes; two targets
+ * loaded together see the same one, so the ratio of their CPU time per request holds still
+ * where each figure alone moves by a quarter. That ratio is how the bench tells a cost of a few
+ * percent, such as metrics and request logs, from noise.
  * @module
  */
 import { processTreeUsage } from "./_proc.ts";

@@ -95,23 +95,14 @@ export class Logger {
   }
 }
 
-/** Field names are the gateway's own plain identifiers, so only values need escaping. */
+/**
+ * One JSON object: time, level and message first, then the fields. `JSON.stringify` leaves out
+ * undefined fields and writes non-finite numbers as `null`, in one native pass.
+ */
 function jsonLine(time: string, level: LogLevel, message: string, fields?: LogFields): string {
-  let line = `{"time":"${time}","level":"${level}","msg":${JSON.stringify(message)}`;
-  if (fields) {
-    for (const key in fields) {
-      const value = fields[key];
-      if (value === undefined) continue;
-      line += `,"${key}":${
-        typeof value === "string"
-          ? JSON.stringify(value)
-          : typeof value === "number" && !Number.isFinite(value)
-          ? "null"
-          : String(value)
-      }`;
-    }
-  }
-  return `${line}}`;
+  const head = `{"time":"${time}","level":"${level}","msg":${JSON.stringify(message)}`;
+  const rest = fields ? JSON.stringify(fields) : "{}";
+  return rest === "{}" ? `${head}}` : `${head},${rest.slice(1)}`;
 }
 
 /** `2026-11-22T10:00:00.000Z INFO  message key=value key="two words"`. */
