@@ -13,7 +13,7 @@ import type { Exchange } from "./exchange.ts";
 import { responseHeaders, type UpstreamHeaders } from "./headers.ts";
 import type { ReachabilityCheck } from "./reachability.ts";
 import { watchDeparture } from "./client_departure.ts";
-import { requestDeadlines } from "./deadlines.ts";
+import { scheduleDeadline } from "./deadlines.ts";
 import { relayBody } from "./relay.ts";
 import { armResponseDeadline, UpstreamTimeout } from "./response_deadline.ts";
 import { causeChain, knownCause } from "./transport_error.ts";
@@ -199,9 +199,7 @@ export async function attempt(
   // midway is a failure another instance may repair, not a cut answer. It has the idle timeout
   // to arrive in.
   let body: Uint8Array<ArrayBuffer>;
-  const stalled = idle > 0
-    ? requestDeadlines.schedule(() => controller.abort(IDLE), idle)
-    : undefined;
+  const stalled = idle > 0 ? scheduleDeadline(() => controller.abort(IDLE), idle) : undefined;
   try {
     body = await response.bytes();
   } catch (error) {

@@ -6,7 +6,7 @@
  * {@linkcode WATCH_AFTER} ms; a client gone by then is noticed at that moment.
  * @module
  */
-import { requestDeadlines, type Schedule } from "./deadlines.ts";
+import { type Schedule, scheduleDeadline } from "./deadlines.ts";
 
 /** How long a request runs before its client's connection is watched, in ms. */
 export const WATCH_AFTER = 20;
@@ -16,8 +16,6 @@ export interface DepartureWatch {
   /** Stops watching; `onGone` will not be called. */
   stop(): void;
 }
-
-const sharedSchedule: Schedule = (callback, ms) => requestDeadlines.schedule(callback, ms);
 
 /**
  * Calls `onGone` once the client of `request` disconnects, at most once, until stopped. A client
@@ -29,7 +27,7 @@ export function watchDeparture(
   options: { readonly after?: number; readonly schedule?: Schedule } = {},
 ): DepartureWatch {
   let signal: AbortSignal | undefined;
-  const start = options.schedule ?? sharedSchedule;
+  const start = options.schedule ?? scheduleDeadline;
   const deadline = start(() => {
     signal = request.signal;
     if (signal.aborted) onGone();

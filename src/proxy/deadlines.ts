@@ -175,4 +175,7 @@ function heapPop(heap: number[]): number | undefined {
 }
 
 /** The deadlines the gateway's requests share. */
-export const requestDeadlines: Deadlines = new Deadlines();
+const requestDeadlines = new Deadlines();
+
+/** Schedules on {@linkcode requestDeadlines}: the default wherever a `Schedule` is taken. */
+export const scheduleDeadline: Schedule = (callback, ms) => requestDeadlines.schedule(callback, ms);

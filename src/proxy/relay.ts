@@ -4,7 +4,7 @@
  * the relay ends: finished, failed, or cancelled by a client that left.
  * @module
  */
-import { type Deadline, requestDeadlines } from "./deadlines.ts";
+import { type Deadline, scheduleDeadline } from "./deadlines.ts";
 
 /** How a relay ended. */
 export type RelayEnd =
@@ -49,13 +49,13 @@ export function relayBody(
       timer = undefined;
       options.onIdle();
     } else {
-      timer = requestDeadlines.schedule(watch, options.idleTimeout - waited);
+      timer = scheduleDeadline(watch, options.idleTimeout - waited);
     }
   };
 
   return new ReadableStream<Uint8Array>({
     start() {
-      if (options.idleTimeout > 0) timer = requestDeadlines.schedule(watch, options.idleTimeout);
+      if (options.idleTimeout > 0) timer = scheduleDeadline(watch, options.idleTimeout);
     },
     async pull(controller) {
       waitingSince = performance.now();

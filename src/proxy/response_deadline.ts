@@ -8,7 +8,7 @@
  * passes the probe and gets the rest of the first-byte timeout.
  * @module
  */
-import { type Deadline, requestDeadlines, type Schedule } from "./deadlines.ts";
+import { type Deadline, type Schedule, scheduleDeadline } from "./deadlines.ts";
 
 /** Why the gateway aborted an upstream request before it answered. */
 export class UpstreamTimeout extends Error {
@@ -39,8 +39,6 @@ export interface ResponseDeadlineOptions {
   readonly schedule?: Schedule;
 }
 
-const sharedSchedule: Schedule = (callback, ms) => requestDeadlines.schedule(callback, ms);
-
 /**
  * Aborts `controller` with an {@linkcode UpstreamTimeout} when a deadline passes. Call the
  * returned function as soon as the response headers arrive (or the request failed).
@@ -50,7 +48,7 @@ export function armResponseDeadline(
   options: ResponseDeadlineOptions,
 ): () => void {
   const { connect, firstByte } = options;
-  const schedule = options.schedule ?? sharedSchedule;
+  const schedule = options.schedule ?? scheduleDeadline;
   let done = false;
   let timer: Deadline | undefined;
   const abortAfterFirstByte = (elapsed: number) => {
