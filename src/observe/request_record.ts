@@ -16,6 +16,8 @@ import { findUsage } from "./usage.ts";
 
 /** What ends a record: the gateway's bookkeeping of requests that finished. */
 export interface RecordSink {
+  /** Whether anything reads a request's token `usage` (metrics, or request lines). */
+  readonly readsUsage: boolean;
   finished(record: RequestRecord): void;
 }
 
@@ -158,7 +160,9 @@ export class RequestRecord implements RequestArrival {
   /** The whole answer, read into memory: its size and the `usage` it reports. */
   bodyAnswered(body: Uint8Array): void {
     this.bytesOut = body.byteLength;
-    if (body.byteLength > 0) this.usage = findUsage(decoder.decode(body));
+    if (body.byteLength > 0 && this.#sink.readsUsage) {
+      this.usage = findUsage(decoder.decode(body));
+    }
   }
 
   /** A tap for a body relayed chunk by chunk. */
@@ -166,7 +170,11 @@ export class RequestRecord implements RequestArrival {
     const gaps = kind === "sse"
       ? this.#metrics?.interTokenLatency.labels({ service: this.service, model: this.model })
       : undefined;
-    return this.#tap = new StreamTap({ elapsed: () => this.elapsed(), gaps }, kind);
+    return this.#tap = new StreamTap({
+      elapsed: () => this.elapsed(),
+      gaps,
+      readsUsage: this.#sink.readsUsage,
+    }, kind);
   }
 
   /** The client's response is ready: its status, and its size when it says. */

@@ -16,6 +16,8 @@ export interface TapTarget {
   elapsed(): number;
   /** Where a stream's mean gap between events goes, when it is SSE and metrics are on. */
   readonly gaps: HistogramSeries | undefined;
+  /** Whether the body's `usage` is wanted: only then is its end kept to read it from. */
+  readonly readsUsage: boolean;
 }
 
 /** What a watched body came to. */
@@ -55,7 +57,7 @@ export class StreamTap {
     this.#target = target;
     this.#sse = kind === "sse";
     this.#streamed = kind === "sse" || kind === "stream";
-    this.#keepsTail = kind === "sse" || kind === "json";
+    this.#keepsTail = target.readsUsage && (kind === "sse" || kind === "json");
   }
 
   /** Counts one chunk on its way to the client. */

@@ -10,6 +10,7 @@ function tapAt(kind: "sse" | "stream" | "json" | "other") {
   const tap = new StreamTap({
     elapsed: () => now,
     gaps: { observe: (value) => gaps.push(value) },
+    readsUsage: true,
   }, kind);
   return {
     tap,
@@ -73,4 +74,14 @@ Deno.test("a stream of one event has no gap; a JSON body has no first token", ()
   audio.at(7, "\x00\x01");
   assert.equal(audio.tap.result().firstChunk, 7);
   assert.equal(audio.tap.result().usage, undefined);
+});
+
+Deno.test("a tap whose usage nobody reads keeps no tail and reports none", () => {
+  const tap = new StreamTap({ elapsed: () => 5, gaps: undefined, readsUsage: false }, "sse");
+  tap.chunk(encoder.encode(event("a")));
+  tap.chunk(encoder.encode(`data: {"choices":[],"usage":{"prompt_tokens":2}}\n\n`));
+  const result = tap.result();
+  assert.equal(result.usage, undefined);
+  assert.equal(result.firstChunk, 5);
+  assert.ok(result.bytes > 0);
 });

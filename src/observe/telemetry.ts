@@ -32,6 +32,7 @@ export interface TelemetryOptions {
 /** The gateway's bookkeeping of client requests. */
 export class Telemetry implements RecordSink {
   readonly metrics: GatewayMetrics | undefined;
+  readonly readsUsage: boolean;
   /** Every service's counters. */
   readonly traffic: ReadonlyMap<ServiceType, ServiceTraffic>;
   readonly recentErrors = new RecentErrors();
@@ -43,6 +44,7 @@ export class Telemetry implements RecordSink {
   constructor(options: TelemetryOptions = {}) {
     this.metrics = options.metrics;
     this.#logger = options.logger;
+    this.readsUsage = options.metrics !== undefined || options.logger !== undefined;
     this.#now = options.now ?? Date.now;
     this.traffic = new Map(SERVICE_TYPES.map((type) => [type, newTraffic()]));
   }
