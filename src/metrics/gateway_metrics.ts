@@ -12,8 +12,9 @@
 import type { BreakerStatus } from "../breaker/breaker.ts";
 import type { HealthStatus } from "../health/backend_state.ts";
 import type { Snapshot } from "../registry/snapshot.ts";
-import { SERVICE_TYPES } from "../services.ts";
+import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import { MetricsRegistry } from "./registry.ts";
+import { InstanceSeries, ModelSeries } from "./request_series.ts";
 
 /** The model label of a request whose body named no model the gateway could read. */
 export const NO_MODEL = "_none";
@@ -56,6 +57,13 @@ const SIZE_BUCKETS = [
   67108864,
 ];
 
+/**
+ * The most bundles of series kept per service, of models and of instances each; past it the
+ * cache starts over. Its keys come from the config, so this is only reached by a config that
+ * changed names many times.
+ */
+const MAX_BUNDLES = 4096;
+
 /** A breaker state as the `switchyard_circuit_breaker_state` gauge reads it. */
 const BREAKER_VALUES: Readonly<Record<BreakerStatus, number>> = {
   closed: 0,
@@ -90,6 +98,8 @@ export class GatewayMetrics {
   readonly #queueLength;
   readonly #configVersion;
   readonly #now: () => number;
+  readonly #models = new Map<ServiceType, Map<string, ModelSeries>>();
+  readonly #instances = new Map<ServiceType, Map<string, InstanceSeries>>();
 
   constructor(options: { readonly version: string; readonly now?: () => number }) {
     const registry = this.registry = new MetricsRegistry();
@@ -205,6 +215,28 @@ export class GatewayMetrics {
     );
   }
 
+  /** The series of `model` (a model label) of `service`, kept for the requests that follow. */
+  model(service: ServiceType, model: string): ModelSeries {
+    const models = bundlesOf(this.#models, service);
+    let series = models.get(model);
+    if (series === undefined) {
+      series = new ModelSeries(this, service, model);
+      models.set(model, series);
+    }
+    return series;
+  }
+
+  /** The series of the instance `id` of `service`, kept for the requests that follow. */
+  instance(service: ServiceType, id: string): InstanceSeries {
+    const instances = bundlesOf(this.#instances, service);
+    let series = instances.get(id);
+    if (series === undefined) {
+      series = new InstanceSeries(this, service, id);
+      instances.set(id, series);
+    }
+    return series;
+  }
+
   /** Reads the live-state gauges at each scrape from the current snapshot and config version. */
   collectFrom(sources: {
     readonly snapshot: () => Snapshot;
@@ -243,4 +275,12 @@ export class GatewayMetrics {
       }
     }
   }
+}
+
+/** The bundles of `service`, emptied first when they reached {@link MAX_BUNDLES}. */
+function bundlesOf<B>(byService: Map<ServiceType, Map<string, B>>, service: ServiceType) {
+  let bundles = byService.get(service);
+  if (bundles === undefined) byService.set(service, bundles = new Map());
+  else if (bundles.size >= MAX_BUNDLES) bundles.clear();
+  return bundles;
 }

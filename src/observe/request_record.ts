@@ -1,12 +1,13 @@
 /**
  * Everything the gateway learns about one client request on its way through, kept to be
  * written out once when it ends: as metrics, as one log line, and in the status page's
- * counters. Recording is a few field writes; the series of a label set are looked up once.
+ * counters. Recording is a few field writes, into series bundled per model and per instance.
  * @module
  */
 import type { LimitResult } from "../limiter/admission.ts";
 import type { GatewayMetrics } from "../metrics/gateway_metrics.ts";
 import { NO_MODEL, UNKNOWN_MODEL } from "../metrics/gateway_metrics.ts";
+import type { CallOutcome, ModelSeries } from "../metrics/request_series.ts";
 import type { LimitScope } from "../limiter/types.ts";
 import type { Upstream } from "../registry/snapshot.ts";
 import type { ServiceType } from "../services.ts";
@@ -21,10 +22,7 @@ export interface RecordSink {
   finished(record: RequestRecord): void;
 }
 
-/** How a backend call went, for `switchyard_backend_calls_total`. */
-export type CallOutcome = number | "timeout" | "unreachable" | "client_gone";
-
-const decoder = new TextDecoder();
+export type { CallOutcome } from "../metrics/request_series.ts";
 
 /** A request as it arrived. */
 export interface RequestArrival {
@@ -75,6 +73,9 @@ export class RequestRecord implements RequestArrival {
   traceId: string | undefined;
 
   readonly #metrics: GatewayMetrics | undefined;
+  /** The series of {@link model}, once looked up. */
+  #modelSeries: ModelSeries | undefined;
+  #seriesModel: string | undefined;
   readonly #sink: RecordSink;
   readonly #started: number;
   #tap: StreamTap | undefined;
@@ -126,29 +127,22 @@ export class RequestRecord implements RequestArrival {
     this.attempts++;
     const metrics = this.#metrics;
     if (!metrics) return;
-    metrics.selections.labels({ service: this.service, strategy, instance: upstream.id }).inc();
-    if (this.attempts > 1) {
-      metrics.retries.labels({ service: this.service, model: this.model }).inc();
-    }
+    metrics.instance(this.service, upstream.id).selections(strategy).inc();
+    if (this.attempts > 1) this.#series(metrics).retries.inc();
   }
 
   /** A call to `upstream` ended in `outcome` after `ms` (to its response headers). */
   backendCall(upstream: Upstream, outcome: CallOutcome, ms: number): void {
     const metrics = this.#metrics;
     if (!metrics) return;
-    const { service } = this;
-    const instance = upstream.id;
-    metrics.backendCalls.labels({ service, instance, status: String(outcome) }).inc();
-    if (typeof outcome === "number") {
-      metrics.backendCallDuration.labels({ service, instance }).observe(ms / 1000);
-    }
+    const series = metrics.instance(this.service, upstream.id);
+    series.calls(outcome).inc();
+    if (typeof outcome === "number") series.callDuration.observe(ms / 1000);
   }
 
   /** The request waited `ms` in its model's queue. */
   queued(ms: number): void {
-    this.#metrics?.queueWait.labels({ service: this.service, model: this.model }).observe(
-      ms / 1000,
-    );
+    if (this.#metrics) this.#series(this.#metrics).queueWait.observe(ms / 1000);
   }
 
   /** A fallback answered: `cache`, or the model that did. */
@@ -161,14 +155,14 @@ export class RequestRecord implements RequestArrival {
   bodyAnswered(body: Uint8Array): void {
     this.bytesOut = body.byteLength;
     if (body.byteLength > 0 && this.#sink.readsUsage) {
-      this.usage = findUsage(decoder.decode(body));
+      this.usage = findUsage(body);
     }
   }
 
   /** A tap for a body relayed chunk by chunk. */
   tap(kind: TappedBody): StreamTap {
-    const gaps = kind === "sse"
-      ? this.#metrics?.interTokenLatency.labels({ service: this.service, model: this.model })
+    const gaps = kind === "sse" && this.#metrics
+      ? this.#series(this.#metrics).interTokenLatency
       : undefined;
     return this.#tap = new StreamTap({
       elapsed: () => this.elapsed(),
@@ -216,29 +210,30 @@ export class RequestRecord implements RequestArrival {
     this.#done = true;
     this.duration = this.elapsed();
     if (this.#tap) this.#absorb(this.#tap.result());
-    const metrics = this.#metrics;
-    if (metrics) {
-      const { service, model } = this;
-      const labels = { service, model, status: String(this.status) };
-      metrics.requests.labels(labels).inc();
-      metrics.requestDuration.labels(labels).observe(this.duration / 1000);
-      if (model !== NO_MODEL) metrics.requestSize.labels({ service, model }).observe(this.bytesIn);
-      if (this.bytesOut !== undefined) {
-        metrics.responseSize.labels({ service, model }).observe(this.bytesOut);
-      }
-      if (this.firstChunk !== undefined) {
-        metrics.timeToFirstToken.labels({ service, model }).observe(this.firstChunk / 1000);
-      }
-      if (this.usage) {
-        if (this.usage.input > 0) {
-          metrics.tokens.labels({ service, model, type: "input" }).inc(this.usage.input);
-        }
-        if (this.usage.output > 0) {
-          metrics.tokens.labels({ service, model, type: "output" }).inc(this.usage.output);
-        }
-      }
-    }
+    if (this.#metrics) this.#record(this.#series(this.#metrics));
     this.#sink.finished(this);
+  }
+
+  #record(series: ModelSeries): void {
+    const status = series.status(this.status);
+    status.requests.inc();
+    status.duration.observe(this.duration / 1000);
+    if (this.model !== NO_MODEL) series.requestSize.observe(this.bytesIn);
+    if (this.bytesOut !== undefined) series.responseSize.observe(this.bytesOut);
+    if (this.firstChunk !== undefined) series.timeToFirstToken.observe(this.firstChunk / 1000);
+    const usage = this.usage;
+    if (usage) {
+      if (usage.input > 0) series.inputTokens.inc(usage.input);
+      if (usage.output > 0) series.outputTokens.inc(usage.output);
+    }
+  }
+
+  /** The series of the model label as it is now. */
+  #series(metrics: GatewayMetrics): ModelSeries {
+    const series = this.#modelSeries;
+    if (series !== undefined && this.#seriesModel === this.model) return series;
+    this.#seriesModel = this.model;
+    return this.#modelSeries = metrics.model(this.service, this.model);
   }
 
   #absorb(result: TapResult): void {

@@ -112,11 +112,15 @@ export class StreamTap {
   }
 
   #usage(): TokenUsage | undefined {
-    if (this.#tail.length === 0) return undefined;
-    const decoder = new TextDecoder();
-    let text = "";
-    for (const chunk of this.#tail) text += decoder.decode(chunk, { stream: true });
-    return findUsage(text + decoder.decode());
+    const tail = this.#tail;
+    if (tail.length <= 1) return tail[0] && findUsage(tail[0]);
+    const bytes = new Uint8Array(this.#tailBytes);
+    let at = 0;
+    for (const chunk of tail) {
+      bytes.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    return findUsage(bytes);
   }
 }
 

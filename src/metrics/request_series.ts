@@ -1,0 +1,123 @@
+/**
+ * The series a request records into, bundled by what labels them: a model of a service, and an
+ * instance of a service. A bundle looks each series up on its first use and keeps it, so a
+ * request's recording is field reads, not a walk of each metric's label tree; series still
+ * appear in `/metrics` only once something was recorded into them.
+ * @module
+ */
+import type { ServiceType } from "../services.ts";
+import type { GatewayMetrics } from "./gateway_metrics.ts";
+import type { CounterSeries, HistogramSeries } from "./registry.ts";
+
+/** How a backend call went: its HTTP status, or why there was none. */
+export type CallOutcome = number | "timeout" | "unreachable" | "client_gone";
+
+/** The series of the requests of one model that ended with one status. */
+export interface StatusSeries {
+  readonly requests: CounterSeries;
+  readonly duration: HistogramSeries;
+}
+
+/** The series labelled by one model of one service. */
+export class ModelSeries {
+  readonly #metrics: GatewayMetrics;
+  readonly #labels: { readonly service: ServiceType; readonly model: string };
+  readonly #byStatus = new Map<number, StatusSeries>();
+  #requestSize: HistogramSeries | undefined;
+  #responseSize: HistogramSeries | undefined;
+  #retries: CounterSeries | undefined;
+  #timeToFirstToken: HistogramSeries | undefined;
+  #interTokenLatency: HistogramSeries | undefined;
+  #inputTokens: CounterSeries | undefined;
+  #outputTokens: CounterSeries | undefined;
+  #queueWait: HistogramSeries | undefined;
+
+  constructor(metrics: GatewayMetrics, service: ServiceType, model: string) {
+    this.#metrics = metrics;
+    this.#labels = { service, model };
+  }
+
+  /** The request count and duration of the requests that ended with `status`. */
+  status(status: number): StatusSeries {
+    let series = this.#byStatus.get(status);
+    if (series === undefined) {
+      const labels = { ...this.#labels, status: String(status) };
+      series = {
+        requests: this.#metrics.requests.labels(labels),
+        duration: this.#metrics.requestDuration.labels(labels),
+      };
+      this.#byStatus.set(status, series);
+    }
+    return series;
+  }
+
+  get requestSize(): HistogramSeries {
+    return this.#requestSize ??= this.#metrics.requestSize.labels(this.#labels);
+  }
+
+  get responseSize(): HistogramSeries {
+    return this.#responseSize ??= this.#metrics.responseSize.labels(this.#labels);
+  }
+
+  get retries(): CounterSeries {
+    return this.#retries ??= this.#metrics.retries.labels(this.#labels);
+  }
+
+  get timeToFirstToken(): HistogramSeries {
+    return this.#timeToFirstToken ??= this.#metrics.timeToFirstToken.labels(this.#labels);
+  }
+
+  get interTokenLatency(): HistogramSeries {
+    return this.#interTokenLatency ??= this.#metrics.interTokenLatency.labels(this.#labels);
+  }
+
+  get inputTokens(): CounterSeries {
+    return this.#inputTokens ??= this.#metrics.tokens.labels({ ...this.#labels, type: "input" });
+  }
+
+  get outputTokens(): CounterSeries {
+    return this.#outputTokens ??= this.#metrics.tokens.labels({ ...this.#labels, type: "output" });
+  }
+
+  get queueWait(): HistogramSeries {
+    return this.#queueWait ??= this.#metrics.queueWait.labels(this.#labels);
+  }
+}
+
+/** The series labelled by one instance of one service. */
+export class InstanceSeries {
+  readonly #metrics: GatewayMetrics;
+  readonly #labels: { readonly service: ServiceType; readonly instance: string };
+  readonly #calls = new Map<CallOutcome, CounterSeries>();
+  readonly #selections = new Map<string, CounterSeries>();
+  #callDuration: HistogramSeries | undefined;
+
+  constructor(metrics: GatewayMetrics, service: ServiceType, instance: string) {
+    this.#metrics = metrics;
+    this.#labels = { service, instance };
+  }
+
+  /** Backend calls that ended in `outcome`. */
+  calls(outcome: CallOutcome): CounterSeries {
+    let series = this.#calls.get(outcome);
+    if (series === undefined) {
+      series = this.#metrics.backendCalls.labels({ ...this.#labels, status: String(outcome) });
+      this.#calls.set(outcome, series);
+    }
+    return series;
+  }
+
+  /** Times the load balancer's `strategy` picked the instance. */
+  selections(strategy: string): CounterSeries {
+    let series = this.#selections.get(strategy);
+    if (series === undefined) {
+      series = this.#metrics.selections.labels({ ...this.#labels, strategy });
+      this.#selections.set(strategy, series);
+    }
+    return series;
+  }
+
+  get callDuration(): HistogramSeries {
+    return this.#callDuration ??= this.#metrics.backendCallDuration.labels(this.#labels);
+  }
+}
