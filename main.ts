@@ -81,7 +81,7 @@ const output = new LineWriter({
   maxDelay: terminal ? 0 : 50,
   unrefTimer: Deno.unrefTimer,
 });
-const logger = new Logger({ level: config.log.level, format, write: (line) => output.line(line) });
+const logger = new Logger({ level: config.log.level, format, output });
 globalThis.addEventListener("unload", () => output.flush());
 for (const warning of loaded.warnings) logger.warn(warning);
 

@@ -8,6 +8,7 @@ import { Logger } from "../src/logging/logger.ts";
 import { type FakeBackend, startFakeBackend } from "./fixtures/fake_backend.ts";
 import { eventually, Gate } from "./fixtures/gate.ts";
 import { startGateway, type TestGateway } from "./fixtures/gateway.ts";
+import { LogLines } from "./fixtures/log_lines.ts";
 import { type Scrape, scrape } from "./fixtures/prometheus.ts";
 
 const CLIENT_IP = "203.0.113.77";
@@ -65,8 +66,9 @@ interface MixedRun extends AsyncDisposable {
 async function mixedRun(): Promise<MixedRun> {
   const good = await startFakeBackend({ name: "good" });
   const bad = await startFakeBackend({ name: "bad", failStatus: 500 });
-  const lines: string[] = [];
-  const logger = new Logger({ level: "info", format: "json", write: (line) => lines.push(line) });
+  const output = new LogLines();
+  const { lines } = output;
+  const logger = new Logger({ level: "info", format: "json", output });
   const gateway = await startGateway(mixedConfig(good.url, bad.url), { logger });
   const client = new OpenAI({
     baseURL: `${gateway.url}/v1`,
@@ -319,9 +321,10 @@ Deno.test("log.level warn writes only refused and failed requests; log.requests 
     `${log}\nmodel:\n  services:\n    chat:\n      instances:\n` +
     `        - name: m\n          base-url: ${backend.url}\n`;
   for (const [log, expected] of [["log:\n  level: warn", [404]], ["log:\n  requests: false", []]]) {
-    const lines: string[] = [];
+    const output = new LogLines();
     const level = String(log).includes("warn") ? "warn" : "info";
-    const logger = new Logger({ level, format: "json", write: (line) => lines.push(line) });
+    const logger = new Logger({ level, format: "json", output });
+    const { lines } = output;
     await using gateway = await startGateway(config(String(log)), { logger });
     for (const model of ["m", "nope"]) {
       const response = await fetch(`${gateway.url}/v1/chat/completions`, {

@@ -1,46 +1,80 @@
 /**
  * Writes log lines in batches: a busy gateway logs a line per request, and one write per line
- * would cost a system call each. Lines wait at most `maxDelay` ms, or until `maxBytes` of them
- * are pending; `flush` writes what is pending at once (on shutdown).
+ * would cost a system call each. Each line is copied or encoded at once into one reused buffer, so a
+ * pending line is a few bytes in it, not a string kept alive until the write (which a busy
+ * gateway's garbage collector would have to promote and later sweep). Lines wait at most
+ * `maxDelay` ms; a line that does not fit in what is left of the buffer writes what is pending
+ * first, and one longer than the whole buffer is written on its own. `flush` writes what is
+ * pending at once (on shutdown).
  * @module
  */
 
+import type { LineSink } from "./logger.ts";
+
 const encoder = new TextEncoder();
+const NEWLINE = 0x0a;
 
 /** Options for {@linkcode LineWriter}. */
 export interface LineWriterOptions {
-  /** Writes bytes out whole, synchronously (e.g. to stdout). */
+  /**
+   * Writes bytes out whole, synchronously (e.g. to stdout). They are a view of the writer's
+   * buffer, reused once `write` returns: a `write` that keeps them must copy them.
+   */
   readonly write: (bytes: Uint8Array) => void;
   /** Longest a line waits, in ms; 0 writes every line at once. @default 50 */
   readonly maxDelay?: number;
-  /** Pending text that triggers a write before the delay is over. @default 65536 */
+  /** The size of the buffer lines wait in, in bytes. @default 65536 */
   readonly maxBytes?: number;
   /** Keeps a pending write's timer from holding the process open (`Deno.unrefTimer`). */
   readonly unrefTimer?: (timer: number) => void;
 }
 
 /** Batches lines for a synchronous byte sink. */
-export class LineWriter {
+export class LineWriter implements LineSink {
   readonly #write: (bytes: Uint8Array) => void;
   readonly #maxDelay: number;
-  readonly #maxBytes: number;
   readonly #unrefTimer: ((timer: number) => void) | undefined;
-  #pending: string[] = [];
-  #pendingBytes = 0;
+  readonly #buffer: Uint8Array;
+  /** Bytes of pending lines at the start of the buffer. */
+  #used = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: LineWriterOptions) {
     this.#write = options.write;
     this.#maxDelay = options.maxDelay ?? 50;
-    this.#maxBytes = options.maxBytes ?? 65536;
     this.#unrefTimer = options.unrefTimer;
+    this.#buffer = new Uint8Array(Math.max(2, options.maxBytes ?? 65536));
   }
 
   /** Queues a line (without its newline). */
   line(text: string): void {
-    this.#pending.push(text);
-    this.#pendingBytes += text.length + 1;
-    if (this.#maxDelay === 0 || this.#pendingBytes >= this.#maxBytes) this.flush();
+    if (!this.#append(text)) {
+      this.flush();
+      if (!this.#append(text)) {
+        this.#write(encoder.encode(`${text}\n`));
+        return;
+      }
+    }
+    this.#appended();
+  }
+
+  /** Queues a line (without its newline) given as UTF-8; `line` is copied. */
+  bytes(line: Uint8Array): void {
+    if (!this.#appendBytes(line)) {
+      this.flush();
+      if (!this.#appendBytes(line)) {
+        const whole = new Uint8Array(line.length + 1);
+        whole.set(line);
+        whole[line.length] = NEWLINE;
+        this.#write(whole);
+        return;
+      }
+    }
+    this.#appended();
+  }
+
+  #appended(): void {
+    if (this.#maxDelay === 0) this.flush();
     else if (this.#timer === undefined) {
       const timer = setTimeout(() => this.flush(), this.#maxDelay);
       if (typeof timer === "number") this.#unrefTimer?.(timer);
@@ -54,10 +88,31 @@ export class LineWriter {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    if (this.#pending.length === 0) return;
-    const text = this.#pending.join("\n") + "\n";
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    this.#write(encoder.encode(text));
+    if (this.#used === 0) return;
+    const used = this.#used;
+    this.#used = 0;
+    this.#write(this.#buffer.subarray(0, used));
+  }
+
+  /** Copies `line` and a newline after the pending lines; false when they do not fit. */
+  #appendBytes(line: Uint8Array): boolean {
+    if (this.#used + line.length >= this.#buffer.length) return false;
+    this.#buffer.set(line, this.#used);
+    this.#used += line.length;
+    this.#buffer[this.#used++] = NEWLINE;
+    return true;
+  }
+
+  /** Encodes `text` and its newline after the pending lines; false when they do not fit. */
+  #append(text: string): boolean {
+    const buffer = this.#buffer;
+    const end = buffer.length - 1; // room for the newline
+    // Every UTF-16 code unit takes one byte or more in UTF-8.
+    if (this.#used + text.length > end) return false;
+    const { read, written } = encoder.encodeInto(text, buffer.subarray(this.#used, end));
+    if (read < text.length) return false;
+    this.#used += written;
+    buffer[this.#used++] = NEWLINE;
+    return true;
   }
 }

@@ -1,8 +1,11 @@
 /**
  * The gateway's log: one line per event, as JSON (for log shippers, when the output is not a
- * terminal) or as readable text (when it is), below a configurable level.
+ * terminal) or as readable text (when it is), below a configurable level. JSON lines are built
+ * as bytes, the way a busy gateway writes a line per request.
  * @module
  */
+import { JsonLine } from "./json_line.ts";
+import type { FieldName, LineFields, WriteFields } from "./line_fields.ts";
 
 /** Log levels, least severe first. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -24,12 +27,18 @@ const TEXT_LEVEL: Readonly<Record<LogLevel, string>> = {
   error: "ERROR",
 };
 
+/** Where lines go, without their newline: text lines as text, JSON lines as UTF-8 bytes. */
+export interface LineSink {
+  line(text: string): void;
+  /** Takes `line`'s bytes, which are reused once this returns: a sink that keeps them copies. */
+  bytes(line: Uint8Array): void;
+}
+
 /** Options for {@linkcode Logger}. */
 export interface LoggerOptions {
   readonly level: LogLevel;
   readonly format: LogFormat;
-  /** Writes one line, without its newline. */
-  readonly write: (line: string) => void;
+  readonly output: LineSink;
   /** Clock, in ms. @default Date.now */
   readonly now?: () => number;
 }
@@ -38,7 +47,8 @@ export interface LoggerOptions {
 export class Logger {
   readonly #rank: number;
   readonly #format: LogFormat;
-  readonly #write: (line: string) => void;
+  readonly #output: LineSink;
+  readonly #json = new JsonLine();
   readonly #now: () => number;
   /** The ISO text of the second last formatted, up to its milliseconds: `2026-…T10:00:00.`. */
   #second = NaN;
@@ -47,7 +57,7 @@ export class Logger {
   constructor(options: LoggerOptions) {
     this.#rank = RANK[options.level];
     this.#format = options.format;
-    this.#write = options.write;
+    this.#output = options.output;
     this.#now = options.now ?? Date.now;
   }
 
@@ -56,15 +66,53 @@ export class Logger {
     return RANK[level] >= this.#rank;
   }
 
-  /** Writes a line of `level`, when enabled; `time` is a clock time in ms (default now). */
+  /**
+   * Writes a line of `level`, when enabled; `time` is a clock time in ms (default now). A JSON
+   * line holds time, level and message first, then the fields, with non-finite numbers as
+   * `null`, as `JSON.stringify` writes them.
+   */
   log(level: LogLevel, message: string, fields?: LogFields, time?: number): void {
     if (RANK[level] < this.#rank) return;
     const at = this.#iso(time ?? this.#now());
-    this.#write(
-      this.#format === "json"
-        ? jsonLine(at, level, message, fields)
-        : textLine(at, level, message, fields),
-    );
+    if (this.#format === "text") {
+      this.#output.line(textLine(at, level, message, fields));
+      return;
+    }
+    const json = this.#json;
+    json.start(at, level, message);
+    if (fields) {
+      for (const key in fields) {
+        const value = fields[key];
+        if (value !== undefined) json.field(key, value);
+      }
+    }
+    this.#output.bytes(json.end());
+  }
+
+  /**
+   * Writes a line of `level` as {@link log} does, when enabled, with the fields `write` adds
+   * from `subject` one by one: for a line written often, such as one per request, with no
+   * object of its fields made first.
+   */
+  logWith<T>(
+    level: LogLevel,
+    message: string,
+    time: number,
+    write: WriteFields<T>,
+    subject: T,
+  ): void {
+    if (RANK[level] < this.#rank) return;
+    const at = this.#iso(time);
+    if (this.#format === "text") {
+      const text = new TextFields(`${at} ${TEXT_LEVEL[level]} ${message}`);
+      write(text, subject);
+      this.#output.line(text.line);
+      return;
+    }
+    const json = this.#json;
+    json.start(at, level, message);
+    write(json, subject);
+    this.#output.bytes(json.end());
   }
 
   /** `time` as ISO 8601 in UTC; the text up to the second is made once per second. */
@@ -95,26 +143,37 @@ export class Logger {
   }
 }
 
-/**
- * One JSON object: time, level and message first, then the fields. `JSON.stringify` leaves out
- * undefined fields and writes non-finite numbers as `null`, in one native pass.
- */
-function jsonLine(time: string, level: LogLevel, message: string, fields?: LogFields): string {
-  const head = `{"time":"${time}","level":"${level}","msg":${JSON.stringify(message)}`;
-  const rest = fields ? JSON.stringify(fields) : "{}";
-  return rest === "{}" ? `${head}}` : `${head},${rest.slice(1)}`;
-}
-
 /** `2026-11-22T10:00:00.000Z INFO  message key=value key="two words"`. */
 function textLine(time: string, level: LogLevel, message: string, fields?: LogFields): string {
   let line = `${time} ${TEXT_LEVEL[level]} ${message}`;
   if (fields) {
     for (const key in fields) {
       const value = fields[key];
-      if (value === undefined) continue;
-      const text = String(value);
-      line += ` ${key}=${/^[^\s"=]+$/.test(text) ? text : JSON.stringify(text)}`;
+      if (value !== undefined) line += textField(key, value);
     }
   }
   return line;
+}
+
+/** ` key=value`, the value quoted when it has spaces, quotes or `=` in it. */
+function textField(key: string, value: string | number | boolean | null): string {
+  const text = String(value);
+  return ` ${key}=${/^[^\s"=]+$/.test(text) ? text : JSON.stringify(text)}`;
+}
+
+/** A text line, its fields added one by one. */
+class TextFields implements LineFields {
+  line: string;
+
+  constructor(head: string) {
+    this.line = head;
+  }
+
+  text(name: FieldName, value: string | undefined): void {
+    if (value !== undefined) this.line += textField(name.name, value);
+  }
+
+  number(name: FieldName, value: number | undefined): void {
+    if (value !== undefined) this.line += textField(name.name, value);
+  }
 }

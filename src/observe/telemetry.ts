@@ -3,6 +3,7 @@
  * failures, and one log line each. Metrics are recorded by the records themselves.
  * @module
  */
+import { FieldName, type LineFields } from "../logging/line_fields.ts";
 import type { Logger, LogLevel } from "../logging/logger.ts";
 import type { GatewayMetrics } from "../metrics/gateway_metrics.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
@@ -91,27 +92,54 @@ function levelOf(status: number): LogLevel {
 }
 
 function logRequest(logger: Logger, level: LogLevel, record: RequestRecord): void {
-  logger.log(level, `${record.method} ${record.path} ${record.status}`, {
-    request_id: record.requestId,
-    service: record.service,
-    model: record.requestedModel?.slice(0, 200),
-    instance: record.instance?.id,
-    status: record.status,
-    duration_ms: round(record.duration),
-    ttfb_ms: record.firstByte === undefined ? undefined : round(record.firstByte),
-    ttft_ms: record.firstChunk === undefined ? undefined : round(record.firstChunk),
-    bytes_in: record.bytesIn,
-    bytes_out: record.bytesOut,
-    retries: Math.max(0, record.attempts - 1),
-    fallback: record.fallback,
-    tokens_in: record.usage?.input,
-    tokens_out: record.usage?.output,
-    reason: record.reason,
-    error: record.reasonMessage,
-    client: record.client,
-    client_ip: record.clientIp,
-    trace_id: record.traceId,
-  }, record.arrivedAt);
+  const message = `${record.method} ${record.path} ${record.status}`;
+  logger.logWith(level, message, record.arrivedAt, requestFields, record);
+}
+
+/** The names of a request line's fields. */
+const FIELDS = {
+  requestId: new FieldName("request_id"),
+  service: new FieldName("service"),
+  model: new FieldName("model"),
+  instance: new FieldName("instance"),
+  status: new FieldName("status"),
+  duration: new FieldName("duration_ms"),
+  ttfb: new FieldName("ttfb_ms"),
+  ttft: new FieldName("ttft_ms"),
+  bytesIn: new FieldName("bytes_in"),
+  bytesOut: new FieldName("bytes_out"),
+  retries: new FieldName("retries"),
+  fallback: new FieldName("fallback"),
+  tokensIn: new FieldName("tokens_in"),
+  tokensOut: new FieldName("tokens_out"),
+  reason: new FieldName("reason"),
+  error: new FieldName("error"),
+  client: new FieldName("client"),
+  clientIp: new FieldName("client_ip"),
+  traceId: new FieldName("trace_id"),
+};
+
+/** The fields of a request's line. */
+function requestFields(line: LineFields, record: RequestRecord): void {
+  line.text(FIELDS.requestId, record.requestId);
+  line.text(FIELDS.service, record.service);
+  line.text(FIELDS.model, record.requestedModel?.slice(0, 200));
+  line.text(FIELDS.instance, record.instance?.id);
+  line.number(FIELDS.status, record.status);
+  line.number(FIELDS.duration, round(record.duration));
+  if (record.firstByte !== undefined) line.number(FIELDS.ttfb, round(record.firstByte));
+  if (record.firstChunk !== undefined) line.number(FIELDS.ttft, round(record.firstChunk));
+  line.number(FIELDS.bytesIn, record.bytesIn);
+  line.number(FIELDS.bytesOut, record.bytesOut);
+  line.number(FIELDS.retries, Math.max(0, record.attempts - 1));
+  line.text(FIELDS.fallback, record.fallback);
+  line.number(FIELDS.tokensIn, record.usage?.input);
+  line.number(FIELDS.tokensOut, record.usage?.output);
+  line.text(FIELDS.reason, record.reason);
+  line.text(FIELDS.error, record.reasonMessage);
+  line.text(FIELDS.client, record.client);
+  line.text(FIELDS.clientIp, record.clientIp);
+  line.text(FIELDS.traceId, record.traceId);
 }
 
 /** ms to a tenth. */
