@@ -11,7 +11,6 @@ const encoder = new TextEncoder();
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const TIME = encoder.encode('{"time":');
 const LEVEL = encoder.encode(',"level":');
 const MESSAGE = encoder.encode(',"msg":');
 const TRUE = encoder.encode("true");
@@ -20,8 +19,8 @@ const NULL = encoder.encode("null");
 /** The buffer's size to start with, and to go back to after a line that needed more than. */
 const USUAL_BYTES = 1024;
 const MOST_KEPT_BYTES = 65536;
-/** The most `,"key":` encodings kept for fields named by plain strings. */
-const MOST_KEYS = 1024;
+/** The most `,"key":` encodings kept for fields named by plain strings, and of labels. */
+const MOST_KEPT = 1024;
 
 /** A value a field named by a plain string may hold. */
 export type JsonValue = string | number | boolean | null;
@@ -32,13 +31,20 @@ export class JsonLine implements LineFields {
   #at = 0;
   /** The `,"key":` bytes of fields named by plain strings. */
   readonly #keys = new Map<string, Uint8Array>();
+  /** The JSON text of labels, as bytes. */
+  readonly #labels = new Map<string, Uint8Array>();
+  /** The second of the last line's time, and `{"time":"2026-…T10:00:00.` for it. */
+  #second = NaN;
+  #secondBytes = new Uint8Array(0);
 
-  /** Starts a new line, dropping the last: `{"time":…,"level":…,"msg":…`. */
-  start(time: string, level: string, message: string): void {
+  /**
+   * Starts a new line, dropping the last: `{"time":…,"level":…,"msg":…`, the time (a clock
+   * time in ms) in ISO 8601 and UTC, to the millisecond, as `Date.prototype.toISOString`.
+   */
+  start(time: number, level: string, message: string): void {
     if (this.#buffer.length > MOST_KEPT_BYTES) this.#buffer = new Uint8Array(USUAL_BYTES);
     this.#at = 0;
-    this.#bytes(TIME);
-    this.#string(time);
+    this.#time(time);
     this.#bytes(LEVEL);
     this.#string(level);
     this.#bytes(MESSAGE);
@@ -51,6 +57,18 @@ export class JsonLine implements LineFields {
     this.#string(value);
   }
 
+  label(name: FieldName, value: string | undefined): void {
+    if (value === undefined) return;
+    this.#bytes(name.json);
+    let bytes = this.#labels.get(value);
+    if (bytes === undefined) {
+      if (this.#labels.size >= MOST_KEPT) this.#labels.clear();
+      bytes = encoder.encode(JSON.stringify(value));
+      this.#labels.set(value, bytes);
+    }
+    this.#bytes(bytes);
+  }
+
   number(name: FieldName, value: number | undefined): void {
     if (value === undefined) return;
     this.#bytes(name.json);
@@ -61,7 +79,7 @@ export class JsonLine implements LineFields {
   field(key: string, value: JsonValue): void {
     let keyBytes = this.#keys.get(key);
     if (keyBytes === undefined) {
-      if (this.#keys.size >= MOST_KEYS) this.#keys.clear();
+      if (this.#keys.size >= MOST_KEPT) this.#keys.clear();
       keyBytes = encoder.encode(`,${JSON.stringify(key)}:`);
       this.#keys.set(key, keyBytes);
     }
@@ -76,6 +94,25 @@ export class JsonLine implements LineFields {
     this.#room(1);
     this.#buffer[this.#at++] = 0x7d;
     return this.#buffer.subarray(0, this.#at);
+  }
+
+  /** `{"time":"2026-11-23T10:00:00.000Z"`; the text up to the second is made once a second. */
+  #time(time: number): void {
+    const second = Math.floor(time / 1000);
+    if (second !== this.#second) {
+      this.#second = second;
+      const iso = new Date(second * 1000).toISOString().slice(0, 20);
+      this.#secondBytes = encoder.encode(`{"time":"${iso}`);
+    }
+    this.#bytes(this.#secondBytes);
+    this.#room(5);
+    const ms = Math.floor(time - second * 1000);
+    const buffer = this.#buffer;
+    buffer[this.#at++] = 0x30 + Math.floor(ms / 100);
+    buffer[this.#at++] = 0x30 + Math.floor(ms / 10) % 10;
+    buffer[this.#at++] = 0x30 + ms % 10;
+    buffer[this.#at++] = 0x5a; // Z
+    buffer[this.#at++] = QUOTE;
   }
 
   #string(text: string): void {

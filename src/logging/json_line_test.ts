@@ -3,10 +3,11 @@ import { JsonLine, type JsonValue } from "./json_line.ts";
 import { FieldName } from "./line_fields.ts";
 
 const decoder = new TextDecoder();
-const HEAD = { time: "2026-11-23T10:00:00.000Z", level: "info", msg: "m" };
+const TIME = Date.UTC(2026, 10, 23, 10, 0, 0, 7);
+const HEAD = { time: new Date(TIME).toISOString(), level: "info", msg: "m" };
 
 function written(json: JsonLine, fields: readonly [string, JsonValue][]): string {
-  json.start(HEAD.time, HEAD.level, HEAD.msg);
+  json.start(TIME, HEAD.level, HEAD.msg);
   for (const [key, value] of fields) json.field(key, value);
   return decoder.decode(json.end());
 }
@@ -58,13 +59,20 @@ Deno.test("fields named ahead write the same, and undefined ones are left out", 
   const text = new FieldName("text");
   const number = new FieldName("number");
   for (const value of TEXTS) {
-    json.start(HEAD.time, HEAD.level, HEAD.msg);
+    json.start(TIME, HEAD.level, HEAD.msg);
     json.text(text, value);
     json.text(new FieldName("gone"), undefined);
     assert.equal(decoder.decode(json.end()), expected([["text", value]]));
   }
+  const label = new FieldName("label");
+  for (const value of [...TEXTS, ...TEXTS]) {
+    json.start(TIME, HEAD.level, HEAD.msg);
+    json.label(label, value);
+    json.label(new FieldName("gone"), undefined);
+    assert.equal(decoder.decode(json.end()), expected([["label", value]]), "kept, then reused");
+  }
   for (const value of [...NUMBERS, NaN, Infinity]) {
-    json.start(HEAD.time, HEAD.level, HEAD.msg);
+    json.start(TIME, HEAD.level, HEAD.msg);
     json.number(number, value);
     json.number(new FieldName("gone"), undefined);
     assert.equal(
@@ -78,10 +86,10 @@ Deno.test("keys and the head are escaped, and each line starts over", () => {
   const json = new JsonLine();
   const fields: [string, JsonValue][] = [['we"ird\n', 1], ["é", "a"], ["ok", "b"]];
   assert.equal(written(json, fields), expected(fields));
-  json.start("t", "warn", 'say "hi"\n');
+  json.start(TIME + 1993, "warn", 'say "hi"\n');
   assert.equal(
     decoder.decode(json.end()),
-    JSON.stringify({ time: "t", level: "warn", msg: 'say "hi"\n' }),
+    JSON.stringify({ time: "2026-11-23T10:00:02.000Z", level: "warn", msg: 'say "hi"\n' }),
     "nothing of the last line left",
   );
 });

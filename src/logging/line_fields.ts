@@ -23,6 +23,11 @@ export class FieldName {
 /** Where the fields of one line go; a field whose value is undefined is left out. */
 export interface LineFields {
   text(name: FieldName, value: string | undefined): void;
+  /**
+   * Text from a small set, such as a service, model or instance name, that recurs from line to
+   * line: its encoding may be kept and reused.
+   */
+  label(name: FieldName, value: string | undefined): void;
   /** A number; JSON writes a non-finite one as `null`, as `JSON.stringify` does. */
   number(name: FieldName, value: number | undefined): void;
 }

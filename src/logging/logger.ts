@@ -50,7 +50,7 @@ export class Logger {
   readonly #output: LineSink;
   readonly #json = new JsonLine();
   readonly #now: () => number;
-  /** The ISO text of the second last formatted, up to its milliseconds: `2026-…T10:00:00.`. */
+  /** For text lines, the ISO text of the last second, up to its milliseconds: `2026-…T10:00:00.`. */
   #second = NaN;
   #secondText = "";
 
@@ -73,9 +73,9 @@ export class Logger {
    */
   log(level: LogLevel, message: string, fields?: LogFields, time?: number): void {
     if (RANK[level] < this.#rank) return;
-    const at = this.#iso(time ?? this.#now());
+    const at = time ?? this.#now();
     if (this.#format === "text") {
-      this.#output.line(textLine(at, level, message, fields));
+      this.#output.line(textLine(this.#iso(at), level, message, fields));
       return;
     }
     const json = this.#json;
@@ -102,15 +102,14 @@ export class Logger {
     subject: T,
   ): void {
     if (RANK[level] < this.#rank) return;
-    const at = this.#iso(time);
     if (this.#format === "text") {
-      const text = new TextFields(`${at} ${TEXT_LEVEL[level]} ${message}`);
+      const text = new TextFields(`${this.#iso(time)} ${TEXT_LEVEL[level]} ${message}`);
       write(text, subject);
       this.#output.line(text.line);
       return;
     }
     const json = this.#json;
-    json.start(at, level, message);
+    json.start(time, level, message);
     write(json, subject);
     this.#output.bytes(json.end());
   }
@@ -171,6 +170,10 @@ class TextFields implements LineFields {
 
   text(name: FieldName, value: string | undefined): void {
     if (value !== undefined) this.line += textField(name.name, value);
+  }
+
+  label(name: FieldName, value: string | undefined): void {
+    this.text(name, value);
   }
 
   number(name: FieldName, value: number | undefined): void {

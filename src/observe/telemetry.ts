@@ -122,9 +122,9 @@ const FIELDS = {
 /** The fields of a request's line. */
 function requestFields(line: LineFields, record: RequestRecord): void {
   line.text(FIELDS.requestId, record.requestId);
-  line.text(FIELDS.service, record.service);
-  line.text(FIELDS.model, record.requestedModel?.slice(0, 200));
-  line.text(FIELDS.instance, record.instance?.id);
+  line.label(FIELDS.service, record.service);
+  line.label(FIELDS.model, record.requestedModel?.slice(0, 200));
+  line.label(FIELDS.instance, record.instance?.id);
   line.number(FIELDS.status, record.status);
   line.number(FIELDS.duration, round(record.duration));
   if (record.firstByte !== undefined) line.number(FIELDS.ttfb, round(record.firstByte));
@@ -132,12 +132,12 @@ function requestFields(line: LineFields, record: RequestRecord): void {
   line.number(FIELDS.bytesIn, record.bytesIn);
   line.number(FIELDS.bytesOut, record.bytesOut);
   line.number(FIELDS.retries, Math.max(0, record.attempts - 1));
-  line.text(FIELDS.fallback, record.fallback);
+  line.label(FIELDS.fallback, record.fallback);
   line.number(FIELDS.tokensIn, record.usage?.input);
   line.number(FIELDS.tokensOut, record.usage?.output);
-  line.text(FIELDS.reason, record.reason);
+  line.label(FIELDS.reason, record.reason);
   line.text(FIELDS.error, record.reasonMessage);
-  line.text(FIELDS.client, record.client);
+  line.label(FIELDS.client, record.client);
   line.text(FIELDS.clientIp, record.clientIp);
   line.text(FIELDS.traceId, record.traceId);
 }
