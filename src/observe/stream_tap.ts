@@ -111,17 +111,55 @@ export class StreamTap {
     return events;
   }
 
+  /** The usage at the body's end: for SSE, in its last event other than `data: [DONE]`. */
   #usage(): TokenUsage | undefined {
     const tail = this.#tail;
-    if (tail.length <= 1) return tail[0] && findUsage(tail[0]);
-    const bytes = new Uint8Array(this.#tailBytes);
-    let at = 0;
-    for (const chunk of tail) {
-      bytes.set(chunk, at);
-      at += chunk.byteLength;
+    if (tail.length === 0) return undefined;
+    let bytes = tail[0]!;
+    if (tail.length > 1) {
+      bytes = new Uint8Array(this.#tailBytes);
+      let at = 0;
+      for (const chunk of tail) {
+        bytes.set(chunk, at);
+        at += chunk.byteLength;
+      }
     }
-    return findUsage(bytes);
+    return findUsage(this.#sse ? lastDataEvent(bytes) : bytes);
   }
+}
+
+const DONE = new TextEncoder().encode("[DONE]");
+
+/**
+ * The last event at the end of an SSE stream that is not `data: [DONE]`: the one a backend
+ * puts its `usage` in, with the stream's final counts. Searching only it keeps a stream that
+ * reports no usage from being searched through to its tail's start.
+ */
+export function lastDataEvent(bytes: Uint8Array): Uint8Array {
+  let end = bytes.length;
+  for (;;) {
+    while (end > 0 && (bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d)) end--;
+    if (end === 0) return bytes.subarray(0, 0);
+    let start = end - 1;
+    while (start > 0 && !endsBlankLine(bytes, start - 1)) start--;
+    if (!endsWith(bytes, end, DONE)) return bytes.subarray(start, end);
+    end = start;
+  }
+}
+
+/** Whether the line feed at `at` ends a blank line: `\n\n` or `\n\r\n`. */
+function endsBlankLine(bytes: Uint8Array, at: number): boolean {
+  if (bytes[at] !== 0x0a) return false;
+  const before = bytes[at - 1];
+  return before === 0x0a || (before === 0x0d && bytes[at - 2] === 0x0a);
+}
+
+function endsWith(bytes: Uint8Array, end: number, suffix: Uint8Array): boolean {
+  if (end < suffix.length) return false;
+  for (let i = 0; i < suffix.length; i++) {
+    if (bytes[end - suffix.length + i] !== suffix[i]) return false;
+  }
+  return true;
 }
 
 /** Whether `bytes[from, to)` is empty or a lone carriage return. */

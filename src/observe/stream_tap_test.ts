@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { StreamTap } from "./stream_tap.ts";
+import { lastDataEvent, StreamTap } from "./stream_tap.ts";
 
 const encoder = new TextEncoder();
 
@@ -84,4 +84,41 @@ Deno.test("a tap whose usage nobody reads keeps no tail and reports none", () =>
   assert.equal(result.usage, undefined);
   assert.equal(result.firstChunk, 5);
   assert.ok(result.bytes > 0);
+});
+
+Deno.test("a stream's usage is read from its last event that is not [DONE]", () => {
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  const event = (data: string, end = "\n\n") => `data: ${data}${end}`;
+  const usage = '{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5}}';
+  assert.equal(
+    text(lastDataEvent(encoder.encode(event('{"a":1}') + event(usage) + event("[DONE]")))),
+    `data: ${usage}`,
+  );
+  assert.equal(
+    text(lastDataEvent(encoder.encode(
+      event("1", "\r\n\r\n") + event("2", "\r\n\r\n") +
+        "data:[DONE]\r\n\r\n",
+    ))),
+    "data: 2",
+    "CRLF line ends, and [DONE] without a space",
+  );
+  assert.equal(text(lastDataEvent(encoder.encode(event("1") + "data: 2"))), "data: 2", "no end");
+  assert.equal(
+    text(lastDataEvent(encoder.encode("event: x\nid: 7\ndata: 1\n\n"))),
+    "event: x\nid: 7\ndata: 1",
+    "an event of several lines is kept whole",
+  );
+  assert.equal(text(lastDataEvent(encoder.encode(event("[DONE]")))), "");
+  assert.equal(text(lastDataEvent(new Uint8Array(0))), "");
+
+  const tap = new StreamTap({ elapsed: () => 0, gaps: undefined, readsUsage: true }, "sse");
+  for (const chunk of [event('{"usage":null}'), event(usage), event("[DONE]")]) {
+    tap.chunk(encoder.encode(chunk));
+  }
+  assert.deepEqual(tap.result().usage, { input: 3, output: 5 });
+  const early = new StreamTap({ elapsed: () => 0, gaps: undefined, readsUsage: true }, "sse");
+  for (const chunk of [event(usage), event('{"choices":[{"delta":{}}]}'), event("[DONE]")]) {
+    early.chunk(encoder.encode(chunk));
+  }
+  assert.equal(early.result().usage, undefined, "usage before the last event is not the total");
 });
