@@ -20,6 +20,8 @@ export interface StatusSeries {
 
 /** The series labelled by one model of one service. */
 export class ModelSeries {
+  /** The model label. */
+  readonly model: string;
   readonly #metrics: GatewayMetrics;
   readonly #labels: { readonly service: ServiceType; readonly model: string };
   readonly #byStatus = new Map<number, StatusSeries>();
@@ -33,6 +35,7 @@ export class ModelSeries {
   #queueWait: HistogramSeries | undefined;
 
   constructor(metrics: GatewayMetrics, service: ServiceType, model: string) {
+    this.model = model;
     this.#metrics = metrics;
     this.#labels = { service, model };
   }

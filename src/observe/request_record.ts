@@ -75,7 +75,6 @@ export class RequestRecord implements RequestArrival {
   readonly #metrics: GatewayMetrics | undefined;
   /** The series of {@link model}, once looked up. */
   #modelSeries: ModelSeries | undefined;
-  #seriesModel: string | undefined;
   readonly #sink: RecordSink;
   readonly #started: number;
   #tap: StreamTap | undefined;
@@ -231,8 +230,7 @@ export class RequestRecord implements RequestArrival {
   /** The series of the model label as it is now. */
   #series(metrics: GatewayMetrics): ModelSeries {
     const series = this.#modelSeries;
-    if (series !== undefined && this.#seriesModel === this.model) return series;
-    this.#seriesModel = this.model;
+    if (series?.model === this.model) return series;
     return this.#modelSeries = metrics.model(this.service, this.model);
   }
 
