@@ -1,6 +1,6 @@
 /**
  * Writes log lines in batches: a busy gateway logs a line per request, and one write per line
- * would cost a system call each. Each line is copied or encoded at once into one reused buffer, so a
+ * would cost a system call each. Each line is copied at once into one reused buffer, so a
  * pending line is a few bytes in it, not a string kept alive until the write (which a busy
  * gateway's garbage collector would have to promote and later sweep). Lines wait at most
  * `maxDelay` ms; a line that does not fit in what is left of the buffer writes what is pending
@@ -48,21 +48,14 @@ export class LineWriter implements LineSink {
 
   /** Queues a line (without its newline). */
   line(text: string): void {
-    if (!this.#append(text)) {
-      this.flush();
-      if (!this.#append(text)) {
-        this.#write(encoder.encode(`${text}\n`));
-        return;
-      }
-    }
-    this.#appended();
+    this.bytes(encoder.encode(text));
   }
 
   /** Queues a line (without its newline) given as UTF-8; `line` is copied. */
   bytes(line: Uint8Array): void {
-    if (!this.#appendBytes(line)) {
+    if (!this.#append(line)) {
       this.flush();
-      if (!this.#appendBytes(line)) {
+      if (!this.#append(line)) {
         const whole = new Uint8Array(line.length + 1);
         whole.set(line);
         whole[line.length] = NEWLINE;
@@ -70,10 +63,6 @@ export class LineWriter implements LineSink {
         return;
       }
     }
-    this.#appended();
-  }
-
-  #appended(): void {
     if (this.#maxDelay === 0) this.flush();
     else if (this.#timer === undefined) {
       const timer = setTimeout(() => this.flush(), this.#maxDelay);
@@ -95,24 +84,11 @@ export class LineWriter implements LineSink {
   }
 
   /** Copies `line` and a newline after the pending lines; false when they do not fit. */
-  #appendBytes(line: Uint8Array): boolean {
+  #append(line: Uint8Array): boolean {
     if (this.#used + line.length >= this.#buffer.length) return false;
     this.#buffer.set(line, this.#used);
     this.#used += line.length;
     this.#buffer[this.#used++] = NEWLINE;
-    return true;
-  }
-
-  /** Encodes `text` and its newline after the pending lines; false when they do not fit. */
-  #append(text: string): boolean {
-    const buffer = this.#buffer;
-    const end = buffer.length - 1; // room for the newline
-    // Every UTF-16 code unit takes one byte or more in UTF-8.
-    if (this.#used + text.length > end) return false;
-    const { read, written } = encoder.encodeInto(text, buffer.subarray(this.#used, end));
-    if (read < text.length) return false;
-    this.#used += written;
-    buffer[this.#used++] = NEWLINE;
     return true;
   }
 }

@@ -22,8 +22,6 @@ export interface RecordSink {
   finished(record: RequestRecord): void;
 }
 
-export type { CallOutcome } from "../metrics/request_series.ts";
-
 /** A request as it arrived. */
 export interface RequestArrival {
   readonly service: ServiceType;

@@ -18,7 +18,8 @@ import { relayBody } from "./relay.ts";
 import { armResponseDeadline, UpstreamTimeout } from "./response_deadline.ts";
 import { causeChain, knownCause } from "./transport_error.ts";
 import type { ServerConfig } from "../config/schema.ts";
-import type { CallOutcome, RequestRecord } from "../observe/request_record.ts";
+import type { CallOutcome } from "../metrics/request_series.ts";
+import type { RequestRecord } from "../observe/request_record.ts";
 import { endAttemptSpan, startAttemptSpan, withinSpan } from "../tracing/spans.ts";
 
 /** Why an attempt failed before the first byte reached the client. */
