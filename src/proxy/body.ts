@@ -4,6 +4,7 @@
  * @module
  */
 import { GatewayError } from "../errors.ts";
+import { chunkReader } from "./chunk_reader.ts";
 import type { BodyKind } from "../services.ts";
 
 /** A request body held for forwarding, and what routing needs from it. */
@@ -89,7 +90,7 @@ async function readChunks(
 ): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
-  const reader = body.getReader();
+  const reader = chunkReader(body);
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;

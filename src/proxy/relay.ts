@@ -4,6 +4,7 @@
  * the relay ends: finished, failed, or cancelled by a client that left.
  * @module
  */
+import { chunkReader } from "./chunk_reader.ts";
 import { type Deadline, scheduleDeadline } from "./deadlines.ts";
 
 /** How a relay ended. */
@@ -31,7 +32,7 @@ export function relayBody(
   body: ReadableStream<Uint8Array>,
   options: RelayOptions,
 ): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
+  const reader = chunkReader(body);
   let ended = false;
   let waitingSince = 0;
   let timer: Deadline | undefined;

@@ -1,0 +1,40 @@
+/**
+ * Reads a body chunk by chunk through one reused buffer. A byte stream (what `fetch` gives) is
+ * read with a BYOB reader into that buffer, and each chunk handed out is a copy of exactly the
+ * bytes read; a default reader would allocate a fresh 64 KiB buffer for every chunk, however
+ * small, which under load costs more than the relaying itself. Any other stream is read as is.
+ * @module
+ */
+
+/** The most read at once, as with the runtime's own reads. */
+export const CHUNK_BUFFER_SIZE = 64 * 1024;
+
+/** Reads the next chunk of a body; `cancel` gives up on the rest. */
+export interface ChunkReader {
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  cancel(reason?: unknown): Promise<void>;
+}
+
+const DONE: ReadableStreamReadResult<Uint8Array> = { done: true };
+
+/** A reader of `body` that reuses one buffer when `body` is a byte stream. */
+export function chunkReader(body: ReadableStream<Uint8Array>): ChunkReader {
+  let byob: ReadableStreamBYOBReader;
+  try {
+    byob = body.getReader({ mode: "byob" });
+  } catch {
+    return body.getReader();
+  }
+  let buffer = new ArrayBuffer(CHUNK_BUFFER_SIZE);
+  return {
+    async read() {
+      const { done, value } = await byob.read(new Uint8Array(buffer));
+      if (value === undefined) return DONE;
+      // The read hands the buffer back as a new object; it is ours again.
+      buffer = value.buffer as ArrayBuffer;
+      if (done) return DONE;
+      return { done: false, value: value.slice() };
+    },
+    cancel: (reason) => byob.cancel(reason),
+  };
+}
