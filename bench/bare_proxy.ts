@@ -28,14 +28,19 @@ if (!Number.isInteger(port) || port <= 0 || !URL.canParse(upstream)) {
   Deno.exit(2);
 }
 
-/** Passes `body` on chunk by chunk, each through JS. */
+/**
+ * Passes `body` on chunk by chunk, each through JS: read into one reused buffer (a BYOB read,
+ * so no buffer is allocated per chunk) and copied out at the size that arrived.
+ */
 function watched(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
+  const reader = body.getReader({ mode: "byob" });
+  let buffer = new ArrayBuffer(64 * 1024);
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const { done, value } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
+      const { done, value } = await reader.read(new Uint8Array(buffer));
+      if (value) buffer = value.buffer as ArrayBuffer;
+      if (done || !value) controller.close();
+      else controller.enqueue(value.slice());
     },
     cancel(reason) {
       return reader.cancel(reason);

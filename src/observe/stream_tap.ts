@@ -38,6 +38,8 @@ export type TappedBody = "sse" | "stream" | "json" | "other";
 export class StreamTap {
   readonly #target: TapTarget;
   readonly #sse: boolean;
+  /** Whether SSE events are counted and timed: only when their gaps are measured. */
+  readonly #countsEvents: boolean;
   readonly #streamed: boolean;
   /** Whether the end of the body is kept, to read `usage` from. */
   readonly #keepsTail: boolean;
@@ -56,18 +58,19 @@ export class StreamTap {
   constructor(target: TapTarget, kind: TappedBody) {
     this.#target = target;
     this.#sse = kind === "sse";
+    this.#countsEvents = this.#sse && target.gaps !== undefined;
     this.#streamed = kind === "sse" || kind === "stream";
     this.#keepsTail = target.readsUsage && (kind === "sse" || kind === "json");
   }
 
   /** Counts one chunk on its way to the client. */
   chunk(bytes: Uint8Array): void {
-    const at = this.#target.elapsed();
     this.#bytes += bytes.byteLength;
-    if (this.#first === undefined) this.#first = at;
-    if (this.#sse) {
+    if (this.#first === undefined) this.#first = this.#target.elapsed();
+    if (this.#countsEvents) {
       const events = this.#eventsEnding(bytes);
       if (events > 0) {
+        const at = this.#target.elapsed();
         if (this.#events === 0) this.#firstEvent = at;
         this.#lastEvent = at;
         this.#events += events;
