@@ -16,6 +16,7 @@ import {
   toOllamaGenerate,
 } from "../adapters/ollama_native/mod.ts";
 import { GatewayError } from "../errors.ts";
+import { chunkReader } from "./chunk_reader.ts";
 import type { ClientBody } from "./body.ts";
 
 /** One request as an instance receives it, and the client's answer made from the instance's. */
@@ -83,7 +84,7 @@ export function ollamaExchange(
       if (streamed && kind !== undefined) {
         if (response.body === null) throw badAnswer("an empty stream");
         return new Response(
-          ndjsonToSse(response.body, { ...context, kind, includeUsage }),
+          ndjsonToSse(chunkReader(response.body), { ...context, kind, includeUsage }),
           { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } },
         );
       }

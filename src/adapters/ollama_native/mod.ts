@@ -15,4 +15,4 @@ export { type NativeEndpoint, nativeEndpointOf } from "./endpoint.ts";
 export { fromOllamaError } from "./errors.ts";
 export { fromOllamaGenerate, toOllamaGenerate } from "./generate.ts";
 export { ndjsonToSse } from "./stream.ts";
-export type { StreamTranslation, TranslationContext } from "./types.ts";
+export type { ByteSource, StreamTranslation, TranslationContext } from "./types.ts";

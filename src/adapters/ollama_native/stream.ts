@@ -14,7 +14,7 @@ import {
   usageOf,
 } from "./_answer.ts";
 import { isRecord, show } from "./_request.ts";
-import type { StreamTranslation } from "./types.ts";
+import type { ByteSource, StreamTranslation } from "./types.ts";
 
 /** The OpenAI chunks one line of Ollama's stream becomes, and whether it was the last line. */
 interface Translated {
@@ -33,10 +33,10 @@ const encoder = new TextEncoder();
  * only as fast as the returned stream is read; cancelling it cancels the source.
  */
 export function ndjsonToSse(
-  body: ReadableStream<Uint8Array>,
+  body: ReadableStream<Uint8Array> | ByteSource,
   options: StreamTranslation,
 ): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
+  const reader = body instanceof ReadableStream ? body.getReader() : body;
   const decoder = new TextDecoder();
   const translate = options.kind === "chat" ? chatTranslator(options) : generateTranslator(options);
   let partial = "";

@@ -20,3 +20,12 @@ export interface StreamTranslation extends TranslationContext {
   /** The client's `stream_options.include_usage`: end with a chunk holding only `usage`. */
   readonly includeUsage: boolean;
 }
+
+/**
+ * Where a streamed answer's bytes come from: a stream's reader, or any reader alike (the
+ * gateway's reads through one reused buffer).
+ */
+export interface ByteSource {
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  cancel(reason?: unknown): Promise<void>;
+}
