@@ -10,10 +10,7 @@
 export const CHUNK_BUFFER_SIZE = 64 * 1024;
 
 /** Reads the next chunk of a body; `cancel` gives up on the rest. */
-export interface ChunkReader {
-  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
-  cancel(reason?: unknown): Promise<void>;
-}
+export type ChunkReader = Pick<ReadableStreamDefaultReader<Uint8Array>, "read" | "cancel">;
 
 const DONE: ReadableStreamReadResult<Uint8Array> = { done: true };
 

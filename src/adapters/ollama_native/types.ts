@@ -25,7 +25,4 @@ export interface StreamTranslation extends TranslationContext {
  * Where a streamed answer's bytes come from: a stream's reader, or any reader alike (the
  * gateway's reads through one reused buffer).
  */
-export interface ByteSource {
-  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
-  cancel(reason?: unknown): Promise<void>;
-}
+export type ByteSource = Pick<ReadableStreamDefaultReader<Uint8Array>, "read" | "cancel">;
