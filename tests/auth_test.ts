@@ -302,14 +302,15 @@ Deno.test("an expiry with a time-zone offset is honoured", async () => {
 // 3. Per-key models
 // ---------------------------------------------------------------------------------------------
 
+/** Two keys: `gpt-only` (KEY_A) may use `gpt-*` models, `all` (KEY_B) any model. */
+const GPT_ONLY_AND_ALL = {
+  enabled: true,
+  keys: [{ id: "gpt-only", key: KEY_A, models: ["gpt-*"] }, { id: "all", key: KEY_B }],
+};
+
 Deno.test("a key limited to models may use those and gets 403 for the others", async () => {
   await using setup = await gatewayOverBackend((url) =>
-    authConfig(url, {
-      auth: {
-        enabled: true,
-        keys: [{ id: "gpt-only", key: KEY_A, models: ["gpt-*"] }, { id: "all", key: KEY_B }],
-      },
-    })
+    authConfig(url, { auth: GPT_ONLY_AND_ALL })
   );
   const url = setup.gateway.url;
   assert.equal(await chatStatus(url, bearer(KEY_A), "gpt-4o"), 200);
@@ -341,12 +342,7 @@ Deno.test("a key limited to exact model names matches them exactly", async () =>
 
 Deno.test("GET /v1/models lists only the models a key may use", async () => {
   await using setup = await gatewayOverBackend((url) =>
-    authConfig(url, {
-      auth: {
-        enabled: true,
-        keys: [{ id: "gpt-only", key: KEY_A, models: ["gpt-*"] }, { id: "all", key: KEY_B }],
-      },
-    })
+    authConfig(url, { auth: GPT_ONLY_AND_ALL })
   );
   const url = setup.gateway.url;
   const list = async (headers: Record<string, string>) => {
