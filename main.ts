@@ -12,7 +12,7 @@ import { LimiterPersistence } from "./src/limiter/persistence.ts";
 import { LiveConfigError } from "./src/config/live_config.ts";
 import { LineWriter } from "./src/logging/line_writer.ts";
 import { Logger } from "./src/logging/logger.ts";
-import { tcpReachable } from "./src/runtime.ts";
+import { tcpConnect, tcpReachable } from "./src/runtime.ts";
 import { SERVICE_TYPES } from "./src/services.ts";
 
 const command = parseCommandLine(Deno.args, (name) => Deno.env.get(name));
@@ -95,6 +95,8 @@ try {
     source,
     adminKey: Deno.env.get("SWITCHYARD_ADMIN_KEY"),
     reachable: tcpReachable,
+    // A proxy named in the environment is honoured by `fetch` only.
+    ...(proxyFromEnvironment() ? {} : { connect: tcpConnect }),
     version: manifest.version,
     tracing: Deno.env.get("OTEL_DENO") === "true",
     logger,
@@ -155,10 +157,17 @@ async function shutdown(signal: string): Promise<void> {
   if (!finished) logger.warn("Grace period over: closing the remaining requests");
   clearInterval(saveTimer);
   await saveLimiters();
-  gateway.close();
+  await gateway.close();
   kv.close();
   output.flush();
   Deno.exit(0);
+}
+
+/** Whether the environment names a proxy for plain-HTTP requests. */
+function proxyFromEnvironment(): boolean {
+  return ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"].some((name) =>
+    Boolean(Deno.env.get(name))
+  );
 }
 
 /** An error for a log line: its stack when it has one. */

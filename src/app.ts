@@ -40,6 +40,9 @@ import { mountStatusRoutes } from "./routes/status.ts";
 import { mountStatusOverview } from "./routes/status_overview.ts";
 import { mountStatusPage } from "./routes/status_page.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "./services.ts";
+import { Http1Client } from "./http1/client.ts";
+import type { Connect } from "./http1/socket.ts";
+import { sendUpstreamOver } from "./proxy/send_upstream.ts";
 
 /** What the gateway is built from. */
 export interface GatewayDeps {
@@ -57,6 +60,11 @@ export interface GatewayDeps {
   readonly adminKey?: string | undefined;
   /** Checks a backend accepts connections; see {@linkcode ReachabilityCheck}. */
   readonly reachable: ReachabilityCheck;
+  /**
+   * Opens TCP connections, for the gateway's own HTTP/1.1 client to plain-HTTP backends.
+   * Without it, or with tracing on, every request to a backend goes through `fetch`.
+   */
+  readonly connect?: Connect;
   /** The version shown in the OpenAPI document. */
   readonly version: string;
   /** Randomness for the `random` strategy. @default Math.random */
@@ -90,8 +98,8 @@ export interface Gateway {
   readonly live: LiveConfig;
   /** Makes `/ready` answer 503, for the shutdown grace period. */
   drain(): void;
-  /** Stops probing and polling backends, and following the store. */
-  close(): void;
+  /** Stops probing and polling backends and following the store; closes idle connections. */
+  close(): Promise<void>;
 }
 
 /**
@@ -166,6 +174,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     );
   }
 
+  // The runtime's tracing follows `fetch` only.
+  const http1 = deps.connect && !deps.tracing ? new Http1Client(deps.connect) : undefined;
   const app: GatewayApp = new OpenAPIHono<GatewayEnv>();
   app.use(requestId());
   const originOf = originReader(deps.config.server["trusted-proxies"]);
@@ -177,6 +187,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     registry,
     server: deps.config.server,
     reachable: deps.reachable,
+    send: sendUpstreamOver(http1),
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.random ? { random: deps.random } : {}),
     tracing: deps.tracing ?? false,
@@ -253,10 +264,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     drain() {
       draining = true;
     },
-    close() {
+    async close() {
       monitor.stop();
       live.stop();
       keyWatcher.stop();
+      await http1?.close();
     },
   };
 }

@@ -21,3 +21,17 @@ export async function tcpReachable(
     return false;
   }
 }
+
+/** Opens a TCP connection with Nagle's algorithm off: requests and chunks go out at once. */
+export async function tcpConnect(
+  target: { readonly hostname: string; readonly port: number },
+  signal: AbortSignal,
+): Promise<Deno.TcpConn> {
+  const connection = await Deno.connect({
+    hostname: target.hostname,
+    port: target.port,
+    signal,
+  });
+  connection.setNoDelay(true);
+  return connection;
+}

@@ -12,6 +12,7 @@ import type { RetrySettings } from "../retry/settings.ts";
 import type { Exchange } from "./exchange.ts";
 import { responseHeaders, type UpstreamHeaders } from "./headers.ts";
 import type { ReachabilityCheck } from "./reachability.ts";
+import type { SendUpstream } from "./send_upstream.ts";
 import { watchDeparture } from "./client_departure.ts";
 import { scheduleDeadline } from "./deadlines.ts";
 import { relayBody } from "./relay.ts";
@@ -58,6 +59,7 @@ export interface AttemptInput {
   readonly retry: RetrySettings;
   readonly server: ServerConfig;
   readonly reachable: ReachabilityCheck;
+  readonly send: SendUpstream;
   readonly now: () => number;
   /** What is observed of the client's request. */
   readonly record: RequestRecord;
@@ -65,7 +67,7 @@ export interface AttemptInput {
   readonly tracing: boolean;
 }
 
-/** The gateway's own abort reasons, told apart from errors thrown by `fetch`. */
+/** The gateway's own abort reasons, told apart from errors of the request itself. */
 const CLIENT_GONE = new Error("client disconnected");
 const IDLE = new Error("backend went idle mid-response");
 
@@ -112,13 +114,7 @@ export async function attempt(
   let response: Response;
   const sentAt = performance.now();
   const send = () =>
-    fetch(upstream.url, {
-      method: "POST",
-      headers,
-      body: exchange.body,
-      signal: controller.signal,
-      redirect: "manual",
-    });
+    input.send(upstream, { headers, body: exchange.body, signal: controller.signal });
   try {
     response = await (span ? withinSpan(span, send) : send());
   } catch (error) {

@@ -21,6 +21,7 @@ import { tryModel } from "./model_attempts.ts";
 import { pause } from "./pause.ts";
 import { annotateRequest } from "../tracing/spans.ts";
 import type { ReachabilityCheck } from "./reachability.ts";
+import type { SendUpstream } from "./send_upstream.ts";
 
 export type { ReachabilityCheck } from "./reachability.ts";
 
@@ -30,6 +31,8 @@ export interface ProxyDeps {
   readonly server: ServerConfig;
   /** Used when a backend is slower to answer than the connect timeout. */
   readonly reachable: ReachabilityCheck;
+  /** How requests reach instances. @default fetch */
+  readonly send?: SendUpstream;
   /** Clock for limits, breakers and ejections, in ms. @default Date.now */
   readonly now?: () => number;
   /** Randomness for retry backoff jitter. @default Math.random */

@@ -32,6 +32,7 @@ import {
   outlierSettings,
 } from "../health/settings.ts";
 import { globToRegExp } from "../glob.ts";
+import type { Http1Target } from "../http1/client.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import type { LiveState } from "./live_state.ts";
 import type { InstanceState } from "./state.ts";
@@ -51,6 +52,8 @@ export interface Upstream {
   /** The host to connect to, without IPv6 brackets. */
   readonly hostname: string;
   readonly port: number;
+  /** Where the gateway's own HTTP/1.1 client sends to; none for an `https:` instance. */
+  readonly http1: Http1Target | undefined;
   readonly weight: number;
   readonly adapter: AdapterName;
   /** Headers the instance sets on every upstream request, its `api-key` included. */
@@ -279,6 +282,7 @@ function makeUpstream(
     url: where.baseUrl + where.path,
     native: nativeOf(where.adapter, where.path),
     ...hostAndPort(where.baseUrl),
+    http1: http1Target(where.baseUrl + where.path),
     weight: instance.weight,
     adapter: where.adapter,
     headers: where.headers,
@@ -302,6 +306,17 @@ function hostAndPort(baseUrl: string): { hostname: string; port: number } {
   return { hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"), port };
 }
 
+/** The HTTP/1.1 client's view of a plain `http:` URL. */
+function http1Target(url: string): Http1Target | undefined {
+  const parsed = new URL(url);
+  if (parsed.protocol !== "http:") return undefined;
+  return {
+    ...hostAndPort(url),
+    host: parsed.host,
+    path: parsed.pathname + parsed.search,
+  };
+}
+
 /** The native endpoint behind an Ollama instance's path, if it is one. */
 function nativeOf(adapter: AdapterName, path: string): NativeEndpoint | undefined {
   return adapter === "ollama" ? nativeEndpointOf(path) : undefined;
@@ -318,7 +333,13 @@ function completionOf(chat: Upstream): Upstream[] {
     ? chat.path.slice(0, -"/chat".length) + "/generate"
     : adapterFor(chat.adapter).defaultPaths.completion;
   if (path === undefined) return [];
-  return [{ ...chat, path, url: chat.baseUrl + path, native: nativeOf(chat.adapter, path) }];
+  return [{
+    ...chat,
+    path,
+    url: chat.baseUrl + path,
+    http1: http1Target(chat.baseUrl + path),
+    native: nativeOf(chat.adapter, path),
+  }];
 }
 
 function buildService(

@@ -1,0 +1,87 @@
+/**
+ * A response body read off its connection as it arrives: a known length, chunked, or up to the
+ * connection's end. Each piece handed out is a copy of what was read, so the connection's
+ * buffer is free for the next read at once; bytes that arrived together go out together.
+ * @module
+ */
+import { ChunkedDecoder } from "./chunked.ts";
+import { type Connection, ConnectionClosed } from "./connection.ts";
+import type { Framing } from "./response_head.ts";
+
+/** How a body stream hands its connection back. */
+export interface BodyEnd {
+  /** The body was read whole; `reusable` when nothing is left over on the connection. */
+  done(reusable: boolean): void;
+  /**
+   * The body broke off (`error`) or the reader gave up (no error): the connection is closed.
+   * Returns the error to fail the stream with.
+   */
+  failed(error: unknown): unknown;
+}
+
+/** The body framed by `framing` on `connection`, read as fast as it is consumed. */
+export function bodyStream(
+  connection: Connection,
+  framing: Framing & { kind: "length" | "chunked" | "close" },
+  end: BodyEnd,
+): ReadableStream<Uint8Array> {
+  const chunked = framing.kind === "chunked" ? new ChunkedDecoder() : undefined;
+  let left = framing.kind === "length" ? framing.length : Infinity;
+  const complete = () => chunked ? chunked.done : left === 0;
+  const runs: number[] = [];
+  const collect = (from: number, to: number) => {
+    runs.push(from, to);
+  };
+
+  /** The body bytes now in the buffer, consumed, as one copy; undefined if there are none. */
+  const take = (): Uint8Array | undefined => {
+    const { buffer, start, end } = connection;
+    if (chunked === undefined) {
+      const to = Math.min(end, start + left);
+      if (left !== Infinity) left -= to - start;
+      connection.start = to;
+      return to > start ? buffer.slice(start, to) : undefined;
+    }
+    runs.length = 0;
+    connection.start = chunked.decode(buffer, start, end, collect);
+    if (runs.length === 0) return undefined;
+    if (runs.length === 2) return buffer.slice(runs[0], runs[1]);
+    let size = 0;
+    for (let index = 0; index < runs.length; index += 2) size += runs[index + 1]! - runs[index]!;
+    const piece = new Uint8Array(size);
+    let at = 0;
+    for (let index = 0; index < runs.length; index += 2) {
+      piece.set(buffer.subarray(runs[index]!, runs[index + 1]!), at);
+      at += runs[index + 1]! - runs[index]!;
+    }
+    return piece;
+  };
+
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        for (;;) {
+          const piece = connection.end > connection.start ? take() : undefined;
+          if (piece !== undefined) controller.enqueue(piece);
+          if (complete()) {
+            end.done(connection.start === connection.end);
+            controller.close();
+            return;
+          }
+          if (piece !== undefined) return;
+          if (!await connection.fill()) {
+            if (framing.kind !== "close") throw new ConnectionClosed("midway through the body");
+            end.done(false);
+            controller.close();
+            return;
+          }
+        }
+      } catch (error) {
+        controller.error(end.failed(error));
+      }
+    },
+    cancel() {
+      end.failed(undefined);
+    },
+  }, { highWaterMark: 0 });
+}

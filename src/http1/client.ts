@@ -1,0 +1,148 @@
+/**
+ * A lean HTTP/1.1 client for the gateway's requests to backends over plain HTTP: keep-alive
+ * connections reused from a pool, one request per connection at a time, the request written
+ * in one piece, and the answer handed back as a `Response` as soon as its head has arrived.
+ * Bodies are relayed as they come, and a request aborted through its signal closes its
+ * connection at once.
+ *
+ * It costs the gateway far less per request than `fetch`, whose general machinery (proxies,
+ * decompression, redirects, HTTP/2) a proxy to a backend on the same network does not use.
+ * @module
+ */
+import { bodyStream } from "./body_stream.ts";
+import { Connection, ConnectionClosed } from "./connection.ts";
+import { IdlePool, type IdlePoolOptions } from "./idle_pool.ts";
+import { requestBytes } from "./request_head.ts";
+import type { ResponseHead } from "./response_head.ts";
+import type { Connect } from "./socket.ts";
+
+/** Where a request goes. */
+export interface Http1Target {
+  readonly hostname: string;
+  readonly port: number;
+  /** The `Host` header, which also names the backend's pool of connections. */
+  readonly host: string;
+  /** Path and query. */
+  readonly path: string;
+}
+
+/** A request: its body is whole in memory. */
+export interface Http1Request {
+  readonly method: string;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Uint8Array;
+  readonly signal: AbortSignal;
+}
+
+/** Keep-alive HTTP/1.1 requests over sockets from `connect`. */
+export class Http1Client {
+  readonly #connect: Connect;
+  readonly #pool: IdlePool;
+
+  constructor(connect: Connect, options: IdlePoolOptions = {}) {
+    this.#connect = connect;
+    this.#pool = new IdlePool(options);
+  }
+
+  /** Connections waiting for a request. */
+  get idleConnections(): number {
+    return this.#pool.size;
+  }
+
+  /**
+   * Sends `request` and resolves with the answer once its head has arrived. Rejects with the
+   * signal's reason once it aborts, and otherwise with the socket's error, a
+   * `ConnectionClosed`, or a `ProtocolError`.
+   */
+  async request(target: Http1Target, request: Http1Request): Promise<Response> {
+    const { signal } = request;
+    signal.throwIfAborted();
+    const bytes = requestBytes({
+      method: request.method,
+      target: target.path,
+      host: target.host,
+      headers: request.headers,
+    }, request.body);
+    let pooled = this.#pool.take(target.host);
+    for (;;) {
+      const connection = pooled ?? await this.#open(target, signal);
+      const reused = pooled !== undefined;
+      pooled = undefined;
+      connection.begin();
+      const abort = () => connection.close();
+      signal.addEventListener("abort", abort);
+      try {
+        for (const piece of bytes) await connection.write(piece);
+        const head = await connection.readHead(request.method);
+        return this.#answer(connection, head, signal, abort);
+      } catch (error) {
+        signal.removeEventListener("abort", abort);
+        connection.close();
+        if (signal.aborted) throw signal.reason;
+        // The backend closed a connection that had waited in the pool just as it was taken:
+        // the request never reached it, so it goes again on a new connection.
+        if (reused && !connection.received && isClosedConnection(error)) continue;
+        throw error;
+      }
+    }
+  }
+
+  /** Closes the idle connections; busy ones close as their requests end. */
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+
+  async #open(target: Http1Target, signal: AbortSignal): Promise<Connection> {
+    try {
+      return new Connection(await this.#connect(target, signal), target.host);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw error;
+    }
+  }
+
+  #answer(
+    connection: Connection,
+    head: ResponseHead,
+    signal: AbortSignal,
+    abort: () => void,
+  ): Response {
+    const init = { status: head.status, statusText: head.statusText, headers: head.headers };
+    const done = (reusable: boolean) => {
+      signal.removeEventListener("abort", abort);
+      if (reusable && head.keepAlive) this.#pool.put(connection);
+      else connection.close();
+    };
+    const { framing } = head;
+    if (framing.kind === "none") {
+      done(connection.start === connection.end);
+      return new Response(null, init);
+    }
+    if (framing.kind === "length" && connection.end - connection.start >= framing.length) {
+      const start = connection.start;
+      connection.start += framing.length;
+      const body = connection.buffer.slice(start, connection.start);
+      done(connection.start === connection.end);
+      return new Response(body, init);
+    }
+    return new Response(
+      bodyStream(connection, framing, {
+        done,
+        failed(error) {
+          signal.removeEventListener("abort", abort);
+          connection.close();
+          return signal.aborted ? signal.reason : error;
+        },
+      }),
+      init,
+    );
+  }
+}
+
+/** The errors of a connection the backend had already closed. */
+function isClosedConnection(error: unknown): boolean {
+  return error instanceof ConnectionClosed ||
+    (error instanceof Error &&
+      (error.name === "ConnectionReset" || error.name === "BrokenPipe"));
+}

@@ -1,0 +1,433 @@
+import assert from "node:assert/strict";
+import { ScriptedBackend } from "../../tests/fixtures/scripted_socket.ts";
+import { Http1Client, type Http1Target } from "./client.ts";
+import { ConnectionClosed } from "./connection.ts";
+import { ProtocolError } from "./response_head.ts";
+import type { Deadline, Schedule } from "../proxy/deadlines.ts";
+
+const TARGET: Http1Target = {
+  hostname: "127.0.0.1",
+  port: 8000,
+  host: "127.0.0.1:8000",
+  path: "/v1/chat/completions?x=1",
+};
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const OK_JSON =
+  'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{"ok":true}';
+
+function post(body = '{"model":"m"}', signal = new AbortController().signal) {
+  return {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-request-id": "r1" },
+    body: encoder.encode(body),
+    signal,
+  };
+}
+
+/** A schedule whose deadlines fire only when the test says. */
+function manualSchedule(): { schedule: Schedule; fire(): void; pending(): number } {
+  const callbacks = new Set<() => void>();
+  return {
+    schedule(callback): Deadline {
+      callbacks.add(callback);
+      return { cancel: () => callbacks.delete(callback) };
+    },
+    fire() {
+      const due = [...callbacks];
+      callbacks.clear();
+      for (const callback of due) callback();
+    },
+    pending: () => callbacks.size,
+  };
+}
+
+Deno.test("the request goes out whole, with Host and Content-Length, in one write", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const answer = client.request(TARGET, post());
+  backend.socket(0).feed(OK_JSON);
+  const response = await answer;
+  assert.equal(backend.socket(0).writes.length, 1);
+  assert.equal(
+    backend.socket(0).sent,
+    "POST /v1/chat/completions?x=1 HTTP/1.1\r\nhost: 127.0.0.1:8000\r\n" +
+      "content-type: application/json\r\nx-request-id: r1\r\ncontent-length: 13\r\n\r\n" +
+      '{"model":"m"}',
+  );
+  assert.deepEqual(backend.targets, [{
+    hostname: "127.0.0.1",
+    port: 8000,
+    host: "127.0.0.1:8000",
+    path: TARGET.path,
+  }]);
+  assert.equal(response.status, 200);
+  assert.equal(response.statusText, "OK");
+  assert.equal(response.headers.get("content-type"), "application/json");
+  assert.deepEqual(await response.json(), { ok: true });
+  await client.close();
+});
+
+Deno.test("a keep-alive connection carries the next request", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const first = client.request(TARGET, post());
+  backend.socket(0).feed(OK_JSON);
+  await (await first).text();
+  assert.equal(client.idleConnections, 1);
+  const second = client.request(TARGET, post('{"n":2}'));
+  backend.socket(0).feed(OK_JSON);
+  assert.equal((await second).status, 200);
+  assert.equal(backend.sockets.length, 1);
+  assert.match(backend.socket(0).sent, /\{"n":2\}$/);
+  await client.close();
+  assert.equal(backend.socket(0).closed, true);
+});
+
+Deno.test("a chunked body arrives piece by piece, and its connection is reused after", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const answer = client.request(TARGET, post());
+  const socket = backend.socket(0);
+  socket.feed(
+    "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n",
+  );
+  socket.feed("7\r\ndata: 1");
+  const response = await answer;
+  const reader = response.body!.getReader();
+  assert.equal(decoder.decode((await reader.read()).value), "data: 1");
+  // The next chunk is not there yet: the read waits for it, the body is not over.
+  const next = reader.read();
+  socket.feed("\r\n8;name=value\r\n\n\ndata: ");
+  assert.equal(decoder.decode((await next).value), "\n\ndata: ");
+  socket.feed("\r\n3\r\n2\r\n\r\n0\r\nx-trailer: t\r\n\r\n");
+  assert.equal(decoder.decode((await reader.read()).value), "2\r\n");
+  assert.equal((await reader.read()).done, true);
+  assert.equal(client.idleConnections, 1);
+  assert.equal(socket.closed, false);
+  await client.close();
+});
+
+Deno.test("chunks that arrive together are handed on together", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const answer = client.request(TARGET, post());
+  backend.socket(0).feed(
+    "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n",
+  );
+  const response = await answer;
+  const pieces: string[] = [];
+  for await (const piece of response.body!) pieces.push(decoder.decode(piece));
+  assert.deepEqual(pieces, ["abcdef"]);
+  await client.close();
+});
+
+Deno.test("a body longer than the read buffer arrives whole, in order", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const body = new Uint8Array(300_000).map((_, index) => index % 251);
+  const answer = client.request(TARGET, post());
+  backend.socket(0).feed(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
+  backend.socket(0).feed(body);
+  const response = await answer;
+  assert.deepEqual(new Uint8Array(await response.arrayBuffer()), body);
+  assert.equal(client.idleConnections, 1);
+  await client.close();
+});
+
+Deno.test("a body without length or chunks ends with the connection, which is not reused", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const answer = client.request(TARGET, post());
+  backend.socket(0).feed("HTTP/1.1 200 OK\r\ncontent-type: audio/mpeg\r\n\r\nID3");
+  const response = await answer;
+  const text = response.text();
+  backend.socket(0).feed("-rest");
+  backend.socket(0).end();
+  assert.equal(await text, "ID3-rest");
+  assert.equal(client.idleConnections, 0);
+  assert.equal(backend.socket(0).closed, true);
+  await client.close();
+});
+
+Deno.test("Connection: close and HTTP/1.0 answers close their connection after the body", async () => {
+  for (
+    const head of [
+      "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok",
+      "HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok",
+    ]
+  ) {
+    const backend = new ScriptedBackend();
+    const client = new Http1Client(backend.connect);
+    const answer = client.request(TARGET, post());
+    backend.socket(0).feed(head);
+    assert.equal(await (await answer).text(), "ok");
+    assert.equal(client.idleConnections, 0);
+    assert.equal(backend.socket(0).closed, true);
+    await client.close();
+  }
+});
+
+Deno.test("interim 1xx answers are skipped", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const answer = client.request(TARGET, post());
+  backend.socket(0).feed(
+    "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n",
+  );
+  backend.socket(0).feed("HTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n");
+  const response = await answer;
+  assert.equal(response.status, 201);
+  assert.equal(response.headers.has("link"), false);
+  assert.equal(response.body, null);
+  await client.close();
+});
+
+Deno.test("a pooled connection the backend closed as it was taken is replaced, and the request sent again", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const first = client.request(TARGET, post());
+  backend.socket(0).feed(OK_JSON);
+  await (await first).text();
+  const second = client.request(TARGET, post('{"n":2}'));
+  await backend.socket(0).written(2);
+  backend.socket(0).end();
+  await Promise.resolve();
+  await waitFor(() => backend.sockets.length === 2);
+  backend.socket(1).feed(OK_JSON);
+  assert.equal((await second).status, 200);
+  assert.equal(backend.socket(0).closed, true);
+  assert.equal(backend.socket(1).sent, decoder.decode(backend.socket(0).writes[1]));
+  await client.close();
+});
+
+Deno.test("a pooled connection whose write fails is replaced too", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const first = client.request(TARGET, post());
+  backend.socket(0).feed(OK_JSON);
+  await (await first).text();
+  backend.socket(0).brokenPipe = true;
+  const second = client.request(TARGET, post());
+  await waitFor(() => backend.sockets.length === 2);
+  backend.socket(1).feed(OK_JSON);
+  assert.equal((await second).status, 200);
+  await client.close();
+});
+
+Deno.test("a new connection closed before any answer fails the request, with no second try", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const answer = client.request(TARGET, post());
+  backend.socket(0).end();
+  await assert.rejects(answer, (error) => {
+    assert.ok(error instanceof ConnectionClosed);
+    assert.match(error.message, /connection closed before an answer/);
+    return true;
+  });
+  assert.equal(backend.sockets.length, 1);
+  assert.equal(backend.socket(0).closed, true);
+  await client.close();
+});
+
+Deno.test("a refused connection fails with the runtime's error", async () => {
+  const backend = new ScriptedBackend();
+  const refused = new Error("Connection refused (os error 111)");
+  refused.name = "ConnectionRefused";
+  backend.refuseNext = refused;
+  const client = new Http1Client(backend.connect);
+  await assert.rejects(client.request(TARGET, post()), (error) => error === refused);
+  await client.close();
+});
+
+Deno.test("a connection the backend closes while idle leaves the pool", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const first = client.request(TARGET, post());
+  backend.socket(0).feed(OK_JSON);
+  await (await first).text();
+  assert.equal(client.idleConnections, 1);
+  backend.socket(0).end();
+  await waitFor(() => client.idleConnections === 0);
+  assert.equal(backend.socket(0).closed, true);
+  const second = client.request(TARGET, post());
+  await waitFor(() => backend.sockets.length === 2);
+  backend.socket(1).feed(OK_JSON);
+  assert.equal((await second).status, 200);
+  await client.close();
+});
+
+Deno.test("an idle connection is closed when its idle timeout passes", async () => {
+  const backend = new ScriptedBackend();
+  const timer = manualSchedule();
+  const client = new Http1Client(backend.connect, { schedule: timer.schedule });
+  const first = client.request(TARGET, post());
+  backend.socket(0).feed(OK_JSON);
+  await (await first).text();
+  assert.equal(timer.pending(), 1);
+  timer.fire();
+  assert.equal(client.idleConnections, 0);
+  assert.equal(backend.socket(0).closed, true);
+  await client.close();
+});
+
+Deno.test("taking a connection from the pool calls off its idle timeout", async () => {
+  const backend = new ScriptedBackend();
+  const timer = manualSchedule();
+  const client = new Http1Client(backend.connect, { schedule: timer.schedule });
+  const first = client.request(TARGET, post());
+  backend.socket(0).feed(OK_JSON);
+  await (await first).text();
+  const second = client.request(TARGET, post());
+  assert.equal(timer.pending(), 0);
+  backend.socket(0).feed(OK_JSON);
+  await (await second).text();
+  assert.equal(timer.pending(), 1);
+  await client.close();
+  assert.equal(timer.pending(), 0);
+});
+
+Deno.test("an abort while waiting for the answer closes the connection and rejects with its reason", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const controller = new AbortController();
+  const answer = client.request(TARGET, post(undefined, controller.signal));
+  await backend.socket(0).written(1);
+  const reason = new Error("client left");
+  controller.abort(reason);
+  await assert.rejects(answer, (error) => error === reason);
+  assert.equal(backend.socket(0).closed, true);
+  assert.equal(client.idleConnections, 0);
+  await client.close();
+});
+
+Deno.test("an abort midway through the body errors the body with its reason", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const controller = new AbortController();
+  const answer = client.request(TARGET, post(undefined, controller.signal));
+  backend.socket(0).feed("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\na\r\n");
+  const reader = (await answer).body!.getReader();
+  assert.equal(decoder.decode((await reader.read()).value), "a");
+  const next = reader.read();
+  const reason = new Error("idle");
+  controller.abort(reason);
+  await assert.rejects(next, (error) => error === reason);
+  assert.equal(backend.socket(0).closed, true);
+  await client.close();
+});
+
+Deno.test("a body given up by its reader closes the connection", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const answer = client.request(TARGET, post());
+  backend.socket(0).feed("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc");
+  const reader = (await answer).body!.getReader();
+  await reader.read();
+  await reader.cancel();
+  assert.equal(backend.socket(0).closed, true);
+  assert.equal(client.idleConnections, 0);
+  await client.close();
+});
+
+Deno.test("a body cut off before its length fails with ConnectionClosed", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const answer = client.request(TARGET, post());
+  backend.socket(0).feed("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc");
+  const response = await answer;
+  backend.socket(0).end();
+  await assert.rejects(response.arrayBuffer(), /connection closed midway through the body/);
+  assert.equal(backend.socket(0).closed, true);
+  await client.close();
+});
+
+Deno.test("answers that are not HTTP/1.1 fail with a ProtocolError and close the connection", async () => {
+  for (
+    const [bytes, message] of [
+      ["SSH-2.0-OpenSSH\r\n\r\n", /no status line/],
+      ["HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n", /two different/],
+      ["HTTP/1.1 200 OK\r\n folded: line\r\n\r\n", /bad header name/],
+      ["HTTP/1.1 101 Switching Protocols\r\n\r\n", /switch of protocols/],
+      ["HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n", /bad chunk size/],
+    ] as const
+  ) {
+    const backend = new ScriptedBackend();
+    const client = new Http1Client(backend.connect);
+    const answer = client.request(TARGET, post()).then((response) => response.arrayBuffer());
+    backend.socket(0).feed(bytes);
+    await assert.rejects(answer, (error) => {
+      assert.ok(error instanceof ProtocolError, String(error));
+      assert.match(error.message, message);
+      return true;
+    });
+    assert.equal(backend.socket(0).closed, true);
+    await client.close();
+  }
+});
+
+Deno.test("a response head over 64 KiB is refused", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const answer = client.request(TARGET, post());
+  backend.socket(0).feed(`HTTP/1.1 200 OK\r\nx-big: ${"a".repeat(70_000)}\r\n\r\n`);
+  await assert.rejects(answer, /response head over 64 KiB/);
+  await client.close();
+});
+
+Deno.test("a header that would break the request line is refused before connecting", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const request = { ...post(), headers: { "x-evil": "a\r\nhost: elsewhere" } };
+  await assert.rejects(client.request(TARGET, request), TypeError);
+  assert.equal(backend.sockets.length, 0);
+  await client.close();
+});
+
+Deno.test("header values are byte strings, sent one byte per character", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const answer = client.request(TARGET, { ...post(""), headers: { "x-name": "caf\u00e9" } });
+  backend.socket(0).feed("HTTP/1.1 200 OK\r\nx-back: na\u00efve\r\ncontent-length: 0\r\n\r\n");
+  // The scripted socket sends the answer as UTF-8: "ï" is two bytes, so two characters.
+  assert.equal((await answer).headers.get("x-back"), "na\u00c3\u00afve");
+  const sent = backend.socket(0).writes[0]!;
+  const at = sent.indexOf(0xe9); // "é" of "café"
+  assert.deepEqual([...sent.subarray(at - 3, at + 3)], [0x63, 0x61, 0x66, 0xe9, 13, 10]);
+  await client.close();
+});
+
+Deno.test("a large body goes out after its head, unchanged", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const body = new Uint8Array(200_000).map((_, index) => index % 7);
+  const answer = client.request(TARGET, { ...post(), body });
+  backend.socket(0).feed(OK_JSON);
+  await (await answer).text();
+  const [head, sentBody] = backend.socket(0).writes;
+  assert.match(decoder.decode(head), /content-length: 200000\r\n\r\n$/);
+  assert.deepEqual(sentBody, body);
+  await client.close();
+});
+
+Deno.test("a connection put back after the client closed is closed", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const answer = client.request(TARGET, post());
+  backend.socket(0).feed("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n");
+  const response = await answer;
+  await client.close();
+  backend.socket(0).feed("ok");
+  assert.equal(await response.text(), "ok");
+  assert.equal(backend.socket(0).closed, true);
+  assert.equal(client.idleConnections, 0);
+});
+
+/** Lets pending promise reactions run until `condition` holds. */
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 100; turn++) {
+    if (condition()) return;
+    await new Promise<void>((resolve) => queueMicrotask(resolve));
+  }
+  assert.fail("the condition never held");
+}

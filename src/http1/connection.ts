@@ -1,0 +1,174 @@
+/**
+ * One HTTP/1.1 connection: its socket and a read buffer it keeps for its whole life, so that
+ * reading a response allocates only the copies it hands out. While the connection waits in the
+ * pool, a read stays pending on it: that read tells at once when the backend closes the
+ * connection, and when the connection is taken it becomes the first read of the next answer.
+ * @module
+ */
+import { lineEndIn } from "./chunked.ts";
+import { parseResponseHead, ProtocolError, type ResponseHead } from "./response_head.ts";
+import type { Socket } from "./socket.ts";
+
+/** Bytes read at most at once; a response head must fit. */
+export const READ_BUFFER_SIZE = 64 * 1024;
+
+/** The backend closed the connection before the answer was whole. */
+export class ConnectionClosed extends Error {
+  constructor(when: string) {
+    super(`connection closed ${when}`);
+    this.name = "ConnectionClosed";
+  }
+}
+
+const CR = 13;
+const LF = 10;
+const decoder = new TextDecoder();
+
+/** A connection to one backend, carrying one request at a time. */
+export class Connection {
+  readonly socket: Socket;
+  /** The pool the connection belongs to: its backend's `host:port`. */
+  readonly key: string;
+  readonly buffer: Uint8Array<ArrayBuffer> = new Uint8Array(READ_BUFFER_SIZE);
+  /** Unconsumed bytes are `buffer[start, end)`. */
+  start = 0;
+  end = 0;
+  /** Requests sent on it, the current one included. */
+  uses = 0;
+  /** Bytes have arrived for the current request. */
+  received = false;
+  #closed = false;
+  /** Waiting in the pool, not yet taken for a request. */
+  #idle = false;
+  #idleRead: Promise<number | null> | undefined;
+  /** Settles when the last read started while idle has finished, however it ended. */
+  #idleSettled: Promise<unknown> = Promise.resolve();
+
+  constructor(socket: Socket, key: string) {
+    this.socket = socket;
+    this.key = key;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Closes the socket; reads and writes pending on it fail. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.socket.close();
+    } catch {
+      // Already closed by the runtime.
+    }
+  }
+
+  /** Starts a new request on the connection. */
+  begin(): void {
+    this.#idle = false;
+    this.uses++;
+    this.received = false;
+  }
+
+  /** Writes all of `data`. */
+  async write(data: Uint8Array): Promise<void> {
+    let written = 0;
+    while (written < data.byteLength) {
+      written += await this.socket.write(written === 0 ? data : data.subarray(written));
+    }
+  }
+
+  /** Reads more bytes into the buffer; false at the end of the stream. */
+  async fill(): Promise<boolean> {
+    let read = this.#idleRead;
+    this.#idleRead = undefined;
+    if (read === undefined) {
+      if (this.start === this.end) {
+        this.start = 0;
+        this.end = 0;
+      } else if (this.end === this.buffer.length) {
+        if (this.start === 0) throw new ProtocolError("a response head over 64 KiB");
+        this.buffer.copyWithin(0, this.start, this.end);
+        this.end -= this.start;
+        this.start = 0;
+      }
+      read = this.socket.read(this.buffer.subarray(this.end));
+    }
+    const count = await read;
+    if (count === null) return false;
+    this.end += count;
+    this.received = true;
+    return true;
+  }
+
+  /**
+   * Reads the head of the answer to a `method` request, skipping interim (1xx) answers.
+   * Throws {@linkcode ConnectionClosed} if the backend closes first, and a
+   * {@linkcode ProtocolError} for a head that is not HTTP/1.1.
+   */
+  async readHead(method: string): Promise<ResponseHead> {
+    for (;;) {
+      const headEnd = this.#headEnd();
+      if (headEnd < 0) {
+        if (!await this.fill()) {
+          throw new ConnectionClosed(
+            this.received ? "midway through the head" : "before an answer",
+          );
+        }
+        continue;
+      }
+      const head = parseResponseHead(byteString(this.buffer, this.start, headEnd), method);
+      this.start = headEnd + 4;
+      if (head.status >= 200) return head;
+      if (head.status === 101) throw new ProtocolError("a switch of protocols");
+    }
+  }
+
+  /**
+   * Keeps a read pending while the connection is idle; `gone` is called if it finishes before
+   * the connection is taken (the backend closed the connection, or sent what nobody asked
+   * for). Once taken, the read's bytes are the answer's.
+   */
+  watchWhileIdle(gone: () => void): void {
+    this.start = 0;
+    this.end = 0;
+    this.#idle = true;
+    const read = this.socket.read(this.buffer);
+    this.#idleRead = read;
+    const settled = () => {
+      if (this.#idle && this.#idleRead === read) {
+        this.#idleRead = undefined;
+        gone();
+      }
+    };
+    this.#idleSettled = read.then(settled, settled);
+  }
+
+  /** Settles once no read started while idle is pending. */
+  idleSettled(): Promise<unknown> {
+    return this.#idleSettled;
+  }
+
+  /** Where the head in the buffer ends (its final CRLF CRLF), or -1. */
+  #headEnd(): number {
+    const buffer = this.buffer;
+    for (let at = lineEndIn(buffer, this.start, this.end); at >= 0;) {
+      if (at + 3 < this.end && buffer[at + 2] === CR && buffer[at + 3] === LF) return at;
+      at = lineEndIn(buffer, at + 2, this.end);
+    }
+    return -1;
+  }
+}
+
+// deno-lint-ignore no-control-regex
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+/** Bytes as a byte string, one character per byte, as header values are. */
+function byteString(bytes: Uint8Array, from: number, to: number): string {
+  const text = decoder.decode(bytes.subarray(from, to));
+  if (ASCII_ONLY.test(text)) return text;
+  let bytewise = "";
+  for (let index = from; index < to; index++) bytewise += String.fromCharCode(bytes[index]!);
+  return bytewise;
+}

@@ -1,0 +1,79 @@
+/**
+ * The head of a request as it goes on the wire: the request line, `Host`, the headers and the
+ * body's length, in one buffer with the body when the body is small.
+ * @module
+ */
+
+/** Bytes that would end a header line early, or a header name: never sent. */
+const UNSAFE_VALUE = /[\r\n\0]/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Headers the client sets from the request itself. */
+const FRAMING = new Set(["host", "content-length", "transfer-encoding", "connection"]);
+/** Bodies up to this size go out in one write with their head. */
+const JOINED_BODY_LIMIT = 64 * 1024;
+
+const encoder = new TextEncoder();
+
+/** What a request head says. */
+export interface RequestHead {
+  readonly method: string;
+  /** The origin-form target: path and query. */
+  readonly target: string;
+  /** The `Host` header: host, and port unless it is the scheme's default. */
+  readonly host: string;
+  /** Header names in lower case; `Host` and framing headers here are ignored. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * The request's bytes, in the order they are written: head and body joined when the body is
+ * small, else the head and then the body. Throws a `TypeError` for a header that cannot be
+ * sent as it is, as `fetch` does.
+ */
+export function requestBytes(head: RequestHead, body: Uint8Array): Uint8Array[] {
+  let text = `${head.method} ${head.target} HTTP/1.1\r\nhost: ${head.host}\r\n`;
+  for (const name in head.headers) {
+    if (FRAMING.has(name)) continue;
+    const value = head.headers[name]!;
+    if (!TOKEN.test(name) || UNSAFE_VALUE.test(value)) {
+      throw new TypeError(`Header ${JSON.stringify(name)} cannot be sent as it is`);
+    }
+    text += `${name}: ${value}\r\n`;
+  }
+  text += `content-length: ${body.byteLength}\r\n\r\n`;
+  const ascii = isAscii(text);
+  // One byte per character either way.
+  const headLength = text.length;
+  if (body.byteLength > JOINED_BODY_LIMIT) return [headBytes(text, ascii), body];
+  const joined = new Uint8Array(headLength + body.byteLength);
+  if (ascii) encoder.encodeInto(text, joined);
+  else writeLatin1(text, joined);
+  joined.set(body, headLength);
+  return [joined];
+}
+
+function headBytes(text: string, ascii: boolean): Uint8Array {
+  if (ascii) return encoder.encode(text);
+  const bytes = new Uint8Array(text.length);
+  writeLatin1(text, bytes);
+  return bytes;
+}
+
+// deno-lint-ignore no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/;
+
+function isAscii(text: string): boolean {
+  return !NON_ASCII.test(text);
+}
+
+/**
+ * Header values are byte strings: a character above 0x7f stands for one byte, as `fetch`
+ * sends it, not for its UTF-8 encoding.
+ */
+function writeLatin1(text: string, into: Uint8Array): void {
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code > 0xff) throw new TypeError("A header value holds a character that is not a byte");
+    into[index] = code;
+  }
+}

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { parseResponseHead } from "./response_head.ts";
+
+Deno.test("status line, reason and headers are read as sent, names in lower case", () => {
+  const head = parseResponseHead(
+    "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\nX-Empty:\r\nContent-Length:  3 ",
+    "POST",
+  );
+  assert.equal(head.status, 404);
+  assert.equal(head.statusText, "Not Found");
+  assert.deepEqual(head.headers, [
+    ["content-type", "application/json"],
+    ["set-cookie", "a=1"],
+    ["set-cookie", "b=2"],
+    ["x-empty", ""],
+    ["content-length", "3"],
+  ]);
+  assert.deepEqual(head.framing, { kind: "length", length: 3 });
+  assert.equal(head.keepAlive, true);
+  assert.equal(parseResponseHead("HTTP/1.1 200", "POST").statusText, "");
+});
+
+Deno.test("the body's framing follows RFC 9112 section 6.3", () => {
+  const cases: [string, string, unknown, boolean][] = [
+    ["HTTP/1.1 204 No Content\r\ncontent-length: 5", "POST", { kind: "none" }, true],
+    ["HTTP/1.1 304 Not Modified", "POST", { kind: "none" }, true],
+    ["HTTP/1.1 200 OK\r\ncontent-length: 5", "HEAD", { kind: "none" }, true],
+    ["HTTP/1.1 200 OK\r\ncontent-length: 0", "POST", { kind: "none" }, true],
+    ["HTTP/1.1 200 OK\r\ntransfer-encoding: chunked", "POST", { kind: "chunked" }, true],
+    ["HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, Chunked", "POST", { kind: "chunked" }, true],
+    ["HTTP/1.1 200 OK\r\ntransfer-encoding: gzip", "POST", { kind: "close" }, false],
+    // Framed both ways: chunked wins, and the connection is not trusted with another request.
+    [
+      "HTTP/1.1 200 OK\r\ncontent-length: 5\r\ntransfer-encoding: chunked",
+      "POST",
+      { kind: "chunked" },
+      false,
+    ],
+    ["HTTP/1.1 200 OK", "POST", { kind: "close" }, false],
+    ["HTTP/1.1 200 OK\r\nconnection: keep-alive, Close\r\ncontent-length: 1", "POST", {
+      kind: "length",
+      length: 1,
+    }, false],
+    ["HTTP/1.0 200 OK\r\ncontent-length: 1", "POST", { kind: "length", length: 1 }, false],
+    ["HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ncontent-length: 1", "POST", {
+      kind: "length",
+      length: 1,
+    }, true],
+  ];
+  for (const [text, method, framing, keepAlive] of cases) {
+    const head = parseResponseHead(text, method);
+    assert.deepEqual(head.framing, framing, text);
+    assert.equal(head.keepAlive, keepAlive, text);
+  }
+});
+
+Deno.test("heads that break the protocol are refused", () => {
+  for (
+    const [text, message] of [
+      ["HTTP/2 200 OK", /no status line/],
+      ["HTTP/1.1 20 OK", /no status line/],
+      ["HTTP/1.1 099 Odd", /status 99/],
+      ["HTTP/1.1 600 Odd", /status 600/],
+      ["HTTP/1.1 200 OK\r\nno colon", /without a name/],
+      ["HTTP/1.1 200 OK\r\n: value", /without a name/],
+      ["HTTP/1.1 200 OK\r\nbad name: value", /bad header name/],
+      ["HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2", /two different/],
+      ["HTTP/1.1 200 OK\r\ncontent-length: -1", /bad Content-Length/],
+      ["HTTP/1.1 200 OK\r\ncontent-length: 1e3", /bad Content-Length/],
+    ] as const
+  ) {
+    assert.throws(() => parseResponseHead(text, "POST"), message, text);
+  }
+  // The same length twice is one length.
+  const repeated = parseResponseHead(
+    "HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 2",
+    "POST",
+  );
+  assert.deepEqual(repeated.framing, { kind: "length", length: 2 });
+});

@@ -1,0 +1,24 @@
+/**
+ * The byte stream an HTTP/1.1 connection runs over, and how one is opened. A Deno `TcpConn`
+ * is one as it is; tests can script their own.
+ * @module
+ */
+
+/** A connected, two-way byte stream. */
+export interface Socket {
+  /** Reads into `into`; the number of bytes read, or `null` at the end of the stream. */
+  read(into: Uint8Array): Promise<number | null>;
+  /** Writes some of `data`; the number of bytes written. */
+  write(data: Uint8Array): Promise<number>;
+  /** Closes the stream; pending reads and writes fail. */
+  close(): void;
+}
+
+/** Where a connection goes. */
+export interface SocketTarget {
+  readonly hostname: string;
+  readonly port: number;
+}
+
+/** Opens a socket to `target`, or rejects; gives up when `signal` aborts. */
+export type Connect = (target: SocketTarget, signal: AbortSignal) => Promise<Socket>;
