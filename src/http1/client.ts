@@ -1,7 +1,7 @@
 /**
  * A lean HTTP/1.1 client for the gateway's requests to backends over plain HTTP: keep-alive
  * connections reused from a pool, one request per connection at a time, the request written
- * in one piece, and the answer handed back as a `Response` as soon as its head has arrived.
+ * in one piece, and the answer handed back as soon as its head has arrived.
  * Bodies are relayed as they come, and a request aborted through its signal closes its
  * connection at once.
  *
@@ -30,9 +30,22 @@ export interface Http1Target {
 export interface Http1Request {
   readonly method: string;
   /** Header names in lower case. */
-  readonly headers: Readonly<Record<string, string>>;
+  readonly headers: ReadonlyMap<string, string>;
   readonly body: Uint8Array;
   readonly signal: AbortSignal;
+}
+
+/** An answer, handed back once its head has arrived. */
+export interface Http1Answer {
+  readonly status: number;
+  readonly statusText: string;
+  /** Every header as sent, names in lower case. */
+  readonly headers: [string, string][];
+  /**
+   * The body: whole when it had arrived with the head, else a stream of it as it arrives;
+   * null when the answer has none.
+   */
+  readonly body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null;
 }
 
 /** Keep-alive HTTP/1.1 requests over sockets from `connect`. */
@@ -55,7 +68,7 @@ export class Http1Client {
    * signal's reason once it aborts, and otherwise with the socket's error, a
    * `ConnectionClosed`, or a `ProtocolError`.
    */
-  async request(target: Http1Target, request: Http1Request): Promise<Response> {
+  async request(target: Http1Target, request: Http1Request): Promise<Http1Answer> {
     const { signal } = request;
     signal.throwIfAborted();
     const bytes = requestBytes({
@@ -107,8 +120,13 @@ export class Http1Client {
     head: ResponseHead,
     signal: AbortSignal,
     abort: () => void,
-  ): Response {
-    const init = { status: head.status, statusText: head.statusText, headers: head.headers };
+  ): Http1Answer {
+    const answer = (body: Http1Answer["body"]): Http1Answer => ({
+      status: head.status,
+      statusText: head.statusText,
+      headers: head.headers,
+      body,
+    });
     const done = (reusable: boolean) => {
       signal.removeEventListener("abort", abort);
       if (reusable && head.keepAlive) this.#pool.put(connection);
@@ -117,16 +135,16 @@ export class Http1Client {
     const { framing } = head;
     if (framing.kind === "none") {
       done(connection.start === connection.end);
-      return new Response(null, init);
+      return answer(null);
     }
     if (framing.kind === "length" && connection.end - connection.start >= framing.length) {
       const start = connection.start;
       connection.start += framing.length;
       const body = connection.buffer.slice(start, connection.start);
       done(connection.start === connection.end);
-      return new Response(body, init);
+      return answer(body);
     }
-    return new Response(
+    return answer(
       bodyStream(connection, framing, {
         done,
         failed(error) {
@@ -135,7 +153,6 @@ export class Http1Client {
           return signal.aborted ? signal.reason : error;
         },
       }),
-      init,
     );
   }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ScriptedBackend } from "../../tests/fixtures/scripted_socket.ts";
-import { Http1Client, type Http1Target } from "./client.ts";
+import { type Http1Answer, Http1Client, type Http1Target } from "./client.ts";
 import { ConnectionClosed } from "./connection.ts";
 import { ProtocolError } from "./response_head.ts";
 import type { Deadline, Schedule } from "../proxy/deadlines.ts";
@@ -19,7 +19,7 @@ const OK_JSON =
 function post(body = '{"model":"m"}', signal = new AbortController().signal) {
   return {
     method: "POST",
-    headers: { "content-type": "application/json", "x-request-id": "r1" },
+    headers: new Map([["content-type", "application/json"], ["x-request-id", "r1"]]),
     body: encoder.encode(body),
     signal,
   };
@@ -47,7 +47,7 @@ Deno.test("the request goes out whole, with Host and Content-Length, in one writ
   const client = new Http1Client(backend.connect);
   const answer = client.request(TARGET, post());
   backend.socket(0).feed(OK_JSON);
-  const response = await answer;
+  const response = asResponse(await answer);
   assert.equal(backend.socket(0).writes.length, 1);
   assert.equal(
     backend.socket(0).sent,
@@ -73,11 +73,11 @@ Deno.test("a keep-alive connection carries the next request", async () => {
   const client = new Http1Client(backend.connect);
   const first = client.request(TARGET, post());
   backend.socket(0).feed(OK_JSON);
-  await (await first).text();
+  await asResponse(await first).text();
   assert.equal(client.idleConnections, 1);
   const second = client.request(TARGET, post('{"n":2}'));
   backend.socket(0).feed(OK_JSON);
-  assert.equal((await second).status, 200);
+  assert.equal(asResponse(await second).status, 200);
   assert.equal(backend.sockets.length, 1);
   assert.match(backend.socket(0).sent, /\{"n":2\}$/);
   await client.close();
@@ -93,7 +93,7 @@ Deno.test("a chunked body arrives piece by piece, and its connection is reused a
     "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n",
   );
   socket.feed("7\r\ndata: 1");
-  const response = await answer;
+  const response = asResponse(await answer);
   const reader = response.body!.getReader();
   assert.equal(decoder.decode((await reader.read()).value), "data: 1");
   // The next chunk is not there yet: the read waits for it, the body is not over.
@@ -115,7 +115,7 @@ Deno.test("chunks that arrive together are handed on together", async () => {
   backend.socket(0).feed(
     "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n",
   );
-  const response = await answer;
+  const response = asResponse(await answer);
   const pieces: string[] = [];
   for await (const piece of response.body!) pieces.push(decoder.decode(piece));
   assert.deepEqual(pieces, ["abcdef"]);
@@ -129,7 +129,7 @@ Deno.test("a body longer than the read buffer arrives whole, in order", async ()
   const answer = client.request(TARGET, post());
   backend.socket(0).feed(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`);
   backend.socket(0).feed(body);
-  const response = await answer;
+  const response = asResponse(await answer);
   assert.deepEqual(new Uint8Array(await response.arrayBuffer()), body);
   assert.equal(client.idleConnections, 1);
   await client.close();
@@ -140,7 +140,7 @@ Deno.test("a body without length or chunks ends with the connection, which is no
   const client = new Http1Client(backend.connect);
   const answer = client.request(TARGET, post());
   backend.socket(0).feed("HTTP/1.1 200 OK\r\ncontent-type: audio/mpeg\r\n\r\nID3");
-  const response = await answer;
+  const response = asResponse(await answer);
   const text = response.text();
   backend.socket(0).feed("-rest");
   backend.socket(0).end();
@@ -161,7 +161,7 @@ Deno.test("Connection: close and HTTP/1.0 answers close their connection after t
     const client = new Http1Client(backend.connect);
     const answer = client.request(TARGET, post());
     backend.socket(0).feed(head);
-    assert.equal(await (await answer).text(), "ok");
+    assert.equal(await asResponse(await answer).text(), "ok");
     assert.equal(client.idleConnections, 0);
     assert.equal(backend.socket(0).closed, true);
     await client.close();
@@ -176,7 +176,7 @@ Deno.test("interim 1xx answers are skipped", async () => {
     "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n",
   );
   backend.socket(0).feed("HTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n");
-  const response = await answer;
+  const response = asResponse(await answer);
   assert.equal(response.status, 201);
   assert.equal(response.headers.has("link"), false);
   assert.equal(response.body, null);
@@ -188,14 +188,14 @@ Deno.test("a pooled connection the backend closed as it was taken is replaced, a
   const client = new Http1Client(backend.connect);
   const first = client.request(TARGET, post());
   backend.socket(0).feed(OK_JSON);
-  await (await first).text();
+  await asResponse(await first).text();
   const second = client.request(TARGET, post('{"n":2}'));
   await backend.socket(0).written(2);
   backend.socket(0).end();
   await Promise.resolve();
   await waitFor(() => backend.sockets.length === 2);
   backend.socket(1).feed(OK_JSON);
-  assert.equal((await second).status, 200);
+  assert.equal(asResponse(await second).status, 200);
   assert.equal(backend.socket(0).closed, true);
   assert.equal(backend.socket(1).sent, decoder.decode(backend.socket(0).writes[1]));
   await client.close();
@@ -206,12 +206,12 @@ Deno.test("a pooled connection whose write fails is replaced too", async () => {
   const client = new Http1Client(backend.connect);
   const first = client.request(TARGET, post());
   backend.socket(0).feed(OK_JSON);
-  await (await first).text();
+  await asResponse(await first).text();
   backend.socket(0).brokenPipe = true;
   const second = client.request(TARGET, post());
   await waitFor(() => backend.sockets.length === 2);
   backend.socket(1).feed(OK_JSON);
-  assert.equal((await second).status, 200);
+  assert.equal(asResponse(await second).status, 200);
   await client.close();
 });
 
@@ -245,7 +245,7 @@ Deno.test("a connection the backend closes while idle leaves the pool", async ()
   const client = new Http1Client(backend.connect);
   const first = client.request(TARGET, post());
   backend.socket(0).feed(OK_JSON);
-  await (await first).text();
+  await asResponse(await first).text();
   assert.equal(client.idleConnections, 1);
   backend.socket(0).end();
   await waitFor(() => client.idleConnections === 0);
@@ -253,7 +253,7 @@ Deno.test("a connection the backend closes while idle leaves the pool", async ()
   const second = client.request(TARGET, post());
   await waitFor(() => backend.sockets.length === 2);
   backend.socket(1).feed(OK_JSON);
-  assert.equal((await second).status, 200);
+  assert.equal(asResponse(await second).status, 200);
   await client.close();
 });
 
@@ -263,7 +263,7 @@ Deno.test("an idle connection is closed when its idle timeout passes", async () 
   const client = new Http1Client(backend.connect, { schedule: timer.schedule });
   const first = client.request(TARGET, post());
   backend.socket(0).feed(OK_JSON);
-  await (await first).text();
+  await asResponse(await first).text();
   assert.equal(timer.pending(), 1);
   timer.fire();
   assert.equal(client.idleConnections, 0);
@@ -277,11 +277,11 @@ Deno.test("taking a connection from the pool calls off its idle timeout", async 
   const client = new Http1Client(backend.connect, { schedule: timer.schedule });
   const first = client.request(TARGET, post());
   backend.socket(0).feed(OK_JSON);
-  await (await first).text();
+  await asResponse(await first).text();
   const second = client.request(TARGET, post());
   assert.equal(timer.pending(), 0);
   backend.socket(0).feed(OK_JSON);
-  await (await second).text();
+  await asResponse(await second).text();
   assert.equal(timer.pending(), 1);
   await client.close();
   assert.equal(timer.pending(), 0);
@@ -307,7 +307,7 @@ Deno.test("an abort midway through the body errors the body with its reason", as
   const controller = new AbortController();
   const answer = client.request(TARGET, post(undefined, controller.signal));
   backend.socket(0).feed("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\na\r\n");
-  const reader = (await answer).body!.getReader();
+  const reader = asResponse(await answer).body!.getReader();
   assert.equal(decoder.decode((await reader.read()).value), "a");
   const next = reader.read();
   const reason = new Error("idle");
@@ -322,7 +322,7 @@ Deno.test("a body given up by its reader closes the connection", async () => {
   const client = new Http1Client(backend.connect);
   const answer = client.request(TARGET, post());
   backend.socket(0).feed("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc");
-  const reader = (await answer).body!.getReader();
+  const reader = asResponse(await answer).body!.getReader();
   await reader.read();
   await reader.cancel();
   assert.equal(backend.socket(0).closed, true);
@@ -335,7 +335,7 @@ Deno.test("a body cut off before its length fails with ConnectionClosed", async 
   const client = new Http1Client(backend.connect);
   const answer = client.request(TARGET, post());
   backend.socket(0).feed("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc");
-  const response = await answer;
+  const response = asResponse(await answer);
   backend.socket(0).end();
   await assert.rejects(response.arrayBuffer(), /connection closed midway through the body/);
   assert.equal(backend.socket(0).closed, true);
@@ -354,7 +354,7 @@ Deno.test("answers that are not HTTP/1.1 fail with a ProtocolError and close the
   ) {
     const backend = new ScriptedBackend();
     const client = new Http1Client(backend.connect);
-    const answer = client.request(TARGET, post()).then((response) => response.arrayBuffer());
+    const answer = client.request(TARGET, post()).then((got) => asResponse(got).arrayBuffer());
     backend.socket(0).feed(bytes);
     await assert.rejects(answer, (error) => {
       assert.ok(error instanceof ProtocolError, String(error));
@@ -378,7 +378,7 @@ Deno.test("a response head over 64 KiB is refused", async () => {
 Deno.test("a header that would break the request line is refused before connecting", async () => {
   const backend = new ScriptedBackend();
   const client = new Http1Client(backend.connect);
-  const request = { ...post(), headers: { "x-evil": "a\r\nhost: elsewhere" } };
+  const request = { ...post(), headers: new Map([["x-evil", "a\r\nhost: elsewhere"]]) };
   await assert.rejects(client.request(TARGET, request), TypeError);
   assert.equal(backend.sockets.length, 0);
   await client.close();
@@ -387,10 +387,13 @@ Deno.test("a header that would break the request line is refused before connecti
 Deno.test("header values are byte strings, sent one byte per character", async () => {
   const backend = new ScriptedBackend();
   const client = new Http1Client(backend.connect);
-  const answer = client.request(TARGET, { ...post(""), headers: { "x-name": "caf\u00e9" } });
+  const answer = client.request(TARGET, {
+    ...post(""),
+    headers: new Map([["x-name", "caf\u00e9"]]),
+  });
   backend.socket(0).feed("HTTP/1.1 200 OK\r\nx-back: na\u00efve\r\ncontent-length: 0\r\n\r\n");
   // The scripted socket sends the answer as UTF-8: "ï" is two bytes, so two characters.
-  assert.equal((await answer).headers.get("x-back"), "na\u00c3\u00afve");
+  assert.equal(asResponse(await answer).headers.get("x-back"), "na\u00c3\u00afve");
   const sent = backend.socket(0).writes[0]!;
   const at = sent.indexOf(0xe9); // "é" of "café"
   assert.deepEqual([...sent.subarray(at - 3, at + 3)], [0x63, 0x61, 0x66, 0xe9, 13, 10]);
@@ -403,7 +406,7 @@ Deno.test("a large body goes out after its head, unchanged", async () => {
   const body = new Uint8Array(200_000).map((_, index) => index % 7);
   const answer = client.request(TARGET, { ...post(), body });
   backend.socket(0).feed(OK_JSON);
-  await (await answer).text();
+  await asResponse(await answer).text();
   const [head, sentBody] = backend.socket(0).writes;
   assert.match(decoder.decode(head), /content-length: 200000\r\n\r\n$/);
   assert.deepEqual(sentBody, body);
@@ -415,7 +418,7 @@ Deno.test("a connection put back after the client closed is closed", async () =>
   const client = new Http1Client(backend.connect);
   const answer = client.request(TARGET, post());
   backend.socket(0).feed("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n");
-  const response = await answer;
+  const response = asResponse(await answer);
   await client.close();
   backend.socket(0).feed("ok");
   assert.equal(await response.text(), "ok");
@@ -430,4 +433,10 @@ async function waitFor(condition: () => boolean): Promise<void> {
     await new Promise<void>((resolve) => queueMicrotask(resolve));
   }
   assert.fail("the condition never held");
+}
+
+/** The answer as a `Response`, to read it the way a test reads any. */
+function asResponse(answer: Http1Answer): Response {
+  const { status, statusText, headers, body } = answer;
+  return new Response(body, { status, statusText, headers });
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { tcpConnect } from "../runtime.ts";
 import { gates as closedGates } from "../../tests/fixtures/gate.ts";
-import { Http1Client, type Http1Target } from "./client.ts";
+import { type Http1Answer, Http1Client, type Http1Target } from "./client.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -12,7 +12,12 @@ function targetOf(server: Deno.HttpServer<Deno.NetAddr>, path: string): Http1Tar
 }
 
 function post(body: Uint8Array, signal = new AbortController().signal) {
-  return { method: "POST", headers: { "content-type": "application/octet-stream" }, body, signal };
+  return {
+    method: "POST",
+    headers: new Map([["content-type", "application/octet-stream"]]),
+    body,
+    signal,
+  };
 }
 
 Deno.test("against Deno.serve: requests share one connection, and bodies cross intact both ways", async () => {
@@ -28,7 +33,7 @@ Deno.test("against Deno.serve: requests share one connection, and bodies cross i
   const client = new Http1Client(tcpConnect);
   const sent = new Uint8Array(1 << 20).map((_, index) => (index * 31) % 256);
   for (let round = 0; round < 3; round++) {
-    const response = await client.request(targetOf(server, "/echo"), post(sent));
+    const response = asResponse(await client.request(targetOf(server, "/echo"), post(sent)));
     assert.equal(response.headers.get("x-length"), String(sent.length));
     const received = new Uint8Array(await response.arrayBuffer());
     assert.deepEqual(received, sent.slice().reverse());
@@ -54,7 +59,9 @@ Deno.test("against Deno.serve: a streamed answer arrives chunk by chunk", async 
     );
   });
   const client = new Http1Client(tcpConnect);
-  const response = await client.request(targetOf(server, "/stream"), post(new Uint8Array()));
+  const response = asResponse(
+    await client.request(targetOf(server, "/stream"), post(new Uint8Array())),
+  );
   const reader = response.body!.getReader();
   for (let event = 0; event < 3; event++) {
     assert.equal(decoder.decode((await reader.read()).value), `data: ${event}\n\n`);
@@ -79,3 +86,9 @@ Deno.test("against a closed port: the runtime's connection refused", async () =>
   );
   await client.close();
 });
+
+/** The answer as a `Response`, to read it the way a test reads any. */
+function asResponse(answer: Http1Answer): Response {
+  const { status, statusText, headers, body } = answer;
+  return new Response(body, { status, statusText, headers });
+}

@@ -22,7 +22,7 @@ export interface RequestHead {
   /** The `Host` header: host, and port unless it is the scheme's default. */
   readonly host: string;
   /** Header names in lower case; `Host` and framing headers here are ignored. */
-  readonly headers: Readonly<Record<string, string>>;
+  readonly headers: ReadonlyMap<string, string>;
 }
 
 /**
@@ -32,45 +32,33 @@ export interface RequestHead {
  */
 export function requestBytes(head: RequestHead, body: Uint8Array): Uint8Array[] {
   let text = `${head.method} ${head.target} HTTP/1.1\r\nhost: ${head.host}\r\n`;
-  for (const name in head.headers) {
-    if (FRAMING.has(name)) continue;
-    const value = head.headers[name]!;
+  head.headers.forEach((value, name) => {
+    if (FRAMING.has(name)) return;
     if (!TOKEN.test(name) || UNSAFE_VALUE.test(value)) {
       throw new TypeError(`Header ${JSON.stringify(name)} cannot be sent as it is`);
     }
     text += `${name}: ${value}\r\n`;
-  }
+  });
   text += `content-length: ${body.byteLength}\r\n\r\n`;
-  const ascii = isAscii(text);
-  // One byte per character either way.
+  // One byte per character: header values are byte strings.
   const headLength = text.length;
-  if (body.byteLength > JOINED_BODY_LIMIT) return [headBytes(text, ascii), body];
+  if (body.byteLength > JOINED_BODY_LIMIT) {
+    const bytes = new Uint8Array(headLength);
+    writeHead(text, bytes);
+    return [bytes, body];
+  }
   const joined = new Uint8Array(headLength + body.byteLength);
-  if (ascii) encoder.encodeInto(text, joined);
-  else writeLatin1(text, joined);
+  writeHead(text, joined);
   joined.set(body, headLength);
   return [joined];
 }
 
-function headBytes(text: string, ascii: boolean): Uint8Array {
-  if (ascii) return encoder.encode(text);
-  const bytes = new Uint8Array(text.length);
-  writeLatin1(text, bytes);
-  return bytes;
-}
-
-// deno-lint-ignore no-control-regex
-const NON_ASCII = /[^\x00-\x7f]/;
-
-function isAscii(text: string): boolean {
-  return !NON_ASCII.test(text);
-}
-
-/**
- * Header values are byte strings: a character above 0x7f stands for one byte, as `fetch`
- * sends it, not for its UTF-8 encoding.
- */
-function writeLatin1(text: string, into: Uint8Array): void {
+/** Writes `text` into the start of `into`, one byte per character. */
+function writeHead(text: string, into: Uint8Array): void {
+  // ASCII, nearly always: UTF-8 then takes one byte per character too.
+  const { read, written } = encoder.encodeInto(text, into.subarray(0, text.length));
+  if (read === text.length && written === text.length) return;
+  // A character above 0x7f stands for one byte, as `fetch` sends it, not for its UTF-8.
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);
     if (code > 0xff) throw new TypeError("A header value holds a character that is not a byte");

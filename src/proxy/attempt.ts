@@ -13,6 +13,7 @@ import type { Exchange } from "./exchange.ts";
 import { responseHeaders, type UpstreamHeaders } from "./headers.ts";
 import type { ReachabilityCheck } from "./reachability.ts";
 import type { SendUpstream } from "./send_upstream.ts";
+import type { UpstreamAnswer } from "./upstream_answer.ts";
 import { watchDeparture } from "./client_departure.ts";
 import { scheduleDeadline } from "./deadlines.ts";
 import { relayBody } from "./relay.ts";
@@ -111,12 +112,12 @@ export async function attempt(
     probe: (timeout) => input.reachable(upstream, timeout),
   });
 
-  let response: Response;
+  let answer: UpstreamAnswer;
   const sentAt = performance.now();
   const send = () =>
     input.send(upstream, { headers, body: exchange.body, signal: controller.signal });
   try {
-    response = await (span ? withinSpan(span, send) : send());
+    answer = await (span ? withinSpan(span, send) : send());
   } catch (error) {
     const failure = controller.signal.reason === CLIENT_GONE || error === CLIENT_GONE
       ? undefined
@@ -143,13 +144,13 @@ export async function attempt(
   const latency = performance.now() - sentAt;
   state.latencySum += latency;
   state.latencyCount++;
-  outcome = response.status;
+  outcome = answer.status;
   record.backendCall(upstream, outcome, latency);
   try {
-    response = await exchange.answer(response);
+    answer = await exchange.answer(answer);
   } catch (error) {
     settle();
-    await response.body?.cancel().catch(() => {});
+    await answer.cancel();
     if (controller.signal.reason === CLIENT_GONE) {
       upstream.breaker?.onNeutral(now());
       return { kind: "client-gone" };
@@ -167,7 +168,7 @@ export async function attempt(
     delivered: input.delivered,
     record,
   };
-  const status = response.status;
+  const status = answer.status;
   const at = now();
   if (status >= 500) {
     recordFailure(upstream, { reason: `answered ${status}`, unreachable: false }, at);
@@ -177,9 +178,7 @@ export async function attempt(
     recordSuccess(state);
     upstream.breaker?.onSuccess(at);
   }
-  const coolDown = status === 429
-    ? parseRetryAfter(response.headers.get("retry-after"), at)
-    : undefined;
+  const coolDown = status === 429 ? parseRetryAfter(answer.header("retry-after"), at) : undefined;
   if (coolDown !== undefined) {
     state.cooldownUntil = Math.max(state.cooldownUntil, at + coolDown);
   }
@@ -188,17 +187,17 @@ export async function attempt(
     ? coolDown !== undefined && input.retry.statuses.has(429)
     : input.retry.statuses.has(status);
   if (status >= 500 || notServed || retryable) {
-    const held = await heldCopy(response, { ...relay, record: undefined });
+    const held = await heldCopy(answer, { ...relay, record: undefined });
     return { kind: "response", response: held, notServed, retryable };
   }
-  if (!isWholeJson(response)) return relayed(response, relay);
+  if (!isWholeJson(answer)) return relayed(answer, relay);
   // A small JSON answer is read whole: its `usage` can be read, and a backend that breaks off
   // midway is a failure another instance may repair, not a cut answer. It has the idle timeout
   // to arrive in.
   let body: Uint8Array<ArrayBuffer>;
   const stalled = idle > 0 ? scheduleDeadline(() => controller.abort(IDLE), idle) : undefined;
   try {
-    body = await response.bytes();
+    body = await answer.bytes();
   } catch (error) {
     settle();
     if (controller.signal.reason === CLIENT_GONE) return { kind: "client-gone" };
@@ -212,8 +211,8 @@ export async function attempt(
   record.bodyAnswered(body);
   return new Response(body, {
     status,
-    statusText: response.statusText,
-    headers: responseHeaders(response.headers),
+    statusText: answer.statusText,
+    headers: responseHeaders(answer.headers),
   });
 }
 
@@ -221,11 +220,11 @@ export async function attempt(
 const MAX_WHOLE_JSON = 256 * 1024;
 
 /** A successful JSON answer of a known, small size. */
-function isWholeJson(response: Response): boolean {
-  if (response.status < 200 || response.status >= 300 || response.body === null) return false;
-  const type = response.headers.get("content-type");
+function isWholeJson(answer: UpstreamAnswer): boolean {
+  if (!answer.ok || !answer.hasBody) return false;
+  const type = answer.header("content-type");
   if (type === null || !type.includes("json")) return false;
-  const length = response.headers.get("content-length");
+  const length = answer.header("content-length");
   return length !== null && Number(length) <= MAX_WHOLE_JSON;
 }
 
@@ -236,8 +235,8 @@ const MAX_HELD_BODY = 1024 * 1024;
  * A failed answer read into memory, so that its instance settles (and frees its concurrency
  * slot, perhaps for the retry) while the answer waits to be passed on or dropped.
  */
-async function heldCopy(response: Response, relay: RelayContext): Promise<Response> {
-  const read = relayed(response, { ...relay, delivered: undefined });
+async function heldCopy(answer: UpstreamAnswer, relay: RelayContext): Promise<Response> {
+  const read = relayed(answer, { ...relay, delivered: undefined });
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
@@ -252,8 +251,8 @@ async function heldCopy(response: Response, relay: RelayContext): Promise<Respon
   const headers = new Headers(read.headers);
   headers.delete("content-length");
   return new Response(chunks.length === 0 ? null : new Blob(chunks as BlobPart[]), {
-    status: response.status,
-    statusText: response.statusText,
+    status: answer.status,
+    statusText: answer.statusText,
     headers,
   });
 }
@@ -287,21 +286,22 @@ interface RelayContext {
  * so does a body of unknown length. Any other body is piped natively by the runtime, and the
  * instance settles when the server reports it delivered.
  */
-function relayed(response: Response, options: RelayContext): Response {
+function relayed(answer: UpstreamAnswer, options: RelayContext): Response {
   const init = {
-    status: response.status,
-    statusText: response.statusText,
-    headers: responseHeaders(response.headers),
+    status: answer.status,
+    statusText: answer.statusText,
+    headers: responseHeaders(answer.headers),
   };
-  if (response.body === null) {
+  const answerBody = answer.body;
+  if (answerBody === null) {
     options.settle();
     return new Response(null, init);
   }
-  const contentType = response.headers.get("content-type");
+  const contentType = answer.header("content-type");
   const streamed = options.streamed || isStream(contentType);
-  if (options.delivered && !streamed && response.headers.has("content-length")) {
+  if (options.delivered && !streamed && answer.header("content-length") !== null) {
     options.delivered.then(options.settle, options.settle);
-    return new Response(response.body, init);
+    return new Response(answerBody, init);
   }
   const tap = options.record?.tap(
     contentType?.startsWith("text/event-stream")
@@ -313,7 +313,7 @@ function relayed(response: Response, options: RelayContext): Response {
       : "other",
   );
   const record = options.record;
-  const body = relayBody(response.body, {
+  const body = relayBody(answer.stream()!, {
     idleTimeout: options.idle,
     onIdle: () => options.controller.abort(IDLE),
     onCancel: () => options.controller.abort(CLIENT_GONE),

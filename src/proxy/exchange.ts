@@ -18,6 +18,7 @@ import {
 import { GatewayError } from "../errors.ts";
 import { chunkReader } from "./chunk_reader.ts";
 import type { ClientBody } from "./body.ts";
+import { UpstreamAnswer } from "./upstream_answer.ts";
 
 /** One request as an instance receives it, and the client's answer made from the instance's. */
 export interface Exchange {
@@ -29,7 +30,7 @@ export interface Exchange {
    * The client's response to the backend's; it may read the backend's body to translate it,
    * and throws a {@linkcode GatewayError} when that body is not what the backend should send.
    */
-  answer(response: Response): Response | Promise<Response>;
+  answer(answer: UpstreamAnswer): UpstreamAnswer | Promise<UpstreamAnswer>;
 }
 
 /** The client's bytes go up and the backend's come back, untouched. */
@@ -38,11 +39,15 @@ export function passThrough(body: ClientBody): Exchange {
     body: body.bytes,
     contentType: body.contentType,
     streamed: body.stream,
-    answer: (response) => response,
+    answer: (answer) => answer,
   };
 }
 
 const encoder = new TextEncoder();
+const SSE_HEADERS: readonly (readonly [string, string])[] = [
+  ["content-type", "text/event-stream"],
+  ["cache-control", "no-cache"],
+];
 
 /**
  * An OpenAI request translated for Ollama's native API, and the answer translated back.
@@ -75,31 +80,38 @@ export function ollamaExchange(
     body: encoder.encode(JSON.stringify(native)),
     contentType: "application/json",
     streamed,
-    async answer(response) {
-      if (response.status >= 300 && response.status < 400) return response;
-      if (!response.ok) {
-        const { status, body } = fromOllamaError(response.status, await response.text());
-        return Response.json(body, { status });
+    async answer(answer) {
+      if (answer.status >= 300 && answer.status < 400) return answer;
+      if (!answer.ok) {
+        const { status, body } = fromOllamaError(answer.status, await answer.text());
+        return UpstreamAnswer.json(body, status);
       }
       if (streamed && kind !== undefined) {
-        if (response.body === null) throw badAnswer("an empty stream");
-        return new Response(
-          ndjsonToSse(chunkReader(response.body), { ...context, kind, includeUsage }),
-          { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } },
+        const stream = answer.stream();
+        if (stream === null) throw badAnswer("an empty stream");
+        return new UpstreamAnswer(
+          200,
+          "",
+          SSE_HEADERS,
+          ndjsonToSse(chunkReader(stream), {
+            ...context,
+            kind,
+            includeUsage,
+          }),
         );
       }
-      let answer: unknown;
+      let native: unknown;
       try {
-        answer = await response.json();
+        native = await answer.json();
       } catch {
         throw badAnswer("a body that is not JSON");
       }
-      return Response.json(
+      return UpstreamAnswer.json(
         endpoint === "chat"
-          ? fromOllamaChat(answer, context)
+          ? fromOllamaChat(native, context)
           : endpoint === "generate"
-          ? fromOllamaGenerate(answer, context)
-          : fromOllamaEmbed(answer, { model: body.model, encodingFormat: encoding }),
+          ? fromOllamaGenerate(native, context)
+          : fromOllamaEmbed(native, { model: body.model, encodingFormat: encoding }),
       );
     },
   };

@@ -49,10 +49,10 @@ export interface ForwardedFor {
 const TRACE_CONTEXT = new Set(["traceparent", "tracestate"]);
 
 /**
- * Headers sent upstream, by lower-case name. A plain record, not a `Headers` object: `fetch`
- * takes a record in one cheap pass, where a `Headers` object is sorted and checked again.
+ * Headers sent upstream, by lower-case name. A map, not a `Headers` object (which is sorted
+ * and checked again on every pass) nor a plain object (a header may be called `__proto__`).
  */
-export type UpstreamHeaders = Record<string, string>;
+export type UpstreamHeaders = Map<string, string>;
 
 /**
  * The headers every attempt of one request shares: the client's, less hop-by-hop headers and
@@ -61,17 +61,17 @@ export type UpstreamHeaders = Record<string, string>;
  */
 export function baseUpstreamHeaders(client: Headers, forwarded: ForwardedFor): UpstreamHeaders {
   const named = connectionTokens(client);
-  // No prototype: a header may be called `__proto__`.
-  const headers: UpstreamHeaders = Object.create(null);
-  for (const [name, value] of client) {
-    if (NOT_FORWARDED.has(name) || named?.has(name)) continue;
-    if (forwarded.traced && TRACE_CONTEXT.has(name)) continue;
-    headers[name] = value;
-  }
-  headers["content-type"] = forwarded.contentType;
-  headers["accept-encoding"] = "identity";
-  headers["x-request-id"] = forwarded.requestId;
-  headers["x-forwarded-for"] = forwarded.forwardedFor;
+  const headers: UpstreamHeaders = new Map();
+  // `forEach` costs a fraction of a `for…of` over a `Headers` object.
+  client.forEach((value, name) => {
+    if (NOT_FORWARDED.has(name) || named?.has(name)) return;
+    if (forwarded.traced && TRACE_CONTEXT.has(name)) return;
+    headers.set(name, value);
+  });
+  headers.set("content-type", forwarded.contentType);
+  headers.set("accept-encoding", "identity");
+  headers.set("x-request-id", forwarded.requestId);
+  headers.set("x-forwarded-for", forwarded.forwardedFor);
   return headers;
 }
 
@@ -93,15 +93,15 @@ export function attemptHeaders(
   ) {
     return base;
   }
-  const headers: UpstreamHeaders = Object.assign(Object.create(null), base);
-  if (contentType !== undefined) headers["content-type"] = contentType;
+  const headers: UpstreamHeaders = new Map(base);
+  if (contentType !== undefined) headers.set("content-type", contentType);
   if (instance.forwardAuthorization) {
     for (const name of CLIENT_CREDENTIALS) {
       const value = client.get(name);
-      if (value !== null) headers[name] = value;
+      if (value !== null) headers.set(name, value);
     }
   }
-  for (const [name, value] of instance.headers) headers[name] = value;
+  for (const [name, value] of instance.headers) headers.set(name, value);
   return headers;
 }
 
@@ -109,11 +109,17 @@ export function attemptHeaders(
  * A backend's response headers, less hop-by-hop ones, as name and value pairs (`Set-Cookie`
  * may come more than once). The request id is added by middleware.
  */
-export function responseHeaders(upstream: Headers): [string, string][] {
-  const named = connectionTokens(upstream);
+export function responseHeaders(
+  upstream: readonly (readonly [string, string])[],
+): [string, string][] {
+  let connection: string | undefined;
+  for (const [name, value] of upstream) {
+    if (name === "connection") connection = connection ? `${connection},${value}` : value;
+  }
+  const named = connection === undefined ? undefined : tokensOf(connection);
   const headers: [string, string][] = [];
-  for (const pair of upstream) {
-    if (!HOP_BY_HOP.has(pair[0]) && !named?.has(pair[0])) headers.push(pair);
+  for (const [name, value] of upstream) {
+    if (!HOP_BY_HOP.has(name) && !named?.has(name)) headers.push([name, value]);
   }
   return headers;
 }
@@ -121,6 +127,9 @@ export function responseHeaders(upstream: Headers): [string, string][] {
 /** Header names listed in `Connection`, which are hop-by-hop too. */
 function connectionTokens(headers: Headers): Set<string> | undefined {
   const value = headers.get("connection");
-  if (!value) return undefined;
+  return value ? tokensOf(value) : undefined;
+}
+
+function tokensOf(value: string): Set<string> {
   return new Set(value.split(",").map((token) => token.trim().toLowerCase()).filter(Boolean));
 }
