@@ -3,18 +3,18 @@
  * `main.ts` and the KV store lives here.
  * @module
  */
+import { lookup } from "node:dns/promises";
+
+/** Where a TCP connection goes. */
+interface TcpTarget {
+  readonly hostname: string;
+  readonly port: number;
+}
 
 /** Opens and closes a TCP connection; true when it opened within `timeout` ms. */
-export async function tcpReachable(
-  target: { readonly hostname: string; readonly port: number },
-  timeout: number,
-): Promise<boolean> {
+export async function tcpReachable(target: TcpTarget, timeout: number): Promise<boolean> {
   try {
-    const connection = await Deno.connect({
-      hostname: target.hostname,
-      port: target.port,
-      signal: AbortSignal.timeout(timeout),
-    });
+    const connection = await tcpConnect(target, AbortSignal.timeout(timeout));
     connection.close();
     return true;
   } catch {
@@ -22,16 +22,64 @@ export async function tcpReachable(
   }
 }
 
-/** Opens a TCP connection with Nagle's algorithm off: requests and chunks go out at once. */
-export async function tcpConnect(
-  target: { readonly hostname: string; readonly port: number },
-  signal: AbortSignal,
-): Promise<Deno.TcpConn> {
-  const connection = await Deno.connect({
-    hostname: target.hostname,
-    port: target.port,
+/**
+ * Opens a TCP connection to the first of the host's addresses that accepts one, in the order
+ * the system resolver gives them (so `localhost` reaches a server on `127.0.0.1` even where it
+ * resolves to `::1` first), with Nagle's algorithm off: requests and chunks go out at once.
+ */
+export async function tcpConnect(target: TcpTarget, signal: AbortSignal): Promise<Deno.TcpConn> {
+  const addresses = isIpAddress(target.hostname)
+    ? [target.hostname]
+    : await addressesOf(target.hostname, signal);
+  const connection = await firstThatOpens(
+    addresses,
+    (hostname) => Deno.connect({ hostname, port: target.port, signal }),
     signal,
-  });
+  );
   connection.setNoDelay(true);
   return connection;
+}
+
+/**
+ * The first connection `open` makes, trying `addresses` in order; when none opens, the first
+ * address's error. An abort stops at once.
+ */
+export async function firstThatOpens<T>(
+  addresses: readonly string[],
+  open: (address: string) => Promise<T>,
+  signal: AbortSignal,
+): Promise<T> {
+  let firstError: unknown;
+  for (const address of addresses) {
+    try {
+      return await open(address);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      firstError ??= error;
+    }
+  }
+  throw firstError;
+}
+
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+function isIpAddress(hostname: string): boolean {
+  return IPV4.test(hostname) || hostname.includes(":");
+}
+
+/** Every address of `hostname`, from the system resolver (hosts file included). */
+async function addressesOf(hostname: string, signal: AbortSignal): Promise<string[]> {
+  signal.throwIfAborted();
+  const aborted = Promise.withResolvers<never>();
+  const stop = () => aborted.reject(signal.reason);
+  signal.addEventListener("abort", stop, { once: true });
+  try {
+    const found = await Promise.race([lookup(hostname, { all: true }), aborted.promise]);
+    return found.map((entry) => entry.address);
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    throw new Error(`dns error: ${hostname} could not be resolved`, { cause: error });
+  } finally {
+    signal.removeEventListener("abort", stop);
+  }
 }
