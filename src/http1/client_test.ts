@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ScriptedBackend } from "../../tests/fixtures/scripted_socket.ts";
 import { type Http1Answer, Http1Client, type Http1Target } from "./client.ts";
 import { ConnectionClosed } from "./connection.ts";
+import type { IdlePoolOptions } from "./idle_pool.ts";
 import { ProtocolError } from "./response_head.ts";
 import type { Deadline, Schedule } from "../proxy/deadlines.ts";
 
@@ -23,6 +24,16 @@ function post(body = '{"model":"m"}', signal = new AbortController().signal) {
     body: encoder.encode(body),
     signal,
   };
+}
+
+/** A client whose one connection has carried an answer and now waits in the pool. */
+async function withIdleConnection(options: IdlePoolOptions = {}) {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect, options);
+  const first = client.request(TARGET, post());
+  backend.socket(0).feed(OK_JSON);
+  await asResponse(await first).text();
+  return { backend, client };
 }
 
 /** A schedule whose deadlines fire only when the test says. */
@@ -69,11 +80,7 @@ Deno.test("the request goes out whole, with Host and Content-Length, in one writ
 });
 
 Deno.test("a keep-alive connection carries the next request", async () => {
-  const backend = new ScriptedBackend();
-  const client = new Http1Client(backend.connect);
-  const first = client.request(TARGET, post());
-  backend.socket(0).feed(OK_JSON);
-  await asResponse(await first).text();
+  const { backend, client } = await withIdleConnection();
   assert.equal(client.idleConnections, 1);
   const second = client.request(TARGET, post('{"n":2}'));
   backend.socket(0).feed(OK_JSON);
@@ -184,11 +191,7 @@ Deno.test("interim 1xx answers are skipped", async () => {
 });
 
 Deno.test("a pooled connection the backend closed as it was taken is replaced, and the request sent again", async () => {
-  const backend = new ScriptedBackend();
-  const client = new Http1Client(backend.connect);
-  const first = client.request(TARGET, post());
-  backend.socket(0).feed(OK_JSON);
-  await asResponse(await first).text();
+  const { backend, client } = await withIdleConnection();
   const second = client.request(TARGET, post('{"n":2}'));
   await backend.socket(0).written(2);
   backend.socket(0).end();
@@ -202,11 +205,7 @@ Deno.test("a pooled connection the backend closed as it was taken is replaced, a
 });
 
 Deno.test("a pooled connection whose write fails is replaced too", async () => {
-  const backend = new ScriptedBackend();
-  const client = new Http1Client(backend.connect);
-  const first = client.request(TARGET, post());
-  backend.socket(0).feed(OK_JSON);
-  await asResponse(await first).text();
+  const { backend, client } = await withIdleConnection();
   backend.socket(0).brokenPipe = true;
   const second = client.request(TARGET, post());
   await waitFor(() => backend.sockets.length === 2);
@@ -241,11 +240,7 @@ Deno.test("a refused connection fails with the runtime's error", async () => {
 });
 
 Deno.test("a connection the backend closes while idle leaves the pool", async () => {
-  const backend = new ScriptedBackend();
-  const client = new Http1Client(backend.connect);
-  const first = client.request(TARGET, post());
-  backend.socket(0).feed(OK_JSON);
-  await asResponse(await first).text();
+  const { backend, client } = await withIdleConnection();
   assert.equal(client.idleConnections, 1);
   backend.socket(0).end();
   await waitFor(() => client.idleConnections === 0);
@@ -258,12 +253,8 @@ Deno.test("a connection the backend closes while idle leaves the pool", async ()
 });
 
 Deno.test("an idle connection is closed when its idle timeout passes", async () => {
-  const backend = new ScriptedBackend();
   const timer = manualSchedule();
-  const client = new Http1Client(backend.connect, { schedule: timer.schedule });
-  const first = client.request(TARGET, post());
-  backend.socket(0).feed(OK_JSON);
-  await asResponse(await first).text();
+  const { backend, client } = await withIdleConnection({ schedule: timer.schedule });
   assert.equal(timer.pending(), 1);
   timer.fire();
   assert.equal(client.idleConnections, 0);
@@ -272,12 +263,8 @@ Deno.test("an idle connection is closed when its idle timeout passes", async () 
 });
 
 Deno.test("taking a connection from the pool calls off its idle timeout", async () => {
-  const backend = new ScriptedBackend();
   const timer = manualSchedule();
-  const client = new Http1Client(backend.connect, { schedule: timer.schedule });
-  const first = client.request(TARGET, post());
-  backend.socket(0).feed(OK_JSON);
-  await asResponse(await first).text();
+  const { backend, client } = await withIdleConnection({ schedule: timer.schedule });
   const second = client.request(TARGET, post());
   assert.equal(timer.pending(), 0);
   backend.socket(0).feed(OK_JSON);
