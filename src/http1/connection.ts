@@ -33,8 +33,6 @@ export class Connection {
   /** Unconsumed bytes are `buffer[start, end)`. */
   start = 0;
   end = 0;
-  /** Requests sent on it, the current one included. */
-  uses = 0;
   /** Bytes have arrived for the current request. */
   received = false;
   #closed = false;
@@ -67,7 +65,6 @@ export class Connection {
   /** Starts a new request on the connection. */
   begin(): void {
     this.#idle = false;
-    this.uses++;
     this.received = false;
   }
 

@@ -283,8 +283,8 @@ interface RelayContext {
  * The client-facing response: the backend's status and headers, and its body. A stream (SSE,
  * NDJSON, audio, or anything the client asked to stream) goes through the relay, which watches
  * the gap between chunks (unless the idle timeout is off) and lets the record see each chunk;
- * so does a body of unknown length. Any other body is piped natively by the runtime, and the
- * instance settles when the server reports it delivered.
+ * so does a body of unknown length. Any other body is handed to the server as it is, without
+ * the relay, and the instance settles when the server reports it delivered.
  */
 function relayed(answer: UpstreamAnswer, options: RelayContext): Response {
   const init = {

@@ -57,7 +57,7 @@ export interface ProxyRequest {
   readonly identity?: ClientIdentity | undefined;
   /**
    * Settles once the response has been delivered to the client, when the server can say so.
-   * It lets a non-streamed body be piped natively instead of chunk by chunk through the relay.
+   * It lets a non-streamed body be handed to the server as it is instead of through the relay.
    */
   readonly delivered?: Promise<void> | undefined;
   /** What is observed of the request, for metrics and the log. */
