@@ -5,14 +5,12 @@
  * @module
  */
 import { ProtocolError } from "./response_head.ts";
+import { byteString, CR, LF, lineEndIn } from "./syntax.ts";
 
 /** The longest chunk-size or trailer line accepted. */
 const MAX_LINE = 8 * 1024;
 /** Up to 13 hex digits: sizes stay exact as numbers. */
 const CHUNK_SIZE = /^[0-9a-fA-F]{1,13}[ \t]*(?:;.*)?$/;
-
-const CR = 13;
-const LF = 10;
 
 type State = "size" | "data" | "data-end" | "trailer" | "done";
 
@@ -62,7 +60,7 @@ export class ChunkedDecoder {
         if (end - at > MAX_LINE) throw new ProtocolError("a chunk line too long");
         return at;
       }
-      const line = asciiOf(bytes, at, lineEnd);
+      const line = byteString(bytes, at, lineEnd);
       at = lineEnd + 2;
       if (this.#state === "trailer") {
         if (line === "") this.#state = "done";
@@ -79,18 +77,4 @@ export class ChunkedDecoder {
     }
     return at;
   }
-}
-
-/** The index of the CR of the first CRLF in `bytes[from, to)`, or -1. */
-export function lineEndIn(bytes: Uint8Array, from: number, to: number): number {
-  for (let at = from + 1; at < to; at++) {
-    if (bytes[at] === LF && bytes[at - 1] === CR) return at - 1;
-  }
-  return -1;
-}
-
-function asciiOf(bytes: Uint8Array, from: number, to: number): string {
-  let text = "";
-  for (let index = from; index < to; index++) text += String.fromCharCode(bytes[index]!);
-  return text;
 }

@@ -5,9 +5,9 @@
  * connection, and when the connection is taken it becomes the first read of the next answer.
  * @module
  */
-import { lineEndIn } from "./chunked.ts";
 import { parseResponseHead, ProtocolError, type ResponseHead } from "./response_head.ts";
 import type { Socket } from "./socket.ts";
+import { byteString, CR, LF, lineEndIn } from "./syntax.ts";
 
 /** Bytes read at most at once; a response head must fit. */
 export const READ_BUFFER_SIZE = 64 * 1024;
@@ -19,10 +19,6 @@ export class ConnectionClosed extends Error {
     this.name = "ConnectionClosed";
   }
 }
-
-const CR = 13;
-const LF = 10;
-const decoder = new TextDecoder();
 
 /** A connection to one backend, carrying one request at a time. */
 export class Connection {
@@ -156,16 +152,4 @@ export class Connection {
     }
     return -1;
   }
-}
-
-// deno-lint-ignore no-control-regex
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
-
-/** Bytes as a byte string, one character per byte, as header values are. */
-function byteString(bytes: Uint8Array, from: number, to: number): string {
-  const text = decoder.decode(bytes.subarray(from, to));
-  if (ASCII_ONLY.test(text)) return text;
-  let bytewise = "";
-  for (let index = from; index < to; index++) bytewise += String.fromCharCode(bytes[index]!);
-  return bytewise;
 }

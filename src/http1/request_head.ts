@@ -3,10 +3,10 @@
  * body's length, in one buffer with the body when the body is small.
  * @module
  */
+import { TOKEN } from "./syntax.ts";
 
 /** Bytes that would end a header line early, or a header name: never sent. */
 const UNSAFE_VALUE = /[\r\n\0]/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Headers the client sets from the request itself. */
 const FRAMING = new Set(["host", "content-length", "transfer-encoding", "connection"]);
 /** Bodies up to this size go out in one write with their head. */

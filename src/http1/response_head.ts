@@ -3,6 +3,7 @@
  * from them how the body is framed and whether the connection can carry another request.
  * @module
  */
+import { TOKEN } from "./syntax.ts";
 
 /** How the body after a head is delimited (RFC 9112 §6.3). */
 export type Framing =
@@ -31,7 +32,6 @@ export class ProtocolError extends Error {
 }
 
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const DIGITS = /^\d{1,15}$/;
 
 /**

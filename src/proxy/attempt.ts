@@ -221,7 +221,7 @@ const MAX_WHOLE_JSON = 256 * 1024;
 
 /** A successful JSON answer of a known, small size. */
 function isWholeJson(answer: UpstreamAnswer): boolean {
-  if (!answer.ok || !answer.hasBody) return false;
+  if (!answer.ok || answer.body === null) return false;
   const type = answer.header("content-type");
   if (type === null || !type.includes("json")) return false;
   const length = answer.header("content-length");

@@ -31,8 +31,8 @@ export interface ProxyDeps {
   readonly server: ServerConfig;
   /** Used when a backend is slower to answer than the connect timeout. */
   readonly reachable: ReachabilityCheck;
-  /** How requests reach instances. @default fetch */
-  readonly send?: SendUpstream;
+  /** How requests reach instances. */
+  readonly send: SendUpstream;
   /** Clock for limits, breakers and ejections, in ms. @default Date.now */
   readonly now?: () => number;
   /** Randomness for retry backoff jitter. @default Math.random */

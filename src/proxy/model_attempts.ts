@@ -26,7 +26,6 @@ import { type Exchange, ollamaExchange, passThrough } from "./exchange.ts";
 import type { ProxyDeps, ProxyRequest } from "./forward.ts";
 import { attemptHeaders, type UpstreamHeaders } from "./headers.ts";
 import { pause } from "./pause.ts";
-import { sendWithFetch } from "./send_upstream.ts";
 
 /** How serving a model ended. */
 export type ModelOutcome =
@@ -122,7 +121,7 @@ export async function tryModel(
           retry: service.retry,
           server: deps.server,
           reachable: deps.reachable,
-          send: deps.send ?? sendWithFetch,
+          send: deps.send,
           now: clock,
           record,
           tracing: deps.tracing ?? false,

@@ -52,11 +52,6 @@ export class UpstreamAnswer {
     return this.status >= 200 && this.status < 300;
   }
 
-  /** Whether there is a body at all. */
-  get hasBody(): boolean {
-    return this.#body !== null;
-  }
-
   /** The first value of header `name` (lower case), or null. */
   header(name: string): string | null {
     for (const [key, value] of this.headers) if (key === name) return value;

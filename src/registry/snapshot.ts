@@ -281,7 +281,7 @@ function makeUpstream(
     path: where.path,
     url: where.baseUrl + where.path,
     native: nativeOf(where.adapter, where.path),
-    ...hostAndPort(where.baseUrl),
+    ...hostAndPort(new URL(where.baseUrl)),
     http1: http1Target(where.baseUrl + where.path),
     weight: instance.weight,
     adapter: where.adapter,
@@ -300,8 +300,7 @@ function makeUpstream(
   };
 }
 
-function hostAndPort(baseUrl: string): { hostname: string; port: number } {
-  const url = new URL(baseUrl);
+function hostAndPort(url: URL): { hostname: string; port: number } {
   const port = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
   return { hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"), port };
 }
@@ -311,7 +310,7 @@ function http1Target(url: string): Http1Target | undefined {
   const parsed = new URL(url);
   if (parsed.protocol !== "http:") return undefined;
   return {
-    ...hostAndPort(url),
+    ...hostAndPort(parsed),
     host: parsed.host,
     path: parsed.pathname + parsed.search,
   };
