@@ -30,7 +30,6 @@ import type { Logger } from "./logging/logger.ts";
 import { GatewayMetrics } from "./metrics/gateway_metrics.ts";
 import { originReader } from "./net/forwarding.ts";
 import { Telemetry } from "./observe/telemetry.ts";
-import type { ReachabilityCheck } from "./proxy/forward.ts";
 import { Registry } from "./registry/registry.ts";
 import { mountDocsRoutes } from "./routes/docs.ts";
 import { mountHealthRoutes } from "./routes/health.ts";
@@ -40,9 +39,10 @@ import { mountStatusRoutes } from "./routes/status.ts";
 import { mountStatusOverview } from "./routes/status_overview.ts";
 import { mountStatusPage } from "./routes/status_page.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "./services.ts";
-import { Http1Client } from "./http1/client.ts";
-import type { Connect } from "./http1/socket.ts";
-import { sendUpstreamOver } from "./proxy/send_upstream.ts";
+import { byScheme } from "./transport/by_scheme.ts";
+import { fetchTransport, type ReachabilityCheck } from "./transport/fetch_transport.ts";
+import type { Connect } from "./transport/http1/socket.ts";
+import { http1Transport } from "./transport/http1_transport.ts";
 
 /** What the gateway is built from. */
 export interface GatewayDeps {
@@ -58,7 +58,7 @@ export interface GatewayDeps {
   readonly source?: string;
   /** `SWITCHYARD_ADMIN_KEY`: an admin key besides those in `admin.keys`. */
   readonly adminKey?: string | undefined;
-  /** Checks a backend accepts connections; see {@linkcode ReachabilityCheck}. */
+  /** Checks a backend accepts connections: `fetch`'s connect timeout. */
   readonly reachable: ReachabilityCheck;
   /**
    * Opens TCP connections, for the gateway's own HTTP/1.1 client to plain-HTTP backends.
@@ -175,7 +175,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   }
 
   // The runtime's tracing follows `fetch` only.
-  const http1 = deps.connect && !deps.tracing ? new Http1Client(deps.connect) : undefined;
+  const transport = byScheme(
+    deps.connect && !deps.tracing ? http1Transport(deps.connect) : undefined,
+    fetchTransport({ reachable: deps.reachable }),
+  );
   const app: GatewayApp = new OpenAPIHono<GatewayEnv>();
   app.use(requestId());
   const originOf = originReader(deps.config.server["trusted-proxies"]);
@@ -186,8 +189,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   mountOpenAiRoutes(app, {
     registry,
     server: deps.config.server,
-    reachable: deps.reachable,
-    send: sendUpstreamOver(http1),
+    transport,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.random ? { random: deps.random } : {}),
     tracing: deps.tracing ?? false,
@@ -268,7 +270,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       monitor.stop();
       live.stop();
       keyWatcher.stop();
-      await http1?.close();
+      await transport.close();
     },
   };
 }

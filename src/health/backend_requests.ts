@@ -4,7 +4,7 @@
  * @module
  */
 import type { Adapter, LoadReading, Reader } from "../adapters/types.ts";
-import { causeChain, knownCause } from "../proxy/transport_error.ts";
+import { causeChain, knownCause } from "../lib/error_causes.ts";
 import type { ProbeResult } from "./health_checks.ts";
 
 /** Where a backend is and how to reach it. */

@@ -10,7 +10,7 @@ import type { GatewayMetrics } from "./gateway_metrics.ts";
 import type { CounterSeries, HistogramSeries } from "./registry.ts";
 
 /** How a backend call went: its HTTP status, or why there was none. */
-export type CallOutcome = number | "timeout" | "unreachable" | "client_gone";
+export type CallOutcome = number | "timeout" | "unreachable" | "bad_answer" | "client_gone";
 
 /** The series of the requests of one model that ended with one status. */
 export interface StatusSeries {

@@ -18,7 +18,7 @@ import {
 import { GatewayError } from "../errors.ts";
 import { chunkReader } from "./chunk_reader.ts";
 import type { ClientBody } from "./body.ts";
-import { UpstreamAnswer } from "./upstream_answer.ts";
+import { UpstreamAnswer } from "../transport/upstream_answer.ts";
 
 /** One request as an instance receives it, and the client's answer made from the instance's. */
 export interface Exchange {
@@ -118,5 +118,5 @@ export function ollamaExchange(
 }
 
 function badAnswer(what: string): GatewayError {
-  return new GatewayError(502, "bad_backend_answer", `The backend answered with ${what}`);
+  return new GatewayError(502, "bad_upstream_response", `The backend answered with ${what}`);
 }

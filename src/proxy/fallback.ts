@@ -7,7 +7,7 @@
 import { GatewayError } from "../errors.ts";
 import { cacheKey, type ResponseCache, toResponse } from "../fallback/response_cache.ts";
 import type { ServiceRuntime } from "../registry/snapshot.ts";
-import { isStream } from "./attempt.ts";
+import { isStream } from "./attempt/attempt.ts";
 import { type ClientBody, replaceModel } from "./body.ts";
 import { presentedCredential } from "../auth/secret.ts";
 import { baseUpstreamHeaders } from "./headers.ts";

@@ -18,21 +18,16 @@ import { limitedClient } from "./client_identity.ts";
 import { cacheOnTheWay, fallBack, requestCacheKey } from "./fallback.ts";
 import { baseUpstreamHeaders } from "./headers.ts";
 import { tryModel } from "./model_attempts.ts";
-import { pause } from "./pause.ts";
+import { pause } from "../lib/pause.ts";
 import { annotateRequest } from "../tracing/spans.ts";
-import type { ReachabilityCheck } from "./reachability.ts";
-import type { SendUpstream } from "./send_upstream.ts";
-
-export type { ReachabilityCheck } from "./reachability.ts";
+import type { Transport } from "../transport/transport.ts";
 
 /** What the proxy needs from the rest of the gateway. */
 export interface ProxyDeps {
   readonly registry: Registry;
   readonly server: ServerConfig;
-  /** Used when a backend is slower to answer than the connect timeout. */
-  readonly reachable: ReachabilityCheck;
   /** How requests reach instances. */
-  readonly send: SendUpstream;
+  readonly transport: Transport;
   /** Clock for limits, breakers and ejections, in ms. @default Date.now */
   readonly now?: () => number;
   /** Randomness for retry backoff jitter. @default Math.random */

@@ -8,10 +8,8 @@
 import { GatewayError } from "../errors.ts";
 import { isAvailable, isInService, soonestBack } from "../health/availability.ts";
 import {
-  admit,
   hasRoom,
   type LimitedClient,
-  type LimitObserver,
   type LiveLimit,
   type Metered,
   soonestRefusal,
@@ -20,12 +18,13 @@ import { rateLimitHeaders } from "../limiter/headers.ts";
 import type { ModelPool, ServiceRuntime, Upstream } from "../registry/snapshot.ts";
 import { backoffDelay } from "../retry/backoff.ts";
 import { retryAfterSeconds } from "../retry/retry_after.ts";
-import { attempt, type Failure } from "./attempt.ts";
+import { attempt, type Failure } from "./attempt/attempt.ts";
+import { UpstreamLease } from "./attempt/lease.ts";
 import type { ClientBody } from "./body.ts";
 import { type Exchange, ollamaExchange, passThrough } from "./exchange.ts";
 import type { ProxyDeps, ProxyRequest } from "./forward.ts";
 import { attemptHeaders, type UpstreamHeaders } from "./headers.ts";
-import { pause } from "./pause.ts";
+import { pause } from "../lib/pause.ts";
 
 /** How serving a model ended. */
 export type ModelOutcome =
@@ -57,6 +56,7 @@ export interface ModelRequest {
 }
 
 const GONE: ModelOutcome = { kind: "client-gone" };
+const GONE_FAILURE: Failure = { kind: "client-gone" };
 const NO_CLIENT_CREDENTIALS = new Headers();
 
 /** Serves `body` from `pool`, with retries and queueing. */
@@ -98,15 +98,18 @@ export async function tryModel(
   for (;;) {
     tried.add(upstream);
     record.picked(upstream, service.loadBalance.type);
-    now = clock();
-    const claim = claimInstance(upstream, client, now, record);
     let outcome: Response | Failure | undefined;
-    if (claim !== undefined) {
-      if (claim.delay > 0 && !await pause(claim.delay, request.request.signal)) {
-        outcome = { kind: "client-gone" };
+    let metered: Metered | undefined;
+    {
+      using lease = UpstreamLease.claim(upstream, { client, now: clock, observer: record });
+      if (lease === undefined) {
+        outcome = undefined;
+      } else if (lease.delay > 0 && !await pause(lease.delay, request.request.signal)) {
+        outcome = GONE_FAILURE;
       } else {
+        metered = lease.metered;
         const exchange = exchangeFor(upstream);
-        outcome = await attempt(upstream, {
+        outcome = await attempt(lease, {
           exchange,
           headers: attemptHeaders(
             shared.base,
@@ -120,8 +123,7 @@ export async function tryModel(
           pattern: pool.pattern,
           retry: service.retry,
           server: deps.server,
-          reachable: deps.reachable,
-          send: deps.send,
+          transport: deps.transport,
           now: clock,
           record,
           tracing: deps.tracing ?? false,
@@ -129,7 +131,7 @@ export async function tryModel(
       }
     }
     if (outcome instanceof Response) {
-      return { kind: "answered", response: outcome, metered: claim?.tightest };
+      return { kind: "answered", response: outcome, metered };
     }
     if (outcome?.kind === "client-gone") return GONE;
     let next: Upstream | undefined;
@@ -270,26 +272,6 @@ function blockage(upstreams: readonly Upstream[], client: LimitedClient, now: nu
     }
   }
   return { busy, limited, limits, coolingFor };
-}
-
-const UNLIMITED = { delay: 0, tightest: undefined } as const;
-
-/**
- * Takes a picked instance's breaker slot and counts the request against its limits. Undefined
- * when either refuses after all, which selection rules out within one tick.
- */
-function claimInstance(
-  upstream: Upstream,
-  client: LimitedClient,
-  now: number,
-  observer: LimitObserver,
-): { readonly delay: number; readonly tightest: Metered | undefined } | undefined {
-  if (upstream.breaker && !upstream.breaker.admit(now)) return undefined;
-  if (upstream.limits.length === 0) return UNLIMITED;
-  const admission = admit(upstream.limits, client, now, observer);
-  if (admission.allowed) return admission;
-  upstream.breaker?.onNeutral(now);
-  return undefined;
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import { chunkReader } from "./chunk_reader.ts";
-import { type Deadline, scheduleDeadline } from "./deadlines.ts";
+import { type Deadline, scheduleDeadline } from "../lib/deadlines.ts";
 
 /** How a relay ended. */
 export type RelayEnd =

@@ -32,7 +32,7 @@ import {
   outlierSettings,
 } from "../health/settings.ts";
 import { globToRegExp } from "../glob.ts";
-import type { Http1Target } from "../http1/client.ts";
+import type { Http1Target } from "../transport/http1/client.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import type { LiveState } from "./live_state.ts";
 import type { InstanceState } from "./state.ts";

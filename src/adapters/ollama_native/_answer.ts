@@ -55,7 +55,7 @@ export interface ToolCall {
 export function badAnswer(what: string, value: unknown): GatewayError {
   return new GatewayError(
     502,
-    "bad_backend_answer",
+    "bad_upstream_response",
     `Cannot read the backend's answer: ${what}, got ${show(value)}`,
   );
 }

@@ -33,7 +33,7 @@ export function assertRefused(
 export function assertBadAnswer(fn: () => unknown): GatewayError {
   const error = refusal(fn);
   assert.equal(error.status, 502, error.message);
-  assert.equal(error.code, "bad_backend_answer");
+  assert.equal(error.code, "bad_upstream_response");
   assert.equal(error.type, "upstream_error");
   return error;
 }

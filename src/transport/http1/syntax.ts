@@ -17,12 +17,29 @@ const decoder = new TextDecoder();
 // deno-lint-ignore no-control-regex
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
-/** The index of the CR of the first CRLF in `bytes[from, to)`, or -1. */
+/**
+ * The index of the first LF in `bytes[from, to)`, or -1. A line ends with CRLF, or with a bare
+ * LF, which RFC 9112 §2.2 lets a recipient accept as `fetch` does.
+ */
 export function lineEndIn(bytes: Uint8Array, from: number, to: number): number {
-  for (let at = from + 1; at < to; at++) {
-    if (bytes[at] === LF && bytes[at - 1] === CR) return at - 1;
-  }
-  return -1;
+  const at = bytes.indexOf(LF, from);
+  return at >= 0 && at < to ? at : -1;
+}
+
+/** Where the text of the line ending with the LF at `lf` ends: before its CR, if it has one. */
+export function lineTextEnd(bytes: Uint8Array, from: number, lf: number): number {
+  return lf > from && bytes[lf - 1] === CR ? lf - 1 : lf;
+}
+
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/**
+ * Whether `text` holds a control character other than a tab: never valid in a field value or a
+ * reason phrase (RFC 9110 §5.5), and refused by `Headers` and `Response` if passed on.
+ */
+export function hasControl(text: string): boolean {
+  return CONTROL.test(text);
 }
 
 /** `bytes[from, to)` as a byte string, one character per byte, as header values are. */

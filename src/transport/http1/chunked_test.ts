@@ -57,3 +57,12 @@ Deno.test("bytes that are not a chunked body are refused", () => {
     assert.throws(() => new ChunkedDecoder().decode(bytes, 0, bytes.length, () => {}), message);
   }
 });
+
+Deno.test("chunk lines and chunk ends may end in a bare LF", () => {
+  for (const size of [1, 3, 64]) {
+    assert.deepEqual(decodeInPieces("5\nhello\n3\r\nabc\n0\n\n", size), {
+      data: "helloabc",
+      done: true,
+    });
+  }
+});

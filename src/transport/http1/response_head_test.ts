@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ProtocolError } from "../errors.ts";
 import { parseResponseHead } from "./response_head.ts";
 
 Deno.test("status line, reason and headers are read as sent, names in lower case", () => {
@@ -77,4 +78,32 @@ Deno.test("heads that break the protocol are refused", () => {
     "POST",
   );
   assert.deepEqual(repeated.framing, { kind: "length", length: 2 });
+});
+
+Deno.test("lines may end in a bare LF, and a length listed twice is one length", () => {
+  const head = parseResponseHead(
+    "HTTP/1.1 200 OK\ncontent-type: text/plain\r\ncontent-length: 4, 4",
+    "POST",
+  );
+  assert.equal(head.statusText, "OK");
+  assert.deepEqual(head.headers, [["content-type", "text/plain"], ["content-length", "4, 4"]]);
+  assert.deepEqual(head.framing, { kind: "length", length: 4 });
+});
+
+Deno.test("control characters in a value or the reason phrase are refused", () => {
+  for (
+    const text of [
+      "HTTP/1.1 200 OK\r\nx-odd: a\0b",
+      "HTTP/1.1 200 OK\r\nx-odd: a\rb",
+      "HTTP/1.1 200 OK\r\nx-odd: a\x7fb",
+      "HTTP/1.1 200 O\0K",
+      "HTTP/1.1 200 OK\r\ncontent-length: 4, 5",
+    ]
+  ) {
+    assert.throws(() => parseResponseHead(text, "POST"), ProtocolError, JSON.stringify(text));
+  }
+  // A tab is white space, not a control character to refuse.
+  assert.deepEqual(parseResponseHead("HTTP/1.1 200 OK\r\nx-tab: a\tb", "POST").headers, [
+    ["x-tab", "a\tb"],
+  ]);
 });

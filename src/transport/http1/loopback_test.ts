@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { tcpConnect } from "../runtime.ts";
-import { gates as closedGates } from "../../tests/fixtures/gate.ts";
+import { tcpConnect } from "../../runtime.ts";
+import { gates as closedGates } from "../../../tests/fixtures/gate.ts";
 import { type Http1Answer, Http1Client, type Http1Target } from "./client.ts";
 
 const encoder = new TextEncoder();

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Connection } from "./connection.ts";
-import { type Deadline, type Schedule, scheduleDeadline } from "../proxy/deadlines.ts";
+import { type Deadline, type Schedule, scheduleDeadline } from "../../lib/deadlines.ts";
 
 /** Options for {@linkcode IdlePool}. */
 export interface IdlePoolOptions {

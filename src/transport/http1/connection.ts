@@ -5,7 +5,8 @@
  * connection, and when the connection is taken it becomes the first read of the next answer.
  * @module
  */
-import { parseResponseHead, ProtocolError, type ResponseHead } from "./response_head.ts";
+import { ProtocolError } from "../errors.ts";
+import { parseResponseHead, type ResponseHead } from "./response_head.ts";
 import type { Socket } from "./socket.ts";
 import { byteString, CR, LF, lineEndIn } from "./syntax.ts";
 
@@ -112,7 +113,8 @@ export class Connection {
         continue;
       }
       const head = parseResponseHead(byteString(this.buffer, this.start, headEnd), method);
-      this.start = headEnd + 4;
+      // Past the empty line: LF, or CR LF.
+      this.start = headEnd + (this.buffer[headEnd + 1] === CR ? 3 : 2);
       if (head.status >= 200) return head;
       if (head.status === 101) throw new ProtocolError("a switch of protocols");
     }
@@ -143,12 +145,21 @@ export class Connection {
     return this.#idleSettled;
   }
 
-  /** Where the head in the buffer ends (its final CRLF CRLF), or -1. */
+  /**
+   * Where the head in the buffer ends: the LF that ends its last header line, followed by an
+   * empty line (LF or CR LF) that has fully arrived; -1 if the head is not whole yet.
+   */
   #headEnd(): number {
     const buffer = this.buffer;
-    for (let at = lineEndIn(buffer, this.start, this.end); at >= 0;) {
-      if (at + 3 < this.end && buffer[at + 2] === CR && buffer[at + 3] === LF) return at;
-      at = lineEndIn(buffer, at + 2, this.end);
+    const end = this.end;
+    for (
+      let at = lineEndIn(buffer, this.start, end);
+      at >= 0;
+      at = lineEndIn(buffer, at + 1, end)
+    ) {
+      const next = buffer[at + 1];
+      if (at + 1 < end && next === LF) return at;
+      if (at + 2 < end && next === CR && buffer[at + 2] === LF) return at;
     }
     return -1;
   }

@@ -3,7 +3,8 @@
  * from them how the body is framed and whether the connection can carry another request.
  * @module
  */
-import { TOKEN } from "./syntax.ts";
+import { ProtocolError } from "../errors.ts";
+import { hasControl, TOKEN } from "./syntax.ts";
 
 /** How the body after a head is delimited (RFC 9112 §6.3). */
 export type Framing =
@@ -23,25 +24,22 @@ export interface ResponseHead {
   readonly keepAlive: boolean;
 }
 
-/** The response is not HTTP/1.1 the gateway can relay. */
-export class ProtocolError extends Error {
-  constructor(message: string) {
-    super(`The backend's answer is not valid HTTP/1.1: ${message}`);
-    this.name = "ProtocolError";
-  }
-}
-
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
-const DIGITS = /^\d{1,15}$/;
+/** A length, or the same length listed more than once (RFC 9112 §6.3, item 5). */
+const LENGTH = /^(\d{1,15})(?:[ \t]*,[ \t]*\1)*$/;
 
 /**
  * Parses `text`, a head without its final empty line, of the answer to a request made with
- * `method`. Throws a {@linkcode ProtocolError} for a head that breaks the protocol.
+ * `method`; lines end with CRLF or a bare LF. Throws a {@linkcode ProtocolError} for a head
+ * that breaks the protocol, or holds what cannot be passed on (a control character in a value).
  */
 export function parseResponseHead(text: string, method: string): ResponseHead {
-  const lines = text.split("\r\n");
-  const statusLine = STATUS_LINE.exec(lines[0]!);
+  const lines = text.split("\n");
+  const statusLine = STATUS_LINE.exec(withoutCr(lines[0]!));
   if (statusLine === null) throw new ProtocolError("no status line");
+  if (statusLine[3] !== undefined && hasControl(statusLine[3])) {
+    throw new ProtocolError("a control character in the reason phrase");
+  }
   const minor = statusLine[1];
   const status = Number(statusLine[2]);
   if (status < 100 || status > 599) throw new ProtocolError(`status ${status}`);
@@ -50,13 +48,14 @@ export function parseResponseHead(text: string, method: string): ResponseHead {
   let transferEncoding: string | undefined;
   let connection = "";
   for (let index = 1; index < lines.length; index++) {
-    const line = lines[index]!;
+    const line = withoutCr(lines[index]!);
     const colon = line.indexOf(":");
     if (colon <= 0) throw new ProtocolError("a header line without a name");
     const name = line.slice(0, colon).toLowerCase();
     // Folded lines start with white space, which no token holds.
     if (!TOKEN.test(name)) throw new ProtocolError(`a bad header name ${JSON.stringify(name)}`);
     const value = line.slice(colon + 1).trim();
+    if (hasControl(value)) throw new ProtocolError(`a control character in the ${name} header`);
     headers.push([name, value]);
     if (name === "content-length") {
       if (length !== undefined && length !== value) {
@@ -102,9 +101,15 @@ function framingOf(
       : { kind: "close" };
   }
   if (length !== undefined) {
-    if (!DIGITS.test(length)) throw new ProtocolError(`a bad Content-Length ${length}`);
-    const bytes = Number(length);
+    const valid = LENGTH.exec(length);
+    if (valid === null) throw new ProtocolError(`a bad Content-Length ${length}`);
+    const bytes = Number(valid[1]);
     return bytes === 0 ? { kind: "none" } : { kind: "length", length: bytes };
   }
   return { kind: "close" };
+}
+
+/** `line` without the CR of its CRLF. */
+function withoutCr(line: string): string {
+  return line.endsWith("\r") ? line.slice(0, -1) : line;
 }

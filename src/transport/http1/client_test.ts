@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { ScriptedBackend } from "../../tests/fixtures/scripted_socket.ts";
+import { ScriptedBackend } from "../../../tests/fixtures/scripted_socket.ts";
 import { type Http1Answer, Http1Client, type Http1Target } from "./client.ts";
 import { ConnectionClosed } from "./connection.ts";
 import type { IdlePoolOptions } from "./idle_pool.ts";
-import { ProtocolError } from "./response_head.ts";
-import type { Deadline, Schedule } from "../proxy/deadlines.ts";
+import { ConnectTimeout, ProtocolError } from "../errors.ts";
+import type { Deadline, Schedule } from "../../lib/deadlines.ts";
 
 const TARGET: Http1Target = {
   hostname: "127.0.0.1",
@@ -427,3 +427,37 @@ function asResponse(answer: Http1Answer): Response {
   const { status, statusText, headers, body } = answer;
   return new Response(body, { status, statusText, headers });
 }
+
+Deno.test("a connection that does not open within the connect timeout fails the request", async () => {
+  const backend = new ScriptedBackend();
+  const timers = manualSchedule();
+  const client = new Http1Client(backend.connect, { schedule: timers.schedule });
+  backend.stallNext = true;
+  const answer = client.request(TARGET, { ...post(), connectTimeout: 50 });
+  await waitFor(() => timers.pending() === 1);
+  timers.fire();
+  await assert.rejects(answer, (error) => {
+    assert.ok(error instanceof ConnectTimeout);
+    assert.match(error.message, /within 50 ms/);
+    return true;
+  });
+  await client.close();
+});
+
+Deno.test("an answer that comes while the body is still being written is read, and the connection is not kept", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  // The head goes out; the backend reads no further and refuses.
+  backend.acceptedWrites = 1;
+  const answer = client.request(TARGET, post("x".repeat(200 * 1024)));
+  await waitFor(() => backend.sockets.length === 1);
+  backend.socket(0).feed(
+    "HTTP/1.1 413 Payload Too Large\r\ncontent-type: text/plain\r\ncontent-length: 9\r\n\r\ntoo large",
+  );
+  const response = asResponse(await answer);
+  assert.equal(response.status, 413);
+  assert.equal(await response.text(), "too large");
+  assert.equal(client.idleConnections, 0);
+  assert.equal(backend.socket(0).closed, true);
+  await client.close();
+});

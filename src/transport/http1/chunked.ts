@@ -4,8 +4,8 @@
  * Chunk extensions and trailer fields are read and dropped.
  * @module
  */
-import { ProtocolError } from "./response_head.ts";
-import { byteString, CR, LF, lineEndIn } from "./syntax.ts";
+import { ProtocolError } from "../errors.ts";
+import { byteString, CR, LF, lineEndIn, lineTextEnd } from "./syntax.ts";
 
 /** The longest chunk-size or trailer line accepted. */
 const MAX_LINE = 8 * 1024;
@@ -47,11 +47,16 @@ export class ChunkedDecoder {
         continue;
       }
       if (this.#state === "data-end") {
-        if (end - at < 2) return at;
-        if (bytes[at] !== CR || bytes[at + 1] !== LF) {
-          throw new ProtocolError("a chunk longer than its size");
+        // CRLF, or a bare LF.
+        if (bytes[at] === LF) {
+          at += 1;
+        } else {
+          if (end - at < 2) return at;
+          if (bytes[at] !== CR || bytes[at + 1] !== LF) {
+            throw new ProtocolError("a chunk longer than its size");
+          }
+          at += 2;
         }
-        at += 2;
         this.#state = "size";
         continue;
       }
@@ -60,8 +65,8 @@ export class ChunkedDecoder {
         if (end - at > MAX_LINE) throw new ProtocolError("a chunk line too long");
         return at;
       }
-      const line = byteString(bytes, at, lineEnd);
-      at = lineEnd + 2;
+      const line = byteString(bytes, at, lineTextEnd(bytes, at, lineEnd));
+      at = lineEnd + 1;
       if (this.#state === "trailer") {
         if (line === "") this.#state = "done";
         continue;

@@ -9,6 +9,8 @@
  * decompression, redirects, HTTP/2) a proxy to a backend on the same network does not use.
  * @module
  */
+import { type Schedule, scheduleDeadline } from "../../lib/deadlines.ts";
+import { ConnectTimeout } from "../errors.ts";
 import { bodyStream } from "./body_stream.ts";
 import { Connection, ConnectionClosed } from "./connection.ts";
 import { IdlePool, type IdlePoolOptions } from "./idle_pool.ts";
@@ -33,6 +35,8 @@ export interface Http1Request {
   readonly headers: ReadonlyMap<string, string>;
   readonly body: Uint8Array;
   readonly signal: AbortSignal;
+  /** ms a new connection may take to open; 0 waits as long as the system does. @default 0 */
+  readonly connectTimeout?: number;
 }
 
 /** An answer, handed back once its head has arrived. */
@@ -52,10 +56,13 @@ export interface Http1Answer {
 export class Http1Client {
   readonly #connect: Connect;
   readonly #pool: IdlePool;
+  readonly #schedule: Schedule;
 
+  /** `options.schedule` times connect and idle timeouts. */
   constructor(connect: Connect, options: IdlePoolOptions = {}) {
     this.#connect = connect;
     this.#pool = new IdlePool(options);
+    this.#schedule = options.schedule ?? scheduleDeadline;
   }
 
   /** Connections waiting for a request. */
@@ -64,9 +71,11 @@ export class Http1Client {
   }
 
   /**
-   * Sends `request` and resolves with the answer once its head has arrived. Rejects with the
-   * signal's reason once it aborts, and otherwise with the socket's error, a
-   * `ConnectionClosed`, or a `ProtocolError`.
+   * Sends `request` and resolves with the answer once its head has arrived. The answer is read
+   * while the body is still being written, so a backend that answers before it has read the
+   * whole body (a `413` for an upload over its limit) is heard. Rejects with the signal's
+   * reason once it aborts, and otherwise with the socket's error, a `ConnectionClosed`, a
+   * `ConnectTimeout`, or a `ProtocolError`.
    */
   async request(target: Http1Target, request: Http1Request): Promise<Http1Answer> {
     const { signal } = request;
@@ -79,16 +88,17 @@ export class Http1Client {
     }, request.body);
     let pooled = this.#pool.take(target.host);
     for (;;) {
-      const connection = pooled ?? await this.#open(target, signal);
+      const connection = pooled ??
+        await this.#open(target, signal, request.connectTimeout ?? 0);
       const reused = pooled !== undefined;
       pooled = undefined;
       connection.begin();
       const abort = () => connection.close();
       signal.addEventListener("abort", abort);
+      const writing = writeAll(connection, bytes);
       try {
-        for (const piece of bytes) await connection.write(piece);
         const head = await connection.readHead(request.method);
-        return this.#answer(connection, head, signal, abort);
+        return this.#answer(connection, head, { signal, abort, writing });
       } catch (error) {
         signal.removeEventListener("abort", abort);
         connection.close();
@@ -106,21 +116,33 @@ export class Http1Client {
     return this.#pool.close();
   }
 
-  async #open(target: Http1Target, signal: AbortSignal): Promise<Connection> {
+  async #open(
+    target: Http1Target,
+    signal: AbortSignal,
+    connectTimeout: number,
+  ): Promise<Connection> {
+    const timedOut = new AbortController();
+    const deadline = connectTimeout > 0
+      ? this.#schedule(() => timedOut.abort(new ConnectTimeout(connectTimeout)), connectTimeout)
+      : undefined;
+    const either = deadline ? AbortSignal.any([signal, timedOut.signal]) : signal;
     try {
-      return new Connection(await this.#connect(target, signal), target.host);
+      return new Connection(await this.#connect(target, either), target.host);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
+      if (timedOut.signal.aborted) throw timedOut.signal.reason;
       throw error;
+    } finally {
+      deadline?.cancel();
     }
   }
 
   #answer(
     connection: Connection,
     head: ResponseHead,
-    signal: AbortSignal,
-    abort: () => void,
+    request: { signal: AbortSignal; abort: () => void; writing: Writing },
   ): Http1Answer {
+    const { signal, abort, writing } = request;
     const answer = (body: Http1Answer["body"]): Http1Answer => ({
       status: head.status,
       statusText: head.statusText,
@@ -129,7 +151,8 @@ export class Http1Client {
     });
     const done = (reusable: boolean) => {
       signal.removeEventListener("abort", abort);
-      if (reusable && head.keepAlive) this.#pool.put(connection);
+      // A request still being written when its answer ended leaves the connection mid-request.
+      if (reusable && head.keepAlive && writing.finished) this.#pool.put(connection);
       else connection.close();
     };
     const { framing } = head;
@@ -155,6 +178,25 @@ export class Http1Client {
       }),
     );
   }
+}
+
+/** A request being written. */
+interface Writing {
+  /** Every byte was written. */
+  readonly finished: boolean;
+}
+
+/**
+ * Writes `pieces` in turn. A failed write is not an error of its own: the backend answered
+ * early and closed, or the connection broke, which reading the answer tells.
+ */
+function writeAll(connection: Connection, pieces: readonly Uint8Array[]): Writing {
+  const writing = { finished: false };
+  (async () => {
+    for (const piece of pieces) await connection.write(piece);
+    writing.finished = true;
+  })().catch(() => {});
+  return writing;
 }
 
 /** The errors of a connection the backend had already closed. */

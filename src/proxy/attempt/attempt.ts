@@ -1,0 +1,347 @@
+/**
+ * One attempt: send a request to a claimed instance and decide what its answer means. The
+ * answer is final (relayed to the client), or a failure another instance may be asked to
+ * repair. What the attempt says of the backend goes to the lease; the lease settles the rest.
+ * @module
+ */
+import type { ServerConfig } from "../../config/schema.ts";
+import { scheduleDeadline } from "../../lib/deadlines.ts";
+import type { CallOutcome } from "../../metrics/request_series.ts";
+import type { RequestRecord } from "../../observe/request_record.ts";
+import type { Upstream } from "../../registry/snapshot.ts";
+import { parseRetryAfter } from "../../retry/retry_after.ts";
+import type { RetrySettings } from "../../retry/settings.ts";
+import { endAttemptSpan, startAttemptSpan, withinSpan } from "../../tracing/spans.ts";
+import type { Transport } from "../../transport/transport.ts";
+import type { UpstreamAnswer } from "../../transport/upstream_answer.ts";
+import { watchDeparture } from "../client_departure.ts";
+import type { Exchange } from "../exchange.ts";
+import { responseHeaders, type UpstreamHeaders } from "../headers.ts";
+import { relayBody } from "../relay.ts";
+import {
+  badAnswer,
+  brokenAnswer,
+  type Failure,
+  FirstByteTimeout,
+  IdleTimeout,
+  sendFailure,
+} from "./failure.ts";
+import type { UpstreamLease } from "./lease.ts";
+
+export type { Failure } from "./failure.ts";
+
+/** What an attempt needs besides its lease. */
+export interface AttemptInput {
+  readonly exchange: Exchange;
+  readonly headers: UpstreamHeaders;
+  /** The client's request, whose connection is watched for the client leaving. */
+  readonly clientRequest: Request;
+  /** Settles once the response was delivered, when the server can tell. */
+  readonly delivered: Promise<void> | undefined;
+  /** The instance serves the model through a `*` pattern, so a 404 means "not here". */
+  readonly pattern: boolean;
+  readonly retry: RetrySettings;
+  readonly server: ServerConfig;
+  readonly transport: Transport;
+  readonly now: () => number;
+  /** What is observed of the client's request. */
+  readonly record: RequestRecord;
+  /** Whether attempts get spans of their own (OpenTelemetry is on). */
+  readonly tracing: boolean;
+}
+
+/** The gateway's own abort reason when the client left, told apart from errors of the request. */
+const CLIENT_GONE = new Error("client disconnected");
+const GONE: Failure = { kind: "client-gone" };
+
+/**
+ * Sends one attempt on `lease`; a `Response` is final, a `Failure` may be retried elsewhere.
+ * A response whose body is still arriving takes the lease along and settles it at its end.
+ */
+export async function attempt(
+  lease: UpstreamLease,
+  input: AttemptInput,
+): Promise<Response | Failure> {
+  const { upstream } = lease;
+  const { exchange, now, record } = input;
+  const { connect, "first-byte": firstByte, idle } = input.server.timeouts;
+
+  const controller = new AbortController();
+  const departure = watchDeparture(input.clientRequest, () => controller.abort(CLIENT_GONE));
+  lease.defer(() => departure.stop());
+  let outcome: CallOutcome = "client_gone";
+  const span = input.tracing
+    ? startAttemptSpan(upstream.id, {
+      "switchyard.instance": upstream.id,
+      "switchyard.attempt": record.attempts,
+      "url.full": upstream.url,
+    })
+    : undefined;
+  if (span) lease.defer(() => endAttemptSpan(span, outcome));
+
+  const firstByteMs = firstByteDeadline(upstream, firstByte, now());
+  const noAnswer = firstByteMs > 0
+    ? scheduleDeadline(() => controller.abort(new FirstByteTimeout(firstByteMs)), firstByteMs)
+    : undefined;
+  const sentAt = performance.now();
+  const send = () =>
+    input.transport.send(upstream, {
+      method: "POST",
+      headers: input.headers,
+      body: exchange.body,
+      signal: controller.signal,
+      connectTimeout: connect,
+    });
+  let answer: UpstreamAnswer;
+  try {
+    answer = await (span ? withinSpan(span, send) : send());
+  } catch (error) {
+    const reason = controller.signal.reason ?? error;
+    if (reason === CLIENT_GONE) {
+      record.backendCall(upstream, outcome, performance.now() - sentAt);
+      return GONE;
+    }
+    const failure = sendFailure(reason, input.retry);
+    outcome = failure.outcome;
+    record.backendCall(upstream, outcome, performance.now() - sentAt);
+    lease.failed({
+      reason: String(failure.error.cause ?? failure.error.message),
+      unreachable: failure.unreachable,
+    });
+    return failure;
+  } finally {
+    noAnswer?.cancel();
+  }
+  const latency = performance.now() - sentAt;
+  upstream.state.latencySum += latency;
+  upstream.state.latencyCount++;
+  outcome = answer.status;
+  record.backendCall(upstream, outcome, latency);
+  try {
+    answer = await exchange.answer(answer);
+  } catch (error) {
+    await answer.cancel();
+    if (controller.signal.reason === CLIENT_GONE) return GONE;
+    const failure = badAnswer(error, input.retry);
+    lease.failed({ reason: failure.error.message, unreachable: false });
+    return failure;
+  }
+
+  const status = answer.status;
+  const at = now();
+  if (status >= 500) lease.failed({ reason: `answered ${status}`, unreachable: false });
+  else if (status === 429) lease.neutral();
+  const coolDown = status === 429 ? parseRetryAfter(answer.header("retry-after"), at) : undefined;
+  if (coolDown !== undefined) {
+    upstream.state.cooldownUntil = Math.max(upstream.state.cooldownUntil, at + coolDown);
+  }
+  const notServed = input.pattern && status === 404;
+  const retryable = status === 429
+    ? coolDown !== undefined && input.retry.statuses.has(429)
+    : input.retry.statuses.has(status);
+  const relay: RelayContext = {
+    lease,
+    controller,
+    idle,
+    streamed: exchange.streamed,
+    delivered: input.delivered,
+    record,
+  };
+  // Judged a success (below 500, not 429) only once the answer proves passable.
+  const unpassable = () => {
+    const failure = badAnswer(undefined, input.retry);
+    lease.failed({ reason: failure.error.message, unreachable: false });
+    return failure;
+  };
+  if (status >= 500 || notServed || retryable) {
+    const held = await heldCopy(answer, { ...relay, record: undefined });
+    if (held === undefined) return unpassable();
+    lease.succeeded();
+    return { kind: "response", response: held, notServed, retryable };
+  }
+  if (!isWholeJson(answer)) {
+    const response = relayed(answer, relay);
+    if (response === undefined) return unpassable();
+    lease.succeeded();
+    return response;
+  }
+  // A small JSON answer is read whole: its `usage` can be read, and a backend that breaks off
+  // midway is a failure another instance may repair, not a cut answer. It has the idle timeout
+  // to arrive in.
+  let body: Uint8Array<ArrayBuffer>;
+  const stalled = idle > 0
+    ? scheduleDeadline(() => controller.abort(new IdleTimeout()), idle)
+    : undefined;
+  try {
+    body = await answer.bytes();
+  } catch (error) {
+    if (controller.signal.reason === CLIENT_GONE) return GONE;
+    const failure = brokenAnswer(controller.signal.reason ?? error, input.retry);
+    lease.failed({ reason: failure.error.message, unreachable: false });
+    return failure;
+  } finally {
+    stalled?.cancel();
+  }
+  const response = clientResponse(body, answer);
+  if (response === undefined) return unpassable();
+  lease.succeeded();
+  record.bodyAnswered(body);
+  return response;
+}
+
+/**
+ * The client's response with the backend's status and headers, or undefined when they cannot
+ * be passed on (a transport lets through nothing such; this is the last guard).
+ */
+function clientResponse(
+  body: BodyInit | null,
+  answer: UpstreamAnswer,
+): Response | undefined {
+  try {
+    return new Response(body, {
+      status: answer.status,
+      statusText: answer.statusText,
+      headers: responseHeaders(answer.headers),
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The largest JSON answer read whole before it is passed on. */
+const MAX_WHOLE_JSON = 256 * 1024;
+
+/** A successful JSON answer of a known, small size. */
+function isWholeJson(answer: UpstreamAnswer): boolean {
+  if (!answer.ok || answer.body === null) return false;
+  const type = answer.header("content-type");
+  if (type === null || !type.includes("json")) return false;
+  const length = answer.header("content-length");
+  return length !== null && Number(length) <= MAX_WHOLE_JSON;
+}
+
+/** The most of a failed answer's body kept to pass on. */
+const MAX_HELD_BODY = 1024 * 1024;
+
+/**
+ * A failed answer read into memory, so that its instance settles (and frees its concurrency
+ * slot, perhaps for the retry) while the answer waits to be passed on or dropped. Undefined
+ * when the answer's head cannot be passed on.
+ */
+async function heldCopy(
+  answer: UpstreamAnswer,
+  relay: RelayContext,
+): Promise<Response | undefined> {
+  const stream = answer.stream();
+  const chunks: Uint8Array[] = [];
+  if (stream !== null) {
+    let size = 0;
+    try {
+      for await (const chunk of relayBody(stream, relayOptions(relay))) {
+        size += chunk.byteLength;
+        if (size > MAX_HELD_BODY) break;
+        chunks.push(chunk);
+      }
+    } catch {
+      // The body broke off: what arrived is kept.
+    }
+  }
+  const held = clientResponse(
+    chunks.length === 0 ? null : new Blob(chunks as BlobPart[]),
+    answer,
+  );
+  held?.headers.delete("content-length");
+  return held;
+}
+
+/**
+ * The first-byte timeout of an attempt. A half-open breaker's probe always has one, so that a
+ * probe that hangs cannot hold the breaker's probe slot for good: with the timeout off, it is
+ * the breaker's own `timeout`.
+ */
+function firstByteDeadline(upstream: Upstream, firstByte: number, now: number): number {
+  if (firstByte > 0 || upstream.breaker?.status(now) !== "half-open") return firstByte;
+  return Math.max(1, upstream.breaker.settings.timeout);
+}
+
+/** How to hand a backend's response to the client. */
+interface RelayContext {
+  readonly lease: UpstreamLease;
+  readonly controller: AbortController;
+  readonly idle: number;
+  /** The client asked for a stream. */
+  readonly streamed: boolean;
+  readonly delivered: Promise<void> | undefined;
+  /** Where a relayed body is observed; none for an answer held back. */
+  readonly record: RequestRecord | undefined;
+}
+
+/**
+ * The relay's options for a body read through it. The lease is settled at the relay's end by
+ * whoever holds it then: set by the caller once the body is theirs.
+ */
+function relayOptions(
+  relay: RelayContext,
+  owner?: { lease: UpstreamLease | undefined },
+  onChunk?: (chunk: Uint8Array) => void,
+) {
+  return {
+    idleTimeout: relay.idle,
+    onIdle: () => relay.controller.abort(new IdleTimeout()),
+    onCancel: () => relay.controller.abort(CLIENT_GONE),
+    onChunk,
+    onEnd: () => {
+      owner?.lease?.[Symbol.dispose]();
+      relay.record?.tapEnded();
+    },
+  };
+}
+
+/**
+ * The client-facing response: the backend's status and headers, and its body. A stream (SSE,
+ * NDJSON, audio, or anything the client asked to stream) goes through the relay, which watches
+ * the gap between chunks (unless the idle timeout is off) and lets the record see each chunk;
+ * so does a body of unknown length. Any other body is handed to the server as it is, without
+ * the relay, and the lease settles when the server reports it delivered. Undefined when the
+ * answer's head cannot be passed on; the lease then stays with the caller.
+ */
+function relayed(answer: UpstreamAnswer, relay: RelayContext): Response | undefined {
+  const answerBody = answer.body;
+  if (answerBody === null) return clientResponse(null, answer);
+  const contentType = answer.header("content-type");
+  const streamed = relay.streamed || isStream(contentType);
+  if (relay.delivered && !streamed && answer.header("content-length") !== null) {
+    const response = clientResponse(answerBody, answer);
+    if (response === undefined) return undefined;
+    const lease = relay.lease.move();
+    const settle = () => lease[Symbol.dispose]();
+    relay.delivered.then(settle, settle);
+    return response;
+  }
+  const tap = relay.record?.tap(
+    contentType?.startsWith("text/event-stream")
+      ? "sse"
+      : streamed
+      ? "stream"
+      : contentType?.includes("json")
+      ? "json"
+      : "other",
+  );
+  const owner: { lease: UpstreamLease | undefined } = { lease: undefined };
+  const body = relayBody(
+    answer.stream()!,
+    relayOptions(relay, owner, tap ? (chunk) => tap.chunk(chunk) : undefined),
+  );
+  const response = clientResponse(body, answer);
+  // The relay runs only once the client reads, which is after the lease has moved to it.
+  if (response !== undefined) owner.lease = relay.lease.move();
+  else void body.cancel();
+  return response;
+}
+
+/** Content types whose bodies arrive over time, chunk by chunk. */
+export function isStream(contentType: string | null): boolean {
+  if (contentType === null) return false;
+  return contentType.startsWith("text/event-stream") ||
+    contentType.startsWith("application/x-ndjson") || contentType.startsWith("audio/");
+}

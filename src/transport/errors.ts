@@ -1,0 +1,25 @@
+/**
+ * How a transport says a request to a backend failed, where the socket's own error does not
+ * say it: an answer that breaks HTTP, and a connection that did not open in time.
+ * @module
+ */
+
+/** The backend's answer is not HTTP the gateway can read and pass on. */
+export class ProtocolError extends Error {
+  constructor(detail: string) {
+    super(`The backend's answer is not valid HTTP: ${detail}`);
+    this.name = "ProtocolError";
+  }
+}
+
+/** No connection to the backend opened within the connect timeout. */
+export class ConnectTimeout extends Error {
+  /** The connect timeout, in ms. */
+  readonly ms: number;
+
+  constructor(ms: number) {
+    super(`did not accept a connection within ${ms} ms`);
+    this.name = "ConnectTimeout";
+    this.ms = ms;
+  }
+}
