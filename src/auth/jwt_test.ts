@@ -285,6 +285,8 @@ Deno.test("a token without expiry, or with one that is not a number, is refused"
   }
   const badNbf = await signJwt(hmac, "HS256", claims({ nbf: "soon" }));
   assertRefused(await check.verify(badNbf), 'claim "nbf" is not a number');
+  const badIat = await signJwt(hmac, "HS256", claims({ iat: "today" }));
+  assertRefused(await check.verify(badIat), 'claim "iat" is not a number');
 });
 
 Deno.test("times no Date can hold give reasons instead of throwing", async () => {
@@ -415,6 +417,25 @@ Deno.test("a JWK key: RSA, EC and oct, with its alg pinning the algorithm", asyn
     await verifier({ algorithms: ["HS384"], key: octJwk }).verify(
       await signJwt(hmac, "HS384", claims()),
     ),
+  );
+});
+
+Deno.test("an RSA key under 2048 bits is not used", async () => {
+  const small = await crypto.subtle.generateKey(
+    {
+      name: "RSASSA-PKCS1-v1_5",
+      modulusLength: 1024,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: "SHA-256",
+    },
+    true,
+    ["sign", "verify"],
+  );
+  const key = pem(await crypto.subtle.exportKey("spki", small.publicKey));
+  const sign = rsaSigner(await crypto.subtle.exportKey("pkcs8", small.privateKey));
+  assertRefused(
+    await verifier({ algorithms: ["RS256"], key }).verify(await signJwt(sign, "RS256", claims())),
+    'key could not be used with algorithm "RS256"',
   );
 });
 
