@@ -1,5 +1,7 @@
 /**
- * Verification of the JWTs clients send as `Authorization: Bearer …` tokens.
+ * Verification of the JWTs clients send as `Authorization: Bearer …` tokens. Signatures and
+ * claims are checked by [jose](https://github.com/panva/jose); this module picks the keys and
+ * says why a token was refused.
  *
  * A token passes when its header names an accepted algorithm, its signature matches a configured
  * key of the family that algorithm needs, it has an expiry that has not passed, it is not used
@@ -19,12 +21,24 @@
  *
  * Every key fits one family (HMAC secret, RSA, P-256, P-384, Ed25519) and is only ever used with
  * the algorithms of that family, which rules out algorithm confusion; a JWK that names an `alg`
- * is only used with that algorithm. Keys are imported into WebCrypto once per key and algorithm.
+ * is only used with that algorithm. A public key is imported into WebCrypto once per algorithm,
+ * and a key that a JWKS fetch brings again keeps its imports.
  *
  * {@linkcode JwtVerifier.verify} never throws: a refused token gives a short reason meant for logs,
  * which never contains the token or key material.
  * @module
  */
+import { createPublicKey } from "node:crypto";
+import {
+  base64url,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  type JWK,
+  type JWTPayload,
+  jwtVerify,
+  type JWTVerifyOptions,
+} from "jose";
 
 /** The signature algorithms a verifier can accept; `none` is never one of them. */
 export const JWT_ALGORITHMS = [
@@ -98,6 +112,10 @@ const MAX_CANDIDATES = 4;
 const DEFAULT_CLOCK_SKEW = 30_000;
 const DEFAULT_JWKS_TTL = 300_000;
 
+/**
+ * Unpadded base64url, as compact JWTs and JWK members are written. jose's decoder also takes
+ * padding and white space, so parts are held to this first.
+ */
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 /** The kinds of key; each algorithm works with exactly one. */
@@ -111,72 +129,29 @@ const FAMILY_NAMES: Record<KeyFamily, string> = {
   Ed25519: "an Ed25519 key",
 };
 
-/** How WebCrypto imports and checks keys for one algorithm. */
-interface AlgorithmSpec {
-  readonly family: KeyFamily;
-  readonly importParams:
-    | AlgorithmIdentifier
-    | HmacImportParams
-    | RsaHashedImportParams
-    | EcKeyImportParams;
-  readonly verifyParams: AlgorithmIdentifier | RsaPssParams | EcdsaParams;
-  /** Bytes of a signature, when fixed. */
-  readonly signatureLength?: number;
-}
-
-function hmac(bits: 256 | 384 | 512): AlgorithmSpec {
-  return {
-    family: "oct",
-    importParams: { name: "HMAC", hash: `SHA-${bits}` },
-    verifyParams: { name: "HMAC" },
-    signatureLength: bits / 8,
-  };
-}
-
-function rsa(name: "RSASSA-PKCS1-v1_5" | "RSA-PSS", bits: 256 | 384 | 512): AlgorithmSpec {
-  return {
-    family: "RSA",
-    importParams: { name, hash: `SHA-${bits}` },
-    verifyParams: name === "RSA-PSS" ? { name, saltLength: bits / 8 } : { name },
-  };
-}
-
-const SPECS: Record<JwtAlgorithm, AlgorithmSpec> = {
-  HS256: hmac(256),
-  HS384: hmac(384),
-  HS512: hmac(512),
-  RS256: rsa("RSASSA-PKCS1-v1_5", 256),
-  RS384: rsa("RSASSA-PKCS1-v1_5", 384),
-  RS512: rsa("RSASSA-PKCS1-v1_5", 512),
-  PS256: rsa("RSA-PSS", 256),
-  PS384: rsa("RSA-PSS", 384),
-  PS512: rsa("RSA-PSS", 512),
-  ES256: {
-    family: "P-256",
-    importParams: { name: "ECDSA", namedCurve: "P-256" },
-    verifyParams: { name: "ECDSA", hash: "SHA-256" },
-    signatureLength: 64,
-  },
-  ES384: {
-    family: "P-384",
-    importParams: { name: "ECDSA", namedCurve: "P-384" },
-    verifyParams: { name: "ECDSA", hash: "SHA-384" },
-    signatureLength: 96,
-  },
-  EdDSA: {
-    family: "Ed25519",
-    importParams: { name: "Ed25519" },
-    verifyParams: { name: "Ed25519" },
-    signatureLength: 64,
-  },
+const FAMILIES: Record<JwtAlgorithm, KeyFamily> = {
+  HS256: "oct",
+  HS384: "oct",
+  HS512: "oct",
+  RS256: "RSA",
+  RS384: "RSA",
+  RS512: "RSA",
+  PS256: "RSA",
+  PS384: "RSA",
+  PS512: "RSA",
+  ES256: "P-256",
+  ES384: "P-384",
+  EdDSA: "Ed25519",
 };
 
-/** Key bytes or a public JWK, as WebCrypto imports them. */
-type KeyMaterial =
-  | { readonly format: "raw" | "spki"; readonly data: Uint8Array<ArrayBuffer> }
-  | { readonly format: "jwk"; readonly data: JsonWebKey };
+/** The reasons for a token that lacks a claim jose was told to require. */
+const MISSING_CLAIMS: Readonly<Record<string, string>> = {
+  exp: "token has no expiry",
+  iss: "token has no issuer",
+  aud: "token has no audience",
+};
 
-/** A key tokens may be checked against, with its imports. */
+/** A key tokens may be checked against. */
 interface VerificationKey {
   /** Tells keys apart across JWKS fetches, so that an unchanged key keeps its imports. */
   readonly id: string;
@@ -184,9 +159,11 @@ interface VerificationKey {
   readonly kid: string | undefined;
   /** The one algorithm a JWK says it is for. */
   readonly alg: string | undefined;
-  readonly material: KeyMaterial;
-  /** Imported keys by algorithm; undefined when the import failed. */
-  readonly imported: Map<JwtAlgorithm, Promise<CryptoKey | undefined>>;
+  /**
+   * The key's public members only, as jose takes it. jose keeps the WebCrypto imports of a public
+   * key by this object, so they last as long as the key does.
+   */
+  readonly jwk: JWK;
 }
 
 /** A fetched JWKS. */
@@ -195,19 +172,14 @@ interface KeySet {
   readonly fetchedAt: number;
 }
 
-/** A token split and decoded, not yet verified. */
-interface ParsedToken {
-  readonly header: Record<string, unknown>;
-  readonly payload: Record<string, unknown>;
-  readonly signingInput: Uint8Array<ArrayBuffer>;
-  readonly signature: Uint8Array<ArrayBuffer>;
-}
+/** What one key made of a token: a verdict, or that it did not decide. */
+type KeyOutcome = JwtResult | "mismatch" | "unusable";
 
 /** Verifies client JWTs against one configured key or a JWKS. */
 export class JwtVerifier {
   readonly #algorithms: ReadonlySet<string>;
-  readonly #issuer: string | undefined;
-  readonly #audience: ReadonlySet<string> | undefined;
+  /** What jose checks, but the time, which is read per verification. */
+  readonly #options: JWTVerifyOptions;
   readonly #clockSkew: number;
   readonly #jwksTtl: number;
   readonly #jwksUrl: string | undefined;
@@ -231,9 +203,14 @@ export class JwtVerifier {
       }
     }
     this.#algorithms = new Set(settings.algorithms);
-    this.#issuer = settings.issuer;
-    this.#audience = settings.audience === undefined ? undefined : new Set(settings.audience);
     this.#clockSkew = nonNegative("clockSkew", settings.clockSkew ?? DEFAULT_CLOCK_SKEW);
+    this.#options = {
+      algorithms: [...settings.algorithms],
+      requiredClaims: ["exp"],
+      clockTolerance: this.#clockSkew / 1000,
+      ...(settings.issuer === undefined ? {} : { issuer: settings.issuer }),
+      ...(settings.audience === undefined ? {} : { audience: [...settings.audience] }),
+    };
     this.#jwksTtl = nonNegative("jwksTtl", settings.jwksTtl ?? DEFAULT_JWKS_TTL);
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#now = options.now ?? Date.now;
@@ -250,7 +227,7 @@ export class JwtVerifier {
     }
     if (settings.key !== undefined) {
       const key = readKey(settings.key);
-      if (!settings.algorithms.some((alg) => SPECS[alg].family === key.family)) {
+      if (!settings.algorithms.some((alg) => FAMILIES[alg] === key.family)) {
         throw new TypeError(`key is ${FAMILY_NAMES[key.family]}, which no accepted algorithm uses`);
       }
       this.#key = key;
@@ -266,8 +243,7 @@ export class JwtVerifier {
     const parts = token.split(".");
     if (parts.length !== 3 || parts[0] === "" || parts[1] === "") return false;
     if (!parts.every((part) => BASE64URL.test(part))) return false;
-    const header = decodeJsonObject(parts[0] ?? "");
-    return header !== undefined && typeof header.alg === "string";
+    return typeof attempt(() => decodeProtectedHeader(token))?.alg === "string";
   }
 
   /** Verifies `token`; never throws, and a refusal's reason never contains the token. */
@@ -280,9 +256,8 @@ export class JwtVerifier {
   }
 
   async #verify(token: string): Promise<JwtResult> {
-    const parsed = parseToken(token);
-    if (typeof parsed === "string") return refuse(parsed);
-    const { header, payload } = parsed;
+    const header = readHeader(token);
+    if (typeof header === "string") return refuse(header);
 
     const alg = header.alg;
     if (typeof alg !== "string") return refuse("token header names no algorithm");
@@ -290,32 +265,49 @@ export class JwtVerifier {
     if (!isAlgorithm(alg) || !this.#algorithms.has(alg)) {
       return refuse(`algorithm ${quote(alg)} is not accepted`);
     }
+    // jose knows `b64`, which would let the payload go unencoded; no extension is wanted here.
     if (header.crit !== undefined) return refuse("token header has critical extensions");
     const kid = header.kid;
     if (kid !== undefined && typeof kid !== "string") {
       return refuse("token header kid is not a string");
     }
-    const spec = SPECS[alg];
-    if (spec.signatureLength !== undefined && parsed.signature.length !== spec.signatureLength) {
-      return refuse("signature does not match");
-    }
 
     const keys = await this.#keysFor(alg, kid);
     if (typeof keys === "string") return refuse(keys);
-    let imported = false;
+    let usable = false;
     for (const key of keys) {
-      const cryptoKey = await importFor(key, alg);
-      if (cryptoKey === undefined) continue;
-      imported = true;
-      const valid = await crypto.subtle.verify(
-        spec.verifyParams,
-        cryptoKey,
-        parsed.signature,
-        parsed.signingInput,
-      );
-      if (valid) return this.#checkClaims(payload);
+      const outcome = await this.#verifyWith(token, key);
+      if (outcome === "unusable") continue;
+      usable = true;
+      if (outcome !== "mismatch") return outcome;
     }
-    return refuse(imported ? "signature does not match" : "key could not be imported");
+    return refuse(
+      usable ? "signature does not match" : `key could not be used with algorithm ${quote(alg)}`,
+    );
+  }
+
+  /** What `key` makes of `token`: its claims, a refusal, or that it does not decide. */
+  async #verifyWith(token: string, key: VerificationKey): Promise<KeyOutcome> {
+    const now = this.#now();
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, key.jwk, {
+        ...this.#options,
+        currentDate: new Date(now),
+      }));
+    } catch (error) {
+      if (error instanceof errors.JWSSignatureVerificationFailed) return "mismatch";
+      if (error instanceof errors.JOSEError) return refuse(joseReason(error));
+      // jose throws plain errors for a key it cannot use: one WebCrypto would not import, or an
+      // RSA key under 2048 bits.
+      return "unusable";
+    }
+    // Without a maximum token age jose checks only that `iat` is a number, not that it has come.
+    const { iat } = payload;
+    if (iat !== undefined && iat * 1000 > now + this.#clockSkew) {
+      return refuse(`token was issued in the future, at ${formatDate(iat)}`);
+    }
+    return { ok: true, claims: Object.freeze(payload) };
   }
 
   /** The keys to try for a token, or why there are none. */
@@ -436,45 +428,35 @@ export class JwtVerifier {
     }
     return keys;
   }
-
-  /** Checks the claims of a token whose signature matched. */
-  #checkClaims(payload: Record<string, unknown>): JwtResult {
-    const now = this.#now();
-    const skew = this.#clockSkew;
-    const { exp, nbf, iat } = payload;
-    if (exp === undefined) return refuse("token has no expiry");
-    if (!isNumericDate(exp)) return refuse('claim "exp" is not a number');
-    if (now >= exp * 1000 + skew) return refuse(`token expired at ${formatDate(exp)}`);
-    if (nbf !== undefined) {
-      if (!isNumericDate(nbf)) return refuse('claim "nbf" is not a number');
-      if (nbf * 1000 > now + skew) return refuse(`token is not valid before ${formatDate(nbf)}`);
-    }
-    if (iat !== undefined) {
-      if (!isNumericDate(iat)) return refuse('claim "iat" is not a number');
-      if (iat * 1000 > now + skew) {
-        return refuse(`token was issued in the future, at ${formatDate(iat)}`);
-      }
-    }
-    if (this.#issuer !== undefined) {
-      const iss = payload.iss;
-      if (iss === undefined) return refuse("token has no issuer");
-      if (iss !== this.#issuer) return refuse(`issuer ${quote(String(iss))} is not accepted`);
-    }
-    const accepted = this.#audience;
-    if (accepted !== undefined) {
-      const aud = payload.aud;
-      if (aud === undefined) return refuse("token has no audience");
-      const audiences = Array.isArray(aud) ? aud : [aud];
-      if (!audiences.some((value) => typeof value === "string" && accepted.has(value))) {
-        return refuse(`audience ${quote(JSON.stringify(aud))} is not accepted`);
-      }
-    }
-    return { ok: true, claims: Object.freeze(payload) };
-  }
 }
 
 function refuse(reason: string): JwtResult {
   return { ok: false, reason };
+}
+
+/** The reason for what jose found wrong with a token whose signature matched. */
+function joseReason(error: errors.JOSEError): string {
+  if (error instanceof errors.JWTExpired || error instanceof errors.JWTClaimValidationFailed) {
+    const { claim, reason, payload } = error;
+    if (reason === "missing") return MISSING_CLAIMS[claim] ?? `token has no claim ${quote(claim)}`;
+    // jose's only other reason for a claim it reads itself: a NumericDate that is no number.
+    if (reason === "invalid") return `claim ${quote(claim)} is not a number`;
+    const value = payload[claim];
+    switch (claim) {
+      case "exp":
+        return `token expired at ${formatDate(Number(value))}`;
+      case "nbf":
+        return `token is not valid before ${formatDate(Number(value))}`;
+      case "iss":
+        return `issuer ${quote(String(value))} is not accepted`;
+      case "aud":
+        return `audience ${quote(JSON.stringify(value))} is not accepted`;
+      default:
+        return `claim ${quote(claim)} is not accepted`;
+    }
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return "algorithm is not accepted";
+  return `token is not valid (${error.code})`;
 }
 
 function isAlgorithm(value: string): value is JwtAlgorithm {
@@ -485,8 +467,17 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function isNumericDate(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value);
+function isBase64Url(text: string): boolean {
+  return BASE64URL.test(text) && text.length % 4 !== 1;
+}
+
+/** What `read` gives, or undefined when it throws. */
+function attempt<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
 }
 
 function nonNegative(name: string, value: number): number {
@@ -508,70 +499,30 @@ function formatDate(seconds: number): string {
 }
 
 function fits(key: VerificationKey, alg: JwtAlgorithm): boolean {
-  if (key.family !== SPECS[alg].family) return false;
+  if (key.family !== FAMILIES[alg]) return false;
   return key.alg === undefined || key.alg === alg || (key.alg === "Ed25519" && alg === "EdDSA");
 }
 
-/** The key imported for `alg`, once; undefined when WebCrypto refused it. */
-function importFor(key: VerificationKey, alg: JwtAlgorithm): Promise<CryptoKey | undefined> {
-  let imported = key.imported.get(alg);
-  if (imported === undefined) {
-    const params = SPECS[alg].importParams;
-    const { material } = key;
-    const importing = material.format === "jwk"
-      ? crypto.subtle.importKey("jwk", material.data, params, false, ["verify"])
-      : crypto.subtle.importKey(material.format, material.data, params, false, ["verify"]);
-    imported = importing.catch(() => undefined);
-    key.imported.set(alg, imported);
-  }
-  return imported;
-}
-
-function decodeBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
-  if (!BASE64URL.test(text) || text.length % 4 === 1) return undefined;
-  const padded = text.replaceAll("-", "+").replaceAll("_", "/") +
-    "==".slice(0, (4 - (text.length % 4)) % 4);
-  return decodeBinary(padded);
-}
-
-function decodeBinary(base64: string): Uint8Array<ArrayBuffer> | undefined {
-  let binary: string;
-  try {
-    binary = atob(base64);
-  } catch {
-    return undefined;
-  }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-/** A base64url part decoded as a JSON object; undefined when it is not one. */
-function decodeJsonObject(part: string): Record<string, unknown> | undefined {
-  const bytes = decodeBase64Url(part);
-  if (bytes === undefined) return undefined;
-  try {
-    const value: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-    return isObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function parseToken(token: string): ParsedToken | string {
+/**
+ * The header of a token that has the form of a signed JWT, or why it has not. jose reads the
+ * payload only once the signature matched; it is read here too, so that a malformed payload is
+ * named as such rather than as a signature that does not match.
+ */
+function readHeader(token: string): Record<string, unknown> | string {
   if (typeof token !== "string" || token.length === 0) return "token is empty";
   if (token.length > MAX_TOKEN_LENGTH) return "token is too long";
   const parts = token.split(".");
   if (parts.length !== 3) return "token is not a JWT";
   const [headerPart = "", payloadPart = "", signaturePart = ""] = parts;
-  const header = decodeJsonObject(headerPart);
+  const header = BASE64URL.test(headerPart)
+    ? attempt<Record<string, unknown>>(() => decodeProtectedHeader(token))
+    : undefined;
   if (header === undefined) return "token header is not a base64url JSON object";
-  const payload = decodeJsonObject(payloadPart);
-  if (payload === undefined) return "token payload is not a base64url JSON object";
-  const signature = decodeBase64Url(signaturePart);
-  if (signature === undefined) return "token signature is not base64url";
-  const signingInput = new TextEncoder().encode(`${headerPart}.${payloadPart}`);
-  return { header, payload, signingInput, signature };
+  if (!BASE64URL.test(payloadPart) || attempt(() => decodeJwt(token)) === undefined) {
+    return "token payload is not a base64url JSON object";
+  }
+  if (!isBase64Url(signaturePart)) return "token signature is not base64url";
+  return header;
 }
 
 /** Reads a configured key; throws a TypeError, without the key in it, when it cannot be used. */
@@ -590,10 +541,7 @@ function readKey(text: string): VerificationKey {
     return key;
   }
   if (text.length === 0) throw new TypeError("key must not be empty");
-  return newKey("", "oct", undefined, undefined, {
-    format: "raw",
-    data: new TextEncoder().encode(text),
-  });
+  return newKey("", "oct", undefined, undefined, { kty: "oct", k: base64url.encode(text) });
 }
 
 function newKey(
@@ -601,82 +549,25 @@ function newKey(
   family: KeyFamily,
   kid: string | undefined,
   alg: string | undefined,
-  material: KeyMaterial,
+  jwk: JWK,
 ): VerificationKey {
-  return { id, family, kid, alg, material, imported: new Map() };
+  return { id, family, kid, alg, jwk: Object.freeze(jwk) };
 }
 
 function readPem(text: string): VerificationKey {
-  const match = /^-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]+)-----END PUBLIC KEY-----$/.exec(
-    text,
-  );
-  if (match === null) {
+  if (!/^-----BEGIN PUBLIC KEY-----[A-Za-z0-9+/=\s]+-----END PUBLIC KEY-----$/.test(text)) {
     throw new TypeError("key must be a PEM SPKI public key (-----BEGIN PUBLIC KEY-----)");
   }
-  const der = decodeBinary((match[1] ?? "").replace(/\s+/g, ""));
-  if (der === undefined || der.length === 0) throw new TypeError("key is not valid PEM");
-  const family = spkiFamily(der);
-  if (family === undefined) {
-    throw new TypeError("key is a PEM public key of a type that is not supported");
+  // jose imports SPKI only asynchronously and for one given algorithm. node:crypto reads it at
+  // once, so that a key that no accepted algorithm fits stops the start, as for a JWK.
+  const jwk = attempt(() => createPublicKey(text).export({ format: "jwk" }));
+  const key = jwk === undefined ? undefined : readJwk(jwk);
+  if (key === undefined || typeof key === "string") {
+    throw new TypeError(
+      "key is not valid PEM, or a PEM public key of a type that is not supported",
+    );
   }
-  return newKey("", family, undefined, undefined, { format: "spki", data: der });
-}
-
-/** One DER element: its tag and where its contents are. */
-function readDer(
-  bytes: Uint8Array,
-  offset: number,
-): { tag: number; start: number; end: number } | undefined {
-  const tag = bytes[offset];
-  const first = bytes[offset + 1];
-  if (tag === undefined || first === undefined) return undefined;
-  let start = offset + 2;
-  let length = first;
-  if (first >= 0x80) {
-    const count = first & 0x7f;
-    if (count === 0 || count > 3) return undefined;
-    length = 0;
-    for (let i = 0; i < count; i++) {
-      const byte = bytes[start + i];
-      if (byte === undefined) return undefined;
-      length = length * 256 + byte;
-    }
-    start += count;
-  }
-  const end = start + length;
-  return end > bytes.length ? undefined : { tag, start, end };
-}
-
-const OID_RSA = "2a864886f70d010101";
-const OID_EC = "2a8648ce3d0201";
-const OID_P256 = "2a8648ce3d030107";
-const OID_P384 = "2b81040022";
-const OID_ED25519 = "2b6570";
-
-/** The family of an SPKI key, from its algorithm identifier; undefined when not supported. */
-function spkiFamily(der: Uint8Array): KeyFamily | undefined {
-  const spki = readDer(der, 0);
-  if (spki?.tag !== 0x30) return undefined;
-  const algorithm = readDer(der, spki.start);
-  if (algorithm?.tag !== 0x30) return undefined;
-  const oid = readDer(der, algorithm.start);
-  if (oid?.tag !== 0x06) return undefined;
-  const hex = (start: number, end: number) =>
-    Array.from(der.subarray(start, end), (byte) => byte.toString(16).padStart(2, "0")).join("");
-  switch (hex(oid.start, oid.end)) {
-    case OID_RSA:
-      return "RSA";
-    case OID_ED25519:
-      return "Ed25519";
-    case OID_EC: {
-      const curve = oid.end < algorithm.end ? readDer(der, oid.end) : undefined;
-      if (curve?.tag !== 0x06) return undefined;
-      const name = hex(curve.start, curve.end);
-      return name === OID_P256 ? "P-256" : name === OID_P384 ? "P-384" : undefined;
-    }
-    default:
-      return undefined;
-  }
+  return key;
 }
 
 /** A JWK read as a verification key, keeping only its public parts; or why it cannot be one. */
@@ -694,26 +585,21 @@ function readJwk(value: unknown): VerificationKey | string {
   }
   const text = (name: string): string | undefined => {
     const field = value[name];
-    return typeof field === "string" && field !== "" && decodeBase64Url(field) !== undefined
-      ? field
-      : undefined;
+    return typeof field === "string" && field !== "" && isBase64Url(field) ? field : undefined;
   };
-  const make = (family: KeyFamily, material: KeyMaterial): VerificationKey => {
-    const data = material.format === "jwk" ? material.data : { k: value.k };
-    return newKey(JSON.stringify([kid, alg, data]), family, kid, alg, material);
-  };
+  const make = (family: KeyFamily, jwk: JWK): VerificationKey =>
+    newKey(JSON.stringify([kid, alg, jwk]), family, kid, alg, jwk);
   switch (kty) {
     case "oct": {
       const k = text("k");
-      const data = k === undefined ? undefined : decodeBase64Url(k);
-      if (data === undefined) return "has no valid k";
-      return make("oct", { format: "raw", data });
+      if (k === undefined) return "has no valid k";
+      return make("oct", { kty, k });
     }
     case "RSA": {
       const n = text("n");
       const e = text("e");
       if (n === undefined || e === undefined) return "has no valid n and e";
-      return make("RSA", { format: "jwk", data: { kty, n, e } });
+      return make("RSA", { kty, n, e });
     }
     case "EC": {
       const { crv } = value;
@@ -721,13 +607,13 @@ function readJwk(value: unknown): VerificationKey | string {
       const y = text("y");
       if (crv !== "P-256" && crv !== "P-384") return "is on a curve that is not supported";
       if (x === undefined || y === undefined) return "has no valid x and y";
-      return make(crv, { format: "jwk", data: { kty, crv, x, y } });
+      return make(crv, { kty, crv, x, y });
     }
     case "OKP": {
       const x = text("x");
       if (value.crv !== "Ed25519") return "is on a curve that is not supported";
       if (x === undefined) return "has no valid x";
-      return make("Ed25519", { format: "jwk", data: { kty, crv: "Ed25519", x } });
+      return make("Ed25519", { kty, crv: "Ed25519", x });
     }
     default:
       return "has a key type that is not supported";

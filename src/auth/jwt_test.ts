@@ -63,6 +63,19 @@ async function ecPair(namedCurve: "P-256" | "P-384"): Promise<CryptoKeyPair> {
   return await crypto.subtle.generateKey({ name: "ECDSA", namedCurve }, true, ["sign", "verify"]);
 }
 
+async function rsaPair(modulusLength: number): Promise<CryptoKeyPair> {
+  return await crypto.subtle.generateKey(
+    {
+      name: "RSASSA-PKCS1-v1_5",
+      modulusLength,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: "SHA-256",
+    },
+    true,
+    ["sign", "verify"],
+  );
+}
+
 async function publicJwk(pair: CryptoKeyPair, extra: Record<string, unknown> = {}) {
   const { kty, n, e, crv, x, y } = await crypto.subtle.exportKey("jwk", pair.publicKey);
   return { kty, n, e, crv, x, y, ...extra };
@@ -71,16 +84,7 @@ async function publicJwk(pair: CryptoKeyPair, extra: Record<string, unknown> = {
 const HMAC_SECRET = "test-secret-that-is-long-enough-for-hs512-0123456789abcdefghijklmnop";
 const hmac = hmacSigner(encoder.encode(HMAC_SECRET));
 
-const rsa = await crypto.subtle.generateKey(
-  {
-    name: "RSASSA-PKCS1-v1_5",
-    modulusLength: 2048,
-    publicExponent: new Uint8Array([1, 0, 1]),
-    hash: "SHA-256",
-  },
-  true,
-  ["sign", "verify"],
-);
+const rsa = await rsaPair(2048);
 const rsaPem = pem(await crypto.subtle.exportKey("spki", rsa.publicKey));
 const rsaSign = rsaSigner(await crypto.subtle.exportKey("pkcs8", rsa.privateKey));
 
@@ -285,6 +289,8 @@ Deno.test("a token without expiry, or with one that is not a number, is refused"
   }
   const badNbf = await signJwt(hmac, "HS256", claims({ nbf: "soon" }));
   assertRefused(await check.verify(badNbf), 'claim "nbf" is not a number');
+  const badIat = await signJwt(hmac, "HS256", claims({ iat: "today" }));
+  assertRefused(await check.verify(badIat), 'claim "iat" is not a number');
 });
 
 Deno.test("times no Date can hold give reasons instead of throwing", async () => {
@@ -415,6 +421,16 @@ Deno.test("a JWK key: RSA, EC and oct, with its alg pinning the algorithm", asyn
     await verifier({ algorithms: ["HS384"], key: octJwk }).verify(
       await signJwt(hmac, "HS384", claims()),
     ),
+  );
+});
+
+Deno.test("an RSA key under 2048 bits is not used", async () => {
+  const small = await rsaPair(1024);
+  const key = pem(await crypto.subtle.exportKey("spki", small.publicKey));
+  const sign = rsaSigner(await crypto.subtle.exportKey("pkcs8", small.privateKey));
+  assertRefused(
+    await verifier({ algorithms: ["RS256"], key }).verify(await signJwt(sign, "RS256", claims())),
+    'key could not be used with algorithm "RS256"',
   );
 });
 
