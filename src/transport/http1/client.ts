@@ -152,8 +152,9 @@ export class Http1Client {
     const done = (reusable: boolean) => {
       signal.removeEventListener("abort", abort);
       // A request still being written when its answer ended leaves the connection mid-request.
-      if (reusable && head.keepAlive && writing.finished) this.#pool.put(connection);
-      else connection.close();
+      if (reusable && head.keepAlive && writing.finished) {
+        this.#pool.put(connection, head.keepAliveTimeout);
+      } else connection.close();
     };
     const { framing } = head;
     if (framing.kind === "none") {

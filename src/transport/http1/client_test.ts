@@ -461,3 +461,29 @@ Deno.test("an answer that comes while the body is still being written is read, a
   assert.equal(backend.socket(0).closed, true);
   await client.close();
 });
+
+Deno.test("a backend's Keep-Alive timeout shortens a connection's wait in the pool", async () => {
+  const waits: number[] = [];
+  const schedule: Schedule = (_callback, ms) => {
+    waits.push(ms);
+    return { cancel() {} };
+  };
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect, { schedule });
+  const answered = async (keepAlive: string) => {
+    const answer = client.request(TARGET, post());
+    await waitFor(() => backend.sockets.length > 0 && !backend.sockets.at(-1)!.closed);
+    backend.sockets.at(-1)!.feed(
+      `HTTP/1.1 200 OK\r\nkeep-alive: ${keepAlive}\r\ncontent-length: 2\r\n\r\n{}`,
+    );
+    await asResponse(await answer).text();
+  };
+  await answered("timeout=5");
+  assert.deepEqual(waits, [4000]);
+  assert.equal(client.idleConnections, 1);
+  client.request(TARGET, post()).catch(() => {});
+  backend.socket(0).feed("HTTP/1.1 200 OK\r\nkeep-alive: timeout=1\r\ncontent-length: 0\r\n\r\n");
+  await waitFor(() => backend.socket(0).closed);
+  assert.equal(client.idleConnections, 0, "too short to wait at all");
+  await client.close();
+});

@@ -7,6 +7,9 @@
 import type { Connection } from "./connection.ts";
 import { type Deadline, type Schedule, scheduleDeadline } from "../../lib/deadlines.ts";
 
+/** How long before a backend's own keep-alive timeout a connection leaves the pool, in ms. */
+export const KEEP_ALIVE_MARGIN = 1000;
+
 /** Options for {@linkcode IdlePool}. */
 export interface IdlePoolOptions {
   /** The longest a connection waits, in ms. @default 60_000 */
@@ -50,20 +53,29 @@ export class IdlePool {
     return connection;
   }
 
-  /** Keeps `connection` for its backend's next request, or closes it if it cannot wait. */
-  put(connection: Connection): void {
+  /**
+   * Keeps `connection` for its backend's next request, or closes it if it cannot wait. A
+   * backend that said how long it keeps an unused connection open (`Keep-Alive: timeout=`) is
+   * left a margin: the connection leaves the pool {@linkcode KEEP_ALIVE_MARGIN} ms before, so
+   * that no request is sent on it just as the backend closes it; one too short for that is
+   * closed now.
+   */
+  put(connection: Connection, keepAliveTimeout?: number): void {
     let waiting = this.#idle.get(connection.key);
     if (waiting === undefined) {
       waiting = [];
       this.#idle.set(connection.key, waiting);
     }
-    if (this.#closed || connection.closed || waiting.length >= this.#maxIdle) {
+    const wait = keepAliveTimeout === undefined
+      ? this.#idleTimeout
+      : Math.min(this.#idleTimeout, keepAliveTimeout - KEEP_ALIVE_MARGIN);
+    if (this.#closed || connection.closed || waiting.length >= this.#maxIdle || wait <= 0) {
       connection.close();
       return;
     }
     waiting.push(connection);
     const drop = () => this.#drop(connection);
-    this.#expiries.set(connection, this.#schedule(drop, this.#idleTimeout));
+    this.#expiries.set(connection, this.#schedule(drop, wait));
     connection.watchWhileIdle(drop);
   }
 

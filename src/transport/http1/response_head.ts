@@ -22,9 +22,13 @@ export interface ResponseHead {
   readonly framing: Framing;
   /** The connection may carry another request once this body has been read. */
   readonly keepAlive: boolean;
+  /** How long the backend keeps the connection open unused, in ms, if its `Keep-Alive` says. */
+  readonly keepAliveTimeout: number | undefined;
 }
 
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
+/** The `timeout` parameter of a `Keep-Alive` header, in seconds. */
+const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout\s*=\s*"?(\d{1,9})/i;
 /** A length, or the same length listed more than once (RFC 9112 §6.3, item 5). */
 const LENGTH = /^(\d{1,15})(?:[ \t]*,[ \t]*\1)*$/;
 
@@ -47,6 +51,7 @@ export function parseResponseHead(text: string, method: string): ResponseHead {
   let length: string | undefined;
   let transferEncoding: string | undefined;
   let connection = "";
+  let keepAliveTimeout: number | undefined;
   for (let index = 1; index < lines.length; index++) {
     const line = withoutCr(lines[index]!);
     const colon = line.indexOf(":");
@@ -66,6 +71,9 @@ export function parseResponseHead(text: string, method: string): ResponseHead {
       transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
     } else if (name === "connection") {
       connection += `,${value.toLowerCase()}`;
+    } else if (name === "keep-alive") {
+      const timeout = KEEP_ALIVE_TIMEOUT.exec(value);
+      if (timeout) keepAliveTimeout = Number(timeout[1]) * 1000;
     }
   }
   const closes = connection.includes("close") ||
@@ -79,6 +87,7 @@ export function parseResponseHead(text: string, method: string): ResponseHead {
     // A body read to the connection's end, or framed both ways, leaves nothing to reuse.
     keepAlive: !closes && framing.kind !== "close" &&
       !(transferEncoding !== undefined && length !== undefined),
+    keepAliveTimeout,
   };
 }
 

@@ -107,3 +107,14 @@ Deno.test("control characters in a value or the reason phrase are refused", () =
     ["x-tab", "a\tb"],
   ]);
 });
+
+Deno.test("a Keep-Alive header's timeout is read in ms", () => {
+  const read = (value: string) =>
+    parseResponseHead(`HTTP/1.1 200 OK\r\nkeep-alive: ${value}\r\ncontent-length: 0`, "POST")
+      .keepAliveTimeout;
+  assert.equal(read("timeout=5"), 5000);
+  assert.equal(read("timeout=5, max=1000"), 5000);
+  assert.equal(read("max=10, Timeout = 75"), 75_000);
+  assert.equal(read("max=10"), undefined);
+  assert.equal(parseResponseHead("HTTP/1.1 200 OK", "POST").keepAliveTimeout, undefined);
+});
