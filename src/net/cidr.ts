@@ -214,7 +214,8 @@ function parseIPv4(text: string): ipaddr.IPv4 | undefined {
 
 /**
  * IPv6 `address` with a dotted IPv4 tail (`::ffff:1.2.3.4`) rewritten as two hex groups, so that
- * the tail is read as strictly as IPv4 is; undefined when the tail is not IPv4.
+ * the tail is read as strictly as IPv4 is, and `::1.2.3.4` stays the IPv4-compatible `::102:304`
+ * (ipaddr.js would read it as mapped); undefined when the tail is not IPv4.
  */
 function withHexTail(address: string): string | undefined {
   const dot = address.indexOf(".");
