@@ -21,7 +21,8 @@ export function originReader(
   if (trustedProxies.length === 0) return (peer) => ({ clientIp: peer, forwardedFor: peer });
   const trusted = new CidrSet(trustedProxies);
   return (peer, headers) => {
-    const chain = trusted.has(peer) ? headers.get("x-forwarded-for") : null;
+    const received = headers.get("x-forwarded-for");
+    const chain = received && trusted.has(peer) ? received : null;
     return {
       clientIp: clientIpOf(peer, headers, trusted),
       forwardedFor: chain ? `${chain}, ${peer}` : peer,
