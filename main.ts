@@ -12,7 +12,8 @@ import { LimiterPersistence } from "./src/limiter/persistence.ts";
 import { LiveConfigError } from "./src/config/live_config.ts";
 import { LineWriter } from "./src/logging/line_writer.ts";
 import { Logger } from "./src/logging/logger.ts";
-import { tcpConnect, tcpReachable } from "./src/runtime.ts";
+import { socketConnector } from "./src/transport/connect.ts";
+import { type ProxySettings, proxySettings } from "./src/transport/proxy_settings.ts";
 import { SERVICE_TYPES } from "./src/services.ts";
 
 const command = parseCommandLine(Deno.args, (name) => Deno.env.get(name));
@@ -85,6 +86,15 @@ const logger = new Logger({ level: config.log.level, format, output });
 globalThis.addEventListener("unload", () => output.flush());
 for (const warning of loaded.warnings) logger.warn(warning);
 
+let proxies: ProxySettings | undefined;
+try {
+  proxies = proxySettings((name) => Deno.env.get(name));
+} catch (error) {
+  logger.error((error as Error).message);
+  output.flush();
+  Deno.exit(1);
+}
+
 const kv = await Deno.openKv(command.kvPath === ":memory:" ? ":memory:" : command.kvPath);
 let gateway: Gateway;
 try {
@@ -94,9 +104,8 @@ try {
     kv,
     source,
     adminKey: Deno.env.get("SWITCHYARD_ADMIN_KEY"),
-    reachable: tcpReachable,
-    // A proxy named in the environment is honoured by `fetch` only.
-    ...(proxyFromEnvironment() ? {} : { connect: tcpConnect }),
+    connect: socketConnector(),
+    proxies,
     version: manifest.version,
     tracing: Deno.env.get("OTEL_DENO") === "true",
     logger,
@@ -161,13 +170,6 @@ async function shutdown(signal: string): Promise<void> {
   kv.close();
   output.flush();
   Deno.exit(0);
-}
-
-/** Whether the environment names a proxy for plain-HTTP requests. */
-function proxyFromEnvironment(): boolean {
-  return ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"].some((name) =>
-    Boolean(Deno.env.get(name))
-  );
 }
 
 /** An error for a log line: its stack when it has one. */

@@ -21,7 +21,7 @@ import { ConfigStore } from "./config/store.ts";
 import { clientAuth } from "./middleware/client_auth.ts";
 import { errorResponse, GatewayError, internalError } from "./errors.ts";
 import type { GatewayApp, GatewayEnv } from "./gateway_env.ts";
-import type { Fetch } from "./health/backend_requests.ts";
+import type { JwtFetch } from "./auth/jwt.ts";
 import { BackendMonitor, type MonitoredBackend } from "./health/monitor.ts";
 import type { Schedule } from "./health/poller.ts";
 import { observeRequests } from "./middleware/observe_requests.ts";
@@ -39,10 +39,9 @@ import { mountStatusRoutes } from "./routes/status.ts";
 import { mountStatusOverview } from "./routes/status_overview.ts";
 import { mountStatusPage } from "./routes/status_page.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "./services.ts";
-import { byScheme } from "./transport/by_scheme.ts";
-import { fetchTransport, type ReachabilityCheck } from "./transport/fetch_transport.ts";
 import type { Connect } from "./transport/http1/socket.ts";
 import { http1Transport } from "./transport/http1_transport.ts";
+import type { ProxySettings } from "./transport/proxy_settings.ts";
 
 /** What the gateway is built from. */
 export interface GatewayDeps {
@@ -58,13 +57,10 @@ export interface GatewayDeps {
   readonly source?: string;
   /** `SWITCHYARD_ADMIN_KEY`: an admin key besides those in `admin.keys`. */
   readonly adminKey?: string | undefined;
-  /** Checks a backend accepts connections: `fetch`'s connect timeout. */
-  readonly reachable: ReachabilityCheck;
-  /**
-   * Opens TCP connections, for the gateway's own HTTP/1.1 client to plain-HTTP backends.
-   * Without it, or with tracing on, every request to a backend goes through `fetch`.
-   */
-  readonly connect?: Connect;
+  /** Opens connections to backends: TCP, TLS, through a proxy. */
+  readonly connect: Connect;
+  /** The proxies the environment names for requests to backends; none when undefined. */
+  readonly proxies?: ProxySettings | undefined;
   /** The version shown in the OpenAPI document. */
   readonly version: string;
   /** Randomness for the `random` strategy. @default Math.random */
@@ -78,14 +74,14 @@ export interface GatewayDeps {
   readonly log?: (message: string, level?: "info" | "warn") => void;
   /** Where request lines go (when `log.requests` is on); none writes none. */
   readonly logger?: Logger;
-  /** OpenTelemetry is on (`OTEL_DENO=true`): attempts get spans, the runtime sets traceparent. */
+  /** OpenTelemetry is on (`OTEL_DENO=true`): attempts get spans, whose context backends get. */
   readonly tracing?: boolean;
   /** Clock, in ms. @default Date.now */
   readonly now?: () => number;
   /** Schedules health probes and other polls. @default setTimeout */
   readonly schedule?: Schedule;
-  /** The gateway's own requests to backends (probes, model lists, load). @default fetch */
-  readonly fetch?: Fetch;
+  /** Fetches JWKS documents. @default fetch */
+  readonly fetch?: JwtFetch;
 }
 
 /** A built gateway: its request handler and the state behind it. */
@@ -127,8 +123,9 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     logger: deps.config.log.requests ? deps.logger : undefined,
     ...(deps.now ? { now: deps.now } : {}),
   });
+  const transport = http1Transport(deps.connect, { proxies: deps.proxies });
   const monitor = new BackendMonitor({
-    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    transport,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.schedule ? { schedule: deps.schedule } : {}),
     onHealthChanged: (backend) =>
@@ -174,11 +171,6 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     );
   }
 
-  // The runtime's tracing follows `fetch` only.
-  const transport = byScheme(
-    deps.connect && !deps.tracing ? http1Transport(deps.connect) : undefined,
-    fetchTransport({ reachable: deps.reachable }),
-  );
   const app: GatewayApp = new OpenAPIHono<GatewayEnv>();
   app.use(requestId());
   const originOf = originReader(deps.config.server["trusted-proxies"]);

@@ -4,12 +4,11 @@
  * (transport_conformance_test.ts) covers the other answers that once went wrong.
  */
 import assert from "node:assert/strict";
+import { BACKEND_ROUTES } from "./fixtures/backend_routes.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { oneService, startGateway } from "./fixtures/gateway.ts";
 import { startScriptedServer } from "./fixtures/raw_http.ts";
 import { postChat, serviceStatus } from "./fixtures/requests.ts";
-
-const TRANSPORTS = ["http1", "fetch"] as const;
 
 /** A streamed answer whose head carries `header` as written, framing and all. */
 function streamWithHeader(header: string): string {
@@ -24,19 +23,20 @@ const MALFORMED_HEADS = {
   "a NUL in the reason phrase": streamWithHeader("x-odd: one").replace("200 OK", "200 O\0K"),
 };
 
-for (const transport of TRANSPORTS) {
+for (const route of BACKEND_ROUTES) {
   for (const [what, answer] of Object.entries(MALFORMED_HEADS)) {
-    Deno.test(`${transport}: ${what} is a 502 bad_upstream_response, and nothing stays claimed`, async () => {
+    Deno.test(`${route.name}: ${what} is a 502 bad_upstream_response, and nothing stays claimed`, async () => {
+      await using setup = route.setUp();
       await using backend = startScriptedServer(async (peer) => {
         await peer.readRequest();
         await peer.write(answer);
-      });
+      }, { tls: route.tls });
       await using gateway = await startGateway(
         `server:\n  retries: 1\nmodel:\n  services:\n    chat:\n      load-balance:\n` +
           `        type: least-connections\n      instances:\n` +
           `        - name: m\n          base-url: ${backend.url}\n` +
           `          max-concurrency: 1\n`,
-        { transport },
+        setup.gateway,
       );
       const response = await postChat(gateway.url, { stream: true });
       assert.equal(response.status, 502);
@@ -54,15 +54,16 @@ for (const transport of TRANSPORTS) {
     });
   }
 
-  Deno.test(`${transport}: a malformed answer moves on to another instance`, async () => {
+  Deno.test(`${route.name}: a malformed answer moves on to another instance`, async () => {
+    await using setup = route.setUp();
     await using bad = startScriptedServer(async (peer) => {
       await peer.readRequest();
       await peer.write(MALFORMED_HEADS["a NUL in a header value"]);
-    });
-    await using good = await startFakeBackend({ name: "good" });
+    }, { tls: route.tls });
+    await using good = await startFakeBackend({ name: "good", tls: route.tls });
     await using gateway = await startGateway(
       oneService("chat", [bad.url, good.url], { strategy: "round-robin" }),
-      { transport },
+      setup.gateway,
     );
     for (let round = 0; round < 2; round++) {
       const response = await postChat(gateway.url);

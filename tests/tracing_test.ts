@@ -123,10 +123,8 @@ Deno.test("with OTEL_DENO=true, backends get a child traceparent and the spans r
       attribute(attemptSpan, "switchyard.instance"),
       `m@${backend.url}/v1/chat/completions`,
     );
-    const fetchSpan = spans.find((span) => span.kind === 3);
-    assert.ok(fetchSpan, "the runtime's client span");
-    assert.equal(fetchSpan.parentSpanId, attemptSpan.spanId);
-    assert.equal(continued[2], fetchSpan.spanId, "the backend's parent is the client span");
+    assert.equal(attemptSpan.kind, 3, "the attempt is a client span");
+    assert.equal(continued[2], attemptSpan.spanId, "the backend's parent is the attempt");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,14 +1,13 @@
 /**
- * The transport conformance suite: every raw backend answer of the corpus, through every way
- * the gateway reaches a backend, with what the client sees and the counters afterwards.
+ * The transport conformance suite: every raw backend answer of the corpus, over every way the
+ * gateway reaches a backend, with what the client sees and the counters afterwards.
  */
 import assert from "node:assert/strict";
 import { ANSWER_CASES, type AnswerCase } from "./fixtures/backend_answers.ts";
+import { BACKEND_ROUTES } from "./fixtures/backend_routes.ts";
 import { startGateway } from "./fixtures/gateway.ts";
 import { startScriptedServer } from "./fixtures/raw_http.ts";
 import { postChat, serviceStatus } from "./fixtures/requests.ts";
-
-const TRANSPORTS = ["http1"] as const;
 
 const SERVICES = {
   chat: { service: "chat", status: "/v1/chat/status" },
@@ -33,17 +32,18 @@ async function check(response: Response, expect: AnswerCase["expect"]): Promise<
   if (expect.code !== undefined) assert.equal(JSON.parse(body).error.code, expect.code);
 }
 
-for (const transport of TRANSPORTS) {
+for (const route of BACKEND_ROUTES) {
   for (const [name, answerCase] of Object.entries(ANSWER_CASES)) {
-    Deno.test(`${transport}: ${name}`, async () => {
+    Deno.test(`${route.name}: ${name}`, async () => {
       const { service, status } = SERVICES[answerCase.request ?? "chat"];
-      await using backend = startScriptedServer(answerCase.backend);
+      await using setup = route.setUp();
+      await using backend = startScriptedServer(answerCase.backend, { tls: route.tls });
       const timeouts = answerCase.timeouts ? `  timeouts: ${answerCase.timeouts}\n` : "";
       await using gateway = await startGateway(
         `server:\n  retries: 0\n  max-body-size: 64MiB\n${timeouts}` +
           `model:\n  services:\n    ${service}:\n      instances:\n` +
           `        - name: m\n          base-url: ${backend.url}\n`,
-        { transport },
+        setup.gateway,
       );
       const times = answerCase.times ?? 1;
       if (answerCase.concurrent) {

@@ -5,6 +5,9 @@
  */
 import type { Adapter, LoadReading, Reader } from "../adapters/types.ts";
 import { causeChain, knownCause } from "../lib/error_causes.ts";
+import { transportTarget } from "../transport/target.ts";
+import type { Transport } from "../transport/transport.ts";
+import type { UpstreamAnswer } from "../transport/upstream_answer.ts";
 import type { ProbeResult } from "./health_checks.ts";
 
 /** Where a backend is and how to reach it. */
@@ -15,24 +18,26 @@ export interface BackendTarget {
   readonly headers: readonly (readonly [string, string])[];
 }
 
-/** `fetch`, injectable for tests. */
-export type Fetch = (input: string, init: RequestInit) => Promise<Response>;
-
 /** Options shared by the requests. */
 export interface RequestOptions {
   /** ms the request may take. */
   readonly timeout: number;
-  /** @default fetch */
-  readonly fetch?: Fetch;
+  /** How the requests reach the backend: the transport the proxy uses. */
+  readonly transport: Transport;
 }
 
 /** `GET`s a path of the backend with a deadline; the body is left for the caller. */
-function get(target: BackendTarget, path: string, options: RequestOptions): Promise<Response> {
-  return (options.fetch ?? fetch)(target.baseUrl + path, {
+function get(
+  target: BackendTarget,
+  path: string,
+  options: RequestOptions,
+): Promise<UpstreamAnswer> {
+  return options.transport.send(transportTarget(target.baseUrl + path), {
     method: "GET",
-    headers: Object.fromEntries(target.headers),
-    redirect: "manual",
+    headers: new Map(target.headers),
+    body: null,
     signal: AbortSignal.timeout(options.timeout),
+    connectTimeout: options.timeout,
   });
 }
 
@@ -54,13 +59,13 @@ export async function probeHealth(
   options: RequestOptions,
 ): Promise<ProbeResult> {
   const { path, healthy } = target.adapter.health;
-  let response: Response;
+  let response: UpstreamAnswer;
   try {
     response = await get(target, path, options);
   } catch (error) {
     return { ok: false, ...transportFailure(error, options.timeout) };
   }
-  await response.body?.cancel().catch(() => {});
+  await response.cancel();
   if (healthy(response.status)) return { ok: true };
   return {
     ok: false,
@@ -75,14 +80,14 @@ async function readResource<T>(
   reader: Reader<T>,
   options: RequestOptions,
 ): Promise<T> {
-  let response: Response;
+  let response: UpstreamAnswer;
   try {
     response = await get(target, reader.path, options);
   } catch (error) {
     throw new Error(transportFailure(error, options.timeout).reason);
   }
   if (response.status !== 200) {
-    await response.body?.cancel().catch(() => {});
+    await response.cancel();
     throw new Error(`GET ${reader.path} answered ${response.status}`);
   }
   try {

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { ollama } from "../adapters/ollama.ts";
 import { vllm } from "../adapters/vllm.ts";
+import { socketConnector } from "../transport/connect.ts";
+import { http1Transport } from "../transport/http1_transport.ts";
 import { probeHealth, readModels } from "./backend_requests.ts";
 
 /** A server on 127.0.0.1 answering every request with `answer`. */
@@ -13,6 +15,7 @@ function serve(answer: (request: Request) => Response | Promise<Response>) {
 }
 
 Deno.test("a probe follows no redirect: a 302 is a failed probe, not the page it points to", async () => {
+  await using transport = http1Transport(socketConnector());
   const seen: string[] = [];
   await using server = serve((request) => {
     seen.push(new URL(request.url).pathname);
@@ -20,13 +23,14 @@ Deno.test("a probe follows no redirect: a 302 is a failed probe, not the page it
   });
   const result = await probeHealth(
     { baseUrl: server.url, adapter: vllm, headers: [["authorization", "Bearer k"]] },
-    { timeout: 2_000 },
+    { timeout: 2_000, transport },
   );
   assert.deepEqual(result, { ok: false, reason: "GET /health answered 302", decisive: false });
   assert.deepEqual(seen, ["/health"]);
 });
 
 Deno.test("a probe sends the instance's headers and a 5xx answer is decisive", async () => {
+  await using transport = http1Transport(socketConnector());
   let auth: string | null = null;
   await using server = serve((request) => {
     auth = request.headers.get("authorization");
@@ -34,18 +38,20 @@ Deno.test("a probe sends the instance's headers and a 5xx answer is decisive", a
   });
   const result = await probeHealth(
     { baseUrl: server.url, adapter: vllm, headers: [["authorization", "Bearer k"]] },
-    { timeout: 2_000 },
+    { timeout: 2_000, transport },
   );
   assert.deepEqual(result, { ok: false, reason: "GET /health answered 503", decisive: true });
   assert.equal(auth, "Bearer k");
 });
 
 Deno.test("a refused connection is decisive; a probe that outlasts its timeout is not", async () => {
+  await using transport = http1Transport(socketConnector());
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const closedUrl = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
   listener.close();
   const refused = await probeHealth({ baseUrl: closedUrl, adapter: vllm, headers: [] }, {
     timeout: 2_000,
+    transport,
   });
   assert.deepEqual(refused, {
     ok: false,
@@ -61,15 +67,21 @@ Deno.test("a refused connection is decisive; a probe that outlasts its timeout i
   });
   const slow = await probeHealth({ baseUrl: server.url, adapter: vllm, headers: [] }, {
     timeout: 50,
+    transport,
   });
   release();
   assert.deepEqual(slow, { ok: false, reason: "no answer within 50 ms", decisive: false });
 });
 
 Deno.test("a model list of the wrong shape is an error that says so", async () => {
+  await using transport = http1Transport(socketConnector());
   await using server = serve(() => Response.json({ data: [] }));
   await assert.rejects(
-    () => readModels({ baseUrl: server.url, adapter: ollama, headers: [] }, { timeout: 2_000 }),
+    () =>
+      readModels({ baseUrl: server.url, adapter: ollama, headers: [] }, {
+        timeout: 2_000,
+        transport,
+      }),
     /GET \/api\/tags answered something unexpected: Expected \/api\/tags to answer a models array/,
   );
 });

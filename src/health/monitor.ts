@@ -6,16 +6,11 @@
  * @module
  */
 import type { BackendState } from "./backend_state.ts";
-import {
-  type BackendTarget,
-  type Fetch,
-  probeHealth,
-  readLoad,
-  readModels,
-} from "./backend_requests.ts";
+import { type BackendTarget, probeHealth, readLoad, readModels } from "./backend_requests.ts";
 import { recordProbe } from "./health_checks.ts";
 import { Poller, realSchedule, type Schedule } from "./poller.ts";
 import type { HealthSettings } from "./settings.ts";
+import type { Transport } from "../transport/transport.ts";
 
 /** One backend to watch, and how. */
 export interface MonitoredBackend {
@@ -30,8 +25,8 @@ export interface MonitoredBackend {
 
 /** Options for {@linkcode BackendMonitor}. */
 export interface BackendMonitorOptions {
-  /** @default fetch */
-  readonly fetch?: Fetch;
+  /** How the monitor's requests reach backends. */
+  readonly transport: Transport;
   /** Clock, in ms. @default Date.now */
   readonly now?: () => number;
   /** @default setTimeout */
@@ -50,7 +45,7 @@ export class BackendMonitor {
   readonly #options: BackendMonitorOptions;
   readonly #watched = new Map<string, { signature: string; pollers: Poller[] }>();
 
-  constructor(options: BackendMonitorOptions = {}) {
+  constructor(options: BackendMonitorOptions) {
     this.#options = options;
   }
 
@@ -84,14 +79,14 @@ export class BackendMonitor {
   #pollersFor(backend: MonitoredBackend): Poller[] {
     const schedule = this.#options.schedule ?? realSchedule;
     const now = this.#options.now ?? Date.now;
-    const fetch = this.#options.fetch ? { fetch: this.#options.fetch } : {};
+    const transport = this.#options.transport;
     const { target, state, health } = backend;
     const pollers: Poller[] = [];
     if (health.enabled) {
       pollers.push(
         new Poller(
           async () => {
-            const result = await probeHealth(target, { timeout: health.timeout, ...fetch });
+            const result = await probeHealth(target, { timeout: health.timeout, transport });
             if (recordProbe(state.health, result, health, now())) {
               this.#options.onHealthChanged?.(backend);
             }
@@ -107,7 +102,7 @@ export class BackendMonitor {
           async () => {
             const at = new Date(now()).toISOString();
             try {
-              const models = await readModels(target, { timeout: READ_TIMEOUT, ...fetch });
+              const models = await readModels(target, { timeout: READ_TIMEOUT, transport });
               const changed = !sameModels(state.models, models);
               state.models = models;
               state.modelsReadAt = at;
@@ -130,7 +125,7 @@ export class BackendMonitor {
         new Poller(
           async () => {
             try {
-              const reading = await readLoad(target, { timeout: READ_TIMEOUT, ...fetch });
+              const reading = await readLoad(target, { timeout: READ_TIMEOUT, transport });
               state.load = {
                 reading,
                 loaded: reading.loadedModels ? new Set(reading.loadedModels) : undefined,

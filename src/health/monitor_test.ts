@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { ollama } from "../adapters/ollama.ts";
 import { vllm } from "../adapters/vllm.ts";
 import { newBackendState } from "./backend_state.ts";
-import type { Fetch } from "./backend_requests.ts";
+import type { Transport } from "../transport/transport.ts";
+import { UpstreamAnswer } from "../transport/upstream_answer.ts";
 import { BackendMonitor, type MonitoredBackend } from "./monitor.ts";
 import type { Schedule } from "./poller.ts";
 import type { HealthSettings } from "./settings.ts";
@@ -27,20 +28,26 @@ function manualSchedule() {
 }
 
 /** Answers by path from a table; a missing path is a refused connection. */
-function fakeFetch(answers: Record<string, () => Response>) {
+function fakeTransport(answers: Record<string, () => Response>) {
   const calls: string[] = [];
-  const fetch: Fetch = (input) => {
-    const { pathname } = new URL(input);
-    calls.push(pathname);
-    const answer = answers[pathname];
-    if (!answer) {
-      return Promise.reject(
-        new TypeError("fetch failed", { cause: new Error("Connection refused") }),
-      );
-    }
-    return Promise.resolve(answer());
+  const transport: Transport = {
+    async send(target) {
+      const { pathname } = new URL(target.url);
+      calls.push(pathname);
+      const answer = answers[pathname];
+      if (!answer) {
+        throw Object.assign(new Error("Connection refused (os error 111)"), {
+          name: "ConnectionRefused",
+        });
+      }
+      const response = answer();
+      const headers: [string, string][] = [];
+      response.headers.forEach((value, name) => headers.push([name, value]));
+      return new UpstreamAnswer(response.status, "", headers, await response.bytes());
+    },
+    close: () => Promise.resolve(),
   };
-  return { fetch, calls };
+  return { transport, calls };
 }
 
 const HEALTH: HealthSettings = {
@@ -68,13 +75,13 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 Deno.test("the monitor probes at once, then every interval, and reports changes", async () => {
   const time = manualSchedule();
   let up = true;
-  const { fetch, calls } = fakeFetch({
+  const { transport, calls } = fakeTransport({
     "/health": () => new Response(null, { status: up ? 200 : 503 }),
   });
   const changes: string[] = [];
   const watched = backend();
   const monitor = new BackendMonitor({
-    fetch,
+    transport,
     schedule: time.schedule,
     now: () => 42,
     onHealthChanged: (b) => changes.push(b.state.health.status),
@@ -98,7 +105,7 @@ Deno.test("the monitor probes at once, then every interval, and reports changes"
 Deno.test("discovery reads the model list and reports a change only when it differs", async () => {
   const time = manualSchedule();
   let models = ["llama3.2:latest"];
-  const { fetch } = fakeFetch({
+  const { transport } = fakeTransport({
     "/api/version": () => Response.json({ version: "0.12.3" }),
     "/api/tags": () => Response.json({ models: models.map((name) => ({ name })) }),
   });
@@ -109,7 +116,7 @@ Deno.test("discovery reads the model list and reports a change only when it diff
     discoveryInterval: 30_000,
   });
   const monitor = new BackendMonitor({
-    fetch,
+    transport,
     schedule: time.schedule,
     onModelsChanged: (b) => listed.push(b.state.models),
   });
@@ -129,14 +136,14 @@ Deno.test("discovery reads the model list and reports a change only when it diff
 Deno.test("a failed model list read keeps the last list and says why", async () => {
   const time = manualSchedule();
   let answer = () => Response.json({ models: [{ name: "a" }] });
-  const { fetch } = fakeFetch({ "/api/tags": () => answer() });
+  const { transport } = fakeTransport({ "/api/tags": () => answer() });
   const watched = backend({
     target: { baseUrl: "http://127.0.0.1:11434", adapter: ollama, headers: [] },
     state: newBackendState("ollama http://127.0.0.1:11434"),
     health: { ...HEALTH, enabled: false },
     discoveryInterval: 1_000,
   });
-  const monitor = new BackendMonitor({ fetch, schedule: time.schedule });
+  const monitor = new BackendMonitor({ transport, schedule: time.schedule });
   monitor.sync([watched]);
   await settle();
   answer = () => new Response("oops", { status: 500 });
@@ -150,12 +157,12 @@ Deno.test("a failed model list read keeps the last list and says why", async () 
 Deno.test("load is read when asked for, and dropped when it cannot be read", async () => {
   const time = manualSchedule();
   let metrics: string | undefined = "vllm:num_requests_running 2\nvllm:num_requests_waiting 5\n";
-  const { fetch } = fakeFetch({
+  const { transport } = fakeTransport({
     "/metrics": () =>
       metrics === undefined ? new Response("", { status: 404 }) : new Response(metrics),
   });
   const watched = backend({ health: { ...HEALTH, enabled: false }, loadInterval: 2_000 });
-  const monitor = new BackendMonitor({ fetch, schedule: time.schedule });
+  const monitor = new BackendMonitor({ transport, schedule: time.schedule });
   monitor.sync([watched]);
   await settle();
   assert.deepEqual(watched.state.load?.reading, { running: 2, waiting: 5 });
@@ -168,9 +175,9 @@ Deno.test("load is read when asked for, and dropped when it cannot be read", asy
 
 Deno.test("sync keeps pollers whose settings did not change and restarts the others", async () => {
   const time = manualSchedule();
-  const { fetch, calls } = fakeFetch({ "/health": () => new Response("ok") });
+  const { transport, calls } = fakeTransport({ "/health": () => new Response("ok") });
   const watched = backend();
-  const monitor = new BackendMonitor({ fetch, schedule: time.schedule });
+  const monitor = new BackendMonitor({ transport, schedule: time.schedule });
   monitor.sync([watched]);
   await settle();
   monitor.sync([{ ...watched }]);

@@ -39,13 +39,13 @@ export interface ForwardedFor {
   readonly forwardedFor: string;
   readonly contentType: string;
   /**
-   * The runtime traces requests and sets the upstream trace context itself (a child of the
+   * Tracing is on: each attempt sends the trace context of its own span (a child of the
    * client's), so the client's `traceparent` and `tracestate` are not copied.
    */
   readonly traced: boolean;
 }
 
-/** W3C trace context headers, which the runtime's tracing sets on `fetch` when it is on. */
+/** W3C trace context headers, which each attempt sets from its span when tracing is on. */
 const TRACE_CONTEXT = new Set(["traceparent", "tracestate"]);
 
 /**

@@ -33,6 +33,7 @@ import {
 } from "../health/settings.ts";
 import { globToRegExp } from "../glob.ts";
 import type { Http1Target } from "../transport/http1/client.ts";
+import { transportTarget } from "../transport/target.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import type { LiveState } from "./live_state.ts";
 import type { InstanceState } from "./state.ts";
@@ -49,11 +50,8 @@ export interface Upstream {
   readonly url: string;
   /** Set when `path` is one of Ollama's native APIs, which needs translation both ways. */
   readonly native: NativeEndpoint | undefined;
-  /** The host to connect to, without IPv6 brackets. */
-  readonly hostname: string;
-  readonly port: number;
-  /** Where the gateway's own HTTP/1.1 client sends to; none for an `https:` instance. */
-  readonly http1: Http1Target | undefined;
+  /** Where the gateway's HTTP/1.1 client connects and what it sends, read from `url`. */
+  readonly http1: Http1Target;
   readonly weight: number;
   readonly adapter: AdapterName;
   /** Headers the instance sets on every upstream request, its `api-key` included. */
@@ -281,8 +279,7 @@ function makeUpstream(
     path: where.path,
     url: where.baseUrl + where.path,
     native: nativeOf(where.adapter, where.path),
-    ...hostAndPort(new URL(where.baseUrl)),
-    http1: http1Target(where.baseUrl + where.path),
+    http1: transportTarget(where.baseUrl + where.path).http1,
     weight: instance.weight,
     adapter: where.adapter,
     headers: where.headers,
@@ -297,22 +294,6 @@ function makeUpstream(
     maxConcurrency: where.maxConcurrency,
     status: instance.status,
     queues: [],
-  };
-}
-
-function hostAndPort(url: URL): { hostname: string; port: number } {
-  const port = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
-  return { hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"), port };
-}
-
-/** The HTTP/1.1 client's view of a plain `http:` URL. */
-function http1Target(url: string): Http1Target | undefined {
-  const parsed = new URL(url);
-  if (parsed.protocol !== "http:") return undefined;
-  return {
-    ...hostAndPort(parsed),
-    host: parsed.host,
-    path: parsed.pathname + parsed.search,
   };
 }
 
@@ -336,7 +317,7 @@ function completionOf(chat: Upstream): Upstream[] {
     ...chat,
     path,
     url: chat.baseUrl + path,
-    http1: http1Target(chat.baseUrl + path),
+    http1: transportTarget(chat.baseUrl + path).http1,
     native: nativeOf(chat.adapter, path),
   }];
 }

@@ -78,9 +78,9 @@ Deno.test("adapter default paths apply when an instance has no path", () => {
   const [gpustack, ollama] = services.embedding.upstreams;
   assert.equal(gpustack!.url, "http://127.0.0.1:80/v1-openai/embeddings");
   assert.equal(ollama!.url, "http://[::1]:11434/v1/embeddings");
-  assert.equal(ollama!.hostname, "::1");
-  assert.equal(ollama!.port, 11434);
-  assert.equal(gpustack!.port, 80);
+  assert.equal(ollama!.http1.hostname, "::1");
+  assert.equal(ollama!.http1.port, 11434);
+  assert.equal(gpustack!.http1.port, 80);
 });
 
 Deno.test("exact names win over patterns; the first matching pattern serves", () => {

@@ -1,13 +1,20 @@
 /**
  * Spans through Deno's built-in OpenTelemetry (`OTEL_DENO=true`). The runtime makes the
- * request's server span and a client span per `fetch`, and carries the W3C trace context in
- * and out; the gateway names what the request was for on the server span, and wraps each
- * upstream attempt in a span of its own, so retries show as siblings under the request.
+ * request's server span and reads the client's W3C trace context; the gateway names what the
+ * request was for on the server span, and makes a client span for each upstream attempt, whose
+ * context the backend gets, so retries show as siblings under the request.
  *
  * When tracing is off, none of this is called.
  * @module
  */
-import { type Attributes, context, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  type Attributes,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+} from "@opentelemetry/api";
 
 const tracer = trace.getTracer("switchyard");
 
@@ -19,14 +26,22 @@ export function annotateRequest(attributes: Attributes): string | undefined {
   return span.spanContext().traceId;
 }
 
-/** A span for one upstream attempt, a child of the request's. */
+/** A client span for one upstream attempt, a child of the request's. */
 export function startAttemptSpan(instance: string, attributes: Attributes): Span {
-  return tracer.startSpan(`upstream ${instance}`, { attributes });
+  return tracer.startSpan(`upstream ${instance}`, { attributes, kind: SpanKind.CLIENT });
 }
 
-/** Runs `fn` with `span` active, so the runtime's `fetch` span becomes its child. */
-export function withinSpan<T>(span: Span, fn: () => Promise<T>): Promise<T> {
-  return context.with(trace.setSpan(context.active(), span), fn);
+/**
+ * The W3C trace context (`traceparent`, and `tracestate` when there is one) that makes the
+ * backend's spans children of `span`.
+ */
+export function traceContextHeaders(span: Span): [string, string][] {
+  const { traceId, spanId, traceFlags, traceState } = span.spanContext();
+  const sampled = traceFlags & TraceFlags.SAMPLED ? "01" : "00";
+  const headers: [string, string][] = [["traceparent", `00-${traceId}-${spanId}-${sampled}`]];
+  const state = traceState?.serialize();
+  if (state) headers.push(["tracestate", state]);
+  return headers;
 }
 
 /** Ends an attempt's span with how it went: an HTTP status, or the error that stopped it. */

@@ -1,24 +1,42 @@
 /**
- * The gateway's own HTTP/1.1 client as a {@linkcode Transport}, for plain-HTTP backends.
+ * The gateway's own HTTP/1.1 client as its {@linkcode Transport}: plain HTTP, TLS, and either
+ * through the proxy the environment names.
  * @module
  */
-import { Http1Client } from "./http1/client.ts";
+import { Http1Client, type Http1Target } from "./http1/client.ts";
+import type { IdlePoolOptions } from "./http1/idle_pool.ts";
 import type { Connect } from "./http1/socket.ts";
-import type { Transport, TransportRequest, TransportTarget } from "./transport.ts";
+import { type ProxySettings, throughProxy } from "./proxy_settings.ts";
+import type { OwnedTransport, TransportRequest, TransportTarget } from "./transport.ts";
 import { UpstreamAnswer } from "./upstream_answer.ts";
 
 const EMPTY = new Uint8Array();
 
-/** A transport over keep-alive connections that `connect` opens; `http:` targets only. */
-export function http1Transport(connect: Connect): Transport & { readonly client: Http1Client } {
-  const client = new Http1Client(connect);
+/** Options for {@linkcode http1Transport}. */
+export interface Http1TransportOptions extends IdlePoolOptions {
+  /** The proxies requests go through; none when undefined. */
+  readonly proxies?: ProxySettings | undefined;
+}
+
+/** A transport over keep-alive connections that `connect` opens. */
+export function http1Transport(
+  connect: Connect,
+  options: Http1TransportOptions = {},
+): OwnedTransport & { readonly client: Http1Client } {
+  const client = new Http1Client(connect, options);
+  const proxies = options.proxies;
+  // The way to each target is worked out once: targets live as long as their config.
+  const routes = new WeakMap<Http1Target, Http1Target>();
+  const routeOf = (target: Http1Target) => {
+    if (proxies === undefined) return target;
+    let route = routes.get(target);
+    if (route === undefined) routes.set(target, route = throughProxy(target, proxies));
+    return route;
+  };
   return {
     client,
     async send(target: TransportTarget, request: TransportRequest): Promise<UpstreamAnswer> {
-      if (target.http1 === undefined) {
-        throw new TypeError(`Cannot send to "${target.url}" over plain HTTP/1.1`);
-      }
-      const { status, statusText, headers, body } = await client.request(target.http1, {
+      const { status, statusText, headers, body } = await client.request(routeOf(target.http1), {
         method: request.method,
         headers: request.headers,
         body: request.body ?? EMPTY,
@@ -28,5 +46,6 @@ export function http1Transport(connect: Connect): Transport & { readonly client:
       return new UpstreamAnswer(status, statusText, headers, body);
     },
     close: () => client.close(),
+    [Symbol.asyncDispose]: () => client.close(),
   };
 }

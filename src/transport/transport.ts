@@ -6,14 +6,12 @@
 import type { Http1Target } from "./http1/client.ts";
 import type { UpstreamAnswer } from "./upstream_answer.ts";
 
-/** Where a request goes, parsed when the config loads. */
+/** Where a request goes, read when the config loads (see `transportTarget`). */
 export interface TransportTarget {
   /** The whole URL: scheme, host, port, path and query. */
   readonly url: string;
-  readonly hostname: string;
-  readonly port: number;
-  /** The target as the HTTP/1.1 client reads it; undefined for a URL it does not serve. */
-  readonly http1: Http1Target | undefined;
+  /** The target as the HTTP/1.1 client reads it. */
+  readonly http1: Http1Target;
 }
 
 /** One request, its body whole in memory. */
@@ -40,3 +38,6 @@ export interface Transport {
   /** Closes idle connections; requests under way finish. */
   close(): Promise<void>;
 }
+
+/** A transport of the gateway's own, closed at scope end. */
+export interface OwnedTransport extends Transport, AsyncDisposable {}

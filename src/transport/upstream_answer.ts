@@ -30,13 +30,6 @@ export class UpstreamAnswer {
     this.#body = body;
   }
 
-  /** An answer from `fetch`. */
-  static fromResponse(response: Response): UpstreamAnswer {
-    const headers: [string, string][] = [];
-    response.headers.forEach((value, name) => headers.push([name, value]));
-    return new UpstreamAnswer(response.status, response.statusText, headers, response.body);
-  }
-
   /** A JSON answer the gateway made. */
   static json(value: unknown, status = 200): UpstreamAnswer {
     return new UpstreamAnswer(

@@ -11,7 +11,7 @@ import type { RequestRecord } from "../../observe/request_record.ts";
 import type { Upstream } from "../../registry/snapshot.ts";
 import { parseRetryAfter } from "../../retry/retry_after.ts";
 import type { RetrySettings } from "../../retry/settings.ts";
-import { endAttemptSpan, startAttemptSpan, withinSpan } from "../../tracing/spans.ts";
+import { endAttemptSpan, startAttemptSpan, traceContextHeaders } from "../../tracing/spans.ts";
 import type { Transport } from "../../transport/transport.ts";
 import type { UpstreamAnswer } from "../../transport/upstream_answer.ts";
 import { watchDeparture } from "../client_departure.ts";
@@ -84,17 +84,15 @@ export async function attempt(
     ? scheduleDeadline(() => controller.abort(new FirstByteTimeout(firstByteMs)), firstByteMs)
     : undefined;
   const sentAt = performance.now();
-  const send = () =>
-    input.transport.send(upstream, {
+  let answer: UpstreamAnswer;
+  try {
+    answer = await input.transport.send(upstream, {
       method: "POST",
-      headers: input.headers,
+      headers: span ? new Map([...input.headers, ...traceContextHeaders(span)]) : input.headers,
       body: exchange.body,
       signal: controller.signal,
       connectTimeout: connect,
     });
-  let answer: UpstreamAnswer;
-  try {
-    answer = await (span ? withinSpan(span, send) : send());
   } catch (error) {
     const reason = controller.signal.reason ?? error;
     if (reason === CLIENT_GONE) {

@@ -16,16 +16,19 @@ import { Connection, ConnectionClosed } from "./connection.ts";
 import { IdlePool, type IdlePoolOptions } from "./idle_pool.ts";
 import { requestBytes } from "./request_head.ts";
 import type { ResponseHead } from "./response_head.ts";
-import type { Connect } from "./socket.ts";
+import type { Connect, SocketTarget } from "./socket.ts";
 
-/** Where a request goes. */
-export interface Http1Target {
-  readonly hostname: string;
-  readonly port: number;
-  /** The `Host` header, which also names the backend's pool of connections. */
+/** Where a request goes, and how its connection is made. */
+export interface Http1Target extends SocketTarget {
+  /** The `Host` header. */
   readonly host: string;
-  /** Path and query. */
+  /**
+   * The request target: path and query, or the whole URL for a plain-HTTP request through a
+   * proxy (RFC 9112 §3.2.2).
+   */
   readonly path: string;
+  /** Names the pool of connections the target shares: scheme, host, port, and proxy. */
+  readonly key: string;
 }
 
 /** A request: its body is whole in memory. */
@@ -85,8 +88,9 @@ export class Http1Client {
       target: target.path,
       host: target.host,
       headers: request.headers,
+      proxyAuthorization: target.proxy && !target.tls ? target.proxy.authorization : undefined,
     }, request.body);
-    let pooled = this.#pool.take(target.host);
+    let pooled = this.#pool.take(target.key);
     for (;;) {
       const connection = pooled ??
         await this.#open(target, signal, request.connectTimeout ?? 0);
@@ -127,7 +131,7 @@ export class Http1Client {
       : undefined;
     const either = deadline ? AbortSignal.any([signal, timedOut.signal]) : signal;
     try {
-      return new Connection(await this.#connect(target, either), target.host);
+      return new Connection(await this.#connect(target, either), target.key);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       if (timedOut.signal.aborted) throw timedOut.signal.reason;

@@ -11,6 +11,8 @@ const TARGET: Http1Target = {
   port: 8000,
   host: "127.0.0.1:8000",
   path: "/v1/chat/completions?x=1",
+  tls: false,
+  key: "http://127.0.0.1:8000",
 };
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -66,12 +68,7 @@ Deno.test("the request goes out whole, with Host and Content-Length, in one writ
       "content-type: application/json\r\nx-request-id: r1\r\ncontent-length: 13\r\n\r\n" +
       '{"model":"m"}',
   );
-  assert.deepEqual(backend.targets, [{
-    hostname: "127.0.0.1",
-    port: 8000,
-    host: "127.0.0.1:8000",
-    path: TARGET.path,
-  }]);
+  assert.deepEqual(backend.targets, [TARGET]);
   assert.equal(response.status, 200);
   assert.equal(response.statusText, "OK");
   assert.equal(response.headers.get("content-type"), "application/json");

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { tcpConnect } from "../../runtime.ts";
 import { gates as closedGates } from "../../../tests/fixtures/gate.ts";
+import { transportTarget } from "../target.ts";
 import { type Http1Answer, Http1Client, type Http1Target } from "./client.ts";
 
 const encoder = new TextEncoder();
@@ -8,7 +9,7 @@ const decoder = new TextDecoder();
 
 function targetOf(server: Deno.HttpServer<Deno.NetAddr>, path: string): Http1Target {
   const { port } = server.addr;
-  return { hostname: "127.0.0.1", port, host: `127.0.0.1:${port}`, path };
+  return transportTarget(`http://127.0.0.1:${port}${path}`).http1;
 }
 
 function post(body: Uint8Array, signal = new AbortController().signal) {
@@ -79,7 +80,7 @@ Deno.test("against a closed port: the runtime's connection refused", async () =>
   const client = new Http1Client(tcpConnect);
   await assert.rejects(
     client.request(
-      { hostname: "127.0.0.1", port, host: `127.0.0.1:${port}`, path: "/" },
+      transportTarget(`http://127.0.0.1:${port}/`).http1,
       post(new Uint8Array()),
     ),
     (error) => error instanceof Deno.errors.ConnectionRefused,

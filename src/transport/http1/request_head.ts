@@ -8,7 +8,15 @@ import { TOKEN } from "./syntax.ts";
 /** Bytes that would end a header line early, or a header name: never sent. */
 const UNSAFE_VALUE = /[\r\n\0]/;
 /** Headers the client sets from the request itself. */
-const FRAMING = new Set(["host", "content-length", "transfer-encoding", "connection"]);
+const FRAMING = new Set([
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "proxy-authorization",
+]);
+/** Methods whose requests have no body unless they send one. */
+const BODILESS = new Set(["GET", "HEAD"]);
 /** Bodies up to this size go out in one write with their head. */
 const JOINED_BODY_LIMIT = 64 * 1024;
 
@@ -23,6 +31,8 @@ export interface RequestHead {
   readonly host: string;
   /** Header names in lower case; `Host` and framing headers here are ignored. */
   readonly headers: ReadonlyMap<string, string>;
+  /** The `Proxy-Authorization` of a request a proxy forwards. */
+  readonly proxyAuthorization?: string | undefined;
 }
 
 /**
@@ -32,6 +42,7 @@ export interface RequestHead {
  */
 export function requestBytes(head: RequestHead, body: Uint8Array): Uint8Array[] {
   let text = `${head.method} ${head.target} HTTP/1.1\r\nhost: ${head.host}\r\n`;
+  if (head.proxyAuthorization) text += `proxy-authorization: ${head.proxyAuthorization}\r\n`;
   head.headers.forEach((value, name) => {
     if (FRAMING.has(name)) return;
     if (!TOKEN.test(name) || UNSAFE_VALUE.test(value)) {
@@ -39,7 +50,11 @@ export function requestBytes(head: RequestHead, body: Uint8Array): Uint8Array[] 
     }
     text += `${name}: ${value}\r\n`;
   });
-  text += `content-length: ${body.byteLength}\r\n\r\n`;
+  // A GET or HEAD without a body says nothing of one, as RFC 9110 §8.6 asks.
+  if (body.byteLength > 0 || !BODILESS.has(head.method)) {
+    text += `content-length: ${body.byteLength}\r\n`;
+  }
+  text += "\r\n";
   // One byte per character: header values are byte strings.
   const headLength = text.length;
   if (body.byteLength > JOINED_BODY_LIMIT) {

@@ -99,7 +99,7 @@ function framingOf(
 ): Framing {
   if (
     method === "HEAD" || status < 200 || status === 204 || status === 205 ||
-    status === 304
+    status === 304 || (method === "CONNECT" && status < 300)
   ) {
     return { kind: "none" };
   }

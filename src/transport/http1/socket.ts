@@ -18,6 +18,18 @@ export interface Socket {
 export interface SocketTarget {
   readonly hostname: string;
   readonly port: number;
+  /** TLS over the connection, the server named `hostname`. */
+  readonly tls: boolean;
+  /** The HTTP proxy the connection goes through, when one does. */
+  readonly proxy?: ProxyHop | undefined;
+}
+
+/** An HTTP proxy on the way to a backend. */
+export interface ProxyHop {
+  readonly hostname: string;
+  readonly port: number;
+  /** The `Proxy-Authorization` the proxy wants, from its URL's user and password. */
+  readonly authorization: string | undefined;
 }
 
 /** Opens a socket to `target`, or rejects; gives up when `signal` aborts. */

@@ -1,0 +1,110 @@
+/**
+ * Opens the connections the HTTP/1.1 client runs over: plain TCP, TLS (the backend's name
+ * checked against its certificate, HTTP/1.1 offered by ALPN), and either of them through an
+ * HTTP proxy — a TLS target through a `CONNECT` tunnel.
+ * @module
+ */
+import { tcpConnect } from "../runtime.ts";
+import { ProtocolError } from "./errors.ts";
+import type { Connect, Socket, SocketTarget } from "./http1/socket.ts";
+import { parseResponseHead } from "./http1/response_head.ts";
+import { byteString } from "./http1/syntax.ts";
+
+/** Options for {@linkcode socketConnector}. */
+export interface SocketConnectorOptions {
+  /**
+   * Certificates of authorities trusted besides the runtime's (PEM), for backends whose
+   * certificates a private authority signed. @default none
+   */
+  readonly caCerts?: readonly string[];
+}
+
+/** The proxy refused to open a tunnel. */
+export class ProxyRefused extends Error {
+  constructor(status: number) {
+    super(`the proxy refused the tunnel with ${status}`);
+    this.name = "ProxyRefused";
+  }
+}
+
+/** A `Connect` for every kind of target. */
+export function socketConnector(options: SocketConnectorOptions = {}): Connect {
+  const caCerts = options.caCerts ? [...options.caCerts] : undefined;
+  return async (target: SocketTarget, signal: AbortSignal): Promise<Socket> => {
+    const proxy = target.proxy;
+    const tcp = await tcpConnect(proxy ?? target, signal);
+    if (!target.tls) return tcp;
+    try {
+      if (proxy) await openTunnel(tcp, target, signal);
+      return await withAbort(
+        Deno.startTls(tcp, {
+          hostname: target.hostname,
+          alpnProtocols: ["http/1.1"],
+          ...(caCerts ? { caCerts } : {}),
+        }).then(async (tls) => {
+          await tls.handshake();
+          return tls;
+        }),
+        signal,
+        () => tcp.close(),
+      );
+    } catch (error) {
+      try {
+        tcp.close();
+      } catch {
+        // Closed with the TLS connection.
+      }
+      throw error;
+    }
+  };
+}
+
+const encoder = new TextEncoder();
+/** The most a proxy's answer to `CONNECT` may take. */
+const MAX_TUNNEL_HEAD = 16 * 1024;
+
+/** Asks the proxy on `tcp` for a tunnel to `target`; resolves once it is open. */
+async function openTunnel(tcp: Deno.TcpConn, target: SocketTarget, signal: AbortSignal) {
+  const authority = target.hostname.includes(":")
+    ? `[${target.hostname}]:${target.port}`
+    : `${target.hostname}:${target.port}`;
+  const authorization = target.proxy?.authorization;
+  const request = `CONNECT ${authority} HTTP/1.1\r\nhost: ${authority}\r\n` +
+    (authorization ? `proxy-authorization: ${authorization}\r\n` : "") + "\r\n";
+  await withAbort(tcp.write(encoder.encode(request)), signal, () => tcp.close());
+  const buffer = new Uint8Array(MAX_TUNNEL_HEAD);
+  let end = 0;
+  for (;;) {
+    const read = await withAbort(tcp.read(buffer.subarray(end)), signal, () => tcp.close());
+    if (read === null) throw new ProtocolError("the proxy closed the connection before the tunnel");
+    end += read;
+    const text = byteString(buffer, 0, end);
+    const headEnd = text.search(/\r?\n\r?\n/);
+    if (headEnd >= 0) {
+      const head = parseResponseHead(text.slice(0, headEnd), "CONNECT");
+      if (head.status < 200 || head.status > 299) throw new ProxyRefused(head.status);
+      // The backend speaks only after the TLS handshake begins: anything more is not a tunnel.
+      if (text.slice(headEnd).trim() !== "") {
+        throw new ProtocolError("the proxy sent data before the tunnel opened");
+      }
+      return;
+    }
+    if (end === buffer.length) throw new ProtocolError("the proxy's answer to CONNECT is too long");
+  }
+}
+
+/** `promise`, or the signal's reason once it aborts, calling `onAbort` to stop the work. */
+function withAbort<T>(promise: Promise<T>, signal: AbortSignal, onAbort: () => void): Promise<T> {
+  if (signal.aborted) {
+    onAbort();
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => {
+      onAbort();
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+  });
+}
