@@ -4,7 +4,7 @@
  * without the other.
  * @module
  */
-import { AUDIT } from "../config/keys.ts";
+import { AUDIT } from "../store/keys.ts";
 
 /** One admin write. */
 export interface AuditEntry {

@@ -4,7 +4,7 @@
  * every gateway sharing the store watches, so a new or revoked key takes effect everywhere.
  * @module
  */
-import { API_KEYS, API_KEYS_CHANGED } from "../config/keys.ts";
+import { API_KEYS, API_KEYS_CHANGED } from "../store/keys.ts";
 import type { ApiKeyConfig } from "../config/schema.ts";
 
 /** A key as stored: its settings as written, and the digest instead of the key. */

@@ -8,7 +8,7 @@
  * fits (up to what one atomic commit carries, about 800 KB).
  * @module
  */
-import { CONFIG_BODY, CONFIG_HEAD, CONFIG_META } from "./keys.ts";
+import { CONFIG_BODY, CONFIG_HEAD, CONFIG_META } from "../store/keys.ts";
 
 /** Who made a version, when and why. */
 export interface VersionInfo {

@@ -5,7 +5,7 @@
  * not overwrite each other. A chunk expires once every limiter in it would be as good as fresh.
  * @module
  */
-import { LIMITERS } from "../config/keys.ts";
+import { LIMITERS } from "../store/keys.ts";
 import type { RateLimits, SavedLimiter } from "./rate_limits.ts";
 
 /** The part of a Deno KV database this needs. */
