@@ -39,6 +39,7 @@ import { mountMetricsRoute } from "./routes/metrics.ts";
 import { mountStatusRoutes } from "./routes/status.ts";
 import { mountStatusOverview } from "./routes/status_overview.ts";
 import { mountStatusPage } from "./routes/status_page.ts";
+import { AuditStore } from "./store/mod.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "./services.ts";
 import { Http1Client } from "./http1/client.ts";
 import type { Connect } from "./http1/socket.ts";
@@ -140,7 +141,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     },
   });
   registry.subscribe((snapshot) => monitor.sync(snapshot.backends));
-  const audit = new AuditLog(deps.kv, deps.now ? { now: deps.now } : {});
+  const auditStore = new AuditStore(deps.kv);
+  const audit = new AuditLog(auditStore, deps.now ? { now: deps.now } : {});
   const live = await LiveConfig.open(new ConfigStore<StoredConfig>(deps.kv), deps.fileModel, {
     apply: (model) => registry.apply(model),
     audit,

@@ -8,7 +8,7 @@
  * file changed since and what to merge.
  * @module
  */
-import type { AuditEntry } from "../admin/audit.ts";
+import type { AuditEntry } from "../store/mod.ts";
 import type { JsonObject } from "./instance_identity.ts";
 import { deepEqual } from "./instance_identity.ts";
 import { type ConfigProblem, formatProblem, validateModel } from "./load.ts";

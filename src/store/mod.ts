@@ -1,0 +1,7 @@
+/**
+ * Every Deno KV operation of the gateway: config versions, the audit trail, API keys and
+ * limiter snapshots. The rest of the gateway decides what to keep; only these modules know how
+ * it lies in the store. Each store is built on a `Deno.Kv` handed in, never opened here.
+ * @module
+ */
+export { type AuditEntry, AuditStore } from "./audit.ts";
