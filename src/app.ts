@@ -17,7 +17,6 @@ import { Authenticator } from "./auth/authenticator.ts";
 import type { JsonObject } from "./config/instance_identity.ts";
 import { LiveConfig, type StoredConfig } from "./config/live_config.ts";
 import type { Config } from "./config/schema.ts";
-import { ConfigStore } from "./config/store.ts";
 import { clientAuth } from "./middleware/client_auth.ts";
 import { errorResponse, GatewayError, internalError } from "./errors.ts";
 import type { GatewayApp, GatewayEnv } from "./gateway_env.ts";
@@ -39,7 +38,7 @@ import { mountMetricsRoute } from "./routes/metrics.ts";
 import { mountStatusRoutes } from "./routes/status.ts";
 import { mountStatusOverview } from "./routes/status_overview.ts";
 import { mountStatusPage } from "./routes/status_page.ts";
-import { AuditStore } from "./store/mod.ts";
+import { AuditStore, ConfigVersionStore } from "./store/mod.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "./services.ts";
 import { Http1Client } from "./http1/client.ts";
 import type { Connect } from "./http1/socket.ts";
@@ -143,7 +142,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   registry.subscribe((snapshot) => monitor.sync(snapshot.backends));
   const auditStore = new AuditStore(deps.kv);
   const audit = new AuditLog(auditStore, deps.now ? { now: deps.now } : {});
-  const live = await LiveConfig.open(new ConfigStore<StoredConfig>(deps.kv), deps.fileModel, {
+  const versions = new ConfigVersionStore<StoredConfig>(deps.kv, auditStore);
+  const live = await LiveConfig.open(versions, deps.fileModel, {
     apply: (model) => registry.apply(model),
     audit,
     log,

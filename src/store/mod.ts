@@ -5,3 +5,9 @@
  * @module
  */
 export { type AuditEntry, AuditStore } from "./audit.ts";
+export {
+  type CommitResult,
+  ConfigVersionStore,
+  type StoredVersion,
+  type VersionInfo,
+} from "./config_versions.ts";
