@@ -12,7 +12,6 @@ import { mountConfigRoutes } from "./admin/routes_config.ts";
 import { mountKeyRoutes } from "./admin/routes_keys.ts";
 import { mountServiceRoutes } from "./admin/routes_services.ts";
 import { mountStateRoutes } from "./admin/routes_state.ts";
-import { ApiKeyStore } from "./auth/api_key_store.ts";
 import { Authenticator } from "./auth/authenticator.ts";
 import type { JsonObject } from "./config/instance_identity.ts";
 import { LiveConfig, type StoredConfig } from "./config/live_config.ts";
@@ -38,7 +37,7 @@ import { mountMetricsRoute } from "./routes/metrics.ts";
 import { mountStatusRoutes } from "./routes/status.ts";
 import { mountStatusOverview } from "./routes/status_overview.ts";
 import { mountStatusPage } from "./routes/status_page.ts";
-import { AuditStore, ConfigVersionStore } from "./store/mod.ts";
+import { ApiKeyStore, AuditStore, ConfigVersionStore } from "./store/mod.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "./services.ts";
 import { Http1Client } from "./http1/client.ts";
 import type { Connect } from "./http1/socket.ts";
@@ -156,7 +155,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
-  const keys = new ApiKeyStore(deps.kv);
+  const keys = new ApiKeyStore(deps.kv, auditStore);
   const reloadKeys = async () => authenticator.useStoredKeys(await keys.list());
   await reloadKeys();
   const keyWatcher = keys.watch(() =>

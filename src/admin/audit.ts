@@ -1,7 +1,7 @@
 /**
  * The audit trail of admin writes: who did what, when, and what it changed. The entries are
- * kept by the store (`store/audit.ts`); a config change writes its entry in the same atomic
- * commit as the version.
+ * kept by the store (`store/audit.ts`), which writes the entry of a config version or an API
+ * key change in the same atomic commit as the change.
  * @module
  */
 import type { AuditEntry, AuditStore } from "../store/mod.ts";
@@ -19,11 +19,6 @@ export class AuditLog {
   /** An entry for a write made now. */
   entry(fields: Omit<AuditEntry, "at">): AuditEntry {
     return { at: new Date(this.#now()).toISOString(), ...fields };
-  }
-
-  /** Adds `entry` to an atomic commit that makes the change it records. */
-  stage(commit: Deno.AtomicOperation, entry: AuditEntry): void {
-    this.#store.stage(commit, entry);
   }
 
   /** Records `entry` on its own. */

@@ -4,6 +4,7 @@
  * it lies in the store. Each store is built on a `Deno.Kv` handed in, never opened here.
  * @module
  */
+export { ApiKeyStore, type StoredApiKey } from "./api_keys.ts";
 export { type AuditEntry, AuditStore } from "./audit.ts";
 export {
   type CommitResult,
