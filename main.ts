@@ -9,6 +9,7 @@ import { createGateway, type Gateway } from "./src/app.ts";
 import { HELP, parseCommandLine } from "./src/cli.ts";
 import { ConfigError, type ConfigOverride, parseConfig } from "./src/config/load.ts";
 import { LimiterPersistence } from "./src/limiter/persistence.ts";
+import { LimiterSnapshotStore } from "./src/store/mod.ts";
 import { LiveConfigError } from "./src/config/live_config.ts";
 import { LineWriter } from "./src/logging/line_writer.ts";
 import { Logger } from "./src/logging/logger.ts";
@@ -109,7 +110,9 @@ try {
   Deno.exit(1);
 }
 
-const limiters = new LimiterPersistence(kv, `${config.server.host}:${config.server.port}`);
+const limiters = new LimiterPersistence(
+  new LimiterSnapshotStore(kv, `${config.server.host}:${config.server.port}`),
+);
 const restored = await limiters.restore(gateway.registry.live.limits, Date.now());
 if (restored > 0) logger.info(`Restored ${restored} rate limiters saved before the restart`);
 const saveLimiters = () =>

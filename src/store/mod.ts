@@ -12,3 +12,8 @@ export {
   type StoredVersion,
   type VersionInfo,
 } from "./config_versions.ts";
+export {
+  LimiterSnapshotStore,
+  SNAPSHOT_CHUNK_CHARS,
+  type SnapshotChunk,
+} from "./limiter_snapshots.ts";
