@@ -21,7 +21,9 @@ import { errorResponse, GatewayError, internalError } from "./errors.ts";
 import type { GatewayApp, GatewayEnv } from "./gateway_env.ts";
 import type { Fetch } from "./health/backend_requests.ts";
 import { BackendMonitor, type MonitoredBackend } from "./health/monitor.ts";
-import type { Schedule } from "./health/poller.ts";
+import { Poller, realSchedule, type Schedule } from "./health/poller.ts";
+import { LimiterPersistence } from "./limiter/persistence.ts";
+import type { RateLimits } from "./limiter/rate_limits.ts";
 import { observeRequests } from "./middleware/observe_requests.ts";
 import { requestId } from "./middleware/request_id.ts";
 import type { Logger } from "./logging/logger.ts";
@@ -37,7 +39,7 @@ import { mountMetricsRoute } from "./routes/metrics.ts";
 import { mountStatusRoutes } from "./routes/status.ts";
 import { mountStatusOverview } from "./routes/status_overview.ts";
 import { mountStatusPage } from "./routes/status_page.ts";
-import { ApiKeyStore, AuditStore, ConfigVersionStore } from "./store/mod.ts";
+import { ApiKeyStore, AuditStore, ConfigVersionStore, LimiterSnapshotStore } from "./store/mod.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "./services.ts";
 import { Http1Client } from "./http1/client.ts";
 import type { Connect } from "./http1/socket.ts";
@@ -51,7 +53,7 @@ export interface GatewayDeps {
    * merged with the changes made at runtime since the file last changed.
    */
   readonly fileModel: JsonObject;
-  /** Where the config's versions, the audit trail and API keys live. */
+  /** Where the config's versions, the audit trail, API keys and limiter snapshots live. */
   readonly kv: Deno.Kv;
   /** Where the file came from, for the first version's description. */
   readonly source?: string;
@@ -81,7 +83,7 @@ export interface GatewayDeps {
   readonly tracing?: boolean;
   /** Clock, in ms. @default Date.now */
   readonly now?: () => number;
-  /** Schedules health probes and other polls. @default setTimeout */
+  /** Schedules health probes, other polls and limiter snapshots. @default setTimeout */
   readonly schedule?: Schedule;
   /** The gateway's own requests to backends (probes, model lists, load). @default fetch */
   readonly fetch?: Fetch;
@@ -97,13 +99,18 @@ export interface Gateway {
   readonly live: LiveConfig;
   /** Makes `/ready` answer 503, for the shutdown grace period. */
   drain(): void;
-  /** Stops probing and polling backends and following the store; closes idle connections. */
+  /**
+   * Stops probing and polling backends and following the store; saves the limiters a last
+   * time; closes idle connections.
+   */
   close(): Promise<void>;
 }
 
 /**
  * Builds the gateway app: loads the live config from the store (merging in what changed in
- * the file), and follows changes made to it from now on, here or by another gateway.
+ * the file), and follows changes made to it from now on, here or by another gateway. Restores
+ * the limiters saved by the gateway that last listened on this address, and saves them every
+ * `server.limits-save-interval` ms until closed.
  */
 export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   let draining = false;
@@ -257,6 +264,19 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     return errorResponse(internalError());
   });
 
+  // Restored before the gateway serves its first request; the timer starts last, so that no
+  // step above that throws leaves it running.
+  const limiterSnapshots = await keepLimiterSnapshots(registry.live.limits, {
+    store: new LimiterSnapshotStore(
+      deps.kv,
+      `${deps.config.server.host}:${deps.config.server.port}`,
+    ),
+    interval: deps.config.server["limits-save-interval"],
+    now: deps.now ?? Date.now,
+    schedule: deps.schedule ?? realSchedule,
+    log,
+    logError,
+  });
   return {
     app,
     registry,
@@ -269,7 +289,41 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       monitor.stop();
       live.stop();
       keyWatcher.stop();
+      await limiterSnapshots.stop();
       await http1?.close();
+    },
+  };
+}
+
+/**
+ * Puts back the limiters saved before a restart, then saves them every `interval` ms and once
+ * more when stopped, so a restart hands no client a fresh quota. Saves run one at a time: two
+ * at once could leave the chunks of an older one behind.
+ */
+async function keepLimiterSnapshots(limits: RateLimits, options: {
+  readonly store: LimiterSnapshotStore;
+  readonly interval: number;
+  readonly now: () => number;
+  readonly schedule: Schedule;
+  readonly log: (message: string) => void;
+  readonly logError: (message: string, error: unknown) => void;
+}): Promise<{ stop(): Promise<void> }> {
+  const persistence = new LimiterPersistence(options.store);
+  const restored = await persistence.restore(limits, options.now());
+  if (restored > 0) options.log(`Restored ${restored} rate limiters saved before the restart`);
+  let saving: Promise<void> = Promise.resolve();
+  const save = () =>
+    saving = saving.then(() => persistence.save(limits, options.now())).then(
+      () => {},
+      (error) => options.logError("Could not save rate limiters", error),
+    );
+  // Nothing changed since the restore: the first save is one interval away.
+  const timer = new Poller(save, options.interval, options.schedule);
+  timer.start({ wait: true });
+  return {
+    async stop() {
+      timer.stop();
+      await save();
     },
   };
 }
