@@ -5,24 +5,15 @@
 import assert from "node:assert/strict";
 import { manualClock, manualSchedule } from "./fixtures/clock.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
-import { spawnGateway, startGateway } from "./fixtures/gateway.ts";
+import { perClientLimit, spawnGateway, startGateway } from "./fixtures/gateway.ts";
 import { chatStatusCode } from "./fixtures/requests.ts";
 
-/** Two requests per client, refilled only after a long while, saved every 5 s. */
+/** Two requests per client, saved every 5 s. */
 function limitedConfig(backendUrl: string): string {
-  return `server:
-  limits-save-interval: 5000
-model:
-  rate-limit:
-    capacity: 2
-    rate: 0.001
-    scope: client-ip
-  services:
-    chat:
-      instances:
-        - name: m
-          base-url: ${backendUrl}
-`;
+  return perClientLimit(backendUrl, {
+    capacity: 2,
+    server: "server:\n  limits-save-interval: 5000\n",
+  });
 }
 
 Deno.test("a gateway closed saves its limiters, and one started on the store restores them", async () => {
@@ -76,20 +67,7 @@ Deno.test("a gateway restarted on the same KV file keeps every client's spent bu
   const dir = await Deno.makeTempDir();
   try {
     const config = `${dir}/config.yaml`;
-    await Deno.writeTextFile(
-      config,
-      `model:
-  rate-limit:
-    capacity: 2
-    rate: 0.001
-    scope: client-ip
-  services:
-    chat:
-      instances:
-        - name: m
-          base-url: ${backend.url}
-`,
-    );
+    await Deno.writeTextFile(config, limitedConfig(backend.url));
     const args = ["--config", config, "--kv", `${dir}/state.kv`];
     {
       await using first = await spawnGateway(args);
