@@ -8,7 +8,6 @@ import manifest from "./deno.json" with { type: "json" };
 import { createGateway, type Gateway } from "./src/app.ts";
 import { HELP, parseCommandLine } from "./src/cli.ts";
 import { ConfigError, type ConfigOverride, parseConfig } from "./src/config/load.ts";
-import { LimiterPersistence } from "./src/limiter/persistence.ts";
 import { LiveConfigError } from "./src/config/live_config.ts";
 import { LineWriter } from "./src/logging/line_writer.ts";
 import { Logger } from "./src/logging/logger.ts";
@@ -118,16 +117,6 @@ try {
   Deno.exit(1);
 }
 
-const limiters = new LimiterPersistence(kv, `${config.server.host}:${config.server.port}`);
-const restored = await limiters.restore(gateway.registry.live.limits, Date.now());
-if (restored > 0) logger.info(`Restored ${restored} rate limiters saved before the restart`);
-const saveLimiters = () =>
-  limiters.save(gateway.registry.live.limits, Date.now()).catch((error) =>
-    logger.error("Could not save rate limiters", { error: describeError(error) })
-  );
-const saveTimer = setInterval(saveLimiters, config.server["limits-save-interval"]);
-Deno.unrefTimer(saveTimer);
-
 const server = Deno.serve({
   hostname: config.server.host,
   port: config.server.port,
@@ -164,8 +153,6 @@ async function shutdown(signal: string): Promise<void> {
     new Promise<false>((resolve) => setTimeout(() => resolve(false), grace)),
   ]);
   if (!finished) logger.warn("Grace period over: closing the remaining requests");
-  clearInterval(saveTimer);
-  await saveLimiters();
   await gateway.close();
   kv.close();
   output.flush();

@@ -12,18 +12,18 @@ import { mountConfigRoutes } from "./admin/routes_config.ts";
 import { mountKeyRoutes } from "./admin/routes_keys.ts";
 import { mountServiceRoutes } from "./admin/routes_services.ts";
 import { mountStateRoutes } from "./admin/routes_state.ts";
-import { ApiKeyStore } from "./auth/api_key_store.ts";
 import { Authenticator } from "./auth/authenticator.ts";
 import type { JsonObject } from "./config/instance_identity.ts";
 import { LiveConfig, type StoredConfig } from "./config/live_config.ts";
 import type { Config } from "./config/schema.ts";
-import { ConfigStore } from "./config/store.ts";
 import { clientAuth } from "./middleware/client_auth.ts";
 import { errorResponse, GatewayError, internalError } from "./errors.ts";
 import type { GatewayApp, GatewayEnv } from "./gateway_env.ts";
 import type { JwtFetch } from "./auth/jwt.ts";
 import { BackendMonitor, type MonitoredBackend } from "./health/monitor.ts";
-import type { Schedule } from "./health/poller.ts";
+import { Poller, realSchedule, type Schedule } from "./health/poller.ts";
+import { LimiterPersistence } from "./limiter/persistence.ts";
+import type { RateLimits } from "./limiter/rate_limits.ts";
 import { observeRequests } from "./middleware/observe_requests.ts";
 import { requestId } from "./middleware/request_id.ts";
 import type { Logger } from "./logging/logger.ts";
@@ -38,6 +38,7 @@ import { mountMetricsRoute } from "./routes/metrics.ts";
 import { mountStatusRoutes } from "./routes/status.ts";
 import { mountStatusOverview } from "./routes/status_overview.ts";
 import { mountStatusPage } from "./routes/status_page.ts";
+import { ApiKeyStore, AuditStore, ConfigVersionStore, LimiterSnapshotStore } from "./store/mod.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "./services.ts";
 import type { Connect } from "./transport/http1/socket.ts";
 import { http1Transport } from "./transport/http1_transport.ts";
@@ -51,7 +52,7 @@ export interface GatewayDeps {
    * merged with the changes made at runtime since the file last changed.
    */
   readonly fileModel: JsonObject;
-  /** Where the config's versions, the audit trail and API keys live. */
+  /** Where the config's versions, the audit trail, API keys and limiter snapshots live. */
   readonly kv: Deno.Kv;
   /** Where the file came from, for the first version's description. */
   readonly source?: string;
@@ -78,7 +79,7 @@ export interface GatewayDeps {
   readonly tracing?: boolean;
   /** Clock, in ms. @default Date.now */
   readonly now?: () => number;
-  /** Schedules health probes and other polls. @default setTimeout */
+  /** Schedules health probes, other polls and limiter snapshots. @default setTimeout */
   readonly schedule?: Schedule;
   /** Fetches JWKS documents. @default fetch */
   readonly fetch?: JwtFetch;
@@ -94,13 +95,18 @@ export interface Gateway {
   readonly live: LiveConfig;
   /** Makes `/ready` answer 503, for the shutdown grace period. */
   drain(): void;
-  /** Stops probing and polling backends and following the store; closes idle connections. */
+  /**
+   * Stops probing and polling backends and following the store; saves the limiters a last
+   * time; closes idle connections.
+   */
   close(): Promise<void>;
 }
 
 /**
  * Builds the gateway app: loads the live config from the store (merging in what changed in
- * the file), and follows changes made to it from now on, here or by another gateway.
+ * the file), and follows changes made to it from now on, here or by another gateway. Restores
+ * the limiters saved by the gateway that last listened on this address, and saves them every
+ * `server.limits-save-interval` ms until closed.
  */
 export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   let draining = false;
@@ -137,8 +143,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     },
   });
   registry.subscribe((snapshot) => monitor.sync(snapshot.backends));
-  const audit = new AuditLog(deps.kv, deps.now ? { now: deps.now } : {});
-  const live = await LiveConfig.open(new ConfigStore<StoredConfig>(deps.kv), deps.fileModel, {
+  const auditStore = new AuditStore(deps.kv);
+  const audit = new AuditLog(auditStore, deps.now ? { now: deps.now } : {});
+  const versions = new ConfigVersionStore<StoredConfig>(deps.kv, auditStore);
+  const live = await LiveConfig.open(versions, deps.fileModel, {
     apply: (model) => registry.apply(model),
     audit,
     log,
@@ -151,7 +159,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
-  const keys = new ApiKeyStore(deps.kv);
+  const keys = new ApiKeyStore(deps.kv, auditStore);
   const reloadKeys = async () => authenticator.useStoredKeys(await keys.list());
   await reloadKeys();
   const keyWatcher = keys.watch(() =>
@@ -250,6 +258,19 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     return errorResponse(internalError());
   });
 
+  // Restored before the gateway serves its first request; the timer starts last, so that no
+  // step above that throws leaves it running.
+  const limiterSnapshots = await keepLimiterSnapshots(registry.live.limits, {
+    store: new LimiterSnapshotStore(
+      deps.kv,
+      `${deps.config.server.host}:${deps.config.server.port}`,
+    ),
+    interval: deps.config.server["limits-save-interval"],
+    now: deps.now ?? Date.now,
+    schedule: deps.schedule ?? realSchedule,
+    log,
+    logError,
+  });
   return {
     app,
     registry,
@@ -262,7 +283,41 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       monitor.stop();
       live.stop();
       keyWatcher.stop();
+      await limiterSnapshots.stop();
       await transport.close();
+    },
+  };
+}
+
+/**
+ * Puts back the limiters saved before a restart, then saves them every `interval` ms and once
+ * more when stopped, so a restart hands no client a fresh quota. Saves run one at a time: two
+ * at once could leave the chunks of an older one behind.
+ */
+async function keepLimiterSnapshots(limits: RateLimits, options: {
+  readonly store: LimiterSnapshotStore;
+  readonly interval: number;
+  readonly now: () => number;
+  readonly schedule: Schedule;
+  readonly log: (message: string) => void;
+  readonly logError: (message: string, error: unknown) => void;
+}): Promise<{ stop(): Promise<void> }> {
+  const persistence = new LimiterPersistence(options.store);
+  const restored = await persistence.restore(limits, options.now());
+  if (restored > 0) options.log(`Restored ${restored} rate limiters saved before the restart`);
+  let saving: Promise<void> = Promise.resolve();
+  const save = () =>
+    saving = saving.then(() => persistence.save(limits, options.now())).then(
+      () => {},
+      (error) => options.logError("Could not save rate limiters", error),
+    );
+  // Nothing changed since the restore: the first save is one interval away.
+  const timer = new Poller(save, options.interval, options.schedule);
+  timer.start({ wait: true });
+  return {
+    async stop() {
+      timer.stop();
+      await save();
     },
   };
 }

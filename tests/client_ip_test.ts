@@ -6,22 +6,8 @@
 import assert from "node:assert/strict";
 import { manualClock } from "./fixtures/clock.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
-import { startGateway } from "./fixtures/gateway.ts";
+import { perClientLimit, startGateway } from "./fixtures/gateway.ts";
 import { chatStatusCode } from "./fixtures/requests.ts";
-
-function perClientLimit(url: string, server = ""): string {
-  return `${server}model:
-  rate-limit:
-    capacity: 1
-    rate: 0.001
-    scope: client-ip
-  services:
-    chat:
-      instances:
-        - name: m
-          base-url: ${url}
-`;
-}
 
 function postAs(baseUrl: string, forwardedFor?: string): Promise<number> {
   return chatStatusCode(
@@ -45,7 +31,9 @@ Deno.test("behind a trusted proxy each forwarded client has its own limit", asyn
   await using backend = await startFakeBackend();
   const clock = manualClock();
   await using gateway = await startGateway(
-    perClientLimit(backend.url, "server:\n  trusted-proxies: [127.0.0.1, 10.0.0.0/8]\n"),
+    perClientLimit(backend.url, {
+      server: "server:\n  trusted-proxies: [127.0.0.1, 10.0.0.0/8]\n",
+    }),
     { now: clock.now },
   );
   assert.equal(await postAs(gateway.url, "198.51.100.1"), 200);

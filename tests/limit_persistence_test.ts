@@ -1,31 +1,73 @@
 /**
- * A restart does not hand clients a fresh quota: limiter state is saved to the KV file at
- * shutdown and read back at start.
+ * A restart does not hand clients a fresh quota: limiter state is saved to the KV store while
+ * the gateway runs and when it closes, and read back when a gateway starts.
  */
 import assert from "node:assert/strict";
+import { manualClock, manualSchedule } from "./fixtures/clock.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
-import { spawnGateway } from "./fixtures/gateway.ts";
+import { perClientLimit, spawnGateway, startGateway } from "./fixtures/gateway.ts";
 import { chatStatusCode } from "./fixtures/requests.ts";
+
+/** Two requests per client, saved every 5 s. */
+function limitedConfig(backendUrl: string): string {
+  return perClientLimit(backendUrl, {
+    capacity: 2,
+    server: "server:\n  limits-save-interval: 5000\n",
+  });
+}
+
+Deno.test("a gateway closed saves its limiters, and one started on the store restores them", async () => {
+  await using backend = await startFakeBackend();
+  using kv = await Deno.openKv(":memory:");
+  const clock = manualClock();
+  {
+    await using first = await startGateway(limitedConfig(backend.url), { kv, now: clock.now });
+    assert.equal(await chatStatusCode(first.url), 200);
+    assert.equal(await chatStatusCode(first.url), 200);
+    assert.equal(await chatStatusCode(first.url), 429);
+  }
+  const logged: string[] = [];
+  await using second = await startGateway(limitedConfig(backend.url), {
+    kv,
+    now: clock.now,
+    log: (line) => logged.push(line),
+  });
+  assert.ok(logged.includes("Restored 1 rate limiters saved before the restart"), `${logged}`);
+  assert.equal(await chatStatusCode(second.url), 429, "the budget spent before stays spent");
+  assert.equal(backend.requests.length, 2);
+});
+
+Deno.test("a running gateway saves its limiters every limits-save-interval", async () => {
+  await using backend = await startFakeBackend();
+  using kv = await Deno.openKv(":memory:");
+  const clock = manualClock();
+  const timers = manualSchedule();
+  await using first = await startGateway(limitedConfig(backend.url), {
+    kv,
+    now: clock.now,
+    schedule: timers.schedule,
+  });
+  assert.deepEqual(timers.waiting(), [5_000], "the first save waits one interval");
+  assert.equal(await chatStatusCode(first.url), 200);
+  assert.equal(await chatStatusCode(first.url), 200);
+
+  const saved = timers.nextScheduled();
+  timers.fireAll();
+  await saved;
+  assert.deepEqual(timers.waiting(), [5_000], "and the next one another");
+
+  // The first gateway still runs: what the second finds, the timer saved.
+  await using second = await startGateway(limitedConfig(backend.url), { kv, now: clock.now });
+  assert.equal(await chatStatusCode(second.url), 429);
+  assert.equal(backend.requests.length, 2);
+});
 
 Deno.test("a gateway restarted on the same KV file keeps every client's spent budget", async () => {
   await using backend = await startFakeBackend();
   const dir = await Deno.makeTempDir();
   try {
     const config = `${dir}/config.yaml`;
-    await Deno.writeTextFile(
-      config,
-      `model:
-  rate-limit:
-    capacity: 2
-    rate: 0.001
-    scope: client-ip
-  services:
-    chat:
-      instances:
-        - name: m
-          base-url: ${backend.url}
-`,
-    );
+    await Deno.writeTextFile(config, limitedConfig(backend.url));
     const args = ["--config", config, "--kv", `${dir}/state.kv`];
     {
       await using first = await spawnGateway(args);

@@ -7,7 +7,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Authenticator } from "../auth/authenticator.ts";
-import type { ApiKeyStore } from "../auth/api_key_store.ts";
 import { isJsonObject, type JsonObject } from "../config/instance_identity.ts";
 import type { ConfigEdit, LiveConfig } from "../config/live_config.ts";
 import type { ConfigProblem } from "../config/load.ts";
@@ -15,6 +14,7 @@ import { GatewayError } from "../errors.ts";
 import type { GatewayApp, GatewayEnv } from "../gateway_env.ts";
 import type { Registry } from "../registry/registry.ts";
 import { ErrorSchema } from "../routes/schemas.ts";
+import type { ApiKeyStore } from "../store/mod.ts";
 import type { AdminAccess } from "./admin_guard.ts";
 import { adminGuard } from "./admin_guard.ts";
 import type { AuditLog } from "./audit.ts";

@@ -1,40 +1,18 @@
 /**
- * The audit trail of admin writes in Deno KV: who did what, when, and what it changed. A config
- * change writes its entry in the same atomic commit as the version, so one never exists
- * without the other.
+ * The audit trail of admin writes: who did what, when, and what it changed. The entries are
+ * kept by the store (`store/audit.ts`), which writes the entry of a config version or an API
+ * key change in the same atomic commit as the change.
  * @module
  */
-import { AUDIT } from "../config/keys.ts";
+import type { AuditEntry, AuditStore } from "../store/mod.ts";
 
-/** One admin write. */
-export interface AuditEntry {
-  /** ISO time. */
-  readonly at: string;
-  /** The admin key id, `loopback` without keys, or `file` for the YAML file. */
-  readonly by: string;
-  /** What was done, e.g. `update instance`. */
-  readonly action: string;
-  /** What it was done to, e.g. `chat/llama3@http://gpu-1:8000/v1/chat/completions`. */
-  readonly target: string;
-  /** The config version the write made, when it made one. */
-  readonly version?: number;
-  /** The target before and after; absent when it did not exist. */
-  readonly before?: unknown;
-  readonly after?: unknown;
-}
-
-/** A value larger than this (as JSON) is recorded as its size only, to fit KV's value limit. */
-const MAX_VALUE_CHARS = 28_000;
-
-/** Reads and writes the audit trail. */
+/** Makes, records and reads the entries of admin writes. */
 export class AuditLog {
-  readonly #kv: Deno.Kv;
+  readonly #store: AuditStore;
   readonly #now: () => number;
-  /** Orders the entries this gateway makes within one millisecond. */
-  #sequence = 0;
 
-  constructor(kv: Deno.Kv, options: { readonly now?: () => number } = {}) {
-    this.#kv = kv;
+  constructor(store: AuditStore, options: { readonly now?: () => number } = {}) {
+    this.#store = store;
     this.#now = options.now ?? Date.now;
   }
 
@@ -43,41 +21,13 @@ export class AuditLog {
     return { at: new Date(this.#now()).toISOString(), ...fields };
   }
 
-  /** Adds `entry` to an atomic commit that makes the change it records. */
-  stage(commit: Deno.AtomicOperation, entry: AuditEntry): void {
-    const key = [...AUDIT, Date.parse(entry.at), this.#sequence++, crypto.randomUUID()];
-    commit.set(key, bounded(entry));
-  }
-
   /** Records `entry` on its own. */
-  async record(entry: AuditEntry): Promise<void> {
-    const commit = this.#kv.atomic();
-    this.stage(commit, entry);
-    await commit.commit();
+  record(entry: AuditEntry): Promise<void> {
+    return this.#store.append(entry);
   }
 
   /** The latest entries, newest first. */
-  async list(limit: number): Promise<AuditEntry[]> {
-    const entries: AuditEntry[] = [];
-    for await (
-      const item of this.#kv.list<AuditEntry>({ prefix: AUDIT }, { reverse: true, limit })
-    ) {
-      entries.push(item.value);
-    }
-    return entries;
+  list(limit: number): Promise<AuditEntry[]> {
+    return this.#store.latest(limit);
   }
-}
-
-function bounded(entry: AuditEntry): AuditEntry {
-  const { before, after, ...rest } = entry;
-  return {
-    ...rest,
-    ...(before === undefined ? {} : { before: boundedValue(before) }),
-    ...(after === undefined ? {} : { after: boundedValue(after) }),
-  };
-}
-
-function boundedValue(value: unknown): unknown {
-  const length = JSON.stringify(value).length;
-  return length <= MAX_VALUE_CHARS ? value : { omitted: `${length} characters of JSON` };
 }

@@ -4,13 +4,13 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import type { StoredApiKey } from "../auth/api_key_store.ts";
 import { digestOf, newKey } from "../auth/secret.ts";
 import type { JsonObject } from "../config/instance_identity.ts";
 import { schemaProblems } from "../config/load.ts";
 import { ApiKeySchema } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
+import type { StoredApiKey } from "../store/mod.ts";
 import {
   ADMIN_ERRORS,
   type AdminDeps,
@@ -88,7 +88,7 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
       target: id,
       after: info(stored),
     });
-    if (!await deps.keys.create(stored, (commit) => deps.audit.stage(commit, entry))) {
+    if (!await deps.keys.create(stored, entry)) {
       throw keyTaken(id);
     }
     await reload();
@@ -121,17 +121,14 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
         const changed = validSettings(mergePatch(settings, patch) as JsonObject);
         return storedKey(changed, { digest, created, by });
       },
-      (before, after) => (commit) =>
-        deps.audit.stage(
-          commit,
-          deps.audit.entry({
-            by: adminOf(c),
-            action: "update key",
-            target: id,
-            before: info(before),
-            after: info(after),
-          }),
-        ),
+      (before, after) =>
+        deps.audit.entry({
+          by: adminOf(c),
+          action: "update key",
+          target: id,
+          before: info(before),
+          after: info(after),
+        }),
     );
     if (!updated) throw keyMissing(id);
     await reload();
@@ -149,16 +146,13 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
   app.delete("/admin/keys/:id", async (c) => {
     const id = c.req.param("id");
     configuredRefusal(deps, id);
-    const deleted = await deps.keys.delete(id, (before) => (commit) =>
-      deps.audit.stage(
-        commit,
-        deps.audit.entry({
-          by: adminOf(c),
-          action: "revoke key",
-          target: id,
-          before: info(before),
-        }),
-      ));
+    const deleted = await deps.keys.delete(id, (before) =>
+      deps.audit.entry({
+        by: adminOf(c),
+        action: "revoke key",
+        target: id,
+        before: info(before),
+      }));
     if (!deleted) throw keyMissing(id);
     await reload();
     return c.body(null, 204);

@@ -12,7 +12,7 @@ import { globToRegExp } from "../glob.ts";
 import type { LiveLimit } from "../limiter/admission.ts";
 import { limiterSettings } from "../limiter/policies.ts";
 import { RateLimits } from "../limiter/rate_limits.ts";
-import type { StoredApiKey } from "./api_key_store.ts";
+import type { StoredApiKey } from "../store/mod.ts";
 import { type JwtFetch, JwtVerifier } from "./jwt.ts";
 import { digestOf, presentedCredential, sameDigest, writtenDigest } from "./secret.ts";
 

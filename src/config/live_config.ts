@@ -8,13 +8,12 @@
  * file changed since and what to merge.
  * @module
  */
-import type { AuditEntry } from "../admin/audit.ts";
 import type { JsonObject } from "./instance_identity.ts";
 import { deepEqual } from "./instance_identity.ts";
 import { type ConfigProblem, formatProblem, validateModel } from "./load.ts";
 import { mergeFileChanges, type MergeNote } from "./merge.ts";
 import type { ModelConfig } from "./schema.ts";
-import type { ConfigStore, StoredVersion, VersionInfo } from "./store.ts";
+import type { AuditEntry, ConfigVersionStore, StoredVersion, VersionInfo } from "../store/mod.ts";
 
 /** What one config version holds. */
 export interface StoredConfig {
@@ -58,11 +57,8 @@ export class LiveConfigError extends Error {
 export interface LiveConfigOptions {
   /** Installs a validated section: called at start and after every change. */
   readonly apply: (model: ModelConfig, version: number) => void;
-  /** Stages a change's audit entry in the commit that makes it. */
-  readonly audit: {
-    entry(fields: Omit<AuditEntry, "at">): AuditEntry;
-    stage(commit: Deno.AtomicOperation, entry: AuditEntry): void;
-  };
+  /** Makes a change's audit entry, which the store writes in the commit of the change. */
+  readonly audit: { entry(fields: Omit<AuditEntry, "at">): AuditEntry };
   /** Tells the operator what the start and later changes did. @default console.log */
   readonly log?: (message: string) => void;
   /** Where the file came from, for the first version's description. */
@@ -74,7 +70,7 @@ const RACE_RETRIES = 10;
 
 /** The live config of one gateway, kept in step with the store. */
 export class LiveConfig {
-  readonly #store: ConfigStore<StoredConfig>;
+  readonly #store: ConfigVersionStore<StoredConfig>;
   readonly #options: LiveConfigOptions;
   #current: StoredVersion<StoredConfig>;
   #watcher: { stop(): void } | undefined;
@@ -82,7 +78,7 @@ export class LiveConfig {
   #changing: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    store: ConfigStore<StoredConfig>,
+    store: ConfigVersionStore<StoredConfig>,
     current: StoredVersion<StoredConfig>,
     options: LiveConfigOptions,
   ) {
@@ -97,7 +93,7 @@ export class LiveConfig {
    * Throws {@linkcode LiveConfigError} when the stored or merged section does not validate.
    */
   static async open(
-    store: ConfigStore<StoredConfig>,
+    store: ConfigVersionStore<StoredConfig>,
     file: JsonObject,
     options: LiveConfigOptions,
   ): Promise<LiveConfig> {
@@ -132,7 +128,7 @@ export class LiveConfig {
         expected,
         by: "file",
         action,
-        also: (commit, version) => options.audit.stage(commit, { ...entry, version }),
+        audit: (version) => ({ ...entry, version }),
       });
       if (!result.ok) continue;
       const version = await store.get(result.version);
@@ -163,7 +159,7 @@ export class LiveConfig {
   }
 
   /** The store behind it, for reading history. */
-  get store(): ConfigStore<StoredConfig> {
+  get store(): ConfigVersionStore<StoredConfig> {
     return this.#store;
   }
 
@@ -206,7 +202,7 @@ export class LiveConfig {
         expected: current,
         by: who.by,
         action: `${who.action} ${made.target}`,
-        also: (commit, version) => this.#options.audit.stage(commit, { ...entry, version }),
+        audit: (version) => ({ ...entry, version }),
       });
       if (result.ok) {
         const stored = await this.#store.get(result.version);

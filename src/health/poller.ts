@@ -28,9 +28,13 @@ export class Poller {
     this.#schedule = schedule;
   }
 
-  /** Runs the task at once, then every interval. */
-  start(): void {
-    void this.#run();
+  /**
+   * Runs the task at once, then every interval; with `wait`, the first run is one interval
+   * from now, for a task that has nothing to do at start.
+   */
+  start(options: { readonly wait?: boolean } = {}): void {
+    if (options.wait) this.#next();
+    else void this.#run();
   }
 
   /** No more runs; one under way finishes but schedules nothing. */
@@ -47,6 +51,10 @@ export class Poller {
     } catch {
       // A task records its own failures; a throw must not end the polling.
     }
+    this.#next();
+  }
+
+  #next(): void {
     if (!this.#stopped) this.#timer = this.#schedule(() => void this.#run(), this.#interval);
   }
 }

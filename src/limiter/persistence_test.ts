@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { LimiterSnapshotStore } from "../store/mod.ts";
 import { LimiterPersistence } from "./persistence.ts";
 import type { RateLimitPolicy } from "./policies.ts";
 import { RateLimits } from "./rate_limits.ts";
@@ -17,17 +18,22 @@ const POLICY: RateLimitPolicy = {
 };
 const NOW = 1_700_000_000_000;
 
+/** The persistence of gateway `owner` over `kv`. */
+function persistence(kv: Deno.Kv, owner: string): LimiterPersistence {
+  return new LimiterPersistence(new LimiterSnapshotStore(kv, owner));
+}
+
 Deno.test("saved limiters come back with their budget spent", async () => {
   using kv = await Deno.openKv(":memory:");
   const before = new RateLimits();
   const limiters = before.limitersFor(POLICY);
   for (let i = 0; i < 4; i++) limiters.acquire("198.51.100.1", NOW);
   limiters.acquire("198.51.100.2", NOW);
-  assert.equal(await new LimiterPersistence(kv, "gateway-a").save(before, NOW), 2);
+  assert.equal(await persistence(kv, "gateway-a").save(before, NOW), 2);
 
   const after = new RateLimits();
   after.limitersFor(POLICY);
-  assert.equal(await new LimiterPersistence(kv, "gateway-a").restore(after, NOW + 500), 2);
+  assert.equal(await persistence(kv, "gateway-a").restore(after, NOW + 500), 2);
   const restored = after.limitersFor(POLICY);
   assert.equal(restored.peek("198.51.100.1", NOW + 500).remaining, 0, "1.5 tokens: 1 after this");
   assert.equal(restored.peek("198.51.100.2", NOW + 500).remaining, 3, "4.5 tokens: 3.5 after");
@@ -38,22 +44,22 @@ Deno.test("limiters of a changed or removed limit are not restored", async () =>
   using kv = await Deno.openKv(":memory:");
   const before = new RateLimits();
   before.limitersFor(POLICY).acquire("198.51.100.1", NOW);
-  await new LimiterPersistence(kv, "gateway-a").save(before, NOW);
+  await persistence(kv, "gateway-a").save(before, NOW);
 
   const changed = new RateLimits();
   changed.limitersFor({ ...POLICY, settings: { ...POLICY.settings, capacity: 9 } });
-  assert.equal(await new LimiterPersistence(kv, "gateway-a").restore(changed, NOW), 0);
-  assert.equal(await new LimiterPersistence(kv, "gateway-a").restore(new RateLimits(), NOW), 0);
+  assert.equal(await persistence(kv, "gateway-a").restore(changed, NOW), 0);
+  assert.equal(await persistence(kv, "gateway-a").restore(new RateLimits(), NOW), 0);
 });
 
 Deno.test("gateways sharing a store keep their limiters apart", async () => {
   using kv = await Deno.openKv(":memory:");
   const a = new RateLimits();
   a.limitersFor(POLICY).acquire("198.51.100.1", NOW);
-  await new LimiterPersistence(kv, "gateway-a").save(a, NOW);
+  await persistence(kv, "gateway-a").save(a, NOW);
   const b = new RateLimits();
   b.limitersFor(POLICY);
-  assert.equal(await new LimiterPersistence(kv, "gateway-b").restore(b, NOW), 0);
+  assert.equal(await persistence(kv, "gateway-b").restore(b, NOW), 0);
 });
 
 Deno.test("many limiters are written in chunks, and a smaller save removes the extra ones", async () => {
@@ -61,8 +67,8 @@ Deno.test("many limiters are written in chunks, and a smaller save removes the e
   const limits = new RateLimits();
   const limiters = limits.limitersFor(POLICY);
   for (let i = 0; i < 5_000; i++) limiters.acquire(`client-${i}`, NOW);
-  const persistence = new LimiterPersistence(kv, "gateway-a");
-  assert.equal(await persistence.save(limits, NOW), 5_000);
+  const gateway = persistence(kv, "gateway-a");
+  assert.equal(await gateway.save(limits, NOW), 5_000);
   const chunks = async () => {
     let count = 0;
     for await (const _ of kv.list({ prefix: ["switchyard", "limiters", "gateway-a"] })) count++;
@@ -72,6 +78,6 @@ Deno.test("many limiters are written in chunks, and a smaller save removes the e
   assert.ok(many > 1, `${many} chunks`);
 
   // Five seconds on, every bucket has refilled: nothing is left to save.
-  assert.equal(await persistence.save(limits, NOW + 5_000), 0);
+  assert.equal(await gateway.save(limits, NOW + 5_000), 0);
   assert.equal(await chunks(), 0);
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ConfigStore } from "./store.ts";
+import { AuditStore } from "./audit.ts";
+import { ConfigVersionStore } from "./config_versions.ts";
 
 interface Small {
   readonly weight: number;
@@ -9,7 +10,7 @@ const NOW = Date.UTC(2026, 10, 22, 12);
 
 Deno.test("commits become numbered versions, each readable with who, when and why", async () => {
   using kv = await Deno.openKv(":memory:");
-  const store = new ConfigStore<Small>(kv, { now: () => NOW });
+  const store = new ConfigVersionStore<Small>(kv, new AuditStore(kv), { now: () => NOW });
   assert.equal(await store.current(), 0);
   assert.equal(await store.head(), undefined);
   assert.deepEqual(await store.commit({ weight: 1 }, { expected: 0, by: "file", action: "load" }), {
@@ -37,7 +38,7 @@ Deno.test("commits become numbered versions, each readable with who, when and wh
 
 Deno.test("a writer that read an old version is refused and told the live one", async () => {
   using kv = await Deno.openKv(":memory:");
-  const store = new ConfigStore<Small>(kv);
+  const store = new ConfigVersionStore<Small>(kv, new AuditStore(kv));
   await store.commit({ weight: 1 }, { expected: 0, by: "a", action: "load" });
   await store.commit({ weight: 2 }, { expected: 1, by: "a", action: "change" });
   assert.deepEqual(await store.commit({ weight: 3 }, { expected: 1, by: "b", action: "stale" }), {
@@ -49,7 +50,10 @@ Deno.test("a writer that read an old version is refused and told the live one", 
 
 Deno.test("of many writers racing from one version, exactly one wins", async () => {
   using kv = await Deno.openKv(":memory:");
-  const writers = Array.from({ length: 20 }, () => new ConfigStore<Small>(kv));
+  const writers = Array.from(
+    { length: 20 },
+    () => new ConfigVersionStore<Small>(kv, new AuditStore(kv)),
+  );
   await writers[0]!.commit({ weight: 0 }, { expected: 0, by: "file", action: "load" });
   const results = await Promise.all(
     writers.map((store, i) =>
@@ -65,7 +69,7 @@ Deno.test("of many writers racing from one version, exactly one wins", async () 
 
 Deno.test("a config larger than one KV value is stored in chunks and read back whole", async () => {
   using kv = await Deno.openKv(":memory:");
-  const store = new ConfigStore<{ instances: string[] }>(kv);
+  const store = new ConfigVersionStore<{ instances: string[] }>(kv, new AuditStore(kv));
   const big = { instances: Array.from({ length: 5_000 }, (_, i) => `http://10.0.${i}.1:8000`) };
   assert.ok(JSON.stringify(big).length > 100_000);
   assert.deepEqual(await store.commit(big, { expected: 0, by: "file", action: "load" }), {
@@ -79,17 +83,54 @@ Deno.test("a watcher hears of versions committed through another handle", async 
   using kv = await Deno.openKv(":memory:");
   const heard: number[] = [];
   let resolveHeard: () => void = () => {};
-  const store = new ConfigStore<Small>(kv);
+  const store = new ConfigVersionStore<Small>(kv, new AuditStore(kv));
   const watcher = store.watch((version) => {
     heard.push(version);
     if (version === 2) resolveHeard();
   });
   const done = new Promise<void>((resolve) => resolveHeard = resolve);
-  const other = new ConfigStore<Small>(kv);
+  const other = new ConfigVersionStore<Small>(kv, new AuditStore(kv));
   await other.commit({ weight: 1 }, { expected: 0, by: "a", action: "load" });
   await other.commit({ weight: 2 }, { expected: 1, by: "a", action: "change" });
   await done;
   watcher.stop();
   assert.deepEqual(heard.at(-1), 2);
   assert.ok(heard.every((version, i) => i === 0 || version > heard[i - 1]!));
+});
+
+Deno.test("a change's audit entry is written with its version, and not when refused", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const audit = new AuditStore(kv);
+  const store = new ConfigVersionStore<Small>(kv, audit, { now: () => NOW });
+  const entry = (action: string) => (version: number) => ({
+    at: new Date(NOW).toISOString(),
+    by: "ops",
+    action,
+    target: "model",
+    version,
+  });
+  await store.commit({ weight: 1 }, { expected: 0, by: "ops", action: "load", audit: entry("a") });
+  await store.commit({ weight: 2 }, { expected: 0, by: "ops", action: "late", audit: entry("b") });
+  assert.deepEqual(
+    (await audit.latest(10)).map((read) => [read.action, read.version]),
+    [["a", 1]],
+  );
+});
+
+Deno.test("a version lies as head, meta and body chunks under the config prefix", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const store = new ConfigVersionStore<Small>(kv, new AuditStore(kv), { now: () => NOW });
+  await store.commit({ weight: 1 }, { expected: 0, by: "file", action: "load" });
+  const stored = await Array.fromAsync(kv.list({ prefix: ["switchyard", "config"] }));
+  assert.deepEqual(stored.map((entry) => [entry.key, entry.value]), [
+    [["switchyard", "config", "body", 1, 0], '{"weight":1}'],
+    [["switchyard", "config", "head"], { version: 1 }],
+    [["switchyard", "config", "meta", 1], {
+      version: 1,
+      at: "2026-11-22T12:00:00.000Z",
+      by: "file",
+      action: "load",
+      chunks: 1,
+    }],
+  ]);
 });

@@ -1,6 +1,7 @@
 /**
  * Every Deno KV key prefix the gateway writes, in one place, so no two features collide and a
- * store shared by several gateways stays readable.
+ * store shared by several gateways stays readable. These are the layout on disk: a store
+ * written by an earlier version must still load, so a prefix is never renamed.
  * @module
  */
 
@@ -15,7 +16,7 @@ export const CONFIG_META = [ROOT, "config", "meta"] as const;
 export const CONFIG_BODY = [ROOT, "config", "body"] as const;
 /** `[...LIMITERS, owner, chunk]`: one gateway's saved rate limiter state. */
 export const LIMITERS = [ROOT, "limiters"] as const;
-/** `[...AUDIT, at, nonce]`: one admin write, who made it and what it changed. */
+/** `[...AUDIT, at, sequence, nonce]`: one admin write, who made it and what it changed. */
 export const AUDIT = [ROOT, "audit"] as const;
 /** `[...API_KEYS, id]`: a client API key created through the admin API, stored hashed. */
 export const API_KEYS = [ROOT, "api-keys"] as const;

@@ -1,5 +1,5 @@
 /**
- * The live config in Deno KV, with its whole history. Every change is a new version written in
+ * Config versions in Deno KV: the live config with its whole history. Every change is a new version written in
  * one atomic commit together with the pointer to it, and only if the pointer is still the one
  * the writer read: two writers can never both succeed from the same version, and a version once
  * acknowledged is never lost or half-written. Nothing here assumes one process owns the store.
@@ -8,6 +8,7 @@
  * fits (up to what one atomic commit carries, about 800 KB).
  * @module
  */
+import type { AuditEntry, AuditStore } from "./audit.ts";
 import { CONFIG_BODY, CONFIG_HEAD, CONFIG_META } from "./keys.ts";
 
 /** Who made a version, when and why. */
@@ -37,12 +38,15 @@ export type CommitResult =
 const CHUNK_CHARS = 60_000;
 
 /** Versioned configs of type `T` (plain JSON) in a Deno KV database. */
-export class ConfigStore<T> {
+export class ConfigVersionStore<T> {
   readonly #kv: Deno.Kv;
+  readonly #audit: AuditStore;
   readonly #now: () => number;
 
-  constructor(kv: Deno.Kv, options: { readonly now?: () => number } = {}) {
+  /** `audit` writes the entry of a change in the commit of its version. */
+  constructor(kv: Deno.Kv, audit: AuditStore, options: { readonly now?: () => number } = {}) {
     this.#kv = kv;
+    this.#audit = audit;
     this.#now = options.now ?? Date.now;
   }
 
@@ -100,8 +104,8 @@ export class ConfigStore<T> {
       readonly expected: number;
       readonly by: string;
       readonly action: string;
-      /** Adds more writes to the same atomic commit, e.g. the audit entry of the change. */
-      readonly also?: (commit: Deno.AtomicOperation, version: number) => void;
+      /** The audit entry of the change, given the version it makes: stored in the same commit. */
+      readonly audit?: (version: number) => AuditEntry;
     },
   ): Promise<CommitResult> {
     const head = await this.#kv.get(CONFIG_HEAD);
@@ -121,7 +125,7 @@ export class ConfigStore<T> {
       commit.set([...CONFIG_BODY, version, i], text.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS));
     }
     commit.set([...CONFIG_META, version], { ...info, chunks }).set(CONFIG_HEAD, { version });
-    change.also?.(commit, version);
+    if (change.audit) this.#audit.stage(commit, change.audit(version));
     const result = await commit.commit();
     if (result.ok) return { ok: true, version };
     return { ok: false, current: await this.current() };

@@ -1,11 +1,12 @@
 /**
  * Client API keys created through the admin API, in Deno KV: only the key's digest is stored,
  * and the key itself is shown once, when it is created. Every write bumps one marker key that
- * every gateway sharing the store watches, so a new or revoked key takes effect everywhere.
+ * every gateway sharing the store watches, so a new or revoked key takes effect everywhere, and
+ * carries its audit entry in the same atomic commit.
  * @module
  */
-import { API_KEYS, API_KEYS_CHANGED } from "../config/keys.ts";
-import type { ApiKeyConfig } from "../config/schema.ts";
+import type { AuditEntry, AuditStore } from "./audit.ts";
+import { API_KEYS, API_KEYS_CHANGED } from "./keys.ts";
 
 /** A key as stored: its settings as written, and the digest instead of the key. */
 export interface StoredApiKey {
@@ -21,18 +22,15 @@ export interface StoredApiKey {
   readonly by: string;
 }
 
-/** The settings of a key an admin may write: everything but the key itself. */
-export type ApiKeySettings = Omit<ApiKeyConfig, "key" | "id">;
-
-/** Stages an audit entry in a commit. */
-type Stage = (commit: Deno.AtomicOperation) => void;
-
 /** Reads and writes the stored keys. */
 export class ApiKeyStore {
   readonly #kv: Deno.Kv;
+  readonly #audit: AuditStore;
 
-  constructor(kv: Deno.Kv) {
+  /** `audit` writes the entry of each change in the commit that makes it. */
+  constructor(kv: Deno.Kv, audit: AuditStore) {
     this.#kv = kv;
+    this.#audit = audit;
   }
 
   /** Every stored key, by id. */
@@ -49,11 +47,11 @@ export class ApiKeyStore {
     return (await this.#kv.get<StoredApiKey>([...API_KEYS, id])).value ?? undefined;
   }
 
-  /** Stores a new key; false when the id is taken. */
-  async create(key: StoredApiKey, audit: Stage): Promise<boolean> {
+  /** Stores a new key with the audit entry of its creation; false when the id is taken. */
+  async create(key: StoredApiKey, audit: AuditEntry): Promise<boolean> {
     const commit = this.#kv.atomic().check({ key: [...API_KEYS, key.id], versionstamp: null })
       .set([...API_KEYS, key.id], key);
-    audit(commit);
+    this.#audit.stage(commit, audit);
     return (await this.#bump(commit).commit()).ok;
   }
 
@@ -64,14 +62,14 @@ export class ApiKeyStore {
   async update(
     id: string,
     change: (key: StoredApiKey) => StoredApiKey,
-    audit: (before: StoredApiKey, after: StoredApiKey) => Stage,
+    audit: (before: StoredApiKey, after: StoredApiKey) => AuditEntry,
   ): Promise<StoredApiKey | undefined> {
     for (;;) {
       const entry = await this.#kv.get<StoredApiKey>([...API_KEYS, id]);
       if (entry.value === null) return undefined;
       const after = change(entry.value);
       const commit = this.#kv.atomic().check(entry).set([...API_KEYS, id], after);
-      audit(entry.value, after)(commit);
+      this.#audit.stage(commit, audit(entry.value, after));
       if ((await this.#bump(commit).commit()).ok) return after;
     }
   }
@@ -79,13 +77,13 @@ export class ApiKeyStore {
   /** Deletes a key; the key deleted, or undefined when there was none. */
   async delete(
     id: string,
-    audit: (before: StoredApiKey) => Stage,
+    audit: (before: StoredApiKey) => AuditEntry,
   ): Promise<StoredApiKey | undefined> {
     for (;;) {
       const entry = await this.#kv.get<StoredApiKey>([...API_KEYS, id]);
       if (entry.value === null) return undefined;
       const commit = this.#kv.atomic().check(entry).delete([...API_KEYS, id]);
-      audit(entry.value)(commit);
+      this.#audit.stage(commit, audit(entry.value));
       if ((await this.#bump(commit).commit()).ok) return entry.value;
     }
   }

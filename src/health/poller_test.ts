@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import { Poller, type Schedule } from "./poller.ts";
+
+/** A schedule that keeps the callbacks for the test to run. */
+function heldSchedule() {
+  const held: { callback: () => void; ms: number }[] = [];
+  const schedule: Schedule = (callback, ms) => {
+    held.push({ callback, ms });
+    return { cancel: () => {} };
+  };
+  return { schedule, held };
+}
+
+Deno.test("a poller runs its task at once, or with wait one interval later", async () => {
+  const runs: string[] = [];
+  const now = heldSchedule();
+  new Poller(() => Promise.resolve(void runs.push("now")), 1_000, now.schedule).start();
+  const later = heldSchedule();
+  new Poller(() => Promise.resolve(void runs.push("later")), 1_000, later.schedule)
+    .start({ wait: true });
+  await Promise.resolve();
+  assert.deepEqual(runs, ["now"]);
+  assert.deepEqual(later.held.map((entry) => entry.ms), [1_000]);
+  later.held[0]!.callback();
+  assert.deepEqual(runs, ["now", "later"]);
+});
