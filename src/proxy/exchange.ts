@@ -16,8 +16,8 @@ import {
   toOllamaGenerate,
 } from "../adapters/ollama_native/mod.ts";
 import { GatewayError } from "../errors.ts";
-import { chunkReader } from "./chunk_reader.ts";
-import type { ClientBody } from "./body.ts";
+import { chunkReader } from "../lib/chunk_reader.ts";
+import type { ClientBody } from "./request/body.ts";
 import { UpstreamAnswer } from "../transport/upstream_answer.ts";
 
 /** One request as an instance receives it, and the client's answer made from the instance's. */

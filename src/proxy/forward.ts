@@ -1,63 +1,33 @@
 /**
- * A request's way through the gateway: meet the service's rate limits, read the body, find the
- * model's pool, serve it from an instance (with retries and queueing), and when every instance
- * fails, answer from the fallbacks. Successful answers carry the client's remaining budget.
+ * A request's way through the gateway, in one direction: meet the service's rate limits, read
+ * the body (request/), find the model's pool, serve it from an instance (attempt/: selection,
+ * lease, transport, with retries and queueing), and when every instance fails, the cached
+ * answer or the fallback models in turn (respond/). Successful answers carry the client's
+ * remaining budget. The one module that reaches across the proxy's stages.
  * @module
  */
-import type { ServerConfig } from "../config/schema.ts";
-import { type ClientIdentity, modelRefusal } from "../auth/authenticator.ts";
+import { modelRefusal } from "../auth/authenticator.ts";
 import { GatewayError } from "../errors.ts";
+import { pause } from "../lib/pause.ts";
 import { admit, type Metered } from "../limiter/admission.ts";
 import { rateLimitHeaders } from "../limiter/headers.ts";
-import type { Registry } from "../registry/registry.ts";
 import { retryAfterSeconds } from "../retry/retry_after.ts";
-import { SERVICE_ENDPOINTS, type ServiceType } from "../services.ts";
-import { readClientBody } from "./body.ts";
-import type { RequestRecord } from "../observe/request_record.ts";
-import { limitedClient } from "./client_identity.ts";
-import { cacheOnTheWay, fallBack, requestCacheKey } from "./fallback.ts";
-import { baseUpstreamHeaders } from "./headers.ts";
-import { tryModel } from "./model_attempts.ts";
-import { pause } from "../lib/pause.ts";
+import { SERVICE_ENDPOINTS } from "../services.ts";
 import { annotateRequest } from "../tracing/spans.ts";
-import type { Transport } from "../transport/transport.ts";
+import { tryModel } from "./attempt/model_attempts.ts";
+import { type ClientBody, readClientBody, replaceModel } from "./request/body.ts";
+import { limitedClient } from "./request/client_identity.ts";
+import { baseUpstreamHeaders } from "./request/upstream_headers.ts";
+import {
+  cachedAnswer,
+  cacheOnTheWay,
+  failureAnswer,
+  FALLBACK_MODEL_HEADER,
+  requestCacheKey,
+} from "./respond/fallback.ts";
+import type { ModelRequest, ProxyDeps, ProxyRequest } from "./types.ts";
 
-/** What the proxy needs from the rest of the gateway. */
-export interface ProxyDeps {
-  readonly registry: Registry;
-  readonly server: ServerConfig;
-  /** How requests reach instances. */
-  readonly transport: Transport;
-  /** Clock for limits, breakers and ejections, in ms. @default Date.now */
-  readonly now?: () => number;
-  /** Randomness for retry backoff jitter. @default Math.random */
-  readonly random?: () => number;
-  /**
-   * OpenTelemetry is on (`OTEL_DENO=true`): the request's span is annotated, each attempt gets
-   * a span, and the runtime sets the upstream trace context. @default false
-   */
-  readonly tracing?: boolean;
-}
-
-/** One client request to forward. */
-export interface ProxyRequest {
-  readonly service: ServiceType;
-  readonly request: Request;
-  /** The client's address: the peer's, or one a trusted proxy named. */
-  readonly clientIp: string;
-  /** The `X-Forwarded-For` to send upstream. */
-  readonly forwardedFor: string;
-  readonly requestId: string;
-  /** The client, when the gateway checks credentials. */
-  readonly identity?: ClientIdentity | undefined;
-  /**
-   * Settles once the response has been delivered to the client, when the server can say so.
-   * It lets a non-streamed body be handed to the server as it is instead of through the relay.
-   */
-  readonly delivered?: Promise<void> | undefined;
-  /** What is observed of the request, for metrics and the log. */
-  readonly record: RequestRecord;
-}
+export type { ProxyDeps, ProxyRequest } from "./types.ts";
 
 /** Forwards a client request to an instance of its model and returns the response to send. */
 export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<Response> {
@@ -112,19 +82,14 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     return clientGone();
   }
 
-  const shared = {
+  const shared: ModelRequest = {
     request,
     deps,
     service,
     client,
-    base: baseUpstreamHeaders(request.request.headers, {
-      requestId: request.requestId,
-      forwardedFor: request.forwardedFor,
-      contentType: body.contentType,
-      traced: deps.tracing ?? false,
-    }),
+    base: upstreamHeadersFor(body, request, deps),
   };
-  const outcome = await tryModel(pool, body, shared);
+  let outcome = await tryModel(pool, body, shared);
   if (deps.tracing) {
     annotateRequest({
       "switchyard.instance": record.instance?.id ?? "",
@@ -134,15 +99,37 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
   const cacheKey = service.cache && !body.stream
     ? requestCacheKey(service, body, request.request.headers)
     : undefined;
+  if (outcome.kind === "failed") {
+    const failed = outcome;
+    // The last answer to the same request, then the fallback models in order.
+    const cached = cacheKey === undefined ? undefined : cachedAnswer(service, cacheKey, clock());
+    if (cached) {
+      record.fellBack("cache");
+      return cached;
+    }
+    for (const model of service.fallback.models) {
+      const fallbackPool = model === body.model ? undefined : service.resolve(model);
+      if (!fallbackPool) continue;
+      const rewritten = await replaceModel(body, model);
+      outcome = await tryModel(fallbackPool, rewritten, {
+        ...shared,
+        base: upstreamHeadersFor(rewritten, request, deps),
+      });
+      if (outcome.kind === "answered") {
+        record.fellBack(model);
+        outcome.response.headers.set(FALLBACK_MODEL_HEADER, model);
+        return outcome.response;
+      }
+      if (outcome.kind === "client-gone") return clientGone();
+    }
+    return failureAnswer(failed, { model: body.model, fallback: service.fallback });
+  }
   let response: Response;
   switch (outcome.kind) {
     case "client-gone":
       return clientGone();
     case "refused":
       throw outcome.error;
-    case "failed":
-      response = await fallBack(outcome, { body, shared, cacheKey });
-      break;
     case "answered":
       response = service.cache && cacheKey !== undefined
         ? cacheOnTheWay(outcome.response, { cache: service.cache, key: cacheKey, now: clock })
@@ -177,6 +164,16 @@ function refusalMessage({ policy, decision }: Metered): string {
     : `bursts of ${capacity}, then ${rate} requests per second`;
   return `Rate limit reached for ${SCOPE_WORDS[policy.scope]}: ${limit} (${algorithm}). ` +
     `Retry in ${retryAfterSeconds(decision.retryAfter)} s.`;
+}
+
+/** The upstream headers every attempt at `body` shares. */
+function upstreamHeadersFor(body: ClientBody, request: ProxyRequest, deps: ProxyDeps) {
+  return baseUpstreamHeaders(request.request.headers, {
+    requestId: request.requestId,
+    forwardedFor: request.forwardedFor,
+    contentType: body.contentType,
+    traced: deps.tracing ?? false,
+  });
 }
 
 /** Nobody will read it; nginx's 499 names the case in logs. */

@@ -14,10 +14,17 @@ import type { RetrySettings } from "../../retry/settings.ts";
 import { endAttemptSpan, startAttemptSpan, traceContextHeaders } from "../../tracing/spans.ts";
 import type { Transport } from "../../transport/transport.ts";
 import type { UpstreamAnswer } from "../../transport/upstream_answer.ts";
-import { watchDeparture } from "../client_departure.ts";
+import { watchDeparture } from "./client_departure.ts";
 import type { Exchange } from "../exchange.ts";
-import { responseHeaders, type UpstreamHeaders } from "../headers.ts";
-import { relayBody } from "../relay.ts";
+import type { UpstreamHeaders } from "../request/upstream_headers.ts";
+import {
+  CLIENT_GONE,
+  clientResponse,
+  heldCopy,
+  isWholeJson,
+  type RelayContext,
+  relayed,
+} from "../respond/client_response.ts";
 import {
   badAnswer,
   brokenAnswer,
@@ -50,8 +57,6 @@ export interface AttemptInput {
   readonly tracing: boolean;
 }
 
-/** The gateway's own abort reason when the client left, told apart from errors of the request. */
-const CLIENT_GONE = new Error("client disconnected");
 const GONE: Failure = { kind: "client-gone" };
 
 /**
@@ -188,71 +193,6 @@ export async function attempt(
 }
 
 /**
- * The client's response with the backend's status and headers, or undefined when they cannot
- * be passed on (a transport lets through nothing such; this is the last guard).
- */
-function clientResponse(
-  body: BodyInit | null,
-  answer: UpstreamAnswer,
-): Response | undefined {
-  try {
-    return new Response(body, {
-      status: answer.status,
-      statusText: answer.statusText,
-      headers: responseHeaders(answer.headers),
-    });
-  } catch {
-    return undefined;
-  }
-}
-
-/** The largest JSON answer read whole before it is passed on. */
-const MAX_WHOLE_JSON = 256 * 1024;
-
-/** A successful JSON answer of a known, small size. */
-function isWholeJson(answer: UpstreamAnswer): boolean {
-  if (!answer.ok || answer.body === null) return false;
-  const type = answer.header("content-type");
-  if (type === null || !type.includes("json")) return false;
-  const length = answer.header("content-length");
-  return length !== null && Number(length) <= MAX_WHOLE_JSON;
-}
-
-/** The most of a failed answer's body kept to pass on. */
-const MAX_HELD_BODY = 1024 * 1024;
-
-/**
- * A failed answer read into memory, so that its instance settles (and frees its concurrency
- * slot, perhaps for the retry) while the answer waits to be passed on or dropped. Undefined
- * when the answer's head cannot be passed on.
- */
-async function heldCopy(
-  answer: UpstreamAnswer,
-  relay: RelayContext,
-): Promise<Response | undefined> {
-  const stream = answer.stream();
-  const chunks: Uint8Array[] = [];
-  if (stream !== null) {
-    let size = 0;
-    try {
-      for await (const chunk of relayBody(stream, relayOptions(relay))) {
-        size += chunk.byteLength;
-        if (size > MAX_HELD_BODY) break;
-        chunks.push(chunk);
-      }
-    } catch {
-      // The body broke off: what arrived is kept.
-    }
-  }
-  const held = clientResponse(
-    chunks.length === 0 ? null : new Blob(chunks as BlobPart[]),
-    answer,
-  );
-  held?.headers.delete("content-length");
-  return held;
-}
-
-/**
  * The first-byte timeout of an attempt. A half-open breaker's probe always has one, so that a
  * probe that hangs cannot hold the breaker's probe slot for good: with the timeout off, it is
  * the breaker's own `timeout`.
@@ -260,86 +200,4 @@ async function heldCopy(
 function firstByteDeadline(upstream: Upstream, firstByte: number, now: number): number {
   if (firstByte > 0 || upstream.breaker?.status(now) !== "half-open") return firstByte;
   return Math.max(1, upstream.breaker.settings.timeout);
-}
-
-/** How to hand a backend's response to the client. */
-interface RelayContext {
-  readonly lease: UpstreamLease;
-  readonly controller: AbortController;
-  readonly idle: number;
-  /** The client asked for a stream. */
-  readonly streamed: boolean;
-  readonly delivered: Promise<void> | undefined;
-  /** Where a relayed body is observed; none for an answer held back. */
-  readonly record: RequestRecord | undefined;
-}
-
-/**
- * The relay's options for a body read through it. The lease is settled at the relay's end by
- * whoever holds it then: set by the caller once the body is theirs.
- */
-function relayOptions(
-  relay: RelayContext,
-  owner?: { lease: UpstreamLease | undefined },
-  onChunk?: (chunk: Uint8Array) => void,
-) {
-  return {
-    idleTimeout: relay.idle,
-    onIdle: () => relay.controller.abort(new IdleTimeout()),
-    onCancel: () => relay.controller.abort(CLIENT_GONE),
-    onChunk,
-    onEnd: () => {
-      owner?.lease?.[Symbol.dispose]();
-      relay.record?.tapEnded();
-    },
-  };
-}
-
-/**
- * The client-facing response: the backend's status and headers, and its body. A stream (SSE,
- * NDJSON, audio, or anything the client asked to stream) goes through the relay, which watches
- * the gap between chunks (unless the idle timeout is off) and lets the record see each chunk;
- * so does a body of unknown length. Any other body is handed to the server as it is, without
- * the relay, and the lease settles when the server reports it delivered. Undefined when the
- * answer's head cannot be passed on; the lease then stays with the caller.
- */
-function relayed(answer: UpstreamAnswer, relay: RelayContext): Response | undefined {
-  const answerBody = answer.body;
-  if (answerBody === null) return clientResponse(null, answer);
-  const contentType = answer.header("content-type");
-  const streamed = relay.streamed || isStream(contentType);
-  if (relay.delivered && !streamed && answer.header("content-length") !== null) {
-    const response = clientResponse(answerBody, answer);
-    if (response === undefined) return undefined;
-    const lease = relay.lease.move();
-    const settle = () => lease[Symbol.dispose]();
-    relay.delivered.then(settle, settle);
-    return response;
-  }
-  const tap = relay.record?.tap(
-    contentType?.startsWith("text/event-stream")
-      ? "sse"
-      : streamed
-      ? "stream"
-      : contentType?.includes("json")
-      ? "json"
-      : "other",
-  );
-  const owner: { lease: UpstreamLease | undefined } = { lease: undefined };
-  const body = relayBody(
-    answer.stream()!,
-    relayOptions(relay, owner, tap ? (chunk) => tap.chunk(chunk) : undefined),
-  );
-  const response = clientResponse(body, answer);
-  // The relay runs only once the client reads, which is after the lease has moved to it.
-  if (response !== undefined) owner.lease = relay.lease.move();
-  else void body.cancel();
-  return response;
-}
-
-/** Content types whose bodies arrive over time, chunk by chunk. */
-export function isStream(contentType: string | null): boolean {
-  if (contentType === null) return false;
-  return contentType.startsWith("text/event-stream") ||
-    contentType.startsWith("application/x-ndjson") || contentType.startsWith("audio/");
 }

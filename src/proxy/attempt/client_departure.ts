@@ -6,7 +6,7 @@
  * {@linkcode WATCH_AFTER} ms; a client gone by then is noticed at that moment.
  * @module
  */
-import { type Schedule, scheduleDeadline } from "../lib/deadlines.ts";
+import { type Schedule, scheduleDeadline } from "../../lib/deadlines.ts";
 
 /** How long a request runs before its client's connection is watched, in ms. */
 export const WATCH_AFTER = 20;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { GatewayError } from "../errors.ts";
+import { GatewayError } from "../../errors.ts";
 import { readClientBody } from "./body.ts";
 
 const post = (body: BodyInit, contentType?: string) =>

@@ -5,55 +5,26 @@
  * instance is at its cap, the request waits in the model's queue for a free slot.
  * @module
  */
-import { GatewayError } from "../errors.ts";
-import { isAvailable, isInService, soonestBack } from "../health/availability.ts";
+import { GatewayError } from "../../errors.ts";
+import { isAvailable, isInService, soonestBack } from "../../health/availability.ts";
 import {
   hasRoom,
   type LimitedClient,
   type LiveLimit,
   type Metered,
   soonestRefusal,
-} from "../limiter/admission.ts";
-import { rateLimitHeaders } from "../limiter/headers.ts";
-import type { ModelPool, ServiceRuntime, Upstream } from "../registry/snapshot.ts";
-import { backoffDelay } from "../retry/backoff.ts";
-import { retryAfterSeconds } from "../retry/retry_after.ts";
-import { attempt, type Failure } from "./attempt/attempt.ts";
-import { UpstreamLease } from "./attempt/lease.ts";
-import type { ClientBody } from "./body.ts";
-import { type Exchange, ollamaExchange, passThrough } from "./exchange.ts";
-import type { ProxyDeps, ProxyRequest } from "./forward.ts";
-import { attemptHeaders, type UpstreamHeaders } from "./headers.ts";
-import { pause } from "../lib/pause.ts";
-
-/** How serving a model ended. */
-export type ModelOutcome =
-  | {
-    readonly kind: "answered";
-    readonly response: Response;
-    /** The instance limit with the least budget left, if the instance has limits. */
-    readonly metered: Metered | undefined;
-  }
-  /** Limits or the queue turned the request away: no fallback applies. */
-  | { readonly kind: "refused"; readonly error: GatewayError }
-  /** Every instance failed or is out: a fallback may answer instead. */
-  | {
-    readonly kind: "failed";
-    readonly error: GatewayError;
-    /** The last backend error response, kept to pass on when no fallback answers. */
-    readonly answered: Response | undefined;
-  }
-  | { readonly kind: "client-gone" };
-
-/** What every attempt at a model shares. */
-export interface ModelRequest {
-  readonly request: ProxyRequest;
-  readonly deps: ProxyDeps;
-  readonly service: ServiceRuntime;
-  readonly client: LimitedClient;
-  /** Upstream headers for `body`, before each instance adds its own. */
-  readonly base: UpstreamHeaders;
-}
+} from "../../limiter/admission.ts";
+import { rateLimitHeaders } from "../../limiter/headers.ts";
+import type { ModelPool, Upstream } from "../../registry/snapshot.ts";
+import { backoffDelay } from "../../retry/backoff.ts";
+import { retryAfterSeconds } from "../../retry/retry_after.ts";
+import { attempt, type Failure } from "./attempt.ts";
+import { UpstreamLease } from "./lease.ts";
+import type { ClientBody } from "../request/body.ts";
+import { type Exchange, ollamaExchange, passThrough } from "../exchange.ts";
+import type { ModelOutcome, ModelRequest } from "../types.ts";
+import { attemptHeaders } from "../request/upstream_headers.ts";
+import { pause } from "../../lib/pause.ts";
 
 const GONE: ModelOutcome = { kind: "client-gone" };
 const GONE_FAILURE: Failure = { kind: "client-gone" };

@@ -4,8 +4,8 @@
  * the relay ends: finished, failed, or cancelled by a client that left.
  * @module
  */
-import { chunkReader } from "./chunk_reader.ts";
-import { type Deadline, scheduleDeadline } from "../lib/deadlines.ts";
+import { chunkReader } from "../../lib/chunk_reader.ts";
+import { type Deadline, scheduleDeadline } from "../../lib/deadlines.ts";
 
 /** How a relay ended. */
 export type RelayEnd =

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { watchDeparture } from "./client_departure.ts";
-import type { Schedule } from "../lib/deadlines.ts";
+import type { Schedule } from "../../lib/deadlines.ts";
 
 /** A schedule whose one pending callback the test runs by hand. */
 function manualSchedule() {

@@ -4,7 +4,7 @@
  */
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection and never cross a proxy. */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   "connection",
   "keep-alive",
   "proxy-authenticate",
@@ -105,31 +105,13 @@ export function attemptHeaders(
   return headers;
 }
 
-/**
- * A backend's response headers, less hop-by-hop ones, as name and value pairs (`Set-Cookie`
- * may come more than once). The request id is added by middleware.
- */
-export function responseHeaders(
-  upstream: readonly (readonly [string, string])[],
-): [string, string][] {
-  let connection: string | undefined;
-  for (const [name, value] of upstream) {
-    if (name === "connection") connection = connection ? `${connection},${value}` : value;
-  }
-  const named = connection === undefined ? undefined : tokensOf(connection);
-  const headers: [string, string][] = [];
-  for (const [name, value] of upstream) {
-    if (!HOP_BY_HOP.has(name) && !named?.has(name)) headers.push([name, value]);
-  }
-  return headers;
-}
-
 /** Header names listed in `Connection`, which are hop-by-hop too. */
 function connectionTokens(headers: Headers): Set<string> | undefined {
   const value = headers.get("connection");
   return value ? tokensOf(value) : undefined;
 }
 
-function tokensOf(value: string): Set<string> {
+/** The lower-case tokens of a comma-separated header value such as `Connection`. */
+export function tokensOf(value: string): Set<string> {
   return new Set(value.split(",").map((token) => token.trim().toLowerCase()).filter(Boolean));
 }

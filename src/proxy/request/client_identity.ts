@@ -5,8 +5,8 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { presentedCredential } from "../auth/secret.ts";
-import type { LimitedClient } from "../limiter/admission.ts";
+import { presentedCredential } from "../../auth/secret.ts";
+import type { LimitedClient } from "../../limiter/admission.ts";
 
 /** A client for limits keyed by IP or API key; the key's digest is made only when asked for. */
 export function limitedClient(ip: string, headers: Headers): LimitedClient {

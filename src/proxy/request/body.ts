@@ -3,9 +3,9 @@
  * needs (`model`, `stream`) without re-encoding it: the bytes read are the bytes forwarded.
  * @module
  */
-import { GatewayError } from "../errors.ts";
-import { chunkReader } from "./chunk_reader.ts";
-import type { BodyKind } from "../services.ts";
+import { GatewayError } from "../../errors.ts";
+import { chunkReader } from "../../lib/chunk_reader.ts";
+import type { BodyKind } from "../../services.ts";
 
 /** A request body held for forwarding, and what routing needs from it. */
 export interface ClientBody {

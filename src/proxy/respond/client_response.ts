@@ -1,0 +1,156 @@
+/**
+ * The client's response made from a backend's answer: passed on with the backend's status and
+ * headers, its body relayed as it arrives (the lease going with it and settled at its end), or
+ * read into memory when it is held back for a retry.
+ * @module
+ */
+import type { RequestRecord } from "../../observe/request_record.ts";
+import type { UpstreamAnswer } from "../../transport/upstream_answer.ts";
+import type { UpstreamLease } from "../attempt/lease.ts";
+import { IdleTimeout } from "../attempt/failure.ts";
+import { relayBody } from "./relay.ts";
+import { responseHeaders } from "./response_headers.ts";
+import { isStream } from "./stream_types.ts";
+
+/** The gateway's own abort reason when the client left, told apart from errors of the request. */
+export const CLIENT_GONE: Error = new Error("client disconnected");
+
+/**
+ * The client's response with the backend's status and headers, or undefined when they cannot
+ * be passed on (a transport lets through nothing such; this is the last guard).
+ */
+export function clientResponse(
+  body: BodyInit | null,
+  answer: UpstreamAnswer,
+): Response | undefined {
+  try {
+    return new Response(body, {
+      status: answer.status,
+      statusText: answer.statusText,
+      headers: responseHeaders(answer.headers),
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The largest JSON answer read whole before it is passed on. */
+const MAX_WHOLE_JSON = 256 * 1024;
+
+/** A successful JSON answer of a known, small size. */
+export function isWholeJson(answer: UpstreamAnswer): boolean {
+  if (!answer.ok || answer.body === null) return false;
+  const type = answer.header("content-type");
+  if (type === null || !type.includes("json")) return false;
+  const length = answer.header("content-length");
+  return length !== null && Number(length) <= MAX_WHOLE_JSON;
+}
+
+/** The most of a failed answer's body kept to pass on. */
+const MAX_HELD_BODY = 1024 * 1024;
+
+/**
+ * A failed answer read into memory, so that its instance settles (and frees its concurrency
+ * slot, perhaps for the retry) while the answer waits to be passed on or dropped. Undefined
+ * when the answer's head cannot be passed on.
+ */
+export async function heldCopy(
+  answer: UpstreamAnswer,
+  relay: RelayContext,
+): Promise<Response | undefined> {
+  const stream = answer.stream();
+  const chunks: Uint8Array[] = [];
+  if (stream !== null) {
+    let size = 0;
+    try {
+      for await (const chunk of relayBody(stream, relayOptions(relay))) {
+        size += chunk.byteLength;
+        if (size > MAX_HELD_BODY) break;
+        chunks.push(chunk);
+      }
+    } catch {
+      // The body broke off: what arrived is kept.
+    }
+  }
+  const held = clientResponse(
+    chunks.length === 0 ? null : new Blob(chunks as BlobPart[]),
+    answer,
+  );
+  held?.headers.delete("content-length");
+  return held;
+}
+
+/** How to hand a backend's response to the client. */
+export interface RelayContext {
+  readonly lease: UpstreamLease;
+  readonly controller: AbortController;
+  readonly idle: number;
+  /** The client asked for a stream. */
+  readonly streamed: boolean;
+  readonly delivered: Promise<void> | undefined;
+  /** Where a relayed body is observed; none for an answer held back. */
+  readonly record: RequestRecord | undefined;
+}
+
+/**
+ * The relay's options for a body read through it. The lease is settled at the relay's end by
+ * whoever holds it then: set by the caller once the body is theirs.
+ */
+function relayOptions(
+  relay: RelayContext,
+  owner?: { lease: UpstreamLease | undefined },
+  onChunk?: (chunk: Uint8Array) => void,
+) {
+  return {
+    idleTimeout: relay.idle,
+    onIdle: () => relay.controller.abort(new IdleTimeout()),
+    onCancel: () => relay.controller.abort(CLIENT_GONE),
+    onChunk,
+    onEnd: () => {
+      owner?.lease?.[Symbol.dispose]();
+      relay.record?.tapEnded();
+    },
+  };
+}
+
+/**
+ * The client-facing response: the backend's status and headers, and its body. A stream (SSE,
+ * NDJSON, audio, or anything the client asked to stream) goes through the relay, which watches
+ * the gap between chunks (unless the idle timeout is off) and lets the record see each chunk;
+ * so does a body of unknown length. Any other body is handed to the server as it is, without
+ * the relay, and the lease settles when the server reports it delivered. Undefined when the
+ * answer's head cannot be passed on; the lease then stays with the caller.
+ */
+export function relayed(answer: UpstreamAnswer, relay: RelayContext): Response | undefined {
+  const answerBody = answer.body;
+  if (answerBody === null) return clientResponse(null, answer);
+  const contentType = answer.header("content-type");
+  const streamed = relay.streamed || isStream(contentType);
+  if (relay.delivered && !streamed && answer.header("content-length") !== null) {
+    const response = clientResponse(answerBody, answer);
+    if (response === undefined) return undefined;
+    const lease = relay.lease.move();
+    const settle = () => lease[Symbol.dispose]();
+    relay.delivered.then(settle, settle);
+    return response;
+  }
+  const tap = relay.record?.tap(
+    contentType?.startsWith("text/event-stream")
+      ? "sse"
+      : streamed
+      ? "stream"
+      : contentType?.includes("json")
+      ? "json"
+      : "other",
+  );
+  const owner: { lease: UpstreamLease | undefined } = { lease: undefined };
+  const body = relayBody(
+    answer.stream()!,
+    relayOptions(relay, owner, tap ? (chunk) => tap.chunk(chunk) : undefined),
+  );
+  const response = clientResponse(body, answer);
+  // The relay runs only once the client reads, which is after the lease has moved to it.
+  if (response !== undefined) owner.lease = relay.lease.move();
+  else void body.cancel();
+  return response;
+}

@@ -1,0 +1,81 @@
+/**
+ * The proxy's contract: what it needs from the gateway, what it is given for each request, and
+ * how serving one model ends. The stages import these, never each other's entry points.
+ * @module
+ */
+import type { ClientIdentity } from "../auth/authenticator.ts";
+import type { ServerConfig } from "../config/schema.ts";
+import type { GatewayError } from "../errors.ts";
+import type { LimitedClient, Metered } from "../limiter/admission.ts";
+import type { RequestRecord } from "../observe/request_record.ts";
+import type { Registry } from "../registry/registry.ts";
+import type { ServiceRuntime } from "../registry/snapshot.ts";
+import type { ServiceType } from "../services.ts";
+import type { Transport } from "../transport/transport.ts";
+import type { UpstreamHeaders } from "./request/upstream_headers.ts";
+
+/** What the proxy needs from the rest of the gateway. */
+export interface ProxyDeps {
+  readonly registry: Registry;
+  readonly server: ServerConfig;
+  /** How requests reach instances. */
+  readonly transport: Transport;
+  /** Clock for limits, breakers and ejections, in ms. @default Date.now */
+  readonly now?: () => number;
+  /** Randomness for retry backoff jitter. @default Math.random */
+  readonly random?: () => number;
+  /**
+   * OpenTelemetry is on (`OTEL_DENO=true`): the request's span is annotated, each attempt gets
+   * a span, and the runtime sets the upstream trace context. @default false
+   */
+  readonly tracing?: boolean;
+}
+
+/** One client request to forward. */
+export interface ProxyRequest {
+  readonly service: ServiceType;
+  readonly request: Request;
+  /** The client's address: the peer's, or one a trusted proxy named. */
+  readonly clientIp: string;
+  /** The `X-Forwarded-For` to send upstream. */
+  readonly forwardedFor: string;
+  readonly requestId: string;
+  /** The client, when the gateway checks credentials. */
+  readonly identity?: ClientIdentity | undefined;
+  /**
+   * Settles once the response has been delivered to the client, when the server can say so.
+   * It lets a non-streamed body be handed to the server as it is instead of through the relay.
+   */
+  readonly delivered?: Promise<void> | undefined;
+  /** What is observed of the request, for metrics and the log. */
+  readonly record: RequestRecord;
+}
+
+/** How serving a model ended. */
+export type ModelOutcome =
+  | {
+    readonly kind: "answered";
+    readonly response: Response;
+    /** The instance limit with the least budget left, if the instance has limits. */
+    readonly metered: Metered | undefined;
+  }
+  /** Limits or the queue turned the request away: no fallback applies. */
+  | { readonly kind: "refused"; readonly error: GatewayError }
+  /** Every instance failed or is out: a fallback may answer instead. */
+  | {
+    readonly kind: "failed";
+    readonly error: GatewayError;
+    /** The last backend error response, kept to pass on when no fallback answers. */
+    readonly answered: Response | undefined;
+  }
+  | { readonly kind: "client-gone" };
+
+/** What every attempt at a model shares. */
+export interface ModelRequest {
+  readonly request: ProxyRequest;
+  readonly deps: ProxyDeps;
+  readonly service: ServiceRuntime;
+  readonly client: LimitedClient;
+  /** Upstream headers for `body`, before each instance adds its own. */
+  readonly base: UpstreamHeaders;
+}
