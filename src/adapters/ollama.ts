@@ -1,4 +1,5 @@
 import { bearer, success } from "./_readers.ts";
+import { ollamaTranslation } from "./ollama_native/exchange.ts";
 import type { Adapter } from "./types.ts";
 
 /**
@@ -26,6 +27,7 @@ export const ollama: Adapter = {
     read: (body) => ({ loadedModels: withShortNames(modelNames(body, "/api/ps")) }),
   },
   authHeader: bearer,
+  translation: ollamaTranslation,
 };
 
 /** The `name` of each entry of Ollama's `{"models": [...]}` answers. */

@@ -5,6 +5,7 @@
  * @module
  */
 import { adapterFor, type AdapterName } from "../adapters/mod.ts";
+import type { Translation } from "../adapters/types.ts";
 import { type NativeEndpoint, nativeEndpointOf } from "../adapters/ollama_native/mod.ts";
 import type { CircuitBreaker } from "../breaker/breaker.ts";
 import { breakerSettings } from "../breaker/settings.ts";
@@ -50,6 +51,8 @@ export interface Upstream {
   readonly url: string;
   /** Set when `path` is one of Ollama's native APIs, which needs translation both ways. */
   readonly native: NativeEndpoint | undefined;
+  /** The translation its adapter makes for `path`, when it speaks another API than OpenAI's. */
+  readonly translation: Translation | undefined;
   /** Where the gateway's HTTP/1.1 client connects and what it sends, read from `url`. */
   readonly http1: Http1Target;
   readonly weight: number;
@@ -279,6 +282,7 @@ function makeUpstream(
     path: where.path,
     url: where.baseUrl + where.path,
     native: nativeOf(where.adapter, where.path),
+    translation: adapterFor(where.adapter).translation?.(where.path),
     http1: transportTarget(where.baseUrl + where.path).http1,
     weight: instance.weight,
     adapter: where.adapter,
@@ -319,6 +323,7 @@ function completionOf(chat: Upstream): Upstream[] {
     url: chat.baseUrl + path,
     http1: transportTarget(chat.baseUrl + path).http1,
     native: nativeOf(chat.adapter, path),
+    translation: adapterFor(chat.adapter).translation?.(path),
   }];
 }
 

@@ -21,7 +21,8 @@ import { retryAfterSeconds } from "../../retry/retry_after.ts";
 import { attempt, type Failure } from "./attempt.ts";
 import { UpstreamLease } from "./lease.ts";
 import type { ClientBody } from "../request/body.ts";
-import { type Exchange, ollamaExchange, passThrough } from "../exchange.ts";
+import type { Translation } from "../../adapters/types.ts";
+import { type Exchange, passThrough } from "../exchange.ts";
 import type { ModelOutcome, ModelRequest } from "../types.ts";
 import { attemptHeaders } from "../request/upstream_headers.ts";
 import { pause } from "../../lib/pause.ts";
@@ -246,18 +247,20 @@ function blockage(upstreams: readonly Upstream[], client: LimitedClient, now: nu
 }
 
 /**
- * What to send each instance: the client's bytes, or a translation for an Ollama instance on
- * a native path, made once per native API and only when such an instance is tried.
+ * What to send each instance: the client's bytes, or the translation its adapter makes, each
+ * made once per request and only when such an instance is tried.
  */
 function exchanges(body: ClientBody, now: number): (upstream: Upstream) => Exchange {
   const plain = passThrough(body);
-  let translated: Map<string, Exchange> | undefined;
+  let translated: Map<Translation, Exchange> | undefined;
   return (upstream) => {
-    if (upstream.native === undefined) return plain;
+    const translation = upstream.translation;
+    if (translation === undefined) return plain;
     translated ??= new Map();
-    let exchange = translated.get(upstream.native);
-    if (!exchange) {
-      translated.set(upstream.native, exchange = ollamaExchange(upstream.native, body, now));
+    let exchange = translated.get(translation);
+    if (exchange === undefined) {
+      exchange = translation.exchange(body, now);
+      translated.set(translation, exchange);
     }
     return exchange;
   };
