@@ -6,11 +6,30 @@
  * @module
  */
 import type { ServiceType } from "../services.ts";
-import type { GatewayMetrics } from "./gateway_metrics.ts";
-import type { CounterSeries, HistogramSeries } from "./registry.ts";
+import type { Counter, CounterSeries, Histogram, HistogramSeries } from "./registry.ts";
 
 /** How a backend call went: its HTTP status, or why there was none. */
 export type CallOutcome = number | "timeout" | "unreachable" | "bad_answer" | "client_gone";
+
+/** The metric families a {@linkcode ModelSeries} labels; the gateway's metrics have them. */
+export interface ModelFamilies {
+  readonly requests: Counter<"service" | "model" | "status">;
+  readonly requestDuration: Histogram<"service" | "model" | "status">;
+  readonly requestSize: Histogram<"service" | "model">;
+  readonly responseSize: Histogram<"service" | "model">;
+  readonly retries: Counter<"service" | "model">;
+  readonly timeToFirstToken: Histogram<"service" | "model">;
+  readonly interTokenLatency: Histogram<"service" | "model">;
+  readonly tokens: Counter<"service" | "model" | "type">;
+  readonly queueWait: Histogram<"service" | "model">;
+}
+
+/** The metric families an {@linkcode InstanceSeries} labels. */
+export interface InstanceFamilies {
+  readonly backendCalls: Counter<"service" | "instance" | "status">;
+  readonly backendCallDuration: Histogram<"service" | "instance">;
+  readonly selections: Counter<"service" | "instance" | "strategy">;
+}
 
 /** The series of the requests of one model that ended with one status. */
 export interface StatusSeries {
@@ -22,7 +41,7 @@ export interface StatusSeries {
 export class ModelSeries {
   /** The model label. */
   readonly model: string;
-  readonly #metrics: GatewayMetrics;
+  readonly #metrics: ModelFamilies;
   readonly #labels: { readonly service: ServiceType; readonly model: string };
   readonly #byStatus = new Map<number, StatusSeries>();
   #requestSize: HistogramSeries | undefined;
@@ -34,7 +53,7 @@ export class ModelSeries {
   #outputTokens: CounterSeries | undefined;
   #queueWait: HistogramSeries | undefined;
 
-  constructor(metrics: GatewayMetrics, service: ServiceType, model: string) {
+  constructor(metrics: ModelFamilies, service: ServiceType, model: string) {
     this.model = model;
     this.#metrics = metrics;
     this.#labels = { service, model };
@@ -89,13 +108,13 @@ export class ModelSeries {
 
 /** The series labelled by one instance of one service. */
 export class InstanceSeries {
-  readonly #metrics: GatewayMetrics;
+  readonly #metrics: InstanceFamilies;
   readonly #labels: { readonly service: ServiceType; readonly instance: string };
   readonly #calls = new Map<CallOutcome, CounterSeries>();
   readonly #selections = new Map<string, CounterSeries>();
   #callDuration: HistogramSeries | undefined;
 
-  constructor(metrics: GatewayMetrics, service: ServiceType, instance: string) {
+  constructor(metrics: InstanceFamilies, service: ServiceType, instance: string) {
     this.#metrics = metrics;
     this.#labels = { service, instance };
   }

@@ -1,0 +1,174 @@
+/**
+ * Picking the instances of one pool for one request: those that may take it (available, under
+ * their limits, below their concurrency cap), each tried once while another is left; the
+ * service's strategy chooses among them. When every instance is at its cap, the first pick
+ * waits in the model's queue for a free slot; when none can serve, it says why.
+ * @module
+ */
+import { GatewayError } from "../../errors.ts";
+import { isAvailable, isInService, soonestBack } from "../../health/availability.ts";
+import {
+  hasRoom,
+  type LimitedClient,
+  type LiveLimit,
+  soonestRefusal,
+} from "../../limiter/admission.ts";
+import { rateLimitHeaders } from "../../limiter/headers.ts";
+import type { ModelPool, Upstream } from "../../registry/snapshot.ts";
+import { retryAfterSeconds } from "../../retry/retry_after.ts";
+import type { ModelOutcome, ModelRequest } from "../types.ts";
+
+const GONE: ModelOutcome = { kind: "client-gone" };
+
+/** One request's picks among a pool's instances. */
+export interface Selection {
+  /**
+   * The first instance, waiting in the model's queue while every instance is at its cap; or
+   * the outcome that none can serve.
+   */
+  first(): Promise<Upstream | ModelOutcome>;
+  /** An instance not picked yet, if one may take the request. */
+  next(): Upstream | undefined;
+  /** For a retry: an instance not picked yet, else any that may take the request again. */
+  again(): Upstream | undefined;
+}
+
+/** The selection of `pool`'s instances for a request for `model`. */
+export function selectionFor(pool: ModelPool, model: string, shared: ModelRequest): Selection {
+  const { request, service, client } = shared;
+  const clock = shared.deps.now ?? Date.now;
+  const hashHeader = service.loadBalance.hashHeader;
+  const context = {
+    model,
+    clientIp: request.clientIp,
+    hashKey: hashHeader ? request.request.headers.get(hashHeader) ?? undefined : undefined,
+  };
+  const tried = new Set<Upstream>();
+  let now = clock();
+  const eligible = (upstream: Upstream) =>
+    upstream.state.active < upstream.maxConcurrency && isAvailable(upstream, now) &&
+    (upstream.limits.length === 0 || hasRoom(upstream.limits, client, now));
+  const untried = (upstream: Upstream) => !tried.has(upstream) && eligible(upstream);
+  const picked = (upstream: Upstream | undefined) => {
+    if (upstream) tried.add(upstream);
+    return upstream;
+  };
+  const next = () => {
+    now = clock();
+    return picked(pool.strategy.pick(context, untried));
+  };
+  return {
+    first: () => firstPick(pool, { pick: next, shared }),
+    next,
+    again: () => next() ?? picked(pool.strategy.pick(context, eligible)),
+  };
+}
+
+/**
+ * The first instance for a request, waiting in the model's queue while every instance is at
+ * its concurrency cap; or why there is none.
+ */
+async function firstPick(
+  pool: ModelPool,
+  { pick, shared }: { pick: () => Upstream | undefined; shared: ModelRequest },
+): Promise<Upstream | ModelOutcome> {
+  const clock = shared.deps.now ?? Date.now;
+  const deadline = clock() + pool.queueTimeout;
+  for (;;) {
+    const picked = pick();
+    if (picked) return picked;
+    const now = clock();
+    const blocked = blockage(pool.upstreams, shared.client, now);
+    if (blocked.busy && pool.queue) {
+      const waitingSince = performance.now();
+      const waited = await pool.queue.wait(
+        Math.max(0, deadline - now),
+        shared.request.request.signal,
+      );
+      if (waited !== "full") shared.request.record.queued(performance.now() - waitingSince);
+      if (waited === "woken") continue;
+      if (waited === "aborted") return GONE;
+      return {
+        kind: "refused",
+        error: waited === "full"
+          ? new GatewayError(
+            429,
+            "queue_full",
+            `Every instance of model "${pool.name}" is busy and ${pool.queue.size} requests ` +
+              `are already waiting`,
+            { headers: { "retry-after": "1" }, type: "requests" },
+          )
+          : new GatewayError(
+            503,
+            "queue_timeout",
+            `No instance of model "${pool.name}" became free within ${pool.queueTimeout} ms`,
+            { headers: { "retry-after": "1" } },
+          ),
+      };
+    }
+    if (blocked.limited) {
+      shared.request.record.rateLimit("instance", "rejected");
+      const refusal = soonestRefusal(blocked.limits, shared.client, now);
+      const wait = Math.min(refusal?.decision.retryAfter ?? Infinity, blocked.coolingFor);
+      return {
+        kind: "refused",
+        error: new GatewayError(
+          429,
+          "rate_limit_exceeded",
+          `Every instance of model "${pool.name}" is at its rate limit; retry later`,
+          {
+            type: "requests",
+            headers: {
+              ...(refusal ? rateLimitHeaders(refusal) : {}),
+              "retry-after": retryAfterSeconds(wait),
+            },
+          },
+        ),
+      };
+    }
+    return {
+      kind: "failed",
+      answered: undefined,
+      error: new GatewayError(
+        503,
+        "no_healthy_upstream",
+        `Every instance of model "${pool.name}" is out of service (down, ejected or its ` +
+          `circuit breaker open)`,
+        { headers: { "retry-after": retryAfterSeconds(soonestBack(pool.upstreams, now)) } },
+      ),
+    };
+  }
+}
+
+/** Why no instance could be picked, where it is not that they are out of service. */
+interface Blockage {
+  /** Some instance would serve but for its concurrency cap. */
+  readonly busy: boolean;
+  /** Some instance would serve but for its rate limits or a 429 cool-down. */
+  readonly limited: boolean;
+  /** The limits of the instances held back by them. */
+  readonly limits: readonly LiveLimit[];
+  /** ms until the soonest cool-down ends; Infinity when none holds an instance back. */
+  readonly coolingFor: number;
+}
+
+function blockage(upstreams: readonly Upstream[], client: LimitedClient, now: number): Blockage {
+  let busy = false;
+  let limited = false;
+  const limits: LiveLimit[] = [];
+  let coolingFor = Infinity;
+  for (const upstream of upstreams) {
+    if (!isInService(upstream, now)) continue;
+    const { state } = upstream;
+    if (state.cooldownUntil > now) {
+      limited = true;
+      coolingFor = Math.min(coolingFor, state.cooldownUntil - now);
+    } else if (upstream.limits.length > 0 && !hasRoom(upstream.limits, client, now)) {
+      limited = true;
+      limits.push(...upstream.limits);
+    } else if (state.active >= upstream.maxConcurrency) {
+      busy = true;
+    }
+  }
+  return { busy, limited, limits, coolingFor };
+}
