@@ -183,7 +183,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   app.use(requestId());
   const originOf = originReader(deps.config.server["trusted-proxies"]);
   for (const service of SERVICE_TYPES) {
-    app.use(SERVICE_ENDPOINTS[service].path, observeRequests(telemetry, service, originOf));
+    app.use(
+      SERVICE_ENDPOINTS[service].path,
+      observeRequests(telemetry, service, { originOf, tracing: deps.tracing ?? false }),
+    );
   }
   if (deps.config.auth.enabled) app.use("/v1/*", clientAuth(authenticator));
   mountOpenAiRoutes(app, {
@@ -192,7 +195,6 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     transport,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.random ? { random: deps.random } : {}),
-    tracing: deps.tracing ?? false,
     startedAt,
   });
   mountStatusRoutes(app, registry, deps.now);

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { ClientIdentity } from "./auth/authenticator.ts";
 import type { Origin } from "./net/forwarding.ts";
+import type { ProxyObserver } from "./observe/proxy_observer.ts";
 import type { RequestRecord } from "./observe/request_record.ts";
 
 /** What `Deno.serve` (or any server) tells the app about the connection. */
@@ -23,6 +24,8 @@ export interface GatewayEnv {
     origin?: Origin;
     /** What is observed of a `/v1` service request. */
     record?: RequestRecord;
+    /** What the proxy reports a `/v1` service request's way to: the record, traced or not. */
+    observer?: ProxyObserver;
   };
 }
 

@@ -10,13 +10,21 @@ import type { GatewayEnv } from "../gateway_env.ts";
 import type { Origin } from "../net/forwarding.ts";
 import type { Telemetry } from "../observe/telemetry.ts";
 import type { ServiceType } from "../services.ts";
+import { TracedRequest } from "../tracing/traced_request.ts";
 
-/** Observes the requests of `service`; `originOf` tells who sent them. */
+/**
+ * Observes the requests of `service`: `originOf` tells who sent them, and with `tracing` on the
+ * proxy's observer adds spans to the record.
+ */
 export function observeRequests(
   telemetry: Telemetry,
   service: ServiceType,
-  originOf: (peer: string, headers: Headers) => Origin,
+  options: {
+    readonly originOf: (peer: string, headers: Headers) => Origin;
+    readonly tracing: boolean;
+  },
 ): MiddlewareHandler<GatewayEnv> {
+  const { originOf, tracing } = options;
   return async function observeRequest(c, next) {
     const origin = originOf(c.env?.remoteAddr?.hostname ?? "unknown", c.req.raw.headers);
     const record = telemetry.start({
@@ -28,6 +36,7 @@ export function observeRequests(
     });
     c.set("origin", origin);
     c.set("record", record);
+    c.set("observer", tracing ? new TracedRequest(record) : record);
     try {
       await next();
     } finally {

@@ -11,6 +11,7 @@ import type { CallOutcome, ModelSeries } from "../metrics/request_series.ts";
 import type { LimitScope } from "../limiter/types.ts";
 import type { Upstream } from "../registry/snapshot.ts";
 import type { ServiceType } from "../services.ts";
+import type { ProxyObserver } from "./proxy_observer.ts";
 import { StreamTap, type TappedBody, type TapResult } from "./stream_tap.ts";
 import type { TokenUsage } from "./usage.ts";
 import { findUsage } from "./usage.ts";
@@ -33,7 +34,9 @@ export interface RequestArrival {
 }
 
 /** One client request, as observed. */
-export class RequestRecord implements RequestArrival {
+export class RequestRecord implements RequestArrival, ProxyObserver {
+  /** Backends get the client's trace context as it is. */
+  readonly traced = false;
   readonly service: ServiceType;
   readonly requestId: string;
   readonly method: string;
@@ -126,6 +129,11 @@ export class RequestRecord implements RequestArrival {
     if (!metrics) return;
     metrics.instance(this.service, upstream.id).selections(strategy).inc();
     if (this.attempts > 1) this.#series(metrics).retries.inc();
+  }
+
+  /** Nothing of its own watches single attempts. */
+  attemptStarted(): undefined {
+    return undefined;
   }
 
   /** A call to `upstream` ended in `outcome` after `ms` (to its response headers). */

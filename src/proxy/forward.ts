@@ -13,7 +13,6 @@ import { admit, type Metered } from "../limiter/admission.ts";
 import { rateLimitHeaders } from "../limiter/headers.ts";
 import { retryAfterSeconds } from "../retry/retry_after.ts";
 import { SERVICE_ENDPOINTS } from "../services.ts";
-import { annotateRequest } from "../tracing/spans.ts";
 import { tryModel } from "./attempt/model_attempts.ts";
 import { type ClientBody, readClientBody, replaceModel } from "./request/body.ts";
 import { limitedClient } from "./request/client_identity.ts";
@@ -55,13 +54,6 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
   if (identity && !identity.allows(body.model)) throw modelRefusal(identity, body.model);
   const pool = service.resolve(body.model);
   record.resolved(pool?.name);
-  if (deps.tracing) {
-    record.traceId = annotateRequest({
-      "switchyard.service": request.service,
-      "switchyard.request_id": request.requestId,
-      "gen_ai.request.model": body.model,
-    });
-  }
   if (!pool) {
     if (service.upstreams.some((upstream) => upstream.name === body.model)) {
       throw new GatewayError(
@@ -87,15 +79,9 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     deps,
     service,
     client,
-    base: upstreamHeadersFor(body, request, deps),
+    base: upstreamHeadersFor(body, request),
   };
   let outcome = await tryModel(pool, body, shared);
-  if (deps.tracing) {
-    annotateRequest({
-      "switchyard.instance": record.instance?.id ?? "",
-      "switchyard.retries": Math.max(0, record.attempts - 1),
-    });
-  }
   const cacheKey = service.cache && !body.stream
     ? requestCacheKey(service, body, request.request.headers)
     : undefined;
@@ -113,7 +99,7 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
       const rewritten = await replaceModel(body, model);
       outcome = await tryModel(fallbackPool, rewritten, {
         ...shared,
-        base: upstreamHeadersFor(rewritten, request, deps),
+        base: upstreamHeadersFor(rewritten, request),
       });
       if (outcome.kind === "answered") {
         record.fellBack(model);
@@ -167,12 +153,12 @@ function refusalMessage({ policy, decision }: Metered): string {
 }
 
 /** The upstream headers every attempt at `body` shares. */
-function upstreamHeadersFor(body: ClientBody, request: ProxyRequest, deps: ProxyDeps) {
+function upstreamHeadersFor(body: ClientBody, request: ProxyRequest) {
   return baseUpstreamHeaders(request.request.headers, {
     requestId: request.requestId,
     forwardedFor: request.forwardedFor,
     contentType: body.contentType,
-    traced: deps.tracing ?? false,
+    traced: request.record.traced,
   });
 }
 

@@ -7,7 +7,7 @@ import type { ClientIdentity } from "../auth/authenticator.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import type { GatewayError } from "../errors.ts";
 import type { LimitedClient, Metered } from "../limiter/admission.ts";
-import type { RequestRecord } from "../observe/request_record.ts";
+import type { ProxyObserver } from "../observe/proxy_observer.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { ServiceRuntime } from "../registry/snapshot.ts";
 import type { ServiceType } from "../services.ts";
@@ -24,11 +24,6 @@ export interface ProxyDeps {
   readonly now?: () => number;
   /** Randomness for retry backoff jitter. @default Math.random */
   readonly random?: () => number;
-  /**
-   * OpenTelemetry is on (`OTEL_DENO=true`): the request's span is annotated, each attempt gets
-   * a span, and the runtime sets the upstream trace context. @default false
-   */
-  readonly tracing?: boolean;
 }
 
 /** One client request to forward. */
@@ -48,7 +43,7 @@ export interface ProxyRequest {
    */
   readonly delivered?: Promise<void> | undefined;
   /** What is observed of the request, for metrics and the log. */
-  readonly record: RequestRecord;
+  readonly record: ProxyObserver;
 }
 
 /** How serving a model ended. */

@@ -43,7 +43,7 @@ export function mountOpenAiRoutes(app: GatewayApp, deps: ProxyDeps & { startedAt
     });
     app.post(endpoint.path, function proxy(c) {
       const origin = c.get("origin");
-      const record = c.get("record");
+      const record = c.get("observer");
       if (!origin || !record) throw new Error("observeRequests must run before the proxy routes");
       return forward({
         service,

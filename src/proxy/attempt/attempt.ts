@@ -7,11 +7,10 @@
 import type { ServerConfig } from "../../config/schema.ts";
 import { scheduleDeadline } from "../../lib/deadlines.ts";
 import type { CallOutcome } from "../../metrics/request_series.ts";
-import type { RequestRecord } from "../../observe/request_record.ts";
+import type { ProxyObserver } from "../../observe/proxy_observer.ts";
 import type { Upstream } from "../../registry/snapshot.ts";
 import { parseRetryAfter } from "../../retry/retry_after.ts";
 import type { RetrySettings } from "../../retry/settings.ts";
-import { endAttemptSpan, startAttemptSpan, traceContextHeaders } from "../../tracing/spans.ts";
 import type { Transport } from "../../transport/transport.ts";
 import type { UpstreamAnswer } from "../../transport/upstream_answer.ts";
 import { watchDeparture } from "./client_departure.ts";
@@ -52,9 +51,7 @@ export interface AttemptInput {
   readonly transport: Transport;
   readonly now: () => number;
   /** What is observed of the client's request. */
-  readonly record: RequestRecord;
-  /** Whether attempts get spans of their own (OpenTelemetry is on). */
-  readonly tracing: boolean;
+  readonly record: ProxyObserver;
 }
 
 const GONE: Failure = { kind: "client-gone" };
@@ -75,14 +72,8 @@ export async function attempt(
   const departure = watchDeparture(input.clientRequest, () => controller.abort(CLIENT_GONE));
   lease.defer(() => departure.stop());
   let outcome: CallOutcome = "client_gone";
-  const span = input.tracing
-    ? startAttemptSpan(upstream.id, {
-      "switchyard.instance": upstream.id,
-      "switchyard.attempt": record.attempts,
-      "url.full": upstream.url,
-    })
-    : undefined;
-  if (span) lease.defer(() => endAttemptSpan(span, outcome));
+  const observation = record.attemptStarted(upstream);
+  if (observation) lease.defer(() => observation.ended(outcome));
 
   const firstByteMs = firstByteDeadline(upstream, firstByte, now());
   const noAnswer = firstByteMs > 0
@@ -93,7 +84,7 @@ export async function attempt(
   try {
     answer = await input.transport.send(upstream, {
       method: "POST",
-      headers: span ? new Map([...input.headers, ...traceContextHeaders(span)]) : input.headers,
+      headers: observation ? new Map([...input.headers, ...observation.headers]) : input.headers,
       body: exchange.body,
       signal: controller.signal,
       connectTimeout: connect,

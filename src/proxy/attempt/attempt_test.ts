@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { manualClock } from "../../../tests/fixtures/clock.ts";
 import { parseConfig } from "../../config/load.ts";
-import type { RequestRecord } from "../../observe/request_record.ts";
+import type { ProxyObserver } from "../../observe/proxy_observer.ts";
 import { Telemetry } from "../../observe/telemetry.ts";
 import { Registry } from "../../registry/registry.ts";
 import type { Transport } from "../../transport/transport.ts";
@@ -60,7 +60,7 @@ interface Fault {
   /** The translation of the answer. */
   translate?: (answer: UpstreamAnswer) => Promise<UpstreamAnswer>;
   /** Breaks the request's record, the way an observer that throws would. */
-  spoil?: (record: RequestRecord) => void;
+  spoil?: (record: ProxyObserver) => void;
   /** What the client does with a response: read it all (the default), or leave at once. */
   client?: "read" | "leave";
 }
@@ -185,7 +185,6 @@ for (const [where, fault] of Object.entries(FAULTS)) {
         transport,
         now: clock.now,
         record,
-        tracing: false,
       });
     } catch {
       // What threw is the gateway's own error; the counters must hold all the same.

@@ -72,7 +72,6 @@ export async function tryModel(
           transport: deps.transport,
           now: clock,
           record,
-          tracing: deps.tracing ?? false,
         });
       }
     }

@@ -4,7 +4,7 @@
  * read into memory when it is held back for a retry.
  * @module
  */
-import type { RequestRecord } from "../../observe/request_record.ts";
+import type { ProxyObserver } from "../../observe/proxy_observer.ts";
 import type { UpstreamAnswer } from "../../transport/upstream_answer.ts";
 import type { UpstreamLease } from "../attempt/lease.ts";
 import { IdleTimeout } from "../attempt/failure.ts";
@@ -89,7 +89,7 @@ export interface RelayContext {
   readonly streamed: boolean;
   readonly delivered: Promise<void> | undefined;
   /** Where a relayed body is observed; none for an answer held back. */
-  readonly record: RequestRecord | undefined;
+  readonly record: ProxyObserver | undefined;
 }
 
 /**
