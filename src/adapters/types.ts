@@ -1,20 +1,5 @@
-import type { Exchange } from "../proxy/exchange.ts";
-import type { ClientBody } from "../proxy/request/body.ts";
+import type { Translation } from "../proxy/exchange.ts";
 import type { ServiceType } from "../services.ts";
-
-/**
- * How an instance that speaks another API than OpenAI's is spoken to: each request translated
- * on the way there, its answer on the way back.
- */
-export interface Translation {
-  /** Names the translation in messages; one exchange is made per request and translation. */
-  readonly name: string;
-  /**
-   * The request as the instance receives it and the answer the client gets. Throws a
-   * `GatewayError` (400) for a field the other API has no place for.
-   */
-  exchange(body: ClientBody, now: number): Exchange;
-}
 
 /** What a backend reports about its load, read by the `least-load` strategy. */
 export interface LoadReading {

@@ -8,8 +8,9 @@
 import type { ServiceType } from "../services.ts";
 import type { Counter, CounterSeries, Histogram, HistogramSeries } from "./registry.ts";
 
-/** How a backend call went: its HTTP status, or why there was none. */
-export type CallOutcome = number | "timeout" | "unreachable" | "bad_answer" | "client_gone";
+import type { CallOutcome } from "../observe/call_outcome.ts";
+
+export type { CallOutcome } from "../observe/call_outcome.ts";
 
 /** The metric families a {@linkcode ModelSeries} labels; the gateway's metrics have them. */
 export interface ModelFamilies {

@@ -28,3 +28,17 @@ export function passThrough(body: ClientBody): Exchange {
     answer: (answer) => answer,
   };
 }
+
+/**
+ * How an instance that speaks another API than OpenAI's is spoken to: each request translated
+ * on the way there, its answer on the way back.
+ */
+export interface Translation {
+  /** Names the translation in messages; one exchange is made per request and translation. */
+  readonly name: string;
+  /**
+   * The request as the instance receives it and the answer the client gets. Throws a
+   * `GatewayError` (400) for a field the other API has no place for.
+   */
+  exchange(body: ClientBody, now: number): Exchange;
+}

@@ -5,7 +5,7 @@
  * @module
  */
 import { adapterFor, type AdapterName } from "../adapters/mod.ts";
-import type { Translation } from "../adapters/types.ts";
+import type { Translation } from "../proxy/exchange.ts";
 import { type NativeEndpoint, nativeEndpointOf } from "../adapters/ollama_native/mod.ts";
 import type { CircuitBreaker } from "../breaker/breaker.ts";
 import { breakerSettings } from "../breaker/settings.ts";

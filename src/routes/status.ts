@@ -4,7 +4,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { GatewayApp } from "../gateway_env.ts";
-import { isAvailable } from "../health/availability.ts";
+import { isAvailable } from "../registry/availability.ts";
 import { isEjected } from "../health/outlier.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { LoadState } from "../health/backend_state.ts";

@@ -6,7 +6,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { GatewayApp } from "../gateway_env.ts";
-import { isAvailable } from "../health/availability.ts";
+import { isAvailable } from "../registry/availability.ts";
 import { isEjected } from "../health/outlier.ts";
 import type { Telemetry } from "../observe/telemetry.ts";
 import type { Registry } from "../registry/registry.ts";

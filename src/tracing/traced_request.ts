@@ -4,7 +4,7 @@
  * trace context.
  * @module
  */
-import type { CallOutcome } from "../metrics/request_series.ts";
+import type { CallOutcome } from "../observe/call_outcome.ts";
 import type { AttemptObservation, ProxyObserver } from "../observe/proxy_observer.ts";
 import type { RequestRecord } from "../observe/request_record.ts";
 import type { StreamTap, TappedBody } from "../observe/stream_tap.ts";

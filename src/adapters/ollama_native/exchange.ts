@@ -5,10 +5,9 @@
  */
 import { GatewayError } from "../../errors.ts";
 import { chunkReader } from "../../lib/chunk_reader.ts";
-import type { Exchange } from "../../proxy/exchange.ts";
+import type { Exchange, Translation } from "../../proxy/exchange.ts";
 import type { ClientBody } from "../../proxy/request/body.ts";
 import { UpstreamAnswer } from "../../transport/upstream_answer.ts";
-import type { Translation } from "../types.ts";
 import { embedEncodingOf, fromOllamaEmbed, toOllamaEmbed } from "./embed.ts";
 import { fromOllamaChat, toOllamaChat } from "./chat.ts";
 import { type NativeEndpoint, nativeEndpointOf } from "./endpoint.ts";

@@ -6,7 +6,7 @@
  */
 import type { ServerConfig } from "../../config/schema.ts";
 import { scheduleDeadline } from "../../lib/deadlines.ts";
-import type { CallOutcome } from "../../metrics/request_series.ts";
+import type { CallOutcome } from "../../observe/call_outcome.ts";
 import type { ProxyObserver } from "../../observe/proxy_observer.ts";
 import type { Upstream } from "../../registry/snapshot.ts";
 import { parseRetryAfter } from "../../retry/retry_after.ts";

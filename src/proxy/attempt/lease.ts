@@ -9,28 +9,21 @@
  * ({@linkcode UpstreamLease.move}); the end of the relay disposes of it.
  * @module
  */
-import { recordFailure, recordSuccess } from "../../health/outlier.ts";
 import {
   admit,
   type LimitedClient,
   type LimitObserver,
   type Metered,
 } from "../../limiter/admission.ts";
+import {
+  type BackendFailure,
+  reportFailure,
+  reportNeutral,
+  reportSuccess,
+} from "../../registry/instance_reports.ts";
 import type { Upstream } from "../../registry/snapshot.ts";
 
-/** Why a backend failed an attempt, as its counters, breaker and outlier record keep it. */
-export interface BackendFailure {
-  readonly reason: string;
-  /** It could not be reached or timed out, rather than answering badly. */
-  readonly unreachable: boolean;
-}
-
-/** What an attempt's outcome says of the backend. */
-type Verdict =
-  | { readonly kind: "success" }
-  | { readonly kind: "failure"; readonly failure: BackendFailure }
-  /** Neither: the client left, or the backend asked to slow down. */
-  | { readonly kind: "neutral" };
+export type { BackendFailure } from "../../registry/instance_reports.ts";
 
 /** Shared by a lease and the leases it moves to: the verdict is given once for all of them. */
 interface Judgement {
@@ -119,29 +112,17 @@ export class UpstreamLease implements Disposable {
 
   /** The backend answered well: its run of failures ends, and its breaker hears a success. */
   succeeded(): void {
-    if (!this.#judge()) return;
-    recordSuccess(this.upstream.state);
-    this.upstream.breaker?.onSuccess(this.#now());
+    if (this.#judge()) reportSuccess(this.upstream, this.#now());
   }
 
   /** The backend failed: counted, kept as its last error, told to its breaker and outlier record. */
   failed(failure: BackendFailure): void {
-    if (!this.#judge()) return;
-    const upstream = this.upstream;
-    const now = this.#now();
-    upstream.state.failures++;
-    upstream.state.lastError = { message: failure.reason, at: new Date(now).toISOString() };
-    upstream.breaker?.onFailure(now);
-    recordFailure(upstream.state, failure, {
-      settings: upstream.outlier,
-      health: upstream.backend.health,
-      now,
-    });
+    if (this.#judge()) reportFailure(this.upstream, failure, this.#now());
   }
 
   /** The attempt says nothing of the backend: its breaker slot is freed without a verdict. */
   neutral(): void {
-    if (this.#judge()) this.upstream.breaker?.onNeutral(this.#now());
+    if (this.#judge()) reportNeutral(this.upstream, this.#now());
   }
 
   /** A lease that takes over this one's settlement; this one is left with nothing to settle. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { GatewayError } from "../../errors.ts";
-import { isAvailable, isInService, soonestBack } from "../../health/availability.ts";
+import { isAvailable, isInService, soonestBack } from "../../registry/availability.ts";
 import {
   hasRoom,
   type LimitedClient,

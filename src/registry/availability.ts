@@ -4,8 +4,8 @@
  * Strategies never learn why an instance is out.
  * @module
  */
-import type { Upstream } from "../registry/snapshot.ts";
-import { isEjected } from "./outlier.ts";
+import type { Upstream } from "./snapshot.ts";
+import { isEjected } from "../health/outlier.ts";
 
 /** Whether `upstream` may be picked at clock time `now`. */
 export function isAvailable(upstream: Upstream, now: number): boolean {
