@@ -13,7 +13,7 @@ import { mountKeyRoutes } from "./admin/routes_keys.ts";
 import { mountServiceRoutes } from "./admin/routes_services.ts";
 import { mountStateRoutes } from "./admin/routes_state.ts";
 import { Authenticator } from "./auth/authenticator.ts";
-import type { JsonObject } from "./config/instance_identity.ts";
+import type { JsonObject } from "./lib/json.ts";
 import { LiveConfig, type StoredConfig } from "./config/live_config.ts";
 import type { Config } from "./config/schema.ts";
 import { clientAuth } from "./middleware/client_auth.ts";

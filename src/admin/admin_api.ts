@@ -7,7 +7,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Authenticator } from "../auth/authenticator.ts";
-import { isJsonObject, type JsonObject } from "../config/instance_identity.ts";
+import { isJsonObject, type JsonObject } from "../lib/json.ts";
 import type { ConfigEdit, LiveConfig } from "../config/live_config.ts";
 import type { ConfigProblem } from "../config/load.ts";
 import { GatewayError } from "../errors.ts";

@@ -8,7 +8,8 @@
  * more than one instance is refused rather than guessed.
  * @module
  */
-import { instanceIdentities, isJsonObject, type JsonObject } from "../config/instance_identity.ts";
+import { isJsonObject, type JsonObject } from "../lib/json.ts";
+import { instanceIdentities } from "../config/instance_identity.ts";
 import type { ConfigEdit } from "../config/live_config.ts";
 import { validateModel } from "../config/load.ts";
 import { GatewayError } from "../errors.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Context } from "hono";
-import { isJsonObject, type JsonObject } from "../config/instance_identity.ts";
+import { isJsonObject, type JsonObject } from "../lib/json.ts";
 import type { ConfigEdit } from "../config/live_config.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp, GatewayEnv } from "../gateway_env.ts";

@@ -3,7 +3,7 @@
  * key, `null` removes a key, anything else replaces.
  * @module
  */
-import { isJsonObject } from "../config/instance_identity.ts";
+import { isJsonObject } from "../lib/json.ts";
 
 /** `target` with `patch` applied; neither is changed. */
 export function mergePatch(target: unknown, patch: unknown): unknown {

@@ -5,7 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { diffConfigs } from "../config/diff.ts";
-import { isJsonObject, type JsonObject } from "../config/instance_identity.ts";
+import { isJsonObject, type JsonObject } from "../lib/json.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";

@@ -5,7 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { digestOf, newKey } from "../auth/secret.ts";
-import type { JsonObject } from "../config/instance_identity.ts";
+import type { JsonObject } from "../lib/json.ts";
 import { schemaProblems } from "../config/load.ts";
 import { ApiKeySchema } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";

@@ -6,7 +6,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { deepEqual, type JsonObject } from "../config/instance_identity.ts";
+import { deepEqual, type JsonObject } from "../lib/json.ts";
 import { schemaProblems } from "../config/load.ts";
 import { InstanceSchema } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";

@@ -8,7 +8,7 @@
 import type { ApiKeyConfig, AuthConfig } from "../config/schema.ts";
 import { RateLimitSchema } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
-import { globToRegExp } from "../glob.ts";
+import { globToRegExp } from "../lib/glob.ts";
 import type { LiveLimit } from "../limiter/admission.ts";
 import { limiterSettings } from "../limiter/policies.ts";
 import { RateLimits } from "../limiter/rate_limits.ts";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { STRATEGIES, type StrategyName } from "./mod.ts";
 import type { LoadSignals, Weighted } from "./types.ts";
-import { seededRandom } from "../seeded_random.ts";
+import { seededRandom } from "../lib/seeded_random.ts";
 
 interface Item extends Weighted {
   state: { active: number };

@@ -10,13 +10,11 @@
  */
 import {
   childPath,
-  deepEqual,
   instancePath,
   instancesByIdentity,
   isInstanceList,
-  isJsonObject,
-  type JsonObject,
 } from "./instance_identity.ts";
+import { deepEqual, isJsonObject, type JsonObject } from "../lib/json.ts";
 
 /** One difference found by {@linkcode diffConfigs}. */
 export interface ConfigChange {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { diffConfigs } from "./diff.ts";
-import type { JsonObject } from "./instance_identity.ts";
+import type { JsonObject } from "../lib/json.ts";
 
 const GPU1 = "services.chat.instances[llama3@http://gpu-1:8000]";
 

@@ -1,6 +1,6 @@
 /**
- * What config merging and diffing share: the plain JSON shape they work on, JSON equality, and
- * how an instance is recognised across versions of the `model:` section.
+ * How an instance is recognised across versions of the `model:` section, for config merging
+ * and diffing.
  *
  * An instance is known by `name@base-url+path` rather than by its position, so inserting,
  * removing or reordering instances does not make every later one look changed. The identity is
@@ -9,38 +9,7 @@
  * @module
  */
 
-/**
- * A JSON object as written in the config file or sent to the admin API: plain objects, arrays,
- * strings, numbers, booleans and null. Typed loosely on purpose, so merging and diffing do not
- * depend on the schema.
- */
-export type JsonObject = Record<string, unknown>;
-
-/** Whether `value` is a plain object: not null, not an array, not a class instance. */
-export function isJsonObject(value: unknown): value is JsonObject {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}
-
-/**
- * Deep equality of JSON values: arrays element by element, objects key by key whatever the key
- * order. A key holding `undefined` counts as absent, as it would once serialised.
- */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) {
-    return Array.isArray(b) && a.length === b.length &&
-      a.every((item, index) => deepEqual(item, b[index]));
-  }
-  if (!isJsonObject(a) || !isJsonObject(b)) return false;
-  const keys = definedKeys(a);
-  return keys.length === definedKeys(b).length && keys.every((key) => deepEqual(a[key], b[key]));
-}
-
-function definedKeys(object: JsonObject): string[] {
-  return Object.keys(object).filter((key) => object[key] !== undefined);
-}
+import { isJsonObject } from "../lib/json.ts";
 
 /**
  * One instance's identity, `name@base-url+path`, trailing slashes dropped from `base-url` (a

@@ -8,8 +8,7 @@
  * file changed since and what to merge.
  * @module
  */
-import type { JsonObject } from "./instance_identity.ts";
-import { deepEqual } from "./instance_identity.ts";
+import { deepEqual, type JsonObject } from "../lib/json.ts";
 import { type ConfigProblem, formatProblem, validateModel } from "./load.ts";
 import { mergeFileChanges, type MergeNote } from "./merge.ts";
 import type { ModelConfig } from "./schema.ts";

@@ -38,13 +38,11 @@
  */
 import {
   childPath,
-  deepEqual,
   instancePath,
   instancesByIdentity,
   isInstanceList,
-  isJsonObject,
-  type JsonObject,
 } from "./instance_identity.ts";
+import { deepEqual, isJsonObject, type JsonObject } from "../lib/json.ts";
 
 /** One decision of {@linkcode mergeFileChanges} worth logging. */
 export interface MergeNote {

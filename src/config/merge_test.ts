@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  deepEqual,
-  instanceIdentities,
-  instanceIdentity,
-  type JsonObject,
-} from "./instance_identity.ts";
+import { deepEqual, type JsonObject } from "../lib/json.ts";
+import { instanceIdentities, instanceIdentity } from "./instance_identity.ts";
 import { mergeFileChanges } from "./merge.ts";
 
 const GPU1 = "services.chat.instances[llama3@http://gpu-1:8000]";

@@ -17,7 +17,7 @@ import { leakyBucket } from "./leaky_bucket.ts";
 import { slidingWindow } from "./sliding_window.ts";
 import { tokenBucket } from "./token_bucket.ts";
 import { warmUp } from "./warm_up.ts";
-import { seededRandom } from "../seeded_random.ts";
+import { seededRandom } from "../lib/seeded_random.ts";
 
 const FACTORIES = {
   "token-bucket": tokenBucket,

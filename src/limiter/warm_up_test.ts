@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { tokenBucket } from "./token_bucket.ts";
 import type { Decision, Limiter, LimiterSettings } from "./types.ts";
 import { warmUp } from "./warm_up.ts";
-import { seededRandom } from "../seeded_random.ts";
+import { seededRandom } from "../lib/seeded_random.ts";
 
 /**
  * 10/s after 2 s of warm-up from 10/3 per second: stable interval 100 ms, cold interval 300 ms,

@@ -6,7 +6,7 @@
  * @module
  */
 import type { LimitObserver } from "../limiter/admission.ts";
-import type { CallOutcome } from "../observe/call_outcome.ts";
+import type { CallOutcome } from "./call_outcome.ts";
 import type { Upstream } from "../registry/snapshot.ts";
 import type { StreamTap, TappedBody } from "./stream_tap.ts";
 

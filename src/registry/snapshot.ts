@@ -32,7 +32,7 @@ import {
   type OutlierSettings,
   outlierSettings,
 } from "../health/settings.ts";
-import { globToRegExp } from "../glob.ts";
+import { globToRegExp } from "../lib/glob.ts";
 import type { Http1Target } from "../transport/http1/client.ts";
 import { transportTarget } from "../transport/target.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
