@@ -1,6 +1,6 @@
 /**
  * Prints the bench's results: one table of every target and scenario, then the ratios that
- * answer the product's question, how much the gateway adds.
+ * answer the product's questions: how much the gateway adds, and what each transport costs.
  * @module
  */
 
@@ -83,7 +83,9 @@ export function ratioTable(
     "",
     "",
   ]);
-  for (const base of [names.bare, names.watched, names.unobserved]) {
+  // Without the gateway (`BENCH_ONLY=transports`) there is nothing to weigh it against.
+  const bases = find(names.gateway, "chat") ? [names.bare, names.watched, names.unobserved] : [];
+  for (const base of bases) {
     lines.push([
       `${names.gateway} / ${base}`,
       ratio(find(names.gateway, "chat")?.rps, find(base, "chat")?.rps),
@@ -102,6 +104,45 @@ export function ratioTable(
       `${(gatewayTtfb.p50Ms - bareTtfb.p50Ms).toFixed(2)} ms over the bare proxy`
     : "";
   return table(header, lines, [false, true, true, true, true]) + extra;
+}
+
+/**
+ * The ratios of pairs of targets measured one after another, `[compared, base]`: CPU per request
+ * and throughput in both throughput scenarios, and the median time to the first byte. A pair
+ * with a target that did not run is left out.
+ */
+export function pairRatioTable(
+  rows: readonly Row[],
+  pairs: readonly (readonly [compared: string, base: string])[],
+): string {
+  const find = (target: string, scenario: Scenario) =>
+    rows.find((row) => row.target === target && row.scenario === scenario);
+  const header = [
+    "",
+    "chat CPU/req",
+    "stream CPU/req",
+    "chat req/s",
+    "stream req/s",
+    "first byte p50",
+  ];
+  const lines = pairs
+    .filter(([compared, base]) => find(compared, "chat") && find(base, "chat"))
+    .map(([compared, base]) => {
+      const both = (scenario: Scenario, value: (row: Row) => number) => {
+        const over = find(compared, scenario);
+        const under = find(base, scenario);
+        return ratio(over && value(over), under && value(under));
+      };
+      return [
+        `${compared} / ${base}`,
+        both("chat", (row) => row.cpuPerRequestUs),
+        both("stream", (row) => row.cpuPerRequestUs),
+        both("chat", (row) => row.rps),
+        both("stream", (row) => row.rps),
+        both("ttfb", (row) => row.p50Ms),
+      ];
+    });
+  return table(header, lines, [false, true, true, true, true, true]);
 }
 
 /** Columns padded to their widest cell, right-aligned where `right` says. */

@@ -10,6 +10,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { watched } from "./_watched.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -26,26 +27,6 @@ if (!Number.isInteger(port) || port <= 0 || !URL.canParse(upstream)) {
     `Cannot start the bare proxy: need --port N and --upstream URL, got "${values.port}", "${upstream}"`,
   );
   Deno.exit(2);
-}
-
-/**
- * Passes `body` on chunk by chunk, each through JS: read into one reused buffer (a BYOB read,
- * so no buffer is allocated per chunk) and copied out at the size that arrived.
- */
-function watched(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const reader = body.getReader({ mode: "byob" });
-  let buffer = new ArrayBuffer(64 * 1024);
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { done, value } = await reader.read(new Uint8Array(buffer));
-      if (value) buffer = value.buffer as ArrayBuffer;
-      if (done || !value) controller.close();
-      else controller.enqueue(value.slice());
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
 }
 
 Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, async function relay(request) {

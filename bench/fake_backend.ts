@@ -5,7 +5,9 @@
  * The `x-bench-chunk-delay` request header (ms) spaces the stream's chunks, to tell the first
  * byte from the last; throughput runs send none.
  *
- * Usage: `deno run --allow-net bench/fake_backend.ts --port N`
+ * With `--cert FILE --key FILE` (PEM) it serves https instead of plain HTTP.
+ *
+ * Usage: `deno run --allow-net [--allow-read] bench/fake_backend.ts --port N [--cert FILE --key FILE]`
  * @module
  */
 import { parseArgs } from "node:util";
@@ -82,7 +84,10 @@ async function handle(request: Request): Promise<Response> {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ args: Deno.args, options: { port: { type: "string" } } });
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { port: { type: "string" }, cert: { type: "string" }, key: { type: "string" } },
+  });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port <= 0) {
     console.error(
@@ -90,5 +95,13 @@ if (import.meta.main) {
     );
     Deno.exit(2);
   }
-  Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, handle);
+  if ((values.cert === undefined) !== (values.key === undefined)) {
+    console.error("Cannot start the fake backend: https needs both --cert and --key");
+    Deno.exit(2);
+  }
+  const tls = values.cert === undefined || values.key === undefined ? {} : {
+    cert: await Deno.readTextFile(values.cert),
+    key: await Deno.readTextFile(values.key),
+  };
+  Deno.serve({ hostname: "127.0.0.1", port, onListen() {}, ...tls }, handle);
 }

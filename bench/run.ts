@@ -1,23 +1,29 @@
 /**
  * `deno task bench`: how much the gateway adds, measured side by side on this machine. It
  * starts a fake OpenAI backend, then drives with wrk the backend itself, nginx in front of it
- * (when installed), a bare `Deno.serve` + `fetch` proxy and the real gateway, each its own
- * process on its own 127.0.0.1 port, and prints one table and the ratios.
+ * (when installed), a bare `Deno.serve` + `fetch` proxy, the real gateway, and the transport
+ * candidates (a proxy as lean as the bare one, reaching the backend through the gateway's own
+ * HTTP/1.1 client, `fetch` or undici; over https too, to a second backend, when openssl can make
+ * a certificate), each its own process on its own 127.0.0.1 port, and prints one table and the
+ * ratios. `BENCH_ONLY=transports` measures the backend and the transport candidates alone.
  *
  * Scenarios: non-streaming chat and whole SSE streams at 50 connections for `BENCH_SECONDS`
  * (default 3) per run, then the time to the first streamed byte at low concurrency. Throughput
  * runs go round the targets `BENCH_ROUNDS` times (default 3), interleaved so that a noisy
  * neighbour slows every target alike, and each target's median run is reported. Last, pairs of
  * targets are loaded side by side (the gateway with and without metrics and request logs, and
- * the bare proxy with the gateway), which holds their ratio of CPU per request steady.
+ * the bare proxy with the gateway, and the own HTTP/1.1 client with each library), which holds
+ * their ratio of CPU per request steady.
  * @module
  */
 import { checkTarget } from "./_check.ts";
 import { findNginx, nginxConfig } from "./_nginx.ts";
 import { type Child, freePort, spawn, stopAll, stopAllOnSignals, waitForPort } from "./_process.ts";
 import { cpuModel, processTreeUsage } from "./_proc.ts";
-import { ratioTable, resultTable, type Row } from "./_report.ts";
+import { pairRatioTable, ratioTable, resultTable, type Row } from "./_report.ts";
 import { type PairResult, sideBySide, sideBySideTable } from "./_side_by_side.ts";
+import { hasOpenssl, type SelfSigned, selfSignedCert } from "./_tls.ts";
+import type { TransportName } from "./_transports.ts";
 import { measureTtfb } from "./_ttfb.ts";
 import { runWrk, wrkVersion } from "./_wrk.ts";
 
@@ -45,7 +51,65 @@ const NAMES = {
   watched: "bare, watched",
   gateway: "gateway",
   unobserved: "gateway, unobserved",
+  http1: "own http1",
+  fetch: "fetch",
+  undici: "undici",
+  fetchHttps: "fetch https",
+  undiciHttps: "undici https",
+  fetchH2: "fetch https h2",
+  http1Https: "own http1 https",
 };
+
+/** A transport candidate: which client, to the plain or the https backend, HTTP/2 allowed. */
+interface TransportRow {
+  readonly name: string;
+  readonly transport: TransportName;
+  readonly https: boolean;
+  /** Let the client speak HTTP/2 where the backend offers it (over TLS only). */
+  readonly h2: boolean;
+}
+
+/**
+ * The transport candidates. Over https, each offers HTTP/1.1 alone (as the own client would),
+ * and `fetch` again with HTTP/2 allowed, which the fake backend, a `Deno.serve`, then chooses.
+ * The own client speaks no TLS yet: its https row is one more entry here once it does. undici
+ * has no HTTP/2 row: over Deno's `node:http2` it gets HTTP/2, but within a few runs the process
+ * aborts on an nghttp2 assertion (`find_stream_on_goaway_func`) as clients leave mid-stream,
+ * which would end the whole bench; `transport_proxy.ts --transport undici --h2` still runs it.
+ */
+const TRANSPORT_ROWS: readonly TransportRow[] = [
+  { name: NAMES.http1, transport: "http1", https: false, h2: false },
+  { name: NAMES.fetch, transport: "fetch", https: false, h2: false },
+  { name: NAMES.undici, transport: "undici", https: false, h2: false },
+  { name: NAMES.http1Https, transport: "http1", https: true, h2: false },
+  { name: NAMES.fetchHttps, transport: "fetch", https: true, h2: false },
+  { name: NAMES.undiciHttps, transport: "undici", https: true, h2: false },
+  { name: NAMES.fetchH2, transport: "fetch", https: true, h2: true },
+];
+
+/** Pairs loaded side by side, [base, compared]: each compared one's cost in CPU per request. */
+const PAIRS = [
+  [NAMES.unobserved, NAMES.gateway],
+  [NAMES.bare, NAMES.gateway],
+  [NAMES.http1, NAMES.fetch],
+  [NAMES.http1, NAMES.undici],
+  [NAMES.fetchHttps, NAMES.undiciHttps],
+  [NAMES.http1Https, NAMES.fetchHttps],
+  [NAMES.http1Https, NAMES.undiciHttps],
+] as const;
+
+/** Ratios of the transport candidates, [compared, base]. */
+const TRANSPORT_RATIOS = [
+  [NAMES.fetch, NAMES.http1],
+  [NAMES.undici, NAMES.http1],
+  [NAMES.fetchHttps, NAMES.http1Https],
+  [NAMES.undiciHttps, NAMES.http1Https],
+  [NAMES.http1Https, NAMES.http1],
+  [NAMES.fetchHttps, NAMES.fetch],
+  [NAMES.undiciHttps, NAMES.undici],
+  [NAMES.undiciHttps, NAMES.fetchHttps],
+  [NAMES.fetchH2, NAMES.fetchHttps],
+] as const;
 
 /** One thing to measure: where to send requests and which process does the work. */
 interface Target {
@@ -53,6 +117,8 @@ interface Target {
   readonly url: string;
   /** The process whose CPU time is counted, with its descendants. */
   readonly child: Child;
+  /** The fake backend behind it; for the backend itself, its own child. */
+  readonly backend: Child;
 }
 
 /** A whole number from the environment variable `name`, within `[min, max]`. */
@@ -66,6 +132,17 @@ function envInteger(name: string, fallback: number, [min, max]: [number, number]
   return value;
 }
 
+/**
+ * Which targets to run, from `BENCH_ONLY`: unset or empty for all of them, `transports` for the
+ * backend and the transport candidates alone.
+ */
+function benchOnly(): "all" | "transports" {
+  const text = Deno.env.get("BENCH_ONLY") ?? "";
+  if (text === "") return "all";
+  if (text === "transports") return text;
+  throw new RangeError(`BENCH_ONLY must be unset or "transports", got "${text}"`);
+}
+
 /** Starts `deno run <args>` and waits for it to listen on `port`. */
 async function startDeno(name: string, args: readonly string[], port: number): Promise<Child> {
   // `deno run` runs the program in the process we spawn, with no launcher in between, so the
@@ -75,20 +152,68 @@ async function startDeno(name: string, args: readonly string[], port: number): P
   return child;
 }
 
-async function startBackend(): Promise<Target> {
+/** The fake backend, serving https with `tls`'s certificate when given. */
+async function startBackend(tls?: SelfSigned): Promise<Target> {
   const port = freePort();
   const child = await startDeno(
-    "the fake backend",
-    ["--allow-net", `${BENCH}fake_backend.ts`, "--port", String(port)],
+    tls ? "the https fake backend" : "the fake backend",
+    [
+      "--allow-net",
+      "--allow-read",
+      `${BENCH}fake_backend.ts`,
+      "--port",
+      String(port),
+      ...(tls ? ["--cert", tls.certFile, "--key", tls.keyFile] : []),
+    ],
     port,
   );
-  return { name: NAMES.direct, url: `http://127.0.0.1:${port}${CHAT_PATH}`, child };
+  const scheme = tls ? "https" : "http";
+  return {
+    name: tls ? `${NAMES.direct} https` : NAMES.direct,
+    url: `${scheme}://127.0.0.1:${port}${CHAT_PATH}`,
+    child,
+    backend: child,
+  };
+}
+
+/** The transport proxy for `row`, in front of `backend` (plain or https, as `row` says). */
+async function startTransportProxy(
+  row: TransportRow,
+  backend: Target,
+  tls: SelfSigned | undefined,
+): Promise<Target> {
+  const port = freePort();
+  const child = await startDeno(
+    `the ${row.name} transport proxy`,
+    [
+      "--allow-net",
+      "--allow-read",
+      "--allow-env",
+      `${BENCH}transport_proxy.ts`,
+      "--port",
+      String(port),
+      "--upstream",
+      new URL(backend.url).origin,
+      "--transport",
+      row.transport,
+      ...(tls ? ["--ca", tls.certFile] : []),
+      ...(row.h2 ? ["--h2"] : []),
+    ],
+    port,
+  );
+  return {
+    name: row.name,
+    url: `http://127.0.0.1:${port}${CHAT_PATH}`,
+    child,
+    backend: backend.child,
+  };
 }
 
 async function startBareProxy(
-  backendPort: number,
+  backend: Target,
   options: { watch: boolean },
 ): Promise<Target> {
+  const backendPort = Number(new URL(backend.url).port);
   const port = freePort();
   const name = options.watch ? NAMES.watched : NAMES.bare;
   const child = await startDeno(
@@ -104,7 +229,7 @@ async function startBareProxy(
     ],
     port,
   );
-  return { name, url: `http://127.0.0.1:${port}${CHAT_PATH}`, child };
+  return { name, url: `http://127.0.0.1:${port}${CHAT_PATH}`, child, backend: backend.child };
 }
 
 /**
@@ -114,9 +239,10 @@ async function startBareProxy(
  */
 async function startGateway(
   dir: string,
-  backendPort: number,
+  backend: Target,
   options: { observed: boolean },
 ): Promise<Target> {
+  const backendPort = Number(new URL(backend.url).port);
   const port = freePort();
   const name = options.observed ? NAMES.gateway : NAMES.unobserved;
   const config = `${dir}/${options.observed ? "gateway" : "unobserved"}.yaml`;
@@ -143,14 +269,15 @@ ${observability}model:
     ["-A", `${REPO}main.ts`, "--config", config, "--kv", ":memory:"],
     port,
   );
-  return { name, url: `http://127.0.0.1:${port}${CHAT_PATH}`, child };
+  return { name, url: `http://127.0.0.1:${port}${CHAT_PATH}`, child, backend: backend.child };
 }
 
 async function startNginx(
   nginx: string,
   dir: string,
-  backendPort: number,
+  backend: Target,
 ): Promise<Target> {
+  const backendPort = Number(new URL(backend.url).port);
   const port = freePort();
   const prefix = `${dir}/nginx`;
   await Deno.mkdir(prefix, { recursive: true });
@@ -166,7 +293,12 @@ async function startNginx(
     { grace: 5_000 },
   );
   await waitForPort(child, port, { timeout: 10_000 });
-  return { name: NAMES.nginx, url: `http://127.0.0.1:${port}${CHAT_PATH}`, child };
+  return {
+    name: NAMES.nginx,
+    url: `http://127.0.0.1:${port}${CHAT_PATH}`,
+    child,
+    backend: backend.child,
+  };
 }
 
 async function versionOf(command: string, args: readonly string[]): Promise<string> {
@@ -179,26 +311,25 @@ async function versionOf(command: string, args: readonly string[]): Promise<stri
   }
 }
 
-/** CPU seconds the target and the backend have used so far. */
-async function cpuNow(target: Target, backend: Child): Promise<[number, number]> {
+/** CPU seconds the target and its backend have used so far. */
+async function cpuNow(target: Target): Promise<[number, number]> {
   const [own, behind] = await Promise.all([
     processTreeUsage(target.child.pid),
-    processTreeUsage(backend.pid),
+    processTreeUsage(target.backend.pid),
   ]);
   return [own.cpuSeconds, behind.cpuSeconds];
 }
 
-/** CPU per request, in µs, of the target and (unless it is the target) the backend. */
+/** CPU per request, in µs, of the target and (unless it is the target) its backend. */
 async function cpuPerRequest(
   target: Target,
-  backend: Child,
   since: { cpu: [number, number]; requests: number },
 ): Promise<{ cpuPerRequestUs: number; backendCpuPerRequestUs: number | undefined }> {
-  const [own, behind] = await cpuNow(target, backend);
+  const [own, behind] = await cpuNow(target);
   const perRequest = (seconds: number) => (seconds / since.requests) * 1e6;
   return {
     cpuPerRequestUs: perRequest(own - since.cpu[0]),
-    backendCpuPerRequestUs: target.child === backend
+    backendCpuPerRequestUs: target.child === target.backend
       ? undefined
       : perRequest(behind - since.cpu[1]),
   };
@@ -207,7 +338,6 @@ async function cpuPerRequest(
 /** One wrk run of a throughput scenario against one target. */
 async function throughputRun(
   target: Target,
-  backend: Child,
   options: { scenario: "chat" | "stream"; seconds: number; threads: number },
 ): Promise<Row> {
   const load = {
@@ -216,12 +346,13 @@ async function throughputRun(
     stream: options.scenario === "stream",
   };
   await runWrk(target.url, { ...load, seconds: WARM_UP_SECONDS });
-  const before = await cpuNow(target, backend);
+  const before = await cpuNow(target);
   const result = await runWrk(target.url, { ...load, seconds: options.seconds });
   if (result.errors > 0) {
     throw new Error(
       `${target.name} failed ${result.errors} of ${result.requests} ${options.scenario} ` +
-        `requests (${result.errorDetail}): its numbers would be meaningless`,
+        `requests (${result.errorDetail}): its numbers would be meaningless. The end of its ` +
+        `output:\n${target.child.output().slice(-2_000)}`,
     );
   }
   return {
@@ -230,7 +361,7 @@ async function throughputRun(
     rps: result.rps,
     p50Ms: result.p50Ms,
     p99Ms: result.p99Ms,
-    ...await cpuPerRequest(target, backend, { cpu: before, requests: result.requests }),
+    ...await cpuPerRequest(target, { cpu: before, requests: result.requests }),
   };
 }
 
@@ -248,7 +379,6 @@ function median(runs: readonly Row[]): Row {
  */
 async function measureThroughput(
   targets: readonly Target[],
-  backend: Child,
   options: { seconds: number; threads: number; rounds: number },
 ): Promise<Row[]> {
   const rows: Row[] = [];
@@ -256,7 +386,7 @@ async function measureThroughput(
     const runs = new Map<Target, Row[]>(targets.map((target) => [target, []]));
     for (let round = 1; round <= options.rounds; round++) {
       for (const target of targets) {
-        const row = await throughputRun(target, backend, { ...options, scenario });
+        const row = await throughputRun(target, { ...options, scenario });
         runs.get(target)?.push(row);
         console.log(
           `  round ${round}/${options.rounds} ${scenario}: ${target.name} ` +
@@ -270,9 +400,9 @@ async function measureThroughput(
 }
 
 /** Time to the first streamed byte through one target. */
-async function measureFirstByte(target: Target, backend: Child): Promise<Row> {
+async function measureFirstByte(target: Target): Promise<Row> {
   await measureTtfb(target.url, { ...TTFB, requests: TTFB.warmUp });
-  const before = await cpuNow(target, backend);
+  const before = await cpuNow(target);
   const ttfb = await measureTtfb(target.url, TTFB);
   return {
     target: target.name,
@@ -280,7 +410,7 @@ async function measureFirstByte(target: Target, backend: Child): Promise<Row> {
     rps: ttfb.rps,
     p50Ms: ttfb.firstByteP50Ms,
     p99Ms: ttfb.firstByteP99Ms,
-    ...await cpuPerRequest(target, backend, { cpu: before, requests: ttfb.requests }),
+    ...await cpuPerRequest(target, { cpu: before, requests: ttfb.requests }),
     note: `last byte p50 ${ttfb.lastByteP50Ms.toFixed(1)} ms` +
       (ttfb.firstByteP50Ms > ttfb.lastByteP50Ms / 2 ? " (buffered?)" : ""),
   };
@@ -290,6 +420,7 @@ async function main(): Promise<number> {
   const seconds = envInteger("BENCH_SECONDS", 3, [1, 600]);
   const rounds = envInteger("BENCH_ROUNDS", 3, [1, 20]);
   const windows = envInteger("BENCH_WINDOWS", 5, [1, 50]);
+  const only = benchOnly();
   const wrk = await wrkVersion();
   if (wrk === undefined) {
     console.error(
@@ -300,7 +431,8 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  const nginx = await findNginx();
+  const nginx = only === "all" ? await findNginx() : undefined;
+  const openssl = await hasOpenssl();
   const cpus = navigator.hardwareConcurrency;
   // wrk shares the machine with the target and the backend: leave them the other cores.
   const threads = Math.max(1, Math.min(4, Math.floor(cpus / 2)));
@@ -318,8 +450,15 @@ async function main(): Promise<number> {
   console.log(
     "wrk, the fake backend and the target share this machine's CPUs; compare rows, not machines.",
   );
-  if (!nginx) {
+  if (only === "transports") {
+    console.log("BENCH_ONLY=transports: the backend and the transport candidates alone");
+  } else if (!nginx) {
     console.log("nginx is not installed: skipping the nginx row (apt-get install nginx to add it)");
+  }
+  if (!openssl) {
+    console.log(
+      "openssl is not installed: skipping the https rows (apt-get install openssl to add them)",
+    );
   }
 
   const dir = await Deno.makeTempDir({ prefix: "switchyard-bench-" });
@@ -327,19 +466,26 @@ async function main(): Promise<number> {
   const removeListeners = stopAllOnSignals(removeDir);
   try {
     const backend = await startBackend();
-    const backendPort = Number(new URL(backend.url).port);
     const targets: Target[] = [backend];
-    if (nginx) targets.push(await startNginx(nginx, dir, backendPort));
-    targets.push(await startBareProxy(backendPort, { watch: false }));
-    targets.push(await startBareProxy(backendPort, { watch: true }));
-    targets.push(await startGateway(dir, backendPort, { observed: true }));
-    targets.push(await startGateway(dir, backendPort, { observed: false }));
+    if (only === "all") {
+      if (nginx) targets.push(await startNginx(nginx, dir, backend));
+      targets.push(await startBareProxy(backend, { watch: false }));
+      targets.push(await startBareProxy(backend, { watch: true }));
+      targets.push(await startGateway(dir, backend, { observed: true }));
+      targets.push(await startGateway(dir, backend, { observed: false }));
+    }
+    const tls = openssl ? await selfSignedCert(dir) : undefined;
+    const httpsBackend = tls ? await startBackend(tls) : undefined;
+    for (const row of TRANSPORT_ROWS) {
+      if (!row.https) targets.push(await startTransportProxy(row, backend, undefined));
+      else if (httpsBackend) targets.push(await startTransportProxy(row, httpsBackend, tls));
+    }
     for (const target of targets) await checkTarget(target.name, target.url);
 
-    const rows = await measureThroughput(targets, backend.child, { seconds, threads, rounds });
+    const rows = await measureThroughput(targets, { seconds, threads, rounds });
     for (const target of targets) {
       console.log(`  first byte: ${target.name}`);
-      rows.push(await measureFirstByte(target, backend.child));
+      rows.push(await measureFirstByte(target));
     }
     const peakRss = await Promise.all(
       targets.map(async (target) =>
@@ -354,7 +500,7 @@ async function main(): Promise<number> {
     console.log(
       "\np50/p99: whole response (chat, stream) or first body chunk (first byte). CPU/req: " +
         "user + system time of the target's processes (for direct, the backend) per request;\n" +
-        "backend CPU/req: the fake backend's, behind that target.",
+        "backend CPU/req: the fake backend's, behind that target (the https one for https rows).",
     );
     console.log(`Peak RSS: ${peakRss.join(", ")}`);
     console.log("");
@@ -366,6 +512,8 @@ async function main(): Promise<number> {
       unobserved: NAMES.unobserved,
       proxies: targets.slice(1).map((target) => target.name),
     }));
+    console.log("");
+    console.log(pairRatioTable(rows, TRANSPORT_RATIOS));
 
     console.log(
       `\nSide by side: two targets loaded at once, ${PAIRED_CONNECTIONS} connections each, ` +
@@ -376,7 +524,8 @@ async function main(): Promise<number> {
       if (!target) throw new Error(`No target named ${name}`);
       return { name, url: target.url, pid: target.child.pid };
     };
-    const pairs = [[NAMES.unobserved, NAMES.gateway], [NAMES.bare, NAMES.gateway]] as const;
+    const running = new Set(targets.map((target) => target.name));
+    const pairs = PAIRS.filter((pair) => pair.every((name) => running.has(name)));
     const paired: PairResult[] = [];
     for (const scenario of ["chat", "stream"] as const) {
       for (const [base, compared] of pairs) {
