@@ -5,7 +5,8 @@
  * candidates (a proxy as lean as the bare one, reaching the backend through the gateway's own
  * HTTP/1.1 client, `fetch` or undici; over https too, to a second backend, when openssl can make
  * a certificate), each its own process on its own 127.0.0.1 port, and prints one table and the
- * ratios. `BENCH_ONLY=transports` measures the backend and the transport candidates alone.
+ * ratios. `BENCH_ONLY=transports` measures the backend and the transport candidates alone,
+ * `BENCH_ONLY=gateway` the backend, the bare proxy and the gateway.
  *
  * Scenarios: non-streaming chat and whole SSE streams at 50 connections for `BENCH_SECONDS`
  * (default 3) per run, then the time to the first streamed byte at low concurrency. Throughput
@@ -13,7 +14,8 @@
  * neighbour slows every target alike, and each target's median run is reported. Last, pairs of
  * targets are loaded side by side (the gateway with and without metrics and request logs, and
  * the bare proxy with the gateway, and the own HTTP/1.1 client with each library), which holds
- * their ratio of CPU per request steady.
+ * their ratio of CPU per request steady. `BENCH_BASELINE=DIR` adds the gateway of another
+ * checkout (an earlier commit, in a `git worktree`), loaded side by side with this one.
  * @module
  */
 import { checkTarget } from "./_check.ts";
@@ -58,6 +60,7 @@ const NAMES = {
   undiciHttps: "undici https",
   fetchH2: "fetch https h2",
   http1Https: "own http1 https",
+  baseline: "gateway, baseline",
 };
 
 /** A transport candidate: which client, to the plain or the https backend, HTTP/2 allowed. */
@@ -89,6 +92,7 @@ const TRANSPORT_ROWS: readonly TransportRow[] = [
 
 /** Pairs loaded side by side, [base, compared]: each compared one's cost in CPU per request. */
 const PAIRS = [
+  [NAMES.baseline, NAMES.gateway],
   [NAMES.unobserved, NAMES.gateway],
   [NAMES.bare, NAMES.gateway],
   [NAMES.http1, NAMES.fetch],
@@ -136,11 +140,11 @@ function envInteger(name: string, fallback: number, [min, max]: [number, number]
  * Which targets to run, from `BENCH_ONLY`: unset or empty for all of them, `transports` for the
  * backend and the transport candidates alone.
  */
-function benchOnly(): "all" | "transports" {
+function benchOnly(): "all" | "transports" | "gateway" {
   const text = Deno.env.get("BENCH_ONLY") ?? "";
   if (text === "") return "all";
-  if (text === "transports") return text;
-  throw new RangeError(`BENCH_ONLY must be unset or "transports", got "${text}"`);
+  if (text === "transports" || text === "gateway") return text;
+  throw new RangeError(`BENCH_ONLY must be unset, "transports" or "gateway", got "${text}"`);
 }
 
 /** Starts `deno run <args>` and waits for it to listen on `port`. */
@@ -240,12 +244,18 @@ async function startBareProxy(
 async function startGateway(
   dir: string,
   backend: Target,
-  options: { observed: boolean },
+  options: { observed: boolean; baseline?: string },
 ): Promise<Target> {
   const backendPort = Number(new URL(backend.url).port);
   const port = freePort();
-  const name = options.observed ? NAMES.gateway : NAMES.unobserved;
-  const config = `${dir}/${options.observed ? "gateway" : "unobserved"}.yaml`;
+  const name = options.baseline
+    ? NAMES.baseline
+    : options.observed
+    ? NAMES.gateway
+    : NAMES.unobserved;
+  const config = `${dir}/${
+    options.baseline ? "baseline" : options.observed ? "gateway" : "unobserved"
+  }.yaml`;
   const observability = options.observed
     ? "log:\n  format: json\n"
     : "log:\n  requests: false\nmetrics:\n  enabled: false\n";
@@ -266,7 +276,7 @@ ${observability}model:
   );
   const child = await startDeno(
     `the ${name}`,
-    ["-A", `${REPO}main.ts`, "--config", config, "--kv", ":memory:"],
+    ["-A", `${options.baseline ?? REPO}/main.ts`, "--config", config, "--kv", ":memory:"],
     port,
   );
   return { name, url: `http://127.0.0.1:${port}${CHAT_PATH}`, child, backend: backend.child };
@@ -416,11 +426,24 @@ async function measureFirstByte(target: Target): Promise<Row> {
   };
 }
 
+/** `BENCH_BASELINE`: another checkout of the gateway to compare with, if it names one. */
+async function baselineCheckout(): Promise<string | undefined> {
+  const dir = Deno.env.get("BENCH_BASELINE");
+  if (dir === undefined || dir === "") return undefined;
+  try {
+    await Deno.stat(`${dir}/main.ts`);
+  } catch {
+    throw new RangeError(`BENCH_BASELINE must be a checkout of the gateway, got "${dir}"`);
+  }
+  return dir;
+}
+
 async function main(): Promise<number> {
   const seconds = envInteger("BENCH_SECONDS", 3, [1, 600]);
   const rounds = envInteger("BENCH_ROUNDS", 3, [1, 20]);
   const windows = envInteger("BENCH_WINDOWS", 5, [1, 50]);
   const only = benchOnly();
+  const baseline = await baselineCheckout();
   const wrk = await wrkVersion();
   if (wrk === undefined) {
     console.error(
@@ -452,6 +475,8 @@ async function main(): Promise<number> {
   );
   if (only === "transports") {
     console.log("BENCH_ONLY=transports: the backend and the transport candidates alone");
+  } else if (only === "gateway") {
+    console.log("BENCH_ONLY=gateway: the backend, the bare proxy and the gateway alone");
   } else if (!nginx) {
     console.log("nginx is not installed: skipping the nginx row (apt-get install nginx to add it)");
   }
@@ -467,16 +492,19 @@ async function main(): Promise<number> {
   try {
     const backend = await startBackend();
     const targets: Target[] = [backend];
-    if (only === "all") {
+    if (only !== "transports") {
       if (nginx) targets.push(await startNginx(nginx, dir, backend));
       targets.push(await startBareProxy(backend, { watch: false }));
-      targets.push(await startBareProxy(backend, { watch: true }));
+      if (only === "all") targets.push(await startBareProxy(backend, { watch: true }));
       targets.push(await startGateway(dir, backend, { observed: true }));
       targets.push(await startGateway(dir, backend, { observed: false }));
+      if (baseline) {
+        targets.push(await startGateway(dir, backend, { observed: true, baseline }));
+      }
     }
-    const tls = openssl ? await selfSignedCert(dir) : undefined;
+    const tls = openssl && only !== "gateway" ? await selfSignedCert(dir) : undefined;
     const httpsBackend = tls ? await startBackend(tls) : undefined;
-    for (const row of TRANSPORT_ROWS) {
+    for (const row of only === "gateway" ? [] : TRANSPORT_ROWS) {
       if (!row.https) targets.push(await startTransportProxy(row, backend, undefined));
       else if (httpsBackend) targets.push(await startTransportProxy(row, httpsBackend, tls));
     }

@@ -7,12 +7,28 @@ import OpenAI from "openai";
 import { type FakeBackend, startFakeBackend } from "./fixtures/fake_backend.ts";
 import { eventually, Gate, gates, within } from "./fixtures/gate.ts";
 import { oneService, startGateway, type TestGateway } from "./fixtures/gateway.ts";
+import { BACKEND_ROUTES, type BackendRoute } from "./fixtures/backend_routes.ts";
 
 const chatBody = (extra: Record<string, unknown> = {}) =>
   JSON.stringify({ model: "m", messages: [], ...extra });
 
-async function gatewayFor(backend: FakeBackend): Promise<TestGateway> {
-  return await startGateway(oneService("chat", [backend.url]));
+/** A gateway in front of `backend` over `route`; closing it stops what the route needs too. */
+async function gatewayFor(
+  backend: FakeBackend,
+  route: BackendRoute,
+  service = "chat",
+): Promise<TestGateway> {
+  const routed = route.setUp();
+  const gateway = await startGateway(
+    oneService(service, [backend.url], { model: service === "chat" ? "m" : "voice" }),
+    routed.gateway,
+  );
+  const stopGateway = gateway.close;
+  const close = async () => {
+    await stopGateway();
+    await routed[Symbol.asyncDispose]();
+  };
+  return Object.assign(gateway, { close, [Symbol.asyncDispose]: close });
 }
 
 async function activeRequests(gateway: TestGateway): Promise<number> {
@@ -24,114 +40,122 @@ async function assertSettles(gateway: TestGateway): Promise<void> {
   await eventually(async () => assert.equal(await activeRequests(gateway), 0), 2000);
 }
 
-Deno.test("a client that aborts while waiting for an answer aborts the backend's request", async () => {
-  const hold = new Gate();
-  const backend = await startFakeBackend({ hold });
-  const gateway = await gatewayFor(backend);
-  try {
-    const controller = new AbortController();
-    const pending = fetch(`${gateway.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: chatBody(),
-      signal: controller.signal,
-    });
-    const request = await backend.received(1);
-    assert.equal(await activeRequests(gateway), 1);
-    controller.abort();
-    await assert.rejects(pending);
-    await within(request.aborted, 2000, "the backend saw its request aborted");
-    await assertSettles(gateway);
-  } finally {
-    hold.open();
-    await gateway.close();
-    await backend.close();
-  }
-});
-
-Deno.test("a client that aborts mid-stream aborts the backend's stream", async () => {
-  const held = gates(4);
-  held[0]!.open();
-  const backend = await startFakeBackend({ stream: { tokens: ["a", "b", "c"], gates: held } });
-  const gateway = await gatewayFor(backend);
-  try {
-    const controller = new AbortController();
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: chatBody({ stream: true }),
-      signal: controller.signal,
-    });
-    const reader = response.body!.getReader();
-    const first = await reader.read();
-    assert.match(new TextDecoder().decode(first.value), /"content":"a"/);
-    const request = backend.requests[0]!;
-    assert.equal(await activeRequests(gateway), 1);
-    controller.abort();
-    await reader.read().catch(() => {});
-    await within(request.aborted, 2000, "the backend saw its stream aborted");
-    assert.equal(request.chunksSent, 1, "nothing was generated after the client left");
-    await assertSettles(gateway);
-  } finally {
-    for (const gate of held) gate.open();
-    await gateway.close();
-    await backend.close();
-  }
-});
-
-Deno.test("an SDK stream aborted by the client aborts the backend's stream", async () => {
-  const held = gates(4);
-  held[0]!.open();
-  const backend = await startFakeBackend({ stream: { tokens: ["a", "b", "c"], gates: held } });
-  const gateway = await gatewayFor(backend);
-  try {
-    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "sk-test", maxRetries: 0 });
-    const stream = await client.chat.completions.create({
-      model: "m",
-      messages: [],
-      stream: true,
-    });
-    const received: string[] = [];
-    for await (const chunk of stream) {
-      received.push(chunk.choices[0]?.delta.content ?? "");
-      break; // Leaving the loop aborts the SDK's request.
+for (const route of BACKEND_ROUTES) {
+  Deno.test(`${route.name}: a client that aborts while waiting for an answer aborts the backend's request`, async () => {
+    const hold = new Gate();
+    const backend = await startFakeBackend({ hold, tls: route.tls });
+    const gateway = await gatewayFor(backend, route);
+    try {
+      const controller = new AbortController();
+      const pending = fetch(`${gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: chatBody(),
+        signal: controller.signal,
+      });
+      const request = await backend.received(1);
+      assert.equal(await activeRequests(gateway), 1);
+      controller.abort();
+      await assert.rejects(pending);
+      await within(request.aborted, 2000, "the backend saw its request aborted");
+      await assertSettles(gateway);
+    } finally {
+      hold.open();
+      await gateway.close();
+      await backend.close();
     }
-    assert.deepEqual(received, ["a"]);
-    await within(backend.requests[0]!.aborted, 2000, "the backend saw its stream aborted");
-    await assertSettles(gateway);
-  } finally {
-    for (const gate of held) gate.open();
-    await gateway.close();
-    await backend.close();
-  }
-});
+  });
 
-Deno.test("a client that aborts during a slow speech download aborts the backend", async () => {
-  const hold = new Gate();
-  const backend = await startFakeBackend({ hold });
-  const gateway = await startGateway(oneService("tts", [backend.url], { model: "voice" }));
-  try {
-    const controller = new AbortController();
-    const pending = fetch(`${gateway.url}/v1/audio/speech`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "voice", input: "hi", voice: "a" }),
-      signal: controller.signal,
+  Deno.test(`${route.name}: a client that aborts mid-stream aborts the backend's stream`, async () => {
+    const held = gates(4);
+    held[0]!.open();
+    const backend = await startFakeBackend({
+      stream: { tokens: ["a", "b", "c"], gates: held },
+      tls: route.tls,
     });
-    const request = await backend.received(1);
-    controller.abort();
-    await assert.rejects(pending);
-    await within(request.aborted, 2000, "the backend saw its request aborted");
-    await eventually(async () => {
-      const status = await (await fetch(`${gateway.url}/v1/audio/speech/status`)).json();
-      assert.equal(status.instances[0].activeRequests, 0);
-    }, 2000);
-  } finally {
-    hold.open();
-    await gateway.close();
-    await backend.close();
-  }
-});
+    const gateway = await gatewayFor(backend, route);
+    try {
+      const controller = new AbortController();
+      const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: chatBody({ stream: true }),
+        signal: controller.signal,
+      });
+      const reader = response.body!.getReader();
+      const first = await reader.read();
+      assert.match(new TextDecoder().decode(first.value), /"content":"a"/);
+      const request = backend.requests[0]!;
+      assert.equal(await activeRequests(gateway), 1);
+      controller.abort();
+      await reader.read().catch(() => {});
+      await within(request.aborted, 2000, "the backend saw its stream aborted");
+      assert.equal(request.chunksSent, 1, "nothing was generated after the client left");
+      await assertSettles(gateway);
+    } finally {
+      for (const gate of held) gate.open();
+      await gateway.close();
+      await backend.close();
+    }
+  });
+
+  Deno.test(`${route.name}: an SDK stream aborted by the client aborts the backend's stream`, async () => {
+    const held = gates(4);
+    held[0]!.open();
+    const backend = await startFakeBackend({
+      stream: { tokens: ["a", "b", "c"], gates: held },
+      tls: route.tls,
+    });
+    const gateway = await gatewayFor(backend, route);
+    try {
+      const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "sk-test", maxRetries: 0 });
+      const stream = await client.chat.completions.create({
+        model: "m",
+        messages: [],
+        stream: true,
+      });
+      const received: string[] = [];
+      for await (const chunk of stream) {
+        received.push(chunk.choices[0]?.delta.content ?? "");
+        break; // Leaving the loop aborts the SDK's request.
+      }
+      assert.deepEqual(received, ["a"]);
+      await within(backend.requests[0]!.aborted, 2000, "the backend saw its stream aborted");
+      await assertSettles(gateway);
+    } finally {
+      for (const gate of held) gate.open();
+      await gateway.close();
+      await backend.close();
+    }
+  });
+
+  Deno.test(`${route.name}: a client that aborts during a slow speech download aborts the backend`, async () => {
+    const hold = new Gate();
+    const backend = await startFakeBackend({ hold, tls: route.tls });
+    const gateway = await gatewayFor(backend, route, "tts");
+    try {
+      const controller = new AbortController();
+      const pending = fetch(`${gateway.url}/v1/audio/speech`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "voice", input: "hi", voice: "a" }),
+        signal: controller.signal,
+      });
+      const request = await backend.received(1);
+      controller.abort();
+      await assert.rejects(pending);
+      await within(request.aborted, 2000, "the backend saw its request aborted");
+      await eventually(async () => {
+        const status = await (await fetch(`${gateway.url}/v1/audio/speech/status`)).json();
+        assert.equal(status.instances[0].activeRequests, 0);
+      }, 2000);
+    } finally {
+      hold.open();
+      await gateway.close();
+      await backend.close();
+    }
+  });
+}
 
 Deno.test("a request whose client left is not retried on another instance", async () => {
   const hold = new Gate();
