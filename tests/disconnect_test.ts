@@ -31,6 +31,17 @@ async function gatewayFor(
   return Object.assign(gateway, { close, [Symbol.asyncDispose]: close });
 }
 
+/** A backend streaming "a", "b", "c", each once its gate opens (the first is), and a gateway. */
+async function heldStream(route: BackendRoute) {
+  const held = gates(4);
+  held[0]!.open();
+  const backend = await startFakeBackend({
+    stream: { tokens: ["a", "b", "c"], gates: held },
+    tls: route.tls,
+  });
+  return { held, backend, gateway: await gatewayFor(backend, route) };
+}
+
 async function activeRequests(gateway: TestGateway): Promise<number> {
   const status = await (await fetch(`${gateway.url}/v1/chat/status`)).json();
   return status.instances[0].activeRequests;
@@ -67,13 +78,7 @@ for (const route of BACKEND_ROUTES) {
   });
 
   Deno.test(`${route.name}: a client that aborts mid-stream aborts the backend's stream`, async () => {
-    const held = gates(4);
-    held[0]!.open();
-    const backend = await startFakeBackend({
-      stream: { tokens: ["a", "b", "c"], gates: held },
-      tls: route.tls,
-    });
-    const gateway = await gatewayFor(backend, route);
+    const { held, backend, gateway } = await heldStream(route);
     try {
       const controller = new AbortController();
       const response = await fetch(`${gateway.url}/v1/chat/completions`, {
@@ -100,13 +105,7 @@ for (const route of BACKEND_ROUTES) {
   });
 
   Deno.test(`${route.name}: an SDK stream aborted by the client aborts the backend's stream`, async () => {
-    const held = gates(4);
-    held[0]!.open();
-    const backend = await startFakeBackend({
-      stream: { tokens: ["a", "b", "c"], gates: held },
-      tls: route.tls,
-    });
-    const gateway = await gatewayFor(backend, route);
+    const { held, backend, gateway } = await heldStream(route);
     try {
       const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "sk-test", maxRetries: 0 });
       const stream = await client.chat.completions.create({
