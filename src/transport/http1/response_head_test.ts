@@ -118,3 +118,14 @@ Deno.test("a Keep-Alive header's timeout is read in ms", () => {
   assert.equal(read("max=10"), undefined);
   assert.equal(parseResponseHead("HTTP/1.1 200 OK", "POST").keepAliveTimeout, undefined);
 });
+
+Deno.test("a refused control character is named where it is", () => {
+  assert.throws(
+    () => parseResponseHead("HTTP/1.1 200 OK\r\nx-a: 1\r\nX-Odd: a\0b\r\nx-b: 2", "POST"),
+    /a control character in the x-odd header/,
+  );
+  assert.throws(
+    () => parseResponseHead("HTTP/1.1 200 O\x01K\r\nx-a: 1", "POST"),
+    /a control character in the reason phrase/,
+  );
+});
