@@ -70,10 +70,10 @@ export async function attempt(
 
   const controller = new AbortController();
   const departure = watchDeparture(input.clientRequest, () => controller.abort(CLIENT_GONE));
-  lease.defer(() => departure.stop());
+  lease.use(departure);
   let outcome: CallOutcome = "client_gone";
   const observation = record.attemptStarted(upstream);
-  if (observation) lease.defer(() => observation.ended(outcome));
+  if (observation) lease.use({ [Symbol.dispose]: () => observation.ended(outcome) });
 
   const firstByteMs = firstByteDeadline(upstream, firstByte, now());
   const noAnswer = firstByteMs > 0

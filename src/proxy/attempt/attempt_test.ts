@@ -227,3 +227,24 @@ Deno.test("a lease moved to the relay is settled by it, and by nothing else", ()
   moved[Symbol.dispose]();
   assert.equal(upstream.state.active, 0, "given back once");
 });
+
+Deno.test("a cleanup that throws still lets the lease give everything back, then throws", () => {
+  const { clock, upstream, breaker, record } = setup();
+  const lease = UpstreamLease.claim(upstream, {
+    client: { ip: "127.0.0.1", apiKey: () => "" },
+    now: clock.now,
+    observer: record,
+  })!;
+  let later = false;
+  lease.use({ [Symbol.dispose]: () => later = true });
+  lease.use({
+    [Symbol.dispose]() {
+      throw new Error("cleanup broke");
+    },
+  });
+  assert.throws(() => lease[Symbol.dispose](), /cleanup broke/);
+  assert.equal(later, true, "the other cleanups ran");
+  assert.equal(upstream.state.active, 0);
+  assert.ok(breaker.canPass(clock.now()), "the breaker's probe slot is free");
+  assert.throws(() => lease.use({ [Symbol.dispose]() {} }), /already settled or moved/);
+});

@@ -12,8 +12,8 @@ import { type Schedule, scheduleDeadline } from "../../lib/deadlines.ts";
 export const WATCH_AFTER = 20;
 
 /** A watch on a client's connection, while one upstream request is under way. */
-export interface DepartureWatch {
-  /** Stops watching; `onGone` will not be called. */
+export interface DepartureWatch extends Disposable {
+  /** Stops watching; `onGone` will not be called. Disposing of the watch stops it too. */
   stop(): void;
 }
 
@@ -33,10 +33,9 @@ export function watchDeparture(
     if (signal.aborted) onGone();
     else signal.addEventListener("abort", onGone, { once: true });
   }, options.after ?? WATCH_AFTER);
-  return {
-    stop() {
-      deadline.cancel();
-      signal?.removeEventListener("abort", onGone);
-    },
+  const stop = () => {
+    deadline.cancel();
+    signal?.removeEventListener("abort", onGone);
   };
+  return { stop, [Symbol.dispose]: stop };
 }

@@ -25,9 +25,15 @@ import type { Upstream } from "../../registry/snapshot.ts";
 
 export type { BackendFailure } from "../../registry/instance_reports.ts";
 
-/** Shared by a lease and the leases it moves to: the verdict is given once for all of them. */
-interface Judgement {
-  given: boolean;
+/** One claim of an instance, shared by a lease and the leases it moves to. */
+interface Claim {
+  readonly upstream: Upstream;
+  readonly now: () => number;
+  /** A verdict was given: the breaker and outlier record heard it. */
+  judged: boolean;
+  settled: boolean;
+  /** What settles with the claim, before its counts are given back; the last added first. */
+  readonly cleanups: Disposable[];
 }
 
 /** An instance claimed for one attempt; see the module doc. */
@@ -37,22 +43,15 @@ export class UpstreamLease implements Disposable {
   readonly delay: number;
   /** The instance limit with the least budget left, if the instance has limits. */
   readonly metered: Metered | undefined;
-  readonly #now: () => number;
-  readonly #judgement: Judgement;
-  #settlement: DisposableStack;
+  readonly #claim: Claim;
+  /** This lease, not one it moved to, settles the claim. */
+  #owns = true;
 
-  private constructor(
-    upstream: Upstream,
-    claim: { delay: number; metered: Metered | undefined; now: () => number },
-    judgement: Judgement,
-    settlement: DisposableStack,
-  ) {
-    this.upstream = upstream;
-    this.delay = claim.delay;
-    this.metered = claim.metered;
-    this.#now = claim.now;
-    this.#judgement = judgement;
-    this.#settlement = settlement;
+  private constructor(claim: Claim, delay: number, metered: Metered | undefined) {
+    this.upstream = claim.upstream;
+    this.delay = delay;
+    this.metered = metered;
+    this.#claim = claim;
   }
 
   /**
@@ -80,70 +79,85 @@ export class UpstreamLease implements Disposable {
       delay = admission.delay;
       metered = admission.tightest;
     }
-    const state = upstream.state;
-    state.active++;
-    state.requests++;
-    const judgement: Judgement = { given: false };
-    const settlement = new DisposableStack();
-    const lease = new UpstreamLease(
+    upstream.state.active++;
+    upstream.state.requests++;
+    const claim: Claim = {
       upstream,
-      { delay, metered, now: options.now },
-      judgement,
-      settlement,
-    );
-    settlement.defer(() => {
-      state.active--;
-      for (const queue of upstream.queues) queue.wake();
-    });
-    // Runs before the count is given back: a breaker slot never outlives its request.
-    settlement.defer(() => lease.neutral());
-    return lease;
+      now: options.now,
+      judged: false,
+      settled: false,
+      cleanups: [],
+    };
+    return new UpstreamLease(claim, delay, metered);
   }
 
   /** Whether the lease has been settled, or moved to another. */
   get disposed(): boolean {
-    return this.#settlement.disposed;
+    return !this.#owns;
   }
 
-  /** Runs `cleanup` when the lease settles, before its counts are given back. */
-  defer(cleanup: () => void): void {
-    this.#settlement.defer(cleanup);
+  /** Disposes of `cleanup` when the lease settles, before its counts are given back. */
+  use(cleanup: Disposable): void {
+    if (!this.#owns) throw new ReferenceError("The lease was already settled or moved");
+    this.#claim.cleanups.push(cleanup);
   }
 
   /** The backend answered well: its run of failures ends, and its breaker hears a success. */
   succeeded(): void {
-    if (this.#judge()) reportSuccess(this.upstream, this.#now());
+    if (judge(this.#claim)) reportSuccess(this.upstream, this.#claim.now());
   }
 
   /** The backend failed: counted, kept as its last error, told to its breaker and outlier record. */
   failed(failure: BackendFailure): void {
-    if (this.#judge()) reportFailure(this.upstream, failure, this.#now());
+    if (judge(this.#claim)) reportFailure(this.upstream, failure, this.#claim.now());
   }
 
   /** The attempt says nothing of the backend: its breaker slot is freed without a verdict. */
   neutral(): void {
-    if (this.#judge()) reportNeutral(this.upstream, this.#now());
+    if (judge(this.#claim)) reportNeutral(this.upstream, this.#claim.now());
   }
 
   /** A lease that takes over this one's settlement; this one is left with nothing to settle. */
   move(): UpstreamLease {
-    return new UpstreamLease(
-      this.upstream,
-      { delay: this.delay, metered: this.metered, now: this.#now },
-      this.#judgement,
-      this.#settlement.move(),
-    );
+    if (!this.#owns) throw new ReferenceError("The lease was already settled or moved");
+    this.#owns = false;
+    return new UpstreamLease(this.#claim, this.delay, this.metered);
   }
 
-  /** Settles: see the module doc. Later calls do nothing. */
+  /** Settles: see the module doc. Later calls, and calls on a lease moved on, do nothing. */
   [Symbol.dispose](): void {
-    this.#settlement.dispose();
+    if (!this.#owns) return;
+    this.#owns = false;
+    settle(this.#claim);
   }
+}
 
-  /** True the first time a verdict is given, false after. */
-  #judge(): boolean {
-    if (this.#judgement.given) return false;
-    this.#judgement.given = true;
-    return true;
+/** True the first time a verdict is given, false after. */
+function judge(claim: Claim): boolean {
+  if (claim.judged) return false;
+  claim.judged = true;
+  return true;
+}
+
+/**
+ * Gives everything back once: the cleanups (all of them, even when one throws), then the breaker
+ * slot if no verdict freed it, then the count in flight, waking the requests queued for the
+ * instance. Rethrows the first error of a cleanup once all is given back.
+ */
+function settle(claim: Claim): void {
+  if (claim.settled) return;
+  claim.settled = true;
+  let failure: { readonly error: unknown } | undefined;
+  const { cleanups, upstream } = claim;
+  for (let index = cleanups.length - 1; index >= 0; index--) {
+    try {
+      cleanups[index]![Symbol.dispose]();
+    } catch (error) {
+      failure ??= { error };
+    }
   }
+  if (judge(claim)) reportNeutral(upstream, claim.now());
+  upstream.state.active--;
+  for (const queue of upstream.queues) queue.wake();
+  if (failure) throw failure.error;
 }

@@ -197,10 +197,12 @@ interface Writing {
  */
 function writeAll(connection: Connection, pieces: readonly Uint8Array[]): Writing {
   const writing = { finished: false };
-  (async () => {
-    for (const piece of pieces) await connection.write(piece);
-    writing.finished = true;
-  })().catch(() => {});
+  let written = connection.write(pieces[0]!);
+  for (let index = 1; index < pieces.length; index++) {
+    const piece = pieces[index]!;
+    written = written.then(() => connection.write(piece));
+  }
+  written.then(() => writing.finished = true, () => {});
   return writing;
 }
 
