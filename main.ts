@@ -9,6 +9,8 @@ import { createGateway, type Gateway } from "./src/app.ts";
 import { HELP, parseCommandLine } from "./src/cli.ts";
 import { ConfigError, type ConfigOverride, parseConfig } from "./src/config/load.ts";
 import { LiveConfigError } from "./src/config/live_config.ts";
+import { listenFailure, listenProblem } from "./src/runtime.ts";
+import { openStore, storeProblem, StoreUnavailable } from "./src/store/open.ts";
 import { LineWriter } from "./src/logging/line_writer.ts";
 import { Logger } from "./src/logging/logger.ts";
 import { socketConnector } from "./src/transport/connect.ts";
@@ -66,7 +68,13 @@ const instanceCount = SERVICE_TYPES.reduce(
 if (command.check) {
   for (const warning of loaded.warnings) console.warn(`warning: ${warning}`);
   console.log(`Config "${source}" is valid: ${instanceCount} instances`);
-  Deno.exit(0);
+  // The rest of what start-up needs: the port to listen on and the store.
+  const problems = [
+    listenProblem(config.server.host, config.server.port),
+    await storeProblem(command.kvPath),
+  ].filter((problem) => problem !== undefined);
+  for (const problem of problems) console.error(problem);
+  Deno.exit(problems.length === 0 ? 0 : 1);
 }
 
 // One line per event: readable on a terminal, JSON for a log shipper otherwise. Lines are
@@ -94,7 +102,15 @@ try {
   Deno.exit(1);
 }
 
-const kv = await Deno.openKv(command.kvPath === ":memory:" ? ":memory:" : command.kvPath);
+let kv: Deno.Kv;
+try {
+  kv = await openStore(command.kvPath);
+} catch (error) {
+  if (!(error instanceof StoreUnavailable)) throw error;
+  logger.error(error.message);
+  output.flush();
+  Deno.exit(1);
+}
 let gateway: Gateway;
 try {
   gateway = await createGateway({
@@ -117,25 +133,36 @@ try {
   Deno.exit(1);
 }
 
-const server = Deno.serve({
-  hostname: config.server.host,
-  port: config.server.port,
-  onListen({ hostname, port }) {
-    const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
-    logger.info(
-      `Switchyard ${manifest.version} listening on http://${shown}:${port} ` +
-        `(config ${source}, version ${gateway.live.version})`,
-    );
-    for (const type of SERVICE_TYPES) {
-      const service = gateway.registry.snapshot.services[type];
-      if (service.upstreams.length === 0) continue;
-      const names = [...new Set(service.upstreams.map((u) => u.name))].join(", ");
+let server: Deno.HttpServer<Deno.NetAddr>;
+try {
+  server = serve();
+} catch (error) {
+  logger.error(listenFailure(error, config.server.host, config.server.port));
+  output.flush();
+  Deno.exit(1);
+}
+
+function serve(): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve({
+    hostname: config.server.host,
+    port: config.server.port,
+    onListen({ hostname, port }) {
+      const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
       logger.info(
-        `${type}: ${service.loadBalance.type} over ${service.upstreams.length} (${names})`,
+        `Switchyard ${manifest.version} listening on http://${shown}:${port} ` +
+          `(config ${source}, version ${gateway.live.version})`,
       );
-    }
-  },
-}, (request, info) => gateway.app.fetch(request, info));
+      for (const type of SERVICE_TYPES) {
+        const service = gateway.registry.snapshot.services[type];
+        if (service.upstreams.length === 0) continue;
+        const names = [...new Set(service.upstreams.map((u) => u.name))].join(", ");
+        logger.info(
+          `${type}: ${service.loadBalance.type} over ${service.upstreams.length} (${names})`,
+        );
+      }
+    },
+  }, (request, info) => gateway.app.fetch(request, info));
+}
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -83,3 +83,33 @@ async function addressesOf(hostname: string, signal: AbortSignal): Promise<strin
     signal.removeEventListener("abort", stop);
   }
 }
+
+/** Why the gateway cannot listen on `host:port`, from the runtime's error, as a sentence. */
+export function listenFailure(error: unknown, host: string, port: number): string {
+  const where = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  if (error instanceof Deno.errors.AddrInUse) {
+    return `Cannot listen on ${where}: the port is already in use. Stop what listens there, ` +
+      `or choose another port with --port N`;
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return `Cannot listen on ${where}: permission denied (ports below 1024 need ` +
+      `CAP_NET_BIND_SERVICE). Choose a port above 1023 with --port N`;
+  }
+  if (error instanceof Deno.errors.AddrNotAvailable) {
+    return `Cannot listen on ${where}: no network interface has the address ${host}. ` +
+      `Choose another with --host ADDR`;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return `Cannot listen on ${where}: ${message}`;
+}
+
+/** Why the gateway could not listen on `host:port`, trying it and letting go; undefined if it can. */
+export function listenProblem(host: string, port: number): string | undefined {
+  if (port === 0) return undefined;
+  try {
+    Deno.listen({ hostname: host, port }).close();
+    return undefined;
+  } catch (error) {
+    return listenFailure(error, host, port);
+  }
+}

@@ -151,3 +151,63 @@ Deno.test("after server.shutdown-grace a request still in flight no longer holds
     await backend.close();
   }
 });
+
+Deno.test("a port already in use stops the start with one line that says what to do", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = String(taken.addr.port);
+  const result = await runCli(["--host", "127.0.0.1", "--port", port, "--kv", ":memory:"]);
+  assert.equal(result.code, 1);
+  const output = result.stdout + result.stderr;
+  assert.match(
+    output,
+    new RegExp(`Cannot listen on http://127\\.0\\.0\\.1:${port}: the port is already in use`),
+  );
+  assert.match(output, /--port N/);
+  assert.doesNotMatch(output, STACK_LINE);
+  assert.doesNotMatch(output, /Uncaught/);
+});
+
+Deno.test("a KV store that cannot be opened stops the start, naming the path and --kv", async () => {
+  const path = "/nonexistent-folder-of-switchyard/switchyard.kv";
+  const result = await runCli(["--host", "127.0.0.1", "--port", "0", "--kv", path]);
+  assert.equal(result.code, 1);
+  const output = result.stdout + result.stderr;
+  assert.match(
+    output,
+    /Cannot open the KV store \\?"\/nonexistent-folder-of-switchyard\/switchyard\.kv\\?"/,
+  );
+  assert.match(output, /--kv PATH/);
+  assert.doesNotMatch(output, STACK_LINE);
+});
+
+Deno.test("--check also tries the port and the store, and creates nothing", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const dir = await Deno.makeTempDir();
+  try {
+    const fine = await runCli([
+      "--check",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--kv",
+      `${dir}/state.kv`,
+    ]);
+    assert.equal(fine.code, 0, fine.stderr);
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "no store file made by --check");
+    const busy = await runCli([
+      "--check",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(taken.addr.port),
+      "--kv",
+      "/nonexistent-folder-of-switchyard/state.kv",
+    ]);
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, /the port is already in use/);
+    assert.match(busy.stderr, /Cannot open the KV store/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
