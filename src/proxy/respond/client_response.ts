@@ -100,12 +100,14 @@ function relayOptions(
   relay: RelayContext,
   owner?: { lease: UpstreamLease | undefined },
   onChunk?: (chunk: Uint8Array) => void,
+  farewell?: (error: unknown) => Uint8Array,
 ) {
   return {
     idleTimeout: relay.idle,
     onIdle: () => relay.controller.abort(new IdleTimeout()),
     onCancel: () => relay.controller.abort(CLIENT_GONE),
     onChunk,
+    farewell,
     onEnd: () => {
       owner?.lease?.[Symbol.dispose]();
       relay.record?.tapEnded();
@@ -134,23 +136,44 @@ export function relayed(answer: UpstreamAnswer, relay: RelayContext): Response |
     relay.delivered.then(settle, settle);
     return response;
   }
+  const sse = contentType?.startsWith("text/event-stream") ?? false;
   const tap = relay.record?.tap(
-    contentType?.startsWith("text/event-stream")
-      ? "sse"
-      : streamed
-      ? "stream"
-      : contentType?.includes("json")
-      ? "json"
-      : "other",
+    sse ? "sse" : streamed ? "stream" : contentType?.includes("json") ? "json" : "other",
   );
   const owner: { lease: UpstreamLease | undefined } = { lease: undefined };
   const body = relayBody(
     answer.stream()!,
-    relayOptions(relay, owner, tap ? (chunk) => tap.chunk(chunk) : undefined),
+    relayOptions(
+      relay,
+      owner,
+      tap ? (chunk) => tap.chunk(chunk) : undefined,
+      // An SSE client learns why its stream ended: the SDKs raise the error event.
+      sse ? (error) => sseErrorEvent(error, relay.idle) : undefined,
+    ),
   );
   const response = clientResponse(body, answer);
   // The relay runs only once the client reads, which is after the lease has moved to it.
   if (response !== undefined) owner.lease = relay.lease.move();
   else void body.cancel();
   return response;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * An SSE error event in OpenAI's error shape, ending a stream the backend broke off or let go
+ * idle: the OpenAI SDKs raise it as an `APIError` rather than returning a cut answer.
+ */
+export function sseErrorEvent(reason: unknown, idleTimeout: number): Uint8Array {
+  const idle = reason instanceof IdleTimeout;
+  const error = {
+    message: idle
+      ? `The backend sent nothing for ${idleTimeout} ms: the stream was cut`
+      : "The backend broke off the stream midway",
+    type: "upstream_error",
+    param: null,
+    code: idle ? "upstream_timeout" : "upstream_broken_stream",
+  };
+  // A blank line first ends any event the backend left half-written.
+  return encoder.encode(`\n\nevent: error\ndata: ${JSON.stringify({ error })}\n\n`);
 }

@@ -25,6 +25,11 @@ export interface RelayOptions {
   readonly onChunk?: ((chunk: Uint8Array) => void) | undefined;
   /** Called exactly once, when the relay ends. */
   readonly onEnd: (end: RelayEnd) => void;
+  /**
+   * The last bytes for the client when the body breaks off (an SSE error event, say): the relay
+   * then ends cleanly after them instead of failing. None fails the client's stream too.
+   */
+  readonly farewell?: ((error: unknown) => Uint8Array) | undefined;
 }
 
 /** A stream that pulls from `body` only as fast as the client reads. */
@@ -72,7 +77,12 @@ export function relayBody(
         }
       } catch (error) {
         end({ kind: "failed", error });
-        controller.error(error);
+        if (options.farewell) {
+          controller.enqueue(options.farewell(error));
+          controller.close();
+        } else {
+          controller.error(error);
+        }
       }
     },
     cancel(reason) {
