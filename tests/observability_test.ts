@@ -283,6 +283,7 @@ Deno.test("each request is one JSON log line with what an operator asks about it
   assert.equal(first.model, "m");
   assert.equal(first.instance, `m@${t.good.url}/v1/chat/completions`);
   assert.equal(first.status, 200);
+  assert.equal(first.outcome, "complete");
   assert.equal(first.retries, 1);
   assert.equal(first.client_ip, CLIENT_IP);
   assert.equal(first.tokens_in, 3);
@@ -313,6 +314,50 @@ Deno.test("each request is one JSON log line with what an operator asks about it
   for (const secret of [CLIENT_KEY, BACKEND_KEY]) {
     assert.ok(!logged.includes(secret), `${secret} is not in the log`);
   }
+});
+
+Deno.test("a request line says how the answer ended: cut by the backend, or left by the client", async () => {
+  const output = new LogLines();
+  const logger = new Logger({ level: "info", format: "json", output });
+  const gates = [new Gate(), new Gate(), new Gate()];
+  gates[0]!.open();
+  await using dropping = await startFakeBackend({ stream: { tokens: ["a", "b"], dropAfter: 1 } });
+  await using held = await startFakeBackend({ stream: { tokens: ["a", "b"], gates } });
+  await using gateway = await startGateway(
+    `model:\n  services:\n    chat:\n      instances:\n` +
+      `        - name: cut\n          base-url: ${dropping.url}\n` +
+      `        - name: held\n          base-url: ${held.url}\n`,
+    { logger },
+  );
+  const post = (model: string, signal?: AbortSignal) =>
+    fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model, stream: true, messages: [] }),
+      ...(signal ? { signal } : {}),
+    });
+  await (await post("cut")).text();
+  const controller = new AbortController();
+  const leaving = await post("held", controller.signal);
+  const reader = leaving.body!.getReader();
+  await reader.read();
+  controller.abort();
+  await reader.read().catch(() => {});
+  await eventually(() => {
+    assert.equal(gateway.gateway.telemetry.active, 0);
+    return Promise.resolve();
+  }, 2000);
+  for (const gate of gates) gate.open();
+  const lines = output.lines.map((line) => JSON.parse(line) as RequestLine);
+  const cut = lines.find((line) => line.model === "cut")!;
+  assert.equal(cut.status, 200);
+  assert.equal(cut.level, "error", "a stream the backend broke off is not an info line");
+  assert.equal(cut.outcome, "upstream_broken");
+  assert.equal(cut.reason, "upstream_broken_stream");
+  assert.equal(cut.msg, "POST /v1/chat/completions 200 upstream_broken");
+  const left = lines.find((line) => line.model === "held")!;
+  assert.equal(left.outcome, "client_closed");
+  assert.equal(left.level, "info");
 });
 
 Deno.test("log.level warn writes only refused and failed requests; log.requests off none", async () => {

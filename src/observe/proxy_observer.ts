@@ -35,11 +35,18 @@ export interface ProxyObserver extends LimitObserver {
   bodyAnswered(body: Uint8Array): void;
   /** A tap for a body relayed chunk by chunk. */
   tap(kind: TappedBody): StreamTap;
-  /** The relayed body ended: finished, failed or cancelled. */
-  tapEnded(): void;
+  /** The relayed body ended, as `end` says. */
+  tapEnded(end: BodyEnd): void;
   /** A fallback answered: `cache`, or the model that did. */
   fellBack(fallback: string): void;
 }
+
+/**
+ * How the answer to the client ended: `complete`, the client left (`client_closed`), the
+ * backend broke off its body (`upstream_broken`) or went quiet past the idle timeout
+ * (`timeout`).
+ */
+export type BodyEnd = "complete" | "client_closed" | "upstream_broken" | "timeout";
 
 /** One attempt as something watches it. */
 export interface AttemptObservation {

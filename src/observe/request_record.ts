@@ -11,7 +11,7 @@ import type { CallOutcome, ModelSeries } from "../metrics/request_series.ts";
 import type { LimitScope } from "../limiter/types.ts";
 import type { Upstream } from "../registry/snapshot.ts";
 import type { ServiceType } from "../services.ts";
-import type { ProxyObserver } from "./proxy_observer.ts";
+import type { BodyEnd, ProxyObserver } from "./proxy_observer.ts";
 import { StreamTap, type TappedBody, type TapResult } from "./stream_tap.ts";
 import type { TokenUsage } from "./usage.ts";
 import { findUsage } from "./usage.ts";
@@ -57,6 +57,8 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
   /** What answered instead of the model: `cache` or a fallback model. */
   fallback: string | undefined;
   status = 0;
+  /** How the answer to the client ended; a 499 (the client left first) is `client_closed`. */
+  outcome: BodyEnd = "complete";
   /** The gateway's error code, when it refused or failed the request itself. */
   reason: string | undefined;
   /** The message of that error. */
@@ -192,8 +194,15 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
   }
 
   /** The tapped body ended: finished, failed or cancelled. */
-  tapEnded(): void {
+  tapEnded(end: BodyEnd): void {
     this.#tapEnded = true;
+    this.outcome = end;
+    if (end === "upstream_broken" || end === "timeout") {
+      this.reason ??= end === "timeout" ? "upstream_timeout" : "upstream_broken_stream";
+      this.reasonMessage ??= end === "timeout"
+        ? "The backend went quiet past the idle timeout; the answer was cut"
+        : "The backend broke off its answer midway";
+    }
     if (this.#finishWhenTapEnds) this.finish();
   }
 
@@ -214,6 +223,7 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     if (this.#done) return;
     this.#done = true;
     this.duration = this.elapsed();
+    if (this.status === 499) this.outcome = "client_closed";
     if (this.#tap) this.#absorb(this.#tap.result());
     if (this.#metrics) this.#record(this.#series(this.#metrics));
     this.#sink.finished(this);

@@ -62,8 +62,9 @@ export class Telemetry implements RecordSink {
     traffic.requests++;
     traffic.latencySum += record.duration;
     traffic.latencyCount++;
-    if (record.status >= 500) traffic.errors++;
-    if (record.status >= 500 || record.status === 429) {
+    const cut = record.outcome === "upstream_broken" || record.outcome === "timeout";
+    if (record.status >= 500 || cut) traffic.errors++;
+    if (record.status >= 500 || record.status === 429 || cut) {
       this.recentErrors.add({
         at: new Date(record.arrivedAt).toISOString(),
         requestId: record.requestId,
@@ -76,7 +77,7 @@ export class Telemetry implements RecordSink {
     }
     const logger = this.#logger;
     if (logger) {
-      const level = levelOf(record.status);
+      const level = cut ? "error" : levelOf(record.status);
       if (logger.enabled(level)) logRequest(logger, level, record);
     }
   }
@@ -92,7 +93,8 @@ function levelOf(status: number): LogLevel {
 }
 
 function logRequest(logger: Logger, level: LogLevel, record: RequestRecord): void {
-  const message = `${record.method} ${record.path} ${record.status}`;
+  const ended = record.outcome === "complete" ? "" : ` ${record.outcome}`;
+  const message = `${record.method} ${record.path} ${record.status}${ended}`;
   logger.logWith(level, message, record.arrivedAt, requestFields, record);
 }
 
@@ -103,6 +105,7 @@ const FIELDS = {
   model: new FieldName("model"),
   instance: new FieldName("instance"),
   status: new FieldName("status"),
+  outcome: new FieldName("outcome"),
   duration: new FieldName("duration_ms"),
   ttfb: new FieldName("ttfb_ms"),
   ttft: new FieldName("ttft_ms"),
@@ -126,6 +129,7 @@ function requestFields(line: LineFields, record: RequestRecord): void {
   line.label(FIELDS.model, record.requestedModel?.slice(0, 200));
   line.label(FIELDS.instance, record.instance?.id);
   line.number(FIELDS.status, record.status);
+  line.label(FIELDS.outcome, record.outcome);
   line.number(FIELDS.duration, round(record.duration));
   if (record.firstByte !== undefined) line.number(FIELDS.ttfb, round(record.firstByte));
   if (record.firstChunk !== undefined) line.number(FIELDS.ttft, round(record.firstChunk));

@@ -5,7 +5,7 @@
  * @module
  */
 import type { CallOutcome } from "../observe/call_outcome.ts";
-import type { AttemptObservation, ProxyObserver } from "../observe/proxy_observer.ts";
+import type { AttemptObservation, BodyEnd, ProxyObserver } from "../observe/proxy_observer.ts";
 import type { RequestRecord } from "../observe/request_record.ts";
 import type { StreamTap, TappedBody } from "../observe/stream_tap.ts";
 import type { Upstream } from "../registry/snapshot.ts";
@@ -81,8 +81,8 @@ export class TracedRequest implements ProxyObserver {
     return this.#record.tap(kind);
   }
 
-  tapEnded(): void {
-    this.#record.tapEnded();
+  tapEnded(end: BodyEnd): void {
+    this.#record.tapEnded(end);
   }
 
   fellBack(fallback: string): void {

@@ -4,11 +4,11 @@
  * read into memory when it is held back for a retry.
  * @module
  */
-import type { ProxyObserver } from "../../observe/proxy_observer.ts";
+import type { BodyEnd, ProxyObserver } from "../../observe/proxy_observer.ts";
 import type { UpstreamAnswer } from "../../transport/upstream_answer.ts";
 import type { UpstreamLease } from "../attempt/lease.ts";
 import { IdleTimeout } from "../attempt/failure.ts";
-import { relayBody } from "./relay.ts";
+import { relayBody, type RelayEnd } from "./relay.ts";
 import { responseHeaders } from "./response_headers.ts";
 import { isStream } from "./stream_types.ts";
 
@@ -108,9 +108,9 @@ function relayOptions(
     onCancel: () => relay.controller.abort(CLIENT_GONE),
     onChunk,
     farewell,
-    onEnd: () => {
+    onEnd: (end: RelayEnd) => {
       owner?.lease?.[Symbol.dispose]();
-      relay.record?.tapEnded();
+      relay.record?.tapEnded(bodyEnd(end));
     },
   };
 }
@@ -176,4 +176,11 @@ export function sseErrorEvent(reason: unknown, idleTimeout: number): Uint8Array 
   };
   // A blank line first ends any event the backend left half-written.
   return encoder.encode(`\n\nevent: error\ndata: ${JSON.stringify({ error })}\n\n`);
+}
+
+/** How a relay's end reads in the request's record. */
+function bodyEnd(end: RelayEnd): BodyEnd {
+  if (end.kind === "done") return "complete";
+  if (end.kind === "cancelled") return "client_closed";
+  return end.error instanceof IdleTimeout ? "timeout" : "upstream_broken";
 }
