@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { BACKEND_ROUTES, type BackendRoute } from "./fixtures/backend_routes.ts";
 import { gatewayOverBackend, oneService, startGateway } from "./fixtures/gateway.ts";
+import { sha256 } from "./fixtures/openai_answers.ts";
 import { startRawServer } from "./fixtures/raw_http.ts";
 
 /** The echoing backend behind a gateway, over `route`; all stopped at scope end. */
@@ -160,4 +161,29 @@ Deno.test("a gzip-encoded backend answer reaches the client unchanged", async ()
   });
   assert.equal(response.status, 200);
   assert.equal(await response.text(), json);
+});
+
+Deno.test("a 25 MiB transcription upload passes the default body limit and reaches the backend whole", async () => {
+  await using t = await gatewayOverBackend((url) => `
+model:
+  services:
+    stt:
+      instances:
+        - name: whisper
+          base-url: ${url}
+`);
+  // OpenAI's own limit for an audio file, with the multipart framing on top.
+  const audio = Uint8Array.from({ length: 25 * 1024 * 1024 }, (_, i) => (i * 31) % 251);
+  const form = new FormData();
+  form.append("model", "whisper");
+  form.append("file", new File([audio], "long.mp3", { type: "audio/mpeg" }));
+  const response = await fetch(`${t.gateway.url}/v1/audio/transcriptions`, {
+    method: "POST",
+    body: form,
+  });
+  const text = await response.text();
+  assert.equal(response.status, 200, text);
+  const { fields } = JSON.parse(text);
+  assert.equal(fields.file.size, audio.byteLength);
+  assert.equal(fields.file.sha256, await sha256(audio));
 });

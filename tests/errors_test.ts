@@ -182,6 +182,52 @@ Deno.test("a multipart upload without a boundary is refused with 400", async () 
   assert.equal(t.backend.requests.length, 0);
 });
 
+/** A transcription upload framed by hand with `boundary`, its model part first. */
+function uploadParts(boundary: string, file: string): string {
+  return `--${boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper\r\n` +
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n` +
+    `Content-Type: audio/wav\r\n\r\n${file}`;
+}
+
+Deno.test("a truncated or malformed multipart upload is refused with 400 invalid_multipart", async () => {
+  await using t = await setup();
+  const url = `${t.gateway.url}/v1/audio/transcriptions`;
+  const type = (boundary: string) => `multipart/form-data; boundary=${boundary}`;
+  const refused: [string, string][] = [
+    // Cut off in the middle of the file: no closing boundary.
+    [uploadParts("b0und", "RIFF...."), type("b0und")],
+    // Cut off within the closing boundary.
+    [uploadParts("b0und", "RIFF....\r\n--b0und-"), type("b0und")],
+    // Cut off after the model part, before any other part began.
+    [`--b0und\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper\r\n`, type("b0und")],
+    // The boundary the content type names never appears.
+    [uploadParts("other", "RIFF....\r\n--other--\r\n"), type("b0und")],
+    // A boundary that is quoted, and then missing its close.
+    [uploadParts("b 0", "RIFF...."), `multipart/form-data; boundary="b 0"`],
+  ];
+  for (const [body, contentType] of refused) {
+    await assertOpenAiError(await post(url, body, contentType), 400, "invalid_multipart");
+  }
+  assert.equal(t.backend.requests.length, 0);
+});
+
+Deno.test("a hand-framed multipart upload, closed and with an epilogue, is forwarded byte for byte", async () => {
+  await using t = await setup();
+  const url = `${t.gateway.url}/v1/audio/transcriptions`;
+  const bodies: [string, string][] = [
+    [uploadParts("b0und", "RIFF....\r\n--b0und--"), "multipart/form-data; boundary=b0und"],
+    [
+      `preamble\r\n${uploadParts("b 0", "RIFF....\r\n--b 0--\r\nepilogue\r\n")}`,
+      `multipart/form-data; boundary="b 0"`,
+    ],
+  ];
+  for (const [body, contentType] of bodies) {
+    const response = await post(url, body, contentType);
+    assert.equal(response.status, 200, await response.text());
+    assert.equal(new TextDecoder().decode(t.backend.requests.at(-1)?.body), body);
+  }
+});
+
 Deno.test("POST on a GET route is a 405", async () => {
   await using t = await setup();
   for (const path of ["/v1/models", "/v1/chat/status", "/health"]) {

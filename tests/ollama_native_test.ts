@@ -87,10 +87,11 @@ Deno.test("Ollama's NDJSON stream reaches the SDK as SSE chunks, usage last", as
   assert.equal(lastBody(t.ollama).stream, true);
 });
 
-Deno.test("the raw stream is text/event-stream and ends with [DONE]", async () => {
+Deno.test("the raw stream is unbuffered text/event-stream and ends with [DONE]", async () => {
   await using t = await ollamaBehind();
   const response = await postNativeChat(t.gateway, { stream: true });
   assert.equal(response.headers.get("content-type"), "text/event-stream");
+  assert.equal(response.headers.get("x-accel-buffering"), "no");
   const text = await response.text();
   assert.ok(text.startsWith("data: {"));
   assert.ok(text.endsWith("data: [DONE]\n\n"));

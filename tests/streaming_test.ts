@@ -93,3 +93,30 @@ for (const route of BACKEND_ROUTES) {
     assert.equal(JSON.parse(events[0]!.slice("data: ".length)).choices[0].delta.content, "one");
   });
 }
+
+Deno.test("a relayed stream tells a proxy in front not to buffer it, and is not compressed", async () => {
+  await using t = await setup(["one", "two"], BACKEND_ROUTES[0]!);
+  for (const gate of t.held) gate.open();
+  const response = await fetch(`${t.gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "accept-encoding": "gzip, br" },
+    body: JSON.stringify({ model: "m", stream: true, messages: [] }),
+  });
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("x-accel-buffering"), "no");
+  assert.equal(response.headers.get("content-encoding"), null);
+  assert.ok((await response.text()).endsWith("data: [DONE]\n\n"));
+});
+
+Deno.test("a whole JSON answer carries no buffering header", async () => {
+  await using t = await setup(["one"], BACKEND_ROUTES[0]!);
+  for (const gate of t.held) gate.open();
+  const response = await fetch(`${t.gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "m", messages: [] }),
+  });
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("x-accel-buffering"), null);
+  await response.body?.cancel();
+});

@@ -48,7 +48,7 @@ Deno.test("an empty file gives the defaults", () => {
   const { config } = parseConfig("", { source: "empty.yaml" });
   assert.equal(config.server.port, 8080);
   assert.equal(config.server.host, "0.0.0.0");
-  assert.equal(config.server["max-body-size"], 25 * 1024 * 1024);
+  assert.equal(config.server["max-body-size"], 32 * 1024 * 1024);
   assert.deepEqual(config.server.timeouts, { connect: 5000, "first-byte": 300000, idle: 60000 });
   assert.equal(config.server.retries, 2);
 });

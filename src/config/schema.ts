@@ -368,8 +368,9 @@ const CidrText = z.string().superRefine((text, ctx) => {
 export const ServerSchema = z.strictObject({
   host: z.string().min(1).default("0.0.0.0").describe("address to listen on"),
   port: z.number().int().min(0).max(65_535).default(8080).describe("port to listen on"),
-  "max-body-size": ByteSize.default(25 * 1024 * 1024).describe(
-    "largest request body accepted: bytes, or a size such as 25MiB; default 25MiB",
+  // A 25 MiB audio file (OpenAI's upload limit) with its multipart framing fits.
+  "max-body-size": ByteSize.default(32 * 1024 * 1024).describe(
+    "largest request body accepted: bytes, or a size such as 25MiB; default 32MiB",
   ),
   timeouts: z.strictObject({
     connect: Millis.default(5_000).describe("for the backend to accept a connection"),

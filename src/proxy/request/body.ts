@@ -134,21 +134,51 @@ async function multipartFields(
   bytes: Uint8Array<ArrayBuffer>,
   contentType: string,
 ): Promise<{ model: string; stream: boolean }> {
+  const invalid = (reason: string) =>
+    new GatewayError(
+      400,
+      "invalid_multipart",
+      `Request body is not a valid multipart upload: ${reason}`,
+    );
+  const boundary = boundaryOf(contentType);
+  if (boundary === undefined) throw invalid("the content type names no boundary");
+  // The runtime's parser takes a body cut off before its closing boundary as it is.
+  if (lastIndexOf(bytes, encoder.encode(`\r\n--${boundary}--`)) === -1) {
+    throw invalid("it does not end with its closing boundary");
+  }
   let form: FormData;
   try {
     form = await new Response(bytes, { headers: { "content-type": contentType } }).formData();
   } catch {
-    throw new GatewayError(
-      400,
-      "invalid_multipart",
-      "Request body is not a valid multipart upload",
-    );
+    throw invalid("its parts cannot be read");
   }
   const model = form.get("model");
   return {
     model: requireModel(typeof model === "string" ? model : undefined),
     stream: form.get("stream") === "true",
   };
+}
+
+/** The `boundary` parameter of a multipart content type, quoted or not. */
+function boundaryOf(contentType: string): string | undefined {
+  const match = /;\s*boundary\s*=\s*(?:"([^"]+)"|([^\s;"]+))/i.exec(contentType);
+  return match === null ? undefined : match[1] ?? match[2];
+}
+
+/**
+ * Where `needle` last occurs in `bytes`, or -1. Searched from the end, where a multipart
+ * body's closing boundary is.
+ */
+function lastIndexOf(bytes: Uint8Array, needle: Uint8Array): number {
+  const first = needle[0];
+  outer: for (let at = bytes.byteLength - needle.byteLength; at >= 0; at--) {
+    if (bytes[at] !== first) continue;
+    for (let i = 1; i < needle.byteLength; i++) {
+      if (bytes[at + i] !== needle[i]) continue outer;
+    }
+    return at;
+  }
+  return -1;
 }
 
 function requireModel(model: unknown): string {

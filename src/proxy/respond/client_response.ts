@@ -17,17 +17,19 @@ export const CLIENT_GONE: Error = new Error("client disconnected");
 
 /**
  * The client's response with the backend's status and headers, or undefined when they cannot
- * be passed on (a transport lets through nothing such; this is the last guard).
+ * be passed on (a transport lets through nothing such; this is the last guard). A streamed
+ * one is marked for a proxy in front not to buffer.
  */
 export function clientResponse(
   body: BodyInit | null,
   answer: UpstreamAnswer,
+  streamed = false,
 ): Response | undefined {
   try {
     return new Response(body, {
       status: answer.status,
       statusText: answer.statusText,
-      headers: responseHeaders(answer.headers),
+      headers: responseHeaders(answer.headers, streamed),
     });
   } catch {
     return undefined;
@@ -151,7 +153,7 @@ export function relayed(answer: UpstreamAnswer, relay: RelayContext): Response |
       sse ? (error) => sseErrorEvent(error, relay.idle) : undefined,
     ),
   );
-  const response = clientResponse(body, answer);
+  const response = clientResponse(body, answer, streamed);
   // The relay runs only once the client reads, which is after the lease has moved to it.
   if (response !== undefined) owner.lease = relay.lease.move();
   else void body.cancel();
