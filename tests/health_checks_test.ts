@@ -137,3 +137,30 @@ model:
     /2 requests in a row failed, the last: answered 500/,
   );
 });
+
+Deno.test("when every instance fails, outlier detection leaves one in rotation", async () => {
+  await using first = await startFakeBackend({ name: "first", failStatus: 500 });
+  await using second = await startFakeBackend({ name: "second", failStatus: 500 });
+  await using gateway = await startGateway(`server:
+  retries: 0
+model:
+  outlier-detection: { consecutive-failures: 2, base-ejection-time: 60000 }
+  services:
+    chat:
+      load-balance: { type: round-robin }
+      instances:
+        - { name: ${MODEL}, base-url: "${first.url}" }
+        - { name: ${MODEL}, base-url: "${second.url}" }
+`);
+  for (let i = 0; i < 8; i++) {
+    const response = await chat(gateway);
+    const body = await response.text();
+    assert.doesNotMatch(body, /no_healthy_upstream/, "a request never finds the model empty");
+  }
+  const posts = (backend: { requests: readonly { method: string }[] }) =>
+    backend.requests.filter((request) => request.method === "POST").length;
+  assert.equal(posts(first) + posts(second), 8, "every request reached a backend");
+  const status = await instances(gateway);
+  assert.equal(status.filter((instance) => instance.ejection?.ejected).length, 1);
+  assert.equal(status.filter((instance) => instance.available).length, 1);
+});

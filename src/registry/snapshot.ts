@@ -65,6 +65,11 @@ export interface Upstream {
   readonly discover: boolean;
   /** When real requests that fail take it out of rotation. */
   readonly outlier: OutlierSettings;
+  /**
+   * The active instances of its service with the same `name`, itself included when active:
+   * the pool whose share of ejected instances `max-ejection-percent` caps.
+   */
+  readonly peers: readonly Upstream[];
   /** How its backend is probed. */
   readonly health: HealthSettings;
   /** Live counters, shared by every snapshot (and service) that has this instance. */
@@ -166,9 +171,12 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
     if (!service) continue;
     const outlier = outlierSettings(model, type);
     const ids = instanceIds(model, type);
+    const peersOf = new Map<string, Upstream[]>();
     upstreamsOf.set(
       type,
       service.instances.map((instance, index) => {
+        let peers = peersOf.get(instance.name);
+        if (!peers) peersOf.set(instance.name, peers = []);
         const adapterName = instance.adapter ?? service.adapter ?? model.adapter ?? "normal";
         const adapter = adapterFor(adapterName);
         const path = instance.path ?? adapter.defaultPaths[type]!;
@@ -190,7 +198,7 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
           loadInterval: undefined,
         };
         backends.set(key, backend);
-        return makeUpstream(instance, {
+        const upstream = makeUpstream(instance, {
           id,
           adapter: adapterName,
           baseUrl,
@@ -206,7 +214,10 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
           breaker: live.breaker(id, breakerSettings(model, type, instance)),
           maxConcurrency: instance["max-concurrency"] ?? service["max-concurrency"] ??
             model["max-concurrency"] ?? Infinity,
+          peers,
         });
+        if (upstream.status === "active") peers.push(upstream);
+        return upstream;
       }),
     );
   }
@@ -267,6 +278,7 @@ function makeUpstream(
     headers: readonly (readonly [string, string])[];
     discover: boolean;
     outlier: OutlierSettings;
+    peers: readonly Upstream[];
     health: HealthSettings;
     state: InstanceState;
     backend: BackendState;
@@ -290,6 +302,7 @@ function makeUpstream(
     forwardAuthorization: instance["forward-authorization"],
     discover: where.discover,
     outlier: where.outlier,
+    peers: where.peers,
     health: where.health,
     state: where.state,
     backend: where.backend,
