@@ -32,6 +32,7 @@ import {
   type OutlierSettings,
   outlierSettings,
 } from "../health/settings.ts";
+import { numberDuplicates } from "../config/instance_identity.ts";
 import { globToRegExp } from "../lib/glob.ts";
 import type { Http1Target } from "../transport/http1/client.ts";
 import { transportTarget } from "../transport/target.ts";
@@ -256,15 +257,20 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
  * adapter's default where none is written, and `#2`, `#3`… for exact duplicates.
  */
 export function instanceIds(model: ModelConfig, type: ServiceType): string[] {
+  return numberDuplicates(instanceKeys(model, type));
+}
+
+/**
+ * What makes a service's instances the same instance, in config order: `name@base-url+path`
+ * with the adapter's default path where none is written, without the `#2` of
+ * {@linkcode instanceIds}. Two instances with the same key are duplicates.
+ */
+export function instanceKeys(model: ModelConfig, type: ServiceType): string[] {
   const service = model.services[type];
-  const seen = new Map<string, number>();
   return (service?.instances ?? []).map((instance) => {
     const adapter = adapterFor(instance.adapter ?? service?.adapter ?? model.adapter ?? "normal");
     const path = instance.path ?? adapter.defaultPaths[type]!;
-    const base = `${instance.name}@${instance["base-url"].replace(/\/+$/, "")}${path}`;
-    const count = (seen.get(base) ?? 0) + 1;
-    seen.set(base, count);
-    return count === 1 ? base : `${base}#${count}`;
+    return `${instance.name}@${instance["base-url"].replace(/\/+$/, "")}${path}`;
   });
 }
 
