@@ -108,20 +108,25 @@ Deno.test("a backend answering its probe with 5xx is out at once; none left is a
   assert.equal((await chat(gateway)).status, 200);
 });
 
-Deno.test("an instance failing real requests is ejected and gets none until it is back", async () => {
-  await using failing = await startFakeBackend({ name: "failing", failStatus: 500 });
-  await using good = await startFakeBackend({ name: "good" });
-  await using gateway = await startGateway(`server:
-  retries: 1
+/** Two round-robin instances of the model, ejected after 2 failures in a row, for a minute. */
+function ejectingPair(backends: readonly { url: string }[], retries: number): string {
+  return `server:
+  retries: ${retries}
 model:
   outlier-detection: { consecutive-failures: 2, base-ejection-time: 60000 }
   services:
     chat:
       load-balance: { type: round-robin }
       instances:
-        - { name: ${MODEL}, base-url: "${failing.url}" }
-        - { name: ${MODEL}, base-url: "${good.url}" }
-`);
+${
+    backends.map((backend) => `        - { name: ${MODEL}, base-url: "${backend.url}" }\n`).join("")
+  }`;
+}
+
+Deno.test("an instance failing real requests is ejected and gets none until it is back", async () => {
+  await using failing = await startFakeBackend({ name: "failing", failStatus: 500 });
+  await using good = await startFakeBackend({ name: "good" });
+  await using gateway = await startGateway(ejectingPair([failing, good], 1));
   for (let i = 0; i < 8; i++) {
     const response = await chat(gateway);
     assert.equal(response.status, 200, "the failure is retried on the good instance");
@@ -141,17 +146,7 @@ model:
 Deno.test("when every instance fails, outlier detection leaves one in rotation", async () => {
   await using first = await startFakeBackend({ name: "first", failStatus: 500 });
   await using second = await startFakeBackend({ name: "second", failStatus: 500 });
-  await using gateway = await startGateway(`server:
-  retries: 0
-model:
-  outlier-detection: { consecutive-failures: 2, base-ejection-time: 60000 }
-  services:
-    chat:
-      load-balance: { type: round-robin }
-      instances:
-        - { name: ${MODEL}, base-url: "${first.url}" }
-        - { name: ${MODEL}, base-url: "${second.url}" }
-`);
+  await using gateway = await startGateway(ejectingPair([first, second], 0));
   for (let i = 0; i < 8; i++) {
     const response = await chat(gateway);
     const body = await response.text();
