@@ -432,3 +432,27 @@ Deno.test("the admin API is in the OpenAPI document", async () => {
     assert.ok(document.paths[path], path);
   }
 });
+
+Deno.test("an instance posted with its default path written out is the same instance: 409", async () => {
+  await using setup = await gatewayOverBackend((url) => oneService("chat", [url]));
+  const url = setup.gateway.url;
+  const read = await adminCall(url, "GET", "/admin/config");
+
+  for (const base of [setup.backend.url, `${setup.backend.url}/`]) {
+    const again = await adminCall<ErrorBody>(url, "POST", "/admin/services/chat/instances", {
+      ifMatch: read.etag!,
+      body: { name: "m", "base-url": base, path: "/v1/chat/completions" },
+    });
+    assert.equal(again.status, 409, JSON.stringify(again.body));
+    assert.equal(again.body.error.code, "instance_exists");
+    assert.match(again.body.error.message, /m@.*\/v1\/chat\/completions/);
+  }
+  const listed = await adminCall<{ instances: Instance[] }>(
+    url,
+    "GET",
+    "/admin/services/chat/instances",
+  );
+  assert.deepEqual(listed.body.instances.map((instance) => instance.id), [
+    `m@${setup.backend.url}/v1/chat/completions`,
+  ]);
+});

@@ -8,10 +8,13 @@ import { REPO_ROOT } from "./fixtures/gateway.ts";
 
 const JAIROUTER = `${REPO_ROOT}config/examples/jairouter.yaml`;
 
-Deno.test("JAiRouter's example config loads unchanged, without problems or warnings", async () => {
+Deno.test("JAiRouter's example config loads unchanged; its repeated instances are reported", async () => {
   const text = await Deno.readTextFile(JAIROUTER);
   const { config, warnings } = parseConfig(text, { source: "jairouter.yaml" });
-  assert.deepEqual(warnings, []);
+  assert.equal(warnings.length, 4);
+  for (const warning of warnings) {
+    assert.match(warning, /instances\[1\] is the same instance as instances\[0\]/);
+  }
   const services = config.model.services;
   assert.equal(services.chat?.instances.length, 2);
   assert.equal(services.embedding?.instances.length, 3);

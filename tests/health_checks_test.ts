@@ -108,20 +108,25 @@ Deno.test("a backend answering its probe with 5xx is out at once; none left is a
   assert.equal((await chat(gateway)).status, 200);
 });
 
-Deno.test("an instance failing real requests is ejected and gets none until it is back", async () => {
-  await using failing = await startFakeBackend({ name: "failing", failStatus: 500 });
-  await using good = await startFakeBackend({ name: "good" });
-  await using gateway = await startGateway(`server:
-  retries: 1
+/** Two round-robin instances of the model, ejected after 2 failures in a row, for a minute. */
+function ejectingPair(backends: readonly { url: string }[], retries: number): string {
+  return `server:
+  retries: ${retries}
 model:
   outlier-detection: { consecutive-failures: 2, base-ejection-time: 60000 }
   services:
     chat:
       load-balance: { type: round-robin }
       instances:
-        - { name: ${MODEL}, base-url: "${failing.url}" }
-        - { name: ${MODEL}, base-url: "${good.url}" }
-`);
+${
+    backends.map((backend) => `        - { name: ${MODEL}, base-url: "${backend.url}" }\n`).join("")
+  }`;
+}
+
+Deno.test("an instance failing real requests is ejected and gets none until it is back", async () => {
+  await using failing = await startFakeBackend({ name: "failing", failStatus: 500 });
+  await using good = await startFakeBackend({ name: "good" });
+  await using gateway = await startGateway(ejectingPair([failing, good], 1));
   for (let i = 0; i < 8; i++) {
     const response = await chat(gateway);
     assert.equal(response.status, 200, "the failure is retried on the good instance");
@@ -136,4 +141,21 @@ model:
     ejected?.ejection?.reason ?? "",
     /2 requests in a row failed, the last: answered 500/,
   );
+});
+
+Deno.test("when every instance fails, outlier detection leaves one in rotation", async () => {
+  await using first = await startFakeBackend({ name: "first", failStatus: 500 });
+  await using second = await startFakeBackend({ name: "second", failStatus: 500 });
+  await using gateway = await startGateway(ejectingPair([first, second], 0));
+  for (let i = 0; i < 8; i++) {
+    const response = await chat(gateway);
+    const body = await response.text();
+    assert.doesNotMatch(body, /no_healthy_upstream/, "a request never finds the model empty");
+  }
+  const posts = (backend: { requests: readonly { method: string }[] }) =>
+    backend.requests.filter((request) => request.method === "POST").length;
+  assert.equal(posts(first) + posts(second), 8, "every request reached a backend");
+  const status = await instances(gateway);
+  assert.equal(status.filter((instance) => instance.ejection?.ejected).length, 1);
+  assert.equal(status.filter((instance) => instance.available).length, 1);
 });

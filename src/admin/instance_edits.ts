@@ -9,11 +9,11 @@
  * @module
  */
 import { isJsonObject, type JsonObject } from "../lib/json.ts";
-import { instanceIdentities } from "../config/instance_identity.ts";
+import { instanceIdentities, instanceIdentity } from "../config/instance_identity.ts";
 import type { ConfigEdit } from "../config/live_config.ts";
 import { validateModel } from "../config/load.ts";
 import { GatewayError } from "../errors.ts";
-import { instanceIds } from "../registry/snapshot.ts";
+import { instanceIds, instanceKeys } from "../registry/snapshot.ts";
 import type { ServiceType } from "../services.ts";
 import { mergePatch } from "./merge_patch.ts";
 
@@ -64,26 +64,29 @@ export function findInstance(
   throw new GatewayError(404, "instance_not_found", `No ${type} instance "${ref}"`);
 }
 
-/** Adds an instance at the end of a service's list; 409 when the same one is there already. */
+/**
+ * Adds an instance at the end of a service's list; 409 when the same one is there already:
+ * same name, base URL and path, the adapter's default path counting as written out.
+ */
 export function addInstance(
   model: JsonObject,
   type: ServiceType,
   instance: JsonObject,
 ): ConfigEdit {
-  const instances = instancesOf(model, type);
-  const identity = instanceIdentities([instance])[0]!;
-  if (instanceIdentities(instances).includes(identity)) {
+  const instances = [...instancesOf(model, type), instance];
+  const added = withInstances(model, type, instances);
+  const validated = validateModel(added);
+  // An invalid section is refused when the edit is applied; until then, compare as written.
+  const keys = validated.ok ? instanceKeys(validated.model, type) : instances.map(instanceIdentity);
+  const key = keys.at(-1)!;
+  if (keys.indexOf(key) < keys.length - 1) {
     throw new GatewayError(
       409,
       "instance_exists",
-      `The ${type} service already has the instance "${identity}"; update it instead`,
+      `The ${type} service already has the instance "${key}"; update it instead`,
     );
   }
-  return {
-    model: withInstances(model, type, [...instances, instance]),
-    target: `${type}/${identity}`,
-    after: instance,
-  };
+  return { model: added, target: `${type}/${instanceIdentity(instance)}`, after: instance };
 }
 
 /** Replaces an instance with `change(its section)`. */

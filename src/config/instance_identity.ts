@@ -30,12 +30,16 @@ export function instanceIdentity(instance: unknown): string {
  * service is unique.
  */
 export function instanceIdentities(instances: readonly unknown[]): string[] {
+  return numberDuplicates(instances.map(instanceIdentity));
+}
+
+/** `keys` with `#2`, `#3`… added to the second, third… copy of a key, so each is unique. */
+export function numberDuplicates(keys: readonly string[]): string[] {
   const seen = new Map<string, number>();
-  return instances.map((instance) => {
-    const identity = instanceIdentity(instance);
-    const count = (seen.get(identity) ?? 0) + 1;
-    seen.set(identity, count);
-    return count === 1 ? identity : `${identity}#${count}`;
+  return keys.map((key) => {
+    const count = (seen.get(key) ?? 0) + 1;
+    seen.set(key, count);
+    return count === 1 ? key : `${key}#${count}`;
   });
 }
 

@@ -12,6 +12,9 @@ import {
   type ModelConfig,
   ModelSchema,
 } from "./schema.ts";
+import { numberDuplicates } from "./instance_identity.ts";
+import { instanceKeys } from "../registry/snapshot.ts";
+import { SERVICE_TYPES } from "../services.ts";
 
 /** One thing wrong with a config. */
 export interface ConfigProblem {
@@ -95,11 +98,34 @@ export function parseConfig(text: string, options: ParseConfigOptions): LoadedCo
     );
   }
 
-  const warnings = FOREIGN_SECTIONS
-    .filter((name) => (result.data as Record<string, unknown>)[name] !== undefined)
-    .map((name) => `Section "${name}" is not used by Switchyard and is ignored`);
+  const warnings = [
+    ...FOREIGN_SECTIONS
+      .filter((name) => (result.data as Record<string, unknown>)[name] !== undefined)
+      .map((name) => `Section "${name}" is not used by Switchyard and is ignored`),
+    ...duplicateInstances(result.data.model),
+  ];
   const model = (raw as Record<string, unknown>).model;
   return { config: result.data, model: isObject(model) ? model : {}, warnings };
+}
+
+/**
+ * One warning per instance that repeats an earlier one of its service: same name, base URL and
+ * path, the adapter's default path counting as written out. Both are kept, the copy with a
+ * `#2`… id, so a config that lists an instance twice still loads.
+ */
+export function duplicateInstances(model: ModelConfig): string[] {
+  return SERVICE_TYPES.flatMap((type) => {
+    const keys = instanceKeys(model, type);
+    const ids = numberDuplicates(keys);
+    return keys.flatMap((key, index) => {
+      const first = keys.indexOf(key);
+      if (first === index) return [];
+      return [
+        `model.services.${type}.instances[${index}] is the same instance as instances[${first}] ` +
+        `("${key}"); it is kept as "${ids[index]}", a copy with its own state`,
+      ];
+    });
+  });
 }
 
 /** What {@linkcode validateModel} answers. */

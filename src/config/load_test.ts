@@ -17,7 +17,11 @@ function problemsOf(text: string, overrides = {}): readonly ConfigProblem[] {
 
 Deno.test("JAiRouter's example config loads unchanged, keys and meaning kept", () => {
   const { config, warnings } = parseConfig(jairouter, { source: "jairouter.yaml" });
-  assert.deepEqual(warnings, []);
+  assert.deepEqual(
+    warnings.map((warning) => warning.split(" is the same instance")[0]),
+    ["embedding", "rerank", "tts", "stt"].map((type) => `model.services.${type}.instances[1]`),
+    "only the instances it lists twice are reported",
+  );
   const model = config.model;
   assert.equal(model.adapter, "gpustack");
   assert.deepEqual(model["load-balance"], { type: "random", "hash-algorithm": "md5" });
@@ -135,6 +139,27 @@ Deno.test("Spring sections of a whole application.yml are ignored with a warning
   });
   assert.deepEqual(warnings, ['Section "spring" is not used by Switchyard and is ignored']);
   assert.equal(problemsOf("bogus: 1\n")[0]!.path, "bogus");
+});
+
+Deno.test("an instance listed twice is reported, its default path counting as written", () => {
+  const { config, warnings } = parseConfig(
+    `model:
+  services:
+    chat:
+      instances:
+        - { name: m, base-url: "http://gpu-1:8000" }
+        - { name: m, base-url: "http://gpu-1:8000/", path: /v1/chat/completions }
+        - { name: m, base-url: "http://gpu-1:8000", path: /v1/completions }
+        - { name: m, base-url: "http://gpu-2:8000", path: /v1/chat/completions }
+`,
+    { source: "t" },
+  );
+  assert.equal(config.model.services.chat?.instances.length, 4, "every instance is kept");
+  assert.deepEqual(warnings, [
+    "model.services.chat.instances[1] is the same instance as instances[0] " +
+    '("m@http://gpu-1:8000/v1/chat/completions"); it is kept as ' +
+    '"m@http://gpu-1:8000/v1/chat/completions#2", a copy with its own state',
+  ]);
 });
 
 Deno.test("resilience settings are checked: limits need their numbers, proxies real ranges", () => {

@@ -107,6 +107,9 @@ export const OutlierDetectionSchema = z.strictObject({
   "max-ejection-time": Millis.min(1).optional().describe(
     "longest ejection in ms; default 300000",
   ),
+  "max-ejection-percent": z.number().min(0).max(100).optional().describe(
+    "share of a model's instances that may be ejected at once; at least one, never all; default 10",
+  ),
 });
 
 /** `discovery:` (global): how model lists are polled for `discover: true`. */

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { newInstanceState } from "../registry/state.ts";
-import { isEjected, recordFailure, recordSuccess } from "./outlier.ts";
+import {
+  ejectionAllowed,
+  ejectionCap,
+  type EjectionPeer,
+  isEjected,
+  recordFailure,
+  recordSuccess,
+} from "./outlier.ts";
 import type { OutlierSettings } from "./settings.ts";
 
 const SETTINGS: OutlierSettings = {
@@ -8,6 +15,7 @@ const SETTINGS: OutlierSettings = {
   consecutiveFailures: 3,
   baseEjectionTime: 1_000,
   maxEjectionTime: 2_500,
+  maxEjectionPercent: 10,
 };
 const NEVER_PROBED = { lastOkAt: 0 };
 const ANSWERED_500 = { reason: "answered 500", unreachable: false };
@@ -96,4 +104,69 @@ Deno.test("disabled outlier detection never ejects", () => {
     });
   }
   assert.equal(isEjected(state, NEVER_PROBED, 0), false);
+});
+
+Deno.test("the ejection cap is the share rounded down, at least one, never the whole pool", () => {
+  assert.equal(ejectionCap(1, 10), 0, "a pool of one is never ejected");
+  assert.equal(ejectionCap(2, 10), 1);
+  assert.equal(ejectionCap(2, 100), 1);
+  assert.equal(ejectionCap(10, 10), 1);
+  assert.equal(ejectionCap(25, 10), 2);
+  assert.equal(ejectionCap(10, 0), 1, "one ejection is always allowed");
+  assert.equal(ejectionCap(10, 100), 9);
+});
+
+/** A pool of `size` instances, each the others' peer, whose backends were never probed. */
+function pool(size: number, maxEjectionPercent: number) {
+  const healths = Array.from({ length: size }, () => ({ lastOkAt: 0 }));
+  const peers: EjectionPeer[] = healths.map((health) => ({
+    state: newInstanceState(),
+    backend: { health },
+  }));
+  const settings = { ...SETTINGS, maxEjectionPercent };
+  const fail = (index: number, now: number, failure = ANSWERED_500): boolean => {
+    let ejected = false;
+    for (let i = 0; i < settings.consecutiveFailures; i++) {
+      ejected = recordFailure(peers[index]!.state, failure, {
+        settings,
+        health: healths[index]!,
+        now,
+        mayEject: () => ejectionAllowed(peers, maxEjectionPercent, now),
+      });
+    }
+    return ejected;
+  };
+  const ejectedAt = (now: number) =>
+    peers.filter((peer) => isEjected(peer.state, peer.backend.health, now)).length;
+  return { peers, healths, fail, ejectedAt };
+}
+
+Deno.test("two failing instances: the second stays in rotation while the first is out", () => {
+  const { peers, fail, ejectedAt } = pool(2, 10);
+  assert.equal(fail(0, 0), true);
+  assert.equal(fail(1, 10), false, "ejecting it would empty the pool");
+  assert.equal(ejectedAt(10), 1);
+  assert.equal(peers[1]!.state.consecutiveFailures, 0, "its run of failures starts over");
+  assert.equal(fail(1, 1_000), true, "once the first is back, the second may go");
+  assert.equal(ejectedAt(1_000), 1);
+});
+
+Deno.test("a pool of one is never ejected by outlier detection", () => {
+  const { fail, ejectedAt } = pool(1, 100);
+  assert.equal(fail(0, 0), false);
+  assert.equal(ejectedAt(0), 0);
+});
+
+Deno.test("max-ejection-percent caps the ejected share of a larger pool", () => {
+  const { fail, ejectedAt } = pool(10, 30);
+  for (let i = 0; i < 10; i++) fail(i, 0);
+  assert.equal(ejectedAt(0), 3);
+});
+
+Deno.test("a peer back after a good probe frees its place under the cap", () => {
+  const { healths, fail } = pool(2, 10);
+  fail(0, 100, REFUSED);
+  assert.equal(fail(1, 200), false);
+  healths[0]!.lastOkAt = 250;
+  assert.equal(fail(1, 300), true);
 });

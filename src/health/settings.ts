@@ -21,6 +21,8 @@ export interface OutlierSettings {
   readonly consecutiveFailures: number;
   readonly baseEjectionTime: number;
   readonly maxEjectionTime: number;
+  /** Share (0–100) of a pool's instances that may be ejected at once; at least one, never all. */
+  readonly maxEjectionPercent: number;
 }
 
 /** The health settings of a service. */
@@ -50,6 +52,7 @@ export function outlierSettings(model: ModelConfig, type: ServiceType): OutlierS
     consecutiveFailures: merged["consecutive-failures"] ?? 5,
     baseEjectionTime: base,
     maxEjectionTime: Math.max(base, merged["max-ejection-time"] ?? 300_000),
+    maxEjectionPercent: merged["max-ejection-percent"] ?? 10,
   };
 }
 

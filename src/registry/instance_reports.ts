@@ -3,7 +3,7 @@
  * and outlier detection. The proxy's lease reports each admitted request once.
  * @module
  */
-import { recordFailure, recordSuccess } from "../health/outlier.ts";
+import { ejectionAllowed, recordFailure, recordSuccess } from "../health/outlier.ts";
 import type { Upstream } from "./snapshot.ts";
 
 /** Why a backend failed a request, as its counters, breaker and outlier record keep it. */
@@ -28,6 +28,7 @@ export function reportFailure(upstream: Upstream, failure: BackendFailure, now: 
     settings: upstream.outlier,
     health: upstream.backend.health,
     now,
+    mayEject: () => ejectionAllowed(upstream.peers, upstream.outlier.maxEjectionPercent, now),
   });
 }
 

@@ -32,6 +32,7 @@ import {
   type OutlierSettings,
   outlierSettings,
 } from "../health/settings.ts";
+import { numberDuplicates } from "../config/instance_identity.ts";
 import { globToRegExp } from "../lib/glob.ts";
 import type { Http1Target } from "../transport/http1/client.ts";
 import { transportTarget } from "../transport/target.ts";
@@ -65,6 +66,11 @@ export interface Upstream {
   readonly discover: boolean;
   /** When real requests that fail take it out of rotation. */
   readonly outlier: OutlierSettings;
+  /**
+   * The active instances of its service with the same `name`, itself included when active:
+   * the pool whose share of ejected instances `max-ejection-percent` caps.
+   */
+  readonly peers: readonly Upstream[];
   /** How its backend is probed. */
   readonly health: HealthSettings;
   /** Live counters, shared by every snapshot (and service) that has this instance. */
@@ -166,9 +172,12 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
     if (!service) continue;
     const outlier = outlierSettings(model, type);
     const ids = instanceIds(model, type);
+    const peersOf = new Map<string, Upstream[]>();
     upstreamsOf.set(
       type,
       service.instances.map((instance, index) => {
+        let peers = peersOf.get(instance.name);
+        if (!peers) peersOf.set(instance.name, peers = []);
         const adapterName = instance.adapter ?? service.adapter ?? model.adapter ?? "normal";
         const adapter = adapterFor(adapterName);
         const path = instance.path ?? adapter.defaultPaths[type]!;
@@ -190,7 +199,7 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
           loadInterval: undefined,
         };
         backends.set(key, backend);
-        return makeUpstream(instance, {
+        const upstream = makeUpstream(instance, {
           id,
           adapter: adapterName,
           baseUrl,
@@ -206,7 +215,10 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
           breaker: live.breaker(id, breakerSettings(model, type, instance)),
           maxConcurrency: instance["max-concurrency"] ?? service["max-concurrency"] ??
             model["max-concurrency"] ?? Infinity,
+          peers,
         });
+        if (upstream.status === "active") peers.push(upstream);
+        return upstream;
       }),
     );
   }
@@ -245,15 +257,20 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
  * adapter's default where none is written, and `#2`, `#3`… for exact duplicates.
  */
 export function instanceIds(model: ModelConfig, type: ServiceType): string[] {
+  return numberDuplicates(instanceKeys(model, type));
+}
+
+/**
+ * What makes a service's instances the same instance, in config order: `name@base-url+path`
+ * with the adapter's default path where none is written, without the `#2` of
+ * {@linkcode instanceIds}. Two instances with the same key are duplicates.
+ */
+export function instanceKeys(model: ModelConfig, type: ServiceType): string[] {
   const service = model.services[type];
-  const seen = new Map<string, number>();
   return (service?.instances ?? []).map((instance) => {
     const adapter = adapterFor(instance.adapter ?? service?.adapter ?? model.adapter ?? "normal");
     const path = instance.path ?? adapter.defaultPaths[type]!;
-    const base = `${instance.name}@${instance["base-url"].replace(/\/+$/, "")}${path}`;
-    const count = (seen.get(base) ?? 0) + 1;
-    seen.set(base, count);
-    return count === 1 ? base : `${base}#${count}`;
+    return `${instance.name}@${instance["base-url"].replace(/\/+$/, "")}${path}`;
   });
 }
 
@@ -267,6 +284,7 @@ function makeUpstream(
     headers: readonly (readonly [string, string])[];
     discover: boolean;
     outlier: OutlierSettings;
+    peers: readonly Upstream[];
     health: HealthSettings;
     state: InstanceState;
     backend: BackendState;
@@ -290,6 +308,7 @@ function makeUpstream(
     forwardAuthorization: instance["forward-authorization"],
     discover: where.discover,
     outlier: where.outlier,
+    peers: where.peers,
     health: where.health,
     state: where.state,
     backend: where.backend,
