@@ -133,6 +133,10 @@ try {
   Deno.exit(1);
 }
 
+// The handler becomes one that asks clients to close their connections once the gateway drains.
+let handle = (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
+  gateway.app.fetch(request, info);
+
 let server: Deno.HttpServer<Deno.NetAddr>;
 try {
   server = serve();
@@ -161,34 +165,80 @@ function serve(): Deno.HttpServer<Deno.NetAddr> {
         );
       }
     },
-  }, (request, info) => gateway.app.fetch(request, info));
+  }, (request, info) => handle(request, info));
 }
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) {
-    logger.warn(`${signal} again: exiting now`);
-    output.flush();
-    Deno.exit(1);
+/** The signal that started the shutdown, and when (performance.now()). */
+let stopping: { readonly signal: string; readonly at: number } | undefined;
+
+/**
+ * The first signal drains and stops; a second one exits at once, unless it is the same signal
+ * within a second: one Ctrl-C that a task runner or `npx` passes on again after the terminal
+ * already delivered it to the whole process group.
+ */
+function onSignal(signal: string): void {
+  const now = performance.now();
+  if (stopping === undefined) {
+    stopping = { signal, at: now };
+    void shutdown(signal);
+    return;
   }
-  stopping = true;
+  if (signal === stopping.signal && now - stopping.at < 1000) return;
+  logger.warn(`${signal} again: exiting now`);
+  output.flush();
+  Deno.exit(1);
+}
+
+async function shutdown(signal: string): Promise<void> {
+  const announce = config.server["shutdown-announce"];
   const grace = config.server["shutdown-grace"];
-  logger.info(`${signal}: no new connections; waiting up to ${grace} ms for requests in flight`);
+  logger.info(
+    `${signal}: /ready answers 503` +
+      (announce > 0 ? `; still accepting requests for ${announce} ms` : "") +
+      `; then no new connections, and up to ${grace} ms for requests in flight`,
+  );
   gateway.drain();
+  const serveApp = handle;
+  handle = async (request, info) => closing(await serveApp(request, info));
+  if (announce > 0) await new Promise((resolve) => setTimeout(resolve, announce));
   const finished = await Promise.race([
     server.shutdown().then(() => true),
     new Promise<false>((resolve) => setTimeout(() => resolve(false), grace)),
   ]);
-  if (!finished) logger.warn("Grace period over: closing the remaining requests");
+  const cut = finished ? 0 : gateway.telemetry.cutInFlight();
   await gateway.close();
   kv.close();
+  logger.info(
+    finished
+      ? "Switchyard stopped: every request in flight finished"
+      : `Switchyard stopped: the grace period ended with ${cut} ${
+        cut === 1 ? "request" : "requests"
+      } cut`,
+  );
   output.flush();
   Deno.exit(0);
+}
+
+/** `response`, asking the client to close its connection after it. */
+function closing(response: Response): Response {
+  try {
+    response.headers.set("connection", "close");
+    return response;
+  } catch {
+    // Immutable headers: the same response, with headers of its own.
+    const headers = new Headers(response.headers);
+    headers.set("connection", "close");
+    return new Response(response.body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers,
+    });
+  }
 }
 
 /** An error for a log line: its stack when it has one. */
 function describeError(error: unknown): string {
   return error instanceof Error ? error.stack ?? String(error) : String(error);
 }
-Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));
-Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));
+Deno.addSignalListener("SIGINT", () => onSignal("SIGINT"));
+Deno.addSignalListener("SIGTERM", () => onSignal("SIGTERM"));

@@ -142,10 +142,77 @@ Deno.test("after server.shutdown-grace a request still in flight no longer holds
         gateway.process.kill("SIGTERM");
         const result = await gateway.exited();
         assert.equal(result.code, 0, result.stderr);
-        assert.match(result.stdout + result.stderr, /Grace period over/);
+        const lines = result.stdout.trim().split("\n");
+        const cut = lines.map((line) => JSON.parse(line)).find((line) => line.outcome);
+        assert.equal(cut?.outcome, "shutdown", "the request cut has its line");
+        assert.equal(cut?.level, "error");
+        assert.match(
+          lines.at(-1)!,
+          /Switchyard stopped: the grace period ended with 1 request cut/,
+        );
         await pending;
       },
     );
+  } finally {
+    hold.open();
+    await backend.close();
+  }
+});
+
+Deno.test("during shutdown-announce /ready is 503, requests are still served, with Connection: close", async () => {
+  await using backend = await startFakeBackend({ name: "still" });
+  await withTempConfig(
+    oneService("chat", [backend.url], {
+      server: "server:\n  shutdown-announce: 1500\n  shutdown-grace: 2000\n",
+    }),
+    async (path) => {
+      await using gateway = await spawnGateway(["--config", path]);
+      gateway.process.kill("SIGTERM");
+      await gateway.waitForOutput("SIGTERM");
+      const ready = await fetch(`${gateway.url}/ready`);
+      assert.equal(ready.status, 503);
+      assert.equal(ready.headers.get("connection"), "close");
+      await ready.body?.cancel();
+      const chat = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "m", messages: [] }),
+      });
+      assert.equal(chat.status, 200);
+      assert.equal((await chat.json()).backend, "still");
+      const result = await gateway.exited();
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(
+        result.stdout.trim().split("\n").at(-1)!,
+        /Switchyard stopped: every request in flight finished/,
+      );
+    },
+  );
+});
+
+Deno.test("one Ctrl-C passed on twice within a second is one signal: requests still drain", async () => {
+  const hold = new Gate();
+  const backend = await startFakeBackend({ name: "held", hold });
+  try {
+    await withTempConfig(oneService("chat", [backend.url]), async (path) => {
+      await using gateway = await spawnGateway(["--config", path]);
+      const pending = fetch(`${gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "m", messages: [] }),
+      });
+      await backend.received(1);
+      gateway.process.kill("SIGINT");
+      gateway.process.kill("SIGINT");
+      await gateway.waitForOutput("SIGINT");
+      hold.open();
+      const response = await pending;
+      assert.equal(response.status, 200);
+      await response.body?.cancel();
+      const result = await gateway.exited();
+      assert.equal(result.code, 0, result.stderr);
+      assert.doesNotMatch(result.stdout, /again: exiting now/);
+    });
   } finally {
     hold.open();
     await backend.close();

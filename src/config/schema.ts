@@ -393,8 +393,12 @@ export const ServerSchema = z.strictObject({
   "limits-save-interval": Millis.min(100).default(10_000).describe(
     "ms between saves of rate limiter state to the KV store; also saved at shutdown",
   ),
+  "shutdown-announce": Millis.default(0).describe(
+    "ms after SIGTERM or SIGINT during which the gateway still accepts requests while /ready " +
+      "answers 503, so that a load balancer stops sending before the listener closes",
+  ),
   "shutdown-grace": Millis.default(10_000).describe(
-    "how long in-flight requests may run after SIGTERM",
+    "how long in-flight requests may run after the listener closes on SIGTERM or SIGINT",
   ),
 });
 

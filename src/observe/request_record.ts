@@ -57,8 +57,11 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
   /** What answered instead of the model: `cache` or a fallback model. */
   fallback: string | undefined;
   status = 0;
-  /** How the answer to the client ended; a 499 (the client left first) is `client_closed`. */
-  outcome: BodyEnd = "complete";
+  /**
+   * How the answer to the client ended; a 499 (the client left first) is `client_closed`, one
+   * still going when the shutdown's grace period ended `shutdown`.
+   */
+  outcome: BodyEnd | "shutdown" = "complete";
   /** The gateway's error code, when it refused or failed the request itself. */
   reason: string | undefined;
   /** The message of that error. */
@@ -216,6 +219,14 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
       delivered.then(finish, finish);
     } else if (this.#tap && !this.#tapEnded) this.#finishWhenTapEnds = true;
     else this.finish();
+  }
+
+  /** The gateway is stopping with the request still in flight: ends its record as cut. */
+  cutByShutdown(): void {
+    this.outcome = "shutdown";
+    this.reason ??= "shutdown";
+    this.reasonMessage ??= "The gateway stopped before the answer was whole";
+    this.finish();
   }
 
   /** The last byte went out, or the client left: writes the record out, once. */

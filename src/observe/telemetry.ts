@@ -39,6 +39,8 @@ export class Telemetry implements RecordSink {
   readonly recentErrors = new RecentErrors();
   /** Client requests in flight. */
   active = 0;
+  /** Their records, for those to be cut at shutdown. */
+  readonly #inFlight = new Set<RequestRecord>();
   readonly #logger: Logger | undefined;
   readonly #now: () => number;
 
@@ -53,16 +55,30 @@ export class Telemetry implements RecordSink {
   /** Starts the record of a request that just arrived. */
   start(arrival: RequestArrival): RequestRecord {
     this.active++;
-    return new RequestRecord(arrival, this.#now(), this.metrics, this);
+    const record = new RequestRecord(arrival, this.#now(), this.metrics, this);
+    this.#inFlight.add(record);
+    return record;
+  }
+
+  /**
+   * Ends the record of every request still in flight as cut by the shutdown, each with its
+   * line; returns how many there were.
+   */
+  cutInFlight(): number {
+    const cut = [...this.#inFlight];
+    for (const record of cut) record.cutByShutdown();
+    return cut.length;
   }
 
   finished(record: RequestRecord): void {
     this.active--;
+    this.#inFlight.delete(record);
     const traffic = this.traffic.get(record.service) ?? newTraffic();
     traffic.requests++;
     traffic.latencySum += record.duration;
     traffic.latencyCount++;
-    const cut = record.outcome === "upstream_broken" || record.outcome === "timeout";
+    const cut = record.outcome === "upstream_broken" || record.outcome === "timeout" ||
+      record.outcome === "shutdown";
     if (record.status >= 500 || cut) traffic.errors++;
     if (record.status >= 500 || record.status === 429 || cut) {
       this.recentErrors.add({
