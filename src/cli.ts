@@ -67,6 +67,12 @@ export function parseCommandLine(
   }
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
+  if (values.port !== undefined && !isPortNumber(values.port)) {
+    return {
+      kind: "error",
+      message: `Invalid --port "${values.port}": expected a port number from 0 to 65535`,
+    };
+  }
   const envPort = env("PORT");
   return {
     kind: "serve",
@@ -80,4 +86,8 @@ export function parseCommandLine(
     kvPath: values.kv ?? (env("SWITCHYARD_KV") || "switchyard.kv"),
     check: values.check,
   };
+}
+
+function isPortNumber(value: string): boolean {
+  return /^\d{1,5}$/.test(value) && Number(value) <= 65_535;
 }

@@ -56,3 +56,13 @@ Deno.test("help, version and unknown flags", () => {
   assert.equal(error.kind, "error");
   assert.equal(parseCommandLine(["stray"], noEnv).kind, "error");
 });
+
+Deno.test("a --port that is not a port number is a flag error", () => {
+  for (const value of ["abc", "80x", "65536", "1.5", ""]) {
+    const command = parseCommandLine(["--port", value], noEnv);
+    assert.equal(command.kind, "error", value);
+    assert.ok(command.kind === "error" && command.message.includes(`"${value}"`), value);
+  }
+  const zero = parseCommandLine(["--port", "0"], noEnv);
+  assert.ok(zero.kind === "serve" && zero.port?.value === "0");
+});

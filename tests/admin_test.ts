@@ -159,13 +159,23 @@ Deno.test("rolling back to version 1 makes a new version with version 1's config
 Deno.test("writes are validated with the config schema, and errors name the field", async () => {
   await using setup = await gatewayOverBackend((url) => oneService("chat", [url]));
   const url = setup.gateway.url;
-  const cases: [string, unknown, string][] = [
-    ["bad weight", { name: "x", "base-url": "http://127.0.0.1:9", weight: 0 }, "weight"],
-    ["unknown key", { name: "x", "base-url": "http://127.0.0.1:9", wieght: 2 }, "wieght"],
-    ["no base-url", { name: "x" }, "base-url"],
-    ["bad status", { name: "x", "base-url": "http://127.0.0.1:9", status: "off" }, "status"],
+  const cases: [string, unknown, string, RegExp][] = [
+    ["bad weight", { name: "x", "base-url": "http://127.0.0.1:9", weight: 0 }, "weight", /weight/],
+    [
+      "unknown key",
+      { name: "x", "base-url": "http://127.0.0.1:9", wieght: 2 },
+      "wieght",
+      /wieght: Unknown key "wieght"; did you mean "weight"\?/,
+    ],
+    ["no base-url", { name: "x" }, "base-url", /base-url: Required key "base-url" is missing/],
+    [
+      "bad status",
+      { name: "x", "base-url": "http://127.0.0.1:9", status: "off" },
+      "status",
+      /Unknown status "off"; expected one of active, draining, disabled/,
+    ],
   ];
-  for (const [label, body, param] of cases) {
+  for (const [label, body, param, message] of cases) {
     const answer = await adminCall(url, "POST", "/admin/services/chat/instances", {
       ifMatch: '"v1"',
       body,
@@ -173,6 +183,7 @@ Deno.test("writes are validated with the config schema, and errors name the fiel
     assert.equal(answer.status, 400, label);
     assert.equal(answer.body.error.code, "invalid_config", label);
     assert.equal(answer.body.error.param, param, label);
+    assert.match(answer.body.error.message, message, label);
   }
   const service = await adminCall(url, "PATCH", "/admin/services/chat", {
     ifMatch: '"v1"',
@@ -180,6 +191,7 @@ Deno.test("writes are validated with the config schema, and errors name the fiel
   });
   assert.equal(service.status, 400);
   assert.equal(service.body.error.param, "model.services.chat.load-balance.type");
+  assert.match(service.body.error.message, /Unknown strategy "fastest"; expected one of random,/);
   const notJson = await fetch(`${url}/admin/services/chat`, {
     method: "PATCH",
     headers: { "if-match": '"v1"' },

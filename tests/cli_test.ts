@@ -60,6 +60,13 @@ Deno.test("a bad PORT from the environment is named in the error", async () => {
   assert.doesNotMatch(result.stderr, STACK_LINE);
 });
 
+Deno.test("a --port that is not a number exits 2 like other flag errors", async () => {
+  const result = await runCli(["--check", "--port", "abc"]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /--port "abc"/);
+  assert.doesNotMatch(result.stderr, STACK_LINE);
+});
+
 Deno.test("a missing config file is reported without a stack trace", async () => {
   const result = await runCli(["--check", "--config", "/nonexistent/switchyard.yaml"]);
   assert.equal(result.code, 1);

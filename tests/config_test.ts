@@ -72,3 +72,31 @@ Deno.test("YAML syntax errors are reported with their line", () => {
     },
   );
 });
+
+Deno.test("the README's broken config example is what the loader prints", async () => {
+  const readme = await Deno.readTextFile(`${REPO_ROOT}README.md`);
+  const shown = /```text\n(Cannot load config "bad\.yaml"[^`]*)```/.exec(readme)?.[1];
+  assert.ok(shown, "the README shows a broken config");
+  const bad = [
+    "server:", // 1
+    "  port: 70000", // 2
+    "model:", // 3
+    "  services:", // 4
+    "    chat:", // 5
+    "      load-balance:", // 6
+    "        type: round-robbin", // 7
+    "      instances:", // 8
+    "        - name: a", // 9
+    "          base-url: ftp://a", // 10
+    "    rerank:", // 11
+    "      instances:", // 12
+    "        # no name", // 13
+    "        - base-url: http://r:8000", // 14
+    "          adapter: vllm", // 15
+    "          wieght: 2", // 16
+  ].join("\n");
+  assert.throws(
+    () => parseConfig(bad, { source: "bad.yaml" }),
+    (error) => error instanceof ConfigError && error.message === shown.trimEnd(),
+  );
+});

@@ -198,3 +198,27 @@ model:
   }
   assert.ok(lacking.requests.length >= 1, "the lacking backend was tried");
 });
+
+Deno.test("with every instance out, the 503 names the model asked for and why", async () => {
+  await using failing = await startFakeBackend({ name: "failing", failStatus: 500 });
+  await using gateway = await startGateway(`
+server:
+  retries: 0
+model:
+  outlier-detection:
+    consecutive-failures: 1
+  services:
+    chat:
+      instances:
+        - name: "qwen-*"
+          base-url: ${failing.url}
+`);
+  const failed = await postChat(gateway.url, { model: "qwen-7b" });
+  assert.equal(failed.status, 500);
+  await failed.body?.cancel();
+  const out = await postChat(gateway.url, { model: "qwen-7b" });
+  assert.equal(out.status, 503);
+  const { error } = await out.json();
+  assert.equal(error.code, "no_healthy_upstream");
+  assert.equal(error.message, 'Every instance of model "qwen-7b" is out of service: 1 ejected');
+});

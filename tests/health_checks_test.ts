@@ -100,7 +100,7 @@ Deno.test("a backend answering its probe with 5xx is out at once; none left is a
   assert.equal(response.headers.get("retry-after"), "1");
   const { error } = await response.json();
   assert.equal(error.code, "no_healthy_upstream");
-  assert.match(error.message, /Every instance of model "qwen" is out of service/);
+  assert.equal(error.message, 'Every instance of model "qwen" is out of service: 1 down');
   assert.equal(a.requests.filter((request) => request.method === "POST").length, 0);
 
   a.setHealth("up");

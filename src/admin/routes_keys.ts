@@ -169,7 +169,10 @@ type KeySettingsInput = z.input<typeof KeySettings>;
 
 function validSettings(body: JsonObject): KeySettingsInput {
   const result = KeySettings.safeParse(body);
-  if (!result.success) throw invalidConfig(schemaProblems(result.error.issues), "The key");
+  if (!result.success) {
+    const validated = { schema: KeySettings, input: body };
+    throw invalidConfig(schemaProblems(result.error.issues, [], validated), "The key");
+  }
   return body as KeySettingsInput;
 }
 

@@ -243,7 +243,8 @@ export function checkedInstance(
 ): JsonObject {
   const result = InstanceSchema.safeParse(instance);
   if (!result.success) {
-    throw invalidConfig(schemaProblems(result.error.issues), "The instance");
+    const validated = { schema: InstanceSchema, input: instance };
+    throw invalidConfig(schemaProblems(result.error.issues, [], validated), "The instance");
   }
   if (checkUrl) refuseForbiddenUrl(result.data["base-url"], allowPrivate, "base-url");
   return instance;

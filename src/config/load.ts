@@ -5,6 +5,7 @@
  */
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
+import { closestKey, knownKeysAt } from "./suggest.ts";
 import {
   type Config,
   ConfigSchema,
@@ -94,7 +95,9 @@ export function parseConfig(text: string, options: ParseConfigOptions): LoadedCo
     };
     throw new ConfigError(
       options.source,
-      result.error.issues.flatMap((issue) => problemsOf(issue, lineOf, overrides)),
+      result.error.issues.flatMap((issue) =>
+        problemsOf(issue, { schema: ConfigSchema, input: raw }, lineOf, overrides)
+      ),
     );
   }
 
@@ -137,23 +140,100 @@ export type ModelValidation =
 export function validateModel(raw: unknown): ModelValidation {
   const result = ModelSchema.safeParse(raw);
   if (result.success) return { ok: true, model: result.data };
-  return { ok: false, problems: schemaProblems(result.error.issues, ["model"]) };
+  return {
+    ok: false,
+    problems: schemaProblems(result.error.issues, ["model"], { schema: ModelSchema, input: raw }),
+  };
 }
 
-/** The problems of a failed validation, one per unknown key, with paths under `prefix`. */
+/** What was validated, so that problems can say what a key was meant to be or what it holds. */
+export interface Validated {
+  readonly schema: z.ZodType;
+  readonly input: unknown;
+}
+
+/**
+ * The problems of a failed validation, one per unknown key, with paths under `prefix`. Given
+ * what was validated, a missing key is named as such and an unknown key gets a suggestion.
+ */
 export function schemaProblems(
   issues: readonly z.core.$ZodIssue[],
   prefix: readonly PropertyKey[] = [],
+  validated?: Validated,
 ): ConfigProblem[] {
-  return issues.flatMap((issue) => {
-    const path = [...prefix, ...issue.path];
-    return issue.code === "unrecognized_keys"
-      ? issue.keys.map((key) => ({
-        path: formatPath([...path, key]),
-        message: `Unknown key "${key}"`,
-      }))
-      : [{ path: formatPath(path), message: issue.message }];
-  });
+  return issues.flatMap((issue) =>
+    issueProblems(issue, validated).map(({ path, message }) => ({
+      path: formatPath([...prefix, ...path]),
+      message,
+    }))
+  );
+}
+
+/** One problem of an issue: its path, its message, and the node whose line it gets. */
+interface IssueProblem {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+  /** The node to take the line from: the value at `path`, or the key `key` in it. */
+  readonly at: { readonly path: readonly PropertyKey[]; readonly key?: string };
+}
+
+/** What the loader says about one zod issue: one problem per unknown key, else one. */
+function issueProblems(issue: z.core.$ZodIssue, validated: Validated | undefined): IssueProblem[] {
+  if (issue.code === "unrecognized_keys") {
+    const known = validated ? knownKeysAt(validated.schema, issue.path) : [];
+    return issue.keys.map((key) => {
+      const meant = closestKey(key, known);
+      return {
+        path: [...issue.path, key],
+        message: `Unknown key "${key}"${meant === undefined ? "" : `; did you mean "${meant}"?`}`,
+        at: { path: issue.path, key },
+      };
+    });
+  }
+  const last = issue.path[issue.path.length - 1];
+  if (
+    validated && issue.code !== "custom" && typeof last === "string" &&
+    isMissing(validated.input, issue.path)
+  ) {
+    return [{
+      path: issue.path,
+      message: `Required key "${last}" is missing`,
+      at: { path: issue.path.slice(0, -1) },
+    }];
+  }
+  if (validated && issue.code === "invalid_value" && issue.values.length > 1) {
+    const value = valueAt(validated.input, issue.path);
+    const noun = typeof last === "string" ? VALUE_NOUNS[last] ?? last : "value";
+    return [{
+      path: issue.path,
+      message: `Unknown ${noun} ${JSON.stringify(value)}; expected one of ${
+        issue.values.map(String).join(", ")
+      }`,
+      at: { path: issue.path },
+    }];
+  }
+  return [{ path: issue.path, message: issue.message, at: { path: issue.path } }];
+}
+
+/** What an enum key's value is called in messages, where it is not the key itself. */
+const VALUE_NOUNS: Readonly<Record<string, string>> = {
+  type: "strategy",
+  "hash-algorithm": "hash algorithm",
+};
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const part of path) {
+    if (typeof value !== "object" || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[part];
+  }
+  return value;
+}
+
+/** Whether the object holding the last key of `path` is there and lacks that key. */
+function isMissing(input: unknown, path: readonly PropertyKey[]): boolean {
+  const parent = valueAt(input, path.slice(0, -1));
+  return isObject(parent) && !Object.hasOwn(parent, path[path.length - 1]!);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -168,23 +248,16 @@ export function formatProblem(problem: ConfigProblem): string {
 
 function problemsOf(
   issue: z.core.$ZodIssue,
+  validated: Validated,
   lineOf: (path: readonly PropertyKey[], key?: string) => number | undefined,
   overrides: readonly ConfigOverride[],
 ): ConfigProblem[] {
-  if (issue.code === "unrecognized_keys") {
-    return issue.keys.map((key) =>
-      withLine(
-        { path: formatPath([...issue.path, key]), message: `Unknown key "${key}"` },
-        lineOf(issue.path, key),
-      )
-    );
-  }
-  const path = formatPath(issue.path);
-  const override = overrides.find((candidate) => formatPath(candidate.path) === path);
-  if (override) {
-    return [{ path, message: `${issue.message} (set by ${override.origin})` }];
-  }
-  return [withLine({ path, message: issue.message }, lineOf(issue.path))];
+  return issueProblems(issue, validated).map(({ path: at, message, at: where }) => {
+    const path = formatPath(at);
+    const override = overrides.find((candidate) => formatPath(candidate.path) === path);
+    if (override) return { path, message: `${message} (set by ${override.origin})` };
+    return withLine({ path, message }, lineOf(where.path, where.key));
+  });
 }
 
 function withLine(problem: ConfigProblem, line: number | undefined): ConfigProblem {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ADAPTER_NAMES } from "../adapters/mod.ts";
 import { ConfigError, type ConfigProblem, parseConfig } from "./load.ts";
 
 const jairouter = await Deno.readTextFile(
@@ -198,4 +199,81 @@ model:
   ]);
   assert.match(byPath.get("model.rate-limit.rate")!, /leaky-bucket rate-limit needs rate/);
   assert.match(byPath.get("server.trusted-proxies[1]")!, /10\.0\.0\.0\/8/);
+});
+
+Deno.test("a missing required key says so, with the line of its parent", () => {
+  const problems = problemsOf([
+    "model:",
+    "  services:",
+    "    chat:",
+    "      instances:",
+    "        - base-url: http://a:8000",
+    "        - name: b",
+  ].join("\n"));
+  assert.deepEqual(problems, [
+    {
+      path: "model.services.chat.instances[0].name",
+      line: 5,
+      message: 'Required key "name" is missing',
+    },
+    {
+      path: "model.services.chat.instances[1].base-url",
+      line: 6,
+      message: 'Required key "base-url" is missing',
+    },
+  ]);
+});
+
+Deno.test("an unknown value lists the allowed ones", () => {
+  const problems = problemsOf([
+    "model:",
+    "  services:",
+    "    chat:",
+    "      load-balance:",
+    "        type: round-robbin",
+    "      adapter: vlm",
+  ].join("\n"));
+  assert.deepEqual(problems.map((problem) => [problem.path, problem.line, problem.message]), [
+    [
+      "model.services.chat.load-balance.type",
+      5,
+      'Unknown strategy "round-robbin"; expected one of random, round-robin, least-connections, ' +
+      "least-load, ip-hash, consistent-hash",
+    ],
+    [
+      "model.services.chat.adapter",
+      6,
+      `Unknown adapter "vlm"; expected one of ${ADAPTER_NAMES.join(", ")}`,
+    ],
+  ]);
+});
+
+Deno.test("an unknown key close to a known one suggests it", () => {
+  const problems = problemsOf([
+    "model:",
+    "  circuit-breaker:",
+    "    failure-threshold: 3",
+    "  services:",
+    "    chat:",
+    "      instances:",
+    "        - name: a",
+    "          base_url: http://a:8000",
+    "          wieght: 2",
+    "          colour: blue",
+  ].join("\n"));
+  assert.deepEqual(problems.map((problem) => [problem.path, problem.line, problem.message]), [
+    [
+      "model.circuit-breaker.failure-threshold",
+      3,
+      'Unknown key "failure-threshold"; did you mean "failureThreshold"?',
+    ],
+    ["model.services.chat.instances[0].base-url", 7, 'Required key "base-url" is missing'],
+    [
+      "model.services.chat.instances[0].base_url",
+      8,
+      'Unknown key "base_url"; did you mean "base-url"?',
+    ],
+    ["model.services.chat.instances[0].wieght", 9, 'Unknown key "wieght"; did you mean "weight"?'],
+    ["model.services.chat.instances[0].colour", 10, 'Unknown key "colour"'],
+  ]);
 });

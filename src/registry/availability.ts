@@ -17,9 +17,19 @@ export function isAvailable(upstream: Upstream, now: number): boolean {
  * breaker lets a request through. One cooling down after a 429 is in service.
  */
 export function isInService(upstream: Upstream, now: number): boolean {
+  return outOfServiceReason(upstream, now) === undefined;
+}
+
+/** Why `upstream` is out of service at `now`, or undefined when it is in service. */
+export type OutReason = "down" | "ejected" | "breaker-open";
+
+/** Why `upstream` is out of service at `now`: the first of down, ejected, breaker open. */
+export function outOfServiceReason(upstream: Upstream, now: number): OutReason | undefined {
   const health = upstream.backend.health;
-  return health.status !== "down" && !isEjected(upstream.state, health, now) &&
-    (upstream.breaker?.canPass(now) ?? true);
+  if (health.status === "down") return "down";
+  if (isEjected(upstream.state, health, now)) return "ejected";
+  if (upstream.breaker && !upstream.breaker.canPass(now)) return "breaker-open";
+  return undefined;
 }
 
 /**

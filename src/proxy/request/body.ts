@@ -54,6 +54,14 @@ function isJson(mediaType: string): boolean {
   return mediaType === "" || mediaType === "application/json" || mediaType.endsWith("+json");
 }
 
+/** A byte count as written in the config: `2MiB (2097152 bytes)`, or `100 bytes`. */
+function describeSize(bytes: number): string {
+  for (const [unit, size] of [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]] as const) {
+    if (bytes % size === 0) return `${bytes / size}${unit} (${bytes} bytes)`;
+  }
+  return `${bytes} bytes`;
+}
+
 /** Reads the whole body, refusing it with 413 as soon as it passes `maxBytes`. */
 export async function readLimited(
   request: Request,
@@ -63,7 +71,7 @@ export async function readLimited(
     new GatewayError(
       413,
       "request_too_large",
-      `Request body is larger than the limit of ${maxBytes} bytes`,
+      `Request body is larger than the limit server.max-body-size of ${describeSize(maxBytes)}`,
     );
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge();

@@ -66,6 +66,21 @@ Deno.test("refuses a body over the limit with 413, declared or streamed", async 
     readClientBody(post(chunked(big.slice(0, 90), big.slice(90)), "application/json"), "json", 100),
   );
   assert.equal(streamed.status, 413);
+  assert.equal(
+    streamed.message,
+    "Request body is larger than the limit server.max-body-size of 100 bytes",
+  );
+  const mib = await refusal(
+    readClientBody(
+      post(chunked("x".repeat(3 * 1024 * 1024)), "application/json"),
+      "json",
+      2 * 1024 * 1024,
+    ),
+  );
+  assert.equal(
+    mib.message,
+    "Request body is larger than the limit server.max-body-size of 2MiB (2097152 bytes)",
+  );
   const ok = await readClientBody(
     post(chunked('{"model":', '"m"}'), "application/json"),
     "json",

@@ -6,7 +6,13 @@
  * @module
  */
 import { GatewayError } from "../../errors.ts";
-import { isAvailable, isInService, soonestBack } from "../../registry/availability.ts";
+import {
+  isAvailable,
+  isInService,
+  outOfServiceReason,
+  type OutReason,
+  soonestBack,
+} from "../../registry/availability.ts";
 import {
   hasRoom,
   type LimitedClient,
@@ -58,7 +64,7 @@ export function selectionFor(pool: ModelPool, model: string, shared: ModelReques
     return picked(pool.strategy.pick(context, untried));
   };
   return {
-    first: () => firstPick(pool, { pick: next, shared }),
+    first: () => firstPick(pool, { pick: next, model, shared }),
     next,
     again: () => next() ?? picked(pool.strategy.pick(context, eligible)),
   };
@@ -70,7 +76,12 @@ export function selectionFor(pool: ModelPool, model: string, shared: ModelReques
  */
 async function firstPick(
   pool: ModelPool,
-  { pick, shared }: { pick: () => Upstream | undefined; shared: ModelRequest },
+  { pick, model, shared }: {
+    pick: () => Upstream | undefined;
+    /** The model the client asked for: `pool.name` may be a pattern. */
+    model: string;
+    shared: ModelRequest;
+  },
 ): Promise<Upstream | ModelOutcome> {
   const clock = shared.deps.now ?? Date.now;
   const deadline = clock() + pool.queueTimeout;
@@ -132,12 +143,32 @@ async function firstPick(
       error: new GatewayError(
         503,
         "no_healthy_upstream",
-        `Every instance of model "${pool.name}" is out of service (down, ejected or its ` +
-          `circuit breaker open)`,
+        `Every instance of model "${model}" is out of service${
+          outOfServiceSummary(pool.upstreams, now)
+        }`,
         { headers: { "retry-after": retryAfterSeconds(soonestBack(pool.upstreams, now)) } },
       ),
     };
   }
+}
+
+const OUT_REASON_TEXT: Readonly<Record<OutReason, string>> = {
+  down: "down",
+  ejected: "ejected",
+  "breaker-open": "with its circuit breaker open",
+};
+
+/** `: 2 down, 1 ejected`: how many instances are out for each reason, or "" when none is. */
+function outOfServiceSummary(upstreams: readonly Upstream[], now: number): string {
+  const counts = new Map<OutReason, number>();
+  for (const upstream of upstreams) {
+    const reason = outOfServiceReason(upstream, now);
+    if (reason) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  }
+  const parts = (Object.keys(OUT_REASON_TEXT) as OutReason[])
+    .filter((reason) => counts.has(reason))
+    .map((reason) => `${counts.get(reason)} ${OUT_REASON_TEXT[reason]}`);
+  return parts.length === 0 ? "" : `: ${parts.join(", ")}`;
 }
 
 /** Why no instance could be picked, where it is not that they are out of service. */
