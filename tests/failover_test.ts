@@ -205,8 +205,9 @@ Deno.test("with every instance out, the 503 names the model asked for and why", 
 server:
   retries: 0
 model:
-  outlier-detection:
-    consecutive-failures: 1
+  circuit-breaker:
+    failureThreshold: 1
+    timeout: 60000
   services:
     chat:
       instances:
@@ -220,5 +221,8 @@ model:
   assert.equal(out.status, 503);
   const { error } = await out.json();
   assert.equal(error.code, "no_healthy_upstream");
-  assert.equal(error.message, 'Every instance of model "qwen-7b" is out of service: 1 ejected');
+  assert.equal(
+    error.message,
+    'Every instance of model "qwen-7b" is out of service: 1 with its circuit breaker open',
+  );
 });
