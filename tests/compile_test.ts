@@ -1,0 +1,75 @@
+/**
+ * The binary: `deno task compile` fails clearly when Deno's runtime cannot be had.
+ *
+ * Nothing here downloads anything: the compile runs with `--cached-only` and a `DENORT_BIN`
+ * that points nowhere.
+ */
+import assert from "node:assert/strict";
+import { explainFailure } from "../scripts/compile.ts";
+import { REPO_ROOT } from "./fixtures/gateway.ts";
+
+const BUILD = { version: "2.9.6", target: "x86_64-unknown-linux-gnu" };
+
+/** What `deno compile` 2.9.6 prints when it cannot reach dl.deno.land. */
+const DOWNLOAD_FAILED = `Compile main.ts to dist/switchyard
+Download https://dl.deno.land/release/v2.9.6/denort-x86_64-unknown-linux-gnu.zip
+error: Writing deno compile executable to temporary file 'dist/switchyard.tmp-415bba58802c76b0'
+
+Caused by:
+    0: Setting up base binary.
+    1: error sending request for url (https://dl.deno.land/release/v2.9.6/denort-x86_64-unknown-linux-gnu.zip): client error (Connect): dns error: failed to lookup address information: Name or service not known
+    2: client error (Connect)
+    3: dns error
+    4: failed to lookup address information: Name or service not known
+`;
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+Deno.test("a failed download of denort is explained: where to get it and DENORT_BIN", () => {
+  const guidance = explainFailure(DOWNLOAD_FAILED, BUILD);
+  assert.ok(guidance !== undefined);
+  assert.match(guidance, /could not download Deno's runtime/);
+  assert.match(guidance, /DENORT_BIN=\/path\/to\/denort deno task compile/);
+  assert.ok(
+    guidance.includes("https://dl.deno.land/release/v2.9.6/denort-x86_64-unknown-linux-gnu.zip"),
+  );
+  assert.match(guidance, /v2\.9\.6 release of github\.com\/denoland\/deno/);
+});
+
+Deno.test("a compile failure that is not about denort gets no denort guidance", () => {
+  const typeError = "error: TS2322 [ERROR]: Type 'string' is not assignable to type 'number'.\n";
+  assert.equal(explainFailure(typeError, BUILD), undefined);
+});
+
+Deno.test("deno task compile with a DENORT_BIN that is not there fails clearly and leaves no dist/", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const output = `${dir}/dist/switchyard`;
+    const result = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "compile", "--cached-only", "--output", output],
+      cwd: REPO_ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1", DENORT_BIN: `${dir}/missing/denort` },
+    }).output();
+    const stderr = new TextDecoder().decode(result.stderr);
+    assert.notEqual(result.code, 0, stderr);
+    assert.ok(
+      stderr.includes(`DENORT_BIN is set to "${dir}/missing/denort", but there is no file there.`),
+      stderr,
+    );
+    assert.ok(stderr.includes(`denort-${Deno.build.target}.zip`), stderr);
+    assert.ok(!(await exists(`${dir}/dist`)), "no dist/ is left behind");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
