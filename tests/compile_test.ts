@@ -1,12 +1,15 @@
 /**
- * The binary: `deno task compile` fails clearly when Deno's runtime cannot be had.
+ * The binary: `deno task compile` fails clearly when Deno's runtime cannot be had, and the
+ * gateway runs the way the binary runs it — from another directory, reading no file of the
+ * repository — so a compiled binary cannot miss one.
  *
  * Nothing here downloads anything: the compile runs with `--cached-only` and a `DENORT_BIN`
  * that points nowhere.
  */
 import assert from "node:assert/strict";
 import { explainFailure } from "../scripts/compile.ts";
-import { REPO_ROOT } from "./fixtures/gateway.ts";
+import { startFakeBackend } from "./fixtures/fake_backend.ts";
+import { oneService, REPO_ROOT, spawnGateway } from "./fixtures/gateway.ts";
 
 const BUILD = { version: "2.9.6", target: "x86_64-unknown-linux-gnu" };
 
@@ -69,6 +72,61 @@ Deno.test("deno task compile with a DENORT_BIN that is not there fails clearly a
     );
     assert.ok(stderr.includes(`denort-${Deno.build.target}.zip`), stderr);
     assert.ok(!(await exists(`${dir}/dist`)), "no dist/ is left behind");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the gateway runs from another directory without reading the repository", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await using backend = await startFakeBackend({ name: "elsewhere" });
+    const config = `${dir}/config.yaml`;
+    await Deno.writeTextFile(config, oneService("chat", [backend.url]));
+    // Imports are loaded whatever the permissions say; any other read of the repository fails.
+    const permissions = [
+      "--cached-only",
+      `--allow-read=${dir}`,
+      `--allow-write=${dir}`,
+      "--allow-env",
+      "--allow-net=127.0.0.1",
+    ];
+    const checks: [string, RegExp][] = [
+      ["/health", /"status":"ok"/],
+      ["/status", /<html/i],
+      ["/status.json", /"services"/],
+      ["/openapi.json", /"openapi"/],
+      ["/docs", /swagger-ui/],
+      ["/docs/swagger-ui.css", /\.swagger-ui/],
+      ["/docs/swagger-ui-bundle.js", /SwaggerUIBundle/],
+    ];
+
+    {
+      // The embedded default config.
+      await using gateway = await spawnGateway([], {}, { cwd: dir, permissions });
+      for (const [path, body] of checks) {
+        const response = await fetch(`${gateway.url}${path}`);
+        const text = await response.text();
+        assert.equal(response.status, 200, `${path}: ${text.slice(0, 200)}`);
+        assert.match(text, body, path);
+      }
+    }
+
+    // A config file from the working directory, and a request through to a backend.
+    await using gateway = await spawnGateway(["--config", "config.yaml"], {}, {
+      cwd: dir,
+      permissions,
+    });
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
+    });
+    assert.equal(response.status, 200);
+    assert.equal((await response.json()).backend, "elsewhere");
+    await gateway.close();
+    const result = await gateway.exited();
+    assert.doesNotMatch(result.stdout + result.stderr, /NotCapable|Requires read access/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
