@@ -26,16 +26,6 @@ Caused by:
     4: failed to lookup address information: Name or service not known
 `;
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
 Deno.test("a failed download of denort is explained: where to get it and DENORT_BIN", () => {
   const guidance = explainFailure(DOWNLOAD_FAILED, BUILD);
   assert.ok(guidance !== undefined);
@@ -71,7 +61,7 @@ Deno.test("deno task compile with a DENORT_BIN that is not there fails clearly a
       stderr,
     );
     assert.ok(stderr.includes(`denort-${Deno.build.target}.zip`), stderr);
-    assert.ok(!(await exists(`${dir}/dist`)), "no dist/ is left behind");
+    await assert.rejects(Deno.stat(`${dir}/dist`), Deno.errors.NotFound, "no dist/ is left behind");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
