@@ -15,6 +15,7 @@ COPY deno.json deno.lock ./
 COPY main.ts ./
 COPY config/ config/
 COPY src/ src/
+COPY scripts/compile.ts scripts/
 RUN deno install --frozen --entrypoint main.ts
 RUN deno task compile \
  && mkdir -p /out/data \
