@@ -7,7 +7,8 @@ import defaultConfigText from "./config/default.yaml" with { type: "text" };
 import manifest from "./deno.json" with { type: "json" };
 import { createGateway, type Gateway } from "./src/app.ts";
 import { HELP, parseCommandLine } from "./src/cli.ts";
-import { ConfigError, type ConfigOverride, parseConfig } from "./src/config/load.ts";
+import { ConfigError, type ConfigOverride, formatProblem, parseConfig } from "./src/config/load.ts";
+import { deepEqual } from "./src/lib/json.ts";
 import { LiveConfigError } from "./src/config/live_config.ts";
 import { listenFailure, listenProblem } from "./src/runtime.ts";
 import { openStore, storeProblem, StoreUnavailable } from "./src/store/open.ts";
@@ -31,7 +32,8 @@ if (command.kind === "error") {
   Deno.exit(2);
 }
 
-const source = command.configPath ?? "(embedded default)";
+const configPath = command.configPath;
+const source = configPath ?? "(embedded default)";
 let text: string;
 try {
   text = command.configPath === undefined
@@ -240,5 +242,72 @@ function closing(response: Response): Response {
 function describeError(error: unknown): string {
   return error instanceof Error ? error.stack ?? String(error) : String(error);
 }
+/** Sections a running gateway cannot take in: a change to them waits for a restart. */
+const RESTART_SECTIONS = ["server", "admin", "auth", "log", "metrics"] as const;
+
+/**
+ * SIGHUP: reads the config file again; a file that does not validate changes nothing. Its
+ * `model:` section goes live as a runtime change does (merged with the changes made since, or
+ * replacing them with `admin.file-wins`); other sections that changed are named as waiting for
+ * a restart.
+ */
+async function reload(): Promise<void> {
+  if (configPath === undefined) {
+    logger.warn("SIGHUP: the embedded default config is in use; there is no file to read again");
+    return;
+  }
+  let reloaded;
+  try {
+    const text = await Deno.readTextFile(configPath);
+    reloaded = parseConfig(text, { source, overrides });
+  } catch (error) {
+    const reason = error instanceof ConfigError
+      ? error.message
+      : `Cannot read config "${source}": ${(error as Error).message}`;
+    logger.error(`SIGHUP: the running config stays. ${reason}`);
+    return;
+  }
+  for (const warning of reloaded.warnings) logger.warn(warning);
+  const waiting = RESTART_SECTIONS.filter((section) =>
+    !deepEqual(reloaded.config[section], config[section])
+  );
+  if (waiting.length > 0) {
+    logger.warn(
+      `SIGHUP: ${waiting.join(", ")} changed in "${source}"; ` +
+        `${waiting.length === 1 ? "it takes" : "they take"} effect at the next restart`,
+    );
+  }
+  const result = await gateway.live.reloadFile(reloaded.model);
+  switch (result.kind) {
+    case "unchanged":
+      logger.info(
+        `SIGHUP: the model: section of "${source}" is unchanged (version ${result.version})`,
+      );
+      break;
+    case "changed":
+      logger.info(`SIGHUP: config version ${result.version}: ${result.action}`);
+      for (const note of result.notes) logger.info(`  merge: ${note.path}: ${note.message}`);
+      break;
+    case "invalid":
+      logger.error(
+        `SIGHUP: the running config stays; the new model: section is not valid:\n` +
+          result.problems.map((problem) => `  ${formatProblem(problem)}`).join("\n"),
+      );
+      break;
+    case "busy":
+      logger.error("SIGHUP: the running config stays; other gateways kept changing the store");
+      break;
+  }
+}
+
 Deno.addSignalListener("SIGINT", () => onSignal("SIGINT"));
 Deno.addSignalListener("SIGTERM", () => onSignal("SIGTERM"));
+if (Deno.build.os !== "windows") {
+  Deno.addSignalListener(
+    "SIGHUP",
+    () =>
+      void reload().catch((error) =>
+        logger.error("SIGHUP: reload failed", { error: describeError(error) })
+      ),
+  );
+}

@@ -150,6 +150,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     apply: (model) => registry.apply(model),
     audit,
     log,
+    fileWins: deps.config.admin["file-wins"],
     ...(deps.source ? { source: deps.source } : {}),
   });
   live.watch();

@@ -62,7 +62,22 @@ export interface LiveConfigOptions {
   readonly log?: (message: string) => void;
   /** Where the file came from, for the first version's description. */
   readonly source?: string;
+  /** A changed file replaces the runtime changes rather than being merged with them. */
+  readonly fileWins?: boolean;
 }
+
+/** What {@linkcode LiveConfig.reloadFile} answers. */
+export type ReloadResult =
+  | { readonly kind: "unchanged"; readonly version: number }
+  | {
+    readonly kind: "changed";
+    readonly version: number;
+    readonly action: string;
+    readonly notes: readonly MergeNote[];
+  }
+  /** The new section (merged, or the file's) does not validate; nothing was stored. */
+  | { readonly kind: "invalid"; readonly problems: readonly ConfigProblem[] }
+  | { readonly kind: "busy" };
 
 /** Commits that lost a race to another writer are retried this often before giving up. */
 const RACE_RETRIES = 10;
@@ -110,8 +125,7 @@ export class LiveConfig {
       let notes: readonly MergeNote[] = [];
       let action = `loaded from ${options.source ?? "the file"}`;
       if (head) {
-        ({ merged: model, notes } = mergeFileChanges(head.config.file, file, head.config.model));
-        action = `file changed; merged with the changes made since version ${head.version}`;
+        ({ model, notes, action } = fileChange(head, file, options.fileWins ?? false));
       }
       const config = parsed(model, "The merged config is not valid");
       const stored = { model, file };
@@ -213,6 +227,47 @@ export class LiveConfig {
     return { kind: "busy" };
   }
 
+  /**
+   * Takes in the file's `model:` section again (on SIGHUP): unchanged since the live version was
+   * built, nothing happens; changed, it is merged with the runtime changes made since (or, with
+   * `fileWins`, replaces them), validated, stored as a new version and applied, as a change made
+   * through the admin API is.
+   */
+  reloadFile(file: JsonObject): Promise<ReloadResult> {
+    const result = this.#changing.then(() => this.#reloadFile(file));
+    this.#changing = result.catch(() => {});
+    return result;
+  }
+
+  async #reloadFile(file: JsonObject): Promise<ReloadResult> {
+    for (let attempt = 0; attempt <= RACE_RETRIES; attempt++) {
+      const head = await this.#store.head();
+      if (!head) return { kind: "busy" };
+      if (deepEqual(head.config.file, file)) return { kind: "unchanged", version: head.version };
+      const { model, notes, action } = fileChange(head, file, this.#options.fileWins ?? false);
+      const validation = validateModel(model);
+      if (!validation.ok) return { kind: "invalid", problems: validation.problems };
+      const entry = this.#options.audit.entry({
+        by: "file",
+        action,
+        target: "model",
+        before: head.config.model,
+        after: model,
+      });
+      const result = await this.#store.commit({ model, file }, {
+        expected: head.version,
+        by: "file",
+        action,
+        audit: (version) => ({ ...entry, version }),
+      });
+      if (!result.ok) continue;
+      const stored = await this.#store.get(result.version);
+      if (stored) this.#install(stored, validation.model);
+      return { kind: "changed", version: result.version, action, notes };
+    }
+    return { kind: "busy" };
+  }
+
   /** Follows changes other gateways make to the store, applying each new version. */
   watch(): void {
     this.#watcher ??= this.#store.watch((version) => {
@@ -248,6 +303,30 @@ export class LiveConfig {
     this.#current = stored;
     this.#options.apply(model, stored.version);
   }
+}
+
+/**
+ * The live section once the file changed from what `head` was built from: merged with the
+ * runtime changes made since, or the file's as it is when the file wins.
+ */
+function fileChange(
+  head: StoredVersion<StoredConfig>,
+  file: JsonObject,
+  fileWins: boolean,
+): { model: JsonObject; notes: readonly MergeNote[]; action: string } {
+  if (fileWins) {
+    return {
+      model: file,
+      notes: [],
+      action: `file changed; it replaces the changes made since version ${head.version}`,
+    };
+  }
+  const { merged, notes } = mergeFileChanges(head.config.file, file, head.config.model);
+  return {
+    model: merged,
+    notes,
+    action: `file changed; merged with the changes made since version ${head.version}`,
+  };
 }
 
 function parsed(model: JsonObject, message: string): ModelConfig {

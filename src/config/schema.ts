@@ -424,6 +424,10 @@ export const AdminSchema = z.strictObject({
   "allow-private": z.boolean().default(true).describe(
     "whether instances added at runtime may point at loopback and private addresses",
   ),
+  "file-wins": z.boolean().default(false).describe(
+    "when the file's model: section changed (at start or on SIGHUP), it replaces the runtime " +
+      "changes made since instead of being merged with them",
+  ),
 });
 
 /** One client API key written in the config. */
