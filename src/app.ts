@@ -173,6 +173,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         "(admin.keys or SWITCHYARD_ADMIN_KEY)"
       : `Admin API at /admin: ${plural(access.keys.length, "admin key")}`,
   );
+  if (!deps.config.auth.enabled && !isLoopbackHost(deps.config.server.host)) {
+    log(
+      `The client API /v1 is open to anyone who can reach ${deps.config.server.host}:` +
+        `${deps.config.server.port}: no client authentication (auth.enabled). Turn it on, or ` +
+        `listen on 127.0.0.1 only`,
+      "warn",
+    );
+  }
   if (deps.config.auth.enabled) {
     log(
       `Client authentication on: ${plural(deps.config.auth.keys.length, "key")} in the config` +
@@ -189,7 +197,15 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       observeRequests(telemetry, service, { originOf, tracing: deps.tracing ?? false }),
     );
   }
-  if (deps.config.auth.enabled) app.use("/v1/*", clientAuth(authenticator));
+  if (deps.config.auth.enabled) {
+    const authenticate = clientAuth(authenticator);
+    app.use("/v1/*", authenticate);
+    // What the gateway serves and how busy it is are not for anyone who can reach the port.
+    if (!deps.config.auth["public-status"]) {
+      app.use("/status.json", authenticate);
+      app.use("/metrics", authenticate);
+    }
+  }
   mountOpenAiRoutes(app, {
     registry,
     server: deps.config.server,
@@ -323,6 +339,11 @@ async function keepLimiterSnapshots(limits: RateLimits, options: {
       await save();
     },
   };
+}
+
+/** Whether `host` only takes connections from this machine. */
+function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** `1 key`, `2 keys`. */

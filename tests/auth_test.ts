@@ -1047,3 +1047,44 @@ Deno.test("no key, digest or token appears in logs, /v1/chat/status or /admin/au
     assert.ok(!keysText.includes(secret), `/admin/keys shows the ${name}`);
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// Status and metrics, and the start log
+// ---------------------------------------------------------------------------------------------
+
+Deno.test("with auth on, /status.json and /metrics need a key unless auth.public-status", async () => {
+  for (const publicStatus of [false, true]) {
+    await using setup = await gatewayOverBackend((url) =>
+      authConfig(url, {
+        auth: { enabled: true, keys: [{ id: "a", key: KEY_A }], "public-status": publicStatus },
+      })
+    );
+    for (const path of ["/status.json", "/metrics"]) {
+      const open = await fetch(`${setup.gateway.url}${path}`);
+      await open.body?.cancel();
+      assert.equal(open.status, publicStatus ? 200 : 401, `${path} without a key`);
+      const keyed = await fetch(`${setup.gateway.url}${path}`, { headers: bearer(KEY_A) });
+      await keyed.body?.cancel();
+      assert.equal(keyed.status, 200, `${path} with a key`);
+    }
+    const page = await fetch(`${setup.gateway.url}/status`);
+    await page.body?.cancel();
+    assert.equal(page.status, 200, "the page itself holds no data");
+  }
+});
+
+Deno.test("the start log warns when /v1 is open to the network without authentication", async () => {
+  for (const [host, warned] of [["0.0.0.0", true], ["127.0.0.1", false]] as const) {
+    const lines: string[] = [];
+    await using setup = await gatewayOverBackend(
+      (url) => `server:\n  host: ${host}\n` + oneService("chat", [url]),
+      { gateway: { log: (message) => lines.push(message) } },
+    );
+    assert.equal(
+      lines.some((line) => /\/v1 is open to anyone who can reach 0\.0\.0\.0:8080/.test(line)),
+      warned,
+      `${host}: ${lines.join(" | ")}`,
+    );
+    assert.ok(setup.gateway.url);
+  }
+});

@@ -484,6 +484,10 @@ export const AuthSchema = z.strictObject({
     });
   }),
   jwt: JwtSchema.optional(),
+  "public-status": z.boolean().default(false).describe(
+    "with auth enabled, /status.json and /metrics still answer without a key (the /status " +
+      "page itself holds no data); off, they need one as /v1 does",
+  ),
 });
 
 /** Our `log:` section: what the gateway writes to stdout. */
