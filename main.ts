@@ -11,14 +11,14 @@ import { ConfigError, type ConfigOverride, formatProblem, parseConfig } from "./
 import { deepEqual } from "./src/lib/json.ts";
 import { LiveConfigError } from "./src/config/live_config.ts";
 import { listenFailure, listenProblem } from "./src/runtime.ts";
-import { openStore, storeProblem, StoreUnavailable } from "./src/store/open.ts";
+import { makeStoreFolder, openStore, storeProblem, StoreUnavailable } from "./src/store/open.ts";
 import { LineWriter } from "./src/logging/line_writer.ts";
 import { Logger } from "./src/logging/logger.ts";
 import { socketConnector } from "./src/transport/connect.ts";
 import { type ProxySettings, proxySettings } from "./src/transport/proxy_settings.ts";
 import { SERVICE_TYPES } from "./src/services.ts";
 
-const command = parseCommandLine(Deno.args, (name) => Deno.env.get(name));
+const command = parseCommandLine(Deno.args, (name) => Deno.env.get(name), Deno.cwd());
 if (command.kind === "help") {
   console.log(HELP);
   Deno.exit(0);
@@ -33,6 +33,7 @@ if (command.kind === "error") {
 }
 
 const configPath = command.configPath;
+const storePath = command.kvPath;
 const source = configPath ?? "(embedded default)";
 let text: string;
 try {
@@ -69,11 +70,11 @@ const instanceCount = SERVICE_TYPES.reduce(
 );
 if (command.check) {
   for (const warning of loaded.warnings) console.warn(`warning: ${warning}`);
-  console.log(`Config "${source}" is valid: ${instanceCount} instances`);
+  console.log(`Config "${source}" is valid: ${instanceCount} instances; store "${command.kvPath}"`);
   // The rest of what start-up needs: the port to listen on and the store.
   const problems = [
     listenProblem(config.server.host, config.server.port),
-    await storeProblem(command.kvPath),
+    await storeProblem(command.kvPath, { makesFolder: command.kvDefault }),
   ].filter((problem) => problem !== undefined);
   for (const problem of problems) console.error(problem);
   Deno.exit(problems.length === 0 ? 0 : 1);
@@ -106,6 +107,7 @@ try {
 
 let kv: Deno.Kv;
 try {
+  if (command.kvDefault) await makeStoreFolder(command.kvPath);
   kv = await openStore(command.kvPath);
 } catch (error) {
   if (!(error instanceof StoreUnavailable)) throw error;
@@ -156,7 +158,7 @@ function serve(): Deno.HttpServer<Deno.NetAddr> {
       const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
       logger.info(
         `Switchyard ${manifest.version} listening on http://${shown}:${port} ` +
-          `(config ${source}, version ${gateway.live.version})`,
+          `(config ${source}, version ${gateway.live.version}, store ${storePath})`,
       );
       for (const type of SERVICE_TYPES) {
         const service = gateway.registry.snapshot.services[type];

@@ -2,6 +2,8 @@
  * The command line: flags, their environment fallbacks, and the help text.
  * @module
  */
+import { createHash } from "node:crypto";
+import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 /** The help text printed by `--help`. */
@@ -14,7 +16,9 @@ Options:
   --port N           port to listen on (env PORT); overrides server.port
   --host ADDR        address to listen on; overrides server.host
   --kv PATH          Deno KV store: a file path, :memory:, or a KV Connect URL shared by
-                     several gateways (env SWITCHYARD_KV); default: switchyard.kv here
+                     several gateways (env SWITCHYARD_KV); default: a file for this config in
+                     the state directory ($STATE_DIRECTORY, $XDG_STATE_HOME/switchyard or
+                     ~/.local/state/switchyard)
   --check            validate the config, print every problem, and exit (0 valid, 1 not)
   --help             show this help
   --version          print the version
@@ -37,14 +41,17 @@ export type Command =
     readonly port: { readonly value: string; readonly origin: string } | undefined;
     readonly host: string | undefined;
     readonly kvPath: string;
+    /** `kvPath` is the default one, in a folder that may not exist yet. */
+    readonly kvDefault: boolean;
     /** Only validate the config. */
     readonly check: boolean;
   };
 
-/** Reads flags, falling back to the environment. */
+/** Reads flags, falling back to the environment; relative paths are read from `cwd`. */
 export function parseCommandLine(
   args: readonly string[],
   env: (name: string) => string | undefined,
+  cwd = ".",
 ): Command {
   let values;
   try {
@@ -74,20 +81,44 @@ export function parseCommandLine(
     };
   }
   const envPort = env("PORT");
+  const configPath = values.config ?? (env("SWITCHYARD_CONFIG") || undefined);
+  const kvPath = values.kv ?? (env("SWITCHYARD_KV") || undefined);
   return {
     kind: "serve",
-    configPath: values.config ?? (env("SWITCHYARD_CONFIG") || undefined),
+    configPath,
     port: values.port !== undefined
       ? { value: values.port, origin: "--port" }
       : envPort
       ? { value: envPort, origin: "PORT" }
       : undefined,
     host: values.host,
-    kvPath: values.kv ?? (env("SWITCHYARD_KV") || "switchyard.kv"),
+    kvPath: kvPath ?? defaultStorePath(configPath, env, cwd),
+    kvDefault: kvPath === undefined,
     check: values.check,
   };
 }
 
 function isPortNumber(value: string): boolean {
   return /^\d{1,5}$/.test(value) && Number(value) <= 65_535;
+}
+
+/**
+ * Where the store lives when no `--kv` says: in the state directory (systemd's
+ * `$STATE_DIRECTORY`, else `$XDG_STATE_HOME/switchyard`, else `~/.local/state/switchyard`), one
+ * file per config, so that runtime changes made under one config never surface under another:
+ * `default.kv` for the embedded default, `<name>-<digest of its absolute path>.kv` for a file.
+ */
+export function defaultStorePath(
+  configPath: string | undefined,
+  env: (name: string) => string | undefined,
+  cwd: string,
+): string {
+  const stateDirectory = env("STATE_DIRECTORY")?.split(":")[0] ||
+    (env("XDG_STATE_HOME") ? join(env("XDG_STATE_HOME")!, "switchyard") : undefined) ||
+    (env("HOME") ? join(env("HOME")!, ".local", "state", "switchyard") : cwd);
+  if (configPath === undefined) return join(stateDirectory, "default.kv");
+  const absolute = resolve(cwd, configPath);
+  const name = basename(absolute).replace(/\.[^.]*$/, "") || "config";
+  const digest = createHash("sha256").update(absolute).digest("hex").slice(0, 8);
+  return join(stateDirectory, `${name}-${digest}.kv`);
 }

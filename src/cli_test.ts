@@ -22,6 +22,7 @@ Deno.test("flags are read", () => {
       port: { value: "9000", origin: "--port" },
       host: "::",
       kvPath: ":memory:",
+      kvDefault: false,
       check: true,
     },
   );
@@ -36,17 +37,48 @@ Deno.test("the environment fills in what flags leave out; flags win", () => {
     port: { value: "7000", origin: "PORT" },
     host: undefined,
     kvPath: "/var/kv",
+    kvDefault: false,
     check: false,
   });
   const command = parseCommandLine(["--port", "1"], env);
   assert.ok(command.kind === "serve" && command.port?.origin === "--port");
 });
 
-Deno.test("defaults: embedded config, local KV file", () => {
-  const command = parseCommandLine([], noEnv);
+Deno.test("defaults: embedded config, its own store file in the state directory", () => {
+  const home = (name: string) => name === "HOME" ? "/home/op" : undefined;
+  const command = parseCommandLine([], home, "/srv");
   assert.ok(command.kind === "serve");
   assert.equal(command.configPath, undefined);
-  assert.equal(command.kvPath, "switchyard.kv");
+  assert.equal(command.kvPath, "/home/op/.local/state/switchyard/default.kv");
+  assert.equal(command.kvDefault, true);
+  const given = parseCommandLine(["--kv", "here.kv"], home, "/srv");
+  assert.ok(given.kind === "serve" && given.kvPath === "here.kv" && !given.kvDefault);
+});
+
+Deno.test("each config file gets a store of its own; systemd's and XDG's state folders win", () => {
+  const env = (variables: Record<string, string>) => (name: string) => variables[name];
+  const store = (args: string[], variables: Record<string, string>, cwd = "/srv") => {
+    const command = parseCommandLine(args, env(variables), cwd);
+    assert.ok(command.kind === "serve");
+    return command.kvPath;
+  };
+  const home = { HOME: "/home/op" };
+  const gpu = store(["--config", "gpu.yaml"], home);
+  assert.match(gpu, /^\/home\/op\/\.local\/state\/switchyard\/gpu-[0-9a-f]{8}\.kv$/);
+  assert.equal(
+    store(["--config", "/srv/gpu.yaml"], home, "/"),
+    gpu,
+    "the same file, however named",
+  );
+  assert.notEqual(store(["--config", "/etc/gpu.yaml"], home), gpu, "another file, another store");
+  assert.equal(
+    store([], { ...home, XDG_STATE_HOME: "/var/state" }),
+    "/var/state/switchyard/default.kv",
+  );
+  assert.equal(
+    store([], { ...home, STATE_DIRECTORY: "/var/lib/switchyard:/var/lib/other" }),
+    "/var/lib/switchyard/default.kv",
+  );
 });
 
 Deno.test("help, version and unknown flags", () => {

@@ -285,3 +285,38 @@ Deno.test("--check also tries the port and the store, and creates nothing", asyn
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("without --kv, each config keeps its own store in the state directory", async () => {
+  const home = await Deno.makeTempDir();
+  const env = { HOME: home, XDG_STATE_HOME: "", STATE_DIRECTORY: "" };
+  try {
+    const stores: string[] = [];
+    for (const name of ["gpu-a", "gpu-b"]) {
+      const path = `${home}/${name}.yaml`;
+      await Deno.writeTextFile(path, "model:\n  services: {}\n");
+      const checked = await runCli(["--check", "--config", path], env);
+      assert.equal(checked.code, 0, checked.stderr);
+      stores.push(/store "([^"]+)"/.exec(checked.stdout)![1]!);
+    }
+    assert.match(
+      stores[0]!,
+      new RegExp(`^${home}/\\.local/state/switchyard/gpu-a-[0-9a-f]{8}\\.kv$`),
+    );
+    assert.notEqual(stores[0], stores[1]);
+    assert.equal(
+      await Deno.stat(`${home}/.local`).catch(() => undefined),
+      undefined,
+      "--check made nothing",
+    );
+
+    await using gateway = await spawnGateway(["--config", `${home}/gpu-a.yaml`], env, {
+      defaultStore: true,
+    });
+    const health = await fetch(`${gateway.url}/health`);
+    assert.equal(health.status, 200);
+    await health.body?.cancel();
+    assert.ok((await Deno.stat(stores[0]!)).isFile, "the store was made where --check said");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});

@@ -15,6 +15,17 @@ export class StoreUnavailable extends Error {
   }
 }
 
+/** Makes the folder of the default store file, as a state directory is made on first use. */
+export async function makeStoreFolder(path: string): Promise<void> {
+  const folder = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+  if (folder === "") return;
+  try {
+    await Deno.mkdir(folder, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new StoreUnavailable(path, `its folder could not be made (${reasonOf(error)})`);
+  }
+}
+
 /** Opens the store at `path` (a file, `:memory:`, or a KV Connect URL). */
 export async function openStore(path: string): Promise<Deno.Kv> {
   try {
@@ -26,10 +37,13 @@ export async function openStore(path: string): Promise<Deno.Kv> {
 
 /**
  * Why the store at `path` could not be opened, or undefined when it can: an existing file is
- * opened and closed again; for a file not made yet, its folder must take a new file. Nothing is
- * left behind.
+ * opened and closed again; for a file not made yet, its folder must take a new file, or, with
+ * `makesFolder` (the default store), the nearest folder that exists must. Nothing is left behind.
  */
-export async function storeProblem(path: string): Promise<string | undefined> {
+export async function storeProblem(
+  path: string,
+  options: { readonly makesFolder?: boolean } = {},
+): Promise<string | undefined> {
   if (path === ":memory:" || /^https?:\/\//.test(path)) return undefined;
   let exists = true;
   try {
@@ -44,13 +58,25 @@ export async function storeProblem(path: string): Promise<string | undefined> {
     if (exists) {
       (await Deno.openKv(path)).close();
     } else {
-      const folder = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
+      let folder = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
+      while (options.makesFolder && folder !== "/" && folder !== "." && !await isThere(folder)) {
+        folder = folder.slice(0, folder.lastIndexOf("/")) || "/";
+      }
       const probe = await Deno.makeTempFile({ dir: folder, prefix: ".switchyard-check-" });
       await Deno.remove(probe);
     }
     return undefined;
   } catch (error) {
     return new StoreUnavailable(path, reasonOf(error)).message;
+  }
+}
+
+async function isThere(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
