@@ -4,12 +4,14 @@
  * the writer read: two writers can never both succeed from the same version, and a version once
  * acknowledged is never lost or half-written. Nothing here assumes one process owns the store.
  *
- * A version's text is kept in chunks under KV's 64 KiB value limit, so a config of any size
- * fits (up to what one atomic commit carries, about 800 KB).
+ * A version's text is kept in chunks of at most {@linkcode CHUNK_BYTES} serialised bytes, under
+ * KV's 64 KiB value limit whatever the characters (see `size.ts`), all in the one atomic
+ * commit of the version (at most 800 KiB).
  * @module
  */
 import type { AuditEntry, AuditStore } from "./audit.ts";
 import { CONFIG_BODY, CONFIG_HEAD, CONFIG_META } from "./keys.ts";
+import { checkValueSize, CHUNK_BYTES, textChunks } from "./size.ts";
 
 /** Who made a version, when and why. */
 export interface VersionInfo {
@@ -33,9 +35,6 @@ export type CommitResult =
   | { readonly ok: true; readonly version: number }
   /** Someone else committed first: `current` is the version now live (0 for none). */
   | { readonly ok: false; readonly current: number };
-
-/** Characters per stored chunk of a version's text. */
-const CHUNK_CHARS = 60_000;
 
 /** Versioned configs of type `T` (plain JSON) in a Deno KV database. */
 export class ConfigVersionStore<T> {
@@ -112,19 +111,18 @@ export class ConfigVersionStore<T> {
     const current = versionOf(head.value);
     if (current !== change.expected) return { ok: false, current };
     const version = current + 1;
-    const text = JSON.stringify(config);
-    const chunks = Math.max(1, Math.ceil(text.length / CHUNK_CHARS));
+    const chunks = textChunks(JSON.stringify(config), CHUNK_BYTES);
     const info: VersionInfo = {
       version,
       at: new Date(this.#now()).toISOString(),
       by: change.by,
       action: change.action,
     };
+    const meta = { ...info, chunks: chunks.length };
+    checkValueSize(`The description of config version ${version}`, meta);
     const commit = this.#kv.atomic().check(head);
-    for (let i = 0; i < chunks; i++) {
-      commit.set([...CONFIG_BODY, version, i], text.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS));
-    }
-    commit.set([...CONFIG_META, version], { ...info, chunks }).set(CONFIG_HEAD, { version });
+    for (const [i, chunk] of chunks.entries()) commit.set([...CONFIG_BODY, version, i], chunk);
+    commit.set([...CONFIG_META, version], meta).set(CONFIG_HEAD, { version });
     if (change.audit) this.#audit.stage(commit, change.audit(version));
     const result = await commit.commit();
     if (result.ok) return { ok: true, version };

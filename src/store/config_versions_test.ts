@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { AuditStore } from "./audit.ts";
 import { ConfigVersionStore } from "./config_versions.ts";
+import { storedSize, StoreLimitError } from "./size.ts";
 
 interface Small {
   readonly weight: number;
@@ -133,4 +134,63 @@ Deno.test("a version lies as head, meta and body chunks under the config prefix"
       chunks: 1,
     }],
   ]);
+});
+
+interface Named {
+  readonly names: string[];
+}
+
+/** A config of about `kib` KiB of ASCII text with one CJK model name in it. */
+function withCjkName(kib: number): Named {
+  const names = Array.from({ length: kib * 32 }, (_, i) => `model-${String(i).padStart(25, "0")}`);
+  names[7] = "通义千问";
+  return { names };
+}
+
+Deno.test("a config with one CJK name is chunked by stored bytes, not characters", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const store = new ConfigVersionStore<Named>(kv, new AuditStore(kv));
+  const config = withCjkName(49);
+  assert.ok(JSON.stringify(config).length > 49 * 1024);
+  assert.deepEqual(await store.commit(config, { expected: 0, by: "file", action: "load" }), {
+    ok: true,
+    version: 1,
+  });
+  assert.deepEqual((await store.head())?.config, config);
+  for await (const entry of kv.list({ prefix: ["switchyard", "config", "body", 1] })) {
+    assert.ok(storedSize(entry.value) <= 65_536);
+  }
+});
+
+Deno.test("a version whose description cannot be stored is refused, naming the limit", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const store = new ConfigVersionStore<Small>(kv, new AuditStore(kv));
+  await assert.rejects(
+    store.commit({ weight: 1 }, { expected: 0, by: "ops", action: "add 模".repeat(20_000) }),
+    (error: unknown) => error instanceof StoreLimitError && error.limit === 65_536,
+  );
+  assert.equal(await store.current(), 0);
+});
+
+Deno.test("a version stored by earlier releases, in 60,000-character chunks, reads back", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const text = JSON.stringify({ names: ["a".repeat(100_000)] });
+  await kv.atomic()
+    .set(["switchyard", "config", "body", 1, 0], text.slice(0, 60_000))
+    .set(["switchyard", "config", "body", 1, 1], text.slice(60_000))
+    .set(["switchyard", "config", "meta", 1], {
+      version: 1,
+      at: "2026-11-22T12:00:00.000Z",
+      by: "file",
+      action: "load",
+      chunks: 2,
+    })
+    .set(["switchyard", "config", "head"], { version: 1 })
+    .commit();
+  const store = new ConfigVersionStore<Named>(kv, new AuditStore(kv));
+  assert.deepEqual((await store.head())?.config, JSON.parse(text));
+  assert.deepEqual(await store.commit({ names: [] }, { expected: 1, by: "ops", action: "edit" }), {
+    ok: true,
+    version: 2,
+  });
 });
