@@ -14,7 +14,7 @@ import { GatewayError } from "../errors.ts";
 import type { GatewayApp, GatewayEnv } from "../gateway_env.ts";
 import type { Registry } from "../registry/registry.ts";
 import { ErrorSchema } from "../routes/schemas.ts";
-import type { ApiKeyStore } from "../store/mod.ts";
+import { type ApiKeyStore, StoreLimitError } from "../store/mod.ts";
 import type { AdminAccess } from "./admin_guard.ts";
 import { adminGuard } from "./admin_guard.ts";
 import type { AuditLog } from "./audit.ts";
@@ -83,6 +83,21 @@ export function busy(): GatewayError {
   );
 }
 
+/**
+ * Runs an admin write to the store, turning what the store cannot hold (Deno KV's value or
+ * commit limit) into a 413 that names the limit, instead of an internal error.
+ */
+export async function storing<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (!(error instanceof StoreLimitError)) throw error;
+    throw new GatewayError(413, "too_large_to_store", `${error.message}; nothing was changed`, {
+      cause: error,
+    });
+  }
+}
+
 /** The outcome of {@linkcode commitChange}. */
 export interface Committed {
   readonly version: number;
@@ -102,7 +117,7 @@ export async function commitChange(
   edit: (model: JsonObject) => ConfigEdit,
 ): Promise<Committed> {
   const expected = expectedVersion(c.req.header("if-match"));
-  const result = await deps.live.change(expected, { by: adminOf(c), action }, edit);
+  const result = await storing(() => deps.live.change(expected, { by: adminOf(c), action }, edit));
   if (result.kind === "stale") throw staleWrite(result.current);
   if (result.kind === "invalid") throw invalidConfig(result.problems);
   if (result.kind === "busy") throw busy();
@@ -130,6 +145,10 @@ export const WRITE_ERRORS = {
   },
   412: {
     description: "The config changed since the ETag in If-Match; the current one is in ETag",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+  413: {
+    description: "Too large to store: the message names Deno KV's limit it passes",
     content: { "application/json": { schema: ErrorSchema } },
   },
   428: {

@@ -10,7 +10,14 @@ import { isJsonObject, type JsonObject } from "../lib/json.ts";
 import type { ConfigEdit } from "../config/live_config.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp, GatewayEnv } from "../gateway_env.ts";
-import { type AdminDeps, adminOf, busy, invalidConfig, readJsonObject } from "./admin_api.ts";
+import {
+  type AdminDeps,
+  adminOf,
+  busy,
+  invalidConfig,
+  readJsonObject,
+  storing,
+} from "./admin_api.ts";
 import { adminGuard } from "./admin_guard.ts";
 import {
   addInstance,
@@ -121,7 +128,7 @@ async function change(
   action: string,
   edit: (model: JsonObject) => ConfigEdit,
 ): Promise<void> {
-  const result = await deps.live.change("any", { by: adminOf(c), action }, edit);
+  const result = await storing(() => deps.live.change("any", { by: adminOf(c), action }, edit));
   if (result.kind === "invalid") throw invalidConfig(result.problems);
   if (result.kind === "busy") throw busy();
 }

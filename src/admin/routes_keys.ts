@@ -18,6 +18,7 @@ import {
   invalidConfig,
   jsonContent,
   readJsonObject,
+  storing,
   WRITE_ERRORS,
 } from "./admin_api.ts";
 import { mergePatch } from "./merge_patch.ts";
@@ -88,7 +89,7 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
       target: id,
       after: info(stored),
     });
-    if (!await deps.keys.create(stored, entry)) {
+    if (!await storing(() => deps.keys.create(stored, entry))) {
       throw keyTaken(id);
     }
     await reload();
@@ -114,21 +115,23 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
         "A key's id and value cannot be changed; create a new key",
       );
     }
-    const updated = await deps.keys.update(
-      id,
-      (key) => {
-        const { digest, created, by, ...settings } = key;
-        const changed = validSettings(mergePatch(settings, patch) as JsonObject);
-        return storedKey(changed, { digest, created, by });
-      },
-      (before, after) =>
-        deps.audit.entry({
-          by: adminOf(c),
-          action: "update key",
-          target: id,
-          before: info(before),
-          after: info(after),
-        }),
+    const updated = await storing(() =>
+      deps.keys.update(
+        id,
+        (key) => {
+          const { digest, created, by, ...settings } = key;
+          const changed = validSettings(mergePatch(settings, patch) as JsonObject);
+          return storedKey(changed, { digest, created, by });
+        },
+        (before, after) =>
+          deps.audit.entry({
+            by: adminOf(c),
+            action: "update key",
+            target: id,
+            before: info(before),
+            after: info(after),
+          }),
+      )
     );
     if (!updated) throw keyMissing(id);
     await reload();

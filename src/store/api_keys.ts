@@ -7,6 +7,7 @@
  */
 import type { AuditEntry, AuditStore } from "./audit.ts";
 import { API_KEYS, API_KEYS_CHANGED } from "./keys.ts";
+import { checkValueSize } from "./size.ts";
 
 /** A key as stored: its settings as written, and the digest instead of the key. */
 export interface StoredApiKey {
@@ -47,8 +48,12 @@ export class ApiKeyStore {
     return (await this.#kv.get<StoredApiKey>([...API_KEYS, id])).value ?? undefined;
   }
 
-  /** Stores a new key with the audit entry of its creation; false when the id is taken. */
+  /**
+   * Stores a new key with the audit entry of its creation; false when the id is taken. Throws
+   * `StoreLimitError` for a key too large for one KV value.
+   */
   async create(key: StoredApiKey, audit: AuditEntry): Promise<boolean> {
+    checkValueSize(`The API key "${key.id}"`, key);
     const commit = this.#kv.atomic().check({ key: [...API_KEYS, key.id], versionstamp: null })
       .set([...API_KEYS, key.id], key);
     this.#audit.stage(commit, audit);
@@ -57,7 +62,8 @@ export class ApiKeyStore {
 
   /**
    * Replaces a key with `change(key)`, unless it changed meanwhile (then reads and tries
-   * again); undefined when there is no such key.
+   * again); undefined when there is no such key. Throws `StoreLimitError` for a change that
+   * makes the key too large for one KV value.
    */
   async update(
     id: string,
@@ -68,6 +74,7 @@ export class ApiKeyStore {
       const entry = await this.#kv.get<StoredApiKey>([...API_KEYS, id]);
       if (entry.value === null) return undefined;
       const after = change(entry.value);
+      checkValueSize(`The API key "${id}"`, after);
       const commit = this.#kv.atomic().check(entry).set([...API_KEYS, id], after);
       this.#audit.stage(commit, audit(entry.value, after));
       if ((await this.#bump(commit).commit()).ok) return after;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ApiKeyStore, type StoredApiKey } from "./api_keys.ts";
 import { type AuditEntry, AuditStore } from "./audit.ts";
+import { StoreLimitError } from "./size.ts";
 
 const KEY: StoredApiKey = {
   id: "team-a",
@@ -62,4 +63,21 @@ Deno.test("a watcher hears once at start and again for a change through another 
   await new ApiKeyStore(kv, new AuditStore(kv)).create(KEY, entry("create"));
   await second;
   watcher.stop();
+});
+
+Deno.test("a key too large for one KV value is refused, naming the limit", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const keys = new ApiKeyStore(kv, new AuditStore(kv));
+  const models = Array.from({ length: 8_000 }, (_, i) => `模型-${i}`);
+  await assert.rejects(
+    keys.create({ ...KEY, models }, entry("create")),
+    (error: unknown) => error instanceof StoreLimitError && error.limit === 65_536,
+  );
+  assert.deepEqual(await keys.list(), []);
+  await keys.create(KEY, entry("create"));
+  await assert.rejects(
+    keys.update("team-a", (key) => ({ ...key, models }), () => entry("update")),
+    StoreLimitError,
+  );
+  assert.deepEqual(await keys.get("team-a"), KEY);
 });

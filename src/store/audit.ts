@@ -5,6 +5,7 @@
  * @module
  */
 import { AUDIT } from "./keys.ts";
+import { checkValueSize, storedSize } from "./size.ts";
 
 /** One admin write, as the trail keeps it. */
 export interface AuditEntry {
@@ -23,8 +24,11 @@ export interface AuditEntry {
   readonly after?: unknown;
 }
 
-/** A value larger than this (as JSON) is recorded as its size only, to fit KV's value limit. */
-const MAX_VALUE_CHARS = 28_000;
+/**
+ * A `before` or `after` larger than this, in serialised bytes, is recorded as its size only, so
+ * both fit in one KV value (64 KiB) with the rest of the entry.
+ */
+const MAX_RECORDED_BYTES = 28_000;
 
 /** Writes and reads the audit trail. */
 export class AuditStore {
@@ -38,11 +42,15 @@ export class AuditStore {
 
   /**
    * Adds `entry` to an atomic commit that makes the change it records. For the other store
-   * modules, which write a change and its entry together.
+   * modules, which write a change and its entry together. Throws `StoreLimitError` when the
+   * entry cannot be stored even with its values recorded as their sizes (a target of many
+   * kilobytes).
    */
   stage(commit: Deno.AtomicOperation, entry: AuditEntry): void {
+    const value = bounded(entry);
+    checkValueSize("The audit entry of this change", value);
     const key = [...AUDIT, Date.parse(entry.at), this.#sequence++, crypto.randomUUID()];
-    commit.set(key, bounded(entry));
+    commit.set(key, value);
   }
 
   /** Writes `entry` on its own, for a write that changes nothing stored. */
@@ -74,6 +82,6 @@ function bounded(entry: AuditEntry): AuditEntry {
 }
 
 function boundedValue(value: unknown): unknown {
-  const length = JSON.stringify(value).length;
-  return length <= MAX_VALUE_CHARS ? value : { omitted: `${length} characters of JSON` };
+  const bytes = storedSize(value);
+  return bytes <= MAX_RECORDED_BYTES ? value : { omitted: `${bytes} bytes` };
 }

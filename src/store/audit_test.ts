@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type AuditEntry, AuditStore } from "./audit.ts";
+import { storedSize, StoreLimitError } from "./size.ts";
 
 const AT = "2026-11-22T12:00:00.000Z";
 
@@ -37,7 +38,33 @@ Deno.test("a value too large for one KV value is recorded as its size", async ()
   await audit.append(entry("replace", { before: { small: true }, after: large }));
   const [read] = await audit.latest(1);
   assert.deepEqual(read?.before, { small: true });
-  assert.deepEqual(read?.after, { omitted: `${JSON.stringify(large).length} characters of JSON` });
+  assert.deepEqual(read?.after, { omitted: `${storedSize(large)} bytes` });
+});
+
+Deno.test("values are measured in stored bytes: CJK text counts two bytes a character", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const audit = new AuditStore(kv);
+  // 20,000 characters: under the old limit of 28,000 characters, but 40,000 bytes stored.
+  const wide = { name: "模".repeat(20_000) };
+  await audit.append(entry("replace", { before: wide, after: wide }));
+  const [read] = await audit.latest(1);
+  assert.deepEqual(read?.before, { omitted: `${storedSize(wide)} bytes` });
+  assert.deepEqual(read?.after, { omitted: `${storedSize(wide)} bytes` });
+  const small = { name: "模".repeat(1_000) };
+  await audit.append(entry("small", { after: small }));
+  assert.deepEqual((await audit.latest(1))[0]?.after, small);
+});
+
+Deno.test("an entry that cannot fit even without its values is refused, naming the limit", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const audit = new AuditStore(kv);
+  await assert.rejects(
+    audit.append(entry("add", { target: "模".repeat(40_000) })),
+    (error: unknown) =>
+      error instanceof StoreLimitError && error.limit === 65_536 &&
+      /65536 bytes for one value/.test(error.message),
+  );
+  assert.deepEqual(await audit.latest(10), []);
 });
 
 Deno.test("a staged entry is written only with the commit it belongs to", async () => {

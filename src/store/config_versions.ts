@@ -4,12 +4,27 @@
  * the writer read: two writers can never both succeed from the same version, and a version once
  * acknowledged is never lost or half-written. Nothing here assumes one process owns the store.
  *
- * A version's text is kept in chunks under KV's 64 KiB value limit, so a config of any size
- * fits (up to what one atomic commit carries, about 800 KB).
+ * A version's text is kept in chunks of at most {@linkcode CHUNK_BYTES} serialised bytes, under
+ * KV's 64 KiB value limit whatever the characters (see `size.ts`). A version whose chunks fit
+ * in one atomic commit (800 KiB) is written in one, as it always was. A larger one is written
+ * in several: the writer first claims the version number under `CONFIG_WRITER`, each commit of
+ * chunks checks that the head and the claim are unchanged, and the last commit makes the
+ * version live, guarded the same way. Readers never see it before then; a writer that lost the
+ * race, or whose claim another writer took over, stops at its next commit, and what it left
+ * lies beyond the chunk count of any live version.
  * @module
  */
 import type { AuditEntry, AuditStore } from "./audit.ts";
-import { CONFIG_BODY, CONFIG_HEAD, CONFIG_META } from "./keys.ts";
+import { CONFIG_BODY, CONFIG_HEAD, CONFIG_META, CONFIG_WRITER } from "./keys.ts";
+import {
+  checkValueSize,
+  CHUNK_BYTES,
+  keySize,
+  MAX_COMMIT_BYTES,
+  MAX_VALUE_BYTES,
+  storedSize,
+  textChunks,
+} from "./size.ts";
 
 /** Who made a version, when and why. */
 export interface VersionInfo {
@@ -34,8 +49,8 @@ export type CommitResult =
   /** Someone else committed first: `current` is the version now live (0 for none). */
   | { readonly ok: false; readonly current: number };
 
-/** Characters per stored chunk of a version's text. */
-const CHUNK_CHARS = 60_000;
+/** Room kept in each commit for what is not counted exactly, in bytes. */
+const COMMIT_MARGIN = 8_192;
 
 /** Versioned configs of type `T` (plain JSON) in a Deno KV database. */
 export class ConfigVersionStore<T> {
@@ -112,23 +127,62 @@ export class ConfigVersionStore<T> {
     const current = versionOf(head.value);
     if (current !== change.expected) return { ok: false, current };
     const version = current + 1;
-    const text = JSON.stringify(config);
-    const chunks = Math.max(1, Math.ceil(text.length / CHUNK_CHARS));
+    const chunks = textChunks(JSON.stringify(config), CHUNK_BYTES);
     const info: VersionInfo = {
       version,
       at: new Date(this.#now()).toISOString(),
       by: change.by,
       action: change.action,
     };
-    const commit = this.#kv.atomic().check(head);
-    for (let i = 0; i < chunks; i++) {
-      commit.set([...CONFIG_BODY, version, i], text.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS));
-    }
-    commit.set([...CONFIG_META, version], { ...info, chunks }).set(CONFIG_HEAD, { version });
+    const meta = { ...info, chunks: chunks.length };
+    checkValueSize(`The description of config version ${version}`, meta);
+    const writes = chunks.map((chunk, i) => ({ key: [...CONFIG_BODY, version, i], value: chunk }));
+    // The commit that makes the version live, with its audit entry staged first: an entry that
+    // cannot be stored refuses the change before any chunk is written.
+    const commit = this.#kv.atomic();
     if (change.audit) this.#audit.stage(commit, change.audit(version));
+    const bytes = writes.reduce((sum, write) => sum + writeSize(write), 0);
+    const finalBytes = storedSize(meta) + MAX_VALUE_BYTES + 2 * COMMIT_MARGIN;
+    let guards: Deno.AtomicCheck[] = [head];
+    const claim = [...CONFIG_WRITER, version];
+    if (bytes + finalBytes > MAX_COMMIT_BYTES) {
+      const claimed = await this.#claim(head, claim);
+      if (!claimed) return { ok: false, current: await this.current() };
+      guards = [head, claimed];
+      for (const batch of batches(writes, MAX_COMMIT_BYTES - COMMIT_MARGIN)) {
+        const part = this.#kv.atomic();
+        for (const guard of guards) part.check(guard);
+        for (const write of batch) part.set(write.key, write.value);
+        if (!(await part.commit()).ok) return { ok: false, current: await this.current() };
+      }
+    } else {
+      for (const write of writes) commit.set(write.key, write.value);
+    }
+    for (const guard of guards) commit.check(guard);
+    // A claim left by a writer that stopped midway goes with the version it claimed.
+    commit.delete(claim);
+    commit.set([...CONFIG_META, version], meta).set(CONFIG_HEAD, { version });
     const result = await commit.commit();
     if (result.ok) return { ok: true, version };
     return { ok: false, current: await this.current() };
+  }
+
+  /**
+   * Claims the version after `head` for a write in several commits, taking over any earlier
+   * claim (its writer stops at its next commit); the claim to check, or undefined when the head
+   * moved on.
+   */
+  async #claim(
+    head: Deno.KvEntryMaybe<unknown>,
+    key: Deno.KvKey,
+  ): Promise<Deno.AtomicCheck | undefined> {
+    for (;;) {
+      const earlier = await this.#kv.get(key);
+      const result = await this.#kv.atomic().check(head).check(earlier)
+        .set(key, crypto.randomUUID()).commit();
+      if (result.ok) return { key, versionstamp: result.versionstamp };
+      if ((await this.#kv.get(CONFIG_HEAD)).versionstamp !== head.versionstamp) return undefined;
+    }
   }
 
   /** Calls `onChange` with the live version number whenever it changes, here or elsewhere. */
@@ -149,6 +203,34 @@ export class ConfigVersionStore<T> {
     })();
     return { stop: () => void reader.cancel().catch(() => {}) };
   }
+}
+
+interface Write {
+  readonly key: Deno.KvKey;
+  readonly value: string;
+}
+
+function writeSize(write: Write): number {
+  return keySize(write.key) + storedSize(write.value);
+}
+
+/** `writes` in runs of at most `maxBytes` each. */
+function batches(writes: readonly Write[], maxBytes: number): Write[][] {
+  const runs: Write[][] = [];
+  let run: Write[] = [];
+  let bytes = 0;
+  for (const write of writes) {
+    const size = writeSize(write);
+    if (run.length > 0 && bytes + size > maxBytes) {
+      runs.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(write);
+    bytes += size;
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
 }
 
 function versionOf(head: unknown): number {

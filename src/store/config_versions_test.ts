@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { AuditStore } from "./audit.ts";
 import { ConfigVersionStore } from "./config_versions.ts";
+import { storedSize, StoreLimitError } from "./size.ts";
 
 interface Small {
   readonly weight: number;
@@ -133,4 +134,146 @@ Deno.test("a version lies as head, meta and body chunks under the config prefix"
       chunks: 1,
     }],
   ]);
+});
+
+interface Named {
+  readonly names: string[];
+}
+
+/** A config of about `kib` KiB of ASCII text with one CJK model name in it. */
+function withCjkName(kib: number): Named {
+  const names = Array.from({ length: kib * 32 }, (_, i) => `model-${String(i).padStart(25, "0")}`);
+  names[7] = "通义千问";
+  return { names };
+}
+
+Deno.test("a config with one CJK name is chunked by stored bytes, not characters", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const store = new ConfigVersionStore<Named>(kv, new AuditStore(kv));
+  const config = withCjkName(49);
+  assert.ok(JSON.stringify(config).length > 49 * 1024);
+  assert.deepEqual(await store.commit(config, { expected: 0, by: "file", action: "load" }), {
+    ok: true,
+    version: 1,
+  });
+  assert.deepEqual((await store.head())?.config, config);
+  for await (const entry of kv.list({ prefix: ["switchyard", "config", "body", 1] })) {
+    assert.ok(storedSize(entry.value) <= 65_536);
+  }
+});
+
+Deno.test("a version too large for one commit is written in several and read back whole", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const audit = new AuditStore(kv);
+  const store = new ConfigVersionStore<Named>(kv, audit);
+  await store.commit(withCjkName(1), { expected: 0, by: "file", action: "load" });
+  const big = withCjkName(1_300);
+  assert.ok(storedSize(JSON.stringify(big)) > 2 * 819_200);
+  const result = await store.commit(big, {
+    expected: 1,
+    by: "ops",
+    action: "replace",
+    audit: (version) => ({
+      at: "2026-11-22T12:00:00.000Z",
+      by: "ops",
+      action: "r",
+      target: "m",
+      version,
+    }),
+  });
+  assert.deepEqual(result, { ok: true, version: 2 });
+  assert.deepEqual((await store.head())?.config, big);
+  assert.deepEqual((await store.get(1))?.config, withCjkName(1));
+  assert.deepEqual((await audit.latest(1)).map((entry) => entry.version), [2]);
+  const writers = await Array.fromAsync(kv.list({ prefix: ["switchyard", "config", "writer"] }));
+  assert.deepEqual(writers, [], "the claim is gone once the version is live");
+});
+
+Deno.test("of large writers racing from one version, one wins and its version reads whole", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const stores = Array.from(
+    { length: 4 },
+    () => new ConfigVersionStore<Named>(kv, new AuditStore(kv)),
+  );
+  await stores[0]!.commit(withCjkName(1), { expected: 0, by: "file", action: "load" });
+  const configs = stores.map((_, i) => ({ names: [...withCjkName(1_000).names, `writer-${i}`] }));
+  const results = await Promise.all(
+    stores.map((store, i) =>
+      store.commit(configs[i]!, { expected: 1, by: `w${i}`, action: "race" })
+    ),
+  );
+  const winners = results.flatMap((result, i) => result.ok ? [i] : []);
+  assert.equal(winners.length, 1);
+  const head = await stores[0]!.head();
+  assert.equal(head?.version, 2);
+  assert.equal(head?.by, `w${winners[0]}`);
+  assert.deepEqual(head?.config, configs[winners[0]!]);
+});
+
+Deno.test("a large version loses to a small one committed while it is being written", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const store = new ConfigVersionStore<Named>(kv, new AuditStore(kv));
+  await store.commit(withCjkName(1), { expected: 0, by: "file", action: "load" });
+  const large = store.commit(withCjkName(2_000), { expected: 1, by: "big", action: "replace" });
+  const small = await store.commit({ names: ["small"] }, {
+    expected: 1,
+    by: "small",
+    action: "edit",
+  });
+  const result = await large;
+  assert.equal([small.ok, result.ok].filter(Boolean).length, 1);
+  const head = await store.head();
+  assert.equal(head?.version, 2);
+  assert.deepEqual(head?.config, small.ok ? { names: ["small"] } : withCjkName(2_000));
+});
+
+Deno.test("a version whose description cannot be stored is refused, naming the limit", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const store = new ConfigVersionStore<Small>(kv, new AuditStore(kv));
+  await assert.rejects(
+    store.commit({ weight: 1 }, { expected: 0, by: "ops", action: "add 模".repeat(20_000) }),
+    (error: unknown) => error instanceof StoreLimitError && error.limit === 65_536,
+  );
+  assert.equal(await store.current(), 0);
+});
+
+Deno.test("a version stored by earlier releases, in 60,000-character chunks, reads back", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const text = JSON.stringify({ names: ["a".repeat(100_000)] });
+  await kv.atomic()
+    .set(["switchyard", "config", "body", 1, 0], text.slice(0, 60_000))
+    .set(["switchyard", "config", "body", 1, 1], text.slice(60_000))
+    .set(["switchyard", "config", "meta", 1], {
+      version: 1,
+      at: "2026-11-22T12:00:00.000Z",
+      by: "file",
+      action: "load",
+      chunks: 2,
+    })
+    .set(["switchyard", "config", "head"], { version: 1 })
+    .commit();
+  const store = new ConfigVersionStore<Named>(kv, new AuditStore(kv));
+  assert.deepEqual((await store.head())?.config, JSON.parse(text));
+  assert.deepEqual(await store.commit({ names: [] }, { expected: 1, by: "ops", action: "edit" }), {
+    ok: true,
+    version: 2,
+  });
+});
+
+Deno.test("a claim left by a writer that stopped midway is taken over and then removed", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const store = new ConfigVersionStore<Named>(kv, new AuditStore(kv));
+  await store.commit(withCjkName(1), { expected: 0, by: "file", action: "load" });
+  await kv.set(["switchyard", "config", "writer", 2], "a writer that stopped");
+  await kv.set(["switchyard", "config", "body", 2, 0], "half a version");
+  const big = withCjkName(1_000);
+  assert.deepEqual(await store.commit(big, { expected: 1, by: "ops", action: "replace" }), {
+    ok: true,
+    version: 2,
+  });
+  assert.deepEqual((await store.head())?.config, big);
+  await kv.set(["switchyard", "config", "writer", 3], "another that stopped");
+  await store.commit({ names: [] }, { expected: 2, by: "ops", action: "edit" });
+  const writers = await Array.fromAsync(kv.list({ prefix: ["switchyard", "config", "writer"] }));
+  assert.deepEqual(writers, []);
 });

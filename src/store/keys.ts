@@ -14,6 +14,11 @@ export const CONFIG_HEAD = [ROOT, "config", "head"] as const;
 export const CONFIG_META = [ROOT, "config", "meta"] as const;
 /** `[...CONFIG_BODY, n, chunk]`: the text of version n, in chunks under KV's value limit. */
 export const CONFIG_BODY = [ROOT, "config", "body"] as const;
+/**
+ * `[...CONFIG_WRITER, n]`: which writer is storing version n across several commits, for a
+ * version too large for one; deleted by the commit that makes the version live.
+ */
+export const CONFIG_WRITER = [ROOT, "config", "writer"] as const;
 /** `[...LIMITERS, owner, chunk]`: one gateway's saved rate limiter state. */
 export const LIMITERS = [ROOT, "limiters"] as const;
 /** `[...AUDIT, at, sequence, nonce]`: one admin write, who made it and what it changed. */

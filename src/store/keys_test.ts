@@ -6,17 +6,28 @@ import {
   CONFIG_BODY,
   CONFIG_HEAD,
   CONFIG_META,
+  CONFIG_WRITER,
   LIMITERS,
 } from "./keys.ts";
 
 // A store written by an earlier version must still load: these prefixes are what lies on disk.
 Deno.test("key prefixes are those a store written by an earlier version holds", () => {
   assert.deepEqual(
-    { CONFIG_HEAD, CONFIG_META, CONFIG_BODY, LIMITERS, AUDIT, API_KEYS, API_KEYS_CHANGED },
+    {
+      CONFIG_HEAD,
+      CONFIG_META,
+      CONFIG_BODY,
+      CONFIG_WRITER,
+      LIMITERS,
+      AUDIT,
+      API_KEYS,
+      API_KEYS_CHANGED,
+    },
     {
       CONFIG_HEAD: ["switchyard", "config", "head"],
       CONFIG_META: ["switchyard", "config", "meta"],
       CONFIG_BODY: ["switchyard", "config", "body"],
+      CONFIG_WRITER: ["switchyard", "config", "writer"],
       LIMITERS: ["switchyard", "limiters"],
       AUDIT: ["switchyard", "audit"],
       API_KEYS: ["switchyard", "api-keys"],

@@ -8,8 +8,12 @@
  */
 import { LIMITERS } from "./keys.ts";
 
-/** Largest chunk value, in characters; Deno KV values are at most 64 KiB. */
-export const SNAPSHOT_CHUNK_CHARS = 60_000;
+/**
+ * Largest chunk value, in characters (UTF-16 units). Deno KV values are at most 64 KiB as
+ * serialised, and a string holding a character beyond Latin-1 (a CJK client key) takes two
+ * bytes a unit, so a chunk of this many fits whatever it holds.
+ */
+export const SNAPSHOT_CHUNK_CHARS = 30_000;
 
 /** One chunk of a snapshot. */
 export interface SnapshotChunk {

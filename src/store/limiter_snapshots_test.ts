@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LimiterSnapshotStore } from "./limiter_snapshots.ts";
+import { LimiterSnapshotStore, SNAPSHOT_CHUNK_CHARS } from "./limiter_snapshots.ts";
 
 const chunk = (value: string) => ({ value, expireIn: 60_000 });
 
@@ -27,4 +27,12 @@ Deno.test("a smaller snapshot removes the chunks a larger one left, also after a
   await restarted.read();
   await restarted.write([]);
   assert.deepEqual(await restarted.read(), []);
+});
+
+Deno.test("a chunk of the largest size fits one KV value even in CJK text", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const store = new LimiterSnapshotStore(kv, "gateway-a");
+  const wide = "键".repeat(SNAPSHOT_CHUNK_CHARS);
+  await store.write([chunk(wide)]);
+  assert.deepEqual(await store.read(), [wide]);
 });

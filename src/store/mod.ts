@@ -12,6 +12,7 @@ export {
   type StoredVersion,
   type VersionInfo,
 } from "./config_versions.ts";
+export { MAX_COMMIT_BYTES, MAX_VALUE_BYTES, StoreLimitError } from "./size.ts";
 export {
   LimiterSnapshotStore,
   SNAPSHOT_CHUNK_CHARS,
