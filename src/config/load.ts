@@ -9,6 +9,7 @@ import {
   type Config,
   ConfigSchema,
   FOREIGN_SECTIONS,
+  IGNORED_JAIROUTER_KEYS,
   type ModelConfig,
   ModelSchema,
 } from "./schema.ts";
@@ -99,6 +100,7 @@ export function parseConfig(text: string, options: ParseConfigOptions): LoadedCo
     .filter((name) => (result.data as Record<string, unknown>)[name] !== undefined)
     .map((name) => `Section "${name}" is not used by Switchyard and is ignored`);
   const model = (raw as Record<string, unknown>).model;
+  warnings.push(...ignoredKeyWarnings(model));
   return { config: result.data, model: isObject(model) ? model : {}, warnings };
 }
 
@@ -127,6 +129,43 @@ export function schemaProblems(
         message: `Unknown key "${key}"`,
       }))
       : [{ path: formatPath(path), message: issue.message }];
+  });
+}
+
+/**
+ * One warning per JAiRouter key that is accepted and ignored (see `IGNORED_JAIROUTER_KEYS`),
+ * naming where it is written.
+ */
+export function ignoredKeyWarnings(model: unknown): string[] {
+  const found = new Map<string, { why: string; paths: string[] }>();
+  const note = (section: unknown, path: string, keys: Readonly<Record<string, string>>) => {
+    if (!isObject(section)) return;
+    for (const [key, why] of Object.entries(keys)) {
+      if (!(key in section)) continue;
+      const entry = found.get(key) ?? { why, paths: [] };
+      entry.paths.push(`${path}.${key}`);
+      found.set(key, entry);
+    }
+  };
+  const rateLimitKeys = IGNORED_JAIROUTER_KEYS["rate-limit"];
+  if (!isObject(model)) return [];
+  note(model["rate-limit"], "model.rate-limit", rateLimitKeys);
+  const services = isObject(model.services) ? model.services : {};
+  for (const [type, service] of Object.entries(services)) {
+    if (!isObject(service)) continue;
+    note(service["rate-limit"], `model.services.${type}.rate-limit`, rateLimitKeys);
+    const instances = Array.isArray(service.instances) ? service.instances : [];
+    instances.forEach((instance: unknown, index) => {
+      const path = `model.services.${type}.instances[${index}]`;
+      note(instance, path, IGNORED_JAIROUTER_KEYS.instance);
+      if (isObject(instance)) note(instance["rate-limit"], `${path}.rate-limit`, rateLimitKeys);
+    });
+  }
+  return [...found.values()].map(({ why, paths }) => {
+    const shown = paths.length > 3
+      ? `${paths.slice(0, 3).join(", ")} and ${paths.length - 3} more`
+      : paths.join(", ");
+    return `${shown}: ignored (${why})`;
   });
 }
 
