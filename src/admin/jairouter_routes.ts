@@ -1,8 +1,9 @@
 /**
- * JAiRouter's instance endpoints under `/api/config/instance`, with its response wrapper
- * `{success, message, data, errorCode, timestamp}` and its camelCase instance fields, so
- * scripts written for it keep working. They send no `If-Match`: a write applies to whatever
- * version is live, and is still stored atomically, versioned and audited.
+ * JAiRouter's instance endpoints under `/api/config/instance` and its version endpoints under
+ * `/api/config/version`, with its response wrapper `{success, message, data, errorCode,
+ * timestamp}` and its camelCase instance fields, so scripts written for it keep working. They
+ * send no `If-Match`: a write applies to whatever version is live, and is still stored
+ * atomically, versioned and audited.
  * @module
  */
 import type { Context } from "hono";
@@ -19,9 +20,11 @@ import {
   removeInstance,
   updateInstance,
 } from "./instance_edits.ts";
+import { storedVersion } from "./routes_config.ts";
 import { checkedInstance, serviceType } from "./routes_services.ts";
 
 const BASE = "/api/config/instance";
+const VERSIONS = "/api/config/version";
 
 /** JAiRouter's field names, where they differ from the config's. */
 const FROM_CAMEL: Readonly<Record<string, string>> = {
@@ -40,9 +43,12 @@ const TO_CAMEL = Object.fromEntries(
   Object.entries(FROM_CAMEL).map(([camel, kebab]) => [kebab, camel]),
 );
 
-/** Mounts JAiRouter's instance endpoints, behind the admin guard. */
+/** Mounts JAiRouter's instance and version endpoints, behind the admin guard. */
 export function mountJaiRouterRoutes(app: GatewayApp, deps: AdminDeps): void {
-  app.use(`${BASE}/*`, adminGuard(deps.access, wrappedError));
+  const guard = adminGuard(deps.access, wrappedError);
+  app.use(`${BASE}/*`, guard);
+  app.use(VERSIONS, guard);
+  app.use(`${VERSIONS}/*`, guard);
   const tags = ["JAiRouter compatibility"];
   const registry = app.openAPIRegistry;
   const describe = (method: "get" | "post" | "put" | "delete", path: string, summary: string) =>
@@ -113,6 +119,40 @@ export function mountJaiRouterRoutes(app: GatewayApp, deps: AdminDeps): void {
       await change(c, deps, "remove instance", (model) => removeInstance(model, type, instanceId));
       return ok(null, "Instance removed");
     }));
+
+  describe("get", VERSIONS, "Every config version number, oldest first");
+  app.get(VERSIONS, () =>
+    handle(async () => {
+      const versions = (await deps.live.store.history()).map((info) => info.version);
+      return ok(versions.toSorted((a, b) => a - b), "Config versions read");
+    }));
+
+  describe("get", `${VERSIONS}/current`, "The live config version number");
+  app.get(`${VERSIONS}/current`, () => handle(() => ok(deps.live.version, "Current version read")));
+
+  describe("get", `${VERSIONS}/{version}`, "The model section a version holds");
+  app.get(`${VERSIONS}/:version`, (c) =>
+    handle(async () => {
+      const stored = await storedVersion(deps, c.req.param("version"));
+      return ok(stored.config.model, "Config version read");
+    }));
+
+  describe(
+    "post",
+    `${VERSIONS}/apply/{version}`,
+    "Apply a version: its model section becomes the live one, as a new version",
+  );
+  app.post(`${VERSIONS}/apply/:version`, (c) =>
+    handle(async () => {
+      const stored = await storedVersion(deps, c.req.param("version"));
+      const version = await change(c, deps, "roll back", (current) => ({
+        model: stored.config.model,
+        target: `to version ${stored.version}`,
+        before: current,
+        after: stored.config.model,
+      }));
+      return ok(version, `Version ${stored.version} applied as version ${version}`);
+    }));
 }
 
 async function change(
@@ -120,10 +160,11 @@ async function change(
   deps: AdminDeps,
   action: string,
   edit: (model: JsonObject) => ConfigEdit,
-): Promise<void> {
+): Promise<number> {
   const result = await deps.live.change("any", { by: adminOf(c), action }, edit);
   if (result.kind === "invalid") throw invalidConfig(result.problems);
   if (result.kind === "busy") throw busy();
+  return result.kind === "changed" ? result.version : deps.live.version;
 }
 
 async function handle(

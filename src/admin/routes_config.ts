@@ -210,7 +210,8 @@ function versionInfo(deps: AdminDeps, version: number) {
   return { ...deps.live.info, version };
 }
 
-async function storedVersion(deps: AdminDeps, text: string, param = "version") {
+/** The stored version `text` names; 400 when it is not a version number, 404 when unknown. */
+export async function storedVersion(deps: AdminDeps, text: string, param = "version") {
   const version = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(version) || version < 1) {
     throw new GatewayError(
