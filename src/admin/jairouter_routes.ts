@@ -67,7 +67,11 @@ export function mountJaiRouterRoutes(app: GatewayApp, deps: AdminDeps): void {
       return ok(listInstances(deps.live.model, type).map(toJaiRouter), "Instances read");
     }));
 
-  describe("get", `${BASE}/info/{type}`, "One instance (?instanceId=name@baseUrl)");
+  describe(
+    "get",
+    `${BASE}/info/{type}`,
+    "One instance (?instanceId=its instance-id, or name@baseUrl)",
+  );
   app.get(`${BASE}/info/:type`, (c) =>
     handle(() => {
       const found = findInstance(deps.live.model, serviceType(c), instanceIdOf(c));
@@ -111,7 +115,11 @@ export function mountJaiRouterRoutes(app: GatewayApp, deps: AdminDeps): void {
       return ok(null, "Instance updated");
     }));
 
-  describe("delete", `${BASE}/del/{type}`, "Remove an instance (?instanceId=name@baseUrl)");
+  describe(
+    "delete",
+    `${BASE}/del/{type}`,
+    "Remove an instance (?instanceId=its instance-id, or name@baseUrl)",
+  );
   app.delete(`${BASE}/del/:type`, (c) =>
     handle(async () => {
       const type = serviceType(c);
@@ -224,14 +232,15 @@ function fromJaiRouter(
   });
 }
 
-/** An instance as JAiRouter shows it. */
+/** An instance as JAiRouter shows it; a written `instance-id` is its `instanceId`. */
 function toJaiRouter(
   entry: { readonly instanceId: string; readonly config: JsonObject },
 ): JsonObject {
+  const { "instance-id": _, ...config } = entry.config;
   return {
     instanceId: entry.instanceId,
     ...renamed(
-      entry.config,
+      config,
       TO_CAMEL,
       (key, value) => key === "status" && value === "disabled" ? "inactive" : value,
     ),
