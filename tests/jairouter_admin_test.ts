@@ -5,19 +5,10 @@
  * timestamp}` wrapper.
  */
 import assert from "node:assert/strict";
-import { type AdminAnswer, adminCall, type AdminInit } from "./fixtures/admin.ts";
+import { type AdminAnswer, adminCall, type AdminInit, type Wrapped } from "./fixtures/admin.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { gatewayOverBackend, oneService, REPO_ROOT, startGateway } from "./fixtures/gateway.ts";
 import { postChat, serviceStatus } from "./fixtures/requests.ts";
-
-/** JAiRouter's response wrapper. */
-interface Wrapped<T> {
-  readonly success: boolean;
-  readonly message: string;
-  readonly data: T;
-  readonly errorCode: string | null;
-  readonly timestamp: string;
-}
 
 /** An instance as JAiRouter shows it. */
 interface JaiInstance {

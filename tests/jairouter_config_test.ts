@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../src/config/load.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
-import { runCli, spawnGateway } from "./fixtures/gateway.ts";
+import { runCli, spawnGateway, withTempConfig } from "./fixtures/gateway.ts";
 import { postChat } from "./fixtures/requests.ts";
 
 /** A config in JAiRouter v2.x's spelling, with the keys it has and Switchyard did not. */
@@ -49,16 +49,6 @@ function jaiRouterV2(baseUrl: string): string {
     "          status: inactive",
     "          id: 7",
   ].join("\n");
-}
-
-async function withTempConfig<T>(text: string, use: (path: string) => Promise<T>): Promise<T> {
-  const path = await Deno.makeTempFile({ suffix: ".yaml" });
-  try {
-    await Deno.writeTextFile(path, text);
-    return await use(path);
-  } finally {
-    await Deno.remove(path);
-  }
 }
 
 Deno.test("a JAiRouter v2.x config starts the gateway, warns about what it ignores, and serves", async () => {

@@ -4,17 +4,9 @@
  * admin key.
  */
 import assert from "node:assert/strict";
-import { adminCall, type AdminInit } from "./fixtures/admin.ts";
+import { adminCall, type AdminInit, type Wrapped } from "./fixtures/admin.ts";
 import { gatewayOverBackend, oneService } from "./fixtures/gateway.ts";
 import { postChat } from "./fixtures/requests.ts";
-
-interface Wrapped<T> {
-  readonly success: boolean;
-  readonly message: string;
-  readonly data: T;
-  readonly errorCode: string | null;
-  readonly timestamp: string;
-}
 
 const BASE = "/api/config/version";
 

@@ -20,7 +20,7 @@ import {
   removeInstance,
   updateInstance,
 } from "./instance_edits.ts";
-import { storedVersion } from "./routes_config.ts";
+import { rollBackTo, storedVersion } from "./routes_config.ts";
 import { checkedInstance, serviceType } from "./routes_services.ts";
 
 const BASE = "/api/config/instance";
@@ -153,12 +153,7 @@ export function mountJaiRouterRoutes(app: GatewayApp, deps: AdminDeps): void {
   app.post(`${VERSIONS}/apply/:version`, (c) =>
     handle(async () => {
       const stored = await storedVersion(deps, c.req.param("version"));
-      const version = await change(c, deps, "roll back", (current) => ({
-        model: stored.config.model,
-        target: `to version ${stored.version}`,
-        before: current,
-        after: stored.config.model,
-      }));
+      const version = await change(c, deps, "roll back", rollBackTo(stored));
       return ok(version, `Version ${stored.version} applied as version ${version}`);
     }));
 }

@@ -5,6 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { diffConfigs } from "../config/diff.ts";
+import type { ConfigEdit } from "../config/live_config.ts";
 import { isJsonObject, type JsonObject } from "../lib/json.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
@@ -130,12 +131,7 @@ export function mountConfigRoutes(app: GatewayApp, deps: AdminDeps): void {
   });
   app.post("/admin/config/versions/:version/apply", async (c) => {
     const stored = await storedVersion(deps, c.req.param("version"));
-    const committed = await commitChange(c, deps, "roll back", (current) => ({
-      model: stored.config.model,
-      target: `to version ${stored.version}`,
-      before: current,
-      after: stored.config.model,
-    }));
+    const committed = await commitChange(c, deps, "roll back", rollBackTo(stored));
     return c.json(versionInfo(deps, committed.version), 200, { etag: committed.etag });
   });
 
@@ -208,6 +204,18 @@ export function mountConfigRoutes(app: GatewayApp, deps: AdminDeps): void {
 
 function versionInfo(deps: AdminDeps, version: number) {
   return { ...deps.live.info, version };
+}
+
+/** The edit that makes a stored version's section the live one. */
+export function rollBackTo(
+  stored: { readonly version: number; readonly config: { readonly model: JsonObject } },
+): (current: JsonObject) => ConfigEdit {
+  return (current) => ({
+    model: stored.config.model,
+    target: `to version ${stored.version}`,
+    before: current,
+    after: stored.config.model,
+  });
 }
 
 /** The stored version `text` names; 400 when it is not a version number, 404 when unknown. */
