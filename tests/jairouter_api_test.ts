@@ -3,7 +3,9 @@
  * the same authentication, observation and answers, listed once in the OpenAPI document.
  */
 import assert from "node:assert/strict";
+import { Logger } from "../src/logging/logger.ts";
 import { eventually } from "./fixtures/gate.ts";
+import { LogLines } from "./fixtures/log_lines.ts";
 import { gatewayOverBackend, oneService } from "./fixtures/gateway.ts";
 import { scrape } from "./fixtures/prometheus.ts";
 
@@ -34,7 +36,12 @@ async function post(url: string, path: string, body: unknown, key?: string): Pro
 }
 
 Deno.test("/api/v1 serves chat, embeddings, models and status as /v1 does", async () => {
-  await using t = await gatewayOverBackend((url) => config(url), { backend: { name: "a" } });
+  const output = new LogLines();
+  const logger = new Logger({ level: "info", format: "json", output });
+  await using t = await gatewayOverBackend((url) => config(url), {
+    backend: { name: "a" },
+    gateway: { logger },
+  });
   const { url } = t.gateway;
   const chat = await post(url, "/api/v1/chat/completions", {
     model: "qwen",
@@ -63,7 +70,15 @@ Deno.test("/api/v1 serves chat, embeddings, models and status as /v1 does", asyn
   assert.equal(unknown.status, 404);
   assert.equal((await unknown.json()).error.code, "model_not_found");
 
-  // Observed as /v1 traffic is: the request counts in the chat service's metrics.
+  // Observed as /v1 traffic is: a request line with the path the client sent, and the
+  // request counted in the chat service's metrics.
+  await eventually(async () => {
+    await Promise.resolve();
+    const lines = output.lines.map((line) => JSON.parse(line));
+    const chatLine = lines.find((line) => line.service === "chat" && line.status === 200);
+    assert.ok(chatLine, output.lines.join("\n"));
+    assert.match(JSON.stringify(chatLine), /"POST \/api\/v1\/chat\/completions 200/);
+  }, 2000);
   await eventually(async () => {
     const metrics = await scrape(url);
     assert.equal(
