@@ -33,7 +33,7 @@ import { Telemetry } from "./observe/telemetry.ts";
 import { Registry } from "./registry/registry.ts";
 import { mountDocsRoutes } from "./routes/docs.ts";
 import { mountHealthRoutes } from "./routes/health.ts";
-import { mountOpenAiRoutes } from "./routes/openai.ts";
+import { mountOpenAiRoutes, routedPath } from "./routes/openai.ts";
 import { mountMetricsRoute } from "./routes/metrics.ts";
 import { mountStatusRoutes } from "./routes/status.ts";
 import { mountStatusOverview } from "./routes/status_overview.ts";
@@ -188,7 +188,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     );
   }
 
-  const app: GatewayApp = new OpenAPIHono<GatewayEnv>();
+  const app: GatewayApp = new OpenAPIHono<GatewayEnv>({ getPath: routedPath });
   app.use(requestId());
   const originOf = originReader(deps.config.server["trusted-proxies"]);
   for (const service of SERVICE_TYPES) {

@@ -6,20 +6,10 @@ import assert from "node:assert/strict";
 import manifest from "../deno.json" with { type: "json" };
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { Gate } from "./fixtures/gate.ts";
-import { oneService, REPO_ROOT, runCli, spawnGateway } from "./fixtures/gateway.ts";
+import { oneService, REPO_ROOT, runCli, spawnGateway, withTempConfig } from "./fixtures/gateway.ts";
 
 /** A stack trace line as V8 prints them. */
 const STACK_LINE = /^\s+at .+[:(]/m;
-
-async function withTempConfig<T>(text: string, use: (path: string) => Promise<T>): Promise<T> {
-  const path = await Deno.makeTempFile({ suffix: ".yaml" });
-  try {
-    await Deno.writeTextFile(path, text);
-    return await use(path);
-  } finally {
-    await Deno.remove(path);
-  }
-}
 
 Deno.test("--check accepts JAiRouter's example config", async () => {
   const result = await runCli([

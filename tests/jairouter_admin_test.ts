@@ -5,19 +5,10 @@
  * timestamp}` wrapper.
  */
 import assert from "node:assert/strict";
-import { type AdminAnswer, adminCall, type AdminInit } from "./fixtures/admin.ts";
+import { type AdminAnswer, adminCall, type AdminInit, type Wrapped } from "./fixtures/admin.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { gatewayOverBackend, oneService, REPO_ROOT, startGateway } from "./fixtures/gateway.ts";
 import { postChat, serviceStatus } from "./fixtures/requests.ts";
-
-/** JAiRouter's response wrapper. */
-interface Wrapped<T> {
-  readonly success: boolean;
-  readonly message: string;
-  readonly data: T;
-  readonly errorCode: string | null;
-  readonly timestamp: string;
-}
 
 /** An instance as JAiRouter shows it. */
 interface JaiInstance {
@@ -429,27 +420,26 @@ Deno.test("JAiRouter endpoints need the admin key once one is configured", async
 
 Deno.test("JAiRouter's example config: its chat instances are listed as JAiRouter shows them", async () => {
   // JAiRouter's README example (config/examples/jairouter.yaml). Its instances point at
-  // 172.16.30.6; nothing here sends them a request: no chat, and the health checks are off.
+  // 172.16.30.6 and .7; nothing here sends them a request: no chat, and the health checks are off.
   const yaml = await Deno.readTextFile(`${REPO_ROOT}config/examples/jairouter.yaml`);
   await using gateway = await startGateway(yaml);
   const url = gateway.url;
-  const instanceId = "qwen3:1.7B@http://172.16.30.6:9090";
 
   const chat = await jai<JaiInstance[]>(url, "GET", "/type/chat");
   assert.equal(chat.status, 200);
   assert.equal(chat.body.success, true);
   assert.deepEqual(chat.body.data, [
     {
-      instanceId,
+      instanceId: "qwen3:1.7B@http://172.16.30.6:9090",
       name: "qwen3:1.7B",
       baseUrl: "http://172.16.30.6:9090",
       path: "/v1-openai/chat/completions",
       weight: 1,
     },
     {
-      instanceId,
+      instanceId: "qwen3:1.7B@http://172.16.30.7:9090",
       name: "qwen3:1.7B",
-      baseUrl: "http://172.16.30.6:9090",
+      baseUrl: "http://172.16.30.7:9090",
       path: "/v1/chat/completions",
       weight: 1,
       rateLimit: {
@@ -461,17 +451,72 @@ Deno.test("JAiRouter's example config: its chat instances are listed as JAiRoute
       },
     },
   ]);
+});
 
-  // Both chat instances share JAiRouter's id: one is not picked at a guess.
-  const ambiguous = await jai(url, "GET", `/info/chat${byId(instanceId)}`);
-  assert.equal(ambiguous.status, 409);
-  assert.equal(ambiguous.body.errorCode, "ambiguous_instance");
-
+Deno.test("JAiRouter's example config: every instance answers to JAiRouter's own id", async () => {
+  const yaml = await Deno.readTextFile(`${REPO_ROOT}config/examples/jairouter.yaml`);
+  await using gateway = await startGateway(yaml);
+  const url = gateway.url;
   const counts: Record<string, number> = {};
-  for (const type of ["embedding", "rerank", "tts", "stt", "imgGen", "imgEdit"]) {
+  for (const type of ["chat", "embedding", "rerank", "tts", "stt", "imgGen", "imgEdit"]) {
     const listed = await jai<JaiInstance[]>(url, "GET", `/type/${type}`);
     assert.equal(listed.status, 200, type);
     counts[type] = listed.body.data.length;
+    for (const instance of listed.body.data) {
+      // As JAiRouter builds it: name@baseUrl, the base URL as written.
+      assert.equal(instance.instanceId, `${instance.name}@${instance.baseUrl}`);
+      const found = await jai<JaiInstance>(url, "GET", `/info/${type}${byId(instance.instanceId)}`);
+      assert.equal(found.status, 200, `${type} ${instance.instanceId}: ${found.body.message}`);
+      assert.deepEqual(found.body.data, instance);
+    }
   }
-  assert.deepEqual(counts, { embedding: 3, rerank: 2, tts: 2, stt: 2, imgGen: 1, imgEdit: 1 });
+  assert.deepEqual(counts, {
+    chat: 2,
+    embedding: 3,
+    rerank: 2,
+    tts: 2,
+    stt: 2,
+    imgGen: 1,
+    imgEdit: 1,
+  });
+});
+
+Deno.test("JAiRouter v2.x instance-id: shown as instanceId, and names the instance as name@baseUrl does", async () => {
+  await using setup = await gatewayOverBackend((url) =>
+    [
+      "model:",
+      "  services:",
+      "    chat:",
+      "      instances:",
+      "        - name: m",
+      '          instance-id: "c09eb43b-5084-48bb-8fc8-3e5ab2505c31"',
+      `          base-url: ${url}`,
+      "        - name: m",
+      '          instance-id: "77ce6597-a2d8-47f9-991e-331f05b036ea"',
+      `          base-url: ${url}`,
+      "          path: /v1/other",
+    ].join("\n")
+  );
+  const url = setup.gateway.url;
+  const listed = await jai<JaiInstance[]>(url, "GET", "/type/chat");
+  assert.deepEqual(listed.body.data.map((instance) => instance.instanceId), [
+    "c09eb43b-5084-48bb-8fc8-3e5ab2505c31",
+    "77ce6597-a2d8-47f9-991e-331f05b036ea",
+  ]);
+  assert.ok(!("instance-id" in listed.body.data[0]!), "the id is shown once, as instanceId");
+  const second = "77ce6597-a2d8-47f9-991e-331f05b036ea";
+  const updated = await jai(url, "PUT", "/update/chat", {
+    body: { instanceId: second, instance: { weight: 4 } },
+  });
+  assert.equal(updated.status, 200, JSON.stringify(updated.body));
+  const shown = await jai<JaiInstance>(url, "GET", `/info/chat${byId(second)}`);
+  assert.equal(shown.body.data.weight, 4);
+  assert.equal(shown.body.data.path, "/v1/other");
+  // Both share name@baseUrl: that is refused rather than guessed.
+  const ambiguous = await jai(url, "GET", `/info/chat${byId(`m@${setup.backend.url}`)}`);
+  assert.equal(ambiguous.status, 409);
+  const removed = await jai(url, "DELETE", `/del/chat${byId(second)}`);
+  assert.equal(removed.status, 200);
+  const byName = await jai<JaiInstance>(url, "GET", `/info/chat${byId(`m@${setup.backend.url}`)}`);
+  assert.equal(byName.body.data.instanceId, "c09eb43b-5084-48bb-8fc8-3e5ab2505c31");
 });

@@ -13,7 +13,8 @@ const example = await Deno.readTextFile(
 );
 
 function jairouterAt(url: string): string {
-  return example.replaceAll("http://172.16.30.6:9090", url);
+  // Both of its servers, 172.16.30.6 and .7, become the one fake backend.
+  return example.replaceAll(/http:\/\/172\.16\.30\.[67]:9090/g, url);
 }
 
 const CHAT_MODEL = "qwen3:1.7B";

@@ -4,8 +4,8 @@
  * the new one with what changed, for the audit trail; refusals are {@linkcode GatewayError}s.
  *
  * An instance is named by its id as the status endpoints show it (`name@base-url+path`), by
- * JAiRouter's `name@base-url`, or by its identity in the config as written; a name that fits
- * more than one instance is refused rather than guessed.
+ * JAiRouter's `instance-id` or `name@base-url`, or by its identity in the config as written; a
+ * name that fits more than one instance is refused rather than guessed.
  * @module
  */
 import { isJsonObject, type JsonObject } from "../lib/json.ts";
@@ -21,7 +21,7 @@ import { mergePatch } from "./merge_patch.ts";
 export interface InstanceEntry {
   /** Its id, as the status endpoints show it. */
   readonly id: string;
-  /** JAiRouter's id for it: `name@base-url`. */
+  /** JAiRouter's id for it: its `instance-id`, else `name@base-url`. */
   readonly instanceId: string;
   /** Its section as written. */
   readonly config: JsonObject;
@@ -50,7 +50,9 @@ export function findInstance(
   const exact = entries.findIndex((entry) => entry.id === ref);
   if (exact >= 0) return { ...entries[exact]!, index: exact };
   const matches = entries.flatMap((entry, index) =>
-    entry.instanceId === ref || identities[index] === ref ? [index] : []
+    entry.instanceId === ref || nameAtBaseUrl(entry.config) === ref || identities[index] === ref
+      ? [index]
+      : []
   );
   if (matches.length === 1) return { ...entries[matches[0]!]!, index: matches[0]! };
   if (matches.length > 1) {
@@ -150,9 +152,18 @@ export function patchService(model: JsonObject, type: ServiceType, patch: JsonOb
   };
 }
 
-/** JAiRouter's instance id: `name@base-url`, as written. */
+/**
+ * JAiRouter's instance id: its `instance-id` where one is written (JAiRouter v2.x), else
+ * `name@base-url` as written, as JAiRouter builds it.
+ */
 export function jaiRouterId(instance: unknown): string {
   const fields = isJsonObject(instance) ? instance : {};
+  const written = fields["instance-id"];
+  return typeof written === "string" && written !== "" ? written : nameAtBaseUrl(fields);
+}
+
+/** `name@base-url` as written: JAiRouter's id of an instance without an `instance-id`. */
+function nameAtBaseUrl(fields: JsonObject): string {
   return `${String(fields.name ?? "")}@${String(fields["base-url"] ?? "")}`;
 }
 

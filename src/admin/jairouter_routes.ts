@@ -1,8 +1,9 @@
 /**
- * JAiRouter's instance endpoints under `/api/config/instance`, with its response wrapper
- * `{success, message, data, errorCode, timestamp}` and its camelCase instance fields, so
- * scripts written for it keep working. They send no `If-Match`: a write applies to whatever
- * version is live, and is still stored atomically, versioned and audited.
+ * JAiRouter's instance endpoints under `/api/config/instance` and its version endpoints under
+ * `/api/config/version`, with its response wrapper `{success, message, data, errorCode,
+ * timestamp}` and its camelCase instance fields, so scripts written for it keep working. They
+ * send no `If-Match`: a write applies to whatever version is live, and is still stored
+ * atomically, versioned and audited.
  * @module
  */
 import type { Context } from "hono";
@@ -26,9 +27,11 @@ import {
   removeInstance,
   updateInstance,
 } from "./instance_edits.ts";
+import { rollBackTo, storedVersion } from "./routes_config.ts";
 import { checkedInstance, serviceType } from "./routes_services.ts";
 
 const BASE = "/api/config/instance";
+const VERSIONS = "/api/config/version";
 
 /** JAiRouter's field names, where they differ from the config's. */
 const FROM_CAMEL: Readonly<Record<string, string>> = {
@@ -47,9 +50,12 @@ const TO_CAMEL = Object.fromEntries(
   Object.entries(FROM_CAMEL).map(([camel, kebab]) => [kebab, camel]),
 );
 
-/** Mounts JAiRouter's instance endpoints, behind the admin guard. */
+/** Mounts JAiRouter's instance and version endpoints, behind the admin guard. */
 export function mountJaiRouterRoutes(app: GatewayApp, deps: AdminDeps): void {
-  app.use(`${BASE}/*`, adminGuard(deps.access, wrappedError));
+  const guard = adminGuard(deps.access, wrappedError);
+  app.use(`${BASE}/*`, guard);
+  app.use(VERSIONS, guard);
+  app.use(`${VERSIONS}/*`, guard);
   const tags = ["JAiRouter compatibility"];
   const registry = app.openAPIRegistry;
   const describe = (method: "get" | "post" | "put" | "delete", path: string, summary: string) =>
@@ -68,7 +74,11 @@ export function mountJaiRouterRoutes(app: GatewayApp, deps: AdminDeps): void {
       return ok(listInstances(deps.live.model, type).map(toJaiRouter), "Instances read");
     }));
 
-  describe("get", `${BASE}/info/{type}`, "One instance (?instanceId=name@baseUrl)");
+  describe(
+    "get",
+    `${BASE}/info/{type}`,
+    "One instance (?instanceId=its instance-id, or name@baseUrl)",
+  );
   app.get(`${BASE}/info/:type`, (c) =>
     handle(() => {
       const found = findInstance(deps.live.model, serviceType(c), instanceIdOf(c));
@@ -112,13 +122,46 @@ export function mountJaiRouterRoutes(app: GatewayApp, deps: AdminDeps): void {
       return ok(null, "Instance updated");
     }));
 
-  describe("delete", `${BASE}/del/{type}`, "Remove an instance (?instanceId=name@baseUrl)");
+  describe(
+    "delete",
+    `${BASE}/del/{type}`,
+    "Remove an instance (?instanceId=its instance-id, or name@baseUrl)",
+  );
   app.delete(`${BASE}/del/:type`, (c) =>
     handle(async () => {
       const type = serviceType(c);
       const instanceId = instanceIdOf(c);
       await change(c, deps, "remove instance", (model) => removeInstance(model, type, instanceId));
       return ok(null, "Instance removed");
+    }));
+
+  describe("get", VERSIONS, "Every config version number, oldest first");
+  app.get(VERSIONS, () =>
+    handle(async () => {
+      const versions = (await deps.live.store.history()).map((info) => info.version);
+      return ok(versions.toSorted((a, b) => a - b), "Config versions read");
+    }));
+
+  describe("get", `${VERSIONS}/current`, "The live config version number");
+  app.get(`${VERSIONS}/current`, () => handle(() => ok(deps.live.version, "Current version read")));
+
+  describe("get", `${VERSIONS}/{version}`, "The model section a version holds");
+  app.get(`${VERSIONS}/:version`, (c) =>
+    handle(async () => {
+      const stored = await storedVersion(deps, c.req.param("version"));
+      return ok(stored.config.model, "Config version read");
+    }));
+
+  describe(
+    "post",
+    `${VERSIONS}/apply/{version}`,
+    "Apply a version: its model section becomes the live one, as a new version",
+  );
+  app.post(`${VERSIONS}/apply/:version`, (c) =>
+    handle(async () => {
+      const stored = await storedVersion(deps, c.req.param("version"));
+      const version = await change(c, deps, "roll back", rollBackTo(stored));
+      return ok(version, `Version ${stored.version} applied as version ${version}`);
     }));
 }
 
@@ -127,10 +170,11 @@ async function change(
   deps: AdminDeps,
   action: string,
   edit: (model: JsonObject) => ConfigEdit,
-): Promise<void> {
+): Promise<number> {
   const result = await storing(() => deps.live.change("any", { by: adminOf(c), action }, edit));
   if (result.kind === "invalid") throw invalidConfig(result.problems);
   if (result.kind === "busy") throw busy();
+  return result.kind === "changed" ? result.version : deps.live.version;
 }
 
 async function handle(
@@ -190,14 +234,15 @@ function fromJaiRouter(
   });
 }
 
-/** An instance as JAiRouter shows it. */
+/** An instance as JAiRouter shows it; a written `instance-id` is its `instanceId`. */
 function toJaiRouter(
   entry: { readonly instanceId: string; readonly config: JsonObject },
 ): JsonObject {
+  const { "instance-id": _, ...config } = entry.config;
   return {
     instanceId: entry.instanceId,
     ...renamed(
-      entry.config,
+      config,
       TO_CAMEL,
       (key, value) => key === "status" && value === "disabled" ? "inactive" : value,
     ),

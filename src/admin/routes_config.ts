@@ -5,6 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { diffConfigs } from "../config/diff.ts";
+import type { ConfigEdit } from "../config/live_config.ts";
 import { isJsonObject, type JsonObject } from "../lib/json.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
@@ -130,12 +131,7 @@ export function mountConfigRoutes(app: GatewayApp, deps: AdminDeps): void {
   });
   app.post("/admin/config/versions/:version/apply", async (c) => {
     const stored = await storedVersion(deps, c.req.param("version"));
-    const committed = await commitChange(c, deps, "roll back", (current) => ({
-      model: stored.config.model,
-      target: `to version ${stored.version}`,
-      before: current,
-      after: stored.config.model,
-    }));
+    const committed = await commitChange(c, deps, "roll back", rollBackTo(stored));
     return c.json(versionInfo(deps, committed.version), 200, { etag: committed.etag });
   });
 
@@ -210,7 +206,20 @@ function versionInfo(deps: AdminDeps, version: number) {
   return { ...deps.live.info, version };
 }
 
-async function storedVersion(deps: AdminDeps, text: string, param = "version") {
+/** The edit that makes a stored version's section the live one. */
+export function rollBackTo(
+  stored: { readonly version: number; readonly config: { readonly model: JsonObject } },
+): (current: JsonObject) => ConfigEdit {
+  return (current) => ({
+    model: stored.config.model,
+    target: `to version ${stored.version}`,
+    before: current,
+    after: stored.config.model,
+  });
+}
+
+/** The stored version `text` names; 400 when it is not a version number, 404 when unknown. */
+export async function storedVersion(deps: AdminDeps, text: string, param = "version") {
   const version = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(version) || version < 1) {
     throw new GatewayError(

@@ -10,6 +10,7 @@ import {
   type Config,
   ConfigSchema,
   FOREIGN_SECTIONS,
+  IGNORED_JAIROUTER_KEYS,
   type ModelConfig,
   ModelSchema,
 } from "./schema.ts";
@@ -108,6 +109,7 @@ export function parseConfig(text: string, options: ParseConfigOptions): LoadedCo
     ...duplicateInstances(result.data.model),
   ];
   const model = (raw as Record<string, unknown>).model;
+  warnings.push(...ignoredKeyWarnings(model));
   return { config: result.data, model: isObject(model) ? model : {}, warnings };
 }
 
@@ -234,6 +236,43 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 function isMissing(input: unknown, path: readonly PropertyKey[]): boolean {
   const parent = valueAt(input, path.slice(0, -1));
   return isObject(parent) && !Object.hasOwn(parent, path[path.length - 1]!);
+}
+
+/**
+ * One warning per JAiRouter key that is accepted and ignored (see `IGNORED_JAIROUTER_KEYS`),
+ * naming where it is written.
+ */
+export function ignoredKeyWarnings(model: unknown): string[] {
+  const found = new Map<string, { why: string; paths: string[] }>();
+  const note = (section: unknown, path: string, keys: Readonly<Record<string, string>>) => {
+    if (!isObject(section)) return;
+    for (const [key, why] of Object.entries(keys)) {
+      if (!(key in section)) continue;
+      const entry = found.get(key) ?? { why, paths: [] };
+      entry.paths.push(`${path}.${key}`);
+      found.set(key, entry);
+    }
+  };
+  const rateLimitKeys = IGNORED_JAIROUTER_KEYS["rate-limit"];
+  if (!isObject(model)) return [];
+  note(model["rate-limit"], "model.rate-limit", rateLimitKeys);
+  const services = isObject(model.services) ? model.services : {};
+  for (const [type, service] of Object.entries(services)) {
+    if (!isObject(service)) continue;
+    note(service["rate-limit"], `model.services.${type}.rate-limit`, rateLimitKeys);
+    const instances = Array.isArray(service.instances) ? service.instances : [];
+    instances.forEach((instance: unknown, index) => {
+      const path = `model.services.${type}.instances[${index}]`;
+      note(instance, path, IGNORED_JAIROUTER_KEYS.instance);
+      if (isObject(instance)) note(instance["rate-limit"], `${path}.rate-limit`, rateLimitKeys);
+    });
+  }
+  return [...found.values()].map(({ why, paths }) => {
+    const shown = paths.length > 3
+      ? `${paths.slice(0, 3).join(", ")} and ${paths.length - 3} more`
+      : paths.join(", ");
+    return `${shown}: ignored (${why})`;
+  });
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

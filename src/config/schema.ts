@@ -18,6 +18,41 @@ import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 /** A duration in milliseconds. */
 const Millis = z.number().int().nonnegative().describe("milliseconds");
 
+/**
+ * Keys of JAiRouter's `model:` schema that have no meaning here, by the section they occur in,
+ * with what the operator is told. They are accepted so a JAiRouter file loads unchanged, and
+ * the loader warns once per key that it is ignored.
+ */
+export const IGNORED_JAIROUTER_KEYS = {
+  "rate-limit": {
+    key: "JAiRouter stores this key without limiting by it; `scope` says what a limit counts",
+  },
+  instance: {
+    id: "JAiRouter's database id; use `instance-id` to name an instance",
+    healthy: "JAiRouter's last known health; health checks and outlier detection decide here",
+  },
+} as const;
+
+/** A JAiRouter key that is accepted and ignored (see {@linkcode IGNORED_JAIROUTER_KEYS}). */
+function ignoredKey<T extends z.ZodType>(type: T, why: string) {
+  return type.optional().describe(`accepted from JAiRouter and ignored with a warning: ${why}`);
+}
+
+/** Adapters JAiRouter has that Switchyard does not, and what to use meanwhile. */
+const UNSUPPORTED_ADAPTERS: Readonly<Record<string, string>> = {
+  claude: "adapter claude (Anthropic) is not supported yet; Anthropic's OpenAI-compatible " +
+    "endpoint works with adapter openai: base-url https://api.anthropic.com, " +
+    "path /v1/chat/completions, and the key as api-key",
+  gemini: "adapter gemini (Google Gemini) is not supported yet; Gemini's OpenAI-compatible " +
+    "endpoint works with adapter openai: base-url " +
+    "https://generativelanguage.googleapis.com/v1beta/openai, path /chat/completions",
+};
+
+/** An adapter name; JAiRouter's that are not supported yet get a message saying what to do. */
+const AdapterName = z.enum(ADAPTER_NAMES, {
+  error: (issue) => typeof issue.input === "string" ? UNSUPPORTED_ADAPTERS[issue.input] : undefined,
+});
+
 const BYTE_UNITS: Readonly<Record<string, number>> = {
   "": 1,
   b: 1,
@@ -65,7 +100,10 @@ export const LOAD_BALANCE_TYPES = [
 /** Hash algorithms for `ip-hash` and `consistent-hash`. */
 export const HASH_ALGORITHMS = ["md5", "sha1", "sha256", "sha512"] as const;
 
-/** `load-balance:` (global, or per service). Unset keys inherit from the global section. */
+/**
+ * `load-balance:` (global, or per service). Unset keys inherit from the global section.
+ * JAiRouter's `virtualNodes` is read as `virtual-nodes`.
+ */
 export const LoadBalanceSchema = z.strictObject({
   type: z.enum(LOAD_BALANCE_TYPES).optional().describe("strategy; default random"),
   "hash-algorithm": z.enum(HASH_ALGORITHMS).optional().describe(
@@ -74,13 +112,31 @@ export const LoadBalanceSchema = z.strictObject({
   "virtual-nodes": z.number().int().min(1).max(10_000).optional().describe(
     "points per unit of weight on the consistent-hash ring; default 150",
   ),
+  virtualNodes: z.number().int().min(1).max(10_000).optional().describe(
+    "JAiRouter's spelling of virtual-nodes",
+  ),
   "hash-header": z.string().min(1).optional().describe(
     "consistent-hash key: this request header's value, else the client IP",
   ),
   "load-interval": Millis.min(100).optional().describe(
     "ms between reads of each backend's load, for least-load; default 2000",
   ),
-});
+}).superRefine((section, ctx) => {
+  const { virtualNodes } = section;
+  const ours = section["virtual-nodes"];
+  if (virtualNodes !== undefined && ours !== undefined && virtualNodes !== ours) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["virtualNodes"],
+      message: `virtualNodes (${virtualNodes}) and virtual-nodes (${ours}) are the same ` +
+        "setting; write one",
+    });
+  }
+}).transform(({ virtualNodes, ...section }) =>
+  virtualNodes === undefined || section["virtual-nodes"] !== undefined
+    ? section
+    : { ...section, "virtual-nodes": virtualNodes }
+);
 
 /** `health-check:` (global, or per service): active probes. Unset keys inherit. */
 export const HealthCheckSchema = z.strictObject({
@@ -141,6 +197,7 @@ export const RateLimitSchema = z.strictObject({
   "client-ip-enable": z.boolean().default(false).describe(
     "also give every client IP a limiter with the same settings",
   ),
+  key: ignoredKey(z.string(), IGNORED_JAIROUTER_KEYS["rate-limit"].key),
   window: Millis.min(1).default(1_000).describe("sliding-window: the window in ms; default 1000"),
   "warm-up-period": Millis.default(10_000).describe(
     "warm-up: ms of full load from the cold rate to `rate`; default 10000",
@@ -259,13 +316,20 @@ export const INSTANCE_STATUSES = ["active", "draining", "disabled"] as const;
 /** One backend instance of a service. */
 export const InstanceSchema = z.strictObject({
   name: z.string().min(1).describe("the model name clients send as `model`"),
+  "instance-id": z.string().min(1).regex(HEADER_VALUE, "An instance-id is one line").optional()
+    .describe(
+      "JAiRouter's id for this instance (v2.x); its /api/config/instance endpoints accept it " +
+        "in place of name@base-url",
+    ),
+  id: ignoredKey(z.union([z.string(), z.number()]), IGNORED_JAIROUTER_KEYS.instance.id),
+  healthy: ignoredKey(z.boolean(), IGNORED_JAIROUTER_KEYS.instance.healthy),
   "base-url": z.url({ protocol: /^https?$/, error: "Expected an http:// or https:// URL" })
     .describe("scheme, host and port of the backend"),
   path: z.string().startsWith("/", "A path starts with /").optional().describe(
     "full path of this service on base-url; the adapter's default when absent",
   ),
   weight: z.number().int().min(1).max(1000).default(1).describe("relative share of traffic"),
-  adapter: z.enum(ADAPTER_NAMES).optional().describe("backend kind; inherits the service's"),
+  adapter: AdapterName.optional().describe("backend kind; inherits the service's"),
   headers: HeadersSchema.optional().describe("headers sent upstream, e.g. Authorization"),
   "forward-authorization": z.boolean().default(false).describe(
     "send the client's Authorization header upstream",
@@ -282,15 +346,16 @@ export const InstanceSchema = z.strictObject({
   "max-concurrency": MaxConcurrency.optional().describe(
     "requests in flight at once; more wait in the model's queue; inherits the service's",
   ),
-  status: z.enum(INSTANCE_STATUSES).default("active").describe(
-    "active takes requests; draining and disabled take no new ones while those in flight end",
-  ),
+  status: z.enum([...INSTANCE_STATUSES, "inactive"]).default("active").describe(
+    "active takes requests; draining and disabled take no new ones while those in flight " +
+      "end; JAiRouter's inactive is disabled",
+  ).transform((status): InstanceStatus => status === "inactive" ? "disabled" : status),
 });
 
 /** One service (`chat`, `embedding`…): its settings and instances. */
 export const ServiceSchema = z.strictObject({
   "load-balance": LoadBalanceSchema.optional(),
-  adapter: z.enum(ADAPTER_NAMES).optional().describe("backend kind; inherits model.adapter"),
+  adapter: AdapterName.optional().describe("backend kind; inherits model.adapter"),
   "health-check": HealthCheckSchema.optional(),
   "outlier-detection": OutlierDetectionSchema.optional(),
   discover: z.boolean().optional().describe("default for this service's instances"),
@@ -318,7 +383,7 @@ export const ServicesSchema = z.strictObject({
 /** The `model:` section, JAiRouter's. */
 export const ModelSchema = z.strictObject({
   "load-balance": LoadBalanceSchema.optional(),
-  adapter: z.enum(ADAPTER_NAMES).optional().describe("default adapter; default normal"),
+  adapter: AdapterName.optional().describe("default adapter; default normal"),
   "health-check": HealthCheckSchema.optional(),
   "outlier-detection": OutlierDetectionSchema.optional(),
   discovery: DiscoverySchema.optional(),
@@ -331,7 +396,17 @@ export const ModelSchema = z.strictObject({
 }).superRefine((model, ctx) => {
   for (const type of SERVICE_TYPES) {
     const service = model.services[type];
+    const instanceIds = new Set<string>();
     service?.instances.forEach((instance, index) => {
+      const instanceId = instance["instance-id"];
+      if (instanceId !== undefined && instanceIds.has(instanceId)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["services", type, "instances", index, "instance-id"],
+          message: `Another ${type} instance has the instance-id "${instanceId}"`,
+        });
+      }
+      if (instanceId !== undefined) instanceIds.add(instanceId);
       const name = instance.adapter ?? service.adapter ?? model.adapter ?? "normal";
       const adapter = adapterFor(name);
       if (adapter.defaultPaths[type] === undefined) {

@@ -4,6 +4,7 @@
  * the record once the server has delivered the body, or the client left.
  * @module
  */
+import { getPath } from "hono/utils/url";
 import type { MiddlewareHandler } from "hono";
 import { GatewayError, internalError } from "../errors.ts";
 import type { GatewayEnv } from "../gateway_env.ts";
@@ -31,7 +32,8 @@ export function observeRequests(
       service,
       requestId: c.get("requestId"),
       method: c.req.method,
-      path: c.req.path,
+      // As the client sent it: `/api/v1/…` is routed as `/v1/…` but logged as sent.
+      path: getPath(c.req.raw),
       clientIp: origin.clientIp,
     });
     c.set("origin", origin);

@@ -18,7 +18,7 @@ Deno.test("JAiRouter's example: ids are unique, URLs joined, strategies inherite
   assert.equal(new Set(ids).size, ids.length);
   assert.equal(
     services.tts.upstreams[1]!.id,
-    "cosyvoice-300m@http://172.16.30.6:9090/v1/audio/speech#2",
+    "cosyvoice-300m@http://172.16.30.7:9090/v1/audio/speech",
   );
   assert.equal(
     services.embedding.upstreams[2]!.url,

@@ -32,7 +32,8 @@ export function mountDocsRoutes(app: GatewayApp, info: { version: string }): voi
     info: {
       title: "Switchyard",
       version: info.version,
-      description: "An OpenAI-compatible gateway in front of self-hosted model servers.",
+      description: "An OpenAI-compatible gateway in front of self-hosted model servers. " +
+        "Every /v1 route is also served under /api/v1, JAiRouter's prefix since its v2.6.",
     },
   });
   app.get("/docs", (c) => c.html(PAGE));
