@@ -203,7 +203,11 @@ function issueProblems(issue: z.core.$ZodIssue, validated: Validated | undefined
       at: { path: issue.path.slice(0, -1) },
     }];
   }
-  if (validated && issue.code === "invalid_value" && issue.values.length > 1) {
+  // zod's own enum message, not one the schema wrote for this value (an unsupported adapter).
+  if (
+    validated && issue.code === "invalid_value" && issue.values.length > 1 &&
+    issue.message.startsWith("Invalid option")
+  ) {
     const value = valueAt(validated.input, issue.path);
     const noun = typeof last === "string" ? VALUE_NOUNS[last] ?? last : "value";
     return [{
