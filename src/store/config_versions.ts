@@ -185,23 +185,49 @@ export class ConfigVersionStore<T> {
     }
   }
 
-  /** Calls `onChange` with the live version number whenever it changes, here or elsewhere. */
-  watch(onChange: (version: number) => void): { stop(): void } {
-    const stream = this.#kv.watch([CONFIG_HEAD]);
-    const reader = stream.getReader();
+  /**
+   * Calls `onChange` with the live version number whenever it changes, here or elsewhere. A KV
+   * watch does not see what another process writes to the same file, so the head is also read
+   * every `pollInterval` ms: a change made by a gateway sharing the file arrives within it.
+   */
+  watch(
+    onChange: (version: number) => void,
+    options: { readonly pollInterval?: number } = {},
+  ): { stop(): void } {
     let last: number | undefined;
+    let stopped = false;
+    const seen = (value: unknown) => {
+      if (stopped) return;
+      const version = versionOf(value);
+      if (version !== last) {
+        last = version;
+        onChange(version);
+      }
+    };
+    const reader = this.#kv.watch([CONFIG_HEAD]).getReader();
     (async () => {
       for (;;) {
         const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
         if (done || value === undefined) return;
-        const version = versionOf(value[0]?.value);
-        if (version !== last) {
-          last = version;
-          onChange(version);
-        }
+        seen(value[0]?.value);
       }
     })();
-    return { stop: () => void reader.cancel().catch(() => {}) };
+    let polling = false;
+    const poll = setInterval(() => {
+      if (polling) return;
+      polling = true;
+      this.#kv.get(CONFIG_HEAD).then((entry) => seen(entry.value), () => {}).finally(() => {
+        polling = false;
+      });
+    }, options.pollInterval ?? 1_000);
+    Deno.unrefTimer(poll);
+    return {
+      stop: () => {
+        stopped = true;
+        clearInterval(poll);
+        void reader.cancel().catch(() => {});
+      },
+    };
   }
 }
 
