@@ -282,6 +282,7 @@ Deno.test("each request is one JSON log line with what an operator asks about it
   assert.equal(first.service, "chat");
   assert.equal(first.model, "m");
   assert.equal(first.instance, `m@${t.good.url}/v1/chat/completions`);
+  assert.equal(first.adapter, "normal", "the instance's adapter, as configured or by default");
   assert.equal(first.status, 200);
   assert.equal(first.outcome, "complete");
   assert.equal(first.retries, 1);

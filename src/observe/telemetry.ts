@@ -120,6 +120,7 @@ const FIELDS = {
   service: new FieldName("service"),
   model: new FieldName("model"),
   instance: new FieldName("instance"),
+  adapter: new FieldName("adapter"),
   status: new FieldName("status"),
   outcome: new FieldName("outcome"),
   duration: new FieldName("duration_ms"),
@@ -144,6 +145,7 @@ function requestFields(line: LineFields, record: RequestRecord): void {
   line.label(FIELDS.service, record.service);
   line.label(FIELDS.model, record.requestedModel?.slice(0, 200));
   line.label(FIELDS.instance, record.instance?.id);
+  line.label(FIELDS.adapter, record.instance?.adapter);
   line.number(FIELDS.status, record.status);
   line.label(FIELDS.outcome, record.outcome);
   line.number(FIELDS.duration, round(record.duration));
