@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import manifest from "../deno.json" with { type: "json" };
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { Gate } from "./fixtures/gate.ts";
+import { postChat } from "./fixtures/requests.ts";
 import { oneService, REPO_ROOT, runCli, spawnGateway, withTempConfig } from "./fixtures/gateway.ts";
 
 /** A stack trace line as V8 prints them. */
@@ -100,11 +101,7 @@ Deno.test("SIGTERM lets a request in flight finish, then the process exits 0", a
       oneService("chat", [backend.url]),
       async (path) => {
         await using gateway = await spawnGateway(["--config", path]);
-        const pending = fetch(`${gateway.url}/v1/chat/completions`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ model: "m", messages: [] }),
-        });
+        const pending = postChat(gateway.url);
         await backend.received(1);
         gateway.process.kill("SIGTERM");
         await gateway.waitForOutput("SIGTERM");
@@ -130,11 +127,10 @@ Deno.test("after server.shutdown-grace a request still in flight no longer holds
       oneService("chat", [backend.url], { server: "server:\n  shutdown-grace: 100\n" }),
       async (path) => {
         await using gateway = await spawnGateway(["--config", path]);
-        const pending = fetch(`${gateway.url}/v1/chat/completions`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ model: "m", messages: [] }),
-        }).then((response) => response.body?.cancel(), () => "failed");
+        const pending = postChat(gateway.url).then(
+          (response) => response.body?.cancel(),
+          () => "failed",
+        );
         await backend.received(1);
         gateway.process.kill("SIGTERM");
         const result = await gateway.exited();
@@ -170,11 +166,7 @@ Deno.test("during shutdown-announce /ready is 503, requests are still served, wi
       assert.equal(ready.status, 503);
       assert.equal(ready.headers.get("connection"), "close");
       await ready.body?.cancel();
-      const chat = await fetch(`${gateway.url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: "m", messages: [] }),
-      });
+      const chat = await postChat(gateway.url);
       assert.equal(chat.status, 200);
       assert.equal((await chat.json()).backend, "still");
       const result = await gateway.exited();
@@ -193,11 +185,7 @@ Deno.test("one Ctrl-C passed on twice within a second is one signal: requests st
   try {
     await withTempConfig(oneService("chat", [backend.url]), async (path) => {
       await using gateway = await spawnGateway(["--config", path]);
-      const pending = fetch(`${gateway.url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: "m", messages: [] }),
-      });
+      const pending = postChat(gateway.url);
       await backend.received(1);
       gateway.process.kill("SIGINT");
       gateway.process.kill("SIGINT");

@@ -7,6 +7,7 @@ import OpenAI from "openai";
 import { type FakeBackend, startFakeBackend } from "./fixtures/fake_backend.ts";
 import { eventually, Gate, gates, within } from "./fixtures/gate.ts";
 import { oneService, startGateway, type TestGateway } from "./fixtures/gateway.ts";
+import { postChat } from "./fixtures/requests.ts";
 import { BACKEND_ROUTES, type BackendRoute } from "./fixtures/backend_routes.ts";
 
 const chatBody = (extra: Record<string, unknown> = {}) =>
@@ -58,12 +59,7 @@ for (const route of BACKEND_ROUTES) {
     const gateway = await gatewayFor(backend, route);
     try {
       const controller = new AbortController();
-      const pending = fetch(`${gateway.url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: chatBody(),
-        signal: controller.signal,
-      });
+      const pending = postChat(gateway.url, {}, { signal: controller.signal });
       const request = await backend.received(1);
       assert.equal(await activeRequests(gateway), 1);
       controller.abort();
@@ -170,12 +166,7 @@ Deno.test("a request whose client left is not retried on another instance", asyn
   );
   try {
     const controller = new AbortController();
-    const pending = fetch(`${gateway.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: chatBody(),
-      signal: controller.signal,
-    });
+    const pending = postChat(gateway.url, {}, { signal: controller.signal });
     const request = await Promise.race([first.received(1), second.received(1)]);
     controller.abort();
     await assert.rejects(pending);
