@@ -11,17 +11,6 @@ interface TcpTarget {
   readonly port: number;
 }
 
-/** Opens and closes a TCP connection; true when it opened within `timeout` ms. */
-export async function tcpReachable(target: TcpTarget, timeout: number): Promise<boolean> {
-  try {
-    const connection = await tcpConnect(target, AbortSignal.timeout(timeout));
-    connection.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Opens a TCP connection to the first of the host's addresses that accepts one, in the order
  * the system resolver gives them (so `localhost` reaches a server on `127.0.0.1` even where it
