@@ -11,6 +11,7 @@ import type { GatewayEnv } from "../gateway_env.ts";
 import type { Origin } from "../net/forwarding.ts";
 import type { Telemetry } from "../observe/telemetry.ts";
 import type { ServiceType } from "../services.ts";
+import { JAIROUTER_API_PREFIX } from "../routes/api_prefix.ts";
 import { TracedRequest } from "../tracing/traced_request.ts";
 
 /**
@@ -32,8 +33,9 @@ export function observeRequests(
       service,
       requestId: c.get("requestId"),
       method: c.req.method,
-      // As the client sent it: `/api/v1/…` is routed as `/v1/…` but logged as sent.
-      path: getPath(c.req.raw),
+      // As the client sent it: `/api/v1/…` is routed (and shown by Hono) as `/v1/…`; only then
+      // is the URL read again.
+      path: c.req.raw.url.includes(JAIROUTER_API_PREFIX) ? getPath(c.req.raw) : c.req.path,
       clientIp: origin.clientIp,
     });
     c.set("origin", origin);

@@ -3,26 +3,10 @@
  * @module
  */
 import { createRoute } from "@hono/zod-openapi";
-import { getPath } from "hono/utils/url";
 import type { GatewayApp } from "../gateway_env.ts";
 import { forward, type ProxyDeps } from "../proxy/forward.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "../services.ts";
 import { ErrorSchema, ModelListSchema, REQUEST_SCHEMAS, RESPONSE_DESCRIPTIONS } from "./schemas.ts";
-
-/** JAiRouter's prefix for its client API since v2.6: `/api/v1/…` serves what `/v1/…` does. */
-export const JAIROUTER_API_PREFIX = "/api/v1";
-
-/**
- * The path a request is routed by: Hono's, with JAiRouter's `/api/v1/…` read as `/v1/…`, so
- * the alias goes through the same middleware (auth, observation) and handlers, and the
- * OpenAPI document lists each route once.
- */
-export function routedPath(request: Request): string {
-  const path = getPath(request);
-  return path === JAIROUTER_API_PREFIX || path.startsWith(`${JAIROUTER_API_PREFIX}/`)
-    ? path.slice(JAIROUTER_API_PREFIX.length - "/v1".length)
-    : path;
-}
 
 const errorContent = { "application/json": { schema: ErrorSchema } };
 
