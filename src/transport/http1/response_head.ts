@@ -4,7 +4,7 @@
  * @module
  */
 import { ProtocolError } from "../errors.ts";
-import { hasStrayControl, TOKEN } from "./syntax.ts";
+import { hasControl, TOKEN } from "./syntax.ts";
 
 /** How the body after a head is delimited (RFC 9112 §6.3). */
 export type Framing =
@@ -39,11 +39,12 @@ const LENGTH = /^(\d{1,15})(?:[ \t]*,[ \t]*\1)*$/;
  * that breaks the protocol, or holds what cannot be passed on (a control character in a value).
  */
 export function parseResponseHead(text: string, method: string): ResponseHead {
-  // One look over the whole head: no control character but a tab, and CR only before LF.
-  if (hasStrayControl(text)) throw new ProtocolError(controlFound(text));
   const lines = text.split("\n");
   const statusLine = STATUS_LINE.exec(withoutCr(lines[0]!));
   if (statusLine === null) throw new ProtocolError("no status line");
+  if (statusLine[3] !== undefined && hasControl(statusLine[3])) {
+    throw new ProtocolError("a control character in the reason phrase");
+  }
   const minor = statusLine[1];
   const status = Number(statusLine[2]);
   if (status < 100 || status > 599) throw new ProtocolError(`status ${status}`);
@@ -60,6 +61,7 @@ export function parseResponseHead(text: string, method: string): ResponseHead {
     // Folded lines start with white space, which no token holds.
     if (!TOKEN.test(name)) throw new ProtocolError(`a bad header name ${JSON.stringify(name)}`);
     const value = line.slice(colon + 1).trim();
+    if (hasControl(value)) throw new ProtocolError(`a control character in the ${name} header`);
     headers.push([name, value]);
     if (name === "content-length") {
       if (length !== undefined && length !== value) {
@@ -121,14 +123,4 @@ function framingOf(
 /** `line` without the CR of its CRLF. */
 function withoutCr(line: string): string {
   return line.endsWith("\r") ? line.slice(0, -1) : line;
-}
-
-/** Where the control character in `text` is, for the error. */
-function controlFound(text: string): string {
-  const lineEnd = text.indexOf("\n");
-  const statusLine = lineEnd < 0 ? text : text.slice(0, lineEnd);
-  if (hasStrayControl(withoutCr(statusLine))) return "a control character in the reason phrase";
-  const line = text.split("\n").find((candidate) => hasStrayControl(withoutCr(candidate))) ?? "";
-  const name = line.slice(0, Math.max(0, line.indexOf(":"))).toLowerCase();
-  return `a control character in the ${name} header`;
 }

@@ -32,15 +32,14 @@ export function lineTextEnd(bytes: Uint8Array, from: number, lf: number): number
 }
 
 // deno-lint-ignore no-control-regex
-const STRAY_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n|$)/;
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /**
- * Whether `text`, lines of a head, holds a control character other than a tab or line ends (LF,
- * or CR LF): never valid in a field value or a reason phrase (RFC 9110 §5.5), and refused by
- * `Headers` and `Response` if passed on.
+ * Whether `text` holds a control character other than a tab: never valid in a field value or a
+ * reason phrase (RFC 9110 §5.5), and refused by `Headers` and `Response` if passed on.
  */
-export function hasStrayControl(text: string): boolean {
-  return STRAY_CONTROL.test(text);
+export function hasControl(text: string): boolean {
+  return CONTROL.test(text);
 }
 
 /** `bytes[from, to)` as a byte string, one character per byte, as header values are. */
