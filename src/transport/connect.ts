@@ -7,8 +7,7 @@
 import { tcpConnect } from "../runtime.ts";
 import { ProtocolError } from "./errors.ts";
 import type { Connect, Socket, SocketTarget } from "./http1/socket.ts";
-import { parseResponseHead } from "./http1/response_head.ts";
-import { byteString } from "./http1/syntax.ts";
+import { Connection } from "./http1/connection.ts";
 
 /** Options for {@linkcode socketConnector}. */
 export interface SocketConnectorOptions {
@@ -60,8 +59,6 @@ export function socketConnector(options: SocketConnectorOptions = {}): Connect {
 }
 
 const encoder = new TextEncoder();
-/** The most a proxy's answer to `CONNECT` may take. */
-const MAX_TUNNEL_HEAD = 16 * 1024;
 
 /** Asks the proxy on `tcp` for a tunnel to `target`; resolves once it is open. */
 async function openTunnel(tcp: Deno.TcpConn, target: SocketTarget, signal: AbortSignal) {
@@ -72,24 +69,13 @@ async function openTunnel(tcp: Deno.TcpConn, target: SocketTarget, signal: Abort
   const request = `CONNECT ${authority} HTTP/1.1\r\nhost: ${authority}\r\n` +
     (authorization ? `proxy-authorization: ${authorization}\r\n` : "") + "\r\n";
   await withAbort(tcp.write(encoder.encode(request)), signal, () => tcp.close());
-  const buffer = new Uint8Array(MAX_TUNNEL_HEAD);
-  let end = 0;
-  for (;;) {
-    const read = await withAbort(tcp.read(buffer.subarray(end)), signal, () => tcp.close());
-    if (read === null) throw new ProtocolError("the proxy closed the connection before the tunnel");
-    end += read;
-    const text = byteString(buffer, 0, end);
-    const headEnd = text.search(/\r?\n\r?\n/);
-    if (headEnd >= 0) {
-      const head = parseResponseHead(text.slice(0, headEnd), "CONNECT");
-      if (head.status < 200 || head.status > 299) throw new ProxyRefused(head.status);
-      // The backend speaks only after the TLS handshake begins: anything more is not a tunnel.
-      if (text.slice(headEnd).trim() !== "") {
-        throw new ProtocolError("the proxy sent data before the tunnel opened");
-      }
-      return;
-    }
-    if (end === buffer.length) throw new ProtocolError("the proxy's answer to CONNECT is too long");
+  // The proxy's answer is read as any answer is, by the HTTP/1.1 client's connection.
+  const connection = new Connection(tcp, "tunnel");
+  const head = await withAbort(connection.readHead("CONNECT"), signal, () => tcp.close());
+  if (head.status < 200 || head.status > 299) throw new ProxyRefused(head.status);
+  // The backend speaks only after the TLS handshake begins: anything more is not a tunnel.
+  if (connection.end > connection.start) {
+    throw new ProtocolError("the proxy sent data before the tunnel opened");
   }
 }
 
