@@ -28,6 +28,7 @@ import { observeRequests } from "./middleware/observe_requests.ts";
 import { requestId } from "./middleware/request_id.ts";
 import type { Logger } from "./logging/logger.ts";
 import { GatewayMetrics } from "./metrics/gateway_metrics.ts";
+import { addressCheck } from "./net/address_policy.ts";
 import { originReader } from "./net/forwarding.ts";
 import { Telemetry } from "./observe/telemetry.ts";
 import { Registry } from "./registry/registry.ts";
@@ -119,6 +120,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     : undefined;
   const registry = new Registry(deps.config.model, {
     retries: deps.config.server.retries,
+    addressCheck: addressCheck({ allowPrivate: deps.config.admin["allow-private"] }),
     ...(deps.random ? { random: deps.random } : {}),
     onBreakerTransition: (id, from, to) => {
       metrics?.breakerTransitions.labels({ instance: id, from, to }).inc();
@@ -148,7 +150,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const audit = new AuditLog(auditStore, deps.now ? { now: deps.now } : {});
   const versions = new ConfigVersionStore<StoredConfig>(deps.kv, auditStore);
   const live = await LiveConfig.open(versions, deps.fileModel, {
-    apply: (model) => registry.apply(model),
+    apply: (model, { file }) => registry.apply(model, file),
     audit,
     log,
     fileWins: deps.config.admin["file-wins"],

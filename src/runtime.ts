@@ -11,15 +11,36 @@ interface TcpTarget {
   readonly port: number;
 }
 
+/** Every address of a host name, in the order to try them; rejects when it has none. */
+export type Resolve = (hostname: string, signal: AbortSignal) => Promise<string[]>;
+
+/** Options for {@linkcode tcpConnect}. */
+export interface TcpConnectOptions {
+  /** Resolves host names. @default the system resolver, hosts file included */
+  readonly resolve?: Resolve;
+  /**
+   * Those of the target's addresses that may be tried, in order; throws when none may. An
+   * address target is passed through it too. @default every address
+   */
+  readonly allowed?: (addresses: readonly string[]) => readonly string[];
+}
+
 /**
  * Opens a TCP connection to the first of the host's addresses that accepts one, in the order
- * the system resolver gives them (so `localhost` reaches a server on `127.0.0.1` even where it
+ * the resolver gives them (so `localhost` reaches a server on `127.0.0.1` even where it
  * resolves to `::1` first), with Nagle's algorithm off: requests and chunks go out at once.
+ * The connection goes to an address, never to the name, so what `allowed` let through is what
+ * is connected to.
  */
-export async function tcpConnect(target: TcpTarget, signal: AbortSignal): Promise<Deno.TcpConn> {
-  const addresses = isIpAddress(target.hostname)
+export async function tcpConnect(
+  target: TcpTarget,
+  signal: AbortSignal,
+  options: TcpConnectOptions = {},
+): Promise<Deno.TcpConn> {
+  const resolved = isIpAddress(target.hostname)
     ? [target.hostname]
-    : await addressesOf(target.hostname, signal);
+    : await (options.resolve ?? addressesOf)(target.hostname, signal);
+  const addresses = options.allowed ? options.allowed(resolved) : resolved;
   const connection = await firstThatOpens(
     addresses,
     (hostname) => Deno.connect({ hostname, port: target.port, signal }),

@@ -52,10 +52,20 @@ export class LiveConfigError extends Error {
   }
 }
 
+/** The version a section installed by `apply` is. */
+export interface AppliedVersion {
+  readonly version: number;
+  /**
+   * The file's `model:` section the version was built from: what of the section an operator
+   * wrote in a config file rather than changed through the admin API.
+   */
+  readonly file: JsonObject;
+}
+
 /** Options for {@linkcode LiveConfig.open}. */
 export interface LiveConfigOptions {
   /** Installs a validated section: called at start and after every change. */
-  readonly apply: (model: ModelConfig, version: number) => void;
+  readonly apply: (model: ModelConfig, applied: AppliedVersion) => void;
   /** Makes a change's audit entry, which the store writes in the commit of the change. */
   readonly audit: { entry(fields: Omit<AuditEntry, "at">): AuditEntry };
   /** Tells the operator what the start and later changes did. @default console.log */
@@ -117,7 +127,7 @@ export class LiveConfig {
       if (head && deepEqual(head.config.file, file)) {
         const model = parsed(head.config.model, `Config version ${head.version} is not valid`);
         const live = new LiveConfig(store, head, options);
-        options.apply(model, head.version);
+        options.apply(model, { version: head.version, file: head.config.file });
         log(`Config version ${head.version} (${head.action}, by ${head.by} at ${head.at})`);
         return live;
       }
@@ -147,7 +157,7 @@ export class LiveConfig {
       const version = await store.get(result.version);
       if (!version) continue;
       const live = new LiveConfig(store, version, options);
-      options.apply(config, result.version);
+      options.apply(config, { version: result.version, file });
       log(`Config version ${result.version}: ${action}`);
       for (const note of notes) log(`  merge: ${note.path}: ${note.message}`);
       return live;
@@ -301,7 +311,7 @@ export class LiveConfig {
   #install(stored: StoredVersion<StoredConfig>, model: ModelConfig): void {
     if (stored.version <= this.#current.version) return;
     this.#current = stored;
-    this.#options.apply(model, stored.version);
+    this.#options.apply(model, { version: stored.version, file: stored.config.file });
   }
 }
 

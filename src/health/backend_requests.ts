@@ -5,6 +5,8 @@
  */
 import type { Adapter, LoadReading, Reader } from "../adapters/types.ts";
 import { causeChain, knownCause } from "../lib/error_causes.ts";
+import type { AddressCheck } from "../net/address_policy.ts";
+import { AddressRefused } from "../transport/errors.ts";
 import { transportTarget } from "../transport/target.ts";
 import type { Transport } from "../transport/transport.ts";
 import type { UpstreamAnswer } from "../transport/upstream_answer.ts";
@@ -16,6 +18,8 @@ export interface BackendTarget {
   readonly adapter: Adapter;
   /** Headers for the gateway's own requests: the instance's `headers` and `api-key`. */
   readonly headers: readonly (readonly [string, string])[];
+  /** Which addresses it may be reached at; undefined trusts every address. */
+  readonly addressCheck?: AddressCheck | undefined;
 }
 
 /** Options shared by the requests. */
@@ -32,7 +36,8 @@ function get(
   path: string,
   options: RequestOptions,
 ): Promise<UpstreamAnswer> {
-  return options.transport.send(transportTarget(target.baseUrl + path), {
+  const url = target.baseUrl + path;
+  return options.transport.send(transportTarget(url, { addressCheck: target.addressCheck }), {
     method: "GET",
     headers: new Map(target.headers),
     body: null,
@@ -46,6 +51,8 @@ function transportFailure(error: unknown, timeout: number): { reason: string; de
   if (error instanceof DOMException && error.name === "TimeoutError") {
     return { reason: `no answer within ${timeout} ms`, decisive: false };
   }
+  // The address policy will refuse the next probe as well.
+  if (error instanceof AddressRefused) return { reason: error.message, decisive: true };
   const known = knownCause(causeChain(error));
   return {
     reason: known ? `cannot connect (${known})` : `request failed: ${causeChain(error)}`,

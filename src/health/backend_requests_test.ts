@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ollama } from "../adapters/ollama.ts";
 import { vllm } from "../adapters/vllm.ts";
+import { addressCheck } from "../net/address_policy.ts";
 import { socketConnector } from "../transport/connect.ts";
 import { http1Transport } from "../transport/http1_transport.ts";
 import { probeHealth, readModels } from "./backend_requests.ts";
@@ -27,6 +28,30 @@ Deno.test("a probe follows no redirect: a 302 is a failed probe, not the page it
   );
   assert.deepEqual(result, { ok: false, reason: "GET /health answered 302", decisive: false });
   assert.deepEqual(seen, ["/health"]);
+});
+
+Deno.test("a probe the address check refuses sends nothing and is decisive", async () => {
+  await using transport = http1Transport(socketConnector({
+    resolve: () => Promise.resolve(["127.0.0.1"]),
+  }));
+  const seen: string[] = [];
+  await using server = serve((request) => {
+    seen.push(new URL(request.url).pathname);
+    return new Response("ok");
+  });
+  const result = await probeHealth({
+    baseUrl: server.url.replace("127.0.0.1", "gpu.test"),
+    adapter: vllm,
+    headers: [],
+    addressCheck: addressCheck({ allowPrivate: false }),
+  }, { timeout: 2_000, transport });
+  assert.deepEqual(result, {
+    ok: false,
+    reason: `"gpu.test" resolves to 127.0.0.1, which is a loopback address (127.0.0.0/8), ` +
+      `refused because admin.allow-private is false`,
+    decisive: true,
+  });
+  assert.deepEqual(seen, []);
 });
 
 Deno.test("a probe sends the instance's headers and a 5xx answer is decisive", async () => {

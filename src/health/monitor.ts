@@ -151,6 +151,7 @@ function signatureOf(backend: MonitoredBackend): string {
     backend.target.baseUrl,
     backend.target.adapter.name,
     backend.target.headers,
+    backend.target.addressCheck !== undefined,
     backend.health,
     backend.discoveryInterval,
     backend.loadInterval,

@@ -1,5 +1,8 @@
 import type { ModelConfig } from "../config/schema.ts";
+import type { JsonObject } from "../lib/json.ts";
 import { type BreakerListener, LiveState } from "./live_state.ts";
+import type { AddressCheck } from "../net/address_policy.ts";
+import { fileBaseUrls } from "./file_urls.ts";
 import { buildSnapshot, type Snapshot } from "./snapshot.ts";
 
 /** Options for {@linkcode Registry}. */
@@ -10,6 +13,11 @@ export interface RegistryOptions {
   readonly retries?: number;
   /** Told when an instance's circuit breaker changes state. */
   readonly onBreakerTransition?: BreakerListener;
+  /**
+   * The check of the addresses connected to for an instance whose base URL the config file
+   * does not name (one added through the admin API). @default none: every address trusted
+   */
+  readonly addressCheck?: AddressCheck;
 }
 
 /**
@@ -23,14 +31,18 @@ export class Registry {
   readonly #options: RegistryOptions;
   readonly #listeners = new Set<(snapshot: Snapshot) => void>();
   #model: ModelConfig;
+  /** The base URLs of the file the current config was built from. */
+  #fileUrls: ReadonlySet<string>;
   #snapshot: Snapshot;
 
+  /** `model` is the config file's: every instance in it is the operator's own. */
   constructor(model: ModelConfig, options: RegistryOptions = {}) {
     this.#options = options;
     this.#live = new LiveState(
       options.onBreakerTransition ? { onBreakerTransition: options.onBreakerTransition } : {},
     );
     this.#model = model;
+    this.#fileUrls = fileBaseUrls(model);
     this.#snapshot = this.#build(model);
   }
 
@@ -44,9 +56,13 @@ export class Registry {
     return this.#live;
   }
 
-  /** Builds and installs a snapshot for a new config; forgets what is no longer in it. */
-  apply(model: ModelConfig): Snapshot {
+  /**
+   * Builds and installs a snapshot for a new config; forgets what is no longer in it. `file` is
+   * the config file's `model:` section it was built from. @default the config itself
+   */
+  apply(model: ModelConfig, file: JsonObject | ModelConfig = model): Snapshot {
     this.#model = model;
+    this.#fileUrls = fileBaseUrls(file);
     return this.refresh();
   }
 
@@ -69,6 +85,9 @@ export class Registry {
       buildSnapshot(model, {
         live: this.#live,
         retries: this.#options.retries ?? 2,
+        ...(this.#options.addressCheck
+          ? { runtimeInstances: { fileUrls: this.#fileUrls, check: this.#options.addressCheck } }
+          : {}),
         ...(this.#options.random ? { random: this.#options.random } : {}),
       })
     );

@@ -34,6 +34,7 @@ import {
 } from "../health/settings.ts";
 import { numberDuplicates } from "../config/instance_identity.ts";
 import { globToRegExp } from "../lib/glob.ts";
+import type { AddressCheck } from "../net/address_policy.ts";
 import type { Http1Target } from "../transport/http1/client.ts";
 import { transportTarget } from "../transport/target.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
@@ -160,6 +161,16 @@ export interface BuildSnapshotOptions {
   readonly retries: number;
   /** Randomness for the `random` strategy. @default Math.random */
   readonly random?: () => number;
+  /** How instances added at run time are held to the address policy. @default not at all */
+  readonly runtimeInstances?: RuntimeInstanceCheck;
+}
+
+/** How instances added at run time are held to the address policy. */
+export interface RuntimeInstanceCheck {
+  /** Base URLs the config file names, without trailing slashes: theirs are trusted. */
+  readonly fileUrls: ReadonlySet<string>;
+  /** What every other instance's connections are checked with. */
+  readonly check: AddressCheck;
 }
 
 /** Builds the runtime view of a `model:` config section. */
@@ -189,10 +200,12 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
           ...Object.entries(instance.headers ?? {}),
         ].map(([name, value]) => [name.toLowerCase(), value] as const);
         const discover = instance.discover ?? service.discover ?? false;
+        const runtime = options.runtimeInstances;
+        const addressCheck = runtime && !runtime.fileUrls.has(baseUrl) ? runtime.check : undefined;
         const key = `${adapter.name} ${baseUrl}`;
         const known = backends.get(key);
         const backend: MonitoredBackend = {
-          target: known?.target ?? { baseUrl, adapter, headers },
+          target: known?.target ?? { baseUrl, adapter, headers, addressCheck },
           state: known?.state ?? live.backend(key),
           health: known?.health ?? healthSettings(model, type),
           discoveryInterval: discover ? discoveryInterval(model) : known?.discoveryInterval,
@@ -204,6 +217,7 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
           adapter: adapterName,
           baseUrl,
           path,
+          addressCheck,
           headers,
           discover,
           outlier,
@@ -281,6 +295,7 @@ function makeUpstream(
     adapter: AdapterName;
     baseUrl: string;
     path: string;
+    addressCheck: AddressCheck | undefined;
     headers: readonly (readonly [string, string])[];
     discover: boolean;
     outlier: OutlierSettings;
@@ -301,7 +316,7 @@ function makeUpstream(
     url: where.baseUrl + where.path,
     native: nativeOf(where.adapter, where.path),
     translation: adapterFor(where.adapter).translation?.(where.path),
-    http1: transportTarget(where.baseUrl + where.path).http1,
+    http1: transportTarget(where.baseUrl + where.path, { addressCheck: where.addressCheck }).http1,
     weight: instance.weight,
     adapter: where.adapter,
     headers: where.headers,
@@ -340,7 +355,7 @@ function completionOf(chat: Upstream): Upstream[] {
     ...chat,
     path,
     url: chat.baseUrl + path,
-    http1: transportTarget(chat.baseUrl + path).http1,
+    http1: transportTarget(chat.baseUrl + path, { addressCheck: chat.http1.addressCheck }).http1,
     native: nativeOf(chat.adapter, path),
     translation: adapterFor(chat.adapter).translation?.(path),
   }];

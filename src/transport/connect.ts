@@ -2,10 +2,16 @@
  * Opens the connections the HTTP/1.1 client runs over: plain TCP, TLS (the backend's name
  * checked against its certificate, HTTP/1.1 offered by ALPN), and either of them through an
  * HTTP proxy — a TLS target through a `CONNECT` tunnel.
+ *
+ * A target with an address check is connected to only at an address the check allows, the one
+ * resolved and checked (so a name cannot resolve to another address between the check and the
+ * connection); TLS still names the host. Through a proxy the proxy resolves the name, so no
+ * check applies there: egress rules belong on the proxy.
  * @module
  */
-import { tcpConnect } from "../runtime.ts";
-import { ProtocolError } from "./errors.ts";
+import { type Resolve, tcpConnect } from "../runtime.ts";
+import type { AddressCheck } from "../net/address_policy.ts";
+import { AddressRefused, ProtocolError } from "./errors.ts";
 import type { Connect, Socket, SocketTarget } from "./http1/socket.ts";
 import { Connection } from "./http1/connection.ts";
 
@@ -16,6 +22,8 @@ export interface SocketConnectorOptions {
    * certificates a private authority signed. @default none
    */
   readonly caCerts?: readonly string[];
+  /** Resolves backends' host names. @default the system resolver */
+  readonly resolve?: Resolve | undefined;
 }
 
 /** The proxy refused to open a tunnel. */
@@ -29,9 +37,18 @@ export class ProxyRefused extends Error {
 /** A `Connect` for every kind of target. */
 export function socketConnector(options: SocketConnectorOptions = {}): Connect {
   const caCerts = options.caCerts ? [...options.caCerts] : undefined;
+  const resolve = options.resolve ? { resolve: options.resolve } : {};
   return async (target: SocketTarget, signal: AbortSignal): Promise<Socket> => {
     const proxy = target.proxy;
-    const tcp = await tcpConnect(proxy ?? target, signal);
+    const check = target.addressCheck;
+    const tcp = await tcpConnect(
+      proxy ?? target,
+      signal,
+      proxy || !check ? resolve : {
+        ...resolve,
+        allowed: (addresses) => allowedAddresses(target.hostname, addresses, check),
+      },
+    );
     if (!target.tls) return tcp;
     try {
       if (proxy) await openTunnel(tcp, target, signal);
@@ -56,6 +73,22 @@ export function socketConnector(options: SocketConnectorOptions = {}): Connect {
       throw error;
     }
   };
+}
+
+/** Those of `addresses` that `check` allows, in order; throws `AddressRefused` when none is. */
+function allowedAddresses(
+  hostname: string,
+  addresses: readonly string[],
+  check: AddressCheck,
+): string[] {
+  const allowed = addresses.filter((address) => check(address) === undefined);
+  const first = addresses[0];
+  if (allowed.length === 0 && first !== undefined) {
+    const refusal = check(first)!;
+    // An address target is its only address; a name says what it resolved to.
+    throw new AddressRefused(first === hostname ? refusal : `"${hostname}" resolves to ${refusal}`);
+  }
+  return allowed;
 }
 
 const encoder = new TextEncoder();

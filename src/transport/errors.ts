@@ -1,6 +1,7 @@
 /**
  * How a transport says a request to a backend failed, where the socket's own error does not
- * say it: an answer that breaks HTTP, and a connection that did not open in time.
+ * say it: an answer that breaks HTTP, a connection that did not open in time, and an address
+ * the target may not be reached at.
  * @module
  */
 
@@ -21,5 +22,14 @@ export class ConnectTimeout extends Error {
     super(`did not accept a connection within ${ms} ms`);
     this.name = "ConnectTimeout";
     this.ms = ms;
+  }
+}
+
+/** Every address of the backend's host is one that the target's address check refuses. */
+export class AddressRefused extends Error {
+  /** `refusal` says why, starting with the address. */
+  constructor(refusal: string) {
+    super(refusal);
+    this.name = "AddressRefused";
   }
 }

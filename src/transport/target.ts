@@ -1,12 +1,23 @@
 /**
  * A backend URL read once, when the config loads, into what a request to it needs: where to
- * connect, whether over TLS, the `Host` header, the request target, and its pool's name.
+ * connect, whether over TLS, the `Host` header, the request target, its pool's name, and which
+ * addresses it may be connected to.
  * @module
  */
+import type { AddressCheck } from "../net/address_policy.ts";
 import type { TransportTarget } from "./transport.ts";
 
+/** Options for {@linkcode transportTarget}. */
+export interface TransportTargetOptions {
+  /** Which addresses the target may be connected to; undefined trusts every address. */
+  readonly addressCheck?: AddressCheck | undefined;
+}
+
 /** The target of `url`, an `http:` or `https:` URL. Throws a `TypeError` for another scheme. */
-export function transportTarget(url: string): TransportTarget {
+export function transportTarget(
+  url: string,
+  options: TransportTargetOptions = {},
+): TransportTarget {
   const parsed = new URL(url);
   const tls = parsed.protocol === "https:";
   if (!tls && parsed.protocol !== "http:") {
@@ -22,7 +33,9 @@ export function transportTarget(url: string): TransportTarget {
       tls,
       host: parsed.host,
       path: parsed.pathname + parsed.search,
-      key: `${parsed.protocol}//${hostname}:${port}`,
+      // A checked target never takes a connection an unchecked one opened.
+      key: `${parsed.protocol}//${hostname}:${port}${options.addressCheck ? " checked" : ""}`,
+      addressCheck: options.addressCheck,
     },
   };
 }

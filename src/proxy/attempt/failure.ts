@@ -6,7 +6,7 @@
 import { GatewayError } from "../../errors.ts";
 import { causeChain, knownCause } from "../../lib/error_causes.ts";
 import type { RetrySettings } from "../../retry/settings.ts";
-import { ConnectTimeout, ProtocolError } from "../../transport/errors.ts";
+import { AddressRefused, ConnectTimeout, ProtocolError } from "../../transport/errors.ts";
 
 /** Why an attempt failed before the first byte reached the client. */
 export type Failure =
@@ -32,6 +32,12 @@ export interface TransportFailure {
   /** No connection could be made at all, or none in time. */
   readonly unreachable: boolean;
   readonly retryable: boolean;
+  /**
+   * The address policy refused every address of the instance, so nothing was sent: the request
+   * moves on to an instance not tried yet, without spending a retry on one that would be
+   * refused again.
+   */
+  readonly refused: boolean;
   /** The metric outcome of the backend call. */
   readonly outcome: "timeout" | "unreachable" | "bad_answer";
 }
@@ -61,10 +67,27 @@ export function sendFailure(reason: unknown, retry: RetrySettings): TransportFai
       error: new GatewayError(504, "upstream_timeout", `The backend ${reason.message}`),
       unreachable,
       retryable: unreachable || retry.statuses.has(504),
+      refused: false,
       outcome: "timeout",
     };
   }
   if (reason instanceof ProtocolError) return badAnswer(reason.message, retry);
+  if (reason instanceof AddressRefused) {
+    // The instance counts as unreachable, so its breaker and ejection keep it out of rotation
+    // as they do a dead backend.
+    return {
+      kind: "transport",
+      error: new GatewayError(
+        502,
+        "upstream_address_refused",
+        `The backend's address is refused: ${reason.message}`,
+      ),
+      unreachable: true,
+      retryable: false,
+      refused: true,
+      outcome: "unreachable",
+    };
+  }
   const detail = causeChain(reason);
   const known = knownCause(detail);
   return {
@@ -77,6 +100,7 @@ export function sendFailure(reason: unknown, retry: RetrySettings): TransportFai
     ),
     unreachable: true,
     retryable: true,
+    refused: false,
     outcome: "unreachable",
   };
 }
@@ -97,6 +121,7 @@ export function badAnswer(reason: unknown, retry: RetrySettings): TransportFailu
     error,
     unreachable: false,
     retryable: error.status >= 500 && retry.statuses.has(error.status),
+    refused: false,
     outcome: "bad_answer",
   };
 }
@@ -115,6 +140,7 @@ export function brokenAnswer(reason: unknown, retry: RetrySettings): TransportFa
     ),
     unreachable: false,
     retryable: retry.statuses.has(status),
+    refused: false,
     outcome: timedOut ? "timeout" : "bad_answer",
   };
 }

@@ -86,7 +86,9 @@ export async function tryModel(
     } else {
       failures++;
       if (outcome.kind === "response") answered = outcome.response;
-      if (outcome.retryable && retriesLeft-- > 0) {
+      if (outcome.kind === "transport" && outcome.refused) {
+        next = selection.next();
+      } else if (outcome.retryable && retriesLeft-- > 0) {
         const delay = backoffDelay(retries++, {
           base: service.retry.baseDelay,
           max: service.retry.maxDelay,

@@ -3,6 +3,7 @@
  * is one as it is; tests can script their own.
  * @module
  */
+import type { AddressCheck } from "../../net/address_policy.ts";
 
 /** A connected, two-way byte stream. */
 export interface Socket {
@@ -22,6 +23,12 @@ export interface SocketTarget {
   readonly tls: boolean;
   /** The HTTP proxy the connection goes through, when one does. */
   readonly proxy?: ProxyHop | undefined;
+  /**
+   * Which of the addresses `hostname` resolves to may be connected to, for a backend not
+   * trusted with every address; undefined trusts every address. Through a proxy it is not
+   * applied: the proxy resolves the name.
+   */
+  readonly addressCheck?: AddressCheck | undefined;
 }
 
 /** An HTTP proxy on the way to a backend. */
