@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ollama } from "../adapters/ollama.ts";
 import { vllm } from "../adapters/vllm.ts";
+import { addressCheck } from "../net/address_policy.ts";
 import { newBackendState } from "./backend_state.ts";
 import type { Transport } from "../transport/transport.ts";
 import { UpstreamAnswer } from "../transport/upstream_answer.ts";
@@ -189,5 +190,24 @@ Deno.test("sync keeps pollers whose settings did not change and restarts the oth
   assert.deepEqual(time.waiting(), [5_000]);
   monitor.sync([]);
   assert.deepEqual(time.waiting(), []);
+  monitor.stop();
+});
+
+Deno.test("sync restarts the pollers of a backend whose addresses become checked or trusted", async () => {
+  const time = manualSchedule();
+  const { transport, calls } = fakeTransport({ "/health": () => new Response("ok") });
+  const trusted = backend();
+  const checked = backend({
+    target: { ...trusted.target, addressCheck: addressCheck({ allowPrivate: false }) },
+  });
+  const monitor = new BackendMonitor({ transport, schedule: time.schedule });
+  monitor.sync([trusted]);
+  await settle();
+  monitor.sync([checked]);
+  await settle();
+  assert.equal(calls.length, 2, "checked now: probed again with the check");
+  monitor.sync([trusted]);
+  await settle();
+  assert.equal(calls.length, 3, "trusted now: probed again without it");
   monitor.stop();
 });

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../config/load.ts";
+import { addressCheck } from "../net/address_policy.ts";
 import { Registry } from "./registry.ts";
+import type { Snapshot, Upstream } from "./snapshot.ts";
 
 function registryFor(yaml: string): Registry {
   return new Registry(parseConfig(yaml, { source: "test" }).config.model);
@@ -228,4 +230,45 @@ Deno.test("a discovering instance serves what its backend lists, once it has lis
     ["llama3", "ollama"],
     ["llama2", "ollama"],
   ]);
+});
+
+Deno.test("only instances whose base URL the file does not name have their addresses checked", () => {
+  const check = addressCheck({ allowPrivate: false });
+  const file = `model:
+  services:
+    chat:
+      instances:
+        - name: a
+          base-url: http://gpu-1.lan:8000/
+`;
+  const runtime = `${file}        - name: b
+          base-url: http://gpu-2.lan:8000
+`;
+  const model = (yaml: string) => parseConfig(yaml, { source: "test" }).config.model;
+  const registry = new Registry(model(file), { addressCheck: check });
+  const checked = (upstreams: readonly Upstream[]) =>
+    Object.fromEntries(upstreams.map((upstream) => [
+      upstream.name,
+      upstream.http1.addressCheck !== undefined,
+    ]));
+  const probed = (snapshot: Snapshot) =>
+    snapshot.backends.map((backend) => backend.target.addressCheck !== undefined);
+
+  assert.deepEqual(checked(registry.snapshot.services.chat.upstreams), { a: false });
+  const added = registry.apply(model(runtime), model(file));
+  assert.deepEqual(checked(added.services.chat.upstreams), { a: false, b: true });
+  assert.deepEqual(probed(added), [false, true]);
+  assert.deepEqual(checked(added.services.completion.upstreams), { a: false, b: true });
+  assert.notEqual(added.services.chat.upstreams[1]!.http1.key, "http://gpu-2.lan:8000");
+
+  // The file names b as well once it is written there.
+  assert.deepEqual(
+    checked(registry.apply(model(runtime), model(runtime)).services.chat.upstreams),
+    { a: false, b: false },
+  );
+  // Without a check, nothing is checked.
+  assert.deepEqual(checked(new Registry(model(runtime)).snapshot.services.chat.upstreams), {
+    a: false,
+    b: false,
+  });
 });
