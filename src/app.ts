@@ -167,7 +167,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const reloadKeys = async () => authenticator.useStoredKeys(await keys.list());
   await reloadKeys();
   const keyWatcher = keys.watch(() =>
-    void reloadKeys().catch((error) => logError("Could not reload API keys", error))
+    reloadKeys().catch((error) => logError("Could not reload API keys", error))
   );
   const access = adminAccess(deps.config.admin, deps.adminKey);
   log(
@@ -304,7 +304,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     async close() {
       monitor.stop();
       live.stop();
-      keyWatcher.stop();
+      await keyWatcher.stop();
       await limiterSnapshots.stop();
       await transport.close();
     },

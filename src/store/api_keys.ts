@@ -97,18 +97,25 @@ export class ApiKeyStore {
 
   /**
    * Calls `onChange` whenever any gateway changes the stored keys, and once when the watch
-   * starts, so a change made between a first read and the watch is not missed.
+   * starts, so a change made between a first read and the watch is not missed. Calls run one at
+   * a time; `stop` resolves once the last has finished, so nothing reads the store after it.
    */
-  watch(onChange: () => void): { stop(): void } {
+  watch(onChange: () => Promise<void>): { stop(): Promise<void> } {
     const reader = this.#kv.watch([API_KEYS_CHANGED]).getReader();
-    (async () => {
+    const watching = (async () => {
       for (;;) {
         const { done } = await reader.read().catch(() => ({ done: true }));
         if (done) return;
-        onChange();
+        await onChange();
       }
     })();
-    return { stop: () => void reader.cancel().catch(() => {}) };
+    return {
+      stop: async () => {
+        // The cancel itself settles only with the store's next change: not waited for.
+        void reader.cancel().catch(() => {});
+        await watching;
+      },
+    };
   }
 
   #bump(commit: Deno.AtomicOperation): Deno.AtomicOperation {

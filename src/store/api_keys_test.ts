@@ -57,12 +57,12 @@ Deno.test("a watcher hears once at start and again for a change through another 
   const heard: (() => void)[] = [];
   const next = () => new Promise<void>((resolve) => heard.push(resolve));
   const first = next();
-  const watcher = new ApiKeyStore(kv, new AuditStore(kv)).watch(() => heard.shift()?.());
+  const watcher = new ApiKeyStore(kv, new AuditStore(kv)).watch(async () => heard.shift()?.());
   await first;
   const second = next();
   await new ApiKeyStore(kv, new AuditStore(kv)).create(KEY, entry("create"));
   await second;
-  watcher.stop();
+  await watcher.stop();
 });
 
 Deno.test("a key too large for one KV value is refused, naming the limit", async () => {
@@ -80,4 +80,30 @@ Deno.test("a key too large for one KV value is refused, naming the limit", async
     StoreLimitError,
   );
   assert.deepEqual(await keys.get("team-a"), KEY);
+});
+
+Deno.test("a watcher's stop waits for the call in progress, so nothing reads a closed store", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const store = new ApiKeyStore(kv, new AuditStore(kv));
+  let calls = 0;
+  let started!: () => void;
+  const watching = new Promise<void>((resolve) => started = resolve);
+  let entered!: () => void;
+  const inSecondCall = new Promise<void>((resolve) => entered = resolve);
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => release = resolve);
+  let finished = false;
+  const watcher = store.watch(async () => {
+    if (++calls < 2) return started();
+    entered();
+    await released;
+    await store.list();
+    finished = true;
+  });
+  await watching;
+  await store.create(KEY, entry("create"));
+  await inSecondCall;
+  const stopped = watcher.stop().then(() => finished);
+  release();
+  assert.equal(await stopped, true);
 });
