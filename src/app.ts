@@ -43,6 +43,8 @@ import { ApiKeyStore, AuditStore, ConfigVersionStore, LimiterSnapshotStore } fro
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "./services.ts";
 import type { Connect } from "./transport/http1/socket.ts";
 import { http1Transport } from "./transport/http1_transport.ts";
+import { bodyIdleError } from "./proxy/request/body.ts";
+import { BodyIdleWatch } from "./proxy/request/body_idle_watch.ts";
 import type { ProxySettings } from "./transport/proxy_settings.ts";
 
 /** What the gateway is built from. */
@@ -207,10 +209,15 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       app.use("/metrics", authenticate);
     }
   }
+  const bodyIdleMs = deps.config.server.timeouts["body-idle"];
+  const bodyIdle = bodyIdleMs > 0
+    ? new BodyIdleWatch(bodyIdleMs, { error: () => bodyIdleError(bodyIdleMs) })
+    : undefined;
   mountOpenAiRoutes(app, {
     registry,
     server: deps.config.server,
     transport,
+    bodyIdle,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.random ? { random: deps.random } : {}),
     startedAt,
@@ -304,6 +311,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       live.stop();
       keyWatcher.stop();
       await limiterSnapshots.stop();
+      bodyIdle?.close();
       await transport.close();
     },
   };
