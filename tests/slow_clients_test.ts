@@ -198,3 +198,22 @@ Deno.test("with body-idle 0 a body may pause as long as it likes", async () => {
   await client.send(body.slice(5));
   assert.equal((await client.readResponse()).status, 200);
 });
+
+// What the runtime does before the gateway sees a request, as the README says. No setting
+// changes it; should a runtime upgrade change it, the README's Slow clients section must too.
+Deno.test("a request head over 64 KiB gets the runtime's bare 400, one under it is served", async () => {
+  await using setup = await gatewayOverBackend((url) => oneService("chat", [url]));
+  const headWith = (padding: number) =>
+    `GET /health HTTP/1.1\r\nHost: gateway\r\nX-Padding: ${"a".repeat(padding)}\r\n\r\n`;
+  {
+    using client = await connect(setup.gateway.url);
+    await client.send(headWith(60 * 1024));
+    assert.equal((await client.readResponse()).status, 200);
+  }
+  using client = await connect(setup.gateway.url);
+  await client.send(headWith(70 * 1024));
+  const response = await client.readResponse();
+  assert.equal(response.status, 400);
+  assert.equal(response.body, "");
+  assert.equal(response.headers.get("content-type"), null);
+});
