@@ -30,6 +30,8 @@ import type { Logger } from "./logging/logger.ts";
 import { GatewayMetrics } from "./metrics/gateway_metrics.ts";
 import { originReader } from "./net/forwarding.ts";
 import { Telemetry } from "./observe/telemetry.ts";
+import { bodyIdleError } from "./proxy/request/body.ts";
+import { BodyIdleWatch } from "./proxy/request/body_idle_watch.ts";
 import { Registry } from "./registry/registry.ts";
 import { mountDocsRoutes } from "./routes/docs.ts";
 import { mountHealthRoutes } from "./routes/health.ts";
@@ -43,8 +45,6 @@ import { ApiKeyStore, AuditStore, ConfigVersionStore, LimiterSnapshotStore } fro
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "./services.ts";
 import type { Connect } from "./transport/http1/socket.ts";
 import { http1Transport } from "./transport/http1_transport.ts";
-import { bodyIdleError } from "./proxy/request/body.ts";
-import { BodyIdleWatch } from "./proxy/request/body_idle_watch.ts";
 import type { ProxySettings } from "./transport/proxy_settings.ts";
 
 /** What the gateway is built from. */
