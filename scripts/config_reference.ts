@@ -49,8 +49,8 @@ const SECTION_NOTES: Readonly<Record<string, string>> = {
   "(root)": "The top level of the file. Every key is optional: an empty file is a valid config.",
   "server": "Switchyard's own settings. Durations are in milliseconds.",
   "server.timeouts":
-    "Per attempt, in milliseconds. There is no total timeout, so a long stream is never cut " +
-    "while it keeps sending.",
+    "In milliseconds: per attempt, except `body-idle`, which watches the client's request " +
+    "body. There is no total timeout, so a long stream is never cut while it keeps sending.",
   "model": "JAiRouter's `model:` section, with its keys and spelling.",
   "load-balance":
     "How a service picks among the instances serving one model. Unset keys inherit, from the " +

@@ -31,6 +31,8 @@ import { GatewayMetrics } from "./metrics/gateway_metrics.ts";
 import { addressCheck } from "./net/address_policy.ts";
 import { originReader } from "./net/forwarding.ts";
 import { Telemetry } from "./observe/telemetry.ts";
+import { bodyIdleError } from "./proxy/request/body.ts";
+import { BodyIdleWatch } from "./proxy/request/body_idle_watch.ts";
 import { Registry } from "./registry/registry.ts";
 import { mountDocsRoutes } from "./routes/docs.ts";
 import { mountHealthRoutes } from "./routes/health.ts";
@@ -209,10 +211,15 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       app.use("/metrics", authenticate);
     }
   }
+  const bodyIdleMs = deps.config.server.timeouts["body-idle"];
+  const bodyIdle = bodyIdleMs > 0
+    ? new BodyIdleWatch(bodyIdleMs, { error: () => bodyIdleError(bodyIdleMs) })
+    : undefined;
   mountOpenAiRoutes(app, {
     registry,
     server: deps.config.server,
     transport,
+    bodyIdle,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.random ? { random: deps.random } : {}),
     startedAt,
@@ -306,6 +313,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       live.stop();
       await keyWatcher.stop();
       await limiterSnapshots.stop();
+      bodyIdle?.close();
       await transport.close();
     },
   };

@@ -458,6 +458,10 @@ export const ServerSchema = z.strictObject({
     idle: Millis.default(60_000).describe(
       "between two chunks of a streamed response; 0 disables and pipes streams natively",
     ),
+    "body-idle": Millis.default(30_000).describe(
+      "how long a client's request body may go without a byte arriving (a body of up to " +
+        "64 KiB must arrive whole within it) before the request ends with 408; 0 disables",
+    ),
   }).prefault({}),
   retries: z.number().int().min(0).max(10).default(2).describe(
     "further instances tried after a failure before the first byte",

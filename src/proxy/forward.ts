@@ -45,11 +45,10 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
   }
 
   const endpoint = SERVICE_ENDPOINTS[request.service];
-  const body = await readClientBody(
-    request.request,
-    endpoint.body,
-    deps.server["max-body-size"],
-  );
+  const body = await readClientBody(request.request, endpoint.body, {
+    maxBytes: deps.server["max-body-size"],
+    idle: deps.bodyIdle,
+  });
   record.bodyRead(body.model, body.bytes.byteLength);
   if (identity && !identity.allows(body.model)) throw modelRefusal(identity, body.model);
   const pool = service.resolve(body.model);

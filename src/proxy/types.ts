@@ -12,6 +12,7 @@ import type { Registry } from "../registry/registry.ts";
 import type { ServiceRuntime } from "../registry/snapshot.ts";
 import type { ServiceType } from "../services.ts";
 import type { Transport } from "../transport/transport.ts";
+import type { BodyIdleWatch } from "./request/body_idle_watch.ts";
 import type { UpstreamHeaders } from "./request/upstream_headers.ts";
 
 /** What the proxy needs from the rest of the gateway. */
@@ -20,6 +21,8 @@ export interface ProxyDeps {
   readonly server: ServerConfig;
   /** How requests reach instances. */
   readonly transport: Transport;
+  /** Cuts request bodies that stop arriving. @default none */
+  readonly bodyIdle?: BodyIdleWatch | undefined;
   /** Clock for limits, breakers and ejections, in ms. @default Date.now */
   readonly now?: () => number;
   /** Randomness for retry backoff jitter. @default Math.random */

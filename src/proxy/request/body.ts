@@ -6,6 +6,7 @@
 import { GatewayError } from "../../errors.ts";
 import { chunkReader } from "../../lib/chunk_reader.ts";
 import type { BodyKind } from "../../services.ts";
+import type { BodyIdleWatch, WatchedBody } from "./body_idle_watch.ts";
 
 /** A request body held for forwarding, and what routing needs from it. */
 export interface ClientBody {
@@ -21,11 +22,19 @@ export interface ClientBody {
   readonly json: Readonly<Record<string, unknown>> | undefined;
 }
 
+/** Options for {@linkcode readClientBody}. */
+export interface ReadBodyOptions {
+  /** The largest body accepted, in bytes. */
+  readonly maxBytes: number;
+  /** Cuts a body that stops arriving. @default none: the read waits as long as it takes */
+  readonly idle?: BodyIdleWatch | undefined;
+}
+
 /** Reads and inspects a request body of the given kind; throws {@linkcode GatewayError}. */
 export async function readClientBody(
   request: Request,
   kind: BodyKind,
-  maxBytes: number,
+  options: ReadBodyOptions,
 ): Promise<ClientBody> {
   const contentType = request.headers.get("content-type") ?? "";
   const mediaType = contentType.split(";", 1)[0]!.trim().toLowerCase();
@@ -43,7 +52,7 @@ export async function readClientBody(
       `Expected a multipart/form-data upload, got "${contentType}"`,
     );
   }
-  const bytes = await readLimited(request, maxBytes);
+  const bytes = await readLimited(request, options);
   const fields = kind === "json"
     ? jsonFields(bytes)
     : { ...await multipartFields(bytes, contentType), json: undefined };
@@ -62,11 +71,33 @@ function describeSize(bytes: number): string {
   return `${bytes} bytes`;
 }
 
-/** Reads the whole body, refusing it with 413 as soon as it passes `maxBytes`. */
+/**
+ * The largest declared body read in one piece. A client sends a body this small at once, so
+ * under watch it must arrive whole within the idle time; a larger one is read chunk by chunk, and
+ * only a pause between chunks counts.
+ */
+const WHOLE_BODY = 64 * 1024;
+
+/** The refusal of a body that stopped arriving. */
+export function bodyIdleError(idleMs: number): GatewayError {
+  return new GatewayError(
+    408,
+    "request_timeout",
+    `The request body did not arrive within server.timeouts.body-idle (${idleMs} ms)`,
+    // The rest of the body may still be on its way: the connection cannot serve another request.
+    { headers: { connection: "close" } },
+  );
+}
+
+/**
+ * Reads the whole body, refusing it with 413 as soon as it passes `maxBytes`, and with 408 when
+ * it stops arriving.
+ */
 export async function readLimited(
   request: Request,
-  maxBytes: number,
+  options: ReadBodyOptions,
 ): Promise<Uint8Array<ArrayBuffer>> {
+  const { maxBytes, idle } = options;
   const tooLarge = () =>
     new GatewayError(
       413,
@@ -76,13 +107,17 @@ export async function readLimited(
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
   try {
-    if (declared !== null) {
+    if (declared !== null && (idle === undefined || Number(declared) <= WHOLE_BODY)) {
       // The runtime enforces a declared length, so the fast native read is safe here. It stays
       // fast only while `request.body` is untouched: that getter wraps the body in a JS stream.
-      return new Uint8Array(await request.arrayBuffer());
+      if (idle === undefined) return new Uint8Array(await request.arrayBuffer());
+      using watched = idle.watch();
+      return new Uint8Array(await Promise.race([request.arrayBuffer(), watched.idle]));
     }
     if (request.body === null) return new Uint8Array(0);
-    return await readChunks(request.body, maxBytes, tooLarge);
+    if (idle === undefined) return await readChunks(request.body, maxBytes, tooLarge);
+    using watched = idle.watch();
+    return await readChunks(request.body, maxBytes, tooLarge, watched);
   } catch (error) {
     if (error instanceof GatewayError) throw error;
     throw new GatewayError(499, "client_closed_request", "The client stopped sending its body", {
@@ -91,17 +126,27 @@ export async function readLimited(
   }
 }
 
+/** Reads a body chunk by chunk to its end; under `watched`, each chunk restarts the idle time. */
 async function readChunks(
   body: ReadableStream<Uint8Array>,
   maxBytes: number,
   tooLarge: () => GatewayError,
+  watched?: WatchedBody,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
   const reader = chunkReader(body);
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+    let next: ReadableStreamReadResult<Uint8Array>;
+    try {
+      next = await (watched ? Promise.race([reader.read(), watched.idle]) : reader.read());
+    } catch (error) {
+      void reader.cancel().catch(() => {});
+      throw error;
+    }
+    if (next.done) break;
+    const { value } = next;
+    watched?.progressed();
     size += value.byteLength;
     if (size > maxBytes) {
       await reader.cancel().catch(() => {});

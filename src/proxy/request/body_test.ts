@@ -25,7 +25,7 @@ async function refusal(promise: Promise<unknown>): Promise<GatewayError> {
 
 Deno.test("reads model and stream, keeping the exact bytes", async () => {
   const text = '{ "stream" : true, "model":"m", "tools":[{"type":"function"}], "x": 1.50 }';
-  const body = await readClientBody(post(text, "application/json"), "json", 1000);
+  const body = await readClientBody(post(text, "application/json"), "json", { maxBytes: 1000 });
   assert.equal(body.model, "m");
   assert.equal(body.stream, true);
   assert.equal(new TextDecoder().decode(body.bytes), text);
@@ -33,15 +33,15 @@ Deno.test("reads model and stream, keeping the exact bytes", async () => {
 
 Deno.test("refuses bad JSON, non-objects and a missing model with 400", async () => {
   assert.equal(
-    (await refusal(readClientBody(post("{", "application/json"), "json", 99))).code,
+    (await refusal(readClientBody(post("{", "application/json"), "json", { maxBytes: 99 }))).code,
     "invalid_json",
   );
   assert.equal(
-    (await refusal(readClientBody(post("[1]", "application/json"), "json", 99))).code,
+    (await refusal(readClientBody(post("[1]", "application/json"), "json", { maxBytes: 99 }))).code,
     "invalid_json",
   );
   const missing = await refusal(
-    readClientBody(post('{"model":""}', "application/json"), "json", 99),
+    readClientBody(post('{"model":""}', "application/json"), "json", { maxBytes: 99 }),
   );
   assert.equal(missing.status, 400);
   assert.equal(missing.param, "model");
@@ -49,21 +49,26 @@ Deno.test("refuses bad JSON, non-objects and a missing model with 400", async ()
 
 Deno.test("refuses a wrong content type with 415", async () => {
   const error = await refusal(
-    readClientBody(post("a=1", "application/x-www-form-urlencoded"), "json", 99),
+    readClientBody(post("a=1", "application/x-www-form-urlencoded"), "json", { maxBytes: 99 }),
   );
   assert.equal(error.status, 415);
-  const upload = await refusal(readClientBody(post("{}", "application/json"), "multipart", 99));
+  const upload = await refusal(
+    readClientBody(post("{}", "application/json"), "multipart", { maxBytes: 99 }),
+  );
   assert.equal(upload.status, 415);
 });
 
 Deno.test("refuses a body over the limit with 413, declared or streamed", async () => {
   const big = JSON.stringify({ model: "m", input: "x".repeat(200) });
   assert.equal(
-    (await refusal(readClientBody(post(big, "application/json"), "json", 100))).status,
+    (await refusal(readClientBody(post(big, "application/json"), "json", { maxBytes: 100 })))
+      .status,
     413,
   );
   const streamed = await refusal(
-    readClientBody(post(chunked(big.slice(0, 90), big.slice(90)), "application/json"), "json", 100),
+    readClientBody(post(chunked(big.slice(0, 90), big.slice(90)), "application/json"), "json", {
+      maxBytes: 100,
+    }),
   );
   assert.equal(streamed.status, 413);
   assert.equal(
@@ -74,7 +79,7 @@ Deno.test("refuses a body over the limit with 413, declared or streamed", async 
     readClientBody(
       post(chunked("x".repeat(3 * 1024 * 1024)), "application/json"),
       "json",
-      2 * 1024 * 1024,
+      { maxBytes: 2 * 1024 * 1024 },
     ),
   );
   assert.equal(
@@ -84,7 +89,7 @@ Deno.test("refuses a body over the limit with 413, declared or streamed", async 
   const ok = await readClientBody(
     post(chunked('{"model":', '"m"}'), "application/json"),
     "json",
-    100,
+    { maxBytes: 100 },
   );
   assert.equal(ok.model, "m");
 });
@@ -98,7 +103,7 @@ Deno.test("finds the model in a multipart upload and keeps the bytes", async () 
     body: form,
   });
   const original = new Uint8Array(await request.clone().arrayBuffer());
-  const body = await readClientBody(request, "multipart", 10_000);
+  const body = await readClientBody(request, "multipart", { maxBytes: 10_000 });
   assert.equal(body.model, "whisper");
   assert.deepEqual(body.bytes, original);
   assert.match(body.contentType, /^multipart\/form-data; boundary=/);
