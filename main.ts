@@ -14,6 +14,8 @@ import { listenFailure, listenProblem } from "./src/runtime.ts";
 import { makeStoreFolder, openStore, storeProblem, StoreUnavailable } from "./src/store/open.ts";
 import { LineWriter } from "./src/logging/line_writer.ts";
 import { Logger } from "./src/logging/logger.ts";
+import { logUncaughtErrors } from "./src/logging/uncaught_errors.ts";
+import { serveErrorHandler } from "./src/serve_error.ts";
 import { socketConnector } from "./src/transport/connect.ts";
 import { type ProxySettings, proxySettings } from "./src/transport/proxy_settings.ts";
 import { SERVICE_TYPES } from "./src/services.ts";
@@ -94,6 +96,10 @@ const output = new LineWriter({
 });
 const logger = new Logger({ level: config.log.level, format, output });
 globalThis.addEventListener("unload", () => output.flush());
+const logError = (message: string, error: unknown) =>
+  logger.error(message, { error: describeError(error) });
+// From here on, an error nothing caught is one log line, not a stack trace on stderr.
+logUncaughtErrors(logError);
 for (const warning of loaded.warnings) logger.warn(warning);
 
 let proxies: ProxySettings | undefined;
@@ -110,7 +116,7 @@ try {
   if (command.kvDefault) await makeStoreFolder(command.kvPath);
   kv = await openStore(command.kvPath);
 } catch (error) {
-  if (!(error instanceof StoreUnavailable)) throw error;
+  if (!(error instanceof StoreUnavailable)) cannotStart(error);
   logger.error(error.message);
   output.flush();
   Deno.exit(1);
@@ -129,11 +135,12 @@ try {
     tracing: Deno.env.get("OTEL_DENO") === "true",
     logger,
     log: (message, level = "info") => logger.log(level, message),
-    logError: (message, error) => logger.error(message, { error: describeError(error) }),
+    logError,
   });
 } catch (error) {
-  if (!(error instanceof LiveConfigError)) throw error;
+  if (!(error instanceof LiveConfigError)) cannotStart(error);
   logger.error(error.message);
+  output.flush();
   Deno.exit(1);
 }
 
@@ -154,6 +161,7 @@ function serve(): Deno.HttpServer<Deno.NetAddr> {
   return Deno.serve({
     hostname: config.server.host,
     port: config.server.port,
+    onError: serveErrorHandler(logError),
     onListen({ hostname, port }) {
       const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
       logger.info(
@@ -240,6 +248,13 @@ function closing(response: Response): Response {
   }
 }
 
+/** Stops a start that failed unexpectedly, with one log line saying why. */
+function cannotStart(error: unknown): never {
+  logError("Cannot start", error);
+  output.flush();
+  Deno.exit(1);
+}
+
 /** An error for a log line: its stack when it has one. */
 function describeError(error: unknown): string {
   return error instanceof Error ? error.stack ?? String(error) : String(error);
@@ -307,9 +322,6 @@ Deno.addSignalListener("SIGTERM", () => onSignal("SIGTERM"));
 if (Deno.build.os !== "windows") {
   Deno.addSignalListener(
     "SIGHUP",
-    () =>
-      void reload().catch((error) =>
-        logger.error("SIGHUP: reload failed", { error: describeError(error) })
-      ),
+    () => void reload().catch((error) => logError("SIGHUP: reload failed", error)),
   );
 }

@@ -141,6 +141,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ...(deps.schedule ? { schedule: deps.schedule } : {}),
     onHealthChanged: (backend) =>
       log(healthChange(backend), backend.state.health.status === "down" ? "warn" : "info"),
+    onError: logError,
     onModelsChanged: (backend) => {
       const count = backend.state.models?.length ?? 0;
       log(`Backend ${describe(backend)} lists ${plural(count, "model")}`);
@@ -342,7 +343,7 @@ async function keepLimiterSnapshots(limits: RateLimits, options: {
       (error) => options.logError("Could not save rate limiters", error),
     );
   // Nothing changed since the restore: the first save is one interval away.
-  const timer = new Poller(save, options.interval, options.schedule);
+  const timer = new Poller(save, options.interval, { schedule: options.schedule });
   timer.start({ wait: true });
   return {
     async stop() {

@@ -35,6 +35,8 @@ export interface BackendMonitorOptions {
   readonly onModelsChanged?: (backend: MonitoredBackend) => void;
   /** Called when a backend went up or down. */
   readonly onHealthChanged?: (backend: MonitoredBackend) => void;
+  /** Told of a probe or read that failed unexpectedly: a bug, not a backend's failure. */
+  readonly onError?: (message: string, error: unknown) => void;
 }
 
 /** Reading a model list or load may take this long at most. */
@@ -78,6 +80,8 @@ export class BackendMonitor {
 
   #pollersFor(backend: MonitoredBackend): Poller[] {
     const schedule = this.#options.schedule ?? realSchedule;
+    const failed = (what: string) => (error: unknown) =>
+      this.#options.onError?.(`${what} of backend ${backend.state.key} failed`, error);
     const now = this.#options.now ?? Date.now;
     const transport = this.#options.transport;
     const { target, state, health } = backend;
@@ -92,7 +96,7 @@ export class BackendMonitor {
             }
           },
           health.interval,
-          schedule,
+          { schedule, onError: failed("The health probe") },
         ),
       );
     }
@@ -116,7 +120,7 @@ export class BackendMonitor {
             }
           },
           backend.discoveryInterval,
-          schedule,
+          { schedule, onError: failed("The model list read") },
         ),
       );
     }
@@ -137,7 +141,7 @@ export class BackendMonitor {
             }
           },
           backend.loadInterval,
-          schedule,
+          { schedule, onError: failed("The load read") },
         ),
       );
     }

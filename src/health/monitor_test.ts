@@ -211,3 +211,24 @@ Deno.test("sync restarts the pollers of a backend whose addresses become checked
   assert.equal(calls.length, 3, "trusted now: probed again without it");
   monitor.stop();
 });
+
+Deno.test("a probe that fails unexpectedly is reported as an error, and probing goes on", async () => {
+  const time = manualSchedule();
+  const { transport } = fakeTransport({ "/health": () => new Response(null, { status: 200 }) });
+  const errors: string[] = [];
+  const monitor = new BackendMonitor({
+    transport,
+    schedule: time.schedule,
+    onHealthChanged: () => {
+      throw new TypeError("a bug in the listener");
+    },
+    onError: (message, error) => errors.push(`${message}: ${(error as Error).message}`),
+  });
+  monitor.sync([backend()]);
+  await settle();
+  assert.deepEqual(errors, [
+    "The health probe of backend vllm http://127.0.0.1:8000 failed: a bug in the listener",
+  ]);
+  assert.deepEqual(time.waiting(), [10_000]);
+  monitor.stop();
+});

@@ -14,18 +14,31 @@ export const realSchedule: Schedule = (callback, ms) => {
   return { cancel: () => clearTimeout(id) };
 };
 
+/** Options for {@linkcode Poller}. */
+export interface PollerOptions {
+  /** @default realSchedule */
+  readonly schedule?: Schedule | undefined;
+  /**
+   * Told when the task throws: a task records its own expected failures, so a throw is a bug.
+   * @default ignores it
+   */
+  readonly onError?: ((error: unknown) => void) | undefined;
+}
+
 /** A repeating task. */
 export class Poller {
   readonly #task: () => Promise<void>;
   readonly #interval: number;
   readonly #schedule: Schedule;
+  readonly #onError: (error: unknown) => void;
   #timer: { cancel(): void } | undefined;
   #stopped = false;
 
-  constructor(task: () => Promise<void>, interval: number, schedule: Schedule = realSchedule) {
+  constructor(task: () => Promise<void>, interval: number, options: PollerOptions = {}) {
     this.#task = task;
     this.#interval = interval;
-    this.#schedule = schedule;
+    this.#schedule = options.schedule ?? realSchedule;
+    this.#onError = options.onError ?? (() => {});
   }
 
   /**
@@ -48,8 +61,11 @@ export class Poller {
     if (this.#stopped) return;
     try {
       await this.#task();
-    } catch {
-      // A task records its own failures; a throw must not end the polling.
+    } catch (error) {
+      // A throw must not end the polling.
+      try {
+        this.#onError(error);
+      } catch { /* a failing report must not end it either */ }
     }
     this.#next();
   }

@@ -14,13 +14,27 @@ function heldSchedule() {
 Deno.test("a poller runs its task at once, or with wait one interval later", async () => {
   const runs: string[] = [];
   const now = heldSchedule();
-  new Poller(() => Promise.resolve(void runs.push("now")), 1_000, now.schedule).start();
+  new Poller(() => Promise.resolve(void runs.push("now")), 1_000, { schedule: now.schedule })
+    .start();
   const later = heldSchedule();
-  new Poller(() => Promise.resolve(void runs.push("later")), 1_000, later.schedule)
+  new Poller(() => Promise.resolve(void runs.push("later")), 1_000, { schedule: later.schedule })
     .start({ wait: true });
   await Promise.resolve();
   assert.deepEqual(runs, ["now"]);
   assert.deepEqual(later.held.map((entry) => entry.ms), [1_000]);
   later.held[0]!.callback();
   assert.deepEqual(runs, ["now", "later"]);
+});
+
+Deno.test("a task that throws is reported, and the poller keeps running it", async () => {
+  const failures: unknown[] = [];
+  const { schedule, held } = heldSchedule();
+  const bug = new TypeError("a bug in the task");
+  new Poller(() => Promise.reject(bug), 1_000, {
+    schedule,
+    onError: (error) => failures.push(error),
+  }).start();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(failures, [bug]);
+  assert.equal(held.length, 1, "the next run is scheduled");
 });

@@ -6,6 +6,7 @@
  */
 import { chunkReader } from "../../lib/chunk_reader.ts";
 import { type Deadline, scheduleDeadline } from "../../lib/deadlines.ts";
+import { BodyCut } from "./body_cut.ts";
 
 /** How a relay ended. */
 export type RelayEnd =
@@ -27,7 +28,8 @@ export interface RelayOptions {
   readonly onEnd: (end: RelayEnd) => void;
   /**
    * The last bytes for the client when the body breaks off (an SSE error event, say): the relay
-   * then ends cleanly after them instead of failing. None fails the client's stream too.
+   * then ends cleanly after them instead of failing. None fails the client's stream too, with a
+   * {@linkcode BodyCut}.
    */
   readonly farewell?: ((error: unknown) => Uint8Array) | undefined;
 }
@@ -81,7 +83,7 @@ export function relayBody(
           controller.enqueue(options.farewell(error));
           controller.close();
         } else {
-          controller.error(error);
+          controller.error(new BodyCut(error));
         }
       }
     },

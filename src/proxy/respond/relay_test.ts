@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { BodyCut } from "./body_cut.ts";
 import { relayBody, type RelayEnd } from "./relay.ts";
 
 function source(chunks: string[], options: { fail?: boolean } = {}) {
@@ -48,10 +49,16 @@ Deno.test("a client that cancels ends the relay once and cancels the source", as
   assert.ok(cancelled());
 });
 
-Deno.test("a failing source fails the relay once", async () => {
+Deno.test("a failing source fails the relay once, and cuts the body with a BodyCut", async () => {
   const { stream } = source(["one"], { fail: true });
   const { body, ends } = relay(stream);
-  await assert.rejects(new Response(body).text());
+  const reader = body.getReader();
+  await reader.read();
+  await assert.rejects(reader.read(), (error: unknown) => {
+    assert.ok(error instanceof BodyCut);
+    assert.equal((error.cause as Error).message, "reset");
+    return true;
+  });
   assert.equal(ends.length, 1);
   assert.equal(ends[0]!.kind, "failed");
 });
