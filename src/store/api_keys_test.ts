@@ -57,7 +57,9 @@ Deno.test("a watcher hears once at start and again for a change through another 
   const heard: (() => void)[] = [];
   const next = () => new Promise<void>((resolve) => heard.push(resolve));
   const first = next();
-  const watcher = new ApiKeyStore(kv, new AuditStore(kv)).watch(async () => heard.shift()?.());
+  const watcher = new ApiKeyStore(kv, new AuditStore(kv)).watch(() =>
+    Promise.resolve(heard.shift()?.())
+  );
   await first;
   const second = next();
   await new ApiKeyStore(kv, new AuditStore(kv)).create(KEY, entry("create"));
