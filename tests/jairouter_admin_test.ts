@@ -520,3 +520,40 @@ Deno.test("JAiRouter v2.x instance-id: shown as instanceId, and names the instan
   const byName = await jai<JaiInstance>(url, "GET", `/info/chat${byId(`m@${setup.backend.url}`)}`);
   assert.equal(byName.body.data.instanceId, "c09eb43b-5084-48bb-8fc8-3e5ab2505c31");
 });
+
+Deno.test("JAiRouter add: an instanceId sent with the instance names it from then on", async () => {
+  await using setup = await gatewayOverBackend((url) => oneService("chat", [url]));
+  await using second = await startFakeBackend({ name: "second" });
+  const url = setup.gateway.url;
+
+  const added = await jai(url, "POST", "/add/chat", {
+    body: { instanceId: "gpu-7", name: "big", baseUrl: second.url },
+  });
+  assert.equal(added.status, 201, JSON.stringify(added.body));
+  const shown = await jai<JaiInstance>(url, "GET", `/info/chat${byId("gpu-7")}`);
+  assert.equal(shown.status, 200, JSON.stringify(shown.body));
+  assert.deepEqual(shown.body.data, { instanceId: "gpu-7", name: "big", baseUrl: second.url });
+  const removed = await jai(url, "DELETE", `/del/chat${byId("gpu-7")}`);
+  assert.equal(removed.status, 200, JSON.stringify(removed.body));
+
+  // The id JAiRouter derives anyway is not written down.
+  const derived = `big@${second.url}`;
+  await jai(url, "POST", "/add/chat", {
+    body: { instanceId: derived, name: "big", baseUrl: second.url },
+  });
+  const config = await adminCall<{ config: { services: { chat: { instances: unknown[] } } } }>(
+    url,
+    "GET",
+    "/admin/config",
+  );
+  assert.deepEqual(config.body.config.services.chat.instances.at(-1), {
+    name: "big",
+    "base-url": second.url,
+  });
+
+  const bad = await jai(url, "POST", "/add/chat", {
+    body: { instanceId: 7, name: "other", baseUrl: second.url },
+  });
+  assert.equal(bad.status, 400);
+  assert.match(JSON.stringify(bad.body), /instanceId must be a non-empty string/);
+});

@@ -89,7 +89,8 @@ export function mountJaiRouterRoutes(app: GatewayApp, deps: AdminDeps): void {
   app.post(`${BASE}/add/:type`, (c) =>
     handle(async () => {
       const type = serviceType(c);
-      const instance = checkedInstance(fromJaiRouter(await readJsonObject(c)), deps.allowPrivate);
+      const sent = await readJsonObject(c);
+      const instance = checkedInstance(withSentId(fromJaiRouter(sent), sent), deps.allowPrivate);
       await change(c, deps, "add instance", (model) => addInstance(model, type, instance));
       return ok(null, "Instance added", 201);
     }));
@@ -232,6 +233,23 @@ function fromJaiRouter(
     if (key === "status" && value === "inactive") return "disabled";
     return value;
   });
+}
+
+/**
+ * `instance` with the `instanceId` a client sent for it kept as its `instance-id`, unless that is
+ * the `name@baseUrl` JAiRouter would derive anyway.
+ */
+function withSentId(instance: JsonObject, sent: JsonObject): JsonObject {
+  const id = sent.instanceId;
+  if (id === undefined || id === null) return instance;
+  if (typeof id !== "string" || id.trim() === "") {
+    throw new GatewayError(400, "invalid_request", "instanceId must be a non-empty string", {
+      param: "instanceId",
+    });
+  }
+  return id === `${String(sent.name ?? "")}@${String(sent.baseUrl ?? "")}`
+    ? instance
+    : { ...instance, "instance-id": id };
 }
 
 /** An instance as JAiRouter shows it; a written `instance-id` is its `instanceId`. */
