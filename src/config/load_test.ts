@@ -50,7 +50,12 @@ Deno.test("an empty file gives the defaults", () => {
   assert.equal(config.server.port, 8080);
   assert.equal(config.server.host, "0.0.0.0");
   assert.equal(config.server["max-body-size"], 32 * 1024 * 1024);
-  assert.deepEqual(config.server.timeouts, { connect: 5000, "first-byte": 300000, idle: 60000 });
+  assert.deepEqual(config.server.timeouts, {
+    connect: 5000,
+    "first-byte": 300000,
+    "first-token": 300000,
+    idle: 60000,
+  });
   assert.equal(config.server.retries, 2);
 });
 
