@@ -46,6 +46,20 @@ const OVERLOADED = 'data: {"error":{"message":"Engine overloaded","type":"server
 const TIMEOUTS = (timeouts: string, retries = 1) =>
   `server:\n  retries: ${retries}\n  timeouts:\n${timeouts}`;
 
+/** `switchyard_backend_calls_total` summed over instances, by status. */
+async function backendCalls(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const calls: Record<string, number> = {};
+  for (
+    const [, status, count] of text.matchAll(
+      /^switchyard_backend_calls_total\{.*status="([^"]+)".*\} (\d+)$/gm,
+    )
+  ) {
+    calls[status!] = (calls[status!] ?? 0) + Number(count);
+  }
+  return calls;
+}
+
 function sdk(url: string): OpenAI {
   return new OpenAI({ baseURL: `${url}/v1`, apiKey: "sk-test", maxRetries: 0 });
 }
@@ -98,6 +112,7 @@ Deno.test("when every stream opens with an error event, the client gets a 502 wi
   assert.match(error.message, /Out of KV cache/);
   const status = await serviceStatus(gateway.url);
   assert.deepEqual(status.instances.map((instance) => instance.failures), [1, 1]);
+  assert.deepEqual(await backendCalls(gateway.url), { bad_answer: 2 });
 });
 
 Deno.test("an error event opens the breaker like a 5xx", async () => {
@@ -187,6 +202,7 @@ Deno.test("when no instance sends a first token in time, the client gets a 504",
   assert.match(error.message, /first token within 100 ms/);
   const status = await serviceStatus(gateway.url);
   assert.deepEqual(status.instances.map((instance) => instance.failures), [1, 1]);
+  assert.deepEqual(await backendCalls(gateway.url), { timeout: 2 });
   const line = output.lines.map((text) => JSON.parse(text)).find((entry) =>
     String(entry.msg).startsWith("POST /v1/chat/completions")
   );
@@ -215,4 +231,34 @@ Deno.test("a request that is not streamed has no first-token timeout", async () 
   const response = await postChat(gateway.url);
   assert.equal(response.status, 200, "its head is passed on as it comes");
   await response.body?.cancel();
+});
+
+Deno.test("with first-token off, the idle timeout bounds the wait for the first event", async () => {
+  await using silent = sseBackend([": ping\n\n"]);
+  await using healthy = await startFakeBackend({ name: "healthy" });
+  await using gateway = await startGateway(
+    oneService("chat", [silent.url, healthy.url], {
+      strategy: "round-robin",
+      server: TIMEOUTS("    first-token: 0\n    idle: 100\n"),
+    }),
+  );
+  assert.equal(await streamedText(sdk(gateway.url)), "Hello!");
+  assert.equal(silent.heads.length, 1);
+  assert.deepEqual(await backendCalls(gateway.url), { timeout: 1, 200: 1 });
+});
+
+Deno.test("a head later than first-token is a first-token timeout", async () => {
+  await using slow = startScriptedServer(async (peer) => {
+    await peer.readRequest();
+    // Sends nothing until the gateway goes away.
+    await peer.readRequest();
+  });
+  await using gateway = await startGateway(
+    oneService("chat", [slow.url], {
+      server: TIMEOUTS("    first-byte: 60000\n    first-token: 100\n", 0),
+    }),
+  );
+  const response = await postChat(gateway.url, { stream: true });
+  assert.equal(response.status, 504);
+  assert.match((await response.json()).error.message, /first token within 100 ms/);
 });

@@ -82,15 +82,17 @@ export async function attempt(
   const observation = record.attemptStarted(upstream);
   if (observation) lease.use({ [Symbol.dispose]: () => observation.ended(outcome) });
 
-  const firstByteMs = firstByteDeadline(upstream, firstByte, now());
-  const noAnswer = firstByteMs > 0
-    ? scheduleDeadline(() => controller.abort(new FirstByteTimeout(firstByteMs)), firstByteMs)
-    : undefined;
-  // A stream's first event must arrive within `first-token` of sending, head or no head.
+  // A stream's first event must arrive within `first-token` of sending, head or no head. A
+  // head later than that brings no token in time either: the first-byte deadline is left out
+  // when it would not fire sooner, so that a stream arms no more deadlines than an answer.
   const noFirstToken = exchange.streamed && firstToken > 0
     ? scheduleDeadline(() => controller.abort(new FirstTokenTimeout(firstToken)), firstToken)
     : undefined;
   if (noFirstToken) lease.use({ [Symbol.dispose]: () => noFirstToken.cancel() });
+  const firstByteMs = firstByteDeadline(upstream, firstByte, now());
+  const noAnswer = firstByteMs > 0 && (noFirstToken === undefined || firstByteMs < firstToken)
+    ? scheduleDeadline(() => controller.abort(new FirstByteTimeout(firstByteMs)), firstByteMs)
+    : undefined;
   const sentAt = performance.now();
   let answer: UpstreamAnswer;
   try {
@@ -122,10 +124,10 @@ export async function attempt(
   upstream.state.latencySum += latency;
   upstream.state.latencyCount++;
   outcome = answer.status;
-  record.backendCall(upstream, outcome, latency);
   try {
     answer = await exchange.answer(answer);
   } catch (error) {
+    record.backendCall(upstream, outcome, latency);
     await answer.cancel();
     if (controller.signal.reason === CLIENT_GONE) return GONE;
     const failure = badAnswer(error, input.retry);
@@ -134,8 +136,12 @@ export async function attempt(
   }
 
   const status = answer.status;
+  // A stream's call is told by its first event: a head that came in time may still fail.
   const firstEventAwaited = exchange.streamed && isEventStream(answer);
-  if (!firstEventAwaited) noFirstToken?.cancel();
+  if (!firstEventAwaited) {
+    noFirstToken?.cancel();
+    record.backendCall(upstream, outcome, latency);
+  }
   const at = now();
   if (status >= 500) lease.failed({ reason: `answered ${status}`, unreachable: false });
   else if (status === 429) lease.neutral();
@@ -170,14 +176,20 @@ export async function attempt(
   if (!isWholeJson(answer)) {
     let started: StartedBody | undefined;
     if (firstEventAwaited) {
-      const first = await firstEventOf(answer, relay, input.retry);
+      const first = await firstEventOf(answer, relay, {
+        retry: input.retry,
+        // The first-token deadline bounds the wait, when there is one; else the idle timeout.
+        idle: noFirstToken ? 0 : idle,
+      });
       if (!("reader" in first)) {
+        outcome = first.kind === "transport" ? first.outcome : "client_gone";
+        record.backendCall(upstream, outcome, latency);
         if (first.kind === "transport") {
-          outcome = first.outcome;
           lease.failed({ reason: first.error.message, unreachable: false });
         }
         return first;
       }
+      record.backendCall(upstream, outcome, latency);
       started = first;
     }
     noFirstToken?.cancel();
@@ -220,14 +232,15 @@ export async function attempt(
 async function firstEventOf(
   answer: UpstreamAnswer,
   relay: RelayContext,
-  retry: RetrySettings,
+  options: { readonly retry: RetrySettings; readonly idle: number },
 ): Promise<StartedBody | TransportFailure | { readonly kind: "client-gone" }> {
   const { controller } = relay;
+  const { retry } = options;
   let first: FirstEvent | undefined;
   let error: unknown;
   try {
     first = await readFirstEvent(answer.stream()!, {
-      idleTimeout: relay.idle,
+      idleTimeout: options.idle,
       onIdle: () => controller.abort(new IdleTimeout()),
     });
   } catch (thrown) {
