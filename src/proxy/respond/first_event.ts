@@ -61,11 +61,41 @@ export async function readFirstEvent(
     if (next.done) break;
     held.push(next.value);
     size += next.value.byteLength;
-    parser.feed(decoder.decode(next.value, { stream: true }));
+    // Fed a block at a time, so that a chunk holding the whole stream is not parsed whole.
+    const bytes = next.value;
+    for (let offset = 0; first === undefined && offset < bytes.byteLength;) {
+      const end = blockEnd(bytes, offset);
+      parser.feed(decoder.decode(bytes.subarray(offset, end), { stream: true }));
+      offset = end;
+    }
   }
   const body = { held, reader };
   const message = first === undefined ? undefined : errorMessage(first);
   return message === undefined ? { kind: "data", body } : { kind: "error", message, body };
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Where the first block of lines from `start` ends, after the blank line that ends it; the end
+ * of `bytes` when none does. Any split is safe, since the parser reads across them (and a line
+ * break is never part of a longer UTF-8 character): this one only saves parsing what follows the
+ * first event.
+ */
+function blockEnd(bytes: Uint8Array, start: number): number {
+  for (let index = start; index + 1 < bytes.byteLength; index++) {
+    const byte = bytes[index];
+    if (byte !== LF && byte !== CR) continue;
+    const following = bytes[index + 1];
+    // LF LF, LF CR (as in CR LF CR LF) or CR CR: a line break, then an empty line.
+    if (
+      (byte === LF && (following === LF || following === CR)) || (byte === CR && following === CR)
+    ) {
+      return index + 2;
+    }
+  }
+  return bytes.byteLength;
 }
 
 /**
