@@ -53,6 +53,7 @@ Deno.test("an empty file gives the defaults", () => {
   assert.deepEqual(config.server.timeouts, {
     connect: 5000,
     "first-byte": 300000,
+    "first-token": 300000,
     idle: 60000,
     "body-idle": 30000,
   });

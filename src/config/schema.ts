@@ -455,6 +455,10 @@ export const ServerSchema = z.strictObject({
     "first-byte": Millis.default(300_000).describe(
       "from sending the request to the response headers; 0 disables",
     ),
+    "first-token": Millis.default(300_000).describe(
+      "from sending a request with `stream: true` to the first data event of its SSE answer " +
+        "(a `: ping` comment is none); 0 disables",
+    ),
     idle: Millis.default(60_000).describe(
       "between two chunks of a streamed response; 0 disables and pipes streams natively",
     ),

@@ -186,6 +186,8 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     this.firstByte = this.elapsed();
     this.status = response.status;
     if (error) {
+      // The backend sent no answer in time: the request ended as a timeout.
+      if (error.code === "upstream_timeout") this.outcome = "timeout";
       this.reason = error.code;
       this.reasonMessage = error.message;
     }

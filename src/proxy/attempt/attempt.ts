@@ -20,17 +20,23 @@ import {
   CLIENT_GONE,
   clientResponse,
   heldCopy,
+  isEventStream,
   isWholeJson,
   type RelayContext,
   relayed,
 } from "../respond/client_response.ts";
+import { type FirstEvent, readFirstEvent } from "../respond/first_event.ts";
+import type { StartedBody } from "../respond/relay.ts";
 import {
   badAnswer,
   brokenAnswer,
+  errorEvent,
   type Failure,
   FirstByteTimeout,
+  FirstTokenTimeout,
   IdleTimeout,
   sendFailure,
+  type TransportFailure,
 } from "./failure.ts";
 import type { UpstreamLease } from "./lease.ts";
 
@@ -66,7 +72,8 @@ export async function attempt(
 ): Promise<Response | Failure> {
   const { upstream } = lease;
   const { exchange, now, record } = input;
-  const { connect, "first-byte": firstByte, idle } = input.server.timeouts;
+  const { connect, "first-byte": firstByte, "first-token": firstToken, idle } =
+    input.server.timeouts;
 
   const controller = new AbortController();
   const departure = watchDeparture(input.clientRequest, () => controller.abort(CLIENT_GONE));
@@ -75,8 +82,15 @@ export async function attempt(
   const observation = record.attemptStarted(upstream);
   if (observation) lease.use({ [Symbol.dispose]: () => observation.ended(outcome) });
 
+  // A stream's first event must arrive within `first-token` of sending, head or no head. A
+  // head later than that brings no token in time either: the first-byte deadline is left out
+  // when it would not fire sooner, so that a stream arms no more deadlines than an answer.
+  const noFirstToken = exchange.streamed && firstToken > 0
+    ? scheduleDeadline(() => controller.abort(new FirstTokenTimeout(firstToken)), firstToken)
+    : undefined;
+  if (noFirstToken) lease.use({ [Symbol.dispose]: () => noFirstToken.cancel() });
   const firstByteMs = firstByteDeadline(upstream, firstByte, now());
-  const noAnswer = firstByteMs > 0
+  const noAnswer = firstByteMs > 0 && (noFirstToken === undefined || firstByteMs < firstToken)
     ? scheduleDeadline(() => controller.abort(new FirstByteTimeout(firstByteMs)), firstByteMs)
     : undefined;
   const sentAt = performance.now();
@@ -110,10 +124,10 @@ export async function attempt(
   upstream.state.latencySum += latency;
   upstream.state.latencyCount++;
   outcome = answer.status;
-  record.backendCall(upstream, outcome, latency);
   try {
     answer = await exchange.answer(answer);
   } catch (error) {
+    record.backendCall(upstream, outcome, latency);
     await answer.cancel();
     if (controller.signal.reason === CLIENT_GONE) return GONE;
     const failure = badAnswer(error, input.retry);
@@ -122,6 +136,12 @@ export async function attempt(
   }
 
   const status = answer.status;
+  // A stream's call is told by its first event: a head that came in time may still fail.
+  const firstEventAwaited = exchange.streamed && isEventStream(answer);
+  if (!firstEventAwaited) {
+    noFirstToken?.cancel();
+    record.backendCall(upstream, outcome, latency);
+  }
   const at = now();
   if (status >= 500) lease.failed({ reason: `answered ${status}`, unreachable: false });
   else if (status === 429) lease.neutral();
@@ -154,8 +174,30 @@ export async function attempt(
     return { kind: "response", response: held, notServed, retryable };
   }
   if (!isWholeJson(answer)) {
-    const response = relayed(answer, relay);
-    if (response === undefined) return unpassable();
+    let started: StartedBody | undefined;
+    if (firstEventAwaited) {
+      const first = await firstEventOf(answer, relay, {
+        retry: input.retry,
+        // The first-token deadline bounds the wait, when there is one; else the idle timeout.
+        idle: noFirstToken ? 0 : idle,
+      });
+      if (!("reader" in first)) {
+        outcome = first.kind === "transport" ? first.outcome : "client_gone";
+        record.backendCall(upstream, outcome, latency);
+        if (first.kind === "transport") {
+          lease.failed({ reason: first.error.message, unreachable: false });
+        }
+        return first;
+      }
+      record.backendCall(upstream, outcome, latency);
+      started = first;
+    }
+    noFirstToken?.cancel();
+    const response = relayed(answer, relay, started);
+    if (response === undefined) {
+      await started?.reader.cancel().catch(() => {});
+      return unpassable();
+    }
     lease.succeeded();
     return response;
   }
@@ -181,6 +223,39 @@ export async function attempt(
   lease.succeeded();
   record.bodyAnswered(body);
   return response;
+}
+
+/**
+ * The first event of a streamed answer, read before the answer is passed on: the body to relay
+ * from there, or the failure the attempt is (an error event, a timeout, a stream that broke).
+ */
+async function firstEventOf(
+  answer: UpstreamAnswer,
+  relay: RelayContext,
+  options: { readonly retry: RetrySettings; readonly idle: number },
+): Promise<StartedBody | TransportFailure | { readonly kind: "client-gone" }> {
+  const { controller } = relay;
+  const { retry } = options;
+  let first: FirstEvent | undefined;
+  let error: unknown;
+  try {
+    first = await readFirstEvent(answer.stream()!, {
+      idleTimeout: options.idle,
+      onIdle: () => controller.abort(new IdleTimeout()),
+    });
+  } catch (thrown) {
+    error = thrown;
+  }
+  // An abort wins over what was read: a translation may have made an error event of it.
+  const aborted = controller.signal.reason;
+  if (first !== undefined && aborted === undefined) {
+    if (first.kind === "data") return first.body;
+    await first.body.reader.cancel().catch(() => {});
+    return errorEvent(first.message, retry);
+  }
+  await first?.body.reader.cancel().catch(() => {});
+  if (aborted === CLIENT_GONE) return { kind: "client-gone" };
+  return brokenAnswer(aborted ?? error, retry);
 }
 
 /**

@@ -100,6 +100,30 @@ const FAULTS: Record<string, Fault> = {
         new UpstreamAnswer(200, "OK", SSE, streamOf(["data: a\n\n"], { breaks: true })),
       ),
   },
+  "a stream opens with an error event": {
+    send: () =>
+      Promise.resolve(
+        new UpstreamAnswer(200, "OK", SSE, streamOf(['data: {"error":{"message":"busy"}}\n\n'])),
+      ),
+  },
+  "a stream breaks off before its first event": {
+    send: () =>
+      Promise.resolve(
+        new UpstreamAnswer(200, "OK", SSE, streamOf([": ping\n\n"], { breaks: true })),
+      ),
+  },
+  "the stream tap throws on a chunk read before the stream was passed on": {
+    send: () =>
+      Promise.resolve(new UpstreamAnswer(200, "OK", SSE, streamOf([": ping\n\ndata: a\n\n"]))),
+    spoil: (record) => {
+      const tapOf = record.tap.bind(record);
+      record.tap = (kind) => {
+        const tap = tapOf(kind);
+        tap.chunk = broken("tap");
+        return tap;
+      };
+    },
+  },
   "the stream tap throws on a chunk": {
     spoil: (record) => {
       const tapOf = record.tap.bind(record);

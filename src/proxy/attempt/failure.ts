@@ -50,6 +50,14 @@ export class FirstByteTimeout extends Error {
   }
 }
 
+/** The attempt's first-token timeout passed before the first event of its stream arrived. */
+export class FirstTokenTimeout extends Error {
+  constructor(ms: number) {
+    super(`sent no first token within ${ms} ms`);
+    this.name = "FirstTokenTimeout";
+  }
+}
+
 /** The gateway stopped waiting for the next piece of an answer. */
 export class IdleTimeout extends Error {
   constructor() {
@@ -60,7 +68,10 @@ export class IdleTimeout extends Error {
 
 /** A request that got no answer: it timed out, could not connect, or the answer broke HTTP. */
 export function sendFailure(reason: unknown, retry: RetrySettings): TransportFailure {
-  if (reason instanceof ConnectTimeout || reason instanceof FirstByteTimeout) {
+  if (
+    reason instanceof ConnectTimeout || reason instanceof FirstByteTimeout ||
+    reason instanceof FirstTokenTimeout
+  ) {
     const unreachable = reason instanceof ConnectTimeout;
     return {
       kind: "transport",
@@ -126,8 +137,12 @@ export function badAnswer(reason: unknown, retry: RetrySettings): TransportFailu
   };
 }
 
-/** The backend broke off, or stopped sending, a successful answer before it was whole. */
+/**
+ * The backend broke off, or stopped sending, a successful answer before it was whole (or, for
+ * a stream, before its first event).
+ */
 export function brokenAnswer(reason: unknown, retry: RetrySettings): TransportFailure {
+  if (reason instanceof FirstTokenTimeout) return sendFailure(reason, retry);
   const timedOut = reason instanceof IdleTimeout;
   const status = timedOut ? 504 : 502;
   return {
@@ -142,5 +157,23 @@ export function brokenAnswer(reason: unknown, retry: RetrySettings): TransportFa
     retryable: retry.statuses.has(status),
     refused: false,
     outcome: timedOut ? "timeout" : "bad_answer",
+  };
+}
+
+/**
+ * A successful stream whose first event is an error (an overloaded engine's way of failing
+ * after its head went out): a failure of the instance, as a `502` would be.
+ */
+export function errorEvent(message: string, retry: RetrySettings): TransportFailure {
+  return {
+    kind: "transport",
+    error: new GatewayError(
+      502,
+      "upstream_error",
+      `The backend's stream began with an error: ${message}`,
+    ),
+    unreachable: false,
+    retryable: retry.statuses.has(502),
+    outcome: "bad_answer",
   };
 }

@@ -8,7 +8,7 @@ import type { BodyEnd, ProxyObserver } from "../../observe/proxy_observer.ts";
 import type { UpstreamAnswer } from "../../transport/upstream_answer.ts";
 import type { UpstreamLease } from "../attempt/lease.ts";
 import { IdleTimeout } from "../attempt/failure.ts";
-import { relayBody, type RelayEnd } from "./relay.ts";
+import { relayBody, type RelayEnd, type StartedBody } from "./relay.ts";
 import { responseHeaders } from "./response_headers.ts";
 import { isStream } from "./stream_types.ts";
 
@@ -38,6 +38,12 @@ export function clientResponse(
 
 /** The largest JSON answer read whole before it is passed on. */
 const MAX_WHOLE_JSON = 256 * 1024;
+
+/** A successful SSE stream. */
+export function isEventStream(answer: UpstreamAnswer): boolean {
+  if (!answer.ok || answer.body === null) return false;
+  return answer.header("content-type")?.startsWith("text/event-stream") ?? false;
+}
 
 /** A successful JSON answer of a known, small size. */
 export function isWholeJson(answer: UpstreamAnswer): boolean {
@@ -123,9 +129,14 @@ function relayOptions(
  * the gap between chunks (unless the idle timeout is off) and lets the record see each chunk;
  * so does a body of unknown length. Any other body is handed to the server as it is, without
  * the relay, and the lease settles when the server reports it delivered. Undefined when the
- * answer's head cannot be passed on; the lease then stays with the caller.
+ * answer's head cannot be passed on; the lease then stays with the caller. A body `started`
+ * (its first chunks read already) is relayed from where it was.
  */
-export function relayed(answer: UpstreamAnswer, relay: RelayContext): Response | undefined {
+export function relayed(
+  answer: UpstreamAnswer,
+  relay: RelayContext,
+  started?: StartedBody,
+): Response | undefined {
   const answerBody = answer.body;
   if (answerBody === null) return clientResponse(null, answer);
   const contentType = answer.header("content-type");
@@ -144,7 +155,7 @@ export function relayed(answer: UpstreamAnswer, relay: RelayContext): Response |
   );
   const owner: { lease: UpstreamLease | undefined } = { lease: undefined };
   const body = relayBody(
-    answer.stream()!,
+    started ?? answer.stream()!,
     relayOptions(
       relay,
       owner,

@@ -4,7 +4,7 @@
  * the relay ends: finished, failed, or cancelled by a client that left.
  * @module
  */
-import { chunkReader } from "../../lib/chunk_reader.ts";
+import { type ChunkReader, chunkReader } from "../../lib/chunk_reader.ts";
 import { type Deadline, scheduleDeadline } from "../../lib/deadlines.ts";
 import { BodyCut } from "./body_cut.ts";
 
@@ -34,12 +34,20 @@ export interface RelayOptions {
   readonly farewell?: ((error: unknown) => Uint8Array) | undefined;
 }
 
+/** A body whose first chunks were read already: they are relayed first, then the rest. */
+export interface StartedBody {
+  readonly held: readonly Uint8Array[];
+  readonly reader: ChunkReader;
+}
+
 /** A stream that pulls from `body` only as fast as the client reads. */
 export function relayBody(
-  body: ReadableStream<Uint8Array>,
+  body: ReadableStream<Uint8Array> | StartedBody,
   options: RelayOptions,
 ): ReadableStream<Uint8Array> {
-  const reader = chunkReader(body);
+  const reader = body instanceof ReadableStream ? chunkReader(body) : body.reader;
+  const held = body instanceof ReadableStream ? [] : body.held;
+  let heldSent = 0;
   let ended = false;
   let waitingSince = 0;
   let timer: Deadline | undefined;
@@ -68,7 +76,9 @@ export function relayBody(
     async pull(controller) {
       waitingSince = performance.now();
       try {
-        const { done, value } = await reader.read();
+        const { done, value } = heldSent < held.length
+          ? { done: false, value: held[heldSent++]! }
+          : await reader.read();
         waitingSince = 0;
         if (done) {
           end({ kind: "done" });
