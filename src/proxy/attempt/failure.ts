@@ -173,6 +173,7 @@ export function errorEvent(message: string, retry: RetrySettings): TransportFail
       `The backend's stream began with an error: ${message}`,
     ),
     unreachable: false,
+    refused: false,
     retryable: retry.statuses.has(502),
     outcome: "bad_answer",
   };
