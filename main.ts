@@ -213,11 +213,15 @@ async function shutdown(signal: string): Promise<void> {
   const serveApp = handle;
   handle = async (request, info) => closing(await serveApp(request, info));
   if (announce > 0) await new Promise((resolve) => setTimeout(resolve, announce));
-  const finished = await Promise.race([
-    server.shutdown().then(() => true),
-    new Promise<false>((resolve) => setTimeout(() => resolve(false), grace)),
-  ]);
-  const cut = finished ? 0 : gateway.telemetry.cutInFlight();
+  const drained = server.shutdown().then(() => true);
+  const finished = await Promise.race([drained, after(grace, false)]);
+  const cut = finished ? 0 : gateway.telemetry.active;
+  if (!finished) {
+    // A stream still open ends with an SSE error event, an answer not begun with a 503, each
+    // with its log line; whatever is left when that has had its moment is cut.
+    if (gateway.stopAttempts() > 0) await Promise.race([drained, after(STOPPED_FLUSH_MS, false)]);
+    gateway.telemetry.cutInFlight();
+  }
   await gateway.close();
   kv.close();
   logger.info(
@@ -229,6 +233,14 @@ async function shutdown(signal: string): Promise<void> {
   );
   output.flush();
   Deno.exit(0);
+}
+
+/** How long the requests stopped at the end of the grace period have to say so to their clients. */
+const STOPPED_FLUSH_MS = 1000;
+
+/** Resolves to `value` after `ms`. */
+function after<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(() => resolve(value), ms));
 }
 
 /** `response`, asking the client to close its connection after it. */

@@ -31,6 +31,7 @@ import { GatewayMetrics } from "./metrics/gateway_metrics.ts";
 import { addressCheck } from "./net/address_policy.ts";
 import { originReader } from "./net/forwarding.ts";
 import { Telemetry } from "./observe/telemetry.ts";
+import { AttemptsInFlight } from "./proxy/attempt/attempts_in_flight.ts";
 import { bodyIdleError } from "./proxy/request/body.ts";
 import { BodyIdleWatch } from "./proxy/request/body_idle_watch.ts";
 import { Registry } from "./registry/registry.ts";
@@ -99,6 +100,12 @@ export interface Gateway {
   readonly live: LiveConfig;
   /** Makes `/ready` answer 503, for the shutdown grace period. */
   drain(): void;
+  /**
+   * Ends every request still waiting on a backend: a stream with an SSE error event, an answer
+   * not yet begun with `503 gateway_stopping`. For the end of a shutdown's grace period; how
+   * many attempts were stopped.
+   */
+  stopAttempts(): number;
   /**
    * Stops probing and polling backends and following the store; saves the limiters a last
    * time; closes idle connections.
@@ -216,10 +223,12 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const bodyIdle = bodyIdleMs > 0
     ? new BodyIdleWatch(bodyIdleMs, { error: () => bodyIdleError(bodyIdleMs) })
     : undefined;
+  const attempts = new AttemptsInFlight();
   mountOpenAiRoutes(app, {
     registry,
     server: deps.config.server,
     transport,
+    attempts,
     bodyIdle,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.random ? { random: deps.random } : {}),
@@ -309,6 +318,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     drain() {
       draining = true;
     },
+    stopAttempts: () => attempts.stopAll(),
     async close() {
       monitor.stop();
       live.stop();

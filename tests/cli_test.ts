@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import manifest from "../deno.json" with { type: "json" };
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
-import { Gate } from "./fixtures/gate.ts";
+import { Gate, within } from "./fixtures/gate.ts";
 import { postChat } from "./fixtures/requests.ts";
 import { oneService, REPO_ROOT, runCli, spawnGateway, withTempConfig } from "./fixtures/gateway.ts";
 
@@ -127,12 +127,13 @@ Deno.test("after server.shutdown-grace a request still in flight no longer holds
       oneService("chat", [backend.url], { server: "server:\n  shutdown-grace: 100\n" }),
       async (path) => {
         await using gateway = await spawnGateway(["--config", path]);
-        const pending = postChat(gateway.url).then(
-          (response) => response.body?.cancel(),
-          () => "failed",
-        );
+        const pending = postChat(gateway.url);
         await backend.received(1);
         gateway.process.kill("SIGTERM");
+        const response = await pending;
+        assert.equal(response.status, 503, "the client is told, not cut off");
+        const body = await response.json();
+        assert.equal(body.error.code, "gateway_stopping");
         const result = await gateway.exited();
         assert.equal(result.code, 0, result.stderr);
         const lines = result.stdout.trim().split("\n");
@@ -143,13 +144,50 @@ Deno.test("after server.shutdown-grace a request still in flight no longer holds
           lines.at(-1)!,
           /Switchyard stopped: the grace period ended with 1 request cut/,
         );
-        await pending;
       },
     );
   } finally {
     hold.open();
     await backend.close();
   }
+});
+
+Deno.test("a stream still open when shutdown-grace ends gets an SSE error event, then closes", async () => {
+  await using backend = await startFakeBackend({
+    stream: { tokens: ["a", "b", "c"], stallAfter: 2 },
+  });
+  await withTempConfig(
+    oneService("chat", [backend.url], { server: "server:\n  shutdown-grace: 100\n" }),
+    async (path) => {
+      await using gateway = await spawnGateway(["--config", path]);
+      const response = await postChat(gateway.url, { stream: true });
+      assert.equal(response.status, 200);
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = "";
+      while (!text.includes('"b"')) text += (await reader.read()).value ?? "";
+      gateway.process.kill("SIGTERM");
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+      const events = text.split("\n\n").filter((event) => event.trim() !== "");
+      const last = events.at(-1)!;
+      assert.match(last, /^event: error\ndata: /m);
+      const error = JSON.parse(last.slice(last.indexOf("data: ") + 6)).error;
+      assert.equal(error.code, "gateway_stopping");
+      assert.equal(error.type, "server_error");
+
+      const result = await gateway.exited();
+      assert.equal(result.code, 0, result.stderr);
+      const lines = result.stdout.trim().split("\n");
+      const line = lines.map((line) => JSON.parse(line)).find((line) => line.outcome);
+      assert.equal(line?.outcome, "shutdown");
+      assert.equal(line?.reason, "gateway_stopping");
+      assert.match(lines.at(-1)!, /the grace period ended with 1 request cut/);
+      await within(backend.requests[0]!.aborted, 2000, "the backend's request was aborted");
+    },
+  );
 });
 
 Deno.test("during shutdown-announce /ready is 503, requests are still served, with Connection: close", async () => {

@@ -3,5 +3,11 @@
  * @module
  */
 
-/** Its HTTP status, or why there was none. */
-export type CallOutcome = number | "timeout" | "unreachable" | "bad_answer" | "client_gone";
+/** Its HTTP status, or why there was none (`stopped`: the gateway stopped it at shutdown). */
+export type CallOutcome =
+  | number
+  | "timeout"
+  | "unreachable"
+  | "bad_answer"
+  | "client_gone"
+  | "stopped";

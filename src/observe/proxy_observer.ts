@@ -44,9 +44,9 @@ export interface ProxyObserver extends LimitObserver {
 /**
  * How the answer to the client ended: `complete`, the client left (`client_closed`), the
  * backend broke off its body (`upstream_broken`) or went quiet past the idle timeout
- * (`timeout`).
+ * (`timeout`), or the gateway stopped it at the end of its shutdown grace period (`shutdown`).
  */
-export type BodyEnd = "complete" | "client_closed" | "upstream_broken" | "timeout";
+export type BodyEnd = "complete" | "client_closed" | "upstream_broken" | "timeout" | "shutdown";
 
 /** One attempt as something watches it. */
 export interface AttemptObservation {

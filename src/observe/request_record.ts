@@ -61,7 +61,7 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
    * How the answer to the client ended; a 499 (the client left first) is `client_closed`, one
    * still going when the shutdown's grace period ended `shutdown`.
    */
-  outcome: BodyEnd | "shutdown" = "complete";
+  outcome: BodyEnd = "complete";
   /** The gateway's error code, when it refused or failed the request itself. */
   reason: string | undefined;
   /** The message of that error. */
@@ -188,6 +188,8 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     if (error) {
       // The backend sent no answer in time: the request ended as a timeout.
       if (error.code === "upstream_timeout") this.outcome = "timeout";
+      // The gateway's shutdown ended the request before its answer began.
+      if (error.code === "gateway_stopping") this.outcome = "shutdown";
       this.reason = error.code;
       this.reasonMessage = error.message;
     }
@@ -202,7 +204,10 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
   tapEnded(end: BodyEnd): void {
     this.#tapEnded = true;
     this.outcome = end;
-    if (end === "upstream_broken" || end === "timeout") {
+    if (end === "shutdown") {
+      this.reason ??= "gateway_stopping";
+      this.reasonMessage ??= "The gateway stopped the answer at the end of its grace period";
+    } else if (end === "upstream_broken" || end === "timeout") {
       this.reason ??= end === "timeout" ? "upstream_timeout" : "upstream_broken_stream";
       this.reasonMessage ??= end === "timeout"
         ? "The backend went quiet past the idle timeout; the answer was cut"

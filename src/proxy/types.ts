@@ -12,6 +12,7 @@ import type { Registry } from "../registry/registry.ts";
 import type { ServiceRuntime } from "../registry/snapshot.ts";
 import type { ServiceType } from "../services.ts";
 import type { Transport } from "../transport/transport.ts";
+import type { AttemptsInFlight } from "./attempt/attempts_in_flight.ts";
 import type { BodyIdleWatch } from "./request/body_idle_watch.ts";
 import type { UpstreamHeaders } from "./request/upstream_headers.ts";
 
@@ -21,6 +22,8 @@ export interface ProxyDeps {
   readonly server: ServerConfig;
   /** How requests reach instances. */
   readonly transport: Transport;
+  /** Where attempts are tracked, to be stopped when the gateway stops. @default untracked */
+  readonly attempts?: AttemptsInFlight | undefined;
   /** Cuts request bodies that stop arriving. @default none */
   readonly bodyIdle?: BodyIdleWatch | undefined;
   /** Clock for limits, breakers and ejections, in ms. @default Date.now */

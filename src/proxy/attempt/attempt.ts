@@ -38,6 +38,7 @@ import {
   sendFailure,
   type TransportFailure,
 } from "./failure.ts";
+import type { AttemptsInFlight } from "./attempts_in_flight.ts";
 import type { UpstreamLease } from "./lease.ts";
 
 export type { Failure } from "./failure.ts";
@@ -55,6 +56,8 @@ export interface AttemptInput {
   readonly retry: RetrySettings;
   readonly server: ServerConfig;
   readonly transport: Transport;
+  /** Where the attempt is tracked while its backend request is open. @default untracked */
+  readonly inFlight?: AttemptsInFlight | undefined;
   readonly now: () => number;
   /** What is observed of the client's request. */
   readonly record: ProxyObserver;
@@ -78,6 +81,7 @@ export async function attempt(
   const controller = new AbortController();
   const departure = watchDeparture(input.clientRequest, () => controller.abort(CLIENT_GONE));
   lease.use(departure);
+  if (input.inFlight) lease.use(input.inFlight.track(controller));
   let outcome: CallOutcome = "client_gone";
   const observation = record.attemptStarted(upstream);
   if (observation) lease.use({ [Symbol.dispose]: () => observation.ended(outcome) });
@@ -112,10 +116,7 @@ export async function attempt(
     const failure = sendFailure(reason, input.retry);
     outcome = failure.outcome;
     record.backendCall(upstream, outcome, performance.now() - sentAt);
-    lease.failed({
-      reason: String(failure.error.cause ?? failure.error.message),
-      unreachable: failure.unreachable,
-    });
+    judge(lease, failure, String(failure.error.cause ?? failure.error.message));
     return failure;
   } finally {
     noAnswer?.cancel();
@@ -184,9 +185,7 @@ export async function attempt(
       if (!("reader" in first)) {
         outcome = first.kind === "transport" ? first.outcome : "client_gone";
         record.backendCall(upstream, outcome, latency);
-        if (first.kind === "transport") {
-          lease.failed({ reason: first.error.message, unreachable: false });
-        }
+        if (first.kind === "transport") judge(lease, first);
         return first;
       }
       record.backendCall(upstream, outcome, latency);
@@ -213,7 +212,7 @@ export async function attempt(
   } catch (error) {
     if (controller.signal.reason === CLIENT_GONE) return GONE;
     const failure = brokenAnswer(controller.signal.reason ?? error, input.retry);
-    lease.failed({ reason: failure.error.message, unreachable: false });
+    judge(lease, failure);
     return failure;
   } finally {
     stalled?.cancel();
@@ -223,6 +222,19 @@ export async function attempt(
   lease.succeeded();
   record.bodyAnswered(body);
   return response;
+}
+
+/**
+ * Tells the lease what `failure` says of the backend: nothing when the gateway itself stopped
+ * the attempt.
+ */
+function judge(
+  lease: UpstreamLease,
+  failure: TransportFailure,
+  reason: string = failure.error.message,
+): void {
+  if (failure.outcome === "stopped") lease.neutral();
+  else lease.failed({ reason, unreachable: failure.unreachable });
 }
 
 /**

@@ -6,6 +6,7 @@
 import { GatewayError } from "../../errors.ts";
 import { causeChain, knownCause } from "../../lib/error_causes.ts";
 import type { RetrySettings } from "../../retry/settings.ts";
+import { GatewayStopping } from "./attempts_in_flight.ts";
 import { AddressRefused, ConnectTimeout, ProtocolError } from "../../transport/errors.ts";
 
 /** Why an attempt failed before the first byte reached the client. */
@@ -39,7 +40,7 @@ export interface TransportFailure {
    */
   readonly refused: boolean;
   /** The metric outcome of the backend call. */
-  readonly outcome: "timeout" | "unreachable" | "bad_answer";
+  readonly outcome: "timeout" | "unreachable" | "bad_answer" | "stopped";
 }
 
 /** The attempt's first-byte timeout passed before the answer's head arrived. */
@@ -68,6 +69,7 @@ export class IdleTimeout extends Error {
 
 /** A request that got no answer: it timed out, could not connect, or the answer broke HTTP. */
 export function sendFailure(reason: unknown, retry: RetrySettings): TransportFailure {
+  if (reason instanceof GatewayStopping) return stopped(reason);
   if (
     reason instanceof ConnectTimeout || reason instanceof FirstByteTimeout ||
     reason instanceof FirstTokenTimeout
@@ -142,6 +144,7 @@ export function badAnswer(reason: unknown, retry: RetrySettings): TransportFailu
  * a stream, before its first event).
  */
 export function brokenAnswer(reason: unknown, retry: RetrySettings): TransportFailure {
+  if (reason instanceof GatewayStopping) return stopped(reason);
   if (reason instanceof FirstTokenTimeout) return sendFailure(reason, retry);
   const timedOut = reason instanceof IdleTimeout;
   const status = timedOut ? 504 : 502;
@@ -176,5 +179,24 @@ export function errorEvent(message: string, retry: RetrySettings): TransportFail
     refused: false,
     retryable: retry.statuses.has(502),
     outcome: "bad_answer",
+  };
+}
+
+/**
+ * The gateway stopped the attempt at the end of its shutdown grace period: no failure of the
+ * instance, and nothing to retry.
+ */
+function stopped(reason: GatewayStopping): TransportFailure {
+  return {
+    kind: "transport",
+    error: new GatewayError(
+      503,
+      "gateway_stopping",
+      `${reason.message} and its grace period is over: try again`,
+    ),
+    unreachable: false,
+    retryable: false,
+    refused: false,
+    outcome: "stopped",
   };
 }

@@ -69,6 +69,7 @@ export async function tryModel(
           retry: service.retry,
           server: deps.server,
           transport: deps.transport,
+          inFlight: deps.attempts,
           now: clock,
           record,
         });

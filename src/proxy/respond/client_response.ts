@@ -8,6 +8,7 @@ import type { BodyEnd, ProxyObserver } from "../../observe/proxy_observer.ts";
 import type { UpstreamAnswer } from "../../transport/upstream_answer.ts";
 import type { UpstreamLease } from "../attempt/lease.ts";
 import { IdleTimeout } from "../attempt/failure.ts";
+import { GatewayStopping } from "../attempt/attempts_in_flight.ts";
 import { relayBody, type RelayEnd, type StartedBody } from "./relay.ts";
 import { responseHeaders } from "./response_headers.ts";
 import { isStream } from "./stream_types.ts";
@@ -179,14 +180,21 @@ const encoder = new TextEncoder();
  */
 export function sseErrorEvent(reason: unknown, idleTimeout: number): Uint8Array {
   const idle = reason instanceof IdleTimeout;
-  const error = {
-    message: idle
-      ? `The backend sent nothing for ${idleTimeout} ms: the stream was cut`
-      : "The backend broke off the stream midway",
-    type: "upstream_error",
-    param: null,
-    code: idle ? "upstream_timeout" : "upstream_broken_stream",
-  };
+  const error = reason instanceof GatewayStopping
+    ? {
+      message: "The gateway is stopping and its grace period is over: the stream was cut",
+      type: "server_error",
+      param: null,
+      code: "gateway_stopping",
+    }
+    : {
+      message: idle
+        ? `The backend sent nothing for ${idleTimeout} ms: the stream was cut`
+        : "The backend broke off the stream midway",
+      type: "upstream_error",
+      param: null,
+      code: idle ? "upstream_timeout" : "upstream_broken_stream",
+    };
   // A blank line first ends any event the backend left half-written.
   return encoder.encode(`\n\nevent: error\ndata: ${JSON.stringify({ error })}\n\n`);
 }
@@ -195,5 +203,6 @@ export function sseErrorEvent(reason: unknown, idleTimeout: number): Uint8Array 
 function bodyEnd(end: RelayEnd): BodyEnd {
   if (end.kind === "done") return "complete";
   if (end.kind === "cancelled") return "client_closed";
+  if (end.error instanceof GatewayStopping) return "shutdown";
   return end.error instanceof IdleTimeout ? "timeout" : "upstream_broken";
 }
