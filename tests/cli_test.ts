@@ -134,6 +134,7 @@ Deno.test("after server.shutdown-grace a request still in flight no longer holds
         assert.equal(response.status, 503, "the client is told, not cut off");
         const body = await response.json();
         assert.equal(body.error.code, "gateway_stopping");
+        assert.equal(body.error.type, "server_error");
         const result = await gateway.exited();
         assert.equal(result.code, 0, result.stderr);
         const lines = result.stdout.trim().split("\n");

@@ -193,6 +193,7 @@ function stopped(reason: GatewayStopping): TransportFailure {
       503,
       "gateway_stopping",
       `${reason.message} and its grace period is over: try again`,
+      { type: "server_error", headers: { connection: "close" } },
     ),
     unreachable: false,
     retryable: false,

@@ -142,6 +142,7 @@ function lastError(
       failure.error.status,
       failure.error.code,
       `Model "${model}" failed after ${tries}: ${failure.error.message}`,
+      { type: failure.error.type, headers: failure.error.headers },
     );
   }
   const status = failure?.kind === "response" ? failure.response.status : 502;
