@@ -12,6 +12,7 @@
 import { type Resolve, tcpConnect } from "../runtime.ts";
 import type { AddressCheck } from "../net/address_policy.ts";
 import { AddressRefused, ProtocolError } from "./errors.ts";
+import { tlsFailure } from "./tls_failure.ts";
 import type { Connect, Socket, SocketTarget } from "./http1/socket.ts";
 import { Connection } from "./http1/connection.ts";
 
@@ -50,29 +51,31 @@ export function socketConnector(options: SocketConnectorOptions = {}): Connect {
       },
     );
     if (!target.tls) return tcp;
+    let tls: Deno.TlsConn | undefined;
     try {
       if (proxy) await openTunnel(tcp, target, signal);
-      return await withAbort(
-        Deno.startTls(tcp, {
-          hostname: target.hostname,
-          alpnProtocols: ["http/1.1"],
-          ...(caCerts ? { caCerts } : {}),
-        }).then(async (tls) => {
-          await tls.handshake();
-          return tls;
-        }),
-        signal,
-        () => tcp.close(),
-      );
+      // From here on the TLS connection owns the TCP one: closing it closes both.
+      tls = await Deno.startTls(tcp, {
+        hostname: target.hostname,
+        alpnProtocols: ["http/1.1"],
+        ...(caCerts ? { caCerts } : {}),
+      });
+      const handshaking = tls;
+      await withAbort(handshaking.handshake(), signal, () => closeQuietly(handshaking));
+      return tls;
     } catch (error) {
-      try {
-        tcp.close();
-      } catch {
-        // Closed with the TLS connection.
-      }
-      throw error;
+      closeQuietly(tls ?? tcp);
+      throw tlsFailure(error, target.hostname) ?? error;
     }
   };
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
 }
 
 /** Those of `addresses` that `check` allows, in order; throws `AddressRefused` when none is. */

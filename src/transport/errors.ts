@@ -1,7 +1,7 @@
 /**
  * How a transport says a request to a backend failed, where the socket's own error does not
- * say it: an answer that breaks HTTP, a connection that did not open in time, and an address
- * the target may not be reached at.
+ * say it: an answer that breaks HTTP, a connection that did not open in time, an address the
+ * target may not be reached at, and a TLS handshake that failed.
  * @module
  */
 
@@ -31,5 +31,27 @@ export class AddressRefused extends Error {
   constructor(refusal: string) {
     super(refusal);
     this.name = "AddressRefused";
+  }
+}
+
+/** The TLS handshake with the backend failed: its certificate is not accepted, or it is not TLS. */
+export class TlsFailure extends Error {
+  /** What failed, in a few words: `unknown issuer`, `name mismatch`, `expired`, … */
+  readonly reason: string;
+
+  constructor(failure: {
+    readonly hostname: string;
+    readonly reason: string;
+    /** The runtime's own words. */
+    readonly detail: string;
+    /** What the operator can do. */
+    readonly remedy: string;
+  }) {
+    super(
+      `The TLS handshake with "${failure.hostname}" failed (${failure.reason}: ` +
+        `${failure.detail}); ${failure.remedy}`,
+    );
+    this.name = "TlsFailure";
+    this.reason = failure.reason;
   }
 }
