@@ -11,7 +11,8 @@
  */
 import { type Resolve, tcpConnect } from "../runtime.ts";
 import type { AddressCheck } from "../net/address_policy.ts";
-import { AddressRefused, ProtocolError } from "./errors.ts";
+import { AddressRefused, ProtocolError, ProxyRefused } from "./errors.ts";
+import { proxyStatusError } from "./proxy_status.ts";
 import { tlsFailure } from "./tls_failure.ts";
 import type { Connect, Socket, SocketTarget } from "./http1/socket.ts";
 import { Connection } from "./http1/connection.ts";
@@ -25,14 +26,6 @@ export interface SocketConnectorOptions {
   readonly caCerts?: readonly string[];
   /** Resolves backends' host names. @default the system resolver */
   readonly resolve?: Resolve | undefined;
-}
-
-/** The proxy refused to open a tunnel. */
-export class ProxyRefused extends Error {
-  constructor(status: number) {
-    super(`the proxy refused the tunnel with ${status}`);
-    this.name = "ProxyRefused";
-  }
 }
 
 /** A `Connect` for every kind of target. */
@@ -108,7 +101,10 @@ async function openTunnel(tcp: Deno.TcpConn, target: SocketTarget, signal: Abort
   // The proxy's answer is read as any answer is, by the HTTP/1.1 client's connection.
   const connection = new Connection(tcp, "tunnel");
   const head = await withAbort(connection.readHead("CONNECT"), signal, () => tcp.close());
-  if (head.status < 200 || head.status > 299) throw new ProxyRefused(head.status);
+  if (head.status < 200 || head.status > 299) {
+    const proxyStatus = head.headers.find(([name]) => name === "proxy-status")?.[1];
+    throw new ProxyRefused(head.status, { tunnel: true, error: proxyStatusError(proxyStatus) });
+  }
   // The backend speaks only after the TLS handshake begins: anything more is not a tunnel.
   if (connection.end > connection.start) {
     throw new ProtocolError("the proxy sent data before the tunnel opened");

@@ -1,7 +1,8 @@
 /**
  * How a transport says a request to a backend failed, where the socket's own error does not
  * say it: an answer that breaks HTTP, a connection that did not open in time, an address the
- * target may not be reached at, and a TLS handshake that failed.
+ * target may not be reached at, a proxy that did not reach the backend, and a TLS handshake
+ * that failed.
  * @module
  */
 
@@ -53,5 +54,36 @@ export class TlsFailure extends Error {
     );
     this.name = "TlsFailure";
     this.reason = failure.reason;
+  }
+}
+
+/**
+ * The proxy did not reach the backend: it refused the `CONNECT` tunnel, or answered a plain
+ * request itself with a `Proxy-Status` error (RFC 9209).
+ */
+export class ProxyRefused extends Error {
+  /** The proxy's status. */
+  readonly status: number;
+  /** The proxy's `Proxy-Status` error type, e.g. `connection_refused`, if it gave one. */
+  readonly error: string | undefined;
+
+  constructor(
+    status: number,
+    options: { readonly tunnel: boolean; readonly error?: string | undefined },
+  ) {
+    const why = options.error ? ` (${options.error})` : "";
+    super(
+      options.tunnel
+        ? `the proxy refused the tunnel with ${status}${why}`
+        : `the proxy answered ${status} in the backend's place${why}`,
+    );
+    this.name = "ProxyRefused";
+    this.status = status;
+    this.error = options.error;
+  }
+
+  /** The proxy gave up waiting for the backend: a `504`, or a `…_timeout` error type. */
+  get timedOut(): boolean {
+    return this.status === 504 || (this.error?.endsWith("_timeout") ?? false);
   }
 }

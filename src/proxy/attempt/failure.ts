@@ -10,6 +10,7 @@ import {
   AddressRefused,
   ConnectTimeout,
   ProtocolError,
+  ProxyRefused,
   TlsFailure,
 } from "../../transport/errors.ts";
 
@@ -72,6 +73,22 @@ export function sendFailure(reason: unknown, retry: RetrySettings): TransportFai
       error: new GatewayError(504, "upstream_timeout", `The backend ${reason.message}`),
       unreachable,
       retryable: unreachable || retry.statuses.has(504),
+      permanent: false,
+      outcome: "timeout",
+    };
+  }
+  if (reason instanceof ProxyRefused && reason.timedOut) {
+    // The proxy's own connect timeout, or its wait for the answer, passed: a timeout as the
+    // gateway's own would be.
+    return {
+      kind: "transport",
+      error: new GatewayError(
+        504,
+        "upstream_timeout",
+        `The backend could not be reached in time (${reason.message})`,
+      ),
+      unreachable: true,
+      retryable: true,
       permanent: false,
       outcome: "timeout",
     };
