@@ -16,12 +16,14 @@ const KINDS: readonly Kind[] = [
   {
     pattern: /UnknownIssuer/,
     reason: "unknown issuer",
-    remedy: "if a private authority signed it, point DENO_CERT at that authority's PEM file",
+    remedy: "no trusted authority signed the certificate: if a private one did, point DENO_CERT " +
+      "at that authority's PEM file",
   },
   {
     pattern: /not valid for name|NotValidForName/,
     reason: "name mismatch",
-    remedy: "use a base-url whose host the certificate names, or a certificate for this host",
+    remedy: "use a base-url whose host the certificate names, or give the backend a " +
+      "certificate for this host",
   },
   {
     pattern: /expired/i,
