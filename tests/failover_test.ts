@@ -1,14 +1,16 @@
 /**
- * Failures before the first byte go to another instance; after it, never.
+ * Failures before the first byte go to another instance; after it, never. A backend that cannot
+ * be reached, or that drops the connection, reads the same on every route to it.
  */
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { oneService, startGateway } from "./fixtures/gateway.ts";
-import { postChat } from "./fixtures/requests.ts";
 import { errorAnswer } from "./fixtures/openai_answers.ts";
 import { closedPortUrl } from "./fixtures/ports.ts";
-import { startRawServer } from "./fixtures/raw_http.ts";
+import { startRawServer, startScriptedServer } from "./fixtures/raw_http.ts";
+import { BACKEND_ROUTES, deadUrl, gatewayOverRoute } from "./fixtures/backend_routes.ts";
+import { postChat, serviceStatus } from "./fixtures/requests.ts";
 
 Deno.test("a dead instance and a 500-answering instance are skipped for the healthy one", async () => {
   await using failing = await startFakeBackend({ name: "failing", failStatus: 500 });
@@ -226,3 +228,65 @@ model:
     'Every instance of model "qwen-7b" is out of service: 1 with its circuit breaker open',
   );
 });
+
+for (const route of BACKEND_ROUTES) {
+  Deno.test(`${route.name}: a dead instance is skipped for a healthy one`, async () => {
+    await using healthy = await startFakeBackend({ name: "healthy", tls: route.tls });
+    await using gateway = await gatewayOverRoute(
+      route,
+      oneService("chat", [deadUrl(route), healthy.url], {
+        strategy: "round-robin",
+        server: "server:\n  retries: 1\n",
+      }),
+    );
+    for (let i = 0; i < 2; i++) {
+      const response = await postChat(gateway.url);
+      assert.equal(response.status, 200);
+      assert.equal((await response.json()).backend, "healthy");
+    }
+    const [dead] = (await serviceStatus(gateway.url)).instances;
+    assert.equal(dead?.failures, 1);
+  });
+
+  Deno.test(`${route.name}: with no instance reachable, the client gets 502 upstream_unreachable`, async () => {
+    await using gateway = await gatewayOverRoute(
+      route,
+      oneService("chat", [deadUrl(route), deadUrl(route)], {
+        strategy: "round-robin",
+        server: "server:\n  retries: 1\n",
+      }),
+    );
+    const response = await postChat(gateway.url);
+    assert.equal(response.status, 502);
+    const { error } = await response.json();
+    assert.equal(error.code, "upstream_unreachable");
+    assert.match(error.message, /^Model "m" failed after 2 attempts: The backend could not be/);
+  });
+
+  Deno.test(`${route.name}: an instance that resets the connection unanswered is skipped; alone, it is a 502`, async () => {
+    // The body is left unread, so closing the connection resets it.
+    await using resetting = startScriptedServer(async (peer) => {
+      await peer.readRequest({ body: false });
+    }, { tls: route.tls });
+    await using healthy = await startFakeBackend({ name: "healthy", tls: route.tls });
+    {
+      await using gateway = await gatewayOverRoute(
+        route,
+        oneService("chat", [resetting.url, healthy.url], { strategy: "round-robin" }),
+      );
+      for (let i = 0; i < 2; i++) {
+        const response = await postChat(gateway.url);
+        assert.equal(response.status, 200);
+        assert.equal((await response.json()).backend, "healthy");
+      }
+    }
+    assert.ok(resetting.heads.length >= 1, "the resetting backend was tried");
+    await using alone = await gatewayOverRoute(
+      route,
+      oneService("chat", [resetting.url], { server: "server:\n  retries: 0\n" }),
+    );
+    const response = await postChat(alone.url);
+    assert.equal(response.status, 502);
+    assert.equal((await response.json()).error.code, "upstream_unreachable");
+  });
+}

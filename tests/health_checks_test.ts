@@ -8,7 +8,8 @@ import { startVllm, type VllmBackend } from "./fixtures/backends/mod.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { eventually } from "./fixtures/gate.ts";
 import { startGateway, type TestGateway } from "./fixtures/gateway.ts";
-import { postChat } from "./fixtures/requests.ts";
+import { postChat, serviceStatus } from "./fixtures/requests.ts";
+import { BACKEND_ROUTES, deadUrl, gatewayOverRoute } from "./fixtures/backend_routes.ts";
 
 const MODEL = "qwen";
 
@@ -159,3 +160,24 @@ Deno.test("when every instance fails, outlier detection leaves one in rotation",
   assert.equal(status.filter((instance) => instance.ejection?.ejected).length, 1);
   assert.equal(status.filter((instance) => instance.available).length, 1);
 });
+
+for (const route of BACKEND_ROUTES) {
+  Deno.test(`${route.name}: a backend that refuses connections is down at its first probe`, async () => {
+    await using gateway = await gatewayOverRoute(
+      route,
+      `model:
+  health-check: { interval: 100, timeout: 500, unhealthy-threshold: 3 }
+  services:
+    chat:
+      instances:
+        - { name: m, base-url: "${deadUrl(route)}" }
+`,
+    );
+    await eventually(async () => {
+      const [instance] = (await serviceStatus(gateway.url)).instances;
+      assert.equal(instance?.health.status, "down");
+      // Not after a run of failed probes: a refused connection settles it.
+      assert.match(instance?.health.reason ?? "", /^cannot connect \(.*connection.refused/);
+    }, 2_000);
+  });
+}

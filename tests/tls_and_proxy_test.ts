@@ -82,26 +82,6 @@ Deno.test("https: a client that leaves mid-stream aborts the backend's stream", 
   for (const gate of held) gate.open();
 });
 
-Deno.test("https: a backend whose certificate is not trusted is skipped as unreachable", async () => {
-  await using untrusted = await startFakeBackend({ name: "untrusted", tls: true });
-  await using trusted = await startFakeBackend({ name: "trusted" });
-  await using gateway = await startGateway(
-    oneService("chat", [untrusted.url, trusted.url], {
-      strategy: "round-robin",
-      server: "server:\n  retries: 1\n",
-    }),
-    { caCerts: [] },
-  );
-  for (let round = 0; round < 2; round++) {
-    const response = await postChat(gateway.url);
-    assert.equal(response.status, 200);
-    assert.equal((await response.json()).backend, "trusted");
-  }
-  assert.equal(untrusted.requests.length, 0);
-  const [instance] = (await serviceStatus(gateway.url)).instances;
-  assert.match(instance?.lastError?.message ?? "", /invalid peer certificate/);
-});
-
 Deno.test("a proxy named in HTTP_PROXY carries the requests to backends", async () => {
   await using proxy = startRawServer(
     'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 15\r\n\r\n{"via":"proxy"}',

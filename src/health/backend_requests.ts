@@ -6,7 +6,7 @@
 import type { Adapter, LoadReading, Reader } from "../adapters/types.ts";
 import { causeChain, knownCause } from "../lib/error_causes.ts";
 import type { AddressCheck } from "../net/address_policy.ts";
-import { AddressRefused } from "../transport/errors.ts";
+import { AddressRefused, ProxyRefused, TlsFailure } from "../transport/errors.ts";
 import { transportTarget } from "../transport/target.ts";
 import type { Transport } from "../transport/transport.ts";
 import type { UpstreamAnswer } from "../transport/upstream_answer.ts";
@@ -51,12 +51,16 @@ function transportFailure(error: unknown, timeout: number): { reason: string; de
   if (error instanceof DOMException && error.name === "TimeoutError") {
     return { reason: `no answer within ${timeout} ms`, decisive: false };
   }
-  // The address policy will refuse the next probe as well.
-  if (error instanceof AddressRefused) return { reason: error.message, decisive: true };
+  // The address policy will refuse the next probe as well, and the handshake fail again.
+  if (error instanceof AddressRefused || error instanceof TlsFailure) {
+    return { reason: error.message, decisive: true };
+  }
   const known = knownCause(causeChain(error));
   return {
     reason: known ? `cannot connect (${known})` : `request failed: ${causeChain(error)}`,
-    decisive: known === "connection refused",
+    // Through a proxy, the proxy says the connection was refused.
+    decisive: known === "connection refused" ||
+      (error instanceof ProxyRefused && error.error === "connection_refused"),
   };
 }
 

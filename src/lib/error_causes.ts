@@ -15,7 +15,7 @@ export function causeChain(reason: unknown): string {
 
 /** Socket failures worth naming, without the backend's address. */
 const KNOWN_CAUSES =
-  /connection refused|connection reset|connection closed|broken pipe|dns error|timed out|unexpected eof|no route to host|network is unreachable|invalid peer certificate|proxy refused the tunnel with \d{3}/i;
+  /connection refused|connection reset|connection closed|broken pipe|dns error|timed out|unexpected eof|no route to host|network is unreachable|invalid peer certificate|proxy refused the tunnel with \d{3}(?: \(\w+\))?|proxy answered \d{3} in the backend's place(?: \(\w+\))?/i;
 
 /** The known socket failure in a cause chain, lower-cased, e.g. `connection refused`. */
 export function knownCause(detail: string): string | undefined {

@@ -11,7 +11,9 @@
  */
 import { type Resolve, tcpConnect } from "../runtime.ts";
 import type { AddressCheck } from "../net/address_policy.ts";
-import { AddressRefused, ProtocolError } from "./errors.ts";
+import { AddressRefused, ProtocolError, ProxyRefused } from "./errors.ts";
+import { proxyStatusError } from "./proxy_status.ts";
+import { tlsFailure } from "./tls_failure.ts";
 import type { Connect, Socket, SocketTarget } from "./http1/socket.ts";
 import { Connection } from "./http1/connection.ts";
 
@@ -24,14 +26,6 @@ export interface SocketConnectorOptions {
   readonly caCerts?: readonly string[];
   /** Resolves backends' host names. @default the system resolver */
   readonly resolve?: Resolve | undefined;
-}
-
-/** The proxy refused to open a tunnel. */
-export class ProxyRefused extends Error {
-  constructor(status: number) {
-    super(`the proxy refused the tunnel with ${status}`);
-    this.name = "ProxyRefused";
-  }
 }
 
 /** A `Connect` for every kind of target. */
@@ -50,29 +44,31 @@ export function socketConnector(options: SocketConnectorOptions = {}): Connect {
       },
     );
     if (!target.tls) return tcp;
+    let tls: Deno.TlsConn | undefined;
     try {
       if (proxy) await openTunnel(tcp, target, signal);
-      return await withAbort(
-        Deno.startTls(tcp, {
-          hostname: target.hostname,
-          alpnProtocols: ["http/1.1"],
-          ...(caCerts ? { caCerts } : {}),
-        }).then(async (tls) => {
-          await tls.handshake();
-          return tls;
-        }),
-        signal,
-        () => tcp.close(),
-      );
+      // From here on the TLS connection owns the TCP one: closing it closes both.
+      tls = await Deno.startTls(tcp, {
+        hostname: target.hostname,
+        alpnProtocols: ["http/1.1"],
+        ...(caCerts ? { caCerts } : {}),
+      });
+      const handshaking = tls;
+      await withAbort(handshaking.handshake(), signal, () => closeQuietly(handshaking));
+      return tls;
     } catch (error) {
-      try {
-        tcp.close();
-      } catch {
-        // Closed with the TLS connection.
-      }
-      throw error;
+      closeQuietly(tls ?? tcp);
+      throw tlsFailure(error, target.hostname) ?? error;
     }
   };
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
 }
 
 /** Those of `addresses` that `check` allows, in order; throws `AddressRefused` when none is. */
@@ -105,7 +101,10 @@ async function openTunnel(tcp: Deno.TcpConn, target: SocketTarget, signal: Abort
   // The proxy's answer is read as any answer is, by the HTTP/1.1 client's connection.
   const connection = new Connection(tcp, "tunnel");
   const head = await withAbort(connection.readHead("CONNECT"), signal, () => tcp.close());
-  if (head.status < 200 || head.status > 299) throw new ProxyRefused(head.status);
+  if (head.status < 200 || head.status > 299) {
+    const proxyStatus = head.headers.find(([name]) => name === "proxy-status")?.[1];
+    throw new ProxyRefused(head.status, { tunnel: true, error: proxyStatusError(proxyStatus) });
+  }
   // The backend speaks only after the TLS handshake begins: anything more is not a tunnel.
   if (connection.end > connection.start) {
     throw new ProtocolError("the proxy sent data before the tunnel opened");

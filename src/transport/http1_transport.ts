@@ -9,6 +9,8 @@ import type { Connect } from "./http1/socket.ts";
 import { type ProxySettings, throughProxy } from "./proxy_settings.ts";
 import type { OwnedTransport, TransportRequest, TransportTarget } from "./transport.ts";
 import { UpstreamAnswer } from "./upstream_answer.ts";
+import { ProxyRefused } from "./errors.ts";
+import { proxyStatusError } from "./proxy_status.ts";
 
 const EMPTY = new Uint8Array();
 
@@ -36,14 +38,24 @@ export function http1Transport(
   return {
     client,
     async send(target: TransportTarget, request: TransportRequest): Promise<UpstreamAnswer> {
-      const { status, statusText, headers, body } = await client.request(routeOf(target.http1), {
+      const route = routeOf(target.http1);
+      const { status, statusText, headers, body } = await client.request(route, {
         method: request.method,
         headers: request.headers,
         body: request.body ?? EMPTY,
         signal: request.signal,
         connectTimeout: request.connectTimeout,
       });
-      return new UpstreamAnswer(status, statusText, headers, body);
+      const answer = new UpstreamAnswer(status, statusText, headers, body);
+      if (route.proxy && !route.tls && status >= 400) {
+        // A proxy that could not reach the backend answers in its place, saying so.
+        const error = proxyStatusError(answer.header("proxy-status"));
+        if (error !== undefined) {
+          await answer.cancel();
+          throw new ProxyRefused(status, { tunnel: false, error });
+        }
+      }
+      return answer;
     },
     close: () => client.close(),
     [Symbol.asyncDispose]: () => client.close(),

@@ -7,7 +7,13 @@ import { GatewayError } from "../../errors.ts";
 import { causeChain, knownCause } from "../../lib/error_causes.ts";
 import type { RetrySettings } from "../../retry/settings.ts";
 import { GatewayStopping } from "./attempts_in_flight.ts";
-import { AddressRefused, ConnectTimeout, ProtocolError } from "../../transport/errors.ts";
+import {
+  AddressRefused,
+  ConnectTimeout,
+  ProtocolError,
+  ProxyRefused,
+  TlsFailure,
+} from "../../transport/errors.ts";
 
 /** Why an attempt failed before the first byte reached the client. */
 export type Failure =
@@ -34,11 +40,11 @@ export interface TransportFailure {
   readonly unreachable: boolean;
   readonly retryable: boolean;
   /**
-   * The address policy refused every address of the instance, so nothing was sent: the request
-   * moves on to an instance not tried yet, without spending a retry on one that would be
-   * refused again.
+   * The instance would fail the same way again — the address policy refused every address of
+   * it, or its TLS handshake failed — and nothing was sent: the request moves on to an
+   * instance not tried yet, without spending a retry on one that would fail again.
    */
-  readonly refused: boolean;
+  readonly permanent: boolean;
   /** The metric outcome of the backend call. */
   readonly outcome: "timeout" | "unreachable" | "bad_answer" | "stopped";
 }
@@ -80,7 +86,23 @@ export function sendFailure(reason: unknown, retry: RetrySettings): TransportFai
       error: new GatewayError(504, "upstream_timeout", `The backend ${reason.message}`),
       unreachable,
       retryable: unreachable || retry.statuses.has(504),
-      refused: false,
+      permanent: false,
+      outcome: "timeout",
+    };
+  }
+  if (reason instanceof ProxyRefused && reason.timedOut) {
+    // The proxy's own connect timeout, or its wait for the answer, passed: a timeout as the
+    // gateway's own would be.
+    return {
+      kind: "transport",
+      error: new GatewayError(
+        504,
+        "upstream_timeout",
+        `The backend could not be reached in time (${reason.message})`,
+      ),
+      unreachable: true,
+      retryable: true,
+      permanent: false,
       outcome: "timeout",
     };
   }
@@ -97,7 +119,19 @@ export function sendFailure(reason: unknown, retry: RetrySettings): TransportFai
       ),
       unreachable: true,
       retryable: false,
-      refused: true,
+      permanent: true,
+      outcome: "unreachable",
+    };
+  }
+  if (reason instanceof TlsFailure) {
+    // Counted as unreachable, as a refused address is: the instance stays out of rotation
+    // until its certificate or its settings are fixed.
+    return {
+      kind: "transport",
+      error: new GatewayError(502, "upstream_tls_error", reason.message),
+      unreachable: true,
+      retryable: false,
+      permanent: true,
       outcome: "unreachable",
     };
   }
@@ -113,7 +147,7 @@ export function sendFailure(reason: unknown, retry: RetrySettings): TransportFai
     ),
     unreachable: true,
     retryable: true,
-    refused: false,
+    permanent: false,
     outcome: "unreachable",
   };
 }
@@ -134,7 +168,7 @@ export function badAnswer(reason: unknown, retry: RetrySettings): TransportFailu
     error,
     unreachable: false,
     retryable: error.status >= 500 && retry.statuses.has(error.status),
-    refused: false,
+    permanent: false,
     outcome: "bad_answer",
   };
 }
@@ -158,7 +192,7 @@ export function brokenAnswer(reason: unknown, retry: RetrySettings): TransportFa
     ),
     unreachable: false,
     retryable: retry.statuses.has(status),
-    refused: false,
+    permanent: false,
     outcome: timedOut ? "timeout" : "bad_answer",
   };
 }
@@ -176,7 +210,7 @@ export function errorEvent(message: string, retry: RetrySettings): TransportFail
       `The backend's stream began with an error: ${message}`,
     ),
     unreachable: false,
-    refused: false,
+    permanent: false,
     retryable: retry.statuses.has(502),
     outcome: "bad_answer",
   };
@@ -197,7 +231,7 @@ function stopped(reason: GatewayStopping): TransportFailure {
     ),
     unreachable: false,
     retryable: false,
-    refused: false,
+    permanent: false,
     outcome: "stopped",
   };
 }

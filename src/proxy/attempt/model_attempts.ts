@@ -87,7 +87,7 @@ export async function tryModel(
     } else {
       failures++;
       if (outcome.kind === "response") answered = outcome.response;
-      if (outcome.kind === "transport" && outcome.refused) {
+      if (outcome.kind === "transport" && outcome.permanent) {
         next = selection.next();
       } else if (outcome.retryable && retriesLeft-- > 0) {
         const delay = backoffDelay(retries++, {
