@@ -69,6 +69,16 @@ const broken = (what: string) => () => {
   throw new Error(`${what} broke`);
 };
 
+/** Makes the record's stream tap throw on every chunk. */
+function breakTap(record: ProxyObserver): void {
+  const tapOf = record.tap.bind(record);
+  record.tap = (kind) => {
+    const tap = tapOf(kind);
+    tap.chunk = broken("tap");
+    return tap;
+  };
+}
+
 const FAULTS: Record<string, Fault> = {
   "the transport throws before it returns": {
     send: broken("the transport"),
@@ -115,24 +125,10 @@ const FAULTS: Record<string, Fault> = {
   "the stream tap throws on a chunk read before the stream was passed on": {
     send: () =>
       Promise.resolve(new UpstreamAnswer(200, "OK", SSE, streamOf([": ping\n\ndata: a\n\n"]))),
-    spoil: (record) => {
-      const tapOf = record.tap.bind(record);
-      record.tap = (kind) => {
-        const tap = tapOf(kind);
-        tap.chunk = broken("tap");
-        return tap;
-      };
-    },
+    spoil: breakTap,
   },
   "the stream tap throws on a chunk": {
-    spoil: (record) => {
-      const tapOf = record.tap.bind(record);
-      record.tap = (kind) => {
-        const tap = tapOf(kind);
-        tap.chunk = broken("tap");
-        return tap;
-      };
-    },
+    spoil: breakTap,
   },
   "the record throws at the stream's end": {
     spoil: (record) => record.tapEnded = broken("tapEnded"),
