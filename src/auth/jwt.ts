@@ -1,7 +1,8 @@
 /**
  * Verification of the JWTs clients send as `Authorization: Bearer …` tokens. Signatures and
- * claims are checked by [jose](https://github.com/panva/jose); this module picks the keys and
- * says why a token was refused.
+ * claims are checked by [jose](https://github.com/panva/jose), which also picks and imports the keys
+ * of a JWKS; this module reads a configured key, fetches and keeps the JWKS, and says why a token
+ * was refused.
  *
  * A token passes when its header names an accepted algorithm, its signature matches a configured
  * key of the family that algorithm needs, it has an expiry that has not passed, it is not used
@@ -13,16 +14,18 @@
  * - A configured key is an HMAC secret, a PEM SPKI public key (`-----BEGIN PUBLIC KEY-----`) or a
  *   JWK as JSON text. Text that contains `-----BEGIN` is always read as PEM and text that starts
  *   with `{` as a JWK, so a public key can never end up used as an HMAC secret.
- * - A JWKS is fetched on first use and kept for `jwksTtl`. A key is picked by the token's `kid`, or,
- *   for a token without one, among the first few keys that fit its algorithm. A `kid` (or an
- *   algorithm) that no kept key has makes the set be fetched again, at most once every 10 s, so
- *   that rotated keys are picked up. Verifications at the same time share one fetch; a failed
- *   fetch refuses the token and is not tried again for 10 s.
+ * - A JWKS is fetched on first use and kept for `jwksTtl`. jose's `createLocalJWKSet` picks its
+ *   keys (public ones only) by `kid`, `alg`, `kty`, `crv`, `use` and `key_ops`; a token without
+ *   `kid` is tried against the first few that fit. A token no kept key fits makes the set be
+ *   fetched again, at most once every 10 s, so that rotated keys are picked up. Verifications at
+ *   the same time share one fetch; a failed fetch refuses the token and is not tried again for
+ *   10 s. jose's `createRemoteJWKSet` is not used: it reads `Date.now()` for its cache and
+ *   cooldown and holds back no failed fetch, where this policy runs on the injected clock.
  *
  * Every key fits one family (HMAC secret, RSA, P-256, P-384, Ed25519) and is only ever used with
  * the algorithms of that family, which rules out algorithm confusion; a JWK that names an `alg`
- * is only used with that algorithm. A public key is imported into WebCrypto once per algorithm,
- * and a key that a JWKS fetch brings again keeps its imports.
+ * is only used with that algorithm. A public key is imported into WebCrypto once per algorithm;
+ * a JWKS fetch that brings the same set again keeps its imports.
  *
  * {@linkcode JwtVerifier.verify} never throws: a refused token gives a short reason meant for logs,
  * which never contains the token or key material.
@@ -31,6 +34,7 @@
 import { createPublicKey } from "node:crypto";
 import {
   base64url,
+  createLocalJWKSet,
   decodeJwt,
   decodeProtectedHeader,
   errors,
@@ -151,24 +155,29 @@ const MISSING_CLAIMS: Readonly<Record<string, string>> = {
   aud: "token has no audience",
 };
 
-/** A key tokens may be checked against. */
-interface VerificationKey {
-  /** Tells keys apart across JWKS fetches, so that an unchanged key keeps its imports. */
-  readonly id: string;
+/** The configured key. */
+interface ConfiguredKey {
   readonly family: KeyFamily;
-  readonly kid: string | undefined;
   /** The one algorithm a JWK says it is for. */
   readonly alg: string | undefined;
   /**
    * The key's public members only, as jose takes it. jose keeps the WebCrypto imports of a public
-   * key by this object, so they last as long as the key does.
+   * key by this object, so they last as long as the verifier does.
    */
   readonly jwk: JWK;
 }
 
+/** A key as jose verifies with it: a configured one, or one it imported from the JWKS. */
+type VerificationKey = JWK | CryptoKey;
+
 /** A fetched JWKS. */
 interface KeySet {
-  readonly keys: readonly VerificationKey[];
+  /** jose's pick over the fetched keys; it keeps each key's imports. */
+  readonly select: ReturnType<typeof createLocalJWKSet>;
+  /** The `kid`s of the set, to tell an unknown `kid` from one whose key does not fit. */
+  readonly kids: ReadonlySet<string>;
+  /** The keys as fetched, to tell whether a fetch brought the same set again. */
+  readonly text: string;
   readonly fetchedAt: number;
 }
 
@@ -183,7 +192,7 @@ export class JwtVerifier {
   readonly #clockSkew: number;
   readonly #jwksTtl: number;
   readonly #jwksUrl: string | undefined;
-  readonly #key: VerificationKey | undefined;
+  readonly #key: ConfiguredKey | undefined;
   readonly #fetch: JwtFetch;
   readonly #now: () => number;
   #jwks: KeySet | undefined;
@@ -272,7 +281,9 @@ export class JwtVerifier {
       return refuse("token header kid is not a string");
     }
 
-    const keys = await this.#keysFor(alg, kid);
+    const keys = this.#key === undefined
+      ? await this.#jwksKeys(alg, kid)
+      : configuredKeyFor(this.#key, alg);
     if (typeof keys === "string") return refuse(keys);
     let usable = false;
     for (const key of keys) {
@@ -291,7 +302,7 @@ export class JwtVerifier {
     const now = this.#now();
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, key.jwk, {
+      ({ payload } = await jwtVerify(token, key, {
         ...this.#options,
         currentDate: new Date(now),
       }));
@@ -310,41 +321,28 @@ export class JwtVerifier {
     return { ok: true, claims: Object.freeze(payload) };
   }
 
-  /** The keys to try for a token, or why there are none. */
-  async #keysFor(alg: JwtAlgorithm, kid: string | undefined): Promise<VerificationKey[] | string> {
-    const key = this.#key;
-    if (key !== undefined) {
-      return fits(key, alg)
-        ? [key]
-        : `algorithm ${quote(alg)} does not fit the key (${FAMILY_NAMES[key.family]})`;
-    }
-    const pick = (set: readonly VerificationKey[]) =>
-      kid === undefined ? set.filter((k) => fits(k, alg)) : set.filter((k) => k.kid === kid);
+  /** The JWKS keys to try for a token, imported by jose, or why there are none. */
+  async #jwksKeys(alg: JwtAlgorithm, kid: string | undefined): Promise<VerificationKey[] | string> {
     let set = await this.#keySet(false);
     if (typeof set === "string") return set;
-    let found = pick(set);
-    if (found.length === 0) {
+    let found = await candidates(set, alg, kid);
+    if (found === undefined) {
       set = await this.#keySet(true);
       if (typeof set === "string") return set;
-      found = pick(set);
+      found = await candidates(set, alg, kid);
     }
-    if (found.length === 0) {
-      return kid === undefined
-        ? `no key fits algorithm ${quote(alg)}`
-        : `no key has id ${quote(kid)}`;
-    }
-    const fitting = found.filter((k) => fits(k, alg));
-    if (fitting.length === 0) {
-      return `key ${quote(kid ?? "")} does not fit algorithm ${quote(alg)}`;
-    }
-    return fitting.slice(0, MAX_CANDIDATES);
+    if (found !== undefined) return found;
+    if (kid === undefined) return `no key fits algorithm ${quote(alg)}`;
+    return set.kids.has(kid)
+      ? `key ${quote(kid)} does not fit algorithm ${quote(alg)}`
+      : `no key has id ${quote(kid)}`;
   }
 
   /**
-   * The current JWKS keys, fetching them when none are kept or, if `refresh`, when the last fetch
-   * is at least 10 s old; or why there are none.
+   * The current JWKS, fetching it when none is kept or, if `refresh`, when the last fetch is at
+   * least 10 s old; or why there is none.
    */
-  async #keySet(refresh: boolean): Promise<readonly VerificationKey[] | string> {
+  async #keySet(refresh: boolean): Promise<KeySet | string> {
     if (this.#inflight !== undefined) await this.#inflight;
     const now = this.#now();
     const mayFetch = this.#lastFetchAt === undefined || now - this.#lastFetchAt >= REFETCH_INTERVAL;
@@ -362,9 +360,9 @@ export class JwtVerifier {
     return this.#freshKeys(this.#now()) ?? this.#jwksFailure ?? "JWKS is not available";
   }
 
-  #freshKeys(now: number): readonly VerificationKey[] | undefined {
+  #freshKeys(now: number): KeySet | undefined {
     const set = this.#jwks;
-    return set !== undefined && now - set.fetchedAt < this.#jwksTtl ? set.keys : undefined;
+    return set !== undefined && now - set.fetchedAt < this.#jwksTtl ? set : undefined;
   }
 
   /** Fetches the JWKS and keeps it, or the reason it failed; never rejects. */
@@ -375,15 +373,24 @@ export class JwtVerifier {
       this.#jwksFailure = result;
       return;
     }
-    const previous = new Map((this.#jwks?.keys ?? []).map((key) => [key.id, key]));
     this.#jwksFailure = undefined;
+    const text = JSON.stringify(result);
+    const kept = this.#jwks;
+    const fetchedAt = this.#now();
+    if (kept?.text === text) {
+      this.#jwks = { ...kept, fetchedAt };
+      return;
+    }
+    const kids = result.map((key) => key.kid).filter((kid) => typeof kid === "string");
     this.#jwks = {
-      keys: result.map((key) => previous.get(key.id) ?? key),
-      fetchedAt: this.#now(),
+      select: createLocalJWKSet({ keys: result }),
+      kids: new Set(kids),
+      text,
+      fetchedAt,
     };
   }
 
-  async #requestJwks(): Promise<VerificationKey[] | string> {
+  async #requestJwks(): Promise<JWK[] | string> {
     const url = this.#jwksUrl;
     if (url === undefined) return "no JWKS URL is set";
     const controller = new AbortController();
@@ -421,17 +428,47 @@ export class JwtVerifier {
       return "JWKS is not valid JSON";
     }
     if (!isObject(body) || !Array.isArray(body.keys)) return "JWKS has no keys array";
-    const keys: VerificationKey[] = [];
-    for (const entry of body.keys.slice(0, MAX_JWKS_KEYS)) {
-      const key = readJwk(entry);
-      if (typeof key !== "string") keys.push(key);
-    }
-    return keys;
+    // jose refuses a whole set for one member that is no object; such a member is left out here.
+    return body.keys.filter(isJwkObject).slice(0, MAX_JWKS_KEYS);
   }
 }
 
 function refuse(reason: string): JwtResult {
   return { ok: false, reason };
+}
+
+/** The configured key, when it fits `alg`, or why not. */
+function configuredKeyFor(key: ConfiguredKey, alg: JwtAlgorithm): VerificationKey[] | string {
+  return fits(key, alg)
+    ? [key.jwk]
+    : `algorithm ${quote(alg)} does not fit the key (${FAMILY_NAMES[key.family]})`;
+}
+
+/** The keys jose picks from `set` for a token, imported (none if it cannot); undefined if none. */
+async function candidates(
+  set: KeySet,
+  alg: JwtAlgorithm,
+  kid: string | undefined,
+): Promise<CryptoKey[] | undefined> {
+  try {
+    return [await set.select(kid === undefined ? { alg } : { alg, kid })];
+  } catch (error) {
+    if (error instanceof errors.JWKSMultipleMatchingKeys) {
+      // jose imports them as they are asked for, and leaves out those it cannot.
+      const keys: CryptoKey[] = [];
+      for await (const key of error) {
+        keys.push(key);
+        if (keys.length === MAX_CANDIDATES) break;
+      }
+      return keys;
+    }
+    // jose picks no key for an HMAC algorithm, as it takes no secrets from a key set.
+    if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JOSENotSupported) {
+      return undefined;
+    }
+    // The one key picked could not be imported.
+    return [];
+  }
 }
 
 /** The reason for what jose found wrong with a token whose signature matched. */
@@ -467,6 +504,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** A JSON object, which jose checks member by member when it picks and imports a key. */
+function isJwkObject(value: unknown): value is JWK {
+  return isObject(value);
+}
+
 function isBase64Url(text: string): boolean {
   return BASE64URL.test(text) && text.length % 4 !== 1;
 }
@@ -498,7 +540,7 @@ function formatDate(seconds: number): string {
   return Number.isNaN(date.getTime()) ? `${seconds}` : date.toISOString();
 }
 
-function fits(key: VerificationKey, alg: JwtAlgorithm): boolean {
+function fits(key: ConfiguredKey, alg: JwtAlgorithm): boolean {
   if (key.family !== FAMILIES[alg]) return false;
   return key.alg === undefined || key.alg === alg || (key.alg === "Ed25519" && alg === "EdDSA");
 }
@@ -526,7 +568,7 @@ function readHeader(token: string): Record<string, unknown> | string {
 }
 
 /** Reads a configured key; throws a TypeError, without the key in it, when it cannot be used. */
-function readKey(text: string): VerificationKey {
+function readKey(text: string): ConfiguredKey {
   const trimmed = text.trim();
   if (trimmed.includes("-----BEGIN")) return readPem(trimmed);
   if (trimmed.startsWith("{")) {
@@ -541,20 +583,14 @@ function readKey(text: string): VerificationKey {
     return key;
   }
   if (text.length === 0) throw new TypeError("key must not be empty");
-  return newKey("", "oct", undefined, undefined, { kty: "oct", k: base64url.encode(text) });
+  return {
+    family: "oct",
+    alg: undefined,
+    jwk: Object.freeze({ kty: "oct", k: base64url.encode(text) }),
+  };
 }
 
-function newKey(
-  id: string,
-  family: KeyFamily,
-  kid: string | undefined,
-  alg: string | undefined,
-  jwk: JWK,
-): VerificationKey {
-  return { id, family, kid, alg, jwk: Object.freeze(jwk) };
-}
-
-function readPem(text: string): VerificationKey {
+function readPem(text: string): ConfiguredKey {
   if (!/^-----BEGIN PUBLIC KEY-----[A-Za-z0-9+/=\s]+-----END PUBLIC KEY-----$/.test(text)) {
     throw new TypeError("key must be a PEM SPKI public key (-----BEGIN PUBLIC KEY-----)");
   }
@@ -570,12 +606,11 @@ function readPem(text: string): VerificationKey {
   return key;
 }
 
-/** A JWK read as a verification key, keeping only its public parts; or why it cannot be one. */
-function readJwk(value: unknown): VerificationKey | string {
+/** A JWK read as the configured key, keeping only its public parts; or why it cannot be one. */
+function readJwk(value: unknown): ConfiguredKey | string {
   if (!isObject(value)) return "is not a JSON object";
-  const { kty, kid, alg, use } = value;
+  const { kty, alg, use } = value;
   const keyOps = value.key_ops;
-  if (kid !== undefined && typeof kid !== "string") return "has a kid that is not a string";
   if (alg !== undefined && typeof alg !== "string") return "has an alg that is not a string";
   if (use !== undefined && use !== "sig") return "is not meant for signatures";
   // A private JWK says "sign" for the key whose public part is used here.
@@ -587,8 +622,11 @@ function readJwk(value: unknown): VerificationKey | string {
     const field = value[name];
     return typeof field === "string" && field !== "" && isBase64Url(field) ? field : undefined;
   };
-  const make = (family: KeyFamily, jwk: JWK): VerificationKey =>
-    newKey(JSON.stringify([kid, alg, jwk]), family, kid, alg, jwk);
+  const make = (family: KeyFamily, jwk: JWK): ConfiguredKey => ({
+    family,
+    alg,
+    jwk: Object.freeze(jwk),
+  });
   switch (kty) {
     case "oct": {
       const k = text("k");

@@ -541,6 +541,20 @@ Deno.test("JWKS: a kid whose key does not fit the algorithm is refused", async (
   assertRefused(await check.verify(token), 'key "rsa" does not fit algorithm "HS256"');
 });
 
+Deno.test("JWKS: a secret key published in a JWKS is never used", async () => {
+  const secret = { kty: "oct", k: base64url(encoder.encode(HMAC_SECRET)) };
+  const jwks = new FakeJwks([{ ...secret, kid: "hs" }, secret]);
+  const check = jwksVerifier(jwks, () => NOW, { algorithms: ["HS256"] });
+  assertRefused(
+    await check.verify(await signJwt(hmac, "HS256", claims(), { kid: "hs" })),
+    'key "hs" does not fit algorithm "HS256"',
+  );
+  assertRefused(
+    await check.verify(await signJwt(hmac, "HS256", claims())),
+    'no key fits algorithm "HS256"',
+  );
+});
+
 Deno.test("JWKS: the set is kept for jwksTtl, then fetched again", async () => {
   const jwks = new FakeJwks([await publicJwk(p256, { kid: "ec" })]);
   const time = clock();
