@@ -1,8 +1,7 @@
 /**
  * Verification of the JWTs clients send as `Authorization: Bearer …` tokens. Signatures and
- * claims are checked by [jose](https://github.com/panva/jose), which also picks and imports the keys
- * of a JWKS; this module reads a configured key, fetches and keeps the JWKS, and says why a token
- * was refused.
+ * claims are checked by [jose](https://github.com/panva/jose); this module reads a configured key,
+ * leaves a JWKS to `_jwks.ts`, and says why a token was refused.
  *
  * A token passes when its header names an accepted algorithm, its signature matches a configured
  * key of the family that algorithm needs, it has an expiry that has not passed, it is not used
@@ -14,13 +13,11 @@
  * - A configured key is an HMAC secret, a PEM SPKI public key (`-----BEGIN PUBLIC KEY-----`) or a
  *   JWK as JSON text. Text that contains `-----BEGIN` is always read as PEM and text that starts
  *   with `{` as a JWK, so a public key can never end up used as an HMAC secret.
- * - A JWKS is fetched on first use and kept for `jwksTtl`. jose's `createLocalJWKSet` picks its
- *   keys (public ones only) by `kid`, `alg`, `kty`, `crv`, `use` and `key_ops`; a token without
- *   `kid` is tried against the first few that fit. A token no kept key fits makes the set be
+ * - A JWKS is fetched on first use and kept for `jwksTtl`; jose picks its keys (public ones only)
+ *   by `kid`, `alg`, `kty`, `crv`, `use` and `key_ops`. A token no kept key fits makes the set be
  *   fetched again, at most once every 10 s, so that rotated keys are picked up. Verifications at
  *   the same time share one fetch; a failed fetch refuses the token and is not tried again for
- *   10 s. jose's `createRemoteJWKSet` is not used: it reads `Date.now()` for its cache and
- *   cooldown and holds back no failed fetch, where this policy runs on the injected clock.
+ *   10 s.
  *
  * Every key fits one family (HMAC secret, RSA, P-256, P-384, Ed25519) and is only ever used with
  * the algorithms of that family, which rules out algorithm confusion; a JWK that names an `alg`
@@ -34,7 +31,6 @@
 import { createPublicKey } from "node:crypto";
 import {
   base64url,
-  createLocalJWKSet,
   decodeJwt,
   decodeProtectedHeader,
   errors,
@@ -43,6 +39,8 @@ import {
   jwtVerify,
   type JWTVerifyOptions,
 } from "jose";
+import { Jwks, type JwksFetch } from "./_jwks.ts";
+import { quote } from "./_quote.ts";
 
 /** The signature algorithms a verifier can accept; `none` is never one of them. */
 export const JWT_ALGORITHMS = [
@@ -90,7 +88,7 @@ export type JwtResult =
   | { readonly ok: false; readonly reason: string };
 
 /** `fetch`, injectable for tests. */
-export type JwtFetch = (input: string, init: RequestInit) => Promise<Response>;
+export type JwtFetch = JwksFetch;
 
 /** Options for {@linkcode JwtVerifier}. */
 export interface JwtVerifierOptions {
@@ -102,16 +100,6 @@ export interface JwtVerifierOptions {
 
 /** Tokens longer than this many characters are refused before anything else is looked at. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
-/** A JWKS is fetched again, for an unknown `kid` or after a failure, at most this often (ms). */
-const REFETCH_INTERVAL = 10_000;
-/** ms a JWKS fetch, body included, may take. */
-const JWKS_TIMEOUT = 5_000;
-/** A JWKS body larger than this many characters is refused. */
-const MAX_JWKS_LENGTH = 512 * 1024;
-/** Keys of a JWKS past this many are ignored. */
-const MAX_JWKS_KEYS = 100;
-/** A token without `kid` is tried against at most this many keys of a JWKS. */
-const MAX_CANDIDATES = 4;
 
 const DEFAULT_CLOCK_SKEW = 30_000;
 const DEFAULT_JWKS_TTL = 300_000;
@@ -170,17 +158,6 @@ interface ConfiguredKey {
 /** A key as jose verifies with it: a configured one, or one it imported from the JWKS. */
 type VerificationKey = JWK | CryptoKey;
 
-/** A fetched JWKS. */
-interface KeySet {
-  /** jose's pick over the fetched keys; it keeps each key's imports. */
-  readonly select: ReturnType<typeof createLocalJWKSet>;
-  /** The `kid`s of the set, to tell an unknown `kid` from one whose key does not fit. */
-  readonly kids: ReadonlySet<string>;
-  /** The keys as fetched, to tell whether a fetch brought the same set again. */
-  readonly text: string;
-  readonly fetchedAt: number;
-}
-
 /** What one key made of a token: a verdict, or that it did not decide. */
 type KeyOutcome = JwtResult | "mismatch" | "unusable";
 
@@ -190,15 +167,8 @@ export class JwtVerifier {
   /** What jose checks, but the time, which is read per verification. */
   readonly #options: JWTVerifyOptions;
   readonly #clockSkew: number;
-  readonly #jwksTtl: number;
-  readonly #jwksUrl: string | undefined;
-  readonly #key: ConfiguredKey | undefined;
-  readonly #fetch: JwtFetch;
+  readonly #keys: ConfiguredKey | Jwks;
   readonly #now: () => number;
-  #jwks: KeySet | undefined;
-  #jwksFailure: string | undefined;
-  #lastFetchAt: number | undefined;
-  #inflight: Promise<void> | undefined;
 
   /**
    * Checks the settings and reads a configured key; throws a TypeError or RangeError when they
@@ -220,26 +190,25 @@ export class JwtVerifier {
       ...(settings.issuer === undefined ? {} : { issuer: settings.issuer }),
       ...(settings.audience === undefined ? {} : { audience: [...settings.audience] }),
     };
-    this.#jwksTtl = nonNegative("jwksTtl", settings.jwksTtl ?? DEFAULT_JWKS_TTL);
-    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    const ttl = nonNegative("jwksTtl", settings.jwksTtl ?? DEFAULT_JWKS_TTL);
     this.#now = options.now ?? Date.now;
 
-    if ((settings.jwksUrl === undefined) === (settings.key === undefined)) {
-      throw new TypeError("exactly one of jwksUrl and key must be set");
-    }
-    if (settings.jwksUrl !== undefined) {
-      const url = URL.parse(settings.jwksUrl);
+    const { jwksUrl, key } = settings;
+    if (key !== undefined && jwksUrl === undefined) {
+      this.#keys = readKey(key);
+      const { family } = this.#keys;
+      if (!settings.algorithms.some((alg) => FAMILIES[alg] === family)) {
+        throw new TypeError(`key is ${FAMILY_NAMES[family]}, which no accepted algorithm uses`);
+      }
+    } else if (jwksUrl !== undefined && key === undefined) {
+      const url = URL.parse(jwksUrl);
       if (url === null || (url.protocol !== "https:" && url.protocol !== "http:")) {
         throw new TypeError("jwksUrl must be an http or https URL");
       }
-      this.#jwksUrl = url.href;
-    }
-    if (settings.key !== undefined) {
-      const key = readKey(settings.key);
-      if (!settings.algorithms.some((alg) => FAMILIES[alg] === key.family)) {
-        throw new TypeError(`key is ${FAMILY_NAMES[key.family]}, which no accepted algorithm uses`);
-      }
-      this.#key = key;
+      const fetchJwks = options.fetch ?? ((input, init) => fetch(input, init));
+      this.#keys = new Jwks(url.href, { ttl, fetch: fetchJwks, now: this.#now });
+    } else {
+      throw new TypeError("exactly one of jwksUrl and key must be set");
     }
   }
 
@@ -281,9 +250,9 @@ export class JwtVerifier {
       return refuse("token header kid is not a string");
     }
 
-    const keys = this.#key === undefined
-      ? await this.#jwksKeys(alg, kid)
-      : configuredKeyFor(this.#key, alg);
+    const keys = this.#keys instanceof Jwks
+      ? await this.#keys.keysFor(alg, kid)
+      : configuredKeyFor(this.#keys, alg);
     if (typeof keys === "string") return refuse(keys);
     let usable = false;
     for (const key of keys) {
@@ -320,117 +289,6 @@ export class JwtVerifier {
     }
     return { ok: true, claims: Object.freeze(payload) };
   }
-
-  /** The JWKS keys to try for a token, imported by jose, or why there are none. */
-  async #jwksKeys(alg: JwtAlgorithm, kid: string | undefined): Promise<VerificationKey[] | string> {
-    let set = await this.#keySet(false);
-    if (typeof set === "string") return set;
-    let found = await candidates(set, alg, kid);
-    if (found === undefined) {
-      set = await this.#keySet(true);
-      if (typeof set === "string") return set;
-      found = await candidates(set, alg, kid);
-    }
-    if (found !== undefined) return found;
-    if (kid === undefined) return `no key fits algorithm ${quote(alg)}`;
-    return set.kids.has(kid)
-      ? `key ${quote(kid)} does not fit algorithm ${quote(alg)}`
-      : `no key has id ${quote(kid)}`;
-  }
-
-  /**
-   * The current JWKS, fetching it when none is kept or, if `refresh`, when the last fetch is at
-   * least 10 s old; or why there is none.
-   */
-  async #keySet(refresh: boolean): Promise<KeySet | string> {
-    if (this.#inflight !== undefined) await this.#inflight;
-    const now = this.#now();
-    const mayFetch = this.#lastFetchAt === undefined || now - this.#lastFetchAt >= REFETCH_INTERVAL;
-    const kept = this.#freshKeys(now);
-    if (kept !== undefined && !(refresh && mayFetch)) return kept;
-    if (kept === undefined && !mayFetch && this.#jwksFailure !== undefined) {
-      return this.#jwksFailure;
-    }
-    if (this.#inflight === undefined) {
-      this.#inflight = this.#fetchJwks().finally(() => {
-        this.#inflight = undefined;
-      });
-    }
-    await this.#inflight;
-    return this.#freshKeys(this.#now()) ?? this.#jwksFailure ?? "JWKS is not available";
-  }
-
-  #freshKeys(now: number): KeySet | undefined {
-    const set = this.#jwks;
-    return set !== undefined && now - set.fetchedAt < this.#jwksTtl ? set : undefined;
-  }
-
-  /** Fetches the JWKS and keeps it, or the reason it failed; never rejects. */
-  async #fetchJwks(): Promise<void> {
-    this.#lastFetchAt = this.#now();
-    const result = await this.#requestJwks();
-    if (typeof result === "string") {
-      this.#jwksFailure = result;
-      return;
-    }
-    this.#jwksFailure = undefined;
-    const text = JSON.stringify(result);
-    const kept = this.#jwks;
-    const fetchedAt = this.#now();
-    if (kept?.text === text) {
-      this.#jwks = { ...kept, fetchedAt };
-      return;
-    }
-    const kids = result.map((key) => key.kid).filter((kid) => typeof kid === "string");
-    this.#jwks = {
-      select: createLocalJWKSet({ keys: result }),
-      kids: new Set(kids),
-      text,
-      fetchedAt,
-    };
-  }
-
-  async #requestJwks(): Promise<JWK[] | string> {
-    const url = this.#jwksUrl;
-    if (url === undefined) return "no JWKS URL is set";
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), JWKS_TIMEOUT);
-    let text: string;
-    try {
-      const response = await this.#fetch(url, {
-        method: "GET",
-        headers: { accept: "application/json" },
-        redirect: "manual",
-        signal: controller.signal,
-      });
-      if (!response.ok) {
-        await response.body?.cancel().catch(() => {});
-        return `could not fetch the JWKS: HTTP ${response.status}`;
-      }
-      const length = Number(response.headers.get("content-length") ?? 0);
-      if (length > MAX_JWKS_LENGTH) {
-        await response.body?.cancel().catch(() => {});
-        return "JWKS is too large";
-      }
-      text = await response.text();
-    } catch {
-      return controller.signal.aborted
-        ? "could not fetch the JWKS: timed out"
-        : "could not fetch the JWKS: request failed";
-    } finally {
-      clearTimeout(timer);
-    }
-    if (text.length > MAX_JWKS_LENGTH) return "JWKS is too large";
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return "JWKS is not valid JSON";
-    }
-    if (!isObject(body) || !Array.isArray(body.keys)) return "JWKS has no keys array";
-    // jose refuses a whole set for one member that is no object; such a member is left out here.
-    return body.keys.filter(isJwkObject).slice(0, MAX_JWKS_KEYS);
-  }
 }
 
 function refuse(reason: string): JwtResult {
@@ -442,33 +300,6 @@ function configuredKeyFor(key: ConfiguredKey, alg: JwtAlgorithm): VerificationKe
   return fits(key, alg)
     ? [key.jwk]
     : `algorithm ${quote(alg)} does not fit the key (${FAMILY_NAMES[key.family]})`;
-}
-
-/** The keys jose picks from `set` for a token, imported (none if it cannot); undefined if none. */
-async function candidates(
-  set: KeySet,
-  alg: JwtAlgorithm,
-  kid: string | undefined,
-): Promise<CryptoKey[] | undefined> {
-  try {
-    return [await set.select(kid === undefined ? { alg } : { alg, kid })];
-  } catch (error) {
-    if (error instanceof errors.JWKSMultipleMatchingKeys) {
-      // jose imports them as they are asked for, and leaves out those it cannot.
-      const keys: CryptoKey[] = [];
-      for await (const key of error) {
-        keys.push(key);
-        if (keys.length === MAX_CANDIDATES) break;
-      }
-      return keys;
-    }
-    // jose picks no key for an HMAC algorithm, as it takes no secrets from a key set.
-    if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JOSENotSupported) {
-      return undefined;
-    }
-    // The one key picked could not be imported.
-    return [];
-  }
 }
 
 /** The reason for what jose found wrong with a token whose signature matched. */
@@ -504,11 +335,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** A JSON object, which jose checks member by member when it picks and imports a key. */
-function isJwkObject(value: unknown): value is JWK {
-  return isObject(value);
-}
-
 function isBase64Url(text: string): boolean {
   return BASE64URL.test(text) && text.length % 4 !== 1;
 }
@@ -527,11 +353,6 @@ function nonNegative(name: string, value: number): number {
     throw new RangeError(`${name} must be a non-negative number, got ${value}`);
   }
   return value;
-}
-
-/** A value from a token, quoted and cut short, for a reason. */
-function quote(value: string): string {
-  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
 }
 
 /** A NumericDate (seconds) as ISO text, or as the number when no Date can hold it. */
