@@ -1,7 +1,7 @@
 /**
  * Verification of the JWTs clients send as `Authorization: Bearer …` tokens. Signatures and
- * claims are checked by [jose](https://github.com/panva/jose); this module picks the keys and
- * says why a token was refused.
+ * claims are checked by [jose](https://github.com/panva/jose); this module reads a configured key,
+ * leaves a JWKS to `_jwks.ts`, and says why a token was refused.
  *
  * A token passes when its header names an accepted algorithm, its signature matches a configured
  * key of the family that algorithm needs, it has an expiry that has not passed, it is not used
@@ -13,16 +13,16 @@
  * - A configured key is an HMAC secret, a PEM SPKI public key (`-----BEGIN PUBLIC KEY-----`) or a
  *   JWK as JSON text. Text that contains `-----BEGIN` is always read as PEM and text that starts
  *   with `{` as a JWK, so a public key can never end up used as an HMAC secret.
- * - A JWKS is fetched on first use and kept for `jwksTtl`. A key is picked by the token's `kid`, or,
- *   for a token without one, among the first few keys that fit its algorithm. A `kid` (or an
- *   algorithm) that no kept key has makes the set be fetched again, at most once every 10 s, so
- *   that rotated keys are picked up. Verifications at the same time share one fetch; a failed
- *   fetch refuses the token and is not tried again for 10 s.
+ * - A JWKS is fetched on first use and kept for `jwksTtl`; jose picks its keys (public ones only)
+ *   by `kid`, `alg`, `kty`, `crv`, `use` and `key_ops`. A token no kept key fits makes the set be
+ *   fetched again, at most once every 10 s, so that rotated keys are picked up. Verifications at
+ *   the same time share one fetch; a failed fetch refuses the token and is not tried again for
+ *   10 s.
  *
  * Every key fits one family (HMAC secret, RSA, P-256, P-384, Ed25519) and is only ever used with
  * the algorithms of that family, which rules out algorithm confusion; a JWK that names an `alg`
- * is only used with that algorithm. A public key is imported into WebCrypto once per algorithm,
- * and a key that a JWKS fetch brings again keeps its imports.
+ * is only used with that algorithm. A public key is imported into WebCrypto once per algorithm;
+ * a JWKS fetch that brings the same set again keeps its imports.
  *
  * {@linkcode JwtVerifier.verify} never throws: a refused token gives a short reason meant for logs,
  * which never contains the token or key material.
@@ -39,6 +39,8 @@ import {
   jwtVerify,
   type JWTVerifyOptions,
 } from "jose";
+import { Jwks, type JwksFetch } from "./_jwks.ts";
+import { quote } from "./_quote.ts";
 
 /** The signature algorithms a verifier can accept; `none` is never one of them. */
 export const JWT_ALGORITHMS = [
@@ -86,7 +88,7 @@ export type JwtResult =
   | { readonly ok: false; readonly reason: string };
 
 /** `fetch`, injectable for tests. */
-export type JwtFetch = (input: string, init: RequestInit) => Promise<Response>;
+export type JwtFetch = JwksFetch;
 
 /** Options for {@linkcode JwtVerifier}. */
 export interface JwtVerifierOptions {
@@ -98,16 +100,6 @@ export interface JwtVerifierOptions {
 
 /** Tokens longer than this many characters are refused before anything else is looked at. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
-/** A JWKS is fetched again, for an unknown `kid` or after a failure, at most this often (ms). */
-const REFETCH_INTERVAL = 10_000;
-/** ms a JWKS fetch, body included, may take. */
-const JWKS_TIMEOUT = 5_000;
-/** A JWKS body larger than this many characters is refused. */
-const MAX_JWKS_LENGTH = 512 * 1024;
-/** Keys of a JWKS past this many are ignored. */
-const MAX_JWKS_KEYS = 100;
-/** A token without `kid` is tried against at most this many keys of a JWKS. */
-const MAX_CANDIDATES = 4;
 
 const DEFAULT_CLOCK_SKEW = 30_000;
 const DEFAULT_JWKS_TTL = 300_000;
@@ -151,26 +143,20 @@ const MISSING_CLAIMS: Readonly<Record<string, string>> = {
   aud: "token has no audience",
 };
 
-/** A key tokens may be checked against. */
-interface VerificationKey {
-  /** Tells keys apart across JWKS fetches, so that an unchanged key keeps its imports. */
-  readonly id: string;
+/** The configured key. */
+interface ConfiguredKey {
   readonly family: KeyFamily;
-  readonly kid: string | undefined;
   /** The one algorithm a JWK says it is for. */
   readonly alg: string | undefined;
   /**
    * The key's public members only, as jose takes it. jose keeps the WebCrypto imports of a public
-   * key by this object, so they last as long as the key does.
+   * key by this object, so they last as long as the verifier does.
    */
   readonly jwk: JWK;
 }
 
-/** A fetched JWKS. */
-interface KeySet {
-  readonly keys: readonly VerificationKey[];
-  readonly fetchedAt: number;
-}
+/** A key as jose verifies with it: a configured one, or one it imported from the JWKS. */
+type VerificationKey = JWK | CryptoKey;
 
 /** What one key made of a token: a verdict, or that it did not decide. */
 type KeyOutcome = JwtResult | "mismatch" | "unusable";
@@ -181,15 +167,8 @@ export class JwtVerifier {
   /** What jose checks, but the time, which is read per verification. */
   readonly #options: JWTVerifyOptions;
   readonly #clockSkew: number;
-  readonly #jwksTtl: number;
-  readonly #jwksUrl: string | undefined;
-  readonly #key: VerificationKey | undefined;
-  readonly #fetch: JwtFetch;
+  readonly #keys: ConfiguredKey | Jwks;
   readonly #now: () => number;
-  #jwks: KeySet | undefined;
-  #jwksFailure: string | undefined;
-  #lastFetchAt: number | undefined;
-  #inflight: Promise<void> | undefined;
 
   /**
    * Checks the settings and reads a configured key; throws a TypeError or RangeError when they
@@ -211,26 +190,25 @@ export class JwtVerifier {
       ...(settings.issuer === undefined ? {} : { issuer: settings.issuer }),
       ...(settings.audience === undefined ? {} : { audience: [...settings.audience] }),
     };
-    this.#jwksTtl = nonNegative("jwksTtl", settings.jwksTtl ?? DEFAULT_JWKS_TTL);
-    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    const ttl = nonNegative("jwksTtl", settings.jwksTtl ?? DEFAULT_JWKS_TTL);
     this.#now = options.now ?? Date.now;
 
-    if ((settings.jwksUrl === undefined) === (settings.key === undefined)) {
-      throw new TypeError("exactly one of jwksUrl and key must be set");
-    }
-    if (settings.jwksUrl !== undefined) {
-      const url = URL.parse(settings.jwksUrl);
+    const { jwksUrl, key } = settings;
+    if (key !== undefined && jwksUrl === undefined) {
+      this.#keys = readKey(key);
+      const { family } = this.#keys;
+      if (!settings.algorithms.some((alg) => FAMILIES[alg] === family)) {
+        throw new TypeError(`key is ${FAMILY_NAMES[family]}, which no accepted algorithm uses`);
+      }
+    } else if (jwksUrl !== undefined && key === undefined) {
+      const url = URL.parse(jwksUrl);
       if (url === null || (url.protocol !== "https:" && url.protocol !== "http:")) {
         throw new TypeError("jwksUrl must be an http or https URL");
       }
-      this.#jwksUrl = url.href;
-    }
-    if (settings.key !== undefined) {
-      const key = readKey(settings.key);
-      if (!settings.algorithms.some((alg) => FAMILIES[alg] === key.family)) {
-        throw new TypeError(`key is ${FAMILY_NAMES[key.family]}, which no accepted algorithm uses`);
-      }
-      this.#key = key;
+      const fetchJwks = options.fetch ?? ((input, init) => fetch(input, init));
+      this.#keys = new Jwks(url.href, { ttl, fetch: fetchJwks, now: this.#now });
+    } else {
+      throw new TypeError("exactly one of jwksUrl and key must be set");
     }
   }
 
@@ -272,7 +250,9 @@ export class JwtVerifier {
       return refuse("token header kid is not a string");
     }
 
-    const keys = await this.#keysFor(alg, kid);
+    const keys = this.#keys instanceof Jwks
+      ? await this.#keys.keysFor(alg, kid)
+      : configuredKeyFor(this.#keys, alg);
     if (typeof keys === "string") return refuse(keys);
     let usable = false;
     for (const key of keys) {
@@ -291,7 +271,7 @@ export class JwtVerifier {
     const now = this.#now();
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, key.jwk, {
+      ({ payload } = await jwtVerify(token, key, {
         ...this.#options,
         currentDate: new Date(now),
       }));
@@ -309,129 +289,17 @@ export class JwtVerifier {
     }
     return { ok: true, claims: Object.freeze(payload) };
   }
-
-  /** The keys to try for a token, or why there are none. */
-  async #keysFor(alg: JwtAlgorithm, kid: string | undefined): Promise<VerificationKey[] | string> {
-    const key = this.#key;
-    if (key !== undefined) {
-      return fits(key, alg)
-        ? [key]
-        : `algorithm ${quote(alg)} does not fit the key (${FAMILY_NAMES[key.family]})`;
-    }
-    const pick = (set: readonly VerificationKey[]) =>
-      kid === undefined ? set.filter((k) => fits(k, alg)) : set.filter((k) => k.kid === kid);
-    let set = await this.#keySet(false);
-    if (typeof set === "string") return set;
-    let found = pick(set);
-    if (found.length === 0) {
-      set = await this.#keySet(true);
-      if (typeof set === "string") return set;
-      found = pick(set);
-    }
-    if (found.length === 0) {
-      return kid === undefined
-        ? `no key fits algorithm ${quote(alg)}`
-        : `no key has id ${quote(kid)}`;
-    }
-    const fitting = found.filter((k) => fits(k, alg));
-    if (fitting.length === 0) {
-      return `key ${quote(kid ?? "")} does not fit algorithm ${quote(alg)}`;
-    }
-    return fitting.slice(0, MAX_CANDIDATES);
-  }
-
-  /**
-   * The current JWKS keys, fetching them when none are kept or, if `refresh`, when the last fetch
-   * is at least 10 s old; or why there are none.
-   */
-  async #keySet(refresh: boolean): Promise<readonly VerificationKey[] | string> {
-    if (this.#inflight !== undefined) await this.#inflight;
-    const now = this.#now();
-    const mayFetch = this.#lastFetchAt === undefined || now - this.#lastFetchAt >= REFETCH_INTERVAL;
-    const kept = this.#freshKeys(now);
-    if (kept !== undefined && !(refresh && mayFetch)) return kept;
-    if (kept === undefined && !mayFetch && this.#jwksFailure !== undefined) {
-      return this.#jwksFailure;
-    }
-    if (this.#inflight === undefined) {
-      this.#inflight = this.#fetchJwks().finally(() => {
-        this.#inflight = undefined;
-      });
-    }
-    await this.#inflight;
-    return this.#freshKeys(this.#now()) ?? this.#jwksFailure ?? "JWKS is not available";
-  }
-
-  #freshKeys(now: number): readonly VerificationKey[] | undefined {
-    const set = this.#jwks;
-    return set !== undefined && now - set.fetchedAt < this.#jwksTtl ? set.keys : undefined;
-  }
-
-  /** Fetches the JWKS and keeps it, or the reason it failed; never rejects. */
-  async #fetchJwks(): Promise<void> {
-    this.#lastFetchAt = this.#now();
-    const result = await this.#requestJwks();
-    if (typeof result === "string") {
-      this.#jwksFailure = result;
-      return;
-    }
-    const previous = new Map((this.#jwks?.keys ?? []).map((key) => [key.id, key]));
-    this.#jwksFailure = undefined;
-    this.#jwks = {
-      keys: result.map((key) => previous.get(key.id) ?? key),
-      fetchedAt: this.#now(),
-    };
-  }
-
-  async #requestJwks(): Promise<VerificationKey[] | string> {
-    const url = this.#jwksUrl;
-    if (url === undefined) return "no JWKS URL is set";
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), JWKS_TIMEOUT);
-    let text: string;
-    try {
-      const response = await this.#fetch(url, {
-        method: "GET",
-        headers: { accept: "application/json" },
-        redirect: "manual",
-        signal: controller.signal,
-      });
-      if (!response.ok) {
-        await response.body?.cancel().catch(() => {});
-        return `could not fetch the JWKS: HTTP ${response.status}`;
-      }
-      const length = Number(response.headers.get("content-length") ?? 0);
-      if (length > MAX_JWKS_LENGTH) {
-        await response.body?.cancel().catch(() => {});
-        return "JWKS is too large";
-      }
-      text = await response.text();
-    } catch {
-      return controller.signal.aborted
-        ? "could not fetch the JWKS: timed out"
-        : "could not fetch the JWKS: request failed";
-    } finally {
-      clearTimeout(timer);
-    }
-    if (text.length > MAX_JWKS_LENGTH) return "JWKS is too large";
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return "JWKS is not valid JSON";
-    }
-    if (!isObject(body) || !Array.isArray(body.keys)) return "JWKS has no keys array";
-    const keys: VerificationKey[] = [];
-    for (const entry of body.keys.slice(0, MAX_JWKS_KEYS)) {
-      const key = readJwk(entry);
-      if (typeof key !== "string") keys.push(key);
-    }
-    return keys;
-  }
 }
 
 function refuse(reason: string): JwtResult {
   return { ok: false, reason };
+}
+
+/** The configured key, when it fits `alg`, or why not. */
+function configuredKeyFor(key: ConfiguredKey, alg: JwtAlgorithm): VerificationKey[] | string {
+  return fits(key, alg)
+    ? [key.jwk]
+    : `algorithm ${quote(alg)} does not fit the key (${FAMILY_NAMES[key.family]})`;
 }
 
 /** The reason for what jose found wrong with a token whose signature matched. */
@@ -487,18 +355,13 @@ function nonNegative(name: string, value: number): number {
   return value;
 }
 
-/** A value from a token, quoted and cut short, for a reason. */
-function quote(value: string): string {
-  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
-}
-
 /** A NumericDate (seconds) as ISO text, or as the number when no Date can hold it. */
 function formatDate(seconds: number): string {
   const date = new Date(seconds * 1000);
   return Number.isNaN(date.getTime()) ? `${seconds}` : date.toISOString();
 }
 
-function fits(key: VerificationKey, alg: JwtAlgorithm): boolean {
+function fits(key: ConfiguredKey, alg: JwtAlgorithm): boolean {
   if (key.family !== FAMILIES[alg]) return false;
   return key.alg === undefined || key.alg === alg || (key.alg === "Ed25519" && alg === "EdDSA");
 }
@@ -526,7 +389,7 @@ function readHeader(token: string): Record<string, unknown> | string {
 }
 
 /** Reads a configured key; throws a TypeError, without the key in it, when it cannot be used. */
-function readKey(text: string): VerificationKey {
+function readKey(text: string): ConfiguredKey {
   const trimmed = text.trim();
   if (trimmed.includes("-----BEGIN")) return readPem(trimmed);
   if (trimmed.startsWith("{")) {
@@ -541,20 +404,14 @@ function readKey(text: string): VerificationKey {
     return key;
   }
   if (text.length === 0) throw new TypeError("key must not be empty");
-  return newKey("", "oct", undefined, undefined, { kty: "oct", k: base64url.encode(text) });
+  return {
+    family: "oct",
+    alg: undefined,
+    jwk: Object.freeze({ kty: "oct", k: base64url.encode(text) }),
+  };
 }
 
-function newKey(
-  id: string,
-  family: KeyFamily,
-  kid: string | undefined,
-  alg: string | undefined,
-  jwk: JWK,
-): VerificationKey {
-  return { id, family, kid, alg, jwk: Object.freeze(jwk) };
-}
-
-function readPem(text: string): VerificationKey {
+function readPem(text: string): ConfiguredKey {
   if (!/^-----BEGIN PUBLIC KEY-----[A-Za-z0-9+/=\s]+-----END PUBLIC KEY-----$/.test(text)) {
     throw new TypeError("key must be a PEM SPKI public key (-----BEGIN PUBLIC KEY-----)");
   }
@@ -570,12 +427,11 @@ function readPem(text: string): VerificationKey {
   return key;
 }
 
-/** A JWK read as a verification key, keeping only its public parts; or why it cannot be one. */
-function readJwk(value: unknown): VerificationKey | string {
+/** A JWK read as the configured key, keeping only its public parts; or why it cannot be one. */
+function readJwk(value: unknown): ConfiguredKey | string {
   if (!isObject(value)) return "is not a JSON object";
-  const { kty, kid, alg, use } = value;
+  const { kty, alg, use } = value;
   const keyOps = value.key_ops;
-  if (kid !== undefined && typeof kid !== "string") return "has a kid that is not a string";
   if (alg !== undefined && typeof alg !== "string") return "has an alg that is not a string";
   if (use !== undefined && use !== "sig") return "is not meant for signatures";
   // A private JWK says "sign" for the key whose public part is used here.
@@ -587,8 +443,11 @@ function readJwk(value: unknown): VerificationKey | string {
     const field = value[name];
     return typeof field === "string" && field !== "" && isBase64Url(field) ? field : undefined;
   };
-  const make = (family: KeyFamily, jwk: JWK): VerificationKey =>
-    newKey(JSON.stringify([kid, alg, jwk]), family, kid, alg, jwk);
+  const make = (family: KeyFamily, jwk: JWK): ConfiguredKey => ({
+    family,
+    alg,
+    jwk: Object.freeze(jwk),
+  });
   switch (kty) {
     case "oct": {
       const k = text("k");

@@ -531,6 +531,33 @@ Deno.test("JWKS: a token without kid is tried against the keys that fit its algo
   assert.equal(jwks.calls, 1);
 });
 
+Deno.test("JWKS: a token without kid is tried against at most four keys", async () => {
+  const strangers = await Promise.all(Array.from({ length: 4 }, () => ecPair("P-256")));
+  const jwks = new FakeJwks([
+    ...await Promise.all(strangers.map((pair) => publicJwk(pair))),
+    await publicJwk(p256),
+  ]);
+  const check = jwksVerifier(jwks, () => NOW);
+  assertRefused(
+    await check.verify(await signJwt(p256Sign, "ES256", claims())),
+    "signature does not match",
+  );
+  jwks.keys = jwks.keys.slice(1);
+  const fresh = jwksVerifier(jwks, () => NOW);
+  assertOk(await fresh.verify(await signJwt(p256Sign, "ES256", claims())));
+});
+
+Deno.test("JWKS: a key that cannot be used is named as such", async () => {
+  const small = await rsaPair(1024);
+  const sign = rsaSigner(await crypto.subtle.exportKey("pkcs8", small.privateKey));
+  const jwks = new FakeJwks([await publicJwk(small, { kid: "small" })]);
+  const check = jwksVerifier(jwks, () => NOW);
+  assertRefused(
+    await check.verify(await signJwt(sign, "RS256", claims(), { kid: "small" })),
+    'key could not be used with algorithm "RS256"',
+  );
+});
+
 Deno.test("JWKS: a kid whose key does not fit the algorithm is refused", async () => {
   const jwks = new FakeJwks([await publicJwk(rsa, { kid: "rsa" })]);
   const check = jwksVerifier(jwks, () => NOW, { algorithms: ["HS256", "RS256"] });
@@ -539,6 +566,20 @@ Deno.test("JWKS: a kid whose key does not fit the algorithm is refused", async (
     kid: "rsa",
   });
   assertRefused(await check.verify(token), 'key "rsa" does not fit algorithm "HS256"');
+});
+
+Deno.test("JWKS: a secret key published in a JWKS is never used", async () => {
+  const secret = { kty: "oct", k: base64url(encoder.encode(HMAC_SECRET)) };
+  const jwks = new FakeJwks([{ ...secret, kid: "hs" }, secret]);
+  const check = jwksVerifier(jwks, () => NOW, { algorithms: ["HS256"] });
+  assertRefused(
+    await check.verify(await signJwt(hmac, "HS256", claims(), { kid: "hs" })),
+    'key "hs" does not fit algorithm "HS256"',
+  );
+  assertRefused(
+    await check.verify(await signJwt(hmac, "HS256", claims())),
+    'no key fits algorithm "HS256"',
+  );
 });
 
 Deno.test("JWKS: the set is kept for jwksTtl, then fetched again", async () => {
