@@ -14,41 +14,68 @@ export class GatewayStopping extends Error {
   }
 }
 
-/** The abort controllers of the attempts in flight. */
+/**
+ * The abort controllers of the attempts in flight, in a list linked through its entries: an
+ * attempt joins and leaves it without a hash lookup, on the path of every request.
+ */
 export class AttemptsInFlight {
-  readonly #controllers = new Set<AbortController>();
+  /** The most recent attempt, linked to the earlier ones. */
+  #head: TrackedAttempt | undefined;
+  #size = 0;
 
   /** How many attempts are in flight. */
   get size(): number {
-    return this.#controllers.size;
+    return this.#size;
   }
 
   /** Tracks an attempt's controller until the returned disposable is disposed. */
   track(controller: AbortController): Disposable {
-    this.#controllers.add(controller);
-    return new Tracked(this.#controllers, controller);
+    const entry = new TrackedAttempt(this, controller);
+    entry.next = this.#head;
+    if (this.#head) this.#head.previous = entry;
+    this.#head = entry;
+    this.#size++;
+    return entry;
+  }
+
+  /** Takes `entry` out of the list; used by {@linkcode TrackedAttempt}'s dispose. */
+  untrack(entry: TrackedAttempt): void {
+    if (entry.previous) entry.previous.next = entry.next;
+    else this.#head = entry.next;
+    if (entry.next) entry.next.previous = entry.previous;
+    entry.previous = entry.next = undefined;
+    this.#size--;
   }
 
   /** Aborts every attempt in flight with {@linkcode GatewayStopping}; how many there were. */
   stopAll(): number {
-    const controllers = [...this.#controllers];
-    this.#controllers.clear();
     const reason = new GatewayStopping();
-    for (const controller of controllers) controller.abort(reason);
-    return controllers.length;
+    let stopped = 0;
+    for (let entry = this.#head; entry !== undefined; entry = this.#head) {
+      entry[Symbol.dispose]();
+      entry.controller.abort(reason);
+      stopped++;
+    }
+    return stopped;
   }
 }
 
-class Tracked implements Disposable {
-  readonly #controllers: Set<AbortController>;
-  readonly #controller: AbortController;
+/** One attempt in the list of {@linkcode AttemptsInFlight}; disposing of it takes it out, once. */
+class TrackedAttempt implements Disposable {
+  readonly #owner: AttemptsInFlight;
+  readonly controller: AbortController;
+  previous: TrackedAttempt | undefined;
+  next: TrackedAttempt | undefined;
+  #tracked = true;
 
-  constructor(controllers: Set<AbortController>, controller: AbortController) {
-    this.#controllers = controllers;
-    this.#controller = controller;
+  constructor(owner: AttemptsInFlight, controller: AbortController) {
+    this.#owner = owner;
+    this.controller = controller;
   }
 
   [Symbol.dispose](): void {
-    this.#controllers.delete(this.#controller);
+    if (!this.#tracked) return;
+    this.#tracked = false;
+    this.#owner.untrack(this);
   }
 }
