@@ -30,6 +30,10 @@ class Entry implements WatchedBody {
   readonly #stalled = Promise.withResolvers<never>();
   /** The sweep count when bytes last arrived, or when the watch began. */
   lastProgress: number;
+  /** The neighbours in the watch's list, linked through the entries. */
+  previous: Entry | undefined;
+  next: Entry | undefined;
+  watched = true;
 
   constructor(owner: BodyIdleWatch, sweep: number) {
     this.#owner = owner;
@@ -56,12 +60,14 @@ class Entry implements WatchedBody {
 /**
  * The request bodies being read, each cut once no byte of it arrived for `idleMs`: never
  * earlier, and at most a quarter of `idleMs` later. The sweep runs only while bodies are watched.
+ * The bodies are linked through their entries, so a body joins and leaves without a hash lookup.
  */
 export class BodyIdleWatch {
   readonly idleMs: number;
   readonly #error: () => Error;
   readonly #startInterval: (callback: () => void, ms: number) => () => void;
-  readonly #watched = new Set<Entry>();
+  #head: Entry | undefined;
+  #size = 0;
   #sweeps = 0;
   #stopSweeps: (() => void) | undefined;
 
@@ -79,7 +85,7 @@ export class BodyIdleWatch {
 
   /** How many bodies are watched. */
   get watched(): number {
-    return this.#watched.size;
+    return this.#size;
   }
 
   /** Watches one body from now until the result is disposed of. */
@@ -92,35 +98,46 @@ export class BodyIdleWatch {
         this.idleMs / SWEEPS_PER_IDLE,
       );
     }
-    this.#watched.add(entry);
+    entry.next = this.#head;
+    if (this.#head) this.#head.previous = entry;
+    this.#head = entry;
+    this.#size++;
     return entry;
   }
 
   /** Ends the watch of a body; used by {@linkcode WatchedBody}'s dispose. */
   release(entry: WatchedBody): void {
-    if (entry instanceof Entry) this.#watched.delete(entry);
+    if (!(entry instanceof Entry) || !entry.watched) return;
+    entry.watched = false;
+    if (entry.previous) entry.previous.next = entry.next;
+    else this.#head = entry.next;
+    if (entry.next) entry.next.previous = entry.previous;
+    entry.previous = entry.next = undefined;
+    this.#size--;
   }
 
   /** Stops the sweeps; bodies still watched are no longer cut. */
   close(): void {
     this.#stopSweeps?.();
     this.#stopSweeps = undefined;
-    this.#watched.clear();
+    while (this.#head) this.release(this.#head);
   }
 
   #sweep(): void {
     this.#sweeps++;
     // Quiet for a whole sweep: stop until the next body is watched.
-    if (this.#watched.size === 0) {
+    if (this.#size === 0) {
       this.close();
       return;
     }
-    for (const entry of this.#watched) {
+    for (let entry = this.#head; entry !== undefined;) {
+      const next = entry.next;
       // More than SWEEPS_PER_IDLE sweeps since the last progress: at least idleMs went by.
       if (this.#sweeps - entry.lastProgress > SWEEPS_PER_IDLE) {
-        this.#watched.delete(entry);
+        this.release(entry);
         entry.stall(this.#error());
       }
+      entry = next;
     }
   }
 }
