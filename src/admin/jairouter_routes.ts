@@ -144,12 +144,15 @@ export function mountJaiRouterRoutes(app: GatewayApp, deps: AdminDeps): void {
     }));
 
   describe("get", `${VERSIONS}/current`, "The live config version number");
-  app.get(`${VERSIONS}/current`, () => handle(() => ok(deps.live.version, "Current version read")));
 
   describe("get", `${VERSIONS}/{version}`, "The model section a version holds");
+  // One route for both: beside a static `current`, the path parameter would keep Hono from
+  // matching every route with one regular expression.
   app.get(`${VERSIONS}/:version`, (c) =>
     handle(async () => {
-      const stored = await storedVersion(deps, c.req.param("version"));
+      const version = c.req.param("version");
+      if (version === "current") return ok(deps.live.version, "Current version read");
+      const stored = await storedVersion(deps, version);
       return ok(stored.config.model, "Config version read");
     }));
 

@@ -58,7 +58,12 @@ export function mountStateRoutes(app: GatewayApp, deps: AdminDeps): void {
     summary: "Close every breaker",
     responses: { 200: { description: "Reset", content: jsonContent(Reset) }, ...ADMIN_ERRORS },
   });
-  app.post("/admin/breakers/reset", async (c) => {
+  // A path parameter rather than a static `reset` beside `/:id/reset`, so that Hono can match
+  // every route with one regular expression.
+  app.post("/admin/breakers/:all", async (c) => {
+    if (c.req.param("all") !== "reset") {
+      throw new GatewayError(404, "not_found", `No route for POST ${c.req.path}`);
+    }
     const all = breakered(deps);
     for (const { upstream } of all) upstream.breaker!.reset(now());
     await deps.audit.record(
