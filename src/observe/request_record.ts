@@ -84,6 +84,8 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
   readonly #sink: RecordSink;
   readonly #started: number;
   #tap: StreamTap | undefined;
+  /** The record's place among the requests in flight, while it is there. */
+  inFlight: Disposable | undefined;
   #tapEnded = false;
   #finishWhenTapEnds = false;
   #done = false;

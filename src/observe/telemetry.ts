@@ -9,6 +9,7 @@ import type { GatewayMetrics } from "../metrics/gateway_metrics.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import { RecentErrors } from "./recent_errors.ts";
 import { type RecordSink, type RequestArrival, RequestRecord } from "./request_record.ts";
+import { LinkedList } from "../lib/linked_list.ts";
 
 /** Counters of one service's client requests since start. */
 export interface ServiceTraffic {
@@ -40,7 +41,7 @@ export class Telemetry implements RecordSink {
   /** Client requests in flight. */
   active = 0;
   /** Their records, for those to be cut at shutdown. */
-  readonly #inFlight = new Set<RequestRecord>();
+  readonly #inFlight = new LinkedList<RequestRecord>();
   readonly #logger: Logger | undefined;
   readonly #now: () => number;
 
@@ -56,7 +57,7 @@ export class Telemetry implements RecordSink {
   start(arrival: RequestArrival): RequestRecord {
     this.active++;
     const record = new RequestRecord(arrival, this.#now(), this.metrics, this);
-    this.#inFlight.add(record);
+    record.inFlight = this.#inFlight.add(record);
     return record;
   }
 
@@ -72,7 +73,7 @@ export class Telemetry implements RecordSink {
 
   finished(record: RequestRecord): void {
     this.active--;
-    this.#inFlight.delete(record);
+    record.inFlight?.[Symbol.dispose]();
     const traffic = this.traffic.get(record.service) ?? newTraffic();
     traffic.requests++;
     traffic.latencySum += record.duration;

@@ -5,6 +5,7 @@
  * cut when the process exits.
  * @module
  */
+import { LinkedList } from "../../lib/linked_list.ts";
 
 /** Why an attempt was ended: the gateway is stopping and its grace period is over. */
 export class GatewayStopping extends Error {
@@ -14,68 +15,25 @@ export class GatewayStopping extends Error {
   }
 }
 
-/**
- * The abort controllers of the attempts in flight, in a list linked through its entries: an
- * attempt joins and leaves it without a hash lookup, on the path of every request.
- */
+/** The abort controllers of the attempts in flight. */
 export class AttemptsInFlight {
-  /** The most recent attempt, linked to the earlier ones. */
-  #head: TrackedAttempt | undefined;
-  #size = 0;
+  readonly #controllers = new LinkedList<AbortController>();
 
   /** How many attempts are in flight. */
   get size(): number {
-    return this.#size;
+    return this.#controllers.size;
   }
 
   /** Tracks an attempt's controller until the returned disposable is disposed. */
   track(controller: AbortController): Disposable {
-    const entry = new TrackedAttempt(this, controller);
-    entry.next = this.#head;
-    if (this.#head) this.#head.previous = entry;
-    this.#head = entry;
-    this.#size++;
-    return entry;
-  }
-
-  /** Takes `entry` out of the list; used by {@linkcode TrackedAttempt}'s dispose. */
-  untrack(entry: TrackedAttempt): void {
-    if (entry.previous) entry.previous.next = entry.next;
-    else this.#head = entry.next;
-    if (entry.next) entry.next.previous = entry.previous;
-    entry.previous = entry.next = undefined;
-    this.#size--;
+    return this.#controllers.add(controller);
   }
 
   /** Aborts every attempt in flight with {@linkcode GatewayStopping}; how many there were. */
   stopAll(): number {
+    const controllers = [...this.#controllers];
     const reason = new GatewayStopping();
-    let stopped = 0;
-    for (let entry = this.#head; entry !== undefined; entry = this.#head) {
-      entry[Symbol.dispose]();
-      entry.controller.abort(reason);
-      stopped++;
-    }
-    return stopped;
-  }
-}
-
-/** One attempt in the list of {@linkcode AttemptsInFlight}; disposing of it takes it out, once. */
-class TrackedAttempt implements Disposable {
-  readonly #owner: AttemptsInFlight;
-  readonly controller: AbortController;
-  previous: TrackedAttempt | undefined;
-  next: TrackedAttempt | undefined;
-  #tracked = true;
-
-  constructor(owner: AttemptsInFlight, controller: AbortController) {
-    this.#owner = owner;
-    this.controller = controller;
-  }
-
-  [Symbol.dispose](): void {
-    if (!this.#tracked) return;
-    this.#tracked = false;
-    this.#owner.untrack(this);
+    for (const controller of controllers) controller.abort(reason);
+    return controllers.length;
   }
 }

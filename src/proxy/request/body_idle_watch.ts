@@ -5,6 +5,7 @@
  * and taken out of it again.
  * @module
  */
+import { LinkedList } from "../../lib/linked_list.ts";
 
 /** One body read under watch; disposing of it ends the watch. */
 export interface WatchedBody extends Disposable {
@@ -30,10 +31,8 @@ class Entry implements WatchedBody {
   readonly #stalled = Promise.withResolvers<never>();
   /** The sweep count when bytes last arrived, or when the watch began. */
   lastProgress: number;
-  /** The neighbours in the watch's list, linked through the entries. */
-  previous: Entry | undefined;
-  next: Entry | undefined;
-  watched = true;
+  /** The entry's place among the bodies watched. */
+  link: Disposable | undefined;
 
   constructor(owner: BodyIdleWatch, sweep: number) {
     this.#owner = owner;
@@ -53,21 +52,19 @@ class Entry implements WatchedBody {
   }
 
   [Symbol.dispose](): void {
-    this.#owner.release(this);
+    this.link?.[Symbol.dispose]();
   }
 }
 
 /**
  * The request bodies being read, each cut once no byte of it arrived for `idleMs`: never
  * earlier, and at most a quarter of `idleMs` later. The sweep runs only while bodies are watched.
- * The bodies are linked through their entries, so a body joins and leaves without a hash lookup.
  */
 export class BodyIdleWatch {
   readonly idleMs: number;
   readonly #error: () => Error;
   readonly #startInterval: (callback: () => void, ms: number) => () => void;
-  #head: Entry | undefined;
-  #size = 0;
+  readonly #watched = new LinkedList<Entry>();
   #sweeps = 0;
   #stopSweeps: (() => void) | undefined;
 
@@ -85,7 +82,7 @@ export class BodyIdleWatch {
 
   /** How many bodies are watched. */
   get watched(): number {
-    return this.#size;
+    return this.#watched.size;
   }
 
   /** Watches one body from now until the result is disposed of. */
@@ -98,46 +95,30 @@ export class BodyIdleWatch {
         this.idleMs / SWEEPS_PER_IDLE,
       );
     }
-    entry.next = this.#head;
-    if (this.#head) this.#head.previous = entry;
-    this.#head = entry;
-    this.#size++;
+    entry.link = this.#watched.add(entry);
     return entry;
-  }
-
-  /** Ends the watch of a body; used by {@linkcode WatchedBody}'s dispose. */
-  release(entry: WatchedBody): void {
-    if (!(entry instanceof Entry) || !entry.watched) return;
-    entry.watched = false;
-    if (entry.previous) entry.previous.next = entry.next;
-    else this.#head = entry.next;
-    if (entry.next) entry.next.previous = entry.previous;
-    entry.previous = entry.next = undefined;
-    this.#size--;
   }
 
   /** Stops the sweeps; bodies still watched are no longer cut. */
   close(): void {
     this.#stopSweeps?.();
     this.#stopSweeps = undefined;
-    while (this.#head) this.release(this.#head);
+    for (const entry of this.#watched) entry[Symbol.dispose]();
   }
 
   #sweep(): void {
     this.#sweeps++;
     // Quiet for a whole sweep: stop until the next body is watched.
-    if (this.#size === 0) {
+    if (this.#watched.size === 0) {
       this.close();
       return;
     }
-    for (let entry = this.#head; entry !== undefined;) {
-      const next = entry.next;
+    for (const entry of this.#watched) {
       // More than SWEEPS_PER_IDLE sweeps since the last progress: at least idleMs went by.
       if (this.#sweeps - entry.lastProgress > SWEEPS_PER_IDLE) {
-        this.release(entry);
+        entry[Symbol.dispose]();
         entry.stall(this.#error());
       }
-      entry = next;
     }
   }
 }

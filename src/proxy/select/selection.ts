@@ -49,14 +49,15 @@ export function selectionFor(pool: ModelPool, model: string, shared: ModelReques
     clientIp: request.clientIp,
     hashKey: hashHeader ? request.request.headers.get(hashHeader) ?? undefined : undefined,
   };
-  const tried = new Set<Upstream>();
+  // A few at most: an array is cheaper to make and search than a set.
+  const tried: Upstream[] = [];
   let now = clock();
   const eligible = (upstream: Upstream) =>
     upstream.state.active < upstream.maxConcurrency && isAvailable(upstream, now) &&
     (upstream.limits.length === 0 || hasRoom(upstream.limits, client, now));
-  const untried = (upstream: Upstream) => !tried.has(upstream) && eligible(upstream);
+  const untried = (upstream: Upstream) => !tried.includes(upstream) && eligible(upstream);
   const picked = (upstream: Upstream | undefined) => {
-    if (upstream) tried.add(upstream);
+    if (upstream) tried.push(upstream);
     return upstream;
   };
   const next = () => {
