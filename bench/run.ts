@@ -21,9 +21,20 @@
 import { checkTarget } from "./_check.ts";
 import { findNginx, nginxConfig } from "./_nginx.ts";
 import { type Child, freePort, spawn, stopAll, stopAllOnSignals, waitForPort } from "./_process.ts";
+import { raiseOpenFiles } from "./_open_files.ts";
 import { cpuModel, processTreeUsage } from "./_proc.ts";
 import { pairRatioTable, ratioTable, resultTable, type Row } from "./_report.ts";
 import { type PairResult, sideBySide, sideBySideTable } from "./_side_by_side.ts";
+import {
+  chunkLatencyRatioTable,
+  type ChunkLatencyResult,
+  chunkLatencyTable,
+  measureChunkLatency,
+  measureStreams,
+  streamsRatioTable,
+  type StreamsResult,
+  streamsTable,
+} from "./_streams.ts";
 import { hasOpenssl, type SelfSigned, selfSignedCert } from "./_tls.ts";
 import type { TransportName } from "./_transports.ts";
 import { measureTtfb } from "./_ttfb.ts";
@@ -136,15 +147,24 @@ function envInteger(name: string, fallback: number, [min, max]: [number, number]
   return value;
 }
 
+/** What `BENCH_ONLY` may name: part of the targets, or one of the long-stream scenarios. */
+const ONLY = ["transports", "gateway", "streams", "chunk-latency"] as const;
+
 /**
- * Which targets to run, from `BENCH_ONLY`: unset or empty for all of them, `transports` for the
- * backend and the transport candidates alone.
+ * What to run, from `BENCH_ONLY`: unset or empty for every target in the throughput and first
+ * byte scenarios, `transports` for the backend and the transport candidates alone, `gateway` for
+ * the backend, the bare proxy and the gateway; `streams` or `chunk-latency` for that long-stream
+ * scenario alone, which no other run includes.
  */
-function benchOnly(): "all" | "transports" | "gateway" {
+function benchOnly(): "all" | typeof ONLY[number] {
   const text = Deno.env.get("BENCH_ONLY") ?? "";
   if (text === "") return "all";
-  if (text === "transports" || text === "gateway") return text;
-  throw new RangeError(`BENCH_ONLY must be unset, "transports" or "gateway", got "${text}"`);
+  const only = ONLY.find((name) => name === text);
+  if (only) return only;
+  throw new RangeError(
+    `BENCH_ONLY must be unset or one of ${ONLY.map((name) => `"${name}"`).join(", ")}, ` +
+      `got "${text}"`,
+  );
 }
 
 /** Starts `deno run <args>` and waits for it to listen on `port`. */
@@ -286,6 +306,7 @@ async function startNginx(
   nginx: string,
   dir: string,
   backend: Target,
+  options: { workerConnections?: number } = {},
 ): Promise<Target> {
   const backendPort = Number(new URL(backend.url).port);
   const port = freePort();
@@ -295,7 +316,10 @@ async function startNginx(
   await Deno.chmod(dir, 0o755);
   await Deno.chmod(prefix, 0o755);
   const conf = `${prefix}/nginx.conf`;
-  await Deno.writeTextFile(conf, nginxConfig(prefix, { port, upstreamPort: backendPort }));
+  await Deno.writeTextFile(
+    conf,
+    nginxConfig(prefix, { port, upstreamPort: backendPort, ...options }),
+  );
   const child = spawn(
     "nginx",
     nginx,
@@ -438,11 +462,142 @@ async function baselineCheckout(): Promise<string | undefined> {
   return dir;
 }
 
+/** The open-files limit every process of a long-stream run gets, for `streams` streams. */
+function openFilesFor(streams: number): number {
+  // A proxy holds two sockets per stream, and the backend keeps idle ones from every proxy.
+  return Math.max(65_536, 4 * streams + 1_024);
+}
+
+/**
+ * `BENCH_ONLY=streams` or `chunk-latency`: long streams through the backend alone, nginx (when
+ * installed), the bare proxy and the gateway, one target after another.
+ */
+async function longStreams(scenario: "streams" | "chunk-latency"): Promise<number> {
+  const streamsScenario = scenario === "streams";
+  const streams = streamsScenario
+    ? envInteger("BENCH_STREAMS", 5_000, [1, 100_000])
+    : envInteger("BENCH_LATENCY_STREAMS", 100, [1, 100_000]);
+  const seconds = streamsScenario
+    ? envInteger("BENCH_STREAM_SECONDS", 30, [1, 3_600])
+    : envInteger("BENCH_LATENCY_SECONDS", 10, [1, 3_600]);
+  const intervalMs = streamsScenario
+    ? envInteger("BENCH_STREAM_INTERVAL_MS", 1_000, [1, 60_000])
+    : envInteger("BENCH_LATENCY_INTERVAL_MS", 20, [1, 60_000]);
+  const batches = streamsScenario ? envInteger("BENCH_STREAM_BATCHES", 3, [1, 20]) : 1;
+  const settleSeconds = streamsScenario
+    ? envInteger("BENCH_STREAM_SETTLE_SECONDS", 10, [0, 600])
+    : 0;
+  const chunks = Math.max(1, Math.round((seconds * 1000) / intervalMs));
+  const openFiles = openFilesFor(streams);
+  const nginx = await findNginx();
+
+  console.log(
+    `Switchyard bench, ${scenario}: ${navigator.hardwareConcurrency} CPUs (${await cpuModel()}), ` +
+      `deno ${Deno.version.deno}` + (nginx ? `, ${await versionOf(nginx, ["-v"])}` : ""),
+  );
+  console.log(
+    `${streams} streams at once, ${chunks} chunks each, one every ${intervalMs} ms, started ` +
+      `over ${intervalMs} ms` +
+      (streamsScenario
+        ? `; ${batches} batch(es) per target on the same process, RSS read every second and ` +
+          `${settleSeconds} s after each batch`
+        : "; after a short warm-up run"),
+  );
+  if (!nginx) {
+    console.log("nginx is not installed: skipping the nginx row (apt-get install nginx to add it)");
+  }
+  const clientFiles = await raiseOpenFiles([Deno.pid], openFiles);
+  if (clientFiles === undefined) {
+    console.log("prlimit is not installed: open-files limits are left as they are");
+  } else if (clientFiles < streams + 64) {
+    console.log(
+      `The open-files limit is ${clientFiles}, too low for ${streams} streams: expect errors`,
+    );
+  }
+
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-bench-" });
+  const removeDir = () => Deno.remove(dir, { recursive: true }).catch(() => {});
+  const removeListeners = stopAllOnSignals(removeDir);
+  try {
+    const backend = await startBackend();
+    const targets: Target[] = [backend];
+    if (nginx) {
+      targets.push(await startNginx(nginx, dir, backend, { workerConnections: 2 * streams + 256 }));
+    }
+    targets.push(await startBareProxy(backend, { watch: false }));
+    targets.push(await startGateway(dir, backend, { observed: true }));
+    const limits: string[] = [`client ${clientFiles ?? "unchanged"}`];
+    for (const target of targets) {
+      // nginx's workers, which may run as another user, raise theirs: `worker_rlimit_nofile`.
+      const limit = await raiseOpenFiles([target.child.pid], openFiles);
+      limits.push(`${target.name} ${limit ?? "unchanged"}`);
+      await checkTarget(target.name, target.url);
+    }
+    console.log(`Open-files limits: ${limits.join(", ")}`);
+    const asStreamTarget = (target: Target) => ({
+      name: target.name,
+      url: target.url,
+      pid: target.child.pid,
+    });
+    const bases = [NAMES.bare, NAMES.nginx];
+
+    if (streamsScenario) {
+      const results: StreamsResult[] = [];
+      for (const target of targets) {
+        results.push(
+          await measureStreams(
+            asStreamTarget(target),
+            { streams, chunks, intervalMs, batches, settleSeconds },
+            (line) => console.log(line),
+          ),
+        );
+      }
+      console.log("");
+      console.log(streamsTable(results, streams));
+      console.log(
+        `\ngap: time between two chunks of a stream at the client (the backend sends one every ` +
+          `${intervalMs} ms). RSS: resident memory of the target's processes (for direct, the ` +
+          `backend): before the batch, its peak, per stream (peak - idle) / streams, and ` +
+          `${settleSeconds} s after it. Memory that returns after a batch is a high-water mark; ` +
+          `memory that grows from batch to batch is a leak.`,
+      );
+      console.log("");
+      console.log(
+        streamsRatioTable(results, { gateway: NAMES.gateway, bases }, { streams, intervalMs }),
+      );
+    } else {
+      const results: ChunkLatencyResult[] = [];
+      for (const target of targets) {
+        console.log(`  chunk latency: ${target.name}`);
+        results.push(
+          await measureChunkLatency(asStreamTarget(target), { streams, chunks, intervalMs }),
+        );
+      }
+      console.log("");
+      console.log(chunkLatencyTable(results, NAMES.direct));
+      console.log(
+        "\ndelay: from the send time the backend stamps in each chunk to the chunk's arrival " +
+          "at the client; added: the same percentile through the target minus direct.",
+      );
+      console.log("");
+      console.log(
+        chunkLatencyRatioTable(results, { direct: NAMES.direct, gateway: NAMES.gateway, bases }),
+      );
+    }
+    return 0;
+  } finally {
+    await stopAll();
+    removeListeners();
+    await removeDir();
+  }
+}
+
 async function main(): Promise<number> {
   const seconds = envInteger("BENCH_SECONDS", 3, [1, 600]);
   const rounds = envInteger("BENCH_ROUNDS", 3, [1, 20]);
   const windows = envInteger("BENCH_WINDOWS", 5, [1, 50]);
   const only = benchOnly();
+  if (only === "streams" || only === "chunk-latency") return await longStreams(only);
   const baseline = await baselineCheckout();
   const wrk = await wrkVersion();
   if (wrk === undefined) {
