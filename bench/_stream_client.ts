@@ -7,6 +7,7 @@
  * @module
  */
 import { epochMs, parseSentStamp } from "./fake_backend.ts";
+import { ChunkedBody } from "./_chunked_body.ts";
 import { STREAM_REQUEST } from "./_ttfb.ts";
 
 /** Options for {@linkcode holdStreams}. */
@@ -172,7 +173,7 @@ async function readStream(
     connection.close();
   }, options.timeoutMs);
   const buffer = new Uint8Array(READ_SIZE);
-  const body = new BodyDecoder();
+  let body: ChunkedBody | undefined;
   const decoder = new TextDecoder();
   let head: Uint8Array | undefined = new Uint8Array(0);
   let events = "";
@@ -202,11 +203,12 @@ async function readStream(
           head = joined.slice();
           continue;
         }
-        body.start(decoder.decode(joined.subarray(0, end)));
+        // A body of known length, or one that ends with the connection, needs no decoding.
+        if (isChunkedEventStream(decoder.decode(joined.subarray(0, end)))) body = new ChunkedBody();
         head = undefined;
         bytes = joined.subarray(end + CRLF_CRLF.length);
       }
-      events += decoder.decode(body.decode(bytes), { stream: true });
+      events += decoder.decode(body ? body.decode(bytes) : bytes, { stream: true });
       for (let end = events.indexOf("\n\n"); end >= 0; end = events.indexOf("\n\n")) {
         const event = events.slice(0, end);
         events = events.slice(end + 2);
@@ -233,70 +235,20 @@ async function readStream(
   }
 }
 
-/**
- * The body of one HTTP/1.1 response, undone of its chunked framing where it has one; a body
- * of known length or one ending with the connection is passed on as it is.
- */
-class BodyDecoder {
-  #chunked = false;
-  /** Bytes left in the current chunk; -1 while reading a size line. */
-  #left = -1;
-  #sizeLine = "";
-  /** Bytes of the CRLF after a chunk still to skip. */
-  #skip = 0;
-
-  /** Reads the response head; throws unless it is a 200 event stream. */
-  start(head: string): void {
-    const [status = "", ...fields] = head.split("\r\n");
-    if (!/^HTTP\/1\.[01] 200 /.test(status)) {
-      throw new StreamError(`answered ${status.split(" ").slice(1).join(" ") || "nothing"}`);
-    }
-    const headers = new Map(fields.map((field) => {
-      const colon = field.indexOf(":");
-      return [field.slice(0, colon).trim().toLowerCase(), field.slice(colon + 1).trim()];
-    }));
-    if (!(headers.get("content-type") ?? "").startsWith("text/event-stream")) {
-      throw new StreamError(`answered ${headers.get("content-type")}, not an event stream`);
-    }
-    this.#chunked = (headers.get("transfer-encoding") ?? "").toLowerCase().includes("chunked");
+/** Reads a response head; throws unless it is a 200 event stream. Returns if it is chunked. */
+function isChunkedEventStream(head: string): boolean {
+  const [status = "", ...fields] = head.split("\r\n");
+  if (!/^HTTP\/1\.[01] 200 /.test(status)) {
+    throw new StreamError(`answered ${status.split(" ").slice(1).join(" ") || "nothing"}`);
   }
-
-  /** The body bytes within `bytes`. */
-  decode(bytes: Uint8Array): Uint8Array {
-    if (!this.#chunked) return bytes;
-    const parts: Uint8Array[] = [];
-    let at = 0;
-    while (at < bytes.length) {
-      if (this.#skip > 0) {
-        const skipped = Math.min(this.#skip, bytes.length - at);
-        this.#skip -= skipped;
-        at += skipped;
-      } else if (this.#left < 0) {
-        const newline = bytes.indexOf(0x0a, at);
-        const end = newline < 0 ? bytes.length : newline;
-        this.#sizeLine += String.fromCharCode(...bytes.subarray(at, end));
-        at = end;
-        if (newline < 0) break;
-        at++;
-        const size = parseInt(this.#sizeLine.trim().split(";", 1)[0] ?? "", 16);
-        if (!Number.isInteger(size)) throw new StreamError(`a bad chunk size line`);
-        this.#sizeLine = "";
-        this.#left = size;
-        // The last chunk, size 0, ends the body; what follows it is not read.
-        if (size === 0) break;
-      } else {
-        const taken = Math.min(this.#left, bytes.length - at);
-        parts.push(bytes.subarray(at, at + taken));
-        at += taken;
-        this.#left -= taken;
-        if (this.#left === 0) {
-          this.#left = -1;
-          this.#skip = 2;
-        }
-      }
-    }
-    return parts.length === 1 ? parts[0]! : parts.reduce(concat, new Uint8Array(0));
+  const headers = new Map(fields.map((field) => {
+    const colon = field.indexOf(":");
+    return [field.slice(0, colon).trim().toLowerCase(), field.slice(colon + 1).trim()];
+  }));
+  if (!(headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+    throw new StreamError(`answered ${headers.get("content-type")}, not an event stream`);
   }
+  return (headers.get("transfer-encoding") ?? "").toLowerCase().includes("chunked");
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
