@@ -120,7 +120,7 @@ function streamBody(delayMs: number): ReadableStream<Uint8Array> {
 }
 
 /** Answers one request to the fake backend. */
-async function handle(request: Request): Promise<Response> {
+export async function handle(request: Request): Promise<Response> {
   const { pathname } = new URL(request.url);
   if (pathname !== "/v1/chat/completions") return new Response("Not found", { status: 404 });
   if (request.method !== "POST") return new Response("Use POST", { status: 405 });
