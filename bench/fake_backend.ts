@@ -11,6 +11,9 @@
  * `sent <ms since the epoch, to the µs>`, which a client on the same host compares with its own
  * clock to tell what the path between them added.
  *
+ * The `x-bench-answer-delay` request header (ms) holds back a JSON answer that long, as a model
+ * takes time to answer.
+ *
  * With `--cert FILE --key FILE` (PEM) it serves https instead of plain HTTP.
  *
  * Usage: `deno run --allow-net [--allow-read] bench/fake_backend.ts --port N [--cert FILE --key FILE]`
@@ -133,6 +136,10 @@ export async function handle(request: Request): Promise<Response> {
     return new Response("Body is not JSON", { status: 400 });
   }
   if (!stream) {
+    const answerDelay = Number(request.headers.get("x-bench-answer-delay") ?? "0");
+    if (Number.isFinite(answerDelay) && answerDelay > 0) {
+      await new Promise((resolve) => setTimeout(resolve, answerDelay));
+    }
     return new Response(completion, { headers: { "content-type": "application/json" } });
   }
   const delayHeader = Number(request.headers.get("x-bench-chunk-delay") ?? "0");
