@@ -1,7 +1,8 @@
 /**
  * Raises the open-files limit (RLIMIT_NOFILE) of running processes with util-linux's `prlimit`:
  * Deno has no `setrlimit`, and thousands of streams need a socket each in the client, two in a
- * proxy, one in the backend. Root may raise the hard limit too; anyone else gets up to it.
+ * proxy, one in the backend. With `CAP_SYS_RESOURCE` the hard limit goes up too; without it,
+ * the soft limit goes up to the hard one.
  * @module
  */
 
@@ -46,7 +47,7 @@ export async function raiseOpenFiles(
     const before = await openFilesLimit(pid);
     if (before === undefined) return undefined;
     const [soft, hard] = before;
-    // Raising the hard limit needs root (CAP_SYS_RESOURCE); else the soft one goes up to it.
+    // Raising the hard limit needs CAP_SYS_RESOURCE; else the soft one goes up to it.
     if (soft < wanted && !await setOpenFiles(pid, wanted, Math.max(wanted, hard)) && hard > soft) {
       await setOpenFiles(pid, Math.min(wanted, hard), hard);
     }

@@ -109,19 +109,13 @@ export interface ChunkLatencyOptions {
   readonly intervalMs: number;
 }
 
-/** What the chunk-latency scenario measured through one target. */
-export interface ChunkLatencyResult {
-  readonly target: string;
-  readonly load: StreamLoadResult;
-}
-
 /** A short unmeasured run, so the target's code is warm, then the measured one. */
 export async function measureChunkLatency(
   target: StreamTarget,
   options: ChunkLatencyOptions,
-): Promise<ChunkLatencyResult> {
+): Promise<StreamLoadResult> {
   await holdStreams(target.url, { ...options, chunks: Math.min(options.chunks, 20) });
-  return { target: target.name, load: await holdStreams(target.url, options) };
+  return await holdStreams(target.url, options);
 }
 
 function mib(bytes: number): string {
@@ -240,65 +234,4 @@ export function streamsRatioTable(
     ]);
   }
   return table(header, lines, [false, true, true, true, true, true, true]);
-}
-
-/** One line per target: the time from each chunk's send stamp to its arrival. */
-export function chunkLatencyTable(
-  results: readonly ChunkLatencyResult[],
-  direct: string,
-): string {
-  const floor = results.find((result) => result.target === direct)?.load.delaysMs;
-  const header = [
-    "target",
-    "complete",
-    "errors",
-    "chunks",
-    "delay p50",
-    "p99",
-    "p99.9",
-    "max",
-    "added p50",
-    "added p99",
-    "added p99.9",
-  ];
-  const lines = results.map(({ target, load }) => {
-    const added = (p: number) =>
-      floor && target !== direct
-        ? ms(sortedPercentile(load.delaysMs, p) - sortedPercentile(floor, p))
-        : "-";
-    return [
-      target,
-      String(load.completed),
-      errorText(load),
-      String(load.chunks),
-      ...PERCENTILES.map((p) => ms(sortedPercentile(load.delaysMs, p))),
-      added(50),
-      added(99),
-      added(99.9),
-    ];
-  });
-  return table(header, lines, [false, true, false, ...Array(8).fill(true)]);
-}
-
-/** The delay the gateway adds to a chunk against what each base adds, both over direct. */
-export function chunkLatencyRatioTable(
-  results: readonly ChunkLatencyResult[],
-  names: { direct: string; gateway: string; bases: readonly string[] },
-): string {
-  const delays = (name: string) => results.find((result) => result.target === name)?.load.delaysMs;
-  const floor = delays(names.direct);
-  const gateway = delays(names.gateway);
-  const header = ["", "added p50", "added p99", "added p99.9"];
-  const lines: string[][] = [];
-  for (const name of names.bases) {
-    const base = delays(name);
-    if (!floor || !gateway || !base) continue;
-    const added = (values: Float64Array, p: number) =>
-      sortedPercentile(values, p) - sortedPercentile(floor, p);
-    lines.push([
-      `${names.gateway} / ${name}`,
-      ...[50, 99, 99.9].map((p) => ratio(added(gateway, p), added(base, p))),
-    ]);
-  }
-  return table(header, lines, [false, true, true, true]);
 }

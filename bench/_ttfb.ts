@@ -19,6 +19,8 @@ export interface TtfbResult {
   readonly rps: number;
   readonly firstByteP50Ms: number;
   readonly firstByteP99Ms: number;
+  /** Every request's time to the first byte, in the order they ended. */
+  readonly firstBytesMs: readonly number[];
   /** Median time to the end of the stream, to compare with the first byte. */
   readonly lastByteP50Ms: number;
 }
@@ -61,6 +63,7 @@ export async function measureTtfb(url: string, options: TtfbOptions): Promise<Tt
     firstByteP50Ms: percentile(firstBytes, 50),
     firstByteP99Ms: percentile(firstBytes, 99),
     lastByteP50Ms: percentile(lastBytes, 50),
+    firstBytesMs: firstBytes,
   };
 }
 

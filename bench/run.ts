@@ -8,6 +8,11 @@
  * ratios. `BENCH_ONLY=transports` measures the backend and the transport candidates alone,
  * `BENCH_ONLY=gateway` the backend, the bare proxy and the gateway.
  *
+ * `BENCH_ONLY=streams`, `chunk-latency`, `first-byte` or `fixed-rate` runs that one scenario
+ * instead, through the backend, nginx, the bare proxy and the gateway one after another: memory
+ * and chunk gaps under thousands of long streams, the delay added to each streamed chunk, the
+ * time to the first streamed byte, and latency at a fixed request rate (see docs/benchmarks.md).
+ *
  * Scenarios: non-streaming chat and whole SSE streams at 50 connections for `BENCH_SECONDS`
  * (default 3) per run, then the time to the first streamed byte at low concurrency. Throughput
  * runs go round the targets `BENCH_ROUNDS` times (default 3), interleaved so that a noisy
@@ -25,15 +30,16 @@ import { raiseOpenFiles } from "./_open_files.ts";
 import { cpuModel, processTreeUsage } from "./_proc.ts";
 import { pairRatioTable, ratioTable, resultTable, type Row } from "./_report.ts";
 import { type PairResult, sideBySide, sideBySideTable } from "./_side_by_side.ts";
+import { ADDED_PERCENTILES, addedTable, type LatencyRow } from "./_added_report.ts";
+import { fixedRate } from "./_fixed_rate.ts";
+import { sortedPercentile, type StreamLoadResult } from "./_stream_client.ts";
 import {
-  chunkLatencyRatioTable,
-  type ChunkLatencyResult,
-  chunkLatencyTable,
   measureChunkLatency,
   measureStreams,
   streamsRatioTable,
   type StreamsResult,
   streamsTable,
+  type StreamTarget,
 } from "./_streams.ts";
 import { hasOpenssl, type SelfSigned, selfSignedCert } from "./_tls.ts";
 import type { TransportName } from "./_transports.ts";
@@ -148,13 +154,21 @@ function envInteger(name: string, fallback: number, [min, max]: [number, number]
 }
 
 /** What `BENCH_ONLY` may name: part of the targets, or one of the long-stream scenarios. */
-const ONLY = ["transports", "gateway", "streams", "chunk-latency"] as const;
+const ONLY = [
+  "transports",
+  "gateway",
+  "streams",
+  "chunk-latency",
+  "first-byte",
+  "fixed-rate",
+] as const;
 
 /**
  * What to run, from `BENCH_ONLY`: unset or empty for every target in the throughput and first
  * byte scenarios, `transports` for the backend and the transport candidates alone, `gateway` for
- * the backend, the bare proxy and the gateway; `streams` or `chunk-latency` for that long-stream
- * scenario alone, which no other run includes.
+ * the backend, the bare proxy and the gateway; `streams`, `chunk-latency`, `first-byte` or
+ * `fixed-rate` for that scenario alone, through the backend, nginx, the bare proxy and the
+ * gateway one by one (the first two run in no other way).
  */
 function benchOnly(): "all" | typeof ONLY[number] {
   const text = Deno.env.get("BENCH_ONLY") ?? "";
@@ -462,86 +476,49 @@ async function baselineCheckout(): Promise<string | undefined> {
   return dir;
 }
 
-/** The open-files limit every process of a long-stream run gets, for `streams` streams. */
-function openFilesFor(streams: number): number {
+/** The open-files limit every process of a one-by-one run gets, for `connections` at once. */
+function openFilesFor(connections: number): number {
   // A proxy holds two sockets per stream, and the backend keeps idle ones from every proxy.
-  return Math.max(65_536, 4 * streams + 1_024);
+  return Math.max(65_536, 4 * connections + 1_024);
 }
 
-/**
- * `BENCH_ONLY=streams` or `chunk-latency`: long streams through the backend alone, nginx (when
- * installed), the bare proxy and the gateway, one target after another.
- */
-async function longStreams(scenario: "streams" | "chunk-latency"): Promise<number> {
-  const streamsScenario = scenario === "streams";
-  const streams = streamsScenario
-    ? envInteger("BENCH_STREAMS", 5_000, [1, 100_000])
-    : envInteger("BENCH_LATENCY_STREAMS", 100, [1, 100_000]);
-  const seconds = streamsScenario
-    ? envInteger("BENCH_STREAM_SECONDS", 30, [1, 3_600])
-    : envInteger("BENCH_LATENCY_SECONDS", 10, [1, 3_600]);
-  const intervalMs = streamsScenario
-    ? envInteger("BENCH_STREAM_INTERVAL_MS", 1_000, [1, 60_000])
-    : envInteger("BENCH_LATENCY_INTERVAL_MS", 20, [1, 60_000]);
-  const batches = streamsScenario ? envInteger("BENCH_STREAM_BATCHES", 3, [1, 20]) : 1;
-  const settleSeconds = streamsScenario
-    ? envInteger("BENCH_STREAM_SETTLE_SECONDS", 10, [0, 600])
-    : 0;
+/** A scenario run through the backend, nginx, the bare proxy and the gateway, one by one. */
+interface OneByOneScenario {
+  /** What it does, with its parameters, for the header. */
+  readonly description: string;
+  /** Connections it holds at once, for the open-files limits. */
+  readonly connections: number;
+  /** Measures every target and prints its tables. */
+  run(targets: readonly Target[]): Promise<void>;
+}
+
+/** The targets the gateway is weighed against in one-by-one scenarios. */
+const BASES = [NAMES.bare, NAMES.nginx];
+
+function asStreamTarget(target: Target): StreamTarget {
+  return { name: target.name, url: target.url, pid: target.child.pid };
+}
+
+function errorNote(load: StreamLoadResult): string {
+  const failed = [...load.errors].map(([why, count]) => `${count} ${why}`).join(", ");
+  return `${load.completed} complete, ${load.chunks} chunks` +
+    (failed ? `, failed: ${failed}` : "");
+}
+
+/** `BENCH_ONLY=streams`: batches of long streams, memory read every second. */
+function streamsScenario(): OneByOneScenario {
+  const streams = envInteger("BENCH_STREAMS", 5_000, [1, 100_000]);
+  const seconds = envInteger("BENCH_STREAM_SECONDS", 30, [1, 3_600]);
+  const intervalMs = envInteger("BENCH_STREAM_INTERVAL_MS", 1_000, [1, 60_000]);
+  const batches = envInteger("BENCH_STREAM_BATCHES", 3, [1, 20]);
+  const settleSeconds = envInteger("BENCH_STREAM_SETTLE_SECONDS", 10, [0, 600]);
   const chunks = Math.max(1, Math.round((seconds * 1000) / intervalMs));
-  const openFiles = openFilesFor(streams);
-  const nginx = await findNginx();
-
-  console.log(
-    `Switchyard bench, ${scenario}: ${navigator.hardwareConcurrency} CPUs (${await cpuModel()}), ` +
-      `deno ${Deno.version.deno}` + (nginx ? `, ${await versionOf(nginx, ["-v"])}` : ""),
-  );
-  console.log(
-    `${streams} streams at once, ${chunks} chunks each, one every ${intervalMs} ms, started ` +
-      `over ${intervalMs} ms` +
-      (streamsScenario
-        ? `; ${batches} batch(es) per target on the same process, RSS read every second and ` +
-          `${settleSeconds} s after each batch`
-        : "; after a short warm-up run"),
-  );
-  if (!nginx) {
-    console.log("nginx is not installed: skipping the nginx row (apt-get install nginx to add it)");
-  }
-  const clientFiles = await raiseOpenFiles([Deno.pid], openFiles);
-  if (clientFiles === undefined) {
-    console.log("prlimit is not installed: open-files limits are left as they are");
-  } else if (clientFiles < streams + 64) {
-    console.log(
-      `The open-files limit is ${clientFiles}, too low for ${streams} streams: expect errors`,
-    );
-  }
-
-  const dir = await Deno.makeTempDir({ prefix: "switchyard-bench-" });
-  const removeDir = () => Deno.remove(dir, { recursive: true }).catch(() => {});
-  const removeListeners = stopAllOnSignals(removeDir);
-  try {
-    const backend = await startBackend();
-    const targets: Target[] = [backend];
-    if (nginx) {
-      targets.push(await startNginx(nginx, dir, backend, { workerConnections: 2 * streams + 256 }));
-    }
-    targets.push(await startBareProxy(backend, { watch: false }));
-    targets.push(await startGateway(dir, backend, { observed: true }));
-    const limits: string[] = [`client ${clientFiles ?? "unchanged"}`];
-    for (const target of targets) {
-      // nginx's workers, which may run as another user, raise theirs: `worker_rlimit_nofile`.
-      const limit = await raiseOpenFiles([target.child.pid], openFiles);
-      limits.push(`${target.name} ${limit ?? "unchanged"}`);
-      await checkTarget(target.name, target.url);
-    }
-    console.log(`Open-files limits: ${limits.join(", ")}`);
-    const asStreamTarget = (target: Target) => ({
-      name: target.name,
-      url: target.url,
-      pid: target.child.pid,
-    });
-    const bases = [NAMES.bare, NAMES.nginx];
-
-    if (streamsScenario) {
+  return {
+    description: `${streams} streams at once, ${chunks} chunks each, one every ${intervalMs} ms, ` +
+      `started over ${intervalMs} ms; ${batches} batch(es) per target on the same process, RSS ` +
+      `read every second and ${settleSeconds} s after each batch`,
+    connections: streams,
+    async run(targets) {
       const results: StreamsResult[] = [];
       for (const target of targets) {
         results.push(
@@ -563,27 +540,178 @@ async function longStreams(scenario: "streams" | "chunk-latency"): Promise<numbe
       );
       console.log("");
       console.log(
-        streamsRatioTable(results, { gateway: NAMES.gateway, bases }, { streams, intervalMs }),
+        streamsRatioTable(results, { gateway: NAMES.gateway, bases: BASES }, {
+          streams,
+          intervalMs,
+        }),
       );
-    } else {
-      const results: ChunkLatencyResult[] = [];
+    },
+  };
+}
+
+/** `BENCH_ONLY=chunk-latency`: the delay from each chunk's send stamp to its arrival. */
+function chunkLatencyScenario(): OneByOneScenario {
+  const streams = envInteger("BENCH_LATENCY_STREAMS", 100, [1, 100_000]);
+  const seconds = envInteger("BENCH_LATENCY_SECONDS", 10, [1, 3_600]);
+  const intervalMs = envInteger("BENCH_LATENCY_INTERVAL_MS", 20, [1, 60_000]);
+  const chunks = Math.max(1, Math.round((seconds * 1000) / intervalMs));
+  return {
+    description: `${streams} streams at once, ${chunks} chunks each, one every ${intervalMs} ms, ` +
+      `started over ${intervalMs} ms, after a short warm-up run`,
+    connections: streams,
+    async run(targets) {
+      const rows: LatencyRow[] = [];
       for (const target of targets) {
         console.log(`  chunk latency: ${target.name}`);
-        results.push(
-          await measureChunkLatency(asStreamTarget(target), { streams, chunks, intervalMs }),
+        const load = await measureChunkLatency(asStreamTarget(target), {
+          streams,
+          chunks,
+          intervalMs,
+        });
+        rows.push(latencyRow(target.name, load.delaysMs, errorNote(load)));
+      }
+      console.log("");
+      console.log(addedTable(rows, { direct: NAMES.direct, gateway: NAMES.gateway, bases: BASES }));
+      console.log(
+        "\nThe time from the send time the backend stamps in each chunk to the chunk's arrival at " +
+          "the client; added: the same percentile through the target minus direct.",
+      );
+    },
+  };
+}
+
+/** `BENCH_ONLY=first-byte`: the time to the first streamed byte, as in the full run. */
+function firstByteScenario(): OneByOneScenario {
+  return {
+    description: `first byte: ${TTFB.requests} streams, ${TTFB.concurrency} at a time, chunks ` +
+      `${TTFB.chunkDelayMs} ms apart, after ${TTFB.warmUp} unmeasured`,
+    connections: TTFB.concurrency,
+    async run(targets) {
+      const rows: LatencyRow[] = [];
+      for (const target of targets) {
+        console.log(`  first byte: ${target.name}`);
+        const ttfb = await measureTtfb(target.url, { ...TTFB, requests: TTFB.warmUp })
+          .then(() => measureTtfb(target.url, TTFB));
+        rows.push({
+          target: target.name,
+          ms: {
+            p50: ttfb.firstByteP50Ms,
+            p99: ttfb.firstByteP99Ms,
+            "p99.9": sortedPercentile(Float64Array.from(ttfb.firstBytesMs).sort(), 99.9),
+          },
+          note: `last byte p50 ${ttfb.lastByteP50Ms.toFixed(1)} ms`,
+        });
+      }
+      console.log("");
+      console.log(addedTable(rows, { direct: NAMES.direct, gateway: NAMES.gateway, bases: BASES }));
+      console.log("\nTime from sending a streamed request to the first body chunk.");
+    },
+  };
+}
+
+/** `BENCH_ONLY=fixed-rate`: JSON requests at a fixed rate over a backend that takes its time. */
+function fixedRateScenario(): OneByOneScenario {
+  const rate = envInteger("BENCH_RATE", 500, [1, 100_000]);
+  const seconds = envInteger("BENCH_RATE_SECONDS", 10, [1, 3_600]);
+  const answerDelayMs = envInteger("BENCH_RATE_BACKEND_MS", 20, [0, 60_000]);
+  return {
+    description: `${rate} JSON requests a second, open loop, for ${seconds} s after 2 s ` +
+      `unmeasured; the backend answers after ${answerDelayMs} ms`,
+    // Answers in flight at once, with room for a slow spell.
+    connections: Math.ceil((rate * Math.max(answerDelayMs, 10)) / 1000) * 10,
+    async run(targets) {
+      const rows: LatencyRow[] = [];
+      for (const target of targets) {
+        console.log(`  fixed rate: ${target.name}`);
+        await fixedRate(target.url, { rate, seconds: 2, answerDelayMs });
+        const result = await fixedRate(target.url, { rate, seconds, answerDelayMs });
+        rows.push(
+          latencyRow(
+            target.name,
+            result.latenciesMs,
+            `${Math.round(result.sentRate)} req/s sent, ${result.errors} errors, max ` +
+              `${sortedPercentile(result.latenciesMs, 100).toFixed(1)} ms`,
+          ),
         );
       }
       console.log("");
-      console.log(chunkLatencyTable(results, NAMES.direct));
+      console.log(addedTable(rows, { direct: NAMES.direct, gateway: NAMES.gateway, bases: BASES }));
       console.log(
-        "\ndelay: from the send time the backend stamps in each chunk to the chunk's arrival " +
-          "at the client; added: the same percentile through the target minus direct.",
+        "\nTime from the moment each request was due to its whole answer, so that a slow " +
+          "spell counts for every request it held up.",
       );
-      console.log("");
-      console.log(
-        chunkLatencyRatioTable(results, { direct: NAMES.direct, gateway: NAMES.gateway, bases }),
-      );
+    },
+  };
+}
+
+function latencyRow(target: string, sorted: Float64Array, note: string): LatencyRow {
+  return {
+    target,
+    ms: Object.fromEntries(
+      ADDED_PERCENTILES.map(([label, p]) => [label, sortedPercentile(sorted, p)]),
+    ) as LatencyRow["ms"],
+    note,
+  };
+}
+
+const ONE_BY_ONE = {
+  streams: streamsScenario,
+  "chunk-latency": chunkLatencyScenario,
+  "first-byte": firstByteScenario,
+  "fixed-rate": fixedRateScenario,
+} as const;
+
+function isOneByOne(name: string): name is keyof typeof ONE_BY_ONE {
+  return Object.hasOwn(ONE_BY_ONE, name);
+}
+
+/**
+ * A scenario that no full run includes, through the backend alone, nginx (when installed), the
+ * bare proxy and the gateway, one target after another.
+ */
+async function oneByOne(name: keyof typeof ONE_BY_ONE): Promise<number> {
+  const scenario = ONE_BY_ONE[name]();
+  const openFiles = openFilesFor(scenario.connections);
+  const nginx = await findNginx();
+  console.log(
+    `Switchyard bench, ${name}: ${navigator.hardwareConcurrency} CPUs (${await cpuModel()}), ` +
+      `deno ${Deno.version.deno}` + (nginx ? `, ${await versionOf(nginx, ["-v"])}` : ""),
+  );
+  console.log(scenario.description);
+  if (!nginx) {
+    console.log("nginx is not installed: skipping the nginx row (apt-get install nginx to add it)");
+  }
+  const clientFiles = await raiseOpenFiles([Deno.pid], openFiles);
+  if (clientFiles === undefined) {
+    console.log("prlimit is not installed: open-files limits are left as they are");
+  } else if (clientFiles < scenario.connections + 64) {
+    console.log(`The client's open-files limit, ${clientFiles}, is too low: expect errors`);
+  }
+
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-bench-" });
+  const removeDir = () => Deno.remove(dir, { recursive: true }).catch(() => {});
+  const removeListeners = stopAllOnSignals(removeDir);
+  try {
+    const backend = await startBackend();
+    const targets: Target[] = [backend];
+    if (nginx) {
+      const workerConnections = Math.max(4096, 2 * scenario.connections + 256);
+      targets.push(await startNginx(nginx, dir, backend, { workerConnections }));
     }
+    targets.push(await startBareProxy(backend, { watch: false }));
+    targets.push(await startGateway(dir, backend, { observed: true }));
+    const limits: string[] = [`client ${clientFiles ?? "unchanged"}`];
+    for (const target of targets) {
+      // nginx's workers, which may run as another user, raise theirs: `worker_rlimit_nofile`.
+      const limit = await raiseOpenFiles([target.child.pid], openFiles);
+      limits.push(`${target.name} ${limit ?? "unchanged"}`);
+      if (limit !== undefined && limit < 2 * scenario.connections + 64) {
+        console.log(`${target.name}'s open-files limit, ${limit}, is too low: expect errors`);
+      }
+      await checkTarget(target.name, target.url);
+    }
+    console.log(`Open-files limits: ${limits.join(", ")}`);
+    await scenario.run(targets);
     return 0;
   } finally {
     await stopAll();
@@ -597,7 +725,7 @@ async function main(): Promise<number> {
   const rounds = envInteger("BENCH_ROUNDS", 3, [1, 20]);
   const windows = envInteger("BENCH_WINDOWS", 5, [1, 50]);
   const only = benchOnly();
-  if (only === "streams" || only === "chunk-latency") return await longStreams(only);
+  if (isOneByOne(only)) return await oneByOne(only);
   const baseline = await baselineCheckout();
   const wrk = await wrkVersion();
   if (wrk === undefined) {
