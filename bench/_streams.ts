@@ -5,6 +5,7 @@
  * target's processes, read once a second.
  * @module
  */
+import process from "node:process";
 import { processTree, residentBytes } from "./_proc.ts";
 import { table } from "./_report.ts";
 import { holdStreams, sortedPercentile, type StreamLoadResult } from "./_stream_client.ts";
@@ -38,6 +39,8 @@ export interface BatchResult {
   readonly rssPeakBytes: number;
   /** Resident set `settleSeconds` after the batch ended. */
   readonly rssAfterBytes: number;
+  /** CPU seconds the client (this process) used while the batch ran, to show it kept up. */
+  readonly clientCpuSeconds: number;
   readonly load: StreamLoadResult;
 }
 
@@ -88,12 +91,15 @@ export async function measureStreams(
   for (let batch = 1; batch <= options.batches; batch++) {
     const rssBeforeBytes = await residentBytes(pids);
     const sampler = sampleRss(pids);
+    const cpuBefore = process.cpuUsage();
     const load = await holdStreams(target.url, options);
+    const cpu = process.cpuUsage(cpuBefore);
     const rssPeakBytes = await sampler.stop();
     // Real time is what is measured here: how much memory the target gives back once idle.
     await new Promise((resolve) => setTimeout(resolve, options.settleSeconds * 1000));
     const rssAfterBytes = await residentBytes(pids);
-    batches.push({ batch, rssBeforeBytes, rssPeakBytes, rssAfterBytes, load });
+    const clientCpuSeconds = (cpu.user + cpu.system) / 1e6;
+    batches.push({ batch, rssBeforeBytes, rssPeakBytes, rssAfterBytes, clientCpuSeconds, load });
     progress(
       `  streams batch ${batch}/${options.batches}: ${target.name} ${load.completed} of ` +
         `${options.streams} complete, peak ${mib(rssPeakBytes)}, after ${mib(rssAfterBytes)}`,
@@ -160,6 +166,7 @@ export function streamsTable(results: readonly StreamsResult[], streams: number)
     "peak",
     "per stream",
     "after",
+    "client CPU",
   ];
   const lines = results.flatMap((result) =>
     result.batches.map((batch) => [
@@ -173,9 +180,10 @@ export function streamsTable(results: readonly StreamsResult[], streams: number)
       mib(batch.rssPeakBytes),
       kib((batch.rssPeakBytes - idleBytes(result)) / streams),
       mib(batch.rssAfterBytes),
+      `${batch.clientCpuSeconds.toFixed(1)} s`,
     ])
   );
-  return table(header, lines, [false, true, true, false, ...Array(9).fill(true)]);
+  return table(header, lines, [false, true, true, false, ...Array(10).fill(true)]);
 }
 
 function ratio(value: number, base: number): string {

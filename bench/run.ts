@@ -536,7 +536,8 @@ function streamsScenario(): OneByOneScenario {
           `${intervalMs} ms). RSS: resident memory of the target's processes (for direct, the ` +
           `backend): before the batch, its peak, per stream (peak - idle) / streams, and ` +
           `${settleSeconds} s after it. Memory that returns after a batch is a high-water mark; ` +
-          `memory that grows from batch to batch is a leak.`,
+          `memory that grows from batch to batch is a leak. client CPU: user + system time ` +
+          `of the bench process while the batch ran.`,
       );
       console.log("");
       console.log(
