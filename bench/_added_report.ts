@@ -20,14 +20,15 @@ function ms(value: number): string {
   return `${Math.abs(value) < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
 }
 
+/** `value / base`, or "-" where either adds nothing measurable (is not above zero). */
 function ratio(value: number, base: number): string {
-  if (!Number.isFinite(value) || !Number.isFinite(base) || base <= 0) return "-";
+  if (!(value > 0) || !(base > 0) || !Number.isFinite(value) || !Number.isFinite(base)) return "-";
   return `${value / base < 10 ? (value / base).toFixed(2) : (value / base).toFixed(1)}x`;
 }
 
 /**
  * Each target's percentiles and what it adds over `names.direct`, then the gateway's addition
- * against each base's ("-" where a base adds nothing measurable).
+ * against each base's ("-" where either adds nothing measurable).
  */
 export function addedTable(
   rows: readonly LatencyRow[],

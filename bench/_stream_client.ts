@@ -114,13 +114,16 @@ export async function holdStreams(url: string, load: StreamLoad): Promise<Stream
       const due = started + (next++ * spreadMs) / load.streams;
       const wait = due - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      let connection: Deno.TcpConn;
+      let connection: Deno.TcpConn | undefined;
       try {
         connection = await Deno.connect({ hostname: target.hostname, port: Number(target.port) });
         connection.setNoDelay(true);
-        await connection.write(request);
+        for (let written = 0; written < request.length;) {
+          written += await connection.write(request.subarray(written));
+        }
       } catch (error) {
         count(errors, `connect: ${describe(error)}`);
+        connection?.close();
         continue;
       }
       running.push(
