@@ -696,7 +696,9 @@ async function oneByOne(name: keyof typeof ONE_BY_ONE): Promise<number> {
     const backend = await startBackend();
     const targets: Target[] = [backend];
     if (nginx) {
-      const workerConnections = Math.max(4096, 2 * scenario.connections + 256);
+      // Two per stream, and room to spare: with fewer than a sixteenth of its connections free,
+      // nginx closes waiting client connections ("worker_connections are not enough").
+      const workerConnections = Math.max(4096, Math.ceil(2.25 * scenario.connections) + 256);
       targets.push(await startNginx(nginx, dir, backend, { workerConnections }));
     }
     targets.push(await startBareProxy(backend, { watch: false }));
