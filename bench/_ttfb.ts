@@ -12,6 +12,9 @@ export const STREAM_REQUEST = JSON.stringify({
   messages: [{ role: "user", content: "Say hello" }],
 });
 
+/** The first-byte scenario: a few clients, a few hundred requests, chunks 2 ms apart. */
+export const TTFB = { requests: 300, concurrency: 4, chunkDelayMs: 2, warmUp: 30 } as const;
+
 /** What one TTFB run measured, in ms. */
 export interface TtfbResult {
   readonly requests: number;
