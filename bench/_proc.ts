@@ -1,6 +1,6 @@
 /**
  * What a process and its descendants have used, read from Linux's `/proc`: CPU time (user +
- * system, all threads) and peak resident memory. Descendants count because nginx does its work
+ * system, all threads), peak and current resident memory. Descendants count because nginx does its work
  * in a worker under the master we start.
  * @module
  */
@@ -77,9 +77,20 @@ export async function cpuModel(): Promise<string> {
   return /^model name\s*:\s*(.+)$/m.exec(info)?.[1]?.trim() ?? "unknown CPU";
 }
 
-/** The usage so far of `pid` and every process below it. */
-export async function processTreeUsage(pid: number): Promise<Usage> {
-  const stats = await readStats();
+/** Sum of the current resident set sizes of `pids`, in bytes; 0 for processes gone. */
+export async function residentBytes(pids: Iterable<number>): Promise<number> {
+  const text = await readProc([...pids].map((pid) => `/proc/${pid}/status`).join(" "));
+  let kib = 0;
+  for (const match of text.matchAll(/^VmRSS:\s+(\d+)\s+kB$/gm)) kib += Number(match[1]);
+  return kib * 1024;
+}
+
+/** `pid` and every process below it, such as nginx's workers under its master. */
+export async function processTree(pid: number): Promise<Set<number>> {
+  return treeOf(pid, await readStats());
+}
+
+function treeOf(pid: number, stats: ReadonlyMap<number, Stat>): Set<number> {
   const tree = new Set<number>([pid]);
   // Parents may have larger pids than their children, so repeat until nothing is added.
   for (let grew = true; grew;) {
@@ -91,6 +102,13 @@ export async function processTreeUsage(pid: number): Promise<Usage> {
       }
     }
   }
+  return tree;
+}
+
+/** The usage so far of `pid` and every process below it. */
+export async function processTreeUsage(pid: number): Promise<Usage> {
+  const stats = await readStats();
+  const tree = treeOf(pid, stats);
   let ticks = 0;
   for (const member of tree) ticks += stats.get(member)?.ticks ?? 0;
   return { cpuSeconds: ticks / await clockTicks(), peakRssBytes: await peakRss(tree) };

@@ -12,6 +12,9 @@ export const STREAM_REQUEST = JSON.stringify({
   messages: [{ role: "user", content: "Say hello" }],
 });
 
+/** The first-byte scenario: a few clients, a few hundred requests, chunks 2 ms apart. */
+export const TTFB = { requests: 300, concurrency: 4, chunkDelayMs: 2, warmUp: 30 } as const;
+
 /** What one TTFB run measured, in ms. */
 export interface TtfbResult {
   readonly requests: number;
@@ -19,6 +22,8 @@ export interface TtfbResult {
   readonly rps: number;
   readonly firstByteP50Ms: number;
   readonly firstByteP99Ms: number;
+  /** Every request's time to the first byte, in the order they ended. */
+  readonly firstBytesMs: readonly number[];
   /** Median time to the end of the stream, to compare with the first byte. */
   readonly lastByteP50Ms: number;
 }
@@ -61,6 +66,7 @@ export async function measureTtfb(url: string, options: TtfbOptions): Promise<Tt
     firstByteP50Ms: percentile(firstBytes, 50),
     firstByteP99Ms: percentile(firstBytes, 99),
     lastByteP50Ms: percentile(lastBytes, 50),
+    firstBytesMs: firstBytes,
   };
 }
 

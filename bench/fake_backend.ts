@@ -5,6 +5,15 @@
  * The `x-bench-chunk-delay` request header (ms) spaces the stream's chunks, to tell the first
  * byte from the last; throughput runs send none.
  *
+ * The `x-bench-stream-chunks` request header asks for a long stream of that many chunks instead,
+ * one every `x-bench-chunk-delay` ms on a fixed schedule from the first (so one late timer does
+ * not push back the rest), each stamped with the time it was sent: its content is
+ * `sent <ms since the epoch, to the µs>`, which a client on the same host compares with its own
+ * clock to tell what the path between them added.
+ *
+ * The `x-bench-answer-delay` request header (ms) holds back a JSON answer that long, as a model
+ * takes time to answer.
+ *
  * With `--cert FILE --key FILE` (PEM) it serves https instead of plain HTTP.
  *
  * Usage: `deno run --allow-net [--allow-read] bench/fake_backend.ts --port N [--cert FILE --key FILE]`
@@ -49,6 +58,58 @@ const streamChunks = [
   encoder.encode("data: [DONE]\n\n"),
 ];
 
+/** `performance.timeOrigin + performance.now()`: the epoch in ms, to the µs, across processes. */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** The content of a stamped chunk sent at `sentMs`, as {@linkcode parseSentStamp} reads it. */
+function sentStamp(sentMs: number): string {
+  return `sent ${sentMs.toFixed(3)}`;
+}
+
+/** The send time stamped in an SSE event of a long stream, or undefined if it holds none. */
+export function parseSentStamp(event: string): number | undefined {
+  const match = /"sent (\d+\.\d+)"/.exec(event);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** One stamped chunk of a long stream; the last one says `finish_reason: "stop"`. */
+function stampedChunk(last: boolean): Uint8Array {
+  return encoder.encode(`data: ${
+    JSON.stringify({
+      id: "chatcmpl-bench",
+      object: "chat.completion.chunk",
+      created,
+      model: "bench-model",
+      choices: [{
+        index: 0,
+        delta: { content: sentStamp(epochMs()) },
+        finish_reason: last ? "stop" : null,
+      }],
+    })
+  }\n\n`);
+}
+
+/** A long stream: `chunks` stamped chunks, `delayMs` apart, then `data: [DONE]`. */
+function longStreamBody(chunks: number, delayMs: number): ReadableStream<Uint8Array> {
+  const start = performance.now();
+  let next = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (next === chunks) {
+        controller.enqueue(streamChunks.at(-1)!);
+        controller.close();
+        return;
+      }
+      const wait = start + next * delayMs - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      next++;
+      controller.enqueue(stampedChunk(next === chunks));
+    },
+  }, { highWaterMark: 0 });
+}
+
 function streamBody(delayMs: number): ReadableStream<Uint8Array> {
   let next = 0;
   return new ReadableStream<Uint8Array>({
@@ -62,7 +123,7 @@ function streamBody(delayMs: number): ReadableStream<Uint8Array> {
 }
 
 /** Answers one request to the fake backend. */
-async function handle(request: Request): Promise<Response> {
+export async function handle(request: Request): Promise<Response> {
   const { pathname } = new URL(request.url);
   if (pathname !== "/v1/chat/completions") return new Response("Not found", { status: 404 });
   if (request.method !== "POST") return new Response("Use POST", { status: 405 });
@@ -75,10 +136,19 @@ async function handle(request: Request): Promise<Response> {
     return new Response("Body is not JSON", { status: 400 });
   }
   if (!stream) {
+    const answerDelay = Number(request.headers.get("x-bench-answer-delay") ?? "0");
+    if (Number.isFinite(answerDelay) && answerDelay > 0) {
+      await new Promise((resolve) => setTimeout(resolve, answerDelay));
+    }
     return new Response(completion, { headers: { "content-type": "application/json" } });
   }
-  const delay = Number(request.headers.get("x-bench-chunk-delay") ?? "0");
-  return new Response(streamBody(Number.isFinite(delay) ? delay : 0), {
+  const delayHeader = Number(request.headers.get("x-bench-chunk-delay") ?? "0");
+  const delay = Number.isFinite(delayHeader) ? delayHeader : 0;
+  const chunks = Number(request.headers.get("x-bench-stream-chunks") ?? "0");
+  const body = Number.isInteger(chunks) && chunks > 0
+    ? longStreamBody(chunks, delay)
+    : streamBody(delay);
+  return new Response(body, {
     headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
   });
 }

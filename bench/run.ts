@@ -8,6 +8,11 @@
  * ratios. `BENCH_ONLY=transports` measures the backend and the transport candidates alone,
  * `BENCH_ONLY=gateway` the backend, the bare proxy and the gateway.
  *
+ * `BENCH_ONLY=streams`, `chunk-latency`, `first-byte` or `fixed-rate` runs that one scenario
+ * instead, through the backend, nginx, the bare proxy and the gateway one after another: memory
+ * and chunk gaps under thousands of long streams, the delay added to each streamed chunk, the
+ * time to the first streamed byte, and latency at a fixed request rate (see docs/benchmarks.md).
+ *
  * Scenarios: non-streaming chat and whole SSE streams at 50 connections for `BENCH_SECONDS`
  * (default 3) per run, then the time to the first streamed byte at low concurrency. Throughput
  * runs go round the targets `BENCH_ROUNDS` times (default 3), interleaved so that a noisy
@@ -21,12 +26,15 @@
 import { checkTarget } from "./_check.ts";
 import { findNginx, nginxConfig } from "./_nginx.ts";
 import { type Child, freePort, spawn, stopAll, stopAllOnSignals, waitForPort } from "./_process.ts";
+import { raiseOpenFiles } from "./_open_files.ts";
 import { cpuModel, processTreeUsage } from "./_proc.ts";
 import { pairRatioTable, ratioTable, resultTable, type Row } from "./_report.ts";
 import { type PairResult, sideBySide, sideBySideTable } from "./_side_by_side.ts";
+import { envInteger } from "./_env.ts";
+import { isOneByOne, ONE_BY_ONE } from "./_one_by_one.ts";
 import { hasOpenssl, type SelfSigned, selfSignedCert } from "./_tls.ts";
 import type { TransportName } from "./_transports.ts";
-import { measureTtfb } from "./_ttfb.ts";
+import { measureTtfb, TTFB } from "./_ttfb.ts";
 import { runWrk, wrkVersion } from "./_wrk.ts";
 
 /** Connections wrk keeps open in the throughput scenarios. */
@@ -39,8 +47,6 @@ const CONNECTIONS = 50;
 const PAIRED_CONNECTIONS = 5;
 /** Unmeasured wrk run before each measured one, so every target is JIT-warm. */
 const WARM_UP_SECONDS = 1;
-/** The first-byte scenario: a few clients, a few hundred requests, chunks 2 ms apart. */
-const TTFB = { requests: 300, concurrency: 4, chunkDelayMs: 2, warmUp: 30 } as const;
 
 const CHAT_PATH = "/v1/chat/completions";
 const REPO = new URL("../", import.meta.url).pathname;
@@ -125,26 +131,32 @@ interface Target {
   readonly backend: Child;
 }
 
-/** A whole number from the environment variable `name`, within `[min, max]`. */
-function envInteger(name: string, fallback: number, [min, max]: [number, number]): number {
-  const text = Deno.env.get(name);
-  if (text === undefined || text === "") return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got "${text}"`);
-  }
-  return value;
-}
+/** What `BENCH_ONLY` may name: part of the targets, or one of the long-stream scenarios. */
+const ONLY = [
+  "transports",
+  "gateway",
+  "streams",
+  "chunk-latency",
+  "first-byte",
+  "fixed-rate",
+] as const;
 
 /**
- * Which targets to run, from `BENCH_ONLY`: unset or empty for all of them, `transports` for the
- * backend and the transport candidates alone.
+ * What to run, from `BENCH_ONLY`: unset or empty for every target in the throughput and first
+ * byte scenarios, `transports` for the backend and the transport candidates alone, `gateway` for
+ * the backend, the bare proxy and the gateway; `streams`, `chunk-latency`, `first-byte` or
+ * `fixed-rate` for that scenario alone, through the backend, nginx, the bare proxy and the
+ * gateway one by one (the first two run in no other way).
  */
-function benchOnly(): "all" | "transports" | "gateway" {
+function benchOnly(): "all" | typeof ONLY[number] {
   const text = Deno.env.get("BENCH_ONLY") ?? "";
   if (text === "") return "all";
-  if (text === "transports" || text === "gateway") return text;
-  throw new RangeError(`BENCH_ONLY must be unset, "transports" or "gateway", got "${text}"`);
+  const only = ONLY.find((name) => name === text);
+  if (only) return only;
+  throw new RangeError(
+    `BENCH_ONLY must be unset or one of ${ONLY.map((name) => `"${name}"`).join(", ")}, ` +
+      `got "${text}"`,
+  );
 }
 
 /** Starts `deno run <args>` and waits for it to listen on `port`. */
@@ -286,6 +298,7 @@ async function startNginx(
   nginx: string,
   dir: string,
   backend: Target,
+  options: { workerConnections?: number } = {},
 ): Promise<Target> {
   const backendPort = Number(new URL(backend.url).port);
   const port = freePort();
@@ -295,7 +308,10 @@ async function startNginx(
   await Deno.chmod(dir, 0o755);
   await Deno.chmod(prefix, 0o755);
   const conf = `${prefix}/nginx.conf`;
-  await Deno.writeTextFile(conf, nginxConfig(prefix, { port, upstreamPort: backendPort }));
+  await Deno.writeTextFile(
+    conf,
+    nginxConfig(prefix, { port, upstreamPort: backendPort, ...options }),
+  );
   const child = spawn(
     "nginx",
     nginx,
@@ -438,11 +454,78 @@ async function baselineCheckout(): Promise<string | undefined> {
   return dir;
 }
 
+/** The open-files limit every process of a one-by-one run gets, for `connections` at once. */
+function openFilesFor(connections: number): number {
+  // A proxy holds two sockets per stream, and the backend keeps idle ones from every proxy.
+  return Math.max(65_536, 4 * connections + 1_024);
+}
+
+/**
+ * A scenario that no full run includes, through the backend alone, nginx (when installed), the
+ * bare proxy and the gateway, one target after another.
+ */
+async function oneByOne(name: keyof typeof ONE_BY_ONE): Promise<number> {
+  const scenario = ONE_BY_ONE[name]();
+  const openFiles = openFilesFor(scenario.connections);
+  const nginx = await findNginx();
+  console.log(
+    `Switchyard bench, ${name}: ${navigator.hardwareConcurrency} CPUs (${await cpuModel()}), ` +
+      `deno ${Deno.version.deno}` + (nginx ? `, ${await versionOf(nginx, ["-v"])}` : ""),
+  );
+  console.log(scenario.description);
+  if (!nginx) {
+    console.log("nginx is not installed: skipping the nginx row (apt-get install nginx to add it)");
+  }
+  const clientFiles = await raiseOpenFiles([Deno.pid], openFiles);
+  if (clientFiles === undefined) {
+    console.log("prlimit is not installed: open-files limits are left as they are");
+  } else if (clientFiles < scenario.connections + 64) {
+    console.log(`The client's open-files limit, ${clientFiles}, is too low: expect errors`);
+  }
+
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-bench-" });
+  const removeDir = () => Deno.remove(dir, { recursive: true }).catch(() => {});
+  const removeListeners = stopAllOnSignals(removeDir);
+  try {
+    const backend = await startBackend();
+    const targets: Target[] = [backend];
+    if (nginx) {
+      // Two per stream, and room to spare: with fewer than a sixteenth of its connections free,
+      // nginx closes waiting client connections ("worker_connections are not enough").
+      const workerConnections = Math.max(4096, Math.ceil(2.25 * scenario.connections) + 256);
+      targets.push(await startNginx(nginx, dir, backend, { workerConnections }));
+    }
+    targets.push(await startBareProxy(backend, { watch: false }));
+    targets.push(await startGateway(dir, backend, { observed: true }));
+    const limits: string[] = [`client ${clientFiles ?? "unchanged"}`];
+    for (const target of targets) {
+      // nginx's workers, which may run as another user, raise theirs: `worker_rlimit_nofile`.
+      const limit = await raiseOpenFiles([target.child.pid], openFiles);
+      limits.push(`${target.name} ${limit ?? "unchanged"}`);
+      if (limit !== undefined && limit < 2 * scenario.connections + 64) {
+        console.log(`${target.name}'s open-files limit, ${limit}, is too low: expect errors`);
+      }
+      await checkTarget(target.name, target.url);
+    }
+    console.log(`Open-files limits: ${limits.join(", ")}`);
+    await scenario.run(
+      targets.map((target) => ({ name: target.name, url: target.url, pid: target.child.pid })),
+      { direct: NAMES.direct, gateway: NAMES.gateway, bases: [NAMES.bare, NAMES.nginx] },
+    );
+    return 0;
+  } finally {
+    await stopAll();
+    removeListeners();
+    await removeDir();
+  }
+}
+
 async function main(): Promise<number> {
   const seconds = envInteger("BENCH_SECONDS", 3, [1, 600]);
   const rounds = envInteger("BENCH_ROUNDS", 3, [1, 20]);
   const windows = envInteger("BENCH_WINDOWS", 5, [1, 50]);
   const only = benchOnly();
+  if (isOneByOne(only)) return await oneByOne(only);
   const baseline = await baselineCheckout();
   const wrk = await wrkVersion();
   if (wrk === undefined) {

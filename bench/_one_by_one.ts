@@ -1,0 +1,208 @@
+/**
+ * The scenarios run through the backend alone, nginx, the bare proxy and the gateway, one target
+ * after another: `streams`, `chunk-latency`, `first-byte` and `fixed-rate`. Each reads its
+ * settings from the environment when chosen, says how many connections it holds at once (for the
+ * open-files limits), and measures and prints its tables; bench/run.ts starts the targets.
+ * @module
+ */
+import { ADDED_PERCENTILES, addedTable, type LatencyRow } from "./_added_report.ts";
+import { envInteger } from "./_env.ts";
+import { fixedRate } from "./_fixed_rate.ts";
+import { sortedPercentile, type StreamLoadResult } from "./_stream_client.ts";
+import {
+  measureChunkLatency,
+  measureStreams,
+  streamsRatioTable,
+  type StreamsResult,
+  streamsTable,
+  type StreamTarget,
+} from "./_streams.ts";
+import { measureTtfb, TTFB } from "./_ttfb.ts";
+
+/** What the scenarios call the targets they compare. */
+export interface ScenarioNames {
+  /** The backend alone, the floor every proxy's addition is measured from. */
+  readonly direct: string;
+  readonly gateway: string;
+  /** The targets the gateway is weighed against. */
+  readonly bases: readonly string[];
+}
+
+/** A scenario run through the backend, nginx, the bare proxy and the gateway, one by one. */
+export interface OneByOneScenario {
+  /** What it does, with its parameters, for the header. */
+  readonly description: string;
+  /** Connections it holds at once, for the open-files limits. */
+  readonly connections: number;
+  /** Measures every target and prints its tables. */
+  run(targets: readonly StreamTarget[], names: ScenarioNames): Promise<void>;
+}
+
+function errorNote(load: StreamLoadResult): string {
+  const failed = [...load.errors].map(([why, count]) => `${count} ${why}`).join(", ");
+  return `${load.completed} complete, ${load.chunks} chunks` +
+    (failed ? `, failed: ${failed}` : "");
+}
+
+/** `BENCH_ONLY=streams`: batches of long streams, memory read every second. */
+function streamsScenario(): OneByOneScenario {
+  const streams = envInteger("BENCH_STREAMS", 5_000, [1, 100_000]);
+  const seconds = envInteger("BENCH_STREAM_SECONDS", 30, [1, 3_600]);
+  const intervalMs = envInteger("BENCH_STREAM_INTERVAL_MS", 1_000, [1, 60_000]);
+  const batches = envInteger("BENCH_STREAM_BATCHES", 3, [1, 20]);
+  const settleSeconds = envInteger("BENCH_STREAM_SETTLE_SECONDS", 10, [0, 600]);
+  const chunks = Math.max(1, Math.round((seconds * 1000) / intervalMs));
+  return {
+    description: `${streams} streams at once, ${chunks} chunks each, one every ${intervalMs} ms, ` +
+      `started over ${intervalMs} ms; ${batches} batch(es) per target on the same process, RSS ` +
+      `read every second and ${settleSeconds} s after each batch`,
+    connections: streams,
+    async run(targets, names) {
+      const results: StreamsResult[] = [];
+      for (const target of targets) {
+        results.push(
+          await measureStreams(
+            target,
+            { streams, chunks, intervalMs, batches, settleSeconds },
+            (line) => console.log(line),
+          ),
+        );
+      }
+      console.log("");
+      console.log(streamsTable(results, streams));
+      console.log(
+        `\ngap: time between two chunks of a stream at the client (the backend sends one every ` +
+          `${intervalMs} ms). RSS: resident memory of the target's processes (for direct, the ` +
+          `backend): before the batch, its peak, per stream (peak - idle) / streams, and ` +
+          `${settleSeconds} s after it. Memory that returns after a batch is a high-water mark; ` +
+          `memory that grows from batch to batch is a leak. client CPU: user + system time ` +
+          `of the bench process while the batch ran.`,
+      );
+      console.log("");
+      console.log(
+        streamsRatioTable(results, names, {
+          streams,
+          intervalMs,
+        }),
+      );
+    },
+  };
+}
+
+/** `BENCH_ONLY=chunk-latency`: the delay from each chunk's send stamp to its arrival. */
+function chunkLatencyScenario(): OneByOneScenario {
+  const streams = envInteger("BENCH_LATENCY_STREAMS", 100, [1, 100_000]);
+  const seconds = envInteger("BENCH_LATENCY_SECONDS", 10, [1, 3_600]);
+  const intervalMs = envInteger("BENCH_LATENCY_INTERVAL_MS", 20, [1, 60_000]);
+  const chunks = Math.max(1, Math.round((seconds * 1000) / intervalMs));
+  return {
+    description: `${streams} streams at once, ${chunks} chunks each, one every ${intervalMs} ms, ` +
+      `started over ${intervalMs} ms, after a short warm-up run`,
+    connections: streams,
+    async run(targets, names) {
+      const rows: LatencyRow[] = [];
+      for (const target of targets) {
+        console.log(`  chunk latency: ${target.name}`);
+        const load = await measureChunkLatency(target, {
+          streams,
+          chunks,
+          intervalMs,
+        });
+        rows.push(latencyRow(target.name, load.delaysMs, errorNote(load)));
+      }
+      console.log("");
+      console.log(addedTable(rows, names));
+      console.log(
+        "\nThe time from the send time the backend stamps in each chunk to the chunk's arrival at " +
+          "the client; added: the same percentile through the target minus direct.",
+      );
+    },
+  };
+}
+
+/** `BENCH_ONLY=first-byte`: the time to the first streamed byte, as in the full run. */
+function firstByteScenario(): OneByOneScenario {
+  return {
+    description: `first byte: ${TTFB.requests} streams, ${TTFB.concurrency} at a time, chunks ` +
+      `${TTFB.chunkDelayMs} ms apart, after ${TTFB.warmUp} unmeasured`,
+    connections: TTFB.concurrency,
+    async run(targets, names) {
+      const rows: LatencyRow[] = [];
+      for (const target of targets) {
+        console.log(`  first byte: ${target.name}`);
+        const ttfb = await measureTtfb(target.url, { ...TTFB, requests: TTFB.warmUp })
+          .then(() => measureTtfb(target.url, TTFB));
+        rows.push({
+          target: target.name,
+          ms: {
+            p50: ttfb.firstByteP50Ms,
+            p99: ttfb.firstByteP99Ms,
+            "p99.9": sortedPercentile(Float64Array.from(ttfb.firstBytesMs).sort(), 99.9),
+          },
+          note: `last byte p50 ${ttfb.lastByteP50Ms.toFixed(1)} ms`,
+        });
+      }
+      console.log("");
+      console.log(addedTable(rows, names));
+      console.log("\nTime from sending a streamed request to the first body chunk.");
+    },
+  };
+}
+
+/** `BENCH_ONLY=fixed-rate`: JSON requests at a fixed rate over a backend that takes its time. */
+function fixedRateScenario(): OneByOneScenario {
+  const rate = envInteger("BENCH_RATE", 500, [1, 100_000]);
+  const seconds = envInteger("BENCH_RATE_SECONDS", 10, [1, 3_600]);
+  const answerDelayMs = envInteger("BENCH_RATE_BACKEND_MS", 20, [0, 60_000]);
+  return {
+    description: `${rate} JSON requests a second, open loop, for ${seconds} s after 2 s ` +
+      `unmeasured; the backend answers after ${answerDelayMs} ms`,
+    // Answers in flight at once, with room for a slow spell.
+    connections: Math.ceil((rate * Math.max(answerDelayMs, 10)) / 1000) * 10,
+    async run(targets, names) {
+      const rows: LatencyRow[] = [];
+      for (const target of targets) {
+        console.log(`  fixed rate: ${target.name}`);
+        await fixedRate(target.url, { rate, seconds: 2, answerDelayMs });
+        const result = await fixedRate(target.url, { rate, seconds, answerDelayMs });
+        rows.push(
+          latencyRow(
+            target.name,
+            result.latenciesMs,
+            `${Math.round(result.sentRate)} req/s sent, ${result.errors} errors, max ` +
+              `${sortedPercentile(result.latenciesMs, 100).toFixed(1)} ms`,
+          ),
+        );
+      }
+      console.log("");
+      console.log(addedTable(rows, names));
+      console.log(
+        "\nTime from the moment each request was due to its whole answer, so that a slow " +
+          "spell counts for every request it held up.",
+      );
+    },
+  };
+}
+
+function latencyRow(target: string, sorted: Float64Array, note: string): LatencyRow {
+  return {
+    target,
+    ms: Object.fromEntries(
+      ADDED_PERCENTILES.map(([label, p]) => [label, sortedPercentile(sorted, p)]),
+    ) as LatencyRow["ms"],
+    note,
+  };
+}
+
+/** The scenarios `BENCH_ONLY` may name that run one target after another. */
+export const ONE_BY_ONE = {
+  streams: streamsScenario,
+  "chunk-latency": chunkLatencyScenario,
+  "first-byte": firstByteScenario,
+  "fixed-rate": fixedRateScenario,
+} as const;
+
+/** Whether `name` is one of {@linkcode ONE_BY_ONE}. */
+export function isOneByOne(name: string): name is keyof typeof ONE_BY_ONE {
+  return Object.hasOwn(ONE_BY_ONE, name);
+}
