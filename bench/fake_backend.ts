@@ -40,21 +40,24 @@ const completion = encoder.encode(JSON.stringify({
   usage: { prompt_tokens: 9, completion_tokens: 9, total_tokens: 18 },
 }));
 
+/** One SSE chunk of a streamed completion holding `content`; the last says `"stop"`. */
+function completionChunk(content: string, last: boolean): Uint8Array {
+  return encoder.encode(`data: ${
+    JSON.stringify({
+      id: "chatcmpl-bench",
+      object: "chat.completion.chunk",
+      created,
+      model: "bench-model",
+      choices: [{ index: 0, delta: { content }, finish_reason: last ? "stop" : null }],
+    })
+  }\n\n`);
+}
+
 const streamChunks = [
-  ...Array.from({ length: CHUNKS }, (_, index) =>
-    encoder.encode(`data: ${
-      JSON.stringify({
-        id: "chatcmpl-bench",
-        object: "chat.completion.chunk",
-        created,
-        model: "bench-model",
-        choices: [{
-          index: 0,
-          delta: { content: `token${index} ` },
-          finish_reason: index === CHUNKS - 1 ? "stop" : null,
-        }],
-      })
-    }\n\n`)),
+  ...Array.from(
+    { length: CHUNKS },
+    (_, index) => completionChunk(`token${index} `, index === CHUNKS - 1),
+  ),
   encoder.encode("data: [DONE]\n\n"),
 ];
 
@@ -76,19 +79,7 @@ export function parseSentStamp(event: string): number | undefined {
 
 /** One stamped chunk of a long stream; the last one says `finish_reason: "stop"`. */
 function stampedChunk(last: boolean): Uint8Array {
-  return encoder.encode(`data: ${
-    JSON.stringify({
-      id: "chatcmpl-bench",
-      object: "chat.completion.chunk",
-      created,
-      model: "bench-model",
-      choices: [{
-        index: 0,
-        delta: { content: sentStamp(epochMs()) },
-        finish_reason: last ? "stop" : null,
-      }],
-    })
-  }\n\n`);
+  return completionChunk(sentStamp(epochMs()), last);
 }
 
 /** A long stream: `chunks` stamped chunks, `delayMs` apart, then `data: [DONE]`. */
