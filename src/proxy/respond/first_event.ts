@@ -44,7 +44,8 @@ export async function readFirstEvent(
 ): Promise<FirstEvent> {
   const reader = chunkReader(stream);
   const held: Uint8Array[] = [];
-  const decoder = new TextDecoder();
+  // Made only once a block breaks off at a chunk's end, where a character may be cut in two.
+  let decoder: TextDecoder | undefined;
   let first: EventSourceMessage | undefined;
   const parser = createParser({ onEvent: (event) => first ??= event });
   let size = 0;
@@ -64,8 +65,12 @@ export async function readFirstEvent(
     // Fed a block at a time, so that a chunk holding the whole stream is not parsed whole.
     const bytes = next.value;
     for (let offset = 0; first === undefined && offset < bytes.byteLength;) {
-      const end = blockEnd(bytes, offset);
-      parser.feed(decoder.decode(bytes.subarray(offset, end), { stream: true }));
+      const ended = blockEnd(bytes, offset);
+      const end = ended === -1 ? bytes.byteLength : ended;
+      const block = bytes.subarray(offset, end);
+      // A block that ends in a blank line ends between characters: no state to keep.
+      if (decoder === undefined && ended !== -1) parser.feed(WHOLE.decode(block));
+      else parser.feed((decoder ??= new TextDecoder()).decode(block, { stream: true }));
       offset = end;
     }
   }
@@ -74,14 +79,17 @@ export async function readFirstEvent(
   return message === undefined ? { kind: "data", body } : { kind: "error", message, body };
 }
 
+/** Decodes the blocks that end in a blank line. */
+const WHOLE = new TextDecoder();
+
 const LF = 0x0a;
 const CR = 0x0d;
 
 /**
- * Where the first block of lines from `start` ends, after the blank line that ends it; the end
- * of `bytes` when none does. Any split is safe, since the parser reads across them (and a line
- * break is never part of a longer UTF-8 character): this one only saves parsing what follows the
- * first event.
+ * Where the first block of lines from `start` ends, after the blank line that ends it; -1 when
+ * no blank line does. Any split is safe, since the parser reads across them (and a line break is
+ * never part of a longer UTF-8 character): this one only saves parsing what follows the first
+ * event.
  */
 function blockEnd(bytes: Uint8Array, start: number): number {
   for (let index = start; index + 1 < bytes.byteLength; index++) {
@@ -95,7 +103,7 @@ function blockEnd(bytes: Uint8Array, start: number): number {
       return index + 2;
     }
   }
-  return bytes.byteLength;
+  return -1;
 }
 
 /**

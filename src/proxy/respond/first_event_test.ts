@@ -72,3 +72,17 @@ Deno.test("a break before the first event rejects", async () => {
     /connection reset/,
   );
 });
+
+Deno.test("a character split between two chunks of the first event reads whole", async () => {
+  const bytes = encoder.encode('event: error\ndata: {"error":{"message":"显存不足"}}\n\n');
+  const cut = bytes.indexOf(0xe6) + 1; // inside the first CJK character
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(bytes.subarray(0, cut));
+      controller.enqueue(bytes.subarray(cut));
+      controller.close();
+    },
+  });
+  const first = await readFirstEvent(stream, { idleTimeout: 0, onIdle: () => {} });
+  assert.deepEqual(first.kind === "error" && first.message, "显存不足");
+});
