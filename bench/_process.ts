@@ -114,6 +114,24 @@ export function stopAllOnSignals(cleanUp: () => Promise<void>): () => void {
   };
 }
 
+/**
+ * A temporary folder for a bench run's files, and the run's clean-up: disposing of it (or a
+ * signal) stops every process the bench started and removes the folder.
+ */
+export async function benchWorkspace(): Promise<AsyncDisposable & { readonly dir: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-bench-" });
+  const removeDir = () => Deno.remove(dir, { recursive: true }).catch(() => {});
+  const removeListeners = stopAllOnSignals(removeDir);
+  return {
+    dir,
+    async [Symbol.asyncDispose]() {
+      await stopAll();
+      removeListeners();
+      await removeDir();
+    },
+  };
+}
+
 /** A TCP port on 127.0.0.1 that was free a moment ago, chosen by the kernel. */
 export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -25,7 +25,7 @@
  */
 import { checkTarget } from "./_check.ts";
 import { findNginx, nginxConfig } from "./_nginx.ts";
-import { type Child, freePort, spawn, stopAll, stopAllOnSignals, waitForPort } from "./_process.ts";
+import { benchWorkspace, type Child, freePort, spawn, waitForPort } from "./_process.ts";
 import { raiseOpenFiles } from "./_open_files.ts";
 import { cpuModel, processTreeUsage } from "./_proc.ts";
 import { pairRatioTable, ratioTable, resultTable, type Row } from "./_report.ts";
@@ -483,41 +483,34 @@ async function oneByOne(name: keyof typeof ONE_BY_ONE): Promise<number> {
     console.log(`The client's open-files limit, ${clientFiles}, is too low: expect errors`);
   }
 
-  const dir = await Deno.makeTempDir({ prefix: "switchyard-bench-" });
-  const removeDir = () => Deno.remove(dir, { recursive: true }).catch(() => {});
-  const removeListeners = stopAllOnSignals(removeDir);
-  try {
-    const backend = await startBackend();
-    const targets: Target[] = [backend];
-    if (nginx) {
-      // Two per stream, and room to spare: with fewer than a sixteenth of its connections free,
-      // nginx closes waiting client connections ("worker_connections are not enough").
-      const workerConnections = Math.max(4096, Math.ceil(2.25 * scenario.connections) + 256);
-      targets.push(await startNginx(nginx, dir, backend, { workerConnections }));
-    }
-    targets.push(await startBareProxy(backend, { watch: false }));
-    targets.push(await startGateway(dir, backend, { observed: true }));
-    const limits: string[] = [`client ${clientFiles ?? "unchanged"}`];
-    for (const target of targets) {
-      // nginx's workers, which may run as another user, raise theirs: `worker_rlimit_nofile`.
-      const limit = await raiseOpenFiles([target.child.pid], openFiles);
-      limits.push(`${target.name} ${limit ?? "unchanged"}`);
-      if (limit !== undefined && limit < 2 * scenario.connections + 64) {
-        console.log(`${target.name}'s open-files limit, ${limit}, is too low: expect errors`);
-      }
-      await checkTarget(target.name, target.url);
-    }
-    console.log(`Open-files limits: ${limits.join(", ")}`);
-    await scenario.run(
-      targets.map((target) => ({ name: target.name, url: target.url, pid: target.child.pid })),
-      { direct: NAMES.direct, gateway: NAMES.gateway, bases: [NAMES.bare, NAMES.nginx] },
-    );
-    return 0;
-  } finally {
-    await stopAll();
-    removeListeners();
-    await removeDir();
+  await using workspace = await benchWorkspace();
+  const { dir } = workspace;
+  const backend = await startBackend();
+  const targets: Target[] = [backend];
+  if (nginx) {
+    // Two per stream, and room to spare: with fewer than a sixteenth of its connections free,
+    // nginx closes waiting client connections ("worker_connections are not enough").
+    const workerConnections = Math.max(4096, Math.ceil(2.25 * scenario.connections) + 256);
+    targets.push(await startNginx(nginx, dir, backend, { workerConnections }));
   }
+  targets.push(await startBareProxy(backend, { watch: false }));
+  targets.push(await startGateway(dir, backend, { observed: true }));
+  const limits: string[] = [`client ${clientFiles ?? "unchanged"}`];
+  for (const target of targets) {
+    // nginx's workers, which may run as another user, raise theirs: `worker_rlimit_nofile`.
+    const limit = await raiseOpenFiles([target.child.pid], openFiles);
+    limits.push(`${target.name} ${limit ?? "unchanged"}`);
+    if (limit !== undefined && limit < 2 * scenario.connections + 64) {
+      console.log(`${target.name}'s open-files limit, ${limit}, is too low: expect errors`);
+    }
+    await checkTarget(target.name, target.url);
+  }
+  console.log(`Open-files limits: ${limits.join(", ")}`);
+  await scenario.run(
+    targets.map((target) => ({ name: target.name, url: target.url, pid: target.child.pid })),
+    { direct: NAMES.direct, gateway: NAMES.gateway, bases: [NAMES.bare, NAMES.nginx] },
+  );
+  return 0;
 }
 
 async function main(): Promise<number> {
@@ -569,96 +562,89 @@ async function main(): Promise<number> {
     );
   }
 
-  const dir = await Deno.makeTempDir({ prefix: "switchyard-bench-" });
-  const removeDir = () => Deno.remove(dir, { recursive: true }).catch(() => {});
-  const removeListeners = stopAllOnSignals(removeDir);
-  try {
-    const backend = await startBackend();
-    const targets: Target[] = [backend];
-    if (only !== "transports") {
-      if (nginx) targets.push(await startNginx(nginx, dir, backend));
-      targets.push(await startBareProxy(backend, { watch: false }));
-      if (only === "all") targets.push(await startBareProxy(backend, { watch: true }));
-      targets.push(await startGateway(dir, backend, { observed: true }));
-      targets.push(await startGateway(dir, backend, { observed: false }));
-      if (baseline) {
-        targets.push(await startGateway(dir, backend, { observed: true, baseline }));
-      }
+  await using workspace = await benchWorkspace();
+  const { dir } = workspace;
+  const backend = await startBackend();
+  const targets: Target[] = [backend];
+  if (only !== "transports") {
+    if (nginx) targets.push(await startNginx(nginx, dir, backend));
+    targets.push(await startBareProxy(backend, { watch: false }));
+    if (only === "all") targets.push(await startBareProxy(backend, { watch: true }));
+    targets.push(await startGateway(dir, backend, { observed: true }));
+    targets.push(await startGateway(dir, backend, { observed: false }));
+    if (baseline) {
+      targets.push(await startGateway(dir, backend, { observed: true, baseline }));
     }
-    const tls = openssl && only !== "gateway" ? await selfSignedCert(dir) : undefined;
-    const httpsBackend = tls ? await startBackend(tls) : undefined;
-    for (const row of only === "gateway" ? [] : TRANSPORT_ROWS) {
-      if (!row.https) targets.push(await startTransportProxy(row, backend, undefined));
-      else if (httpsBackend) targets.push(await startTransportProxy(row, httpsBackend, tls));
-    }
-    for (const target of targets) await checkTarget(target.name, target.url);
-
-    const rows = await measureThroughput(targets, { seconds, threads, rounds });
-    for (const target of targets) {
-      console.log(`  first byte: ${target.name}`);
-      rows.push(await measureFirstByte(target));
-    }
-    const peakRss = await Promise.all(
-      targets.map(async (target) =>
-        `${target.name} ${
-          Math.round((await processTreeUsage(target.child.pid)).peakRssBytes / 2 ** 20)
-        } MiB`
-      ),
-    );
-
-    console.log("");
-    console.log(resultTable(rows));
-    console.log(
-      "\np50/p99: whole response (chat, stream) or first body chunk (first byte). CPU/req: " +
-        "user + system time of the target's processes (for direct, the backend) per request;\n" +
-        "backend CPU/req: the fake backend's, behind that target (the https one for https rows).",
-    );
-    console.log(`Peak RSS: ${peakRss.join(", ")}`);
-    console.log("");
-    console.log(ratioTable(rows, {
-      direct: NAMES.direct,
-      bare: NAMES.bare,
-      watched: NAMES.watched,
-      gateway: NAMES.gateway,
-      unobserved: NAMES.unobserved,
-      proxies: targets.slice(1).map((target) => target.name),
-    }));
-    console.log("");
-    console.log(pairRatioTable(rows, TRANSPORT_RATIOS));
-
-    console.log(
-      `\nSide by side: two targets loaded at once, ${PAIRED_CONNECTIONS} connections each, ` +
-        `${windows} windows of ${seconds} s (BENCH_WINDOWS to change); CPU per request`,
-    );
-    const named = (name: string) => {
-      const target = targets.find((candidate) => candidate.name === name);
-      if (!target) throw new Error(`No target named ${name}`);
-      return { name, url: target.url, pid: target.child.pid };
-    };
-    const running = new Set(targets.map((target) => target.name));
-    const pairs = PAIRS.filter((pair) => pair.every((name) => running.has(name)));
-    const paired: PairResult[] = [];
-    for (const scenario of ["chat", "stream"] as const) {
-      for (const [base, compared] of pairs) {
-        const result = await sideBySide(named(base), named(compared), {
-          scenario,
-          windows,
-          seconds,
-          connections: PAIRED_CONNECTIONS,
-          warmUpSeconds: WARM_UP_SECONDS,
-        });
-        console.log(`  ${scenario}: ${compared} / ${base} ${result.ratio.toFixed(3)}x`);
-        paired.push(result);
-      }
-    }
-    console.log("");
-    console.log(sideBySideTable(paired));
-    return 0;
-  } finally {
-    await stopAll();
-    removeListeners();
-    await removeDir();
   }
+  const tls = openssl && only !== "gateway" ? await selfSignedCert(dir) : undefined;
+  const httpsBackend = tls ? await startBackend(tls) : undefined;
+  for (const row of only === "gateway" ? [] : TRANSPORT_ROWS) {
+    if (!row.https) targets.push(await startTransportProxy(row, backend, undefined));
+    else if (httpsBackend) targets.push(await startTransportProxy(row, httpsBackend, tls));
+  }
+  for (const target of targets) await checkTarget(target.name, target.url);
+
+  const rows = await measureThroughput(targets, { seconds, threads, rounds });
+  for (const target of targets) {
+    console.log(`  first byte: ${target.name}`);
+    rows.push(await measureFirstByte(target));
+  }
+  const peakRss = await Promise.all(
+    targets.map(async (target) =>
+      `${target.name} ${
+        Math.round((await processTreeUsage(target.child.pid)).peakRssBytes / 2 ** 20)
+      } MiB`
+    ),
+  );
+
+  console.log("");
+  console.log(resultTable(rows));
+  console.log(
+    "\np50/p99: whole response (chat, stream) or first body chunk (first byte). CPU/req: " +
+      "user + system time of the target's processes (for direct, the backend) per request;\n" +
+      "backend CPU/req: the fake backend's, behind that target (the https one for https rows).",
+  );
+  console.log(`Peak RSS: ${peakRss.join(", ")}`);
+  console.log("");
+  console.log(ratioTable(rows, {
+    direct: NAMES.direct,
+    bare: NAMES.bare,
+    watched: NAMES.watched,
+    gateway: NAMES.gateway,
+    unobserved: NAMES.unobserved,
+    proxies: targets.slice(1).map((target) => target.name),
+  }));
+  console.log("");
+  console.log(pairRatioTable(rows, TRANSPORT_RATIOS));
+
+  console.log(
+    `\nSide by side: two targets loaded at once, ${PAIRED_CONNECTIONS} connections each, ` +
+      `${windows} windows of ${seconds} s (BENCH_WINDOWS to change); CPU per request`,
+  );
+  const named = (name: string) => {
+    const target = targets.find((candidate) => candidate.name === name);
+    if (!target) throw new Error(`No target named ${name}`);
+    return { name, url: target.url, pid: target.child.pid };
+  };
+  const running = new Set(targets.map((target) => target.name));
+  const pairs = PAIRS.filter((pair) => pair.every((name) => running.has(name)));
+  const paired: PairResult[] = [];
+  for (const scenario of ["chat", "stream"] as const) {
+    for (const [base, compared] of pairs) {
+      const result = await sideBySide(named(base), named(compared), {
+        scenario,
+        windows,
+        seconds,
+        connections: PAIRED_CONNECTIONS,
+        warmUpSeconds: WARM_UP_SECONDS,
+      });
+      console.log(`  ${scenario}: ${compared} / ${base} ${result.ratio.toFixed(3)}x`);
+      paired.push(result);
+    }
+  }
+  console.log("");
+  console.log(sideBySideTable(paired));
+  return 0;
 }
 
 if (import.meta.main) {
