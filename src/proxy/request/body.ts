@@ -104,19 +104,18 @@ export async function readLimited(
       "request_too_large",
       `Request body is larger than the limit server.max-body-size of ${describeSize(maxBytes)}`,
     );
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
+  const header = request.headers.get("content-length");
+  const declared = header === null ? undefined : Number(header);
+  if (declared !== undefined && declared > maxBytes) throw tooLarge();
   try {
-    if (declared !== null && (idle === undefined || Number(declared) <= WHOLE_BODY)) {
+    using watched = idle?.watch();
+    if (declared !== undefined && (watched === undefined || declared <= WHOLE_BODY)) {
       // The runtime enforces a declared length, so the fast native read is safe here. It stays
       // fast only while `request.body` is untouched: that getter wraps the body in a JS stream.
-      if (idle === undefined) return new Uint8Array(await request.arrayBuffer());
-      using watched = idle.watch();
-      return new Uint8Array(await Promise.race([request.arrayBuffer(), watched.idle]));
+      const whole = request.arrayBuffer();
+      return new Uint8Array(await (watched ? Promise.race([whole, watched.idle]) : whole));
     }
     if (request.body === null) return new Uint8Array(0);
-    if (idle === undefined) return await readChunks(request.body, maxBytes, tooLarge);
-    using watched = idle.watch();
     return await readChunks(request.body, maxBytes, tooLarge, watched);
   } catch (error) {
     if (error instanceof GatewayError) throw error;
