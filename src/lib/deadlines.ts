@@ -28,7 +28,7 @@ export interface DeadlinesOptions {
   readonly startTimer?: (callback: () => void, ms: number) => () => void;
 }
 
-class Entry implements Deadline {
+class Entry implements Deadline, Disposable {
   readonly #owner: Deadlines;
   readonly slot: number;
   readonly callback: () => void;
@@ -41,6 +41,11 @@ class Entry implements Deadline {
 
   cancel(): void {
     this.#owner.cancel(this);
+  }
+
+  /** Cancels, so that a lease or `using` calls the deadline off whatever happens. */
+  [Symbol.dispose](): void {
+    this.cancel();
   }
 }
 
@@ -71,7 +76,7 @@ export class Deadlines {
   }
 
   /** Calls `callback` once `ms` milliseconds have passed, unless cancelled first. */
-  schedule(callback: () => void, ms: number): Deadline {
+  schedule(callback: () => void, ms: number): Deadline & Disposable {
     const slot = Math.ceil((this.#now() + Math.max(0, ms)) / this.#resolution);
     let entries = this.#slots.get(slot);
     if (entries === undefined) {
@@ -178,4 +183,5 @@ function heapPop(heap: number[]): number | undefined {
 const requestDeadlines = new Deadlines();
 
 /** Schedules on {@linkcode requestDeadlines}: the default wherever a `Schedule` is taken. */
-export const scheduleDeadline: Schedule = (callback, ms) => requestDeadlines.schedule(callback, ms);
+export const scheduleDeadline = (callback: () => void, ms: number): Deadline & Disposable =>
+  requestDeadlines.schedule(callback, ms);

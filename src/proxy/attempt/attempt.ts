@@ -92,7 +92,7 @@ export async function attempt(
   const noFirstToken = exchange.streamed && firstToken > 0
     ? scheduleDeadline(() => controller.abort(new FirstTokenTimeout(firstToken)), firstToken)
     : undefined;
-  if (noFirstToken) lease.use({ [Symbol.dispose]: () => noFirstToken.cancel() });
+  if (noFirstToken) lease.use(noFirstToken);
   const firstByteMs = firstByteDeadline(upstream, firstByte, now());
   const noAnswer = firstByteMs > 0 && (noFirstToken === undefined || firstByteMs < firstToken)
     ? scheduleDeadline(() => controller.abort(new FirstByteTimeout(firstByteMs)), firstByteMs)
