@@ -212,14 +212,15 @@ async function shutdown(signal: string): Promise<void> {
   gateway.drain();
   const serveApp = handle;
   handle = async (request, info) => closing(await serveApp(request, info));
-  if (announce > 0) await new Promise((resolve) => setTimeout(resolve, announce));
+  if (announce > 0) await after(announce, undefined);
   const drained = server.shutdown().then(() => true);
-  const finished = await Promise.race([drained, after(grace, false)]);
+  const drainedWithin = (ms: number) => Promise.race([drained, after(ms, false)]);
+  const finished = await drainedWithin(grace);
   const cut = finished ? 0 : gateway.telemetry.active;
   if (!finished) {
     // A stream still open ends with an SSE error event, an answer not begun with a 503, each
     // with its log line; whatever is left when that has had its moment is cut.
-    if (gateway.stopAttempts() > 0) await Promise.race([drained, after(STOPPED_FLUSH_MS, false)]);
+    if (gateway.stopAttempts() > 0) await drainedWithin(STOPPED_FLUSH_MS);
     gateway.telemetry.cutInFlight();
   }
   await gateway.close();
