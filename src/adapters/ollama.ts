@@ -13,6 +13,7 @@ export const ollama: Adapter = {
   defaultPaths: {
     chat: "/v1/chat/completions",
     completion: "/v1/completions",
+    messages: "/v1/messages",
     embedding: "/v1/embeddings",
   },
   health: { path: "/api/version", healthy: success },

@@ -46,6 +46,8 @@ export interface Adapter {
   /**
    * The path of each service this backend serves, used when an instance gives no `path`. A
    * service missing here is one the backend does not serve: configuring it is an error.
+   * `messages` is listed only by a backend that serves the Anthropic Messages API itself; the
+   * Messages requests for a chat instance of any other are translated to chat.
    */
   readonly defaultPaths: Readonly<Partial<Record<ServiceType, string>>>;
   readonly health: HealthProbe;

@@ -409,13 +409,17 @@ export const ModelSchema = z.strictObject({
       if (instanceId !== undefined) instanceIds.add(instanceId);
       const name = instance.adapter ?? service.adapter ?? model.adapter ?? "normal";
       const adapter = adapterFor(name);
-      if (adapter.defaultPaths[type] === undefined) {
+      // A Messages instance of its own with a path is a server that speaks the API there.
+      const placed = type === "messages" && instance.path !== undefined;
+      if (adapter.defaultPaths[type] === undefined && !placed) {
         ctx.addIssue({
           code: "custom",
           path: ["services", type, "instances", index, ...(instance.adapter ? ["adapter"] : [])],
           message: `Instance "${instance.name}" at ${instance["base-url"]} is ${adapter.title} ` +
             `(adapter ${name}), which does not serve ${type}; ` +
-            `if this backend does, set adapter: openai`,
+            (type === "messages"
+              ? "if this backend serves the Anthropic Messages API, give the instance its path"
+              : "if this backend does, set adapter: openai"),
         });
       }
       const native = name === "ollama" && instance.path !== undefined

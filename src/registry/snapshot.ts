@@ -6,6 +6,7 @@
  */
 import { adapterFor, type AdapterName } from "../adapters/mod.ts";
 import type { Translation } from "../proxy/exchange.ts";
+import { MESSAGES_TO_CHAT, NO_TOKEN_COUNT } from "../translate/messages/exchange.ts";
 import { type NativeEndpoint, nativeEndpointOf } from "../adapters/ollama_native/mod.ts";
 import type { CircuitBreaker } from "../breaker/breaker.ts";
 import { breakerSettings } from "../breaker/settings.ts";
@@ -128,8 +129,16 @@ export interface ServiceRuntime {
   readonly fallback: FallbackSettings;
   /** Answers kept for the `cache` fallback. */
   readonly cache: ResponseCache | undefined;
-  /** When set, this service is served by another's instances (completions by chat's). */
+  /**
+   * When set, this service is served by another's instances (completions and Messages by
+   * chat's).
+   */
   readonly derivedFrom: ServiceType | undefined;
+  /**
+   * The Messages service's token counts (`POST /v1/messages/count_tokens`): the same instances
+   * on their counting endpoint. Only on `messages`.
+   */
+  readonly tokenCounts?: ServiceRuntime;
   /** The pool serving a model name: an exact name first, then the first matching pattern. */
   resolve(model: string): ModelPool | undefined;
   /** Every pool, exact names first. */
@@ -242,14 +251,33 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
     upstreamsOf.set("completion", (upstreamsOf.get("chat") ?? []).flatMap(completionOf));
   }
 
+  const messagesDerived = (model.services.messages?.instances.length ?? 0) === 0;
+  if (messagesDerived) {
+    upstreamsOf.set("messages", (upstreamsOf.get("chat") ?? []).flatMap(messagesOf));
+  }
+
   const services = Object.fromEntries(SERVICE_TYPES.map((type) => {
-    const derivedFrom = type === "completion" && completionDerived ? "chat" : undefined;
+    const derivedFrom = (type === "completion" && completionDerived) ||
+        (type === "messages" && messagesDerived)
+      ? "chat"
+      : undefined;
     const config = model.services[derivedFrom ?? type];
     return [
       type,
       buildService(type, upstreamsOf.get(type) ?? [], { model, config, derivedFrom, options }),
     ];
   })) as Record<ServiceType, ServiceRuntime>;
+  const messages = services.messages;
+  services.messages = {
+    ...messages,
+    tokenCounts: buildService("messages", tokenCountsOf(messages.upstreams), {
+      model,
+      config: model.services[messages.derivedFrom ?? "messages"],
+      derivedFrom: messages.derivedFrom,
+      options,
+      variant: "count_tokens",
+    }),
+  };
 
   // Backends in a least-load pool report their load as often as the fastest such pool asks.
   for (const service of Object.values(services)) {
@@ -361,6 +389,54 @@ function completionOf(chat: Upstream): Upstream[] {
   }];
 }
 
+/**
+ * The Anthropic Messages endpoint of a chat instance: the backend's own when its adapter serves
+ * the API (`…/chat/completions` → `…/messages`), else the chat path, with the request translated
+ * to chat and the answer back. A chat instance that is itself translated (Ollama's `/api/chat`)
+ * has no such endpoint unless its backend serves Messages natively.
+ */
+function messagesOf(chat: Upstream): Upstream[] {
+  const native = adapterFor(chat.adapter).defaultPaths.messages;
+  if (native !== undefined) {
+    const path = chat.path.endsWith("/chat/completions")
+      ? chat.path.slice(0, -"/chat/completions".length) + "/messages"
+      : native;
+    return [{
+      ...chat,
+      path,
+      url: chat.baseUrl + path,
+      http1: transportTarget(chat.baseUrl + path, { addressCheck: chat.http1.addressCheck }).http1,
+      native: undefined,
+      translation: undefined,
+    }];
+  }
+  if (chat.translation !== undefined) return [];
+  return [{ ...chat, translation: MESSAGES_TO_CHAT }];
+}
+
+/**
+ * The token counting endpoints of Messages instances: a native one's `…/messages/count_tokens`;
+ * a translated one refuses, unless a native instance serves the same model.
+ */
+function tokenCountsOf(messages: readonly Upstream[]): Upstream[] {
+  const counted = new Set(
+    messages.filter((upstream) => upstream.translation === undefined).map(({ name }) => name),
+  );
+  return messages.flatMap((upstream) => {
+    if (upstream.translation !== undefined) {
+      return counted.has(upstream.name) ? [] : [{ ...upstream, translation: NO_TOKEN_COUNT }];
+    }
+    const path = `${upstream.path}/count_tokens`;
+    const url = upstream.baseUrl + path;
+    return [{
+      ...upstream,
+      path,
+      url,
+      http1: transportTarget(url, { addressCheck: upstream.http1.addressCheck }).http1,
+    }];
+  });
+}
+
 function buildService(
   type: ServiceType,
   upstreams: readonly Upstream[],
@@ -369,6 +445,8 @@ function buildService(
     config: ServiceConfig | undefined;
     derivedFrom: ServiceType | undefined;
     options: BuildSnapshotOptions;
+    /** Another endpoint of the service's instances: its queues are its own, it has no cache. */
+    variant?: string;
   },
 ): ServiceRuntime {
   const { model, config, options } = context;
@@ -411,7 +489,8 @@ function buildService(
     });
     const pattern = name.includes("*");
     const capped = group.some((upstream) => upstream.maxConcurrency !== Infinity);
-    const queue = capped ? live.queue(`${type}/${name}`, queueSize) : undefined;
+    const queueKey = context.variant ? `${type}/${context.variant}/${name}` : `${type}/${name}`;
+    const queue = capped ? live.queue(queueKey, queueSize) : undefined;
     if (queue) { for (const upstream of group) upstream.queues.push(queue); }
     const pool: ModelPool = { name, pattern, upstreams: group, strategy, queue, queueTimeout };
     if (pattern) patterns.push({ regex: globToRegExp(name), pool });
@@ -433,7 +512,7 @@ function buildService(
       .map((placed) => ({ ...placed, limiters: live.limiters(placed.policy) })),
     retry: retrySettings(model, configType, { retries: options.retries }),
     fallback,
-    cache: live.cache(type, fallback),
+    cache: context.variant ? undefined : live.cache(type, fallback),
     derivedFrom: context.derivedFrom,
     pools: () => [...exact.values(), ...patterns.map(({ pool }) => pool)],
     resolve(name) {

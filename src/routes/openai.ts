@@ -6,13 +6,20 @@ import { createRoute } from "@hono/zod-openapi";
 import type { GatewayApp } from "../gateway_env.ts";
 import { forward, type ProxyDeps } from "../proxy/forward.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "../services.ts";
-import { ErrorSchema, ModelListSchema, REQUEST_SCHEMAS, RESPONSE_DESCRIPTIONS } from "./schemas.ts";
+import {
+  ErrorSchema,
+  isOpenAiService,
+  ModelListSchema,
+  REQUEST_SCHEMAS,
+  RESPONSE_DESCRIPTIONS,
+} from "./schemas.ts";
 
 const errorContent = { "application/json": { schema: ErrorSchema } };
 
 /** Mounts the seven services, `/v1/completions` and `GET /v1/models`. */
 export function mountOpenAiRoutes(app: GatewayApp, deps: ProxyDeps & { startedAt: Date }): void {
   for (const service of SERVICE_TYPES) {
+    if (!isOpenAiService(service)) continue;
     const endpoint = SERVICE_ENDPOINTS[service];
     const mediaType = endpoint.body === "json" ? "application/json" : "multipart/form-data";
     app.openAPIRegistry.registerPath({

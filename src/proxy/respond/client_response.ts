@@ -4,6 +4,7 @@
  * read into memory when it is held back for a retry.
  * @module
  */
+import { type ErrorDialect, GatewayError } from "../../errors.ts";
 import type { BodyEnd, ProxyObserver } from "../../observe/proxy_observer.ts";
 import type { UpstreamAnswer } from "../../transport/upstream_answer.ts";
 import type { UpstreamLease } from "../attempt/lease.ts";
@@ -99,6 +100,8 @@ export interface RelayContext {
   readonly delivered: Promise<void> | undefined;
   /** Where a relayed body is observed; none for an answer held back. */
   readonly record: ProxyObserver | undefined;
+  /** How the client's API words the error event that ends a cut stream. */
+  readonly errors: ErrorDialect;
 }
 
 /**
@@ -162,7 +165,7 @@ export function relayed(
       owner,
       tap ? (chunk) => tap.chunk(chunk) : undefined,
       // An SSE client learns why its stream ended: the SDKs raise the error event.
-      sse ? (error) => sseErrorEvent(error, relay.idle) : undefined,
+      sse ? (error) => relay.errors.streamEvent(streamCut(error, relay.idle)) : undefined,
     ),
   );
   const response = clientResponse(body, answer, streamed);
@@ -172,31 +175,29 @@ export function relayed(
   return response;
 }
 
-const encoder = new TextEncoder();
-
 /**
- * An SSE error event in OpenAI's error shape, ending a stream the backend broke off or let go
- * idle: the OpenAI SDKs raise it as an `APIError` rather than returning a cut answer.
+ * Why the gateway cut a stream the backend broke off or let go idle, or that the gateway's
+ * shutdown ended: sent to the client as an SSE error event, which the SDKs raise as an error
+ * rather than returning a cut answer.
  */
-export function sseErrorEvent(reason: unknown, idleTimeout: number): Uint8Array {
+export function streamCut(reason: unknown, idleTimeout: number): GatewayError {
+  if (reason instanceof GatewayStopping) {
+    return new GatewayError(
+      503,
+      "gateway_stopping",
+      "The gateway is stopping and its grace period is over: the stream was cut",
+      { type: "server_error" },
+    );
+  }
   const idle = reason instanceof IdleTimeout;
-  const error = reason instanceof GatewayStopping
-    ? {
-      message: "The gateway is stopping and its grace period is over: the stream was cut",
-      type: "server_error",
-      param: null,
-      code: "gateway_stopping",
-    }
-    : {
-      message: idle
-        ? `The backend sent nothing for ${idleTimeout} ms: the stream was cut`
-        : "The backend broke off the stream midway",
-      type: "upstream_error",
-      param: null,
-      code: idle ? "upstream_timeout" : "upstream_broken_stream",
-    };
-  // A blank line first ends any event the backend left half-written.
-  return encoder.encode(`\n\nevent: error\ndata: ${JSON.stringify({ error })}\n\n`);
+  return new GatewayError(
+    idle ? 504 : 502,
+    idle ? "upstream_timeout" : "upstream_broken_stream",
+    idle
+      ? `The backend sent nothing for ${idleTimeout} ms: the stream was cut`
+      : "The backend broke off the stream midway",
+    { type: "upstream_error" },
+  );
 }
 
 /** How a relay's end reads in the request's record. */
