@@ -18,6 +18,8 @@ import {
   usageChunk,
 } from "./fixtures/messages_backends.ts";
 import { closedPortUrl } from "./fixtures/ports.ts";
+import { startFakeBackend } from "./fixtures/fake_backend.ts";
+import { within } from "./fixtures/gate.ts";
 import { startScriptedServer } from "./fixtures/raw_http.ts";
 
 const MODEL = "m";
@@ -256,6 +258,14 @@ Deno.test("the SDK streams and counts tokens through a native Messages backend",
   await using backend = startScriptedBackend(nativeScript);
   await using gateway = await gatewayFor([backend], { adapter: "ollama" });
   const client = sdk(gateway);
+  const created = await client.messages.create({
+    model: MODEL,
+    max_tokens: 10,
+    tools: [WEATHER_TOOL],
+    messages: [{ role: "user", content: "Hi" }],
+  });
+  assert.deepEqual(created, nativeMessage("native hi"));
+  assert.deepEqual(backend.requests[0]!.json?.tools, [WEATHER_TOOL], "tools reach it as sent");
   const message = await client.messages.stream({
     model: MODEL,
     max_tokens: 10,
@@ -268,6 +278,7 @@ Deno.test("the SDK streams and counts tokens through a native Messages backend",
   });
   assert.deepEqual(count, { input_tokens: 42 });
   assert.deepEqual(backend.requests.map((request) => request.path), [
+    "/v1/messages",
     "/v1/messages",
     "/v1/messages/count_tokens",
   ]);
@@ -414,6 +425,27 @@ Deno.test("a failing instance is retried on another before the first byte", asyn
   assert.equal(healthy.requests.length, 2);
 });
 
+Deno.test("a stream that begins with the backend's error is retried on another instance", async () => {
+  await using failing = startScriptedBackend(() =>
+    chatStreamAnswer([{ error: { message: "engine overloaded", code: 503 } }], { done: false })
+  );
+  await using healthy = startScriptedBackend(hello);
+  await using gateway = await gatewayFor([failing, healthy], {
+    model: "  load-balance: { type: round-robin }\n",
+  });
+  const client = sdk(gateway);
+  for (let i = 0; i < 2; i++) {
+    const message = await client.messages.stream({
+      model: MODEL,
+      max_tokens: 5,
+      messages: [{ role: "user", content: "Hi" }],
+    }).finalMessage();
+    assert.deepEqual(message.content, [{ type: "text", text: "Hello" }]);
+  }
+  assert.equal(failing.requests.length, 1);
+  assert.equal(healthy.requests.length, 2);
+});
+
 Deno.test("no instance reachable: an Anthropic error, not OpenAI's", async () => {
   await using gateway = await gatewayFor([closedPortUrl()]);
   const response = await post(gateway, "/v1/messages", {
@@ -451,4 +483,48 @@ Deno.test("a stream the backend breaks off midway ends with an Anthropic error e
     return true;
   });
   assert.deepEqual(texts, ["Hel"]);
+});
+
+Deno.test("a client that leaves a translated stream cancels the backend's request", async () => {
+  await using backend = await startFakeBackend({
+    stream: { tokens: ["a", "b", "c"], stallAfter: 1 },
+  });
+  await using gateway = await gatewayFor([backend.url]);
+  const controller = new AbortController();
+  const response = await fetch(`${gateway.url}/v1/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      model: MODEL,
+      max_tokens: 5,
+      stream: true,
+      messages: [{ role: "user", content: "Hi" }],
+    }),
+    signal: controller.signal,
+  });
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("content-type"), "text/event-stream");
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!seen.includes("text_delta")) seen += (await reader.read()).value ?? "";
+  assert.match(seen, /^event: message_start\n/);
+  controller.abort();
+  await reader.cancel().catch(() => {});
+  await within(backend.requests[0]!.aborted, 2000, "the backend's request was aborted");
+  const status = await (await fetch(`${gateway.url}/v1/messages/status`)).json();
+  assert.equal(status.derivedFrom, "chat");
+  assert.equal(status.instances[0].activeRequests, 0);
+});
+
+Deno.test("the OpenAPI document describes both Messages routes", async () => {
+  await using gateway = await gatewayFor([closedPortUrl()]);
+  const document = await (await fetch(`${gateway.url}/openapi.json`)).json();
+  for (const path of ["/v1/messages", "/v1/messages/count_tokens"]) {
+    const post = document.paths[path]?.post;
+    assert.ok(post, `${path} is documented`);
+    assert.ok(post.requestBody.content["application/json"].schema, `${path} has a body schema`);
+    assert.ok(post.responses["429"], `${path} documents its rate limit error`);
+  }
+  assert.ok(document.components.schemas.MessagesRequest.properties.max_tokens);
+  assert.equal(document.paths["/v1/messages"].post.tags[0], "Anthropic API");
 });
