@@ -528,3 +528,46 @@ Deno.test("the OpenAPI document describes both Messages routes", async () => {
   assert.ok(document.components.schemas.MessagesRequest.properties.max_tokens);
   assert.equal(document.paths["/v1/messages"].post.tags[0], "Anthropic API");
 });
+
+Deno.test("a body over the size limit and a model the key may not use: Anthropic's 413 and 403", async () => {
+  await using backend = startScriptedBackend(hello);
+  await using gateway = await gatewayFor([backend], {
+    extra: "server:\n  max-body-size: 200\nauth:\n  enabled: true\n  keys:\n" +
+      "    - { id: a, key: sk-gateway, models: [other] }\n",
+  });
+  const headers = { "x-api-key": "sk-gateway" };
+  const large = await post(gateway, "/v1/messages", {
+    model: MODEL,
+    max_tokens: 5,
+    messages: [{ role: "user", content: "x".repeat(300) }],
+  }, headers);
+  assert.equal(large.status, 413);
+  assert.equal(errorType(large.body), "request_too_large");
+  const refused = await post(gateway, "/v1/messages", {
+    model: MODEL,
+    max_tokens: 5,
+    messages: [{ role: "user", content: "Hi" }],
+  }, headers);
+  assert.equal(refused.status, 403);
+  assert.equal(errorType(refused.body), "permission_error");
+  assert.equal(backend.requests.length, 0);
+});
+
+Deno.test("a stream that begins with the backend's verdict on the request is passed on, not retried", async () => {
+  await using backend = startScriptedBackend(() =>
+    chatStreamAnswer([{ error: { message: "prompt too long", code: 400 } }], { done: false })
+  );
+  await using gateway = await gatewayFor([backend, backend]);
+  const stream = sdk(gateway).messages.stream({
+    model: MODEL,
+    max_tokens: 5,
+    messages: [{ role: "user", content: "Hi" }],
+  });
+  await assert.rejects(stream.finalMessage(), (error) => {
+    assert.ok(error instanceof Anthropic.APIError, String(error));
+    assert.equal(errorType(error.error), "invalid_request_error");
+    assert.match(String(error.message), /prompt too long/);
+    return true;
+  });
+  assert.equal(backend.requests.length, 1);
+});

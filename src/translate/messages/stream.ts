@@ -115,7 +115,7 @@ export function chatSseToMessages(
     emit("message_stop", {});
     finished = true;
   };
-  const fail = (message: string, status = 502) => {
+  const fail = (message: string, status: number = 502) => {
     out.push(errorEvent(errorBody(status, message)));
     finished = true;
   };
@@ -130,7 +130,11 @@ export function chatSseToMessages(
       return fail(`The backend sent an event that is not JSON: ${event.data.slice(0, 200)}`);
     }
     if (event.event === "error" || (isRecord(chunk) && chunk.error != null)) {
-      return fail(errorMessageOf(event.data) || "The backend's stream ended with an error");
+      const error = isRecord(chunk) ? chunk.error : undefined;
+      return fail(
+        errorMessageOf(event.data) || "The backend's stream ended with an error",
+        isRecord(error) ? statusOf(error) : undefined,
+      );
     }
     if (!isRecord(chunk)) return;
     if (chunk.usage != null) usage = usageOf(chunk.usage);
@@ -185,4 +189,13 @@ export function chatSseToMessages(
       return reader.cancel(reason);
     },
   }, { highWaterMark: 0 });
+}
+
+/** The status an error in a chat stream names in its `code` or `status` (vLLM's), if any. */
+function statusOf(error: Record<string, unknown>): number | undefined {
+  for (const value of [error.code, error.status]) {
+    const status = typeof value === "string" ? Number(value) : value;
+    if (typeof status === "number" && status >= 400 && status < 600) return status;
+  }
+  return undefined;
 }
