@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import OpenAI from "openai";
+import { parseConfig } from "../src/config/load.ts";
 import {
   type AnthropicBackend,
   type AnthropicOptions,
@@ -428,4 +429,12 @@ model:
     await response.body?.cancel();
   }
   assert.equal(refused.messages.length, 0, "nothing went to the instance marked down");
+});
+
+Deno.test("the Anthropic example config is valid", async () => {
+  const text = await Deno.readTextFile(
+    new URL("../config/examples/anthropic.yaml", import.meta.url),
+  );
+  const { config } = parseConfig(text, { source: "anthropic.yaml" });
+  assert.equal(config.model.services.chat?.instances[0]?.adapter, "anthropic");
 });
