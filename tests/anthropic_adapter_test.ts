@@ -11,7 +11,7 @@ import {
   type AnthropicOptions,
   startAnthropic,
 } from "./fixtures/anthropic_backend.ts";
-import { eventually } from "./fixtures/gate.ts";
+import { eventually, Gate, within } from "./fixtures/gate.ts";
 import { startGateway, type TestGateway } from "./fixtures/gateway.ts";
 import { postChat } from "./fixtures/requests.ts";
 
@@ -369,6 +369,27 @@ model:
     assert.ok(text.endsWith("data: [DONE]\n\n"));
   }
   assert.ok(failing.messages.length >= 1, "the failing instance was tried");
+});
+
+Deno.test("a client that leaves mid-stream cancels the backend's stream", async () => {
+  const hold = new Gate();
+  await using t = await anthropicBehind({ holdStream: hold.wait() });
+  try {
+    const controller = new AbortController();
+    const response = await postChat(t.gateway.url, { model: MODEL, stream: true }, {
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    let text = "";
+    while (!text.includes('"content":"Hello"')) {
+      const { value } = await reader.read();
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    await within(t.anthropic.streamCancelled, 2_000, "the backend's stream was cancelled");
+  } finally {
+    hold.open();
+  }
 });
 
 Deno.test("discovery lists the models of GET /v1/models and routes them", async () => {
