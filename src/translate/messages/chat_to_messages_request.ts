@@ -147,13 +147,8 @@ export function toMessagesRequest(
   const toolChoice = draft.toolChoice ??
     (draft.parallelToolCalls || out.tools === undefined ? undefined : { type: "auto" });
   if (toolChoice !== undefined) {
-    if (!draft.parallelToolCalls) {
-      if (toolChoice.type === "none") {
-        throw invalid(
-          "parallel_tool_calls",
-          '"parallel_tool_calls" = false has no meaning with "tool_choice" = "none"',
-        );
-      }
+    // With `none`, no tool is called at all: Messages has no place for the flag there.
+    if (!draft.parallelToolCalls && toolChoice.type !== "none") {
       toolChoice.disable_parallel_tool_use = true;
     }
     out.tool_choice = toolChoice;

@@ -236,6 +236,26 @@ Deno.test("tools get input_schema, and each tool_choice its Messages form", () =
     toMessagesRequest({ model: "m", messages: HI, tools, parallel_tool_calls: false }).tool_choice,
     { type: "auto", disable_parallel_tool_use: true },
   );
+  assert.deepEqual(
+    toMessagesRequest({
+      model: "m",
+      messages: HI,
+      tools,
+      tool_choice: "required",
+      parallel_tool_calls: false,
+    }).tool_choice,
+    { type: "any", disable_parallel_tool_use: true },
+  );
+  assert.deepEqual(
+    toMessagesRequest({
+      model: "m",
+      messages: HI,
+      tools,
+      tool_choice: "none",
+      parallel_tool_calls: false,
+    }).tool_choice,
+    { type: "none" },
+  );
   assertRefused(
     { model: "m", messages: HI, tools, tool_choice: "sometimes" },
     "tool_choice",
