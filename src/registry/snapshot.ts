@@ -205,6 +205,7 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
         const id = ids[index]!;
         // Names in lower case, as the proxy merges them into the client's by name.
         const headers = [
+          ...(adapter.headers ?? []),
           ...(instance["api-key"] ? [adapter.authHeader(instance["api-key"])] : []),
           ...Object.entries(instance.headers ?? {}),
         ].map(([name, value]) => [name.toLowerCase(), value] as const);
@@ -223,6 +224,7 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
         backends.set(key, backend);
         const upstream = makeUpstream(instance, {
           id,
+          type,
           adapter: adapterName,
           baseUrl,
           path,
@@ -320,6 +322,7 @@ function makeUpstream(
   instance: InstanceConfig,
   where: {
     id: string;
+    type: ServiceType;
     adapter: AdapterName;
     baseUrl: string;
     path: string;
@@ -343,7 +346,7 @@ function makeUpstream(
     path: where.path,
     url: where.baseUrl + where.path,
     native: nativeOf(where.adapter, where.path),
-    translation: adapterFor(where.adapter).translation?.(where.path),
+    translation: adapterFor(where.adapter).translation?.(where.path, where.type),
     http1: transportTarget(where.baseUrl + where.path, { addressCheck: where.addressCheck }).http1,
     weight: instance.weight,
     adapter: where.adapter,
@@ -385,7 +388,7 @@ function completionOf(chat: Upstream): Upstream[] {
     url: chat.baseUrl + path,
     http1: transportTarget(chat.baseUrl + path, { addressCheck: chat.http1.addressCheck }).http1,
     native: nativeOf(chat.adapter, path),
-    translation: adapterFor(chat.adapter).translation?.(path),
+    translation: adapterFor(chat.adapter).translation?.(path, "completion"),
   }];
 }
 
