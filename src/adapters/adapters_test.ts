@@ -70,7 +70,7 @@ Deno.test("claude is JAiRouter's name for anthropic", () => {
 
 Deno.test("anthropic: chat on /v1/messages, key in x-api-key, API version on every request", () => {
   const anthropic = adapterFor("anthropic");
-  assert.deepEqual(anthropic.defaultPaths, { chat: "/v1/messages" });
+  assert.deepEqual(anthropic.defaultPaths, { chat: "/v1/messages", messages: "/v1/messages" });
   assert.deepEqual(anthropic.authHeader("sk-ant"), ["x-api-key", "sk-ant"]);
   assert.deepEqual(anthropic.headers, [["anthropic-version", "2023-06-01"]]);
   assert.ok(anthropic.translation?.("/v1/messages", "chat"));
