@@ -43,9 +43,6 @@ const UNSUPPORTED_ADAPTERS: Readonly<Record<string, string>> = {
   claude: "adapter claude (Anthropic) is not supported yet; Anthropic's OpenAI-compatible " +
     "endpoint works with adapter openai: base-url https://api.anthropic.com, " +
     "path /v1/chat/completions, and the key as api-key",
-  gemini: "adapter gemini (Google Gemini) is not supported yet; Gemini's OpenAI-compatible " +
-    "endpoint works with adapter openai: base-url " +
-    "https://generativelanguage.googleapis.com/v1beta/openai, path /chat/completions",
 };
 
 /** An adapter name; JAiRouter's that are not supported yet get a message saying what to do. */
