@@ -341,12 +341,14 @@ function nativeOf(adapter: AdapterName, path: string): NativeEndpoint | undefine
 }
 
 /**
- * The legacy completions endpoint of a chat instance: `…/chat/completions` → `…/completions`,
- * and Ollama's native `…/api/chat` → `…/api/generate`.
+ * The legacy completions endpoint of a chat instance: `…/chat/completions` → `…/completions`
+ * (a query, such as Azure's `?api-version=`, kept), and Ollama's native `…/api/chat` →
+ * `…/api/generate`.
  */
 function completionOf(chat: Upstream): Upstream[] {
-  const path = chat.path.endsWith("/chat/completions")
-    ? chat.path.slice(0, -"/chat/completions".length) + "/completions"
+  const [chatPath, query] = splitQuery(chat.path);
+  const path = chatPath.endsWith("/chat/completions")
+    ? chatPath.slice(0, -"/chat/completions".length) + "/completions" + query
     : chat.native === "chat"
     ? chat.path.slice(0, -"/chat".length) + "/generate"
     : adapterFor(chat.adapter).defaultPaths.completion;
@@ -359,6 +361,12 @@ function completionOf(chat: Upstream): Upstream[] {
     native: nativeOf(chat.adapter, path),
     translation: adapterFor(chat.adapter).translation?.(path),
   }];
+}
+
+/** A path and its query (`?…`, or empty). */
+function splitQuery(path: string): [string, string] {
+  const at = path.indexOf("?");
+  return at < 0 ? [path, ""] : [path.slice(0, at), path.slice(at)];
 }
 
 function buildService(
