@@ -11,6 +11,8 @@ import {
   type CloudKind,
   startCloud,
 } from "./fixtures/backends/mod.ts";
+import { envReferences } from "../src/config/env_references.ts";
+import { parseConfig } from "../src/config/load.ts";
 import { eventually } from "./fixtures/gate.ts";
 import { startGateway, type TestGateway } from "./fixtures/gateway.ts";
 import { postChat } from "./fixtures/requests.ts";
@@ -156,3 +158,24 @@ for (const kind of Object.keys(CLOUD_PROVIDERS) as CloudKind[]) {
     );
   });
 }
+
+Deno.test("the README's cloud example loads once the variables it names are set", () => {
+  const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
+  const blocks = [...readme.matchAll(/```yaml not-config env\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  assert.equal(blocks.length, 1);
+  const names = envReferences(blocks[0]!);
+  assert.ok(names.includes("AZURE_OPENAI_API_KEY"));
+  const saved = names.map((name) => [name, Deno.env.get(name)] as const);
+  try {
+    for (const name of names) Deno.env.set(name, `value-of-${name}`);
+    const { config } = parseConfig(blocks[0]!, { source: "README.md" });
+    const instances = config.model.services.chat?.instances ?? [];
+    assert.equal(instances.length, 9);
+    assert.equal(instances[0]?.["api-key"], "value-of-GEMINI_API_KEY");
+  } finally {
+    for (const [name, value] of saved) {
+      if (value === undefined) Deno.env.delete(name);
+      else Deno.env.set(name, value);
+    }
+  }
+});
