@@ -109,7 +109,6 @@ Deno.test("a key written as it is and ${NAME:default} keep working", () => {
 
 Deno.test("admin reads, the store and the audit trail show the reference, never the value", async () => {
   using key = envVar("sk-very-secret-value");
-  using added = envVar("sk-another-secret-value");
   await using backend = await startFakeBackend();
   using kv = await Deno.openKv(":memory:");
   await using gateway = await startGateway(chatWithKey(backend.url, `\${${key.name}}`), { kv });
@@ -122,15 +121,12 @@ Deno.test("admin reads, the store and the audit trail show the reference, never 
   // A reference written through the admin API is resolved and kept as written too.
   const post = await adminCall(url, "POST", "/admin/services/chat/instances", {
     ifMatch: config.etag!,
-    body: { name: "n", "base-url": backend.url, "api-key": `\${${added.name}}` },
+    body: { name: "n", "base-url": backend.url, headers: { "X-Key": `key-\${${key.name}}` } },
   });
   assert.equal(post.status, 201, JSON.stringify(post.body));
   const response = await postChat(url, { model: "n" });
   assert.equal(response.status, 200, await response.text());
-  assert.equal(
-    (await backend.received(1)).headers.get("authorization"),
-    "Bearer sk-another-secret-value",
-  );
+  assert.equal((await backend.received(1)).headers.get("x-key"), "key-sk-very-secret-value");
 
   const reads = [
     await adminCall(url, "GET", "/admin/config"),
@@ -144,8 +140,35 @@ Deno.test("admin reads, the store and the audit trail show the reference, never 
     assert.equal(read.status, 200, JSON.stringify(read.body));
     assert.doesNotMatch(JSON.stringify(read.body), /secret-value/);
   }
-  assert.match(JSON.stringify(reads[1]!.body), new RegExp(`\\$\\{${added.name}\\}`));
+  assert.match(JSON.stringify(reads[1]!.body), new RegExp(`key-\\$\\{${key.name}\\}`));
   const stored = await storeText(kv);
   assert.match(stored, new RegExp(key.name));
   assert.doesNotMatch(stored, /secret-value/);
+});
+
+Deno.test("the admin API may name only variables the live config or the file names", async () => {
+  using key = envVar("sk-upstream");
+  using other = envVar("a-secret-of-the-host");
+  await using backend = await startFakeBackend();
+  await using gateway = await startGateway(chatWithKey(backend.url, `\${${key.name}}`));
+  const url = gateway.url;
+  const config = await adminCall(url, "GET", "/admin/config");
+  const refused = await adminCall(url, "POST", "/admin/services/chat/instances", {
+    ifMatch: config.etag!,
+    body: { name: "n", "base-url": backend.url, "api-key": `\${${other.name}}` },
+  });
+  assert.equal(refused.status, 400, JSON.stringify(refused.body));
+  assert.equal(refused.body.error.code, "invalid_config");
+  assert.match(refused.body.error.message, /model\.services\.chat\.instances\[1\]\.api-key/);
+  assert.match(refused.body.error.message, new RegExp(other.name));
+  assert.doesNotMatch(JSON.stringify(refused.body), /a-secret-of-the-host/);
+
+  const reused = await adminCall(url, "POST", "/admin/services/chat/instances", {
+    ifMatch: config.etag!,
+    body: { name: "n", "base-url": backend.url, "api-key": `\${${key.name}}` },
+  });
+  assert.equal(reused.status, 201, JSON.stringify(reused.body));
+  const response = await postChat(url, { model: "n" });
+  assert.equal(response.status, 200, await response.text());
+  assert.equal((await backend.received(1)).headers.get("authorization"), "Bearer sk-upstream");
 });

@@ -46,3 +46,39 @@ export function resolveEnvReferences(
   });
   return missing === undefined ? { ok: true, value } : { ok: false, missing };
 }
+
+/** A reference in a `model:` section as written: where it is and the variable it names. */
+export interface PlacedReference {
+  /** The key's YAML path: `model.services.chat.instances[0].api-key`. */
+  readonly path: string;
+  readonly name: string;
+}
+
+/** Every reference an instance's `api-key` or header values hold in a `model:` section. */
+export function modelEnvReferences(model: unknown): PlacedReference[] {
+  const found: PlacedReference[] = [];
+  const add = (path: string, value: unknown) => {
+    if (typeof value !== "string") return;
+    for (const name of envReferences(value)) found.push({ path, name });
+  };
+  for (const [type, service] of Object.entries(objectAt(model, "services"))) {
+    const instances = (service as { instances?: unknown } | null)?.instances;
+    if (!Array.isArray(instances)) continue;
+    instances.forEach((instance: unknown, index) => {
+      const at = `model.services.${type}.instances[${index}]`;
+      add(`${at}.api-key`, objectAt(instance)["api-key"]);
+      for (const [header, value] of Object.entries(objectAt(instance, "headers"))) {
+        add(`${at}.headers.${header}`, value);
+      }
+    });
+  }
+  return found;
+}
+
+/** `value[key]` (or `value` itself) when it is an object, else an empty one. */
+function objectAt(value: unknown, key?: string): Record<string, unknown> {
+  const found = key === undefined ? value : (value as Record<string, unknown> | null)?.[key];
+  return typeof found === "object" && found !== null && !Array.isArray(found)
+    ? found as Record<string, unknown>
+    : {};
+}

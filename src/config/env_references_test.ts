@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { envReferences, resolveEnvReferences } from "./env_references.ts";
+import { envReferences, modelEnvReferences, resolveEnvReferences } from "./env_references.ts";
 
 const environment = (name: string) => ({ KEY: "sk-1", EMPTY: "" } as Record<string, string>)[name];
 
@@ -29,4 +29,25 @@ Deno.test("resolveEnvReferences takes a written default, and names the first var
 
 Deno.test("envReferences lists the names referred to", () => {
   assert.deepEqual(envReferences("a ${A} b ${B_2:x} ${3}"), ["A", "B_2"]);
+});
+
+Deno.test("modelEnvReferences finds references in instances' api-key and headers only", () => {
+  const model = {
+    "rate-limit": { key: "${NOT_A_SECRET}" },
+    services: {
+      chat: {
+        instances: [
+          { name: "${NAME_IS_TEXT}", "api-key": "${A}" },
+          { headers: { "X-One": "x-${B}-${C:d}", "X-Two": 2 } },
+        ],
+      },
+      embedding: { instances: "not a list" },
+    },
+  };
+  assert.deepEqual(modelEnvReferences(model), [
+    { path: "model.services.chat.instances[0].api-key", name: "A" },
+    { path: "model.services.chat.instances[1].headers.X-One", name: "B" },
+    { path: "model.services.chat.instances[1].headers.X-One", name: "C" },
+  ]);
+  assert.deepEqual(modelEnvReferences(null), []);
 });
