@@ -179,3 +179,30 @@ Deno.test("the README's cloud example loads once the variables it names are set"
     }
   }
 });
+
+Deno.test("/v1/completions served by chat instances goes where the provider serves it, if anywhere", async () => {
+  await using deepseek = await startCloud("deepseek", { apiKey: KEY });
+  await using gemini = await startCloud("gemini", { apiKey: KEY });
+  await using gateway = await startGateway(`model:
+  services:
+    chat:
+      instances:
+        - { name: deepseek-chat, base-url: "${deepseek.url}", adapter: deepseek, api-key: ${KEY} }
+        - { name: gemini-2.5-flash, base-url: "${gemini.url}", adapter: gemini, api-key: ${KEY} }
+`);
+  const complete = (model: string) =>
+    fetch(`${gateway.url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model, prompt: "def fib(" }),
+    });
+  const filled = await complete("deepseek-chat");
+  assert.equal(filled.status, 200, await filled.text());
+  assert.equal((await deepseek.received(1)).path, "/beta/completions");
+
+  // Gemini serves no completions: the gateway says so rather than sending a request to a 404.
+  const none = await complete("gemini-2.5-flash");
+  assert.equal(none.status, 404);
+  assert.equal((await none.json()).error.code, "model_not_found");
+  assert.equal(gemini.requests.length, 0);
+});

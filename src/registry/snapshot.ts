@@ -341,17 +341,21 @@ function nativeOf(adapter: AdapterName, path: string): NativeEndpoint | undefine
 }
 
 /**
- * The legacy completions endpoint of a chat instance: `…/chat/completions` → `…/completions`
- * (a query, such as Azure's `?api-version=`, kept), and Ollama's native `…/api/chat` →
- * `…/api/generate`.
+ * The legacy completions endpoint of a chat instance: on the adapter's default chat path, the
+ * adapter's default completions path, if it serves one; else `…/chat/completions` →
+ * `…/completions` (a query, such as Azure's `?api-version=`, kept), and Ollama's native
+ * `…/api/chat` → `…/api/generate`.
  */
 function completionOf(chat: Upstream): Upstream[] {
+  const adapter = adapterFor(chat.adapter);
   const [chatPath, query] = splitQuery(chat.path);
-  const path = chatPath.endsWith("/chat/completions")
+  const path = chat.path === adapter.defaultPaths.chat
+    ? adapter.defaultPaths.completion
+    : chatPath.endsWith("/chat/completions")
     ? chatPath.slice(0, -"/chat/completions".length) + "/completions" + query
     : chat.native === "chat"
     ? chat.path.slice(0, -"/chat".length) + "/generate"
-    : adapterFor(chat.adapter).defaultPaths.completion;
+    : adapter.defaultPaths.completion;
   if (path === undefined) return [];
   return [{
     ...chat,
@@ -359,7 +363,7 @@ function completionOf(chat: Upstream): Upstream[] {
     url: chat.baseUrl + path,
     http1: transportTarget(chat.baseUrl + path, { addressCheck: chat.http1.addressCheck }).http1,
     native: nativeOf(chat.adapter, path),
-    translation: adapterFor(chat.adapter).translation?.(path),
+    translation: adapter.translation?.(path),
   }];
 }
 
