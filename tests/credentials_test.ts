@@ -172,3 +172,12 @@ Deno.test("the admin API may name only variables the live config or the file nam
   assert.equal(response.status, 200, await response.text());
   assert.equal((await backend.received(1)).headers.get("authorization"), "Bearer sk-upstream");
 });
+
+Deno.test("an api-key that comes out empty sends no key", async () => {
+  const name = "SWITCHYARD_TEST_SECRET_OPTIONAL_KEY";
+  Deno.env.delete(name);
+  await using setup = await gatewayOverBackend((url) => chatWithKey(url, `\${${name}:}`));
+  const response = await postChat(setup.gateway.url, { model: "m" });
+  assert.equal(response.status, 200, await response.text());
+  assert.equal((await setup.backend.received(1)).headers.get("authorization"), null);
+});

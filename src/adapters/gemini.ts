@@ -1,5 +1,5 @@
 import { answering, bearer, openAiModelList } from "./_readers.ts";
-import type { Adapter } from "./types.ts";
+import type { Adapter, Reader } from "./types.ts";
 
 const MODELS_PREFIX = "models/";
 
@@ -22,9 +22,8 @@ export const gemini: Adapter = {
   authHeader: bearer,
 };
 
-function withShortNames(
-  list: ReturnType<typeof openAiModelList>,
-): ReturnType<typeof openAiModelList> {
+/** `list` with each `models/…` name followed by the same name without the prefix. */
+function withShortNames(list: Reader<readonly string[]>): Reader<readonly string[]> {
   return {
     ...list,
     read(body) {
