@@ -33,3 +33,11 @@ export function openAiModelList(path: string): Reader<readonly string[]> {
     },
   };
 }
+
+/**
+ * Up when the server answers below 500: a cloud API may guard its model list or keep no health
+ * endpoint, and a 401 or 404 still shows it is there; only a 5xx or no answer counts against it.
+ */
+export function answering(status: number): boolean {
+  return status < 500;
+}

@@ -34,20 +34,32 @@ for (const name of ADAPTER_NAMES) {
     }
   });
 
-  Deno.test(`${name}: sends an API key in one lower-case header`, () => {
-    const [header, value] = adapter.authHeader("sk-1");
-    assert.equal(header, header.toLowerCase());
-    assert.ok(value.endsWith("sk-1"), value);
+  Deno.test(`${name}: sends an API key in the header its backend reads`, () => {
+    const expected = name === "azure-openai"
+      ? ["api-key", "sk-1"]
+      : name === "anthropic" || name === "claude"
+      ? ["x-api-key", "sk-1"]
+      : ["authorization", "Bearer sk-1"];
+    assert.deepEqual(adapter.authHeader("sk-1"), expected);
   });
 }
 
-for (const name of ["openai", "gpustack", "ollama", "vllm", "xinference", "localai"] as const) {
-  Deno.test(`${name}: sends an API key as a bearer token`, () => {
-    assert.deepEqual(adapterFor(name).authHeader("sk-1"), ["authorization", "Bearer sk-1"]);
-  });
-}
-
-for (const name of ["openai", "gpustack", "vllm", "xinference", "localai"] as const) {
+for (
+  const name of [
+    "openai",
+    "gpustack",
+    "vllm",
+    "xinference",
+    "localai",
+    "llamacpp",
+    "azure-openai",
+    "volcengine",
+    "dashscope",
+    "hunyuan",
+    "deepseek",
+    "openrouter",
+  ] as const
+) {
   Deno.test(`${name}: reads an OpenAI model list`, () => {
     assert.deepEqual(adapterFor(name).models.read(OPENAI_LIST), ["m1", "m2"]);
   });
@@ -136,4 +148,67 @@ process_cpu_seconds_total 12.5 1700000000000
     { running: 0, kvCacheUsage: 0.1 },
   );
   assert.throws(() => vllm.load?.read("process_cpu_seconds_total 1\n"), TypeError);
+});
+
+/** Where each cloud serves chat and lists models, below the base URL operators configure. */
+const CLOUD_PATHS = {
+  gemini: ["/v1beta/openai/chat/completions", "/v1beta/openai/models"],
+  "azure-openai": ["/openai/v1/chat/completions", "/openai/v1/models"],
+  volcengine: ["/api/v3/chat/completions", "/api/v3/models"],
+  dashscope: ["/compatible-mode/v1/chat/completions", "/compatible-mode/v1/models"],
+  hunyuan: ["/v1/chat/completions", "/v1/models"],
+  deepseek: ["/chat/completions", "/models"],
+  openrouter: ["/api/v1/chat/completions", "/api/v1/models"],
+} as const;
+
+for (const [name, [chat, models]] of Object.entries(CLOUD_PATHS)) {
+  const adapter = adapterFor(name as keyof typeof CLOUD_PATHS);
+  Deno.test(`${name}: serves chat at ${chat}, lists models at ${models}, up below 500`, () => {
+    assert.equal(adapter.defaultPaths.chat, chat);
+    assert.equal(adapter.models.path, models);
+    // A cloud answers 401 or 404 to a probe without the right key and is still there.
+    assert.equal(adapter.health.healthy(401), true);
+    assert.equal(adapter.health.healthy(404), true);
+    assert.equal(adapter.health.healthy(500), false);
+  });
+}
+
+Deno.test("gemini: lists models/… names, and each without the prefix routes too", () => {
+  const list = { object: "list", data: [{ id: "models/gemini-2.5-flash" }, { id: "tuned-1" }] };
+  assert.deepEqual(adapterFor("gemini").models.read(list), [
+    "models/gemini-2.5-flash",
+    "gemini-2.5-flash",
+    "tuned-1",
+  ]);
+});
+
+Deno.test("deepseek and hunyuan serve no images; openrouter probes its key, not its model list", () => {
+  assert.equal(adapterFor("deepseek").defaultPaths.embedding, undefined);
+  assert.equal(adapterFor("hunyuan").defaultPaths.imgGen, undefined);
+  assert.equal(adapterFor("openrouter").health.path, "/api/v1/key");
+});
+
+Deno.test("llamacpp: /health, /v1 paths, and running and deferred requests from /metrics", () => {
+  const llamacpp = adapterFor("llamacpp");
+  assert.equal(llamacpp.health.path, "/health");
+  assert.equal(llamacpp.health.healthy(503), false);
+  assert.equal(llamacpp.defaultPaths.rerank, "/v1/rerank");
+  assert.equal(llamacpp.load?.path, "/metrics");
+  assert.equal(llamacpp.load?.format, "text");
+  const text = `# HELP llamacpp:prompt_tokens_total Number of prompt tokens processed.
+# TYPE llamacpp:prompt_tokens_total counter
+llamacpp:prompt_tokens_total 33065
+# HELP llamacpp:requests_processing Number of requests processing.
+# TYPE llamacpp:requests_processing gauge
+llamacpp:requests_processing 2
+# HELP llamacpp:requests_deferred Number of requests deferred.
+# TYPE llamacpp:requests_deferred gauge
+llamacpp:requests_deferred 5
+`;
+  assert.deepEqual(llamacpp.load?.read(text), { running: 2, waiting: 5 });
+  assert.deepEqual(
+    llamacpp.load?.read("llamacpp:requests_processing 1\nllamacpp:kv_cache_usage_ratio 0.5\n"),
+    { running: 1, kvCacheUsage: 0.5 },
+  );
+  assert.throws(() => llamacpp.load?.read("process_cpu_seconds_total 1\n"), TypeError);
 });

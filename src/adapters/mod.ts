@@ -4,10 +4,18 @@
  */
 import type { Adapter } from "./types.ts";
 import { anthropic } from "./anthropic.ts";
+import { azureOpenai } from "./azure_openai.ts";
+import { dashscope } from "./dashscope.ts";
+import { deepseek } from "./deepseek.ts";
+import { gemini } from "./gemini.ts";
 import { gpustack } from "./gpustack.ts";
+import { hunyuan } from "./hunyuan.ts";
+import { llamacpp } from "./llamacpp.ts";
 import { localai } from "./localai.ts";
 import { ollama } from "./ollama.ts";
 import { openai } from "./openai.ts";
+import { openrouter } from "./openrouter.ts";
+import { volcengine } from "./volcengine.ts";
 import { vllm } from "./vllm.ts";
 import { xinference } from "./xinference.ts";
 
@@ -27,6 +35,14 @@ export const ADAPTER_NAMES = [
   "localai",
   "anthropic",
   "claude",
+  "llamacpp",
+  "gemini",
+  "azure-openai",
+  "volcengine",
+  "dashscope",
+  "hunyuan",
+  "deepseek",
+  "openrouter",
 ] as const;
 
 /** An adapter name as written in the config. */
@@ -42,6 +58,14 @@ const ADAPTERS: Readonly<Record<AdapterName, Adapter>> = {
   localai,
   anthropic,
   claude: anthropic,
+  llamacpp,
+  gemini,
+  "azure-openai": azureOpenai,
+  volcengine,
+  dashscope,
+  hunyuan,
+  deepseek,
+  openrouter,
 };
 
 /** The adapter for a configured name. */

@@ -1,4 +1,4 @@
-import { bearer, openAiModelList } from "./_readers.ts";
+import { answering, bearer, openAiModelList } from "./_readers.ts";
 import type { Adapter } from "./types.ts";
 
 /**
@@ -19,7 +19,7 @@ export const openai: Adapter = {
     imgGen: "/v1/images/generations",
     imgEdit: "/v1/images/edits",
   },
-  health: { path: "/v1/models", healthy: (status) => status < 500 },
+  health: { path: "/v1/models", healthy: answering },
   models: openAiModelList("/v1/models"),
   authHeader: bearer,
 };

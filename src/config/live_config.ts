@@ -9,6 +9,7 @@
  * @module
  */
 import { deepEqual, type JsonObject } from "../lib/json.ts";
+import { modelEnvReferences } from "./env_references.ts";
 import { type ConfigProblem, formatProblem, validateModel } from "./load.ts";
 import { mergeFileChanges, type MergeNote } from "./merge.ts";
 import type { ModelConfig } from "./schema.ts";
@@ -188,7 +189,9 @@ export class LiveConfig {
 
   /**
    * Makes a change: `edit` computes the new section from the live one (throwing to refuse),
-   * which is validated, stored as a new version with its audit entry, and applied. With
+   * which is validated, stored as a new version with its audit entry, and applied. It may name
+   * only environment variables the live section or the file's already name, so that a change
+   * cannot send any other variable of the gateway's environment to a backend. With
    * `expected` a version number, the change is made only if that version is still live;
    * with `any`, a change that lost a race to another gateway is recomputed and retried.
    */
@@ -212,6 +215,8 @@ export class LiveConfig {
       const current = head?.version ?? 0;
       if (!head || (expected !== "any" && expected !== current)) return { kind: "stale", current };
       const made = edit(head.config.model);
+      const unnamed = unnamedReferences(made.model, head.config);
+      if (unnamed.length > 0) return { kind: "invalid", problems: unnamed };
       const validation = validateModel(made.model);
       if (!validation.ok) return { kind: "invalid", problems: validation.problems };
       const entry = this.#options.audit.entry({
@@ -337,6 +342,21 @@ function fileChange(
     notes,
     action: `file changed; merged with the changes made since version ${head.version}`,
   };
+}
+
+/**
+ * A problem for each environment variable `model` names that neither the live section nor the
+ * file's names.
+ */
+function unnamedReferences(model: JsonObject, live: StoredConfig): ConfigProblem[] {
+  const named = new Set(
+    [...modelEnvReferences(live.model), ...modelEnvReferences(live.file)].map(({ name }) => name),
+  );
+  return modelEnvReferences(model).filter(({ name }) => !named.has(name)).map(({ path, name }) => ({
+    path,
+    message: `Environment variable ${name} is named neither by the config file nor by the live ` +
+      "config; a change through the admin API may name only those",
+  }));
 }
 
 function parsed(model: JsonObject, message: string): ModelConfig {

@@ -13,6 +13,7 @@ import { LIMIT_SCOPES, LIMITER_ALGORITHMS } from "../limiter/types.ts";
 import { LOG_LEVELS } from "../logging/logger.ts";
 import { JWT_ALGORITHMS } from "../auth/jwt.ts";
 import { cidrProblem } from "../net/cidr.ts";
+import { envReferences, resolveEnvReferences } from "./env_references.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 
 /** A duration in milliseconds. */
@@ -38,17 +39,8 @@ function ignoredKey<T extends z.ZodType>(type: T, why: string) {
   return type.optional().describe(`accepted from JAiRouter and ignored with a warning: ${why}`);
 }
 
-/** Adapters JAiRouter has that Switchyard does not, and what to use meanwhile. */
-const UNSUPPORTED_ADAPTERS: Readonly<Record<string, string>> = {
-  gemini: "adapter gemini (Google Gemini) is not supported yet; Gemini's OpenAI-compatible " +
-    "endpoint works with adapter openai: base-url " +
-    "https://generativelanguage.googleapis.com/v1beta/openai, path /chat/completions",
-};
-
-/** An adapter name; JAiRouter's that are not supported yet get a message saying what to do. */
-const AdapterName = z.enum(ADAPTER_NAMES, {
-  error: (issue) => typeof issue.input === "string" ? UNSUPPORTED_ADAPTERS[issue.input] : undefined,
-});
+/** An adapter name. */
+const AdapterName = z.enum(ADAPTER_NAMES);
 
 const BYTE_UNITS: Readonly<Record<string, number>> = {
   "": 1,
@@ -285,10 +277,39 @@ export const FallbackSchema = z.strictObject({
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HEADER_VALUE = /^[^\r\n\0]*$/;
 
+/**
+ * A value sent upstream in a header, which may name environment variables (`${NAME}`, see
+ * `env_references.ts`): the output is the resolved value, checked to be one line.
+ */
+function upstreamHeaderValue(what: string) {
+  return z.string().transform((text, ctx) => {
+    const resolved = resolveEnvReferences(text);
+    if (!resolved.ok) {
+      ctx.addIssue({
+        code: "custom",
+        message: `Environment variable ${resolved.missing} (named by \${${resolved.missing}}) ` +
+          "is not set",
+      });
+      return z.NEVER;
+    }
+    if (!HEADER_VALUE.test(resolved.value)) {
+      const names = envReferences(text);
+      ctx.addIssue({
+        code: "custom",
+        message: names.length === 0
+          ? `${what} cannot contain line breaks`
+          : `${what} cannot contain line breaks, and the value of ${names.join(", ")} has one`,
+      });
+      return z.NEVER;
+    }
+    return resolved.value;
+  });
+}
+
 /** Extra headers an instance sends upstream, e.g. its own `Authorization`. */
 export const HeadersSchema = z.record(
   z.string().regex(HEADER_NAME, "Header names are letters, digits and !#$%&'*+.^_`|~-"),
-  z.string().regex(HEADER_VALUE, "Header values cannot contain line breaks"),
+  upstreamHeaderValue("Header values"),
 );
 
 /** A cap on requests in flight at one instance. */
@@ -327,12 +348,16 @@ export const InstanceSchema = z.strictObject({
   ),
   weight: z.number().int().min(1).max(1000).default(1).describe("relative share of traffic"),
   adapter: AdapterName.optional().describe("backend kind; inherits the service's"),
-  headers: HeadersSchema.optional().describe("headers sent upstream, e.g. Authorization"),
+  headers: HeadersSchema.optional().describe(
+    "headers sent upstream, e.g. Authorization; values may name environment variables, ${NAME}",
+  ),
   "forward-authorization": z.boolean().default(false).describe(
     "send the client's Authorization header upstream",
   ),
-  "api-key": z.string().min(1).regex(HEADER_VALUE, "An API key cannot contain line breaks")
-    .optional().describe("key sent upstream in the header the adapter expects"),
+  "api-key": z.string().min(1).pipe(upstreamHeaderValue("An API key")).optional().describe(
+    "key sent upstream in the header the adapter expects, or ${NAME}: the environment " +
+      "variable NAME's value, read when the config loads",
+  ),
   discover: z.boolean().optional().describe(
     "serve the models the backend lists; inherits the service's; default false",
   ),

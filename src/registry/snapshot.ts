@@ -372,15 +372,21 @@ function nativeOf(adapter: AdapterName, path: string): NativeEndpoint | undefine
 }
 
 /**
- * The legacy completions endpoint of a chat instance: `…/chat/completions` → `…/completions`,
- * and Ollama's native `…/api/chat` → `…/api/generate`.
+ * The legacy completions endpoint of a chat instance: on the adapter's default chat path, the
+ * adapter's default completions path, if it serves one; else `…/chat/completions` →
+ * `…/completions` (a query, such as Azure's `?api-version=`, kept), and Ollama's native
+ * `…/api/chat` → `…/api/generate`.
  */
 function completionOf(chat: Upstream): Upstream[] {
-  const path = chat.path.endsWith("/chat/completions")
-    ? chat.path.slice(0, -"/chat/completions".length) + "/completions"
+  const adapter = adapterFor(chat.adapter);
+  const [chatPath, query] = splitQuery(chat.path);
+  const path = chat.path === adapter.defaultPaths.chat
+    ? adapter.defaultPaths.completion
+    : chatPath.endsWith("/chat/completions")
+    ? chatPath.slice(0, -"/chat/completions".length) + "/completions" + query
     : chat.native === "chat"
     ? chat.path.slice(0, -"/chat".length) + "/generate"
-    : adapterFor(chat.adapter).defaultPaths.completion;
+    : adapter.defaultPaths.completion;
   if (path === undefined) return [];
   return [{
     ...chat,
@@ -388,7 +394,7 @@ function completionOf(chat: Upstream): Upstream[] {
     url: chat.baseUrl + path,
     http1: transportTarget(chat.baseUrl + path, { addressCheck: chat.http1.addressCheck }).http1,
     native: nativeOf(chat.adapter, path),
-    translation: adapterFor(chat.adapter).translation?.(path, "completion"),
+    translation: adapter.translation?.(path, "completion"),
   }];
 }
 
@@ -438,6 +444,12 @@ function tokenCountsOf(messages: readonly Upstream[]): Upstream[] {
       http1: transportTarget(url, { addressCheck: upstream.http1.addressCheck }).http1,
     }];
   });
+}
+
+/** A path and its query (`?…`, or empty). */
+function splitQuery(path: string): [string, string] {
+  const at = path.indexOf("?");
+  return at < 0 ? [path, ""] : [path.slice(0, at), path.slice(at)];
 }
 
 function buildService(
