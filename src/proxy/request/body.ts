@@ -182,7 +182,12 @@ function chunkSource(body: ReadableStream<Uint8Array>): ChunkSource {
  * the system as soon as the buffer is collected.
  */
 function mappedBytes(length: number): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(new ArrayBuffer(length, { maxByteLength: length }));
+  try {
+    return new Uint8Array(new ArrayBuffer(length, { maxByteLength: length }));
+  } catch {
+    // No address space left to map: the allocator's memory serves as well.
+    return new Uint8Array(length);
+  }
 }
 
 /**
