@@ -91,6 +91,25 @@ Deno.test("quotes and a name= in a file's name are not taken for the model field
   assert.deepEqual(t.backend.requests[0]?.body, bytes);
 });
 
+Deno.test("an upload sent chunked, without a Content-Length, arrives byte for byte", async () => {
+  await using t = await setup();
+  const bytes = upload([modelPart("whisper"), filePart("a.wav")]);
+  const response = await transcribe(
+    t.gateway.url,
+    new ReadableStream({
+      start(controller) {
+        // Uneven pieces, the first smaller than what is read in one piece.
+        for (const [from, to] of [[0, 1000], [1000, 90_000], [90_000, bytes.byteLength]]) {
+          controller.enqueue(bytes.slice(from, to));
+        }
+        controller.close();
+      },
+    }),
+  );
+  assert.equal(response.status, 200, await response.text());
+  assert.deepEqual(t.backend.requests[0]?.body, bytes);
+});
+
 Deno.test("an upload over server.max-body-size is refused with 413, declared or chunked", async () => {
   await using t = await setup();
   const bytes = upload([modelPart("whisper"), filePart("a.wav"), filePart("b.wav")]);

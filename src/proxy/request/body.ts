@@ -4,7 +4,6 @@
  * @module
  */
 import { GatewayError } from "../../errors.ts";
-import { chunkReader } from "../../lib/chunk_reader.ts";
 import type { BodyKind } from "../../services.ts";
 import type { BodyIdleWatch, WatchedBody } from "./body_idle_watch.ts";
 import { boundaryOf, MultipartError, multipartValues } from "./multipart_fields.ts";
@@ -220,42 +219,67 @@ async function readDeclared(
   return bytes;
 }
 
-/** Reads a body chunk by chunk to its end; under `watched`, each chunk restarts the idle time. */
+/**
+ * Reads a body of unknown length chunk by chunk to its end; under `watched`, each chunk restarts
+ * the idle time. The chunks go into one small buffer, and once they outgrow it, into memory
+ * mapped for the body with room up to `maxBytes` that grows in place: one copy however large the
+ * body, and none joined at the end.
+ */
 async function readChunks(
   body: ReadableStream<Uint8Array>,
   maxBytes: number,
   tooLarge: () => GatewayError,
   watched?: WatchedBody,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let bytes = new Uint8Array(Math.min(WHOLE_BODY, maxBytes));
   let size = 0;
-  const reader = chunkReader(body);
+  const source = chunkSource(body);
   for (;;) {
-    let next: ReadableStreamReadResult<Uint8Array>;
+    let chunk: Uint8Array | undefined;
     try {
-      next = await (watched ? Promise.race([reader.read(), watched.idle]) : reader.read());
+      chunk = await (watched ? Promise.race([source.read(), watched.idle]) : source.read());
     } catch (error) {
-      void reader.cancel().catch(() => {});
+      void source.cancel().catch(() => {});
       throw error;
     }
-    if (next.done) break;
-    const { value } = next;
+    if (chunk === undefined) break;
     watched?.progressed();
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
+    const needed = size + chunk.byteLength;
+    if (needed > maxBytes) {
+      await source.cancel().catch(() => {});
       throw tooLarge();
     }
-    chunks.push(value as Uint8Array<ArrayBuffer>);
+    if (needed > bytes.byteLength) bytes = grown(bytes, size, needed, maxBytes);
+    bytes.set(chunk, size);
+    size = needed;
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
+  return bytes.buffer.resizable ? bytes : bytes.slice(0, size);
+}
+
+/**
+ * Room for `needed` bytes, the first `size` of `bytes` in it: the same mapped memory grown in
+ * place, or, the first time, memory mapped with room up to `maxBytes`. Where no address space is
+ * left to map, a buffer twice as large from the allocator.
+ */
+function grown(
+  bytes: Uint8Array<ArrayBuffer>,
+  size: number,
+  needed: number,
+  maxBytes: number,
+): Uint8Array<ArrayBuffer> {
+  const { buffer } = bytes;
+  if (buffer.resizable) {
+    buffer.resize(needed);
+    return new Uint8Array(buffer, 0, needed);
   }
-  return bytes;
+  let larger: Uint8Array<ArrayBuffer>;
+  try {
+    larger = new Uint8Array(new ArrayBuffer(needed, { maxByteLength: maxBytes }), 0, needed);
+  } catch {
+    larger = new Uint8Array(Math.min(maxBytes, Math.max(needed, 2 * bytes.byteLength)));
+  }
+  larger.set(bytes.subarray(0, size));
+  return larger;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
