@@ -50,8 +50,9 @@ export function multipartValues(
   const found = new Map<string, FieldValue>();
   // Every delimiter after the first starts on a new line: CR LF "--" boundary.
   const delimiter = encoder.encode(`\r\n--${boundary}`);
+  const findDelimiter = finder(delimiter);
   // The first may open the body, or follow a preamble.
-  let at = startsWith(bytes, delimiter, 0, 2) ? 0 : indexOf(bytes, delimiter, 0) + 2;
+  let at = startsWith(bytes, delimiter, 0, 2) ? 0 : findDelimiter(bytes, 0) + 2;
   if (at === 1) throw new MultipartError("the boundary its content type names never appears");
   for (;;) {
     // `at` is where "--" boundary begins.
@@ -62,7 +63,7 @@ export function multipartValues(
     const headersStart = lineEnd + 1;
     const headersEnd = headerBlockEnd(bytes, headersStart);
     const contentStart = headersEnd + 4;
-    next = indexOf(bytes, delimiter, contentStart);
+    next = findDelimiter(bytes, contentStart);
     if (next < 0) throw new MultipartError("it does not end with its closing boundary");
     const name = partName(latin1.decode(bytes.subarray(headersStart, headersEnd)));
     if (name !== undefined && names.includes(name) && !found.has(name)) {
@@ -145,10 +146,7 @@ function startsWith(bytes: Uint8Array, needle: Uint8Array, at: number, from: num
   return true;
 }
 
-/**
- * Where `needle` first occurs in `bytes` at or after `from`, or -1. The runtime's `indexOf`
- * finds each candidate first byte, so a file is skipped over at native speed.
- */
+/** Where `needle` first occurs in `bytes` at or after `from`, or -1. */
 function indexOf(bytes: Uint8Array, needle: Uint8Array, from: number): number {
   const first = needle[0]!;
   const last = bytes.byteLength - needle.byteLength;
@@ -160,4 +158,27 @@ function indexOf(bytes: Uint8Array, needle: Uint8Array, from: number): number {
     if (startsWith(bytes, needle, at, 0)) return at;
   }
   return -1;
+}
+
+/**
+ * A search for `needle` that skips ahead by up to its length at each byte it looks at
+ * (Boyer-Moore-Horspool): a file is passed over in a few ms per 25 MiB, where looking at each
+ * of its line ends would hold the event loop several times as long.
+ */
+function finder(needle: Uint8Array): (bytes: Uint8Array, from: number) => number {
+  const length = needle.byteLength;
+  const shifts = new Uint8Array(256).fill(Math.min(length, 255));
+  for (let index = Math.max(0, length - 256); index < length - 1; index++) {
+    shifts[needle[index]!] = length - 1 - index;
+  }
+  const lastByte = needle[length - 1]!;
+  return (bytes, from) => {
+    const end = bytes.byteLength - length;
+    for (let at = from; at <= end;) {
+      const byte = bytes[at + length - 1]!;
+      if (byte === lastByte && startsWith(bytes, needle, at, 0)) return at;
+      at += shifts[byte]!;
+    }
+    return -1;
+  };
 }
