@@ -43,6 +43,8 @@ events {
 
 http {
   access_log off;
+  # Uploads of any size pass, as through the other proxies.
+  client_max_body_size 0;
   client_body_temp_path ${dir}/client_body;
   proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fastcgi;

@@ -1,6 +1,6 @@
 /**
  * The scenarios run through the backend alone, nginx, the bare proxy and the gateway, one target
- * after another: `streams`, `chunk-latency`, `first-byte` and `fixed-rate`. Each reads its
+ * after another: `streams`, `chunk-latency`, `first-byte`, `fixed-rate` and `uploads`. Each reads its
  * settings from the environment when chosen, says how many connections it holds at once (for the
  * open-files limits), and measures and prints its tables; bench/run.ts starts the targets.
  * @module
@@ -18,6 +18,7 @@ import {
   type StreamTarget,
 } from "./_streams.ts";
 import { measureTtfb, TTFB } from "./_ttfb.ts";
+import { measureUploads, uploadBody, type UploadsResult, uploadsTable } from "./_uploads.ts";
 
 /** What the scenarios call the targets they compare. */
 export interface ScenarioNames {
@@ -184,6 +185,42 @@ function fixedRateScenario(): OneByOneScenario {
   };
 }
 
+/** `BENCH_ONLY=uploads`: large multipart uploads, a few at a time, memory read often. */
+function uploadsScenario(): OneByOneScenario {
+  const options = {
+    uploads: envInteger("BENCH_UPLOADS", 50, [1, 100_000]),
+    sizeMiB: envInteger("BENCH_UPLOAD_MIB", 25, [1, 1_024]),
+    concurrency: envInteger("BENCH_UPLOAD_CONCURRENCY", 10, [1, 1_000]),
+    settleSeconds: envInteger("BENCH_UPLOAD_SETTLE_SECONDS", 10, [0, 600]),
+    sampleMs: 200,
+  };
+  const { uploads, sizeMiB, concurrency, settleSeconds, sampleMs } = options;
+  return {
+    description: `${uploads} multipart uploads of ${sizeMiB} MiB, ${concurrency} at a time, ` +
+      `to /v1/audio/transcriptions; RSS read every ${sampleMs} ms and ${settleSeconds} s after`,
+    connections: concurrency,
+    async run(targets) {
+      const body = uploadBody(sizeMiB);
+      const results: UploadsResult[] = [];
+      for (const target of targets) {
+        const result = await measureUploads(target, body, options);
+        console.log(
+          `  uploads: ${target.name} ${result.completed} of ${uploads} complete in ` +
+            `${result.seconds.toFixed(1)} s`,
+        );
+        results.push(result);
+      }
+      console.log("");
+      console.log(uploadsTable(results, options));
+      console.log(
+        `\nRSS: resident memory of the target's processes (for direct, the backend): idle before ` +
+          `the first upload, its peak, and ${settleSeconds} s after the last. copies: (peak - ` +
+          `idle) / (${concurrency} × ${sizeMiB} MiB), the uploads in flight held over idle.`,
+      );
+    },
+  };
+}
+
 function latencyRow(target: string, sorted: Float64Array, note: string): LatencyRow {
   return {
     target,
@@ -200,6 +237,7 @@ export const ONE_BY_ONE = {
   "chunk-latency": chunkLatencyScenario,
   "first-byte": firstByteScenario,
   "fixed-rate": fixedRateScenario,
+  uploads: uploadsScenario,
 } as const;
 
 /** Whether `name` is one of {@linkcode ONE_BY_ONE}. */

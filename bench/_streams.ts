@@ -53,10 +53,13 @@ export interface StreamsResult {
 const RSS_SAMPLE_MS = 1_000;
 
 /**
- * Reads the resident set of `pids` every second until stopped; `stop` resolves to the highest
- * reading, including one taken as it stops.
+ * Reads the resident set of `pids` every `intervalMs` (default a second) until stopped; `stop`
+ * resolves to the highest reading, including one taken as it stops.
  */
-function sampleRss(pids: ReadonlySet<number>): { stop(): Promise<number> } {
+export function sampleRss(
+  pids: ReadonlySet<number>,
+  intervalMs = RSS_SAMPLE_MS,
+): { stop(): Promise<number> } {
   let peak = 0;
   let stopped = false;
   let wake = () => {};
@@ -65,7 +68,7 @@ function sampleRss(pids: ReadonlySet<number>): { stop(): Promise<number> } {
       peak = Math.max(peak, await residentBytes(pids));
       await new Promise<void>((resolve) => {
         wake = resolve;
-        setTimeout(resolve, RSS_SAMPLE_MS);
+        setTimeout(resolve, intervalMs);
       });
     }
     peak = Math.max(peak, await residentBytes(pids));

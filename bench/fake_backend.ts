@@ -14,6 +14,9 @@
  * The `x-bench-answer-delay` request header (ms) holds back a JSON answer that long, as a model
  * takes time to answer.
  *
+ * `POST /v1/audio/transcriptions` and `POST /v1/images/edits` read an upload chunk by chunk,
+ * keeping none of it, and answer `{"text":"…","bytes":N}` with the number of bytes received.
+ *
  * With `--cert FILE --key FILE` (PEM) it serves https instead of plain HTTP.
  *
  * Usage: `deno run --allow-net [--allow-read] bench/fake_backend.ts --port N [--cert FILE --key FILE]`
@@ -113,9 +116,28 @@ function streamBody(delayMs: number): ReadableStream<Uint8Array> {
   }, { highWaterMark: 0 });
 }
 
+/** Paths that take an upload, read and dropped as it arrives. */
+const UPLOAD_PATHS = new Set(["/v1/audio/transcriptions", "/v1/images/edits"]);
+
+/** Reads an upload to its end, keeping none of it; answers with the bytes it counted. */
+async function discardUpload(request: Request): Promise<Response> {
+  let bytes = 0;
+  if (request.body !== null) {
+    for await (const chunk of request.body) bytes += chunk.byteLength;
+  }
+  return new Response(JSON.stringify({ text: "Hello.", bytes }), {
+    headers: { "content-type": "application/json" },
+  });
+}
+
 /** Answers one request to the fake backend. */
 export async function handle(request: Request): Promise<Response> {
   const { pathname } = new URL(request.url);
+  if (UPLOAD_PATHS.has(pathname)) {
+    return request.method === "POST"
+      ? await discardUpload(request)
+      : new Response("Use POST", { status: 405 });
+  }
   if (pathname !== "/v1/chat/completions") return new Response("Not found", { status: 404 });
   if (request.method !== "POST") return new Response("Use POST", { status: 405 });
   let stream = false;

@@ -98,7 +98,7 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     for (const model of service.fallback.models) {
       const fallbackPool = model === body.model ? undefined : service.resolve(model);
       if (!fallbackPool) continue;
-      const rewritten = await replaceModel(body, model);
+      const rewritten = replaceModel(body, model);
       outcome = await tryModel(fallbackPool, rewritten, {
         ...shared,
         base: upstreamHeadersFor(rewritten, request),

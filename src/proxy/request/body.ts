@@ -4,9 +4,9 @@
  * @module
  */
 import { GatewayError } from "../../errors.ts";
-import { chunkReader } from "../../lib/chunk_reader.ts";
 import type { BodyKind } from "../../services.ts";
 import type { BodyIdleWatch, WatchedBody } from "./body_idle_watch.ts";
+import { boundaryOf, MultipartError, multipartValues } from "./multipart_fields.ts";
 
 /** A request body held for forwarding, and what routing needs from it. */
 export interface ClientBody {
@@ -55,7 +55,7 @@ export async function readClientBody(
   const bytes = await readLimited(request, options);
   const fields = kind === "json"
     ? jsonFields(bytes)
-    : { ...await multipartFields(bytes, contentType), json: undefined };
+    : { ...multipartFields(bytes, contentType), json: undefined };
   return { bytes, contentType: contentType || "application/json", ...fields };
 }
 
@@ -72,9 +72,9 @@ function describeSize(bytes: number): string {
 }
 
 /**
- * The largest declared body read in one piece. A client sends a body this small at once, so
- * under watch it must arrive whole within the idle time; a larger one is read chunk by chunk, and
- * only a pause between chunks counts.
+ * The largest declared body read in one piece by the runtime. A client sends a body this small
+ * at once, so under watch it must arrive whole within the idle time; a larger one is read as it
+ * arrives into one buffer of its declared size, and only a pause between reads counts.
  */
 const WHOLE_BODY = 64 * 1024;
 
@@ -89,9 +89,17 @@ export function bodyIdleError(idleMs: number): GatewayError {
   );
 }
 
+/** A body that ended before its declared length arrived, or ran past it. */
+class BodyCut extends Error {
+  constructor() {
+    super("The body ended before its declared length");
+    this.name = "BodyCut";
+  }
+}
+
 /**
  * Reads the whole body, refusing it with 413 as soon as it passes `maxBytes`, and with 408 when
- * it stops arriving.
+ * it stops arriving. A body of declared length is held in one buffer of exactly that size.
  */
 export async function readLimited(
   request: Request,
@@ -109,13 +117,14 @@ export async function readLimited(
   if (declared !== undefined && declared > maxBytes) throw tooLarge();
   try {
     using watched = idle?.watch();
-    if (declared !== undefined && (watched === undefined || declared <= WHOLE_BODY)) {
+    if (declared !== undefined && declared <= WHOLE_BODY) {
       // The runtime enforces a declared length, so the fast native read is safe here. It stays
       // fast only while `request.body` is untouched: that getter wraps the body in a JS stream.
       const whole = request.arrayBuffer();
       return new Uint8Array(await (watched ? Promise.race([whole, watched.idle]) : whole));
     }
     if (request.body === null) return new Uint8Array(0);
+    if (declared !== undefined) return await readDeclared(request.body, declared, watched);
     return await readChunks(request.body, maxBytes, tooLarge, watched);
   } catch (error) {
     if (error instanceof GatewayError) throw error;
@@ -125,42 +134,152 @@ export async function readLimited(
   }
 }
 
-/** Reads a body chunk by chunk to its end; under `watched`, each chunk restarts the idle time. */
+/** The most read from a body at once into the reader's own buffer. */
+const READ_SIZE = 64 * 1024;
+
+/** Reads a body's chunks, each valid until the next read. */
+interface ChunkSource {
+  /** The next chunk, or undefined at the end of the body. */
+  read(): Promise<Uint8Array | undefined>;
+  cancel(): Promise<void>;
+}
+
+/**
+ * The chunks of `body`: a byte stream (what `Deno.serve` gives) is read into one small buffer
+ * that every read reuses, so reading allocates nothing per chunk; any other stream is read as
+ * it is.
+ */
+function chunkSource(body: ReadableStream<Uint8Array>): ChunkSource {
+  let byob: ReadableStreamBYOBReader | undefined;
+  try {
+    byob = body.getReader({ mode: "byob" });
+  } catch {
+    const reader = body.getReader();
+    return {
+      read: async () => (await reader.read()).value,
+      cancel: () => reader.cancel(),
+    };
+  }
+  const reader = byob;
+  let buffer = new ArrayBuffer(READ_SIZE);
+  return {
+    async read() {
+      const { done, value } = await reader.read(new Uint8Array(buffer));
+      if (value === undefined) throw new BodyCut();
+      // The read hands the buffer back as a new object; it is ours again.
+      buffer = value.buffer as ArrayBuffer;
+      return done ? undefined : value;
+    },
+    cancel: () => reader.cancel(),
+  };
+}
+
+/**
+ * `length` zeroed bytes in memory mapped for them alone. The buffer is resizable in name only:
+ * V8 maps the memory of such a buffer from the system, where a plain one of this size comes from
+ * the allocator, whose free lists keep it once the buffer is collected. Mapped, it goes back to
+ * the system as soon as the buffer is collected.
+ */
+function mappedBytes(length: number): Uint8Array<ArrayBuffer> {
+  try {
+    return new Uint8Array(new ArrayBuffer(length, { maxByteLength: length }));
+  } catch {
+    // No address space left to map: the allocator's memory serves as well.
+    return new Uint8Array(length);
+  }
+}
+
+/**
+ * Reads a body of `length` declared bytes into one buffer of exactly that size as it arrives:
+ * no chunk is kept and nothing is joined. Under `watched`, each chunk restarts the idle time.
+ */
+async function readDeclared(
+  body: ReadableStream<Uint8Array>,
+  length: number,
+  watched: WatchedBody | undefined,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const bytes = mappedBytes(length);
+  const source = chunkSource(body);
+  let filled = 0;
+  try {
+    for (;;) {
+      const chunk = await (watched ? Promise.race([source.read(), watched.idle]) : source.read());
+      if (chunk === undefined) break;
+      watched?.progressed();
+      // The runtime holds a client to its declared length; a body that breaks it is cut.
+      if (chunk.byteLength > length - filled) throw new BodyCut();
+      bytes.set(chunk, filled);
+      filled += chunk.byteLength;
+    }
+    if (filled < length) throw new BodyCut();
+  } catch (error) {
+    void source.cancel().catch(() => {});
+    throw error;
+  }
+  return bytes;
+}
+
+/**
+ * Reads a body of unknown length chunk by chunk to its end; under `watched`, each chunk restarts
+ * the idle time. The chunks go into one small buffer, and once they outgrow it, into memory
+ * mapped for the body with room up to `maxBytes` that grows in place: one copy however large the
+ * body, and none joined at the end.
+ */
 async function readChunks(
   body: ReadableStream<Uint8Array>,
   maxBytes: number,
   tooLarge: () => GatewayError,
   watched?: WatchedBody,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let bytes = new Uint8Array(Math.min(WHOLE_BODY, maxBytes));
   let size = 0;
-  const reader = chunkReader(body);
+  const source = chunkSource(body);
   for (;;) {
-    let next: ReadableStreamReadResult<Uint8Array>;
+    let chunk: Uint8Array | undefined;
     try {
-      next = await (watched ? Promise.race([reader.read(), watched.idle]) : reader.read());
+      chunk = await (watched ? Promise.race([source.read(), watched.idle]) : source.read());
     } catch (error) {
-      void reader.cancel().catch(() => {});
+      void source.cancel().catch(() => {});
       throw error;
     }
-    if (next.done) break;
-    const { value } = next;
+    if (chunk === undefined) break;
     watched?.progressed();
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
+    const needed = size + chunk.byteLength;
+    if (needed > maxBytes) {
+      await source.cancel().catch(() => {});
       throw tooLarge();
     }
-    chunks.push(value as Uint8Array<ArrayBuffer>);
+    if (needed > bytes.byteLength) bytes = grown(bytes, size, needed, maxBytes);
+    bytes.set(chunk, size);
+    size = needed;
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
+  return bytes.buffer.resizable ? bytes : bytes.slice(0, size);
+}
+
+/**
+ * Room for `needed` bytes, the first `size` of `bytes` in it: the same mapped memory grown in
+ * place, or, the first time, memory mapped with room up to `maxBytes`. Where no address space is
+ * left to map, a buffer twice as large from the allocator.
+ */
+function grown(
+  bytes: Uint8Array<ArrayBuffer>,
+  size: number,
+  needed: number,
+  maxBytes: number,
+): Uint8Array<ArrayBuffer> {
+  const { buffer } = bytes;
+  if (buffer.resizable) {
+    buffer.resize(needed);
+    return new Uint8Array(buffer, 0, needed);
   }
-  return bytes;
+  let larger: Uint8Array<ArrayBuffer>;
+  try {
+    larger = new Uint8Array(new ArrayBuffer(needed, { maxByteLength: maxBytes }), 0, needed);
+  } catch {
+    larger = new Uint8Array(Math.min(maxBytes, Math.max(needed, 2 * bytes.byteLength)));
+  }
+  larger.set(bytes.subarray(0, size));
+  return larger;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -182,10 +301,20 @@ function jsonFields(
   return { model: requireModel(json.model), stream: json.stream === true, json };
 }
 
-async function multipartFields(
+/** The model and stream fields of an upload, found without decoding its files. */
+function multipartFields(
   bytes: Uint8Array<ArrayBuffer>,
   contentType: string,
-): Promise<{ model: string; stream: boolean }> {
+): { model: string; stream: boolean } {
+  const fields = uploadFields(bytes, contentType);
+  return {
+    model: requireModel(fields.get("model")?.value),
+    stream: fields.get("stream")?.value === "true",
+  };
+}
+
+/** The `model` and `stream` fields of an upload; throws {@linkcode GatewayError} (400). */
+function uploadFields(bytes: Uint8Array, contentType: string) {
   const invalid = (reason: string) =>
     new GatewayError(
       400,
@@ -194,44 +323,16 @@ async function multipartFields(
     );
   const boundary = boundaryOf(contentType);
   if (boundary === undefined) throw invalid("the content type names no boundary");
-  // The runtime's parser takes a body cut off before its closing boundary as it is.
-  if (lastIndexOf(bytes, encoder.encode(`\r\n--${boundary}--`)) === -1) {
-    throw invalid("it does not end with its closing boundary");
-  }
-  let form: FormData;
   try {
-    form = await new Response(bytes, { headers: { "content-type": contentType } }).formData();
-  } catch {
-    throw invalid("its parts cannot be read");
+    return multipartValues(bytes, boundary, MULTIPART_FIELDS);
+  } catch (error) {
+    if (error instanceof MultipartError) throw invalid(error.message);
+    throw error;
   }
-  const model = form.get("model");
-  return {
-    model: requireModel(typeof model === "string" ? model : undefined),
-    stream: form.get("stream") === "true",
-  };
 }
 
-/** The `boundary` parameter of a multipart content type, quoted or not. */
-function boundaryOf(contentType: string): string | undefined {
-  const match = /;\s*boundary\s*=\s*(?:"([^"]+)"|([^\s;"]+))/i.exec(contentType);
-  return match === null ? undefined : match[1] ?? match[2];
-}
-
-/**
- * Where `needle` last occurs in `bytes`, or -1. Searched from the end, where a multipart
- * body's closing boundary is.
- */
-function lastIndexOf(bytes: Uint8Array, needle: Uint8Array): number {
-  const first = needle[0];
-  outer: for (let at = bytes.byteLength - needle.byteLength; at >= 0; at--) {
-    if (bytes[at] !== first) continue;
-    for (let i = 1; i < needle.byteLength; i++) {
-      if (bytes[at + i] !== needle[i]) continue outer;
-    }
-    return at;
-  }
-  return -1;
-}
+/** The fields of an upload that routing reads. */
+const MULTIPART_FIELDS = ["model", "stream"];
 
 function requireModel(model: unknown): string {
   if (typeof model !== "string" || model.length === 0) {
@@ -244,23 +345,23 @@ function requireModel(model: unknown): string {
 
 /**
  * The same request for another model: a JSON body re-encoded with the new `model` in place, an
- * upload rebuilt with the new `model` field and every other part as it was.
+ * upload with the value of its `model` field replaced and every other byte as it was.
  */
-export async function replaceModel(body: ClientBody, model: string): Promise<ClientBody> {
+export function replaceModel(body: ClientBody, model: string): ClientBody {
   if (body.json !== undefined) {
     const json = { ...body.json, model };
     return { ...body, model, json, bytes: encoder.encode(JSON.stringify(json)) };
   }
-  const form = await new Response(body.bytes, { headers: { "content-type": body.contentType } })
-    .formData();
-  form.set("model", model);
-  const rebuilt = new Response(form);
-  return {
-    ...body,
-    model,
-    bytes: new Uint8Array(await rebuilt.arrayBuffer()),
-    contentType: rebuilt.headers.get("content-type")!,
-  };
+  const field = uploadFields(body.bytes, body.contentType).get("model");
+  if (field === undefined) {
+    throw new RangeError("Cannot replace the model of an upload without one");
+  }
+  const value = encoder.encode(model);
+  const bytes = mappedBytes(body.bytes.byteLength - (field.end - field.start) + value.byteLength);
+  bytes.set(body.bytes.subarray(0, field.start));
+  bytes.set(value, field.start);
+  bytes.set(body.bytes.subarray(field.end), field.start + value.byteLength);
+  return { ...body, model, bytes };
 }
 
 const encoder = new TextEncoder();
