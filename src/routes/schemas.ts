@@ -91,14 +91,17 @@ export const RESPONSE_DESCRIPTIONS: Readonly<Record<ServiceType, string>> = {
 };
 
 /** `GET /v1/models`. */
+/** One model, as `GET /v1/models/{id}` and each entry of the list show it. */
+export const ModelSchema = z.object({
+  id: z.string(),
+  object: z.literal("model"),
+  created: z.number().int(),
+  owned_by: z.string(),
+}).openapi("Model");
+
 export const ModelListSchema = z.object({
   object: z.literal("list"),
-  data: z.array(z.object({
-    id: z.string(),
-    object: z.literal("model"),
-    created: z.number().int(),
-    owned_by: z.string(),
-  })),
+  data: z.array(ModelSchema),
 }).openapi("ModelList");
 
 /** One rate limit in a status answer. */
