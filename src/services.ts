@@ -10,6 +10,7 @@
 export const SERVICE_TYPES = [
   "chat",
   "completion",
+  "responses",
   "embedding",
   "rerank",
   "tts",
@@ -49,6 +50,12 @@ export const SERVICE_ENDPOINTS: Readonly<Record<ServiceType, ServiceEndpoint>> =
     statusPath: "/v1/completions/status",
     body: "json",
     title: "Text completions",
+  },
+  responses: {
+    path: "/v1/responses",
+    statusPath: "/v1/responses/status",
+    body: "json",
+    title: "Responses",
   },
   embedding: {
     path: "/v1/embeddings",

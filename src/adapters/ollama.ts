@@ -3,7 +3,7 @@ import { ollamaTranslation } from "./ollama_native/exchange.ts";
 import type { Adapter } from "./types.ts";
 
 /**
- * Ollama: chat, completions and embeddings, on its OpenAI-compatible `/v1` API by default or
+ * Ollama: chat, completions, Responses (stateless) and embeddings, on its OpenAI-compatible `/v1` API by default or
  * on its native `/api/chat`, `/api/generate` and `/api/embed` when an instance's path says so.
  * Its model list is `/api/tags`; `/api/ps` tells which models are loaded in memory.
  */
@@ -13,6 +13,7 @@ export const ollama: Adapter = {
   defaultPaths: {
     chat: "/v1/chat/completions",
     completion: "/v1/completions",
+    responses: "/v1/responses",
     embedding: "/v1/embeddings",
   },
   health: { path: "/api/version", healthy: success },

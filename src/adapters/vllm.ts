@@ -9,6 +9,7 @@ export const vllm: Adapter = {
   defaultPaths: {
     chat: "/v1/chat/completions",
     completion: "/v1/completions",
+    responses: "/v1/responses",
     embedding: "/v1/embeddings",
     rerank: "/v1/rerank",
     stt: "/v1/audio/transcriptions",

@@ -409,13 +409,18 @@ export const ModelSchema = z.strictObject({
       if (instanceId !== undefined) instanceIds.add(instanceId);
       const name = instance.adapter ?? service.adapter ?? model.adapter ?? "normal";
       const adapter = adapterFor(name);
-      if (adapter.defaultPaths[type] === undefined) {
+      // A chat backend serves Responses through translation when a path says where its chat is.
+      const servedAtPath = type === "responses" && instance.path !== undefined;
+      if (adapter.defaultPaths[type] === undefined && !servedAtPath) {
         ctx.addIssue({
           code: "custom",
           path: ["services", type, "instances", index, ...(instance.adapter ? ["adapter"] : [])],
           message: `Instance "${instance.name}" at ${instance["base-url"]} is ${adapter.title} ` +
             `(adapter ${name}), which does not serve ${type}; ` +
-            `if this backend does, set adapter: openai`,
+            (type === "responses"
+              ? "set its path: /v1/responses where the backend serves the Responses API, or " +
+                "its chat path (/v1/chat/completions) to have requests translated"
+              : "if this backend does, set adapter: openai"),
         });
       }
       const native = name === "ollama" && instance.path !== undefined

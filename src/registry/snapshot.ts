@@ -6,6 +6,7 @@
  */
 import { adapterFor, type AdapterName } from "../adapters/mod.ts";
 import type { Translation } from "../proxy/exchange.ts";
+import { responsesOverChat } from "../translate/responses/exchange.ts";
 import { type NativeEndpoint, nativeEndpointOf } from "../adapters/ollama_native/mod.ts";
 import type { CircuitBreaker } from "../breaker/breaker.ts";
 import { breakerSettings } from "../breaker/settings.ts";
@@ -217,6 +218,7 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
           adapter: adapterName,
           baseUrl,
           path,
+          translation: translationFor(type, adapterName, path),
           addressCheck,
           headers,
           discover,
@@ -242,8 +244,15 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
     upstreamsOf.set("completion", (upstreamsOf.get("chat") ?? []).flatMap(completionOf));
   }
 
+  const responsesDerived = (model.services.responses?.instances.length ?? 0) === 0;
+  if (responsesDerived) {
+    upstreamsOf.set("responses", (upstreamsOf.get("chat") ?? []).map(responsesOf));
+  }
+
   const services = Object.fromEntries(SERVICE_TYPES.map((type) => {
-    const derivedFrom = type === "completion" && completionDerived ? "chat" : undefined;
+    const derived = (type === "completion" && completionDerived) ||
+      (type === "responses" && responsesDerived);
+    const derivedFrom = derived ? "chat" : undefined;
     const config = model.services[derivedFrom ?? type];
     return [
       type,
@@ -295,6 +304,7 @@ function makeUpstream(
     adapter: AdapterName;
     baseUrl: string;
     path: string;
+    translation: Translation | undefined;
     addressCheck: AddressCheck | undefined;
     headers: readonly (readonly [string, string])[];
     discover: boolean;
@@ -315,7 +325,7 @@ function makeUpstream(
     path: where.path,
     url: where.baseUrl + where.path,
     native: nativeOf(where.adapter, where.path),
-    translation: adapterFor(where.adapter).translation?.(where.path),
+    translation: where.translation,
     http1: transportTarget(where.baseUrl + where.path, { addressCheck: where.addressCheck }).http1,
     weight: instance.weight,
     adapter: where.adapter,
@@ -359,6 +369,40 @@ function completionOf(chat: Upstream): Upstream[] {
     native: nativeOf(chat.adapter, path),
     translation: adapterFor(chat.adapter).translation?.(path),
   }];
+}
+
+/**
+ * The Responses API of a chat instance: the backend's own `…/responses` when its adapter serves
+ * it (`…/chat/completions` → `…/responses`, else the adapter's path), with the client's bytes
+ * untouched; otherwise its chat path, with requests and answers translated.
+ */
+function responsesOf(chat: Upstream): Upstream {
+  const native = adapterFor(chat.adapter).defaultPaths.responses;
+  if (native === undefined) return { ...chat, translation: responsesOverChat };
+  const path = chat.path.endsWith("/chat/completions")
+    ? chat.path.slice(0, -"/chat/completions".length) + "/responses"
+    : native;
+  return {
+    ...chat,
+    path,
+    url: chat.baseUrl + path,
+    http1: transportTarget(chat.baseUrl + path, { addressCheck: chat.http1.addressCheck }).http1,
+    native: undefined,
+    translation: undefined,
+  };
+}
+
+/**
+ * What an instance of a service on `path` needs translated: for `responses`, everything unless
+ * the path is a Responses endpoint; for the others, what the adapter says.
+ */
+function translationFor(
+  type: ServiceType,
+  adapter: AdapterName,
+  path: string,
+): Translation | undefined {
+  if (type === "responses") return path.endsWith("/responses") ? undefined : responsesOverChat;
+  return adapterFor(adapter).translation?.(path);
 }
 
 function buildService(

@@ -37,6 +37,13 @@ export const REQUEST_SCHEMAS: Readonly<Record<ServiceType, z.ZodType>> = {
     prompt: z.union([z.string(), z.array(z.string())]),
     stream: Stream,
   }).openapi("CompletionRequest"),
+  responses: z.looseObject({
+    model: Model,
+    input: z.union([z.string(), z.array(z.looseObject({}))]),
+    instructions: z.string().optional(),
+    tools: z.array(z.looseObject({})).optional(),
+    stream: Stream,
+  }).openapi("ResponseRequest"),
   embedding: z.looseObject({
     model: Model,
     input: z.union([
@@ -82,6 +89,8 @@ export const REQUEST_SCHEMAS: Readonly<Record<ServiceType, z.ZodType>> = {
 export const RESPONSE_DESCRIPTIONS: Readonly<Record<ServiceType, string>> = {
   chat: "The backend's chat completion; `text/event-stream` when `stream` is true",
   completion: "The backend's completion; `text/event-stream` when `stream` is true",
+  responses: "A Response object; `text/event-stream` of Responses events when `stream` is true. " +
+    "Passed through from a backend that serves the Responses API, else translated from chat",
   embedding: "The backend's embeddings",
   rerank: "The backend's ranking",
   tts: "Audio bytes, streamed as the backend produces them",

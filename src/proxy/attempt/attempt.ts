@@ -161,6 +161,7 @@ export async function attempt(
     streamed: exchange.streamed,
     delivered: input.delivered,
     record,
+    farewell: exchange.farewell,
   };
   // Judged a success (below 500, not 429) only once the answer proves passable.
   const unpassable = () => {

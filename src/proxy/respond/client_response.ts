@@ -7,6 +7,7 @@
 import type { BodyEnd, ProxyObserver } from "../../observe/proxy_observer.ts";
 import type { UpstreamAnswer } from "../../transport/upstream_answer.ts";
 import type { UpstreamLease } from "../attempt/lease.ts";
+import type { StreamFailure } from "../exchange.ts";
 import { IdleTimeout } from "../attempt/failure.ts";
 import { GatewayStopping } from "../attempt/attempts_in_flight.ts";
 import { relayBody, type RelayEnd, type StartedBody } from "./relay.ts";
@@ -99,6 +100,8 @@ export interface RelayContext {
   readonly delivered: Promise<void> | undefined;
   /** Where a relayed body is observed; none for an answer held back. */
   readonly record: ProxyObserver | undefined;
+  /** The last bytes of a broken stream in the client's API; none sends OpenAI's error event. */
+  readonly farewell?: ((failure: StreamFailure) => Uint8Array | undefined) | undefined;
 }
 
 /**
@@ -162,7 +165,10 @@ export function relayed(
       owner,
       tap ? (chunk) => tap.chunk(chunk) : undefined,
       // An SSE client learns why its stream ended: the SDKs raise the error event.
-      sse ? (error) => sseErrorEvent(error, relay.idle) : undefined,
+      sse
+        ? (error) =>
+          relay.farewell?.(streamFailure(error, relay.idle)) ?? sseErrorEvent(error, relay.idle)
+        : undefined,
     ),
   );
   const response = clientResponse(body, answer, streamed);
@@ -179,24 +185,32 @@ const encoder = new TextEncoder();
  * idle: the OpenAI SDKs raise it as an `APIError` rather than returning a cut answer.
  */
 export function sseErrorEvent(reason: unknown, idleTimeout: number): Uint8Array {
-  const idle = reason instanceof IdleTimeout;
-  const error = reason instanceof GatewayStopping
-    ? {
-      message: "The gateway is stopping and its grace period is over: the stream was cut",
-      type: "server_error",
-      param: null,
-      code: "gateway_stopping",
-    }
-    : {
-      message: idle
-        ? `The backend sent nothing for ${idleTimeout} ms: the stream was cut`
-        : "The backend broke off the stream midway",
-      type: "upstream_error",
-      param: null,
-      code: idle ? "upstream_timeout" : "upstream_broken_stream",
-    };
+  const { message, type, code } = streamFailure(reason, idleTimeout);
+  const error = { message, type, param: null, code };
   // A blank line first ends any event the backend left half-written.
   return encoder.encode(`\n\nevent: error\ndata: ${JSON.stringify({ error })}\n\n`);
+}
+
+/** Why a stream was cut, in the words its last event uses. */
+function streamFailure(
+  reason: unknown,
+  idleTimeout: number,
+): StreamFailure & { readonly type: string } {
+  if (reason instanceof GatewayStopping) {
+    return {
+      message: "The gateway is stopping and its grace period is over: the stream was cut",
+      type: "server_error",
+      code: "gateway_stopping",
+    };
+  }
+  const idle = reason instanceof IdleTimeout;
+  return {
+    message: idle
+      ? `The backend sent nothing for ${idleTimeout} ms: the stream was cut`
+      : "The backend broke off the stream midway",
+    type: "upstream_error",
+    code: idle ? "upstream_timeout" : "upstream_broken_stream",
+  };
 }
 
 /** How a relay's end reads in the request's record. */
