@@ -412,3 +412,91 @@ Deno.test("a backend that serves the Responses API gets the bytes and answers un
   const streamed = await post(t.gateway, { model: MODEL, input: "Hi", stream: true });
   assert.equal(await streamed.text(), answerStream);
 });
+
+/** A backend that keeps the one response `id`, of `model`, as vLLM with its store on does. */
+function keeping(id: string, model = MODEL): ScriptedBackend {
+  return startScriptedBackend((request) => {
+    const base = `/v1/responses/${id}`;
+    if (request.method === "GET" && request.path === base) {
+      return Response.json({ id, object: "response", model, status: "completed", output: [] });
+    }
+    if (request.method === "GET" && request.path.startsWith(`${base}/input_items`)) {
+      return Response.json({ object: "list", data: [{ type: "message", id: "msg_in" }] });
+    }
+    if (request.method === "DELETE" && request.path === base) {
+      return Response.json({ id, object: "response", deleted: true });
+    }
+    return Response.json({ error: { message: "not found", type: "invalid_request_error" } }, {
+      status: 404,
+    });
+  });
+}
+
+Deno.test("a stored response is asked of each backend serving the Responses API, found where kept", async () => {
+  await using other = keeping("resp_other");
+  await using holder = keeping("resp_kept");
+  await using t = await gatewayOver([other, holder], "vllm");
+  const retrieved = await t.client.responses.retrieve("resp_kept");
+  assert.equal(retrieved.id, "resp_kept");
+  assert.equal(retrieved.status, "completed");
+  const items = await fetch(`${t.gateway.url}/v1/responses/resp_kept/input_items?limit=1`);
+  assert.equal(items.status, 200);
+  assert.equal((await items.json()).data[0].id, "msg_in");
+  assert.equal(holder.requests.at(-1)?.path, "/v1/responses/resp_kept/input_items?limit=1");
+  const deleted = await fetch(`${t.gateway.url}/v1/responses/resp_kept`, { method: "DELETE" });
+  assert.deepEqual(await deleted.json(), { id: "resp_kept", object: "response", deleted: true });
+  assert.equal(holder.requests.at(-1)?.method, "DELETE");
+  assert.ok(other.requests.every((request) => request.method === "GET"), "only asked");
+
+  const missing = await fetch(`${t.gateway.url}/v1/responses/resp_none`);
+  assert.equal(missing.status, 404);
+  const { error } = await missing.json();
+  assert.equal(error.code, "response_not_found");
+  assert.match(error.message, /"resp_none"/);
+  // The status of the service is not taken for a response id.
+  const status = await fetch(`${t.gateway.url}/v1/responses/status`);
+  assert.equal((await status.json()).service, "responses");
+});
+
+Deno.test("a translated response is never kept: asking for it is a 404 that says so", async () => {
+  await using backend = startScriptedBackend(() => chatCompletion({ content: "Hi" }));
+  await using t = await gatewayOver([backend]);
+  const response = await t.client.responses.create({ model: MODEL, input: "Hi" });
+  const retrieved = await fetch(`${t.gateway.url}/v1/responses/${response.id}`);
+  assert.equal(retrieved.status, 404);
+  assert.match((await retrieved.json()).error.message, /translated from chat completions/);
+  const deleted = await fetch(`${t.gateway.url}/v1/responses/${response.id}`, {
+    method: "DELETE",
+  });
+  assert.equal(deleted.status, 404);
+  await deleted.body?.cancel();
+  assert.equal(backend.requests.length, 1, "only the creation reached the backend");
+});
+
+Deno.test("a stored response of a model the key may not use is not found", async () => {
+  await using holder = keeping("resp_kept", "secret-model");
+  const key = "sk-test-alpha-0123456789abcdefghijklmnop";
+  await using gateway = await startGateway(`
+auth:
+  enabled: true
+  keys: [{ id: limited, key: ${key}, models: ["${MODEL}"] }]
+model:
+  services:
+    chat:
+      instances: [{ name: ${MODEL}, base-url: "${holder.url}", adapter: vllm }]
+`);
+  const ask = (method: string) =>
+    fetch(`${gateway.url}/v1/responses/resp_kept`, {
+      method,
+      headers: { authorization: `Bearer ${key}` },
+    });
+  for (const method of ["GET", "DELETE"]) {
+    const answer = await ask(method);
+    assert.equal(answer.status, 404, method);
+    assert.equal((await answer.json()).error.code, "response_not_found");
+  }
+  assert.ok(holder.requests.every((request) => request.method === "GET"), "nothing deleted");
+  const anonymous = await fetch(`${gateway.url}/v1/responses/resp_kept`);
+  await anonymous.body?.cancel();
+  assert.equal(anonymous.status, 401);
+});
