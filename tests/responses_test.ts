@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import OpenAI from "openai";
+import { deferred, within } from "./fixtures/gate.ts";
 import { startGateway, type TestGateway } from "./fixtures/gateway.ts";
 import {
   chatCompletion,
@@ -387,6 +388,30 @@ Deno.test("a stream the backend breaks off ends with an error and response.faile
 
   const stream = t.client.responses.stream({ model: MODEL, input: "Hi" });
   await assert.rejects(stream.finalResponse(), /broke off/);
+});
+
+Deno.test("a client that leaves a translated stream cancels the backend's", async () => {
+  const cancelled = deferred();
+  await using backend = startScriptedBackend(() =>
+    sse(
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(chatStream([{ content: "Hel" }], {
+            finish: null,
+            done: false,
+          })));
+        },
+        cancel: () => cancelled.resolve(),
+      }),
+    )
+  );
+  await using t = await gatewayOver([backend]);
+  const answer = await post(t.gateway, { model: MODEL, input: "Hi", stream: true });
+  const reader = answer.body!.getReader();
+  const first = new TextDecoder().decode((await reader.read()).value);
+  assert.match(first, /^event: response\.created/);
+  await reader.cancel();
+  await within(cancelled.promise, 2000, "the backend's stream was cancelled");
 });
 
 Deno.test("a backend that serves the Responses API gets the bytes and answers unchanged", async () => {

@@ -32,7 +32,10 @@ export function mountOpenAiRoutes(app: GatewayApp, deps: ProxyDeps & { startedAt
       },
       responses: {
         200: { description: RESPONSE_DESCRIPTIONS[service] },
-        400: { description: "Bad JSON or no model", content: errorContent },
+        400: {
+          description: "Bad JSON, no model, or a field a translation cannot carry",
+          content: errorContent,
+        },
         404: { description: "Unknown model", content: errorContent },
         413: { description: "Body too large", content: errorContent },
         415: { description: "Wrong content type", content: errorContent },
