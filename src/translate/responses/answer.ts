@@ -57,7 +57,7 @@ export function fromChatCompletion(completion: unknown, context: ResponseContext
       arguments: typeof fn.arguments === "string"
         ? fn.arguments
         : JSON.stringify(fn.arguments ?? {}),
-    }, "completed"));
+    }, status));
   }
   return responseObject(context, {
     status,

@@ -34,7 +34,13 @@ export interface ResponseEventStream {
 
 /** One output item being streamed. */
 type OpenItem =
-  | { readonly kind: "message"; readonly id: string; readonly index: number; text: string }
+  | {
+    readonly kind: "message";
+    readonly id: string;
+    readonly index: number;
+    /** Its content parts in the order they began: text, a refusal, or both. */
+    readonly parts: MessagePart[];
+  }
   | { readonly kind: "reasoning"; readonly id: string; readonly index: number; text: string }
   | {
     readonly kind: "call";
@@ -44,6 +50,12 @@ type OpenItem =
     name: string;
     arguments: string;
   };
+
+/** A content part of a message being streamed. */
+interface MessagePart {
+  readonly type: "output_text" | "refusal";
+  text: string;
+}
 
 const encoder = new TextEncoder();
 
@@ -97,18 +109,29 @@ export function chatStreamToResponses(
     items.push(item);
     emit("response.output_item.added", { output_index: item.index, item: added });
   };
-  const text = (delta: string) => {
-    if (message === undefined) {
-      message = { kind: "message", id: itemId("msg"), index: items.length, text: "" };
-      openItem(message, messageItem(message.id, {}, "in_progress"));
+  const openMessage = () => {
+    if (message !== undefined) return message;
+    message = { kind: "message", id: itemId("msg"), index: items.length, parts: [] };
+    openItem(message, messageItem(message.id, {}, "in_progress"));
+    return message;
+  };
+  /** Adds to the message's part of `type`, which begins with the first delta. */
+  const say = (type: MessagePart["type"], delta: string) => {
+    const open = openMessage();
+    let contentIndex = open.parts.findIndex((part) => part.type === type);
+    if (contentIndex === -1) {
+      contentIndex = open.parts.push({ type, text: "" }) - 1;
       emit("response.content_part.added", {
-        ...at(message),
-        content_index: 0,
-        part: outputText(""),
+        ...at(open),
+        content_index: contentIndex,
+        part: partOf({ type, text: "" }),
       });
     }
-    message.text += delta;
-    emit("response.output_text.delta", { ...at(message), content_index: 0, delta, logprobs: [] });
+    if (delta === "") return;
+    open.parts[contentIndex]!.text += delta;
+    const where = { ...at(open), content_index: contentIndex, delta };
+    if (type === "output_text") emit("response.output_text.delta", { ...where, logprobs: [] });
+    else emit("response.refusal.delta", where);
   };
   const think = (delta: string) => {
     if (reasoning === undefined) {
@@ -155,21 +178,21 @@ export function chatStreamToResponses(
   };
   const complete = () => {
     start();
+    // An answer with nothing in it is still an (empty) message, as a whole answer would be.
+    if (items.length === 0) say("output_text", "");
     const status = incompleteReason(finishReason) === undefined ? "completed" : "incomplete";
     const itemStatus = status === "completed" ? "completed" : "incomplete";
     for (const item of items) {
       const where = at(item);
       if (item.kind === "message") {
-        emit("response.output_text.done", {
-          ...where,
-          content_index: 0,
-          text: item.text,
-          logprobs: [],
-        });
-        emit("response.content_part.done", {
-          ...where,
-          content_index: 0,
-          part: outputText(item.text),
+        item.parts.forEach((part, contentIndex) => {
+          const place = { ...where, content_index: contentIndex };
+          if (part.type === "output_text") {
+            emit("response.output_text.done", { ...place, text: part.text, logprobs: [] });
+          } else {
+            emit("response.refusal.done", { ...place, refusal: part.text });
+          }
+          emit("response.content_part.done", { ...place, part: partOf(part) });
         });
       } else if (item.kind === "reasoning") {
         emit("response.reasoning_text.done", { ...where, content_index: 0, text: item.text });
@@ -226,7 +249,10 @@ export function chatStreamToResponses(
     const delta = isJsonObject(choice.delta) ? choice.delta : {};
     const thought = reasoningOf(delta);
     if (thought !== undefined) think(thought);
-    if (typeof delta.content === "string" && delta.content !== "") text(delta.content);
+    if (typeof delta.content === "string" && delta.content !== "") {
+      say("output_text", delta.content);
+    }
+    if (typeof delta.refusal === "string" && delta.refusal !== "") say("refusal", delta.refusal);
     if (Array.isArray(delta.tool_calls)) delta.tool_calls.filter(isJsonObject).forEach(call);
     if (choice.finish_reason != null) finishReason = choice.finish_reason;
   };
@@ -289,12 +315,18 @@ function at(item: OpenItem): JsonObject {
 function finalItem(item: OpenItem, status: string): JsonObject {
   switch (item.kind) {
     case "message":
-      return messageItem(item.id, { text: item.text }, status);
+      return { ...messageItem(item.id, {}, status), content: item.parts.map(partOf) };
     case "reasoning":
       return reasoningItem(item.id, item.text, status);
     case "call":
-      return functionCallItem(item.id, item, "completed");
+      return functionCallItem(item.id, item, status);
   }
+}
+
+function partOf(part: MessagePart): JsonObject {
+  return part.type === "output_text"
+    ? outputText(part.text)
+    : { type: "refusal", refusal: part.text };
 }
 
 /** The backend's error event as the `error` event tells it; a 4xx code is kept as it came. */

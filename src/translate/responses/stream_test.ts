@@ -86,3 +86,39 @@ Deno.test("a stream that breaks fails, and its farewell goes on numbering", asyn
   ]);
   assert.equal(events[1].response.output[0].content[0].text, "Hi");
 });
+
+Deno.test("a refusal streams as its own content part of the message", async () => {
+  const stream = chatStreamToResponses(
+    source([chunk({ refusal: "I can" }), chunk({ refusal: "not" }, "stop"), "data: [DONE]\n\n"]),
+    CONTEXT,
+  );
+  const events = await eventsOf(stream.body);
+  assert.deepEqual(events.map((event) => event.event), [
+    "response.created",
+    "response.in_progress",
+    "response.output_item.added",
+    "response.content_part.added",
+    "response.refusal.delta",
+    "response.refusal.delta",
+    "response.refusal.done",
+    "response.content_part.done",
+    "response.output_item.done",
+    "response.completed",
+  ]);
+  assert.equal(events[6]!.data.refusal, "I cannot");
+  assert.deepEqual(events.at(-1)!.data.response.output[0].content, [
+    { type: "refusal", refusal: "I cannot" },
+  ]);
+});
+
+Deno.test("an answer with nothing in it is an empty message, as a whole answer is", async () => {
+  const stream = chatStreamToResponses(
+    source([chunk({ role: "assistant", content: "" }, "stop"), "data: [DONE]\n\n"]),
+    CONTEXT,
+  );
+  const events = await eventsOf(stream.body);
+  assert.equal(events.some((event) => event.event === "response.output_text.delta"), false);
+  assert.deepEqual(events.at(-1)!.data.response.output[0].content, [
+    { type: "output_text", text: "", annotations: [], logprobs: [] },
+  ]);
+});
