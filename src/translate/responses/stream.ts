@@ -241,8 +241,9 @@ export function chatStreamToResponses(
     }
     if (!isJsonObject(chunk)) throw new Error(`The backend sent an event that is not a chunk`);
     if (chunk.error != null) return fail(backendFailure(chunk.error));
-    start();
+    // The backend's model name, as a whole answer shows it, from the first event on.
     if (typeof chunk.model === "string") model ??= chunk.model;
+    start();
     if (chunk.usage != null) usage = chunk.usage;
     const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
     if (!isJsonObject(choice)) return;

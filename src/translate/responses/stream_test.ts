@@ -122,3 +122,20 @@ Deno.test("an answer with nothing in it is an empty message, as a whole answer i
     { type: "output_text", text: "", annotations: [], logprobs: [] },
   ]);
 });
+
+Deno.test("every snapshot of the response names the backend's model", async () => {
+  const stream = chatStreamToResponses(
+    source([
+      `data: ${
+        JSON.stringify({ model: "served", choices: [{ index: 0, delta: { content: "Hi" } }] })
+      }\n\n`,
+      "data: [DONE]\n\n",
+    ]),
+    CONTEXT,
+  );
+  const events = await eventsOf(stream.body);
+  const models = events.filter((event) => event.data.response).map((event) =>
+    event.data.response.model
+  );
+  assert.deepEqual(models, ["served", "served", "served"]);
+});
