@@ -525,3 +525,26 @@ model:
   await anonymous.body?.cancel();
   assert.equal(anonymous.status, 401);
 });
+
+Deno.test("a keeping backend that breaks off its answer to a delete is a 502", async () => {
+  await using holder = startScriptedBackend((request) => {
+    if (request.method === "GET") {
+      return Response.json({ id: "resp_kept", object: "response", model: MODEL, output: [] });
+    }
+    return new Response(
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"id":'));
+          controller.error(new Error("the backend fell over"));
+        },
+      }),
+      { headers: { "content-type": "application/json" } },
+    );
+  });
+  await using t = await gatewayOver([holder], "vllm");
+  const deleted = await fetch(`${t.gateway.url}/v1/responses/resp_kept`, { method: "DELETE" });
+  assert.equal(deleted.status, 502);
+  const { error } = await deleted.json();
+  assert.equal(error.code, "upstream_error");
+  assert.match(error.message, /"resp_kept"/);
+});

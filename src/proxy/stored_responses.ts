@@ -69,10 +69,20 @@ export async function storedResponse(
     const bytes = await found.bytes();
     if (!allowed(bytes, request.identity)) continue;
     if (request.action === "retrieve") return passOn(found, bytes);
-    const answer = request.action === "delete"
-      ? await send(owner, "DELETE", "")
-      : await send(owner, "GET", `/input_items${request.query}`);
-    return passOn(answer, await answer.bytes());
+    try {
+      const answer = request.action === "delete"
+        ? await send(owner, "DELETE", "")
+        : await send(owner, "GET", `/input_items${request.query}`);
+      return passOn(answer, await answer.bytes());
+    } catch (cause) {
+      if (request.signal.aborted) return new Response(null, { status: 499 });
+      throw new GatewayError(
+        502,
+        "upstream_error",
+        `The backend that keeps the response "${id}" failed to answer`,
+        { cause },
+      );
+    }
   }
   throw notFound(id);
 }
