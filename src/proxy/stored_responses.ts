@@ -8,7 +8,7 @@
 import type { ClientIdentity } from "../auth/authenticator.ts";
 import { GatewayError } from "../errors.ts";
 import { isJsonObject } from "../lib/json.ts";
-import type { Upstream } from "../registry/snapshot.ts";
+import type { Snapshot, Upstream } from "../registry/snapshot.ts";
 import { transportTarget } from "../transport/target.ts";
 import type { UpstreamAnswer } from "../transport/upstream_answer.ts";
 import type { ProxyDeps } from "./types.ts";
@@ -87,15 +87,23 @@ export async function storedResponse(
   throw notFound(id);
 }
 
+/** The keepers of each snapshot, found once per config rather than per request. */
+const KEEPERS = new WeakMap<Snapshot, readonly Upstream[]>();
+
 /** The natively served `responses` instances, one per URL: those that may keep responses. */
-function keepers(deps: ProxyDeps): Upstream[] {
-  const byUrl = new Map<string, Upstream>();
-  for (const upstream of deps.registry.snapshot.services.responses.upstreams) {
-    if (upstream.status === "active" && upstream.translation === undefined) {
-      if (!byUrl.has(upstream.url)) byUrl.set(upstream.url, upstream);
+function keepers(deps: ProxyDeps): readonly Upstream[] {
+  const snapshot = deps.registry.snapshot;
+  let found = KEEPERS.get(snapshot);
+  if (found === undefined) {
+    const byUrl = new Map<string, Upstream>();
+    for (const upstream of snapshot.services.responses.upstreams) {
+      if (upstream.status === "active" && upstream.translation === undefined) {
+        if (!byUrl.has(upstream.url)) byUrl.set(upstream.url, upstream);
+      }
     }
+    KEEPERS.set(snapshot, found = [...byUrl.values()]);
   }
-  return [...byUrl.values()];
+  return found;
 }
 
 /** Whether the client's key may see a stored response: it may use the response's model. */
