@@ -86,12 +86,14 @@ if (command.check) {
 // batched when not on a terminal, so a busy gateway does not make a system call per request.
 const terminal = Deno.stdout.isTerminal();
 const format = config.log.format === "auto" ? (terminal ? "text" : "json") : config.log.format;
+/** How long the last log lines may take to be written before the process exits. */
+const LOG_DRAIN_MS = 5000;
 const output = new LineWriter({
-  write: (bytes) => {
-    let written = 0;
-    while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
-  },
+  write: (bytes) => Deno.stdout.write(bytes),
+  writeSync: (bytes) => Deno.stdout.writeSync(bytes),
   maxDelay: terminal ? 0 : 50,
+  onDropped: (lines) =>
+    logger.warn(`The log output was too slow: ${lines} log lines were dropped`, { dropped: lines }),
   unrefTimer: Deno.unrefTimer,
 });
 const logger = new Logger({ level: config.log.level, format, output });
@@ -107,7 +109,7 @@ try {
   proxies = proxySettings((name) => Deno.env.get(name));
 } catch (error) {
   logger.error((error as Error).message);
-  output.flush();
+  await logsWritten();
   Deno.exit(1);
 }
 
@@ -118,7 +120,7 @@ try {
 } catch (error) {
   if (!(error instanceof StoreUnavailable)) cannotStart(error);
   logger.error(error.message);
-  output.flush();
+  await logsWritten();
   Deno.exit(1);
 }
 let gateway: Gateway;
@@ -140,7 +142,7 @@ try {
 } catch (error) {
   if (!(error instanceof LiveConfigError)) cannotStart(error);
   logger.error(error.message);
-  output.flush();
+  await logsWritten();
   Deno.exit(1);
 }
 
@@ -153,7 +155,7 @@ try {
   server = serve();
 } catch (error) {
   logger.error(listenFailure(error, config.server.host, config.server.port));
-  output.flush();
+  await logsWritten();
   Deno.exit(1);
 }
 
@@ -232,7 +234,7 @@ async function shutdown(signal: string): Promise<void> {
         cut === 1 ? "request" : "requests"
       } cut`,
   );
-  output.flush();
+  await logsWritten();
   Deno.exit(0);
 }
 
@@ -259,6 +261,12 @@ function closing(response: Response): Response {
       headers,
     });
   }
+}
+
+/** Settles once the log lines so far are written: in the background, or after `LOG_DRAIN_MS` at once. */
+async function logsWritten(): Promise<void> {
+  await Promise.race([output.drained(), after(LOG_DRAIN_MS, undefined)]);
+  output.flush();
 }
 
 /** Stops a start that failed unexpectedly, with one log line saying why. */

@@ -494,6 +494,8 @@ async function oneByOne(name: keyof typeof ONE_BY_ONE): Promise<number> {
     targets.push(await startNginx(nginx, dir, backend, { workerConnections }));
   }
   targets.push(await startBareProxy(backend, { watch: false }));
+  const watched = envInteger("BENCH_WATCHED", 0, [0, 1]) === 1;
+  if (watched) targets.push(await startBareProxy(backend, { watch: true }));
   targets.push(await startGateway(dir, backend, { observed: true }));
   const limits: string[] = [`client ${clientFiles ?? "unchanged"}`];
   for (const target of targets) {
@@ -508,7 +510,11 @@ async function oneByOne(name: keyof typeof ONE_BY_ONE): Promise<number> {
   console.log(`Open-files limits: ${limits.join(", ")}`);
   await scenario.run(
     targets.map((target) => ({ name: target.name, url: target.url, pid: target.child.pid })),
-    { direct: NAMES.direct, gateway: NAMES.gateway, bases: [NAMES.bare, NAMES.nginx] },
+    {
+      direct: NAMES.direct,
+      gateway: NAMES.gateway,
+      bases: [NAMES.bare, ...(watched ? [NAMES.watched] : []), NAMES.nginx],
+    },
   );
   return 0;
 }

@@ -38,6 +38,7 @@ import { Registry } from "./registry/registry.ts";
 import { mountDocsRoutes } from "./routes/docs.ts";
 import { mountHealthRoutes } from "./routes/health.ts";
 import { routedPath } from "./routes/api_prefix.ts";
+import { COUNT_TOKENS_PATH, errorsFor, mountMessagesRoutes } from "./routes/messages.ts";
 import { mountOpenAiRoutes } from "./routes/openai.ts";
 import { mountMetricsRoute } from "./routes/metrics.ts";
 import { mountStatusRoutes } from "./routes/status.ts";
@@ -211,6 +212,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       observeRequests(telemetry, service, { originOf, tracing: deps.tracing ?? false }),
     );
   }
+  app.use(
+    COUNT_TOKENS_PATH,
+    observeRequests(telemetry, "messages", { originOf, tracing: deps.tracing ?? false }),
+  );
   if (deps.config.auth.enabled) {
     const authenticate = clientAuth(authenticator);
     app.use("/v1/*", authenticate);
@@ -234,6 +239,15 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.random ? { random: deps.random } : {}),
     startedAt,
+  });
+  mountMessagesRoutes(app, {
+    registry,
+    server: deps.config.server,
+    transport,
+    attempts,
+    bodyIdle,
+    ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.random ? { random: deps.random } : {}),
   });
   mountStatusRoutes(app, registry, deps.now);
   mountStoredResponseRoutes(app, {
@@ -283,7 +297,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     const allowed = methodsByPath.get(c.req.path);
     if (allowed) {
       const allow = [...new Set(allowed)].join(", ");
-      return errorResponse(
+      return errorsFor(c.req.raw).response(
         new GatewayError(
           405,
           "method_not_allowed",
@@ -299,9 +313,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     );
   });
   app.onError((error, c) => {
-    if (error instanceof GatewayError) return errorResponse(error);
+    const errors = errorsFor(c.req.raw);
+    if (error instanceof GatewayError) return errors.response(error);
     logError(`Unexpected error on ${c.req.method} ${c.req.path}`, error);
-    return errorResponse(internalError());
+    return errors.response(internalError());
   });
 
   // Restored before the gateway serves its first request; the timer starts last, so that no

@@ -75,3 +75,26 @@ export function errorResponse(error: GatewayError): Response {
     headers: { ...error.headers, "content-type": "application/json" },
   });
 }
+
+/**
+ * How the gateway's own errors read in one API: as a response, and as the SSE event that ends
+ * a stream the gateway had to cut. OpenAI's shape unless a route speaks another API.
+ */
+export interface ErrorDialect {
+  response(error: GatewayError): Response;
+  /** The event, a blank line first to end any event the backend left half-written. */
+  streamEvent(error: GatewayError): Uint8Array;
+}
+
+const encoder = new TextEncoder();
+
+/** OpenAI's error shape, on every route of the OpenAI API. */
+export const OPENAI_ERRORS: ErrorDialect = {
+  response: errorResponse,
+  streamEvent(error) {
+    const body: ErrorBody = {
+      error: { message: error.message, type: error.type, param: error.param, code: error.code },
+    };
+    return encoder.encode(`\n\nevent: error\ndata: ${JSON.stringify(body)}\n\n`);
+  },
+};

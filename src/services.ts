@@ -10,6 +10,7 @@
 export const SERVICE_TYPES = [
   "chat",
   "completion",
+  "messages",
   "responses",
   "embedding",
   "rerank",
@@ -50,6 +51,12 @@ export const SERVICE_ENDPOINTS: Readonly<Record<ServiceType, ServiceEndpoint>> =
     statusPath: "/v1/completions/status",
     body: "json",
     title: "Text completions",
+  },
+  messages: {
+    path: "/v1/messages",
+    statusPath: "/v1/messages/status",
+    body: "json",
+    title: "Anthropic Messages",
   },
   responses: {
     path: "/v1/responses",

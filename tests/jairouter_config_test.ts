@@ -90,8 +90,8 @@ Deno.test("JAiRouter's virtualNodes is virtual-nodes, and inactive is disabled",
   );
 });
 
-Deno.test("adapter claude is refused with a message that says it is not supported yet", async () => {
-  const text = [
+Deno.test("adapter claude is JAiRouter's name for anthropic, which serves chat only", () => {
+  const chat = [
     "model:",
     "  services:",
     "    chat:",
@@ -101,13 +101,12 @@ Deno.test("adapter claude is refused with a message that says it is not supporte
     "          path: /v1/messages",
     "          adapter: claude",
   ].join("\n");
-  const result = await withTempConfig(text, (path) => runCli(["--check", "--config", path]));
-  assert.equal(result.code, 1);
-  assert.match(
-    result.stderr,
-    /model\.services\.chat\.instances\[0\]\.adapter \(line 8\): adapter claude \(Anthropic\) is not supported yet; /,
+  const { config } = parseConfig(chat, { source: "claude.yaml" });
+  assert.equal(config.model.services.chat?.instances[0]?.adapter, "claude");
+  assert.throws(
+    () => parseConfig(chat.replace("chat:", "embedding:"), { source: "claude.yaml" }),
+    /Instance "claude-sonnet" at https:\/\/api\.anthropic\.com is Anthropic \(adapter claude\), which does not serve embedding/,
   );
-  assert.doesNotMatch(result.stderr, /Invalid option/);
 });
 
 Deno.test("two instances with the same instance-id in a service are refused", () => {

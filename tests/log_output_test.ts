@@ -5,9 +5,11 @@
  * stack trace.
  */
 import assert from "node:assert/strict";
-import { spawnGateway, withTempConfig } from "./fixtures/gateway.ts";
+import { startFakeBackend } from "./fixtures/fake_backend.ts";
+import { oneService, spawnGateway, withTempConfig } from "./fixtures/gateway.ts";
 import { closedPortUrl } from "./fixtures/ports.ts";
 import { startScriptedServer } from "./fixtures/raw_http.ts";
+import { postChat } from "./fixtures/requests.ts";
 
 /** A backend whose answer to each request is chosen by a marker in the request's body. */
 function misbehavingBackend() {
@@ -118,4 +120,35 @@ Deno.test("with JSON logs, every line printed is JSON whatever goes wrong", asyn
     // A backend breaking off is told in its request line, not as a bug of the gateway.
     assert.ok(!stdout.includes("Unexpected error"), stdout);
   });
+});
+
+Deno.test("a log reader that falls behind does not hold requests up, and loses no line", async () => {
+  await using backend = await startFakeBackend({ name: "quick" });
+  await withTempConfig(
+    oneService("chat", [backend.url], { server: "log: { format: json }\n" }),
+    async (path) => {
+      await using gateway = await spawnGateway(["--config", path]);
+      // Nothing reads the gateway's output while these run: far more log lines than a pipe
+      // holds (64 KiB on Linux) pile up behind it.
+      const requests = 1000;
+      let sent = 0;
+      const client = async () => {
+        while (sent < requests) {
+          sent++;
+          const response = await postChat(gateway.url, {}, { signal: AbortSignal.timeout(10_000) });
+          assert.equal(response.status, 200);
+          await response.body?.cancel();
+        }
+      };
+      await Promise.all(Array.from({ length: 10 }, client));
+      gateway.process.kill("SIGTERM");
+      const result = await gateway.exited();
+      assert.equal(result.code, 0, result.stderr);
+      const lines = result.stdout.trim().split("\n").map((line) => JSON.parse(line));
+      assert.equal(
+        lines.filter((line) => line.service === "chat" && line.status === 200).length,
+        requests,
+      );
+    },
+  );
 });

@@ -34,8 +34,16 @@ for (const name of ADAPTER_NAMES) {
     }
   });
 
+  Deno.test(`${name}: sends an API key in one lower-case header`, () => {
+    const [header, value] = adapter.authHeader("sk-1");
+    assert.equal(header, header.toLowerCase());
+    assert.ok(value.endsWith("sk-1"), value);
+  });
+}
+
+for (const name of ["openai", "gpustack", "ollama", "vllm", "xinference", "localai"] as const) {
   Deno.test(`${name}: sends an API key as a bearer token`, () => {
-    assert.deepEqual(adapter.authHeader("sk-1"), ["authorization", "Bearer sk-1"]);
+    assert.deepEqual(adapterFor(name).authHeader("sk-1"), ["authorization", "Bearer sk-1"]);
   });
 }
 
@@ -54,6 +62,36 @@ Deno.test("openai: any answer below 500 shows the server is up", () => {
 
 Deno.test("normal is JAiRouter's name for openai", () => {
   assert.equal(adapterFor("normal"), adapterFor("openai"));
+});
+
+Deno.test("claude is JAiRouter's name for anthropic", () => {
+  assert.equal(adapterFor("claude"), adapterFor("anthropic"));
+});
+
+Deno.test("anthropic: chat on /v1/messages, key in x-api-key, API version on every request", () => {
+  const anthropic = adapterFor("anthropic");
+  assert.deepEqual(anthropic.defaultPaths, { chat: "/v1/messages", messages: "/v1/messages" });
+  assert.deepEqual(anthropic.authHeader("sk-ant"), ["x-api-key", "sk-ant"]);
+  assert.deepEqual(anthropic.headers, [["anthropic-version", "2023-06-01"]]);
+  assert.ok(anthropic.translation?.("/v1/messages", "chat"));
+  assert.equal(anthropic.translation?.("/v1/messages", "completion"), undefined);
+});
+
+Deno.test("anthropic: lists its models in one page, and a refused key means down", () => {
+  const anthropic = adapterFor("anthropic");
+  assert.equal(anthropic.models.path, "/v1/models?limit=1000");
+  const list = {
+    data: [{ id: "claude-a", type: "model", display_name: "A" }, { id: "claude-b" }],
+    has_more: false,
+  };
+  assert.deepEqual(anthropic.models.read(list), ["claude-a", "claude-b"]);
+  const { path, healthy } = anthropic.health;
+  assert.equal(path, "/v1/models");
+  assert.equal(healthy(200), true);
+  assert.equal(healthy(429), true);
+  assert.equal(healthy(401), false);
+  assert.equal(healthy(403), false);
+  assert.equal(healthy(529), false);
 });
 
 Deno.test("gpustack: its OpenAI API is under /v1-openai, its health at /healthz", () => {

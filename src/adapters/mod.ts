@@ -3,6 +3,7 @@
  * @module
  */
 import type { Adapter } from "./types.ts";
+import { anthropic } from "./anthropic.ts";
 import { gpustack } from "./gpustack.ts";
 import { localai } from "./localai.ts";
 import { ollama } from "./ollama.ts";
@@ -12,7 +13,10 @@ import { xinference } from "./xinference.ts";
 
 export type { Adapter } from "./types.ts";
 
-/** Every adapter name the config accepts; `normal` is JAiRouter's name for `openai`. */
+/**
+ * Every adapter name the config accepts; `normal` is JAiRouter's name for `openai`, `claude`
+ * its name for `anthropic`.
+ */
 export const ADAPTER_NAMES = [
   "normal",
   "openai",
@@ -21,6 +25,8 @@ export const ADAPTER_NAMES = [
   "vllm",
   "xinference",
   "localai",
+  "anthropic",
+  "claude",
 ] as const;
 
 /** An adapter name as written in the config. */
@@ -34,6 +40,8 @@ const ADAPTERS: Readonly<Record<AdapterName, Adapter>> = {
   vllm,
   xinference,
   localai,
+  anthropic,
+  claude: anthropic,
 };
 
 /** The adapter for a configured name. */

@@ -46,6 +46,8 @@ export interface Adapter {
   /**
    * The path of each service this backend serves, used when an instance gives no `path`. A
    * service missing here is one the backend does not serve: configuring it is an error.
+   * `messages` is listed only by a backend that serves the Anthropic Messages API itself; the
+   * Messages requests for a chat instance of any other are translated to chat.
    */
   readonly defaultPaths: Readonly<Partial<Record<ServiceType, string>>>;
   readonly health: HealthProbe;
@@ -55,6 +57,14 @@ export interface Adapter {
   readonly load?: Reader<LoadReading>;
   /** The header an `api-key` is sent in. */
   authHeader(key: string): readonly [string, string];
-  /** The translation an instance on `path` needs; none speaks OpenAI's API as it is. */
-  translation?(path: string): Translation | undefined;
+  /**
+   * Headers sent with every request to this backend, the gateway's own included (such as the
+   * API version it speaks); an instance's `headers` replace them by name.
+   */
+  readonly headers?: readonly (readonly [string, string])[];
+  /**
+   * The translation an instance of `service` on `path` needs; none speaks OpenAI's API as it
+   * is.
+   */
+  translation?(path: string, service: ServiceType): Translation | undefined;
 }

@@ -127,6 +127,31 @@ Deno.test("an instance of a service its backend does not serve is an error namin
   assert.equal(own[0]!.path, "model.services.imgGen.instances[0].adapter");
 });
 
+Deno.test("a messages instance needs a backend that serves the API, or its path", () => {
+  const unplaced = problemsOf(`model:
+  services:
+    messages:
+      instances:
+        - { name: claude-like, base-url: "http://127.0.0.1:9000" }
+`);
+  assert.equal(unplaced[0]!.path, "model.services.messages.instances[0]");
+  assert.match(
+    unplaced[0]!.message,
+    /which does not serve messages; if this backend serves the Anthropic Messages API, give the instance its path/,
+  );
+  const placed = parseConfig(
+    `model:
+  services:
+    messages:
+      instances:
+        - { name: a, base-url: "http://127.0.0.1:9000", path: /v1/messages }
+        - { name: b, base-url: "http://127.0.0.1:9001", adapter: vllm }
+`,
+    { source: "test.yaml" },
+  );
+  assert.equal(placed.config.model.services.messages?.instances.length, 2);
+});
+
 Deno.test("overrides win over the file and are named in errors", () => {
   const { config } = parseConfig("server:\n  port: 1234\n", {
     source: "t",

@@ -40,9 +40,6 @@ function ignoredKey<T extends z.ZodType>(type: T, why: string) {
 
 /** Adapters JAiRouter has that Switchyard does not, and what to use meanwhile. */
 const UNSUPPORTED_ADAPTERS: Readonly<Record<string, string>> = {
-  claude: "adapter claude (Anthropic) is not supported yet; Anthropic's OpenAI-compatible " +
-    "endpoint works with adapter openai: base-url https://api.anthropic.com, " +
-    "path /v1/chat/completions, and the key as api-key",
   gemini: "adapter gemini (Google Gemini) is not supported yet; Gemini's OpenAI-compatible " +
     "endpoint works with adapter openai: base-url " +
     "https://generativelanguage.googleapis.com/v1beta/openai, path /chat/completions",
@@ -409,15 +406,18 @@ export const ModelSchema = z.strictObject({
       if (instanceId !== undefined) instanceIds.add(instanceId);
       const name = instance.adapter ?? service.adapter ?? model.adapter ?? "normal";
       const adapter = adapterFor(name);
-      // A chat backend serves Responses through translation when a path says where its chat is.
-      const servedAtPath = type === "responses" && instance.path !== undefined;
-      if (adapter.defaultPaths[type] === undefined && !servedAtPath) {
+      // A Messages instance of its own with a path is a server that speaks the API there; a
+      // Responses one is, or is a chat backend whose requests are translated.
+      const placed = (type === "messages" || type === "responses") && instance.path !== undefined;
+      if (adapter.defaultPaths[type] === undefined && !placed) {
         ctx.addIssue({
           code: "custom",
           path: ["services", type, "instances", index, ...(instance.adapter ? ["adapter"] : [])],
           message: `Instance "${instance.name}" at ${instance["base-url"]} is ${adapter.title} ` +
             `(adapter ${name}), which does not serve ${type}; ` +
-            (type === "responses"
+            (type === "messages"
+              ? "if this backend serves the Anthropic Messages API, give the instance its path"
+              : type === "responses"
               ? "set its path: /v1/responses where the backend serves the Responses API, or " +
                 "its chat path (/v1/chat/completions) to have requests translated"
               : "if this backend does, set adapter: openai"),

@@ -3,8 +3,10 @@
  * read with a BYOB reader into that buffer, and each chunk handed out is a copy of exactly the
  * bytes read; a default reader would allocate a fresh 64 KiB buffer for every chunk, however
  * small, which under load costs more than the relaying itself. Any other stream is read as is.
+ * A {@linkcode PulledStream} not yet read hands out its own reader instead.
  * @module
  */
+import { PulledStream } from "./pulled_stream.ts";
 
 /** The most read at once, as with the runtime's own reads. */
 export const CHUNK_BUFFER_SIZE = 64 * 1024;
@@ -16,6 +18,8 @@ const DONE: ReadableStreamReadResult<Uint8Array> = { done: true };
 
 /** A reader of `body` that reuses one buffer when `body` is a byte stream. */
 export function chunkReader(body: ReadableStream<Uint8Array>): ChunkReader {
+  const source = body instanceof PulledStream ? body.take() : undefined;
+  if (source !== undefined) return source;
   let byob: ReadableStreamBYOBReader;
   try {
     byob = body.getReader({ mode: "byob" });

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { LineWriter } from "./line_writer.ts";
 import { FieldName, type LineFields } from "./line_fields.ts";
 import { Logger, type LoggerOptions } from "./logger.ts";
 import { LogLines } from "../../tests/fixtures/log_lines.ts";
@@ -108,67 +107,4 @@ Deno.test("fields added one by one make the same lines as fields in an object", 
   const { logger, lines } = capture({ level: "error" });
   logger.logWith("warn", "m", time, refusal, { status: 429, reason: "r" });
   assert.equal(lines.length, 0, "below the level, nothing is written");
-});
-
-Deno.test("the line writer batches lines until flushed or its buffer is full", () => {
-  const writes: string[] = [];
-  const decoder = new TextDecoder();
-  const writer = new LineWriter({
-    write: (bytes) => writes.push(decoder.decode(bytes)),
-    maxDelay: 1,
-    maxBytes: 10,
-  });
-  writer.line("ab");
-  writer.line("cd");
-  assert.equal(writes.length, 0, "nothing written before the delay");
-  writer.line("efghij");
-  assert.deepEqual(writes, ["ab\ncd\n"], "what was pending is written when a line does not fit");
-  writer.line("k");
-  writer.flush();
-  assert.deepEqual(writes.splice(0), ["ab\ncd\n", "efghij\nk\n"]);
-  writer.flush();
-  assert.equal(writes.length, 0, "an empty flush writes nothing");
-
-  writer.line("é€");
-  writer.line("🌍");
-  assert.deepEqual(
-    writes.splice(0),
-    ["é€\n"],
-    "6 bytes pending leave 4, too few for 🌍 (2 UTF-16 units, 4 bytes) and its newline",
-  );
-  writer.flush();
-  assert.deepEqual(writes.splice(0), ["🌍\n"]);
-
-  writer.line("ab");
-  writer.line("a line longer than the buffer");
-  assert.deepEqual(writes.splice(0), ["ab\n", "a line longer than the buffer\n"]);
-  writer.flush();
-  assert.equal(writes.length, 0, "the long line was written on its own, not kept");
-
-  const immediate = new LineWriter({
-    write: (bytes) => writes.push(decoder.decode(bytes)),
-    maxDelay: 0,
-  });
-  immediate.line("now");
-  assert.equal(writes.at(-1), "now\n");
-});
-
-Deno.test("the line writer copies lines given as bytes, batched with text lines", () => {
-  const writes: string[] = [];
-  const decoder = new TextDecoder();
-  const writer = new LineWriter({
-    write: (bytes) => writes.push(decoder.decode(bytes)),
-    maxDelay: 1,
-    maxBytes: 16,
-  });
-  const reused = new TextEncoder().encode('{"a":1}');
-  writer.bytes(reused);
-  reused.fill(0x78);
-  writer.line("text");
-  writer.bytes(new TextEncoder().encode("late"));
-  assert.deepEqual(writes.splice(0), ['{"a":1}\ntext\n'], "the line was copied when given");
-  writer.bytes(new TextEncoder().encode("more than sixteen bytes"));
-  assert.deepEqual(writes.splice(0), ["late\n", "more than sixteen bytes\n"]);
-  writer.flush();
-  assert.equal(writes.length, 0);
 });

@@ -31,7 +31,9 @@ export type { ProxyDeps, ProxyRequest } from "./types.ts";
 /** Forwards a client request to an instance of its model and returns the response to send. */
 export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<Response> {
   const clock = deps.now ?? Date.now;
-  const service = deps.registry.snapshot.services[request.service];
+  const serving = deps.registry.snapshot.services[request.service];
+  const service = request.operation === "count_tokens" ? serving.tokenCounts : serving;
+  if (service === undefined) throw new TypeError(`${request.service} counts no tokens`);
   const client = limitedClient(request.clientIp, request.request.headers);
   const identity = request.identity;
   const limits = identity ? identity.limitsWith(service.limits) : service.limits;
@@ -45,6 +47,7 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
   }
 
   const endpoint = SERVICE_ENDPOINTS[request.service];
+  const path = request.operation ? `${endpoint.path}/${request.operation}` : endpoint.path;
   const body = await readClientBody(request.request, endpoint.body, {
     maxBytes: deps.server["max-body-size"],
     idle: deps.bodyIdle,
@@ -65,7 +68,7 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     throw new GatewayError(
       404,
       "model_not_found",
-      `The model "${body.model}" does not exist or is not served at ${endpoint.path}`,
+      `The model "${body.model}" does not exist or is not served at ${path}`,
       { param: "model", type: "invalid_request_error" },
     );
   }

@@ -5,7 +5,7 @@
  */
 import type { ClientIdentity } from "../auth/authenticator.ts";
 import type { ServerConfig } from "../config/schema.ts";
-import type { GatewayError } from "../errors.ts";
+import type { ErrorDialect, GatewayError } from "../errors.ts";
 import type { LimitedClient, Metered } from "../limiter/admission.ts";
 import type { ProxyObserver } from "../observe/proxy_observer.ts";
 import type { Registry } from "../registry/registry.ts";
@@ -50,6 +50,13 @@ export interface ProxyRequest {
   readonly delivered?: Promise<void> | undefined;
   /** What is observed of the request, for metrics and the log. */
   readonly record: ProxyObserver;
+  /** How the client's API words the gateway's errors. @default OpenAI's shape */
+  readonly errors?: ErrorDialect | undefined;
+  /**
+   * `count_tokens`: the Messages request is a token count, sent to each instance's counting
+   * endpoint. @default an ordinary request to the service
+   */
+  readonly operation?: "count_tokens" | undefined;
 }
 
 /** How serving a model ended. */

@@ -6,6 +6,7 @@
  */
 import { adapterFor, type AdapterName } from "../adapters/mod.ts";
 import type { Translation } from "../proxy/exchange.ts";
+import { MESSAGES_TO_CHAT, NO_TOKEN_COUNT } from "../translate/messages/exchange.ts";
 import { responsesOverChat } from "../translate/responses/exchange.ts";
 import { type NativeEndpoint, nativeEndpointOf } from "../adapters/ollama_native/mod.ts";
 import type { CircuitBreaker } from "../breaker/breaker.ts";
@@ -129,8 +130,16 @@ export interface ServiceRuntime {
   readonly fallback: FallbackSettings;
   /** Answers kept for the `cache` fallback. */
   readonly cache: ResponseCache | undefined;
-  /** When set, this service is served by another's instances (completions by chat's). */
+  /**
+   * When set, this service is served by another's instances (completions and Messages by
+   * chat's).
+   */
   readonly derivedFrom: ServiceType | undefined;
+  /**
+   * The Messages service's token counts (`POST /v1/messages/count_tokens`): the same instances
+   * on their counting endpoint. Only on `messages`.
+   */
+  readonly tokenCounts?: ServiceRuntime;
   /** The pool serving a model name: an exact name first, then the first matching pattern. */
   resolve(model: string): ModelPool | undefined;
   /** Every pool, exact names first. */
@@ -197,6 +206,7 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
         const id = ids[index]!;
         // Names in lower case, as the proxy merges them into the client's by name.
         const headers = [
+          ...(adapter.headers ?? []),
           ...(instance["api-key"] ? [adapter.authHeader(instance["api-key"])] : []),
           ...Object.entries(instance.headers ?? {}),
         ].map(([name, value]) => [name.toLowerCase(), value] as const);
@@ -215,6 +225,7 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
         backends.set(key, backend);
         const upstream = makeUpstream(instance, {
           id,
+          type,
           adapter: adapterName,
           baseUrl,
           path,
@@ -244,21 +255,37 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
     upstreamsOf.set("completion", (upstreamsOf.get("chat") ?? []).flatMap(completionOf));
   }
 
+  const messagesDerived = (model.services.messages?.instances.length ?? 0) === 0;
+  if (messagesDerived) {
+    upstreamsOf.set("messages", (upstreamsOf.get("chat") ?? []).flatMap(messagesOf));
+  }
   const responsesDerived = (model.services.responses?.instances.length ?? 0) === 0;
   if (responsesDerived) {
-    upstreamsOf.set("responses", (upstreamsOf.get("chat") ?? []).map(responsesOf));
+    upstreamsOf.set("responses", (upstreamsOf.get("chat") ?? []).flatMap(responsesOf));
   }
 
   const services = Object.fromEntries(SERVICE_TYPES.map((type) => {
-    const derived = (type === "completion" && completionDerived) ||
-      (type === "responses" && responsesDerived);
-    const derivedFrom = derived ? "chat" : undefined;
+    const derivedFrom = (type === "completion" && completionDerived) ||
+        (type === "messages" && messagesDerived) || (type === "responses" && responsesDerived)
+      ? "chat"
+      : undefined;
     const config = model.services[derivedFrom ?? type];
     return [
       type,
       buildService(type, upstreamsOf.get(type) ?? [], { model, config, derivedFrom, options }),
     ];
   })) as Record<ServiceType, ServiceRuntime>;
+  const messages = services.messages;
+  services.messages = {
+    ...messages,
+    tokenCounts: buildService("messages", tokenCountsOf(messages.upstreams), {
+      model,
+      config: model.services[messages.derivedFrom ?? "messages"],
+      derivedFrom: messages.derivedFrom,
+      options,
+      variant: "count_tokens",
+    }),
+  };
 
   // Backends in a least-load pool report their load as often as the fastest such pool asks.
   for (const service of Object.values(services)) {
@@ -301,6 +328,7 @@ function makeUpstream(
   instance: InstanceConfig,
   where: {
     id: string;
+    type: ServiceType;
     adapter: AdapterName;
     baseUrl: string;
     path: string;
@@ -367,7 +395,7 @@ function completionOf(chat: Upstream): Upstream[] {
     url: chat.baseUrl + path,
     http1: transportTarget(chat.baseUrl + path, { addressCheck: chat.http1.addressCheck }).http1,
     native: nativeOf(chat.adapter, path),
-    translation: adapterFor(chat.adapter).translation?.(path),
+    translation: adapterFor(chat.adapter).translation?.(path, "completion"),
   }];
 }
 
@@ -376,20 +404,23 @@ function completionOf(chat: Upstream): Upstream[] {
  * it (`…/chat/completions` → `…/responses`, else the adapter's path), with the client's bytes
  * untouched; otherwise its chat path, with requests and answers translated.
  */
-function responsesOf(chat: Upstream): Upstream {
+function responsesOf(chat: Upstream): Upstream[] {
   const native = adapterFor(chat.adapter).defaultPaths.responses;
-  if (native === undefined) return { ...chat, translation: responsesOverChat };
+  if (native === undefined) {
+    // A chat instance translated itself (to Anthropic's API, say) takes no second translation.
+    return chat.translation === undefined ? [{ ...chat, translation: responsesOverChat }] : [];
+  }
   const path = chat.path.endsWith("/chat/completions")
     ? chat.path.slice(0, -"/chat/completions".length) + "/responses"
     : native;
-  return {
+  return [{
     ...chat,
     path,
     url: chat.baseUrl + path,
     http1: transportTarget(chat.baseUrl + path, { addressCheck: chat.http1.addressCheck }).http1,
     native: undefined,
     translation: undefined,
-  };
+  }];
 }
 
 /**
@@ -402,7 +433,55 @@ function translationFor(
   path: string,
 ): Translation | undefined {
   if (type === "responses") return path.endsWith("/responses") ? undefined : responsesOverChat;
-  return adapterFor(adapter).translation?.(path);
+  return adapterFor(adapter).translation?.(path, type);
+}
+
+/**
+ * The Anthropic Messages endpoint of a chat instance: the backend's own when its adapter serves
+ * the API (`…/chat/completions` → `…/messages`), else the chat path, with the request translated
+ * to chat and the answer back. A chat instance that is itself translated (Ollama's `/api/chat`)
+ * has no such endpoint unless its backend serves Messages natively.
+ */
+function messagesOf(chat: Upstream): Upstream[] {
+  const native = adapterFor(chat.adapter).defaultPaths.messages;
+  if (native !== undefined) {
+    const path = chat.path.endsWith("/chat/completions")
+      ? chat.path.slice(0, -"/chat/completions".length) + "/messages"
+      : native;
+    return [{
+      ...chat,
+      path,
+      url: chat.baseUrl + path,
+      http1: transportTarget(chat.baseUrl + path, { addressCheck: chat.http1.addressCheck }).http1,
+      native: undefined,
+      translation: undefined,
+    }];
+  }
+  if (chat.translation !== undefined) return [];
+  return [{ ...chat, translation: MESSAGES_TO_CHAT }];
+}
+
+/**
+ * The token counting endpoints of Messages instances: a native one's `…/messages/count_tokens`;
+ * a translated one refuses, unless a native instance serves the same model.
+ */
+function tokenCountsOf(messages: readonly Upstream[]): Upstream[] {
+  const counted = new Set(
+    messages.filter((upstream) => upstream.translation === undefined).map(({ name }) => name),
+  );
+  return messages.flatMap((upstream) => {
+    if (upstream.translation !== undefined) {
+      return counted.has(upstream.name) ? [] : [{ ...upstream, translation: NO_TOKEN_COUNT }];
+    }
+    const path = `${upstream.path}/count_tokens`;
+    const url = upstream.baseUrl + path;
+    return [{
+      ...upstream,
+      path,
+      url,
+      http1: transportTarget(url, { addressCheck: upstream.http1.addressCheck }).http1,
+    }];
+  });
 }
 
 function buildService(
@@ -413,6 +492,8 @@ function buildService(
     config: ServiceConfig | undefined;
     derivedFrom: ServiceType | undefined;
     options: BuildSnapshotOptions;
+    /** Another endpoint of the service's instances: its queues are its own, it has no cache. */
+    variant?: string;
   },
 ): ServiceRuntime {
   const { model, config, options } = context;
@@ -455,7 +536,8 @@ function buildService(
     });
     const pattern = name.includes("*");
     const capped = group.some((upstream) => upstream.maxConcurrency !== Infinity);
-    const queue = capped ? live.queue(`${type}/${name}`, queueSize) : undefined;
+    const queueKey = context.variant ? `${type}/${context.variant}/${name}` : `${type}/${name}`;
+    const queue = capped ? live.queue(queueKey, queueSize) : undefined;
     if (queue) { for (const upstream of group) upstream.queues.push(queue); }
     const pool: ModelPool = { name, pattern, upstreams: group, strategy, queue, queueTimeout };
     if (pattern) patterns.push({ regex: globToRegExp(name), pool });
@@ -477,7 +559,7 @@ function buildService(
       .map((placed) => ({ ...placed, limiters: live.limiters(placed.policy) })),
     retry: retrySettings(model, configType, { retries: options.retries }),
     fallback,
-    cache: live.cache(type, fallback),
+    cache: context.variant ? undefined : live.cache(type, fallback),
     derivedFrom: context.derivedFrom,
     pools: () => [...exact.values(), ...patterns.map(({ pool }) => pool)],
     resolve(name) {

@@ -63,6 +63,7 @@ Deno.test("responses use chat's instances: natively where the adapter serves it,
         - { name: v, base-url: "http://127.0.0.1:1", adapter: vllm, path: /x/v1/chat/completions }
         - { name: o, base-url: "http://127.0.0.1:2", adapter: ollama, path: /api/chat }
         - { name: g, base-url: "http://127.0.0.1:3", adapter: openai }
+        - { name: a, base-url: "http://127.0.0.1:4", adapter: anthropic }
 `).snapshot;
   const responses = services.responses;
   assert.equal(responses.derivedFrom, "chat");
@@ -112,6 +113,55 @@ Deno.test("a configured completion service is used as it is", () => {
   assert.equal(services.completion.derivedFrom, undefined);
   assert.equal(services.completion.resolve("b")?.upstreams[0]?.url, "http://127.0.0.1:2/legacy");
   assert.equal(services.completion.resolve("a"), undefined);
+});
+
+Deno.test("Messages use chat's instances: natively where the backend speaks it, else translated", () => {
+  const { services } = registryFor(`model:
+  services:
+    chat:
+      instances:
+        - { name: v, base-url: "http://127.0.0.1:1", adapter: vllm }
+        - { name: o, base-url: "http://127.0.0.1:2", adapter: ollama, path: /api/chat }
+        - { name: p, base-url: "http://127.0.0.1:3", adapter: vllm, path: /gpu/v1/chat/completions }
+        - { name: c, base-url: "http://127.0.0.1:4" }
+`).snapshot;
+  const messages = services.messages;
+  assert.equal(messages.derivedFrom, "chat");
+  assert.deepEqual(
+    messages.upstreams.map((u) => [u.url, u.translation?.name]),
+    [
+      ["http://127.0.0.1:1/v1/messages", undefined],
+      ["http://127.0.0.1:2/v1/messages", undefined],
+      ["http://127.0.0.1:3/gpu/v1/messages", undefined],
+      ["http://127.0.0.1:4/v1/chat/completions", "Anthropic Messages to chat completions"],
+    ],
+  );
+  assert.equal(messages.upstreams[0]!.state, services.chat.upstreams[0]!.state);
+  const counts = messages.tokenCounts!;
+  assert.equal(
+    counts.resolve("v")?.upstreams[0]?.url,
+    "http://127.0.0.1:1/v1/messages/count_tokens",
+  );
+  assert.equal(
+    counts.resolve("c")?.upstreams[0]?.translation?.name,
+    "no token counting on chat completions",
+  );
+});
+
+Deno.test("a configured messages service is used as it is", () => {
+  const { services } = registryFor(`model:
+  services:
+    chat:
+      instances: [{ name: a, base-url: "http://127.0.0.1:1" }]
+    messages:
+      instances: [{ name: b, base-url: "http://127.0.0.1:2", path: /anthropic/v1/messages }]
+`).snapshot;
+  assert.equal(services.messages.derivedFrom, undefined);
+  assert.equal(
+    services.messages.resolve("b")?.upstreams[0]?.url,
+    "http://127.0.0.1:2/anthropic/v1/messages",
+  );
+  assert.equal(services.messages.resolve("a"), undefined);
 });
 
 Deno.test("adapter default paths apply when an instance has no path", () => {

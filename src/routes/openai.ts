@@ -9,6 +9,7 @@ import { forward, type ProxyDeps } from "../proxy/forward.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "../services.ts";
 import {
   ErrorSchema,
+  isOpenAiService,
   ModelListSchema,
   ModelSchema,
   REQUEST_SCHEMAS,
@@ -20,6 +21,7 @@ const errorContent = { "application/json": { schema: ErrorSchema } };
 /** Mounts one route per service, `GET /v1/models` and `GET /v1/models/{id}`. */
 export function mountOpenAiRoutes(app: GatewayApp, deps: ProxyDeps & { startedAt: Date }): void {
   for (const service of SERVICE_TYPES) {
+    if (!isOpenAiService(service)) continue;
     const endpoint = SERVICE_ENDPOINTS[service];
     const mediaType = endpoint.body === "json" ? "application/json" : "multipart/form-data";
     app.openAPIRegistry.registerPath({

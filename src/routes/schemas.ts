@@ -28,8 +28,16 @@ const ChatMessage = z.looseObject({
   content: z.union([z.string(), z.array(z.looseObject({})), z.null()]).optional(),
 });
 
+/** The services of the OpenAI API; the others have routes of their own. */
+export type OpenAiServiceType = Exclude<ServiceType, "messages">;
+
+/** Whether a service is one of the OpenAI API's. */
+export function isOpenAiService(type: ServiceType): type is OpenAiServiceType {
+  return type !== "messages";
+}
+
 /** The request body schema of each service (all permissive: extra fields are forwarded). */
-export const REQUEST_SCHEMAS: Readonly<Record<ServiceType, z.ZodType>> = {
+export const REQUEST_SCHEMAS: Readonly<Record<OpenAiServiceType, z.ZodType>> = {
   chat: z.looseObject({ model: Model, messages: z.array(ChatMessage), stream: Stream })
     .openapi("ChatCompletionRequest"),
   completion: z.looseObject({
@@ -86,7 +94,7 @@ export const REQUEST_SCHEMAS: Readonly<Record<ServiceType, z.ZodType>> = {
 };
 
 /** What each service answers with, for the document. */
-export const RESPONSE_DESCRIPTIONS: Readonly<Record<ServiceType, string>> = {
+export const RESPONSE_DESCRIPTIONS: Readonly<Record<OpenAiServiceType, string>> = {
   chat: "The backend's chat completion; `text/event-stream` when `stream` is true",
   completion: "The backend's completion; `text/event-stream` when `stream` is true",
   responses: "A Response object; `text/event-stream` of Responses events when `stream` is true. " +

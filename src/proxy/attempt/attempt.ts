@@ -5,6 +5,7 @@
  * @module
  */
 import type { ServerConfig } from "../../config/schema.ts";
+import type { ErrorDialect } from "../../errors.ts";
 import { scheduleDeadline } from "../../lib/deadlines.ts";
 import type { CallOutcome } from "../../observe/call_outcome.ts";
 import type { ProxyObserver } from "../../observe/proxy_observer.ts";
@@ -61,6 +62,8 @@ export interface AttemptInput {
   readonly now: () => number;
   /** What is observed of the client's request. */
   readonly record: ProxyObserver;
+  /** How the client's API words an error event that ends a cut stream. */
+  readonly errors: ErrorDialect;
 }
 
 const GONE: Failure = { kind: "client-gone" };
@@ -161,6 +164,7 @@ export async function attempt(
     streamed: exchange.streamed,
     delivered: input.delivered,
     record,
+    errors: input.errors,
     farewell: exchange.farewell,
   };
   // Judged a success (below 500, not 429) only once the answer proves passable.

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { manualClock } from "../../../tests/fixtures/clock.ts";
 import { parseConfig } from "../../config/load.ts";
+import { OPENAI_ERRORS } from "../../errors.ts";
 import type { ProxyObserver } from "../../observe/proxy_observer.ts";
 import { Telemetry } from "../../observe/telemetry.ts";
 import { Registry } from "../../registry/registry.ts";
@@ -205,6 +206,7 @@ for (const [where, fault] of Object.entries(FAULTS)) {
         transport,
         now: clock.now,
         record,
+        errors: OPENAI_ERRORS,
       });
     } catch {
       // What threw is the gateway's own error; the counters must hold all the same.

@@ -4,7 +4,7 @@
  * tried again — on another instance when there is one.
  * @module
  */
-import { GatewayError } from "../../errors.ts";
+import { GatewayError, OPENAI_ERRORS } from "../../errors.ts";
 import type { Metered } from "../../limiter/admission.ts";
 import type { ModelPool, Upstream } from "../../registry/snapshot.ts";
 import { backoffDelay } from "../../retry/backoff.ts";
@@ -72,6 +72,7 @@ export async function tryModel(
           inFlight: deps.attempts,
           now: clock,
           record,
+          errors: request.errors ?? OPENAI_ERRORS,
         });
       }
     }

@@ -4,6 +4,7 @@
  * read into memory when it is held back for a retry.
  * @module
  */
+import { type ErrorDialect, GatewayError } from "../../errors.ts";
 import type { BodyEnd, ProxyObserver } from "../../observe/proxy_observer.ts";
 import type { UpstreamAnswer } from "../../transport/upstream_answer.ts";
 import type { UpstreamLease } from "../attempt/lease.ts";
@@ -100,7 +101,9 @@ export interface RelayContext {
   readonly delivered: Promise<void> | undefined;
   /** Where a relayed body is observed; none for an answer held back. */
   readonly record: ProxyObserver | undefined;
-  /** The last bytes of a broken stream in the client's API; none sends OpenAI's error event. */
+  /** How the client's API words the error event that ends a cut stream. */
+  readonly errors: ErrorDialect;
+  /** The last bytes of a cut stream from a translation that numbers its events; none: `errors`. */
   readonly farewell?: ((failure: StreamFailure) => Uint8Array | undefined) | undefined;
 }
 
@@ -165,10 +168,7 @@ export function relayed(
       owner,
       tap ? (chunk) => tap.chunk(chunk) : undefined,
       // An SSE client learns why its stream ended: the SDKs raise the error event.
-      sse
-        ? (error) =>
-          relay.farewell?.(streamFailure(error, relay.idle)) ?? sseErrorEvent(error, relay.idle)
-        : undefined,
+      sse ? (error) => farewellOf(relay, streamCut(error, relay.idle)) : undefined,
     ),
   );
   const response = clientResponse(body, answer, streamed);
@@ -178,39 +178,34 @@ export function relayed(
   return response;
 }
 
-const encoder = new TextEncoder();
-
-/**
- * An SSE error event in OpenAI's error shape, ending a stream the backend broke off or let go
- * idle: the OpenAI SDKs raise it as an `APIError` rather than returning a cut answer.
- */
-export function sseErrorEvent(reason: unknown, idleTimeout: number): Uint8Array {
-  const { message, type, code } = streamFailure(reason, idleTimeout);
-  const error = { message, type, param: null, code };
-  // A blank line first ends any event the backend left half-written.
-  return encoder.encode(`\n\nevent: error\ndata: ${JSON.stringify({ error })}\n\n`);
+/** The last bytes of a cut stream: the translation's own, else the client API's error event. */
+function farewellOf(relay: RelayContext, cut: GatewayError): Uint8Array {
+  return relay.farewell?.(cut) ?? relay.errors.streamEvent(cut);
 }
 
-/** Why a stream was cut, in the words its last event uses. */
-function streamFailure(
-  reason: unknown,
-  idleTimeout: number,
-): StreamFailure & { readonly type: string } {
+/**
+ * Why the gateway cut a stream the backend broke off or let go idle, or that the gateway's
+ * shutdown ended: sent to the client as an SSE error event, which the SDKs raise as an error
+ * rather than returning a cut answer.
+ */
+export function streamCut(reason: unknown, idleTimeout: number): GatewayError {
   if (reason instanceof GatewayStopping) {
-    return {
-      message: "The gateway is stopping and its grace period is over: the stream was cut",
-      type: "server_error",
-      code: "gateway_stopping",
-    };
+    return new GatewayError(
+      503,
+      "gateway_stopping",
+      "The gateway is stopping and its grace period is over: the stream was cut",
+      { type: "server_error" },
+    );
   }
   const idle = reason instanceof IdleTimeout;
-  return {
-    message: idle
+  return new GatewayError(
+    idle ? 504 : 502,
+    idle ? "upstream_timeout" : "upstream_broken_stream",
+    idle
       ? `The backend sent nothing for ${idleTimeout} ms: the stream was cut`
       : "The backend broke off the stream midway",
-    type: "upstream_error",
-    code: idle ? "upstream_timeout" : "upstream_broken_stream",
-  };
+    { type: "upstream_error" },
+  );
 }
 
 /** How a relay's end reads in the request's record. */

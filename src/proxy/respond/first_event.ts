@@ -109,7 +109,8 @@ function blockEnd(bytes: Uint8Array, start: number): number {
 /**
  * The backend's message when `event` is an error: an `event: error`, or data that is a JSON
  * object with an `error` (as vLLM and llama.cpp send). An error that names a 4xx status other
- * than 429 is the backend's verdict on the request, not a failure: undefined, as for data.
+ * than 429 (or Anthropic's type for one) is the backend's verdict on the request, not a failure:
+ * undefined, as for data.
  */
 function errorMessage(event: EventSourceMessage): string | undefined {
   const named = event.event === "error";
@@ -135,14 +136,27 @@ function messageOf(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Whether the error's `code` or `status` is a 4xx other than 429. */
+/**
+ * Whether the error's `code` or `status` is a 4xx other than 429, or its `type` one of
+ * Anthropic's for such a status.
+ */
 function namesClientError(error: JsonObject): boolean {
+  if (typeof error.type === "string" && ANTHROPIC_CLIENT_ERRORS.has(error.type)) return true;
   for (const value of [error.code, error.status]) {
     const status = typeof value === "string" ? Number(value) : value;
     if (typeof status === "number" && status >= 400 && status < 500 && status !== 429) return true;
   }
   return false;
 }
+
+/** Anthropic's error types for the 4xx statuses other than 429. */
+const ANTHROPIC_CLIENT_ERRORS: ReadonlySet<string> = new Set([
+  "invalid_request_error",
+  "authentication_error",
+  "permission_error",
+  "not_found_error",
+  "request_too_large",
+]);
 
 function shorten(text: string): string {
   return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text;

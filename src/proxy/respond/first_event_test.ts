@@ -53,6 +53,15 @@ Deno.test("an error in the data of the first event, or an error event, is the ba
 Deno.test("an error that names a client error, or data that mentions one, is data", async () => {
   const verdict = await read(['data: {"error":{"message":"too long","code":400}}\n\n']);
   assert.equal(verdict.kind, "data");
+  // Anthropic's error events name the kind of error, not a status.
+  const anthropic = await read([
+    'event: error\ndata: {"type":"error","error":{"type":"invalid_request_error","message":"x"}}\n\n',
+  ]);
+  assert.equal(anthropic.kind, "data");
+  const overloaded = await read([
+    'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"x"}}\n\n',
+  ]);
+  assert.equal(overloaded.kind, "error");
   const mention = await read(['data: {"choices":[{"delta":{"content":"\\"error\\""}}]}\n\n']);
   assert.equal(mention.kind, "data");
   const ended = await read([": ping\n\n"]);

@@ -4,6 +4,7 @@
  * buffer is free for the next read at once; bytes that arrived together go out together.
  * @module
  */
+import { PulledStream } from "../../lib/pulled_stream.ts";
 import { ChunkedDecoder } from "./chunked.ts";
 import { type Connection, ConnectionClosed } from "./connection.ts";
 import type { Framing } from "./response_head.ts";
@@ -19,7 +20,10 @@ export interface BodyEnd {
   failed(error: unknown): unknown;
 }
 
-/** The body framed by `framing` on `connection`, read as fast as it is consumed. */
+/**
+ * The body framed by `framing` on `connection`, read as fast as it is consumed: a stream, whose
+ * reader `chunkReader` takes to read the connection with no stream stage in between.
+ */
 export function bodyStream(
   connection: Connection,
   framing: Framing & { kind: "length" | "chunked" | "close" },
@@ -57,31 +61,47 @@ export function bodyStream(
     return piece;
   };
 
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
+  let ended: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
+  const finish = (reusable: boolean): ReadableStreamReadResult<Uint8Array> => {
+    end.done(reusable);
+    ended = Promise.resolve(DONE);
+    return DONE;
+  };
+  const fail = (error: unknown): never => {
+    const reason = end.failed(error);
+    ended = Promise.reject(reason);
+    ended.catch(() => {});
+    throw reason;
+  };
+
+  return new PulledStream({
+    async read() {
+      if (ended !== undefined) return await ended;
       try {
         for (;;) {
           const piece = connection.end > connection.start ? take() : undefined;
-          if (piece !== undefined) controller.enqueue(piece);
           if (complete()) {
-            end.done(connection.start === connection.end);
-            controller.close();
-            return;
+            const last = finish(connection.start === connection.end);
+            return piece === undefined ? last : { done: false, value: piece };
           }
-          if (piece !== undefined) return;
+          if (piece !== undefined) return { done: false, value: piece };
           if (!await connection.fill()) {
             if (framing.kind !== "close") throw new ConnectionClosed("midway through the body");
-            end.done(false);
-            controller.close();
-            return;
+            return finish(false);
           }
         }
       } catch (error) {
-        controller.error(end.failed(error));
+        return fail(error);
       }
     },
     cancel() {
-      end.failed(undefined);
+      if (ended === undefined) {
+        end.failed(undefined);
+        ended = Promise.resolve(DONE);
+      }
+      return Promise.resolve();
     },
-  }, { highWaterMark: 0 });
+  });
 }
+
+const DONE: ReadableStreamReadResult<Uint8Array> = { done: true };

@@ -22,8 +22,9 @@ const ASCII_ONLY = /^[\x00-\x7f]*$/;
  * LF, which RFC 9112 §2.2 lets a recipient accept as `fetch` does.
  */
 export function lineEndIn(bytes: Uint8Array, from: number, to: number): number {
-  const at = bytes.indexOf(LF, from);
-  return at >= 0 && at < to ? at : -1;
+  // A loop rather than `indexOf`, which would search on to the end of the whole buffer.
+  for (let at = from; at < to; at++) if (bytes[at] === LF) return at;
+  return -1;
 }
 
 /** Where the text of the line ending with the LF at `lf` ends: before its CR, if it has one. */
