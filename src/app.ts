@@ -42,6 +42,7 @@ import { COUNT_TOKENS_PATH, errorsFor, mountMessagesRoutes } from "./routes/mess
 import { mountOpenAiRoutes } from "./routes/openai.ts";
 import { mountMetricsRoute } from "./routes/metrics.ts";
 import { mountStatusRoutes } from "./routes/status.ts";
+import { mountStoredResponseRoutes } from "./routes/stored_responses.ts";
 import { mountStatusOverview } from "./routes/status_overview.ts";
 import { mountStatusPage } from "./routes/status_page.ts";
 import { ApiKeyStore, AuditStore, ConfigVersionStore, LimiterSnapshotStore } from "./store/mod.ts";
@@ -249,6 +250,12 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ...(deps.random ? { random: deps.random } : {}),
   });
   mountStatusRoutes(app, registry, deps.now);
+  mountStoredResponseRoutes(app, {
+    registry,
+    server: deps.config.server,
+    transport,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
   mountStatusOverview(app, {
     registry,
     telemetry,

@@ -11,6 +11,7 @@ export const SERVICE_TYPES = [
   "chat",
   "completion",
   "messages",
+  "responses",
   "embedding",
   "rerank",
   "tts",
@@ -56,6 +57,12 @@ export const SERVICE_ENDPOINTS: Readonly<Record<ServiceType, ServiceEndpoint>> =
     statusPath: "/v1/messages/status",
     body: "json",
     title: "Anthropic Messages",
+  },
+  responses: {
+    path: "/v1/responses",
+    statusPath: "/v1/responses/status",
+    body: "json",
+    title: "Responses",
   },
   embedding: {
     path: "/v1/embeddings",

@@ -340,6 +340,27 @@ Deno.test("a key limited to exact model names matches them exactly", async () =>
   assert.equal(await chatStatus(url, bearer(KEY_A), "llama-30"), 403);
 });
 
+Deno.test("GET /v1/models/{id} answers 404 for a model the key may not use", async () => {
+  await using setup = await gatewayOverBackend((url) =>
+    authConfig(url, { auth: GPT_ONLY_AND_ALL })
+  );
+  const url = setup.gateway.url;
+  const retrieve = async (key: string, model: string) => {
+    const response = await fetch(`${url}/v1/models/${model}`, { headers: bearer(key) });
+    return { status: response.status, body: await response.json() };
+  };
+  const allowed = await retrieve(KEY_A, "gpt-4o");
+  assert.equal(allowed.status, 200);
+  assert.equal(allowed.body.id, "gpt-4o");
+  const hidden = await retrieve(KEY_A, "llama-3");
+  assert.equal(hidden.status, 404);
+  assert.equal(hidden.body.error.code, "model_not_found");
+  assert.equal((await retrieve(KEY_B, "llama-3")).status, 200);
+  const anonymous = await fetch(`${url}/v1/models/gpt-4o`);
+  await anonymous.body?.cancel();
+  assert.equal(anonymous.status, 401);
+});
+
 Deno.test("GET /v1/models lists only the models a key may use", async () => {
   await using setup = await gatewayOverBackend((url) =>
     authConfig(url, { auth: GPT_ONLY_AND_ALL })

@@ -79,6 +79,40 @@ Deno.test("GET /v1/models lists every configured model once, in OpenAI's list sh
   assert.ok(Array.isArray(raw.data));
 });
 
+Deno.test("GET /v1/models/{id} retrieves one model, ids with / and : included", async () => {
+  await using gateway = await startGateway(`
+model:
+  services:
+    chat:
+      instances:
+        - { name: llama3, base-url: "http://127.0.0.1:9" }
+        - { name: "org/model:tag", base-url: "http://127.0.0.1:9" }
+`);
+  const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "sk-test", maxRetries: 0 });
+  const model = await client.models.retrieve("llama3");
+  assert.deepEqual(
+    { id: model.id, object: model.object, owned_by: model.owned_by },
+    { id: "llama3", object: "model", owned_by: "switchyard" },
+  );
+  assert.equal(typeof model.created, "number");
+  assert.equal((await client.models.retrieve("org/model:tag")).id, "org/model:tag");
+  const raw = await fetch(`${gateway.url}/v1/models/org/model:tag`);
+  assert.equal(raw.status, 200);
+  assert.equal((await raw.json()).id, "org/model:tag");
+
+  await assert.rejects(client.models.retrieve("nope"), (error: unknown) => {
+    assert.ok(error instanceof OpenAI.NotFoundError);
+    return true;
+  });
+  const missing = await fetch(`${gateway.url}/v1/models/no/such:model`);
+  assert.equal(missing.status, 404);
+  const body = await missing.json();
+  assert.equal(body.error.code, "model_not_found");
+  assert.equal(body.error.type, "invalid_request_error");
+  assert.equal(body.error.param, "model");
+  assert.match(body.error.message, /"no\/such:model"/);
+});
+
 Deno.test("every status endpoint shows its instances with their fields", async () => {
   await using gateway = await startGateway(CONFIG("http://127.0.0.1:9"));
   for (const path of STATUS_PATHS) {

@@ -3,8 +3,8 @@ import { ollamaTranslation } from "./ollama_native/exchange.ts";
 import type { Adapter } from "./types.ts";
 
 /**
- * Ollama: chat, completions and embeddings, on its OpenAI-compatible `/v1` API by default or
- * on its native `/api/chat`, `/api/generate` and `/api/embed` when an instance's path says so.
+ * Ollama: chat, completions, Responses (stateless) and embeddings, on its OpenAI-compatible
+ * `/v1` API by default or on its native `/api/chat`, `/api/generate` and `/api/embed` when an instance's path says so.
  * Its model list is `/api/tags`; `/api/ps` tells which models are loaded in memory.
  */
 export const ollama: Adapter = {
@@ -14,6 +14,7 @@ export const ollama: Adapter = {
     chat: "/v1/chat/completions",
     completion: "/v1/completions",
     messages: "/v1/messages",
+    responses: "/v1/responses",
     embedding: "/v1/embeddings",
   },
   health: { path: "/api/version", healthy: success },

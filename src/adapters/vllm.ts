@@ -10,6 +10,7 @@ export const vllm: Adapter = {
     chat: "/v1/chat/completions",
     completion: "/v1/completions",
     messages: "/v1/messages",
+    responses: "/v1/responses",
     embedding: "/v1/embeddings",
     rerank: "/v1/rerank",
     stt: "/v1/audio/transcriptions",

@@ -90,6 +90,21 @@ Deno.test("a YAML syntax error names its line", () => {
   assert.equal(typeof problems[0]!.line, "number");
 });
 
+Deno.test("a responses instance on an adapter without a Responses path must give its path", () => {
+  assert.throws(
+    () =>
+      parseConfig(
+        `model:
+  services:
+    responses:
+      instances: [{ name: r, base-url: "http://127.0.0.1:1" }]
+`,
+        { source: "test.yaml" },
+      ),
+    /does not serve responses; set its path: \/v1\/responses where the backend serves/,
+  );
+});
+
 Deno.test("an instance of a service its backend does not serve is an error naming it", () => {
   const inherited = problemsOf(`model:
   services:

@@ -431,8 +431,9 @@ export const ModelSchema = z.strictObject({
       if (instanceId !== undefined) instanceIds.add(instanceId);
       const name = instance.adapter ?? service.adapter ?? model.adapter ?? "normal";
       const adapter = adapterFor(name);
-      // A Messages instance of its own with a path is a server that speaks the API there.
-      const placed = type === "messages" && instance.path !== undefined;
+      // A Messages instance of its own with a path is a server that speaks the API there; a
+      // Responses one is, or is a chat backend whose requests are translated.
+      const placed = (type === "messages" || type === "responses") && instance.path !== undefined;
       if (adapter.defaultPaths[type] === undefined && !placed) {
         ctx.addIssue({
           code: "custom",
@@ -441,6 +442,9 @@ export const ModelSchema = z.strictObject({
             `(adapter ${name}), which does not serve ${type}; ` +
             (type === "messages"
               ? "if this backend serves the Anthropic Messages API, give the instance its path"
+              : type === "responses"
+              ? "set its path: /v1/responses where the backend serves the Responses API, or " +
+                "its chat path (/v1/chat/completions) to have requests translated"
               : "if this backend does, set adapter: openai"),
         });
       }

@@ -17,6 +17,17 @@ export interface Exchange {
    * and throws a `GatewayError` when that body is not what the backend should send.
    */
   answer(answer: UpstreamAnswer): UpstreamAnswer | Promise<UpstreamAnswer>;
+  /**
+   * The last bytes of a stream the backend broke off, in the client's API, for the answer
+   * `answer` made last; none (or undefined) sends OpenAI's SSE error event.
+   */
+  readonly farewell?: ((failure: StreamFailure) => Uint8Array | undefined) | undefined;
+}
+
+/** Why a relayed stream broke off, as its last event tells the client. */
+export interface StreamFailure {
+  readonly code: string;
+  readonly message: string;
 }
 
 /** The client's bytes go up and the backend's come back, untouched. */

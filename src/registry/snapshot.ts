@@ -7,6 +7,7 @@
 import { adapterFor, type AdapterName } from "../adapters/mod.ts";
 import type { Translation } from "../proxy/exchange.ts";
 import { MESSAGES_TO_CHAT, NO_TOKEN_COUNT } from "../translate/messages/exchange.ts";
+import { responsesOverChat } from "../translate/responses/exchange.ts";
 import { type NativeEndpoint, nativeEndpointOf } from "../adapters/ollama_native/mod.ts";
 import type { CircuitBreaker } from "../breaker/breaker.ts";
 import { breakerSettings } from "../breaker/settings.ts";
@@ -228,6 +229,7 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
           adapter: adapterName,
           baseUrl,
           path,
+          translation: translationFor(type, adapterName, path),
           addressCheck,
           headers,
           discover,
@@ -257,10 +259,14 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
   if (messagesDerived) {
     upstreamsOf.set("messages", (upstreamsOf.get("chat") ?? []).flatMap(messagesOf));
   }
+  const responsesDerived = (model.services.responses?.instances.length ?? 0) === 0;
+  if (responsesDerived) {
+    upstreamsOf.set("responses", (upstreamsOf.get("chat") ?? []).flatMap(responsesOf));
+  }
 
   const services = Object.fromEntries(SERVICE_TYPES.map((type) => {
     const derivedFrom = (type === "completion" && completionDerived) ||
-        (type === "messages" && messagesDerived)
+        (type === "messages" && messagesDerived) || (type === "responses" && responsesDerived)
       ? "chat"
       : undefined;
     const config = model.services[derivedFrom ?? type];
@@ -326,6 +332,7 @@ function makeUpstream(
     adapter: AdapterName;
     baseUrl: string;
     path: string;
+    translation: Translation | undefined;
     addressCheck: AddressCheck | undefined;
     headers: readonly (readonly [string, string])[];
     discover: boolean;
@@ -346,7 +353,7 @@ function makeUpstream(
     path: where.path,
     url: where.baseUrl + where.path,
     native: nativeOf(where.adapter, where.path),
-    translation: adapterFor(where.adapter).translation?.(where.path, where.type),
+    translation: where.translation,
     http1: transportTarget(where.baseUrl + where.path, { addressCheck: where.addressCheck }).http1,
     weight: instance.weight,
     adapter: where.adapter,
@@ -396,6 +403,43 @@ function completionOf(chat: Upstream): Upstream[] {
     native: nativeOf(chat.adapter, path),
     translation: adapter.translation?.(path, "completion"),
   }];
+}
+
+/**
+ * The Responses API of a chat instance: the backend's own `…/responses` when its adapter serves
+ * it (`…/chat/completions` → `…/responses`, else the adapter's path), with the client's bytes
+ * untouched; otherwise its chat path, with requests and answers translated.
+ */
+function responsesOf(chat: Upstream): Upstream[] {
+  const native = adapterFor(chat.adapter).defaultPaths.responses;
+  if (native === undefined) {
+    // A chat instance translated itself (to Anthropic's API, say) takes no second translation.
+    return chat.translation === undefined ? [{ ...chat, translation: responsesOverChat }] : [];
+  }
+  const path = chat.path.endsWith("/chat/completions")
+    ? chat.path.slice(0, -"/chat/completions".length) + "/responses"
+    : native;
+  return [{
+    ...chat,
+    path,
+    url: chat.baseUrl + path,
+    http1: transportTarget(chat.baseUrl + path, { addressCheck: chat.http1.addressCheck }).http1,
+    native: undefined,
+    translation: undefined,
+  }];
+}
+
+/**
+ * What an instance of a service on `path` needs translated: for `responses`, everything unless
+ * the path is a Responses endpoint; for the others, what the adapter says.
+ */
+function translationFor(
+  type: ServiceType,
+  adapter: AdapterName,
+  path: string,
+): Translation | undefined {
+  if (type === "responses") return path.endsWith("/responses") ? undefined : responsesOverChat;
+  return adapterFor(adapter).translation?.(path, type);
 }
 
 /**

@@ -55,6 +55,53 @@ Deno.test("completions use chat's instances on their completions path", () => {
   assert.equal(services.completion.upstreams[0]!.state, services.chat.upstreams[0]!.state);
 });
 
+Deno.test("responses use chat's instances: natively where the adapter serves it, else translated", () => {
+  const { services } = registryFor(`model:
+  services:
+    chat:
+      instances:
+        - { name: v, base-url: "http://127.0.0.1:1", adapter: vllm, path: /x/v1/chat/completions }
+        - { name: o, base-url: "http://127.0.0.1:2", adapter: ollama, path: /api/chat }
+        - { name: g, base-url: "http://127.0.0.1:3", adapter: openai }
+        - { name: a, base-url: "http://127.0.0.1:4", adapter: anthropic }
+`).snapshot;
+  const responses = services.responses;
+  assert.equal(responses.derivedFrom, "chat");
+  assert.deepEqual(
+    responses.upstreams.map((u) => [u.name, u.path, u.translation?.name, u.native]),
+    [
+      ["v", "/x/v1/responses", undefined, undefined],
+      ["o", "/v1/responses", undefined, undefined],
+      ["g", "/v1/chat/completions", "responses over chat completions", undefined],
+    ],
+  );
+  assert.equal(responses.upstreams[2]!.state, services.chat.upstreams[2]!.state);
+});
+
+Deno.test("a configured responses service is used as it is, translated on a chat path", () => {
+  const { services } = registryFor(`model:
+  services:
+    chat:
+      instances: [{ name: a, base-url: "http://127.0.0.1:1" }]
+    responses:
+      instances:
+        - { name: b, base-url: "http://127.0.0.1:2", path: /v1/responses }
+        - { name: c, base-url: "http://127.0.0.1:3", path: /v1/chat/completions }
+        - { name: d, base-url: "http://127.0.0.1:4", adapter: vllm }
+`).snapshot;
+  const responses = services.responses;
+  assert.equal(responses.derivedFrom, undefined);
+  assert.equal(responses.resolve("a"), undefined);
+  assert.deepEqual(
+    responses.upstreams.map((u) => [u.url, u.translation?.name]),
+    [
+      ["http://127.0.0.1:2/v1/responses", undefined],
+      ["http://127.0.0.1:3/v1/chat/completions", "responses over chat completions"],
+      ["http://127.0.0.1:4/v1/responses", undefined],
+    ],
+  );
+});
+
 Deno.test("a configured completion service is used as it is", () => {
   const { services } = registryFor(`model:
   services:

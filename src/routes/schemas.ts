@@ -45,6 +45,13 @@ export const REQUEST_SCHEMAS: Readonly<Record<OpenAiServiceType, z.ZodType>> = {
     prompt: z.union([z.string(), z.array(z.string())]),
     stream: Stream,
   }).openapi("CompletionRequest"),
+  responses: z.looseObject({
+    model: Model,
+    input: z.union([z.string(), z.array(z.looseObject({}))]),
+    instructions: z.string().optional(),
+    tools: z.array(z.looseObject({})).optional(),
+    stream: Stream,
+  }).openapi("ResponseRequest"),
   embedding: z.looseObject({
     model: Model,
     input: z.union([
@@ -90,6 +97,8 @@ export const REQUEST_SCHEMAS: Readonly<Record<OpenAiServiceType, z.ZodType>> = {
 export const RESPONSE_DESCRIPTIONS: Readonly<Record<OpenAiServiceType, string>> = {
   chat: "The backend's chat completion; `text/event-stream` when `stream` is true",
   completion: "The backend's completion; `text/event-stream` when `stream` is true",
+  responses: "A Response object; `text/event-stream` of Responses events when `stream` is true. " +
+    "Passed through from a backend that serves the Responses API, else translated from chat",
   embedding: "The backend's embeddings",
   rerank: "The backend's ranking",
   tts: "Audio bytes, streamed as the backend produces them",
@@ -99,14 +108,17 @@ export const RESPONSE_DESCRIPTIONS: Readonly<Record<OpenAiServiceType, string>> 
 };
 
 /** `GET /v1/models`. */
+/** One model, as `GET /v1/models/{id}` and each entry of the list show it. */
+export const ModelSchema = z.object({
+  id: z.string(),
+  object: z.literal("model"),
+  created: z.number().int(),
+  owned_by: z.string(),
+}).openapi("Model");
+
 export const ModelListSchema = z.object({
   object: z.literal("list"),
-  data: z.array(z.object({
-    id: z.string(),
-    object: z.literal("model"),
-    created: z.number().int(),
-    owned_by: z.string(),
-  })),
+  data: z.array(ModelSchema),
 }).openapi("ModelList");
 
 /** One rate limit in a status answer. */

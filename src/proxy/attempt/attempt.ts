@@ -165,6 +165,7 @@ export async function attempt(
     delivered: input.delivered,
     record,
     errors: input.errors,
+    farewell: exchange.farewell,
   };
   // Judged a success (below 500, not 429) only once the answer proves passable.
   const unpassable = () => {

@@ -8,6 +8,7 @@ import { type ErrorDialect, GatewayError } from "../../errors.ts";
 import type { BodyEnd, ProxyObserver } from "../../observe/proxy_observer.ts";
 import type { UpstreamAnswer } from "../../transport/upstream_answer.ts";
 import type { UpstreamLease } from "../attempt/lease.ts";
+import type { StreamFailure } from "../exchange.ts";
 import { IdleTimeout } from "../attempt/failure.ts";
 import { GatewayStopping } from "../attempt/attempts_in_flight.ts";
 import { relayBody, type RelayEnd, type StartedBody } from "./relay.ts";
@@ -102,6 +103,8 @@ export interface RelayContext {
   readonly record: ProxyObserver | undefined;
   /** How the client's API words the error event that ends a cut stream. */
   readonly errors: ErrorDialect;
+  /** The last bytes of a cut stream from a translation that numbers its events; none: `errors`. */
+  readonly farewell?: ((failure: StreamFailure) => Uint8Array | undefined) | undefined;
 }
 
 /**
@@ -165,7 +168,7 @@ export function relayed(
       owner,
       tap ? (chunk) => tap.chunk(chunk) : undefined,
       // An SSE client learns why its stream ended: the SDKs raise the error event.
-      sse ? (error) => relay.errors.streamEvent(streamCut(error, relay.idle)) : undefined,
+      sse ? (error) => farewellOf(relay, streamCut(error, relay.idle)) : undefined,
     ),
   );
   const response = clientResponse(body, answer, streamed);
@@ -173,6 +176,11 @@ export function relayed(
   if (response !== undefined) owner.lease = relay.lease.move();
   else void body.cancel();
   return response;
+}
+
+/** The last bytes of a cut stream: the translation's own, else the client API's error event. */
+function farewellOf(relay: RelayContext, cut: GatewayError): Uint8Array {
+  return relay.farewell?.(cut) ?? relay.errors.streamEvent(cut);
 }
 
 /**
