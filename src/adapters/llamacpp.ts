@@ -3,7 +3,7 @@ import { readLlamaCppMetrics } from "./llamacpp_metrics.ts";
 import type { Adapter } from "./types.ts";
 
 /**
- * llama.cpp's `llama-server`: OpenAI's API and Anthropic's Messages API under `/v1`, `GET /health` (503 while the model
+ * llama.cpp's `llama-server`: OpenAI's API (Responses included) and Anthropic's Messages API under `/v1`, `GET /health` (503 while the model
  * loads), and its load in Prometheus `/metrics` when started with `--metrics`. Its `--api-key`
  * is sent as a bearer token.
  */
@@ -16,6 +16,7 @@ export const llamacpp: Adapter = {
     embedding: "/v1/embeddings",
     rerank: "/v1/rerank",
     messages: "/v1/messages",
+    responses: "/v1/responses",
   },
   health: { path: "/health", healthy: success },
   models: openAiModelList("/v1/models"),
