@@ -1,0 +1,244 @@
+/**
+ * Against a real llama.cpp `llama-server` (a tiny random-weight model, greedy sampling): what the
+ * gateway answers is what the server answers itself, byte for byte apart from ids, timestamps
+ * and timings, for chat, streaming chat and embeddings; a client that leaves stops the server's
+ * generation; a server that dies and comes back on the same port is taken out and brought back.
+ *
+ * The instance uses the `normal` adapter. Build the server once with
+ * `scripts/llama_server_setup.sh`; without it these tests are ignored.
+ */
+import assert from "node:assert/strict";
+import OpenAI, { APIError } from "openai";
+import { eventually, within } from "./fixtures/gate.ts";
+import type { TestGateway } from "./fixtures/gateway.ts";
+import {
+  findLlamaServer,
+  gatewayOverLlamaServer,
+  LLAMA_MODEL,
+  LLAMA_SERVER_SETUP,
+  type LlamaServerBuild,
+} from "./fixtures/llama_server.ts";
+import { serviceStatus } from "./fixtures/requests.ts";
+
+const lookup = findLlamaServer();
+const ignore = !lookup.found && !lookup.required;
+if (ignore) {
+  console.log(
+    `llama-server tests ignored: ${lookup.reason}. Build it once with ${LLAMA_SERVER_SETUP}.`,
+  );
+}
+
+/** A test that needs the build; it fails, naming the setup, when the build is required. */
+function llamaServerTest(name: string, fn: (build: LlamaServerBuild) => Promise<void>): void {
+  Deno.test({
+    name: `llama-server: ${name}`,
+    ignore,
+    fn() {
+      if (!lookup.found) {
+        throw new Error(`llama-server is not set up: ${lookup.reason}. Run ${LLAMA_SERVER_SETUP}`);
+      }
+      return fn(lookup.build);
+    },
+  });
+}
+
+/** A greedy request: the same prompt gives the same tokens. No prompt cache, so usage matches. */
+function chatBody(extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    model: LLAMA_MODEL,
+    messages: [{ role: "user", content: "Name three rivers." }],
+    max_tokens: 24,
+    temperature: 0,
+    seed: 7,
+    cache_prompt: false,
+    ...extra,
+  });
+}
+
+function post(url: string, path: string, body: string, signal?: AbortSignal): Promise<Response> {
+  return fetch(`${url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/** The answer's text with what differs between two identical requests blanked out. */
+function comparable(text: string): string {
+  return text
+    .replaceAll(/"id":"chatcmpl-[^"]*"/g, '"id":"<id>"')
+    .replaceAll(/"created":\d+/g, '"created":0')
+    .replaceAll(/,"timings":\{[^{}]*\}/g, "");
+}
+
+/** Posts the same body to the server and through the gateway; both answers' status and text. */
+async function bothAnswers(
+  server: { url: string },
+  gateway: TestGateway,
+  path: string,
+  body: string,
+): Promise<{ direct: string; proxied: string }> {
+  const direct = await post(server.url, path, body);
+  const proxied = await post(gateway.url, path, body);
+  assert.equal(proxied.status, direct.status);
+  assert.equal(proxied.headers.get("content-type"), direct.headers.get("content-type"));
+  return { direct: await direct.text(), proxied: await proxied.text() };
+}
+
+async function instanceHealth(gateway: TestGateway): Promise<string | undefined> {
+  return (await serviceStatus(gateway.url)).instances[0]?.health.status;
+}
+
+llamaServerTest("a chat answer is the server's own", async (build) => {
+  await using running = await gatewayOverLlamaServer(build);
+  const { direct, proxied } = await bothAnswers(
+    running.server,
+    running.gateway,
+    "/v1/chat/completions",
+    chatBody(),
+  );
+  assert.equal(JSON.parse(direct).object, "chat.completion");
+  assert.ok(JSON.parse(direct).choices[0].message.content.length > 0, direct);
+  assert.equal(comparable(proxied), comparable(direct));
+});
+
+llamaServerTest(
+  "a streamed chat answer has the server's own events, delta for delta",
+  async (build) => {
+    await using running = await gatewayOverLlamaServer(build);
+    const { direct, proxied } = await bothAnswers(
+      running.server,
+      running.gateway,
+      "/v1/chat/completions",
+      chatBody({ stream: true, stream_options: { include_usage: true } }),
+    );
+    const events = (text: string) => comparable(text).split("\n\n").filter(Boolean);
+    assert.ok(events(direct).length > 10, direct);
+    assert.equal(events(direct).at(-1), "data: [DONE]");
+    assert.deepEqual(events(proxied), events(direct));
+  },
+);
+
+llamaServerTest("embeddings are the server's own, byte for byte", async (build) => {
+  await using running = await gatewayOverLlamaServer(build);
+  const body = JSON.stringify({ model: LLAMA_MODEL, input: ["a river", "a mountain"] });
+  const { direct, proxied } = await bothAnswers(
+    running.server,
+    running.gateway,
+    "/v1/embeddings",
+    body,
+  );
+  assert.equal(JSON.parse(direct).data.length, 2);
+  assert.equal(proxied, direct);
+});
+
+llamaServerTest("the openai SDK gets the server's answers through the gateway", async (build) => {
+  await using running = await gatewayOverLlamaServer(build);
+  const sdk = (url: string) => new OpenAI({ baseURL: `${url}/v1`, apiKey: "sk-x", maxRetries: 0 });
+  const direct = sdk(running.server.url);
+  const proxied = sdk(running.gateway.url);
+  const request = {
+    model: LLAMA_MODEL,
+    messages: [{ role: "user" as const, content: "Name three rivers." }],
+    max_tokens: 24,
+    temperature: 0,
+  };
+  const answer = await proxied.chat.completions.create(request);
+  assert.equal(
+    answer.choices[0]?.message.content,
+    (await direct.chat.completions.create(request)).choices[0]?.message.content,
+  );
+
+  const deltas = async (client: OpenAI) => {
+    const received: string[] = [];
+    const stream = await client.chat.completions.create({ ...request, stream: true });
+    for await (const chunk of stream) received.push(chunk.choices[0]?.delta.content ?? "");
+    return received;
+  };
+  const streamed = await deltas(proxied);
+  assert.equal(streamed.join(""), answer.choices[0]?.message.content);
+  assert.deepEqual(streamed, await deltas(direct));
+
+  // The SDK asks for base64 and decodes it.
+  const embedding = { model: LLAMA_MODEL, input: "a river" };
+  const vector = (await proxied.embeddings.create(embedding)).data[0]?.embedding;
+  assert.ok(vector && vector.length > 0);
+  assert.deepEqual(vector, (await direct.embeddings.create(embedding)).data[0]?.embedding);
+});
+
+llamaServerTest("a client that leaves mid-stream stops the server's generation", async (build) => {
+  await using running = await gatewayOverLlamaServer(build);
+  const { server, gateway } = running;
+  const controller = new AbortController();
+  // Long enough (every token of the context, end-of-text ignored) to run for seconds.
+  const response = await post(
+    gateway.url,
+    "/v1/chat/completions",
+    chatBody({ stream: true, max_tokens: 1900, ignore_eos: true }),
+    controller.signal,
+  );
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let received = "";
+  while (!received.includes('"content":"')) received += (await reader.read()).value ?? "";
+  const slots = async () => (await (await fetch(`${server.url}/slots`)).json())[0];
+  assert.equal((await slots()).is_processing, true);
+
+  controller.abort();
+  await reader.read().catch(() => {});
+  await eventually(async () => assert.equal((await slots()).is_processing, false), 2000);
+  assert.match(server.log(), /cancel task/);
+  const [, tokens] = /release: .* stop processing: n_tokens = (\d+)/.exec(server.log()) ?? [];
+  assert.ok(Number(tokens) < 1900, `the server stopped at ${tokens} tokens`);
+  await eventually(async () => {
+    assert.equal((await serviceStatus(gateway.url)).instances[0]?.activeRequests, 0);
+  }, 2000);
+});
+
+llamaServerTest(
+  "a server that dies is taken out with the gateway's errors and back after a restart",
+  async (build) => {
+    await using running = await gatewayOverLlamaServer(build);
+    const { server, gateway } = running;
+    await eventually(async () => assert.equal(await instanceHealth(gateway), "up"), 5000);
+    const before = await (await post(gateway.url, "/v1/chat/completions", chatBody())).json();
+
+    // Killed mid-stream: the stream ends in the gateway's error event, which the SDK raises.
+    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "sk-x", maxRetries: 0 });
+    const stream = await client.chat.completions.create({
+      model: LLAMA_MODEL,
+      messages: [{ role: "user", content: "Name three rivers." }],
+      max_tokens: 1900,
+      temperature: 0,
+      stream: true,
+    });
+    const broken = (async () => {
+      for await (const chunk of stream) {
+        if (chunk.choices[0]?.delta.content) await server.kill();
+      }
+    })();
+    const error = await within(broken.then(() => undefined, (e) => e), 10_000, "the stream ended");
+    assert.ok(error instanceof APIError, String(error));
+    assert.equal(error.code, "upstream_broken_stream");
+
+    await eventually(async () => assert.equal(await instanceHealth(gateway), "down"), 5000);
+    const refused = await post(gateway.url, "/v1/chat/completions", chatBody());
+    assert.equal(refused.status, 503);
+    const { error: body } = await refused.json();
+    assert.equal(body.code, "no_healthy_upstream");
+    assert.equal(body.type, "upstream_error");
+    assert.equal(
+      body.message,
+      `Every instance of model "${LLAMA_MODEL}" is out of service: 1 down`,
+    );
+
+    await server.restart();
+    await eventually(async () => assert.equal(await instanceHealth(gateway), "up"), 5000);
+    const after = await post(gateway.url, "/v1/chat/completions", chatBody());
+    assert.equal(after.status, 200);
+    assert.equal(
+      (await after.json()).choices[0].message.content,
+      before.choices[0].message.content,
+    );
+  },
+);
