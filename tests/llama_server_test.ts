@@ -12,35 +12,13 @@ import OpenAI, { APIError } from "openai";
 import { eventually, within } from "./fixtures/gate.ts";
 import type { TestGateway } from "./fixtures/gateway.ts";
 import {
-  findLlamaServer,
+  bothAnswers,
+  comparable,
   gatewayOverLlamaServer,
   LLAMA_MODEL,
-  LLAMA_SERVER_SETUP,
-  type LlamaServerBuild,
+  llamaServerTest,
 } from "./fixtures/llama_server.ts";
 import { serviceStatus } from "./fixtures/requests.ts";
-
-const lookup = findLlamaServer();
-const ignore = !lookup.found && !lookup.required;
-if (ignore) {
-  console.log(
-    `llama-server tests ignored: ${lookup.reason}. Build it once with ${LLAMA_SERVER_SETUP}.`,
-  );
-}
-
-/** A test that needs the build; it fails, naming the setup, when the build is required. */
-function llamaServerTest(name: string, fn: (build: LlamaServerBuild) => Promise<void>): void {
-  Deno.test({
-    name: `llama-server: ${name}`,
-    ignore,
-    fn() {
-      if (!lookup.found) {
-        throw new Error(`llama-server is not set up: ${lookup.reason}. Run ${LLAMA_SERVER_SETUP}`);
-      }
-      return fn(lookup.build);
-    },
-  });
-}
 
 /** A greedy request: the same prompt gives the same tokens. No prompt cache, so usage matches. */
 function chatBody(extra: Record<string, unknown> = {}): string {
@@ -64,28 +42,6 @@ function post(url: string, path: string, body: string, signal?: AbortSignal): Pr
   });
 }
 
-/** The answer's text with what differs between two identical requests blanked out. */
-function comparable(text: string): string {
-  return text
-    .replaceAll(/"id":"chatcmpl-[^"]*"/g, '"id":"<id>"')
-    .replaceAll(/"created":\d+/g, '"created":0')
-    .replaceAll(/,"timings":\{[^{}]*\}/g, "");
-}
-
-/** Posts the same body to the server and through the gateway; both answers' status and text. */
-async function bothAnswers(
-  server: { url: string },
-  gateway: TestGateway,
-  path: string,
-  body: string,
-): Promise<{ direct: string; proxied: string }> {
-  const direct = await post(server.url, path, body);
-  const proxied = await post(gateway.url, path, body);
-  assert.equal(proxied.status, direct.status);
-  assert.equal(proxied.headers.get("content-type"), direct.headers.get("content-type"));
-  return { direct: await direct.text(), proxied: await proxied.text() };
-}
-
 async function instanceHealth(gateway: TestGateway): Promise<string | undefined> {
   return (await serviceStatus(gateway.url)).instances[0]?.health.status;
 }
@@ -93,8 +49,7 @@ async function instanceHealth(gateway: TestGateway): Promise<string | undefined>
 llamaServerTest("a chat answer is the server's own", async (build) => {
   await using running = await gatewayOverLlamaServer(build);
   const { direct, proxied } = await bothAnswers(
-    running.server,
-    running.gateway,
+    running,
     "/v1/chat/completions",
     chatBody(),
   );
@@ -108,8 +63,7 @@ llamaServerTest(
   async (build) => {
     await using running = await gatewayOverLlamaServer(build);
     const { direct, proxied } = await bothAnswers(
-      running.server,
-      running.gateway,
+      running,
       "/v1/chat/completions",
       chatBody({ stream: true, stream_options: { include_usage: true } }),
     );
@@ -124,8 +78,7 @@ llamaServerTest("embeddings are the server's own, byte for byte", async (build) 
   await using running = await gatewayOverLlamaServer(build);
   const body = JSON.stringify({ model: LLAMA_MODEL, input: ["a river", "a mountain"] });
   const { direct, proxied } = await bothAnswers(
-    running.server,
-    running.gateway,
+    running,
     "/v1/embeddings",
     body,
   );
