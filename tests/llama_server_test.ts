@@ -1,8 +1,9 @@
 /**
  * Against a real llama.cpp `llama-server` (a tiny random-weight model, greedy sampling): what the
  * gateway answers is what the server answers itself, byte for byte apart from ids, timestamps
- * and timings, for chat, streaming chat and embeddings; a client that leaves stops the server's
- * generation; a server that dies and comes back on the same port is taken out and brought back.
+ * and timings, for chat, streaming chat, text completions and embeddings; a client that leaves,
+ * before the answer or mid-stream, stops the server's generation; a server that dies and comes
+ * back on the same port is taken out and brought back.
  *
  * The instance uses the `normal` adapter. Build the server once with
  * `scripts/llama_server_setup.sh`; without it these tests are ignored.
@@ -42,6 +43,11 @@ function post(url: string, path: string, body: string, signal?: AbortSignal): Pr
   });
 }
 
+/** The server's one slot, as `/slots` reports it. */
+async function slot(server: { url: string }): Promise<{ is_processing: boolean }> {
+  return (await (await fetch(`${server.url}/slots`)).json())[0];
+}
+
 async function instanceHealth(gateway: TestGateway): Promise<string | undefined> {
   return (await serviceStatus(gateway.url)).instances[0]?.health.status;
 }
@@ -71,6 +77,23 @@ llamaServerTest(
     assert.ok(events(direct).length > 10, direct);
     assert.equal(events(direct).at(-1), "data: [DONE]");
     assert.deepEqual(events(proxied), events(direct));
+  },
+);
+
+llamaServerTest(
+  "a text completion, served by the chat instance, is the server's own",
+  async (build) => {
+    await using running = await gatewayOverLlamaServer(build);
+    const body = JSON.stringify({
+      model: LLAMA_MODEL,
+      prompt: "Three rivers:",
+      max_tokens: 24,
+      temperature: 0,
+      cache_prompt: false,
+    });
+    const { direct, proxied } = await bothAnswers(running, "/v1/completions", body);
+    assert.equal(JSON.parse(direct).object, "text_completion");
+    assert.equal(comparable(proxied), comparable(direct));
   },
 );
 
@@ -134,12 +157,11 @@ llamaServerTest("a client that leaves mid-stream stops the server's generation",
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   let received = "";
   while (!received.includes('"content":"')) received += (await reader.read()).value ?? "";
-  const slots = async () => (await (await fetch(`${server.url}/slots`)).json())[0];
-  assert.equal((await slots()).is_processing, true);
+  assert.equal((await slot(server)).is_processing, true);
 
   controller.abort();
   await reader.read().catch(() => {});
-  await eventually(async () => assert.equal((await slots()).is_processing, false), 2000);
+  await eventually(async () => assert.equal((await slot(server)).is_processing, false), 2000);
   assert.match(server.log(), /cancel task/);
   const [, tokens] = /release: .* stop processing: n_tokens = (\d+)/.exec(server.log()) ?? [];
   assert.ok(Number(tokens) < 1900, `the server stopped at ${tokens} tokens`);
@@ -147,6 +169,30 @@ llamaServerTest("a client that leaves mid-stream stops the server's generation",
     assert.equal((await serviceStatus(gateway.url)).instances[0]?.activeRequests, 0);
   }, 2000);
 });
+
+llamaServerTest(
+  "a client that leaves before the answer stops the server's generation",
+  async (build) => {
+    await using running = await gatewayOverLlamaServer(build);
+    const { server, gateway } = running;
+    const controller = new AbortController();
+    const pending = post(
+      gateway.url,
+      "/v1/chat/completions",
+      chatBody({ max_tokens: 1900, ignore_eos: true }),
+      controller.signal,
+    );
+    await eventually(async () => assert.equal((await slot(server)).is_processing, true), 5000);
+
+    controller.abort();
+    await assert.rejects(pending);
+    // Waiting for a whole answer, the server looks at its client's connection once no result of
+    // any task has come for a second; asking for /slots meanwhile would put that off.
+    await eventually(() => Promise.resolve(assert.match(server.log(), /cancel task/)), 5000);
+    assert.equal((await slot(server)).is_processing, false);
+    assert.equal((await serviceStatus(gateway.url)).instances[0]?.activeRequests, 0);
+  },
+);
 
 llamaServerTest(
   "a server that dies is taken out with the gateway's errors and back after a restart",
