@@ -241,3 +241,25 @@ llamaServerTest(
     );
   },
 );
+
+llamaServerTest(
+  "without probes, a dead server is a 502 upstream_unreachable, and answers again once restarted",
+  async (build) => {
+    await using running = await gatewayOverLlamaServer(build, {
+      config: (url) =>
+        `server:\n  retries: 0\nmodel:\n  services:\n    chat:\n      instances:\n` +
+        `        - { name: ${LLAMA_MODEL}, base-url: "${url}", adapter: normal }\n`,
+    });
+    const { server, gateway } = running;
+    await server.kill();
+    const refused = await post(gateway.url, "/v1/chat/completions", chatBody());
+    assert.equal(refused.status, 502);
+    const { error } = await refused.json();
+    assert.deepEqual(Object.keys(error).sort(), ["code", "message", "param", "type"]);
+    assert.equal(error.code, "upstream_unreachable");
+
+    await server.restart();
+    const { direct, proxied } = await bothAnswers(running, "/v1/chat/completions", chatBody());
+    assert.equal(comparable(proxied), comparable(direct));
+  },
+);
