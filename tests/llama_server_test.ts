@@ -5,7 +5,7 @@
  * before the answer or mid-stream, stops the server's generation; a server that dies and comes
  * back on the same port is taken out and brought back.
  *
- * The instance uses the `normal` adapter. Build the server once with
+ * The instance uses the `llamacpp` adapter. Build the server once with
  * `scripts/llama_server_setup.sh`; without it these tests are ignored.
  */
 import assert from "node:assert/strict";
@@ -248,7 +248,7 @@ llamaServerTest(
     await using running = await gatewayOverLlamaServer(build, {
       config: (url) =>
         `server:\n  retries: 0\nmodel:\n  services:\n    chat:\n      instances:\n` +
-        `        - { name: ${LLAMA_MODEL}, base-url: "${url}", adapter: normal }\n`,
+        `        - { name: ${LLAMA_MODEL}, base-url: "${url}", adapter: llamacpp }\n`,
     });
     const { server, gateway } = running;
     await server.kill();
