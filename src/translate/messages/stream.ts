@@ -1,6 +1,6 @@
 /**
  * An OpenAI chat completions stream as Anthropic's Messages event stream, translated event by
- * event as it arrives: `message_start`, then each content block's `content_block_start`,
+ * event as it arrives: `message_start` and a `ping`, then each content block's `content_block_start`,
  * deltas and `content_block_stop`, then `message_delta` with the stop reason and usage, and
  * `message_stop`. An error from the backend becomes an `error` event that ends the stream.
  * @module
@@ -56,6 +56,8 @@ export function chatSseToMessages(
         usage: { input_tokens: 0, output_tokens: 0 },
       },
     });
+    // As Anthropic's own streams do: a client's event loop meets every type it must ignore.
+    emit("ping", {});
   };
   const closeBlock = () => {
     if (open === undefined) return;

@@ -60,6 +60,7 @@ Deno.test("text deltas become one text block, usage ends in message_delta", asyn
         usage: { input_tokens: 0, output_tokens: 0 },
       },
     }],
+    ["ping", { type: "ping" }],
     ["content_block_start", {
       type: "content_block_start",
       index: 0,
@@ -110,6 +111,7 @@ Deno.test("reasoning, then text, then tool calls each get a block of their own",
   const names = events.map(([name]) => name);
   assert.deepEqual(names, [
     "message_start",
+    "ping",
     "content_block_start",
     "content_block_delta",
     "content_block_stop",
@@ -126,23 +128,23 @@ Deno.test("reasoning, then text, then tool calls each get a block of their own",
     "message_delta",
     "message_stop",
   ]);
-  assert.deepEqual(events[1]![1], {
+  assert.deepEqual(events[2]![1], {
     type: "content_block_start",
     index: 0,
     content_block: { type: "thinking", thinking: "", signature: "" },
   });
-  assert.deepEqual(events[7]![1], {
+  assert.deepEqual(events[8]![1], {
     type: "content_block_start",
     index: 2,
     content_block: { type: "tool_use", id: "call_1", name: "weather", input: {} },
   });
-  assert.deepEqual(events[9]![1], {
+  assert.deepEqual(events[10]![1], {
     type: "content_block_delta",
     index: 2,
     delta: { type: "input_json_delta", partial_json: '"Paris"}' },
   });
   assert.deepEqual(
-    (events[14]![1] as { delta: unknown }).delta,
+    (events[15]![1] as { delta: unknown }).delta,
     { stop_reason: "tool_use", stop_sequence: null },
   );
 });
