@@ -24,6 +24,7 @@ import { BackendMonitor, type MonitoredBackend } from "./health/monitor.ts";
 import { Poller, realSchedule, type Schedule } from "./health/poller.ts";
 import { LimiterPersistence } from "./limiter/persistence.ts";
 import type { RateLimits } from "./limiter/rate_limits.ts";
+import { countInFlight } from "./middleware/count_in_flight.ts";
 import { observeRequests } from "./middleware/observe_requests.ts";
 import { requestId } from "./middleware/request_id.ts";
 import type { Logger } from "./logging/logger.ts";
@@ -35,6 +36,8 @@ import { AttemptsInFlight } from "./proxy/attempt/attempts_in_flight.ts";
 import { bodyIdleError } from "./proxy/request/body.ts";
 import { BodyIdleWatch } from "./proxy/request/body_idle_watch.ts";
 import { Registry } from "./registry/registry.ts";
+import { IdleRelease } from "./lib/idle_release.ts";
+import type { MemoryTrim } from "./runtime.ts";
 import { mountDocsRoutes } from "./routes/docs.ts";
 import { mountHealthRoutes } from "./routes/health.ts";
 import { routedPath } from "./routes/api_prefix.ts";
@@ -88,6 +91,11 @@ export interface GatewayDeps {
   readonly schedule?: Schedule;
   /** Fetches JWKS documents. @default fetch */
   readonly fetch?: JwtFetch;
+  /**
+   * Gives memory back once no request has been in flight for a few seconds after some (and
+   * after start-up); none when undefined.
+   */
+  readonly memoryTrim?: MemoryTrim | undefined;
 }
 
 /** A built gateway: its request handler and the state behind it. */
@@ -202,6 +210,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   }
 
   const app: GatewayApp = new OpenAPIHono<GatewayEnv>({ getPath: routedPath });
+  const idleRelease = deps.memoryTrim
+    ? new IdleRelease({
+      ...deps.memoryTrim,
+      ...(deps.now ? { now: deps.now } : {}),
+      ...(deps.schedule ? { schedule: deps.schedule } : {}),
+    })
+    : undefined;
+  if (idleRelease) app.use(countInFlight(idleRelease));
   app.use(requestId());
   const originOf = originReader(deps.config.server["trusted-proxies"]);
   for (const service of SERVICE_TYPES) {
@@ -320,6 +336,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     },
     stopAttempts: () => attempts.stopAll(),
     async close() {
+      idleRelease?.close();
       monitor.stop();
       live.stop();
       await keyWatcher.stop();

@@ -123,3 +123,54 @@ export function listenProblem(host: string, port: number): string | undefined {
     return listenFailure(error, host, port);
   }
 }
+
+/** Resident memory and a way to give freed memory back to the system. */
+export interface MemoryTrim {
+  /** The process's resident memory, in bytes. */
+  readonly rss: () => number;
+  /** Collects garbage and returns the pages the allocator keeps to the system. */
+  readonly release: () => void;
+}
+
+/**
+ * Deno's own memory trim, when the process was started with `DENO_USR2_MEMORY_TRIM` set (Linux
+ * only): Deno then answers SIGUSR2 with glibc's `malloc_trim(0)` and a full V8 collection. Memory
+ * that V8 and the allocator freed stays resident without it, since glibc returns freed pages
+ * only from the top of its heap. Undefined otherwise.
+ */
+export function memoryTrim(env: (name: string) => string | undefined): MemoryTrim | undefined {
+  if (Deno.build.os !== "linux" || env(MEMORY_TRIM_VARIABLE) === undefined) return undefined;
+  return {
+    rss: () => Deno.memoryUsage().rss,
+    release() {
+      // SIGUSR2 with no handler ends the process. Deno installs its handler on a thread of its
+      // own shortly after start, and a runtime that does not know the variable installs none.
+      if (catchesSignal(SIGUSR2, readOwnStatus())) Deno.kill(Deno.pid, "SIGUSR2");
+    },
+  };
+}
+
+/** The environment variable that turns on Deno's SIGUSR2 memory trim, read by Deno at start. */
+export const MEMORY_TRIM_VARIABLE = "DENO_USR2_MEMORY_TRIM";
+
+/** SIGUSR2's number on Linux. */
+export const SIGUSR2 = 12;
+
+/**
+ * Whether a process catches signal number `signal`, from its `/proc/PID/status` text (the
+ * `SigCgt` mask); false when the text has no mask.
+ */
+export function catchesSignal(signal: number, status: string | undefined): boolean {
+  const mask = status === undefined ? undefined : /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  if (mask === undefined) return false;
+  return ((BigInt(`0x${mask}`) >> BigInt(signal - 1)) & 1n) === 1n;
+}
+
+/** This process's `/proc/self/status`; undefined where it cannot be read. */
+export function readOwnStatus(): string | undefined {
+  try {
+    return Deno.readTextFileSync("/proc/self/status");
+  } catch {
+    return undefined;
+  }
+}
