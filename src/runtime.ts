@@ -137,40 +137,19 @@ export interface MemoryTrim {
  * only): Deno then answers SIGUSR2 with glibc's `malloc_trim(0)` and a full V8 collection. Memory
  * that V8 and the allocator freed stays resident without it, since glibc returns freed pages
  * only from the top of its heap. Undefined otherwise.
+ *
+ * Turning it on also listens for SIGUSR2 here, for nothing: a signal with no handler ends the
+ * process, and Deno installs its own only shortly after start, on a thread of its own, and only
+ * in a runtime that knows the variable.
  */
 export function memoryTrim(env: (name: string) => string | undefined): MemoryTrim | undefined {
   if (Deno.build.os !== "linux" || env(MEMORY_TRIM_VARIABLE) === undefined) return undefined;
+  Deno.addSignalListener("SIGUSR2", () => {});
   return {
     rss: () => Deno.memoryUsage().rss,
-    release() {
-      // SIGUSR2 with no handler ends the process. Deno installs its handler on a thread of its
-      // own shortly after start, and a runtime that does not know the variable installs none.
-      if (catchesSignal(SIGUSR2, readOwnStatus())) Deno.kill(Deno.pid, "SIGUSR2");
-    },
+    release: () => Deno.kill(Deno.pid, "SIGUSR2"),
   };
 }
 
 /** The environment variable that turns on Deno's SIGUSR2 memory trim, read by Deno at start. */
 export const MEMORY_TRIM_VARIABLE = "DENO_USR2_MEMORY_TRIM";
-
-/** SIGUSR2's number on Linux. */
-export const SIGUSR2 = 12;
-
-/**
- * Whether a process catches signal number `signal`, from its `/proc/PID/status` text (the
- * `SigCgt` mask); false when the text has no mask.
- */
-export function catchesSignal(signal: number, status: string | undefined): boolean {
-  const mask = status === undefined ? undefined : /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
-  if (mask === undefined) return false;
-  return ((BigInt(`0x${mask}`) >> BigInt(signal - 1)) & 1n) === 1n;
-}
-
-/** This process's `/proc/self/status`; undefined where it cannot be read. */
-export function readOwnStatus(): string | undefined {
-  try {
-    return Deno.readTextFileSync("/proc/self/status");
-  } catch {
-    return undefined;
-  }
-}
