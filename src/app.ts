@@ -31,6 +31,8 @@ import type { Logger } from "./logging/logger.ts";
 import { GatewayMetrics } from "./metrics/gateway_metrics.ts";
 import { addressCheck } from "./net/address_policy.ts";
 import { originReader } from "./net/forwarding.ts";
+import type { ProxyObserver } from "./observe/proxy_observer.ts";
+import type { RequestRecord } from "./observe/request_record.ts";
 import { Telemetry } from "./observe/telemetry.ts";
 import { AttemptsInFlight } from "./proxy/attempt/attempts_in_flight.ts";
 import { bodyIdleError } from "./proxy/request/body.ts";
@@ -220,10 +222,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   if (idleRelease) app.use(countInFlight(idleRelease));
   app.use(requestId());
   const originOf = originReader(deps.config.server["trusted-proxies"]);
+  const traced = deps.tracing ? await tracedObserver() : undefined;
   for (const service of SERVICE_TYPES) {
     app.use(
       SERVICE_ENDPOINTS[service].path,
-      observeRequests(telemetry, service, { originOf, tracing: deps.tracing ?? false }),
+      observeRequests(telemetry, service, { originOf, traced }),
     );
   }
   if (deps.config.auth.enabled) {
@@ -378,6 +381,15 @@ async function keepLimiterSnapshots(limits: RateLimits, options: {
       await save();
     },
   };
+}
+
+/**
+ * The proxy's observer with OpenTelemetry spans, imported only when tracing is on: loading the
+ * OpenTelemetry API costs a gateway that does not trace 0.7 MiB of resident memory.
+ */
+async function tracedObserver(): Promise<(record: RequestRecord) => ProxyObserver> {
+  const { TracedRequest } = await import("./tracing/traced_request.ts");
+  return (record) => new TracedRequest(record);
 }
 
 /** Whether `host` only takes connections from this machine. */
