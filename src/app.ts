@@ -24,7 +24,6 @@ import { BackendMonitor, type MonitoredBackend } from "./health/monitor.ts";
 import { Poller, realSchedule, type Schedule } from "./health/poller.ts";
 import { LimiterPersistence } from "./limiter/persistence.ts";
 import type { RateLimits } from "./limiter/rate_limits.ts";
-import { countInFlight } from "./middleware/count_in_flight.ts";
 import { observeRequests } from "./middleware/observe_requests.ts";
 import { requestId } from "./middleware/request_id.ts";
 import type { Logger } from "./logging/logger.ts";
@@ -94,8 +93,8 @@ export interface GatewayDeps {
   /** Fetches JWKS documents. @default fetch */
   readonly fetch?: JwtFetch;
   /**
-   * Gives memory back once no request has been in flight for a few seconds after some (and
-   * after start-up); none when undefined.
+   * Gives memory back once no client request has been in flight for a few seconds after some
+   * (and after start-up); none when undefined.
    */
   readonly memoryTrim?: MemoryTrim | undefined;
 }
@@ -212,14 +211,6 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   }
 
   const app: GatewayApp = new OpenAPIHono<GatewayEnv>({ getPath: routedPath });
-  const idleRelease = deps.memoryTrim
-    ? new IdleRelease({
-      ...deps.memoryTrim,
-      ...(deps.now ? { now: deps.now } : {}),
-      ...(deps.schedule ? { schedule: deps.schedule } : {}),
-    })
-    : undefined;
-  if (idleRelease) app.use(countInFlight(idleRelease));
   app.use(requestId());
   const originOf = originReader(deps.config.server["trusted-proxies"]);
   const traced = deps.tracing ? await tracedObserver() : undefined;
@@ -316,7 +307,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     return errorResponse(internalError());
   });
 
-  // Restored before the gateway serves its first request; the timer starts last, so that no
+  // Restored before the gateway serves its first request; the timers start last, so that no
   // step above that throws leaves it running.
   const limiterSnapshots = await keepLimiterSnapshots(registry.live.limits, {
     store: new LimiterSnapshotStore(
@@ -329,6 +320,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     log,
     logError,
   });
+  const idleRelease = deps.memoryTrim
+    ? new IdleRelease({
+      ...deps.memoryTrim,
+      requests: () => ({ inFlight: telemetry.active, finished: finishedRequests(telemetry) }),
+      ...(deps.schedule ? { schedule: deps.schedule } : {}),
+    })
+    : undefined;
   return {
     app,
     registry,
@@ -390,6 +388,13 @@ async function keepLimiterSnapshots(limits: RateLimits, options: {
 async function tracedObserver(): Promise<(record: RequestRecord) => ProxyObserver> {
   const { TracedRequest } = await import("./tracing/traced_request.ts");
   return (record) => new TracedRequest(record);
+}
+
+/** Client requests finished so far, over every service. */
+function finishedRequests(telemetry: Telemetry): number {
+  let finished = 0;
+  for (const traffic of telemetry.traffic.values()) finished += traffic.requests;
+  return finished;
 }
 
 /** Whether `host` only takes connections from this machine. */
