@@ -29,8 +29,10 @@ COPY --from=build /out/switchyard /usr/local/bin/switchyard
 COPY --from=build /out/default.yaml /etc/switchyard/config.yaml
 # The KV store's directory, owned by the runtime user; a named volume copies the ownership.
 COPY --from=build --chown=65532:65532 /out/data /var/lib/switchyard
+# DENO_USR2_MEMORY_TRIM: memory is given back once the gateway is idle (see the README).
 ENV SWITCHYARD_CONFIG=/etc/switchyard/config.yaml \
-    SWITCHYARD_KV=/var/lib/switchyard/switchyard.kv
+    SWITCHYARD_KV=/var/lib/switchyard/switchyard.kv \
+    DENO_USR2_MEMORY_TRIM=1
 VOLUME ["/var/lib/switchyard"]
 USER 65532:65532
 EXPOSE 8080

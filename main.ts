@@ -10,7 +10,7 @@ import { HELP, parseCommandLine } from "./src/cli.ts";
 import { ConfigError, type ConfigOverride, formatProblem, parseConfig } from "./src/config/load.ts";
 import { deepEqual } from "./src/lib/json.ts";
 import { LiveConfigError } from "./src/config/live_config.ts";
-import { listenFailure, listenProblem } from "./src/runtime.ts";
+import { listenFailure, listenProblem, memoryTrim } from "./src/runtime.ts";
 import { makeStoreFolder, openStore, storeProblem, StoreUnavailable } from "./src/store/open.ts";
 import { LineWriter } from "./src/logging/line_writer.ts";
 import { Logger } from "./src/logging/logger.ts";
@@ -135,6 +135,7 @@ try {
     proxies,
     version: manifest.version,
     tracing: Deno.env.get("OTEL_DENO") === "true",
+    memoryTrim: memoryTrim((name) => Deno.env.get(name)),
     logger,
     log: (message, level = "info") => logger.log(level, message),
     logError,

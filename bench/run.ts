@@ -32,6 +32,7 @@ import { cpuModel, processTreeUsage } from "./_proc.ts";
 import { pairRatioTable, ratioTable, resultTable, type Row } from "./_report.ts";
 import { type PairResult, sideBySide, sideBySideTable } from "./_side_by_side.ts";
 import { envInteger } from "./_env.ts";
+import { MEMORY_TRIM_VARIABLE } from "../src/runtime.ts";
 import { isOneByOne, ONE_BY_ONE } from "./_one_by_one.ts";
 import { hasOpenssl, type SelfSigned, selfSignedCert } from "./_tls.ts";
 import type { TransportName } from "./_transports.ts";
@@ -162,10 +163,18 @@ function benchOnly(): "all" | typeof ONLY[number] {
 }
 
 /** Starts `deno run <args>` and waits for it to listen on `port`. */
-async function startDeno(name: string, args: readonly string[], port: number): Promise<Child> {
+async function startDeno(
+  name: string,
+  args: readonly string[],
+  port: number,
+  env?: Record<string, string>,
+): Promise<Child> {
   // `deno run` runs the program in the process we spawn, with no launcher in between, so the
   // child's pid is the one whose CPU time counts.
-  const child = spawn(name, Deno.execPath(), ["run", ...args], { cwd: REPO });
+  const child = spawn(name, Deno.execPath(), ["run", ...args], {
+    cwd: REPO,
+    ...(env === undefined ? {} : { env }),
+  });
   await waitForPort(child, port);
   return child;
 }
@@ -298,6 +307,8 @@ ${observability}model:
     `the ${name}`,
     ["-A", `${options.baseline ?? REPO}/main.ts`, "--config", config, "--kv", ":memory:"],
     port,
+    // As `deno task start` runs it: memory is given back once the gateway is idle.
+    { [MEMORY_TRIM_VARIABLE]: "1" },
   );
   return { name, url: `http://127.0.0.1:${port}${CHAT_PATH}`, child, backend: backend.child };
 }

@@ -30,11 +30,15 @@ import type { Logger } from "./logging/logger.ts";
 import { GatewayMetrics } from "./metrics/gateway_metrics.ts";
 import { addressCheck } from "./net/address_policy.ts";
 import { originReader } from "./net/forwarding.ts";
+import type { ProxyObserver } from "./observe/proxy_observer.ts";
+import type { RequestRecord } from "./observe/request_record.ts";
 import { Telemetry } from "./observe/telemetry.ts";
 import { AttemptsInFlight } from "./proxy/attempt/attempts_in_flight.ts";
 import { bodyIdleError } from "./proxy/request/body.ts";
 import { BodyIdleWatch } from "./proxy/request/body_idle_watch.ts";
 import { Registry } from "./registry/registry.ts";
+import { IdleRelease } from "./lib/idle_release.ts";
+import type { MemoryTrim } from "./runtime.ts";
 import { mountDocsRoutes } from "./routes/docs.ts";
 import { mountHealthRoutes } from "./routes/health.ts";
 import { routedPath } from "./routes/api_prefix.ts";
@@ -90,6 +94,11 @@ export interface GatewayDeps {
   readonly schedule?: Schedule;
   /** Fetches JWKS documents. @default fetch */
   readonly fetch?: JwtFetch;
+  /**
+   * Gives memory back once no client request has been in flight for a few seconds after some
+   * (and after start-up); none when undefined.
+   */
+  readonly memoryTrim?: MemoryTrim | undefined;
 }
 
 /** A built gateway: its request handler and the state behind it. */
@@ -206,10 +215,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const app: GatewayApp = new OpenAPIHono<GatewayEnv>({ getPath: routedPath });
   app.use(requestId());
   const originOf = originReader(deps.config.server["trusted-proxies"]);
+  const traced = deps.tracing ? await tracedObserver() : undefined;
   for (const service of SERVICE_TYPES) {
     app.use(
       SERVICE_ENDPOINTS[service].path,
-      observeRequests(telemetry, service, { originOf, tracing: deps.tracing ?? false }),
+      observeRequests(telemetry, service, { originOf, traced }),
     );
   }
   app.use(
@@ -319,7 +329,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     return errors.response(internalError());
   });
 
-  // Restored before the gateway serves its first request; the timer starts last, so that no
+  // Restored before the gateway serves its first request; the timers start last, so that no
   // step above that throws leaves it running.
   const limiterSnapshots = await keepLimiterSnapshots(registry.live.limits, {
     store: new LimiterSnapshotStore(
@@ -332,6 +342,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     log,
     logError,
   });
+  const idleRelease = deps.memoryTrim
+    ? new IdleRelease({
+      ...deps.memoryTrim,
+      requests: () => ({ inFlight: telemetry.active, finished: finishedRequests(telemetry) }),
+      ...(deps.schedule ? { schedule: deps.schedule } : {}),
+    })
+    : undefined;
   return {
     app,
     registry,
@@ -342,6 +359,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     },
     stopAttempts: () => attempts.stopAll(),
     async close() {
+      idleRelease?.close();
       monitor.stop();
       live.stop();
       await keyWatcher.stop();
@@ -383,6 +401,22 @@ async function keepLimiterSnapshots(limits: RateLimits, options: {
       await save();
     },
   };
+}
+
+/**
+ * The proxy's observer with OpenTelemetry spans, imported only when tracing is on: loading the
+ * OpenTelemetry API costs a gateway that does not trace 0.7 MiB of resident memory.
+ */
+async function tracedObserver(): Promise<(record: RequestRecord) => ProxyObserver> {
+  const { TracedRequest } = await import("./tracing/traced_request.ts");
+  return (record) => new TracedRequest(record);
+}
+
+/** Client requests finished so far, over every service. */
+function finishedRequests(telemetry: Telemetry): number {
+  let finished = 0;
+  for (const traffic of telemetry.traffic.values()) finished += traffic.requests;
+  return finished;
 }
 
 /** Whether `host` only takes connections from this machine. */

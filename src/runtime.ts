@@ -123,3 +123,42 @@ export function listenProblem(host: string, port: number): string | undefined {
     return listenFailure(error, host, port);
   }
 }
+
+/** Resident memory and a way to give freed memory back to the system. */
+export interface MemoryTrim {
+  /** The process's resident memory, in bytes. */
+  readonly rss: () => number;
+  /** Collects garbage and returns the pages the allocator keeps to the system. */
+  readonly release: () => void;
+}
+
+/**
+ * Deno's own memory trim, when the process was started with `DENO_USR2_MEMORY_TRIM` set (Linux
+ * only): Deno then answers SIGUSR2 with glibc's `malloc_trim(0)` and a full V8 collection. Memory
+ * that V8 and the allocator freed stays resident without it, since glibc returns freed pages
+ * only from the top of its heap. Undefined otherwise.
+ *
+ * Turning it on also listens for SIGUSR2 here, for nothing: a signal with no handler ends the
+ * process, and Deno installs its own only shortly after start, on a thread of its own, and only
+ * in a runtime that knows the variable.
+ */
+export function memoryTrim(env: (name: string) => string | undefined): MemoryTrim | undefined {
+  if (Deno.build.os !== "linux" || env(MEMORY_TRIM_VARIABLE) === undefined) return undefined;
+  Deno.addSignalListener("SIGUSR2", () => {});
+  return {
+    rss: () => Deno.memoryUsage().rss,
+    release() {
+      Deno.kill(Deno.pid, "SIGUSR2");
+      // Deno trims before it collects, so what the collection frees stays with the allocator
+      // until a second signal trims it.
+      const second = setTimeout(() => Deno.kill(Deno.pid, "SIGUSR2"), SECOND_TRIM_DELAY_MS);
+      Deno.unrefTimer(second);
+    },
+  };
+}
+
+/** How long after a release its second signal follows, in ms: its collection is over by then. */
+const SECOND_TRIM_DELAY_MS = 500;
+
+/** The environment variable that turns on Deno's SIGUSR2 memory trim, read by Deno at start. */
+export const MEMORY_TRIM_VARIABLE = "DENO_USR2_MEMORY_TRIM";

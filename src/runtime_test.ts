@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { firstThatOpens, tcpConnect } from "./runtime.ts";
+import { firstThatOpens, memoryTrim, tcpConnect } from "./runtime.ts";
 
 const never = new AbortController().signal;
 
@@ -38,3 +38,45 @@ Deno.test("a host name is resolved and connected to", async () => {
   (await accepted).close();
   listener.close();
 });
+
+Deno.test("without DENO_USR2_MEMORY_TRIM there is no memory trim: SIGUSR2 would end the process", () => {
+  assert.equal(memoryTrim(() => undefined), undefined);
+});
+
+Deno.test("a process started with DENO_USR2_MEMORY_TRIM trims its memory and goes on", async () => {
+  const result = await releaseInChild({ DENO_USR2_MEMORY_TRIM: "1" });
+  assert.equal(result, "still running, rss true");
+});
+
+Deno.test("a release survives a runtime that does not trim on SIGUSR2", async () => {
+  // Without the variable Deno installs no handler of its own.
+  const result = await releaseInChild({});
+  assert.equal(result, "still running, rss true");
+});
+
+/**
+ * What a child Deno process prints after releasing memory as the gateway does, at once after
+ * start, with `variables` as its Deno-specific environment.
+ */
+async function releaseInChild(variables: Record<string, string>): Promise<string> {
+  const runtime = JSON.stringify(new URL("./runtime.ts", import.meta.url).href);
+  const script = `
+    import { memoryTrim } from ${runtime};
+    const trim = memoryTrim(() => "1");
+    trim.release();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    console.log("still running, rss " + (trim.rss() > 0));
+    Deno.exit(0);
+  `;
+  const { DENO_USR2_MEMORY_TRIM: _, ...inherited } = Deno.env.toObject();
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--no-config", script],
+    clearEnv: true,
+    env: { ...inherited, ...variables },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  assert.equal(code, 0, decoder.decode(stderr));
+  return decoder.decode(stdout).trim();
+}

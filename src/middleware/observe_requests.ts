@@ -11,22 +11,23 @@ import type { GatewayEnv } from "../gateway_env.ts";
 import type { Origin } from "../net/forwarding.ts";
 import type { Telemetry } from "../observe/telemetry.ts";
 import type { ServiceType } from "../services.ts";
+import type { ProxyObserver } from "../observe/proxy_observer.ts";
+import type { RequestRecord } from "../observe/request_record.ts";
 import { JAIROUTER_API_PREFIX } from "../routes/api_prefix.ts";
-import { TracedRequest } from "../tracing/traced_request.ts";
 
 /**
- * Observes the requests of `service`: `originOf` tells who sent them, and with `tracing` on the
- * proxy's observer adds spans to the record.
+ * Observes the requests of `service`: `originOf` tells who sent them, and `traced`, when tracing
+ * is on, makes the proxy's observer that adds spans to the record.
  */
 export function observeRequests(
   telemetry: Telemetry,
   service: ServiceType,
   options: {
     readonly originOf: (peer: string, headers: Headers) => Origin;
-    readonly tracing: boolean;
+    readonly traced?: ((record: RequestRecord) => ProxyObserver) | undefined;
   },
 ): MiddlewareHandler<GatewayEnv> {
-  const { originOf, tracing } = options;
+  const { originOf, traced } = options;
   return async function observeRequest(c, next) {
     const origin = originOf(c.env?.remoteAddr?.hostname ?? "unknown", c.req.raw.headers);
     const record = telemetry.start({
@@ -40,7 +41,7 @@ export function observeRequests(
     });
     c.set("origin", origin);
     c.set("record", record);
-    c.set("observer", tracing ? new TracedRequest(record) : record);
+    c.set("observer", traced ? traced(record) : record);
     try {
       await next();
     } finally {
