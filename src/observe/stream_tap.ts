@@ -7,8 +7,10 @@
 import type { HistogramSeries } from "../metrics/registry.ts";
 import { findUsage, type TokenUsage } from "./usage.ts";
 
-/** The most of a stream's end searched for `usage`. */
+/** The most of a body's end kept to search for `usage`, in bytes. */
 const TAIL_BYTES = 16384;
+/** The smallest buffer the kept bytes go in, in bytes. */
+const MIN_TAIL_BUFFER = 256;
 
 /** Where a tap reports. */
 export interface TapTarget {
@@ -51,9 +53,11 @@ export class StreamTap {
   #lastEvent = 0;
   /** Whether the line the last chunk ended in is, so far, empty (or a lone `\r`). */
   #lineEmptySoFar = false;
-  /** The latest chunks, newest last, about `TAIL_BYTES` of them. */
-  #tail: Uint8Array[] = [];
-  #tailBytes = 0;
+  /**
+   * The end of the body, to read `usage` from: at most `TAIL_BYTES`, and for an SSE stream only
+   * from the start of its last event that is not `[DONE]` on.
+   */
+  readonly #tail = new KeptTail();
 
   constructor(target: TapTarget, kind: TappedBody) {
     this.#target = target;
@@ -61,6 +65,11 @@ export class StreamTap {
     this.#countsEvents = this.#sse && target.gaps !== undefined;
     this.#streamed = kind === "sse" || kind === "stream";
     this.#keepsTail = target.readsUsage && (kind === "sse" || kind === "json");
+  }
+
+  /** Bytes kept to read `usage` from. */
+  get keptBytes(): number {
+    return this.#tail.length;
   }
 
   /** Counts one chunk on its way to the client. */
@@ -77,11 +86,24 @@ export class StreamTap {
       }
     }
     if (!this.#keepsTail) return;
-    this.#tail.push(bytes);
-    this.#tailBytes += bytes.byteLength;
-    while (this.#tail.length > 1 && this.#tailBytes - this.#tail[0]!.byteLength >= TAIL_BYTES) {
-      this.#tailBytes -= this.#tail.shift()!.byteLength;
-    }
+    this.#tail.append(bytes);
+    if (this.#sse) this.#keepFromLastEvent(bytes.byteLength);
+  }
+
+  /**
+   * Drops the kept bytes before the last complete event that is not `[DONE]`: the events after
+   * it are `[DONE]`s, or still arriving, and the ones before it can no longer be the last.
+   * Only the `added` bytes at the end are new, so only they can end an event.
+   */
+  #keepFromLastEvent(added: number): void {
+    const bytes = this.#tail.bytes;
+    // A blank line's last LF, searched from the end; at index 0 it has no line before it.
+    const first = Math.max(1, bytes.length - added);
+    let end = bytes.length;
+    while (end > first && !endsBlankLine(bytes, end - 1)) end--;
+    if (end <= first) return;
+    const event = lastDataEvent(bytes.subarray(0, end));
+    this.#tail.dropBefore(event.length > 0 ? event.byteOffset - bytes.byteOffset : end);
   }
 
   /**
@@ -116,18 +138,58 @@ export class StreamTap {
 
   /** The usage at the body's end: for SSE, in its last event other than `data: [DONE]`. */
   #usage(): TokenUsage | undefined {
-    const tail = this.#tail;
-    if (tail.length === 0) return undefined;
-    let bytes = tail[0]!;
-    if (tail.length > 1) {
-      bytes = new Uint8Array(this.#tailBytes);
-      let at = 0;
-      for (const chunk of tail) {
-        bytes.set(chunk, at);
-        at += chunk.byteLength;
-      }
-    }
+    const bytes = this.#tail.bytes;
+    if (bytes.length === 0) return undefined;
     return findUsage(this.#sse ? lastDataEvent(bytes) : bytes);
+  }
+}
+
+/** The last bytes of a body, at most `TAIL_BYTES`, in one buffer sized to about what it keeps. */
+class KeptTail {
+  #buffer = new Uint8Array(0);
+  #length = 0;
+
+  get length(): number {
+    return this.#length;
+  }
+
+  /** The kept bytes, valid until the next change. */
+  get bytes(): Uint8Array {
+    return this.#buffer.subarray(0, this.#length);
+  }
+
+  /** Keeps `bytes` after the rest, dropping the oldest beyond `TAIL_BYTES`. */
+  append(bytes: Uint8Array): void {
+    if (bytes.byteLength >= TAIL_BYTES) {
+      bytes = bytes.subarray(bytes.byteLength - TAIL_BYTES);
+      this.#length = 0;
+    } else if (this.#length + bytes.byteLength > TAIL_BYTES) {
+      this.dropBefore(this.#length + bytes.byteLength - TAIL_BYTES);
+    }
+    const length = this.#length + bytes.byteLength;
+    if (length > this.#buffer.length) {
+      this.#resize(
+        Math.min(TAIL_BYTES, Math.max(MIN_TAIL_BUFFER, 2 * this.#buffer.length, length)),
+      );
+    }
+    this.#buffer.set(bytes, this.#length);
+    this.#length = length;
+  }
+
+  /** Drops the bytes before `at`; a buffer left mostly empty is replaced by a smaller one. */
+  dropBefore(at: number): void {
+    if (at === 0) return;
+    this.#buffer.copyWithin(0, at, this.#length);
+    this.#length -= at;
+    if (this.#buffer.length > MIN_TAIL_BUFFER && 4 * this.#length < this.#buffer.length) {
+      this.#resize(Math.max(MIN_TAIL_BUFFER, 2 * this.#length));
+    }
+  }
+
+  #resize(size: number): void {
+    const buffer = new Uint8Array(size);
+    buffer.set(this.bytes);
+    this.#buffer = buffer;
   }
 }
 
