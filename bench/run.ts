@@ -495,6 +495,8 @@ async function oneByOne(name: keyof typeof ONE_BY_ONE): Promise<number> {
   }
   targets.push(await startBareProxy(backend, { watch: false }));
   targets.push(await startGateway(dir, backend, { observed: true }));
+  const baseline = await baselineCheckout();
+  if (baseline) targets.push(await startGateway(dir, backend, { observed: true, baseline }));
   const limits: string[] = [`client ${clientFiles ?? "unchanged"}`];
   for (const target of targets) {
     // nginx's workers, which may run as another user, raise theirs: `worker_rlimit_nofile`.
@@ -508,7 +510,11 @@ async function oneByOne(name: keyof typeof ONE_BY_ONE): Promise<number> {
   console.log(`Open-files limits: ${limits.join(", ")}`);
   await scenario.run(
     targets.map((target) => ({ name: target.name, url: target.url, pid: target.child.pid })),
-    { direct: NAMES.direct, gateway: NAMES.gateway, bases: [NAMES.bare, NAMES.nginx] },
+    {
+      direct: NAMES.direct,
+      gateway: NAMES.gateway,
+      bases: [NAMES.bare, NAMES.nginx, ...(baseline ? [NAMES.baseline] : [])],
+    },
   );
   return 0;
 }
