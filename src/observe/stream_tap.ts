@@ -86,6 +86,15 @@ export class StreamTap {
       }
     }
     if (!this.#keepsTail) return;
+    // A chunk that holds the start of its last complete event that is not `[DONE]` replaces
+    // what was kept; any other is added to it.
+    const start = this.#sse
+      ? lastDataEventStart(bytes, lastBlankLineEnd(bytes, 1, bytes.length))
+      : -1;
+    if (start > 0 || (start === 0 && this.#tail.endsEvent())) {
+      this.#tail.replaceWith(bytes, start);
+      return;
+    }
     this.#tail.append(bytes);
     if (this.#sse) this.#keepFromLastEvent(bytes.byteLength);
   }
@@ -96,14 +105,14 @@ export class StreamTap {
    * Only the `added` bytes at the end are new, so only they can end an event.
    */
   #keepFromLastEvent(added: number): void {
-    const bytes = this.#tail.bytes;
-    // A blank line's last LF, searched from the end; at index 0 it has no line before it.
-    const first = Math.max(1, bytes.length - added);
-    let end = bytes.length;
-    while (end > first && !endsBlankLine(bytes, end - 1)) end--;
-    if (end <= first) return;
-    const event = lastDataEvent(bytes.subarray(0, end));
-    this.#tail.dropBefore(event.length > 0 ? event.byteOffset - bytes.byteOffset : end);
+    if (added === 0) return;
+    const tail = this.#tail;
+    const bytes = tail.buffer;
+    // The last LF of a blank line among the new bytes ends the last complete event.
+    const end = lastBlankLineEnd(bytes, Math.max(1, tail.length - added), tail.length);
+    if (end < 0) return;
+    const start = lastDataEventStart(bytes, end);
+    tail.dropBefore(start < 0 ? end : start);
   }
 
   /**
@@ -158,6 +167,31 @@ class KeptTail {
     return this.#buffer.subarray(0, this.#length);
   }
 
+  /** The buffer the kept bytes start, `length` of them, valid until the next change. */
+  get buffer(): Uint8Array {
+    return this.#buffer;
+  }
+
+  /** Whether nothing is kept, or it ends with a blank line: a next chunk starts a new event. */
+  endsEvent(): boolean {
+    return this.#length === 0 || endsBlankLine(this.#buffer, this.#length - 1);
+  }
+
+  /** Keeps `bytes` from `start` on instead of what was kept. */
+  replaceWith(bytes: Uint8Array, start: number): void {
+    const length = bytes.byteLength - start;
+    if (length > TAIL_BYTES || length > this.#buffer.length) {
+      this.#length = 0;
+      this.append(start === 0 ? bytes : bytes.subarray(start));
+      return;
+    }
+    if (this.#buffer.length > MIN_TAIL_BUFFER && 4 * length < this.#buffer.length) {
+      this.#buffer = new Uint8Array(Math.max(MIN_TAIL_BUFFER, 2 * length));
+    }
+    for (let at = 0; at < length; at++) this.#buffer[at] = bytes[start + at]!;
+    this.#length = length;
+  }
+
   /** Keeps `bytes` after the rest, dropping the oldest beyond `TAIL_BYTES`. */
   append(bytes: Uint8Array): void {
     if (bytes.byteLength >= TAIL_BYTES) {
@@ -188,12 +222,14 @@ class KeptTail {
 
   #resize(size: number): void {
     const buffer = new Uint8Array(size);
-    buffer.set(this.bytes);
+    if (this.#length > 0) buffer.set(this.bytes);
     this.#buffer = buffer;
   }
 }
 
 const DONE = new TextEncoder().encode("[DONE]");
+const LF = 0x0a;
+const CR = 0x0d;
 
 /**
  * The last event at the end of an SSE stream that is not `data: [DONE]`: the one a backend
@@ -201,22 +237,60 @@ const DONE = new TextEncoder().encode("[DONE]");
  * reports no usage from being searched through to its tail's start.
  */
 export function lastDataEvent(bytes: Uint8Array): Uint8Array {
-  let end = bytes.length;
+  const start = lastDataEventStart(bytes, bytes.length);
+  if (start < 0) return bytes.subarray(0, 0);
+  let end = start + 1;
+  while (end < bytes.length && !endsBlankLine(bytes, end)) end++;
+  while (bytes[end - 1] === LF || bytes[end - 1] === CR) end--;
+  return bytes.subarray(start, end);
+}
+
+/**
+ * Where the last event in `bytes[0, end)` that is not `data: [DONE]` starts; -1 when there is
+ * none.
+ */
+function lastDataEventStart(bytes: Uint8Array, end: number): number {
   for (;;) {
-    while (end > 0 && (bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d)) end--;
-    if (end === 0) return bytes.subarray(0, 0);
-    let start = end - 1;
-    while (start > 0 && !endsBlankLine(bytes, start - 1)) start--;
-    if (!endsWith(bytes, end, DONE)) return bytes.subarray(start, end);
+    while (end > 0 && (bytes[end - 1] === LF || bytes[end - 1] === CR)) end--;
+    if (end <= 0) return -1;
+    let start = 0;
+    // From `end - 2`: a blank line's last LF before the event's last byte. (A negative index
+    // would count from the end of the array.)
+    for (
+      let at = end < 2 ? -1 : bytes.lastIndexOf(LF, end - 2);
+      at > 0;
+      at = bytes.lastIndexOf(LF, at - 1)
+    ) {
+      if (endsBlankLine(bytes, at)) {
+        start = at + 1;
+        break;
+      }
+    }
+    if (!endsWith(bytes, end, DONE)) return start;
     end = start;
   }
 }
 
+/**
+ * Just past the last LF in `bytes[from, to)` that ends a blank line; -1 when there is none.
+ * `from` is at least 1: a LF at 0 has no line before it.
+ */
+function lastBlankLineEnd(bytes: Uint8Array, from: number, to: number): number {
+  for (
+    let at = to < 1 ? -1 : bytes.lastIndexOf(LF, to - 1);
+    at >= from;
+    at = bytes.lastIndexOf(LF, at - 1)
+  ) {
+    if (endsBlankLine(bytes, at)) return at + 1;
+  }
+  return -1;
+}
+
 /** Whether the line feed at `at` ends a blank line: `\n\n` or `\n\r\n`. */
 function endsBlankLine(bytes: Uint8Array, at: number): boolean {
-  if (bytes[at] !== 0x0a) return false;
+  if (bytes[at] !== LF) return false;
   const before = bytes[at - 1];
-  return before === 0x0a || (before === 0x0d && bytes[at - 2] === 0x0a);
+  return before === LF || (before === CR && bytes[at - 2] === LF);
 }
 
 function endsWith(bytes: Uint8Array, end: number, suffix: Uint8Array): boolean {
