@@ -516,6 +516,8 @@ async function oneByOne(name: keyof typeof ONE_BY_ONE): Promise<number> {
   const watched = envInteger("BENCH_WATCHED", 0, [0, 1]) === 1;
   if (watched) targets.push(await startBareProxy(backend, { watch: true }));
   targets.push(await startGateway(dir, backend, { observed: true }));
+  const baseline = await baselineCheckout();
+  if (baseline) targets.push(await startGateway(dir, backend, { observed: true, baseline }));
   const limits: string[] = [`client ${clientFiles ?? "unchanged"}`];
   for (const target of targets) {
     // nginx's workers, which may run as another user, raise theirs: `worker_rlimit_nofile`.
@@ -532,7 +534,12 @@ async function oneByOne(name: keyof typeof ONE_BY_ONE): Promise<number> {
     {
       direct: NAMES.direct,
       gateway: NAMES.gateway,
-      bases: [NAMES.bare, ...(watched ? [NAMES.watched] : []), NAMES.nginx],
+      bases: [
+        NAMES.bare,
+        ...(watched ? [NAMES.watched] : []),
+        NAMES.nginx,
+        ...(baseline ? [NAMES.baseline] : []),
+      ],
     },
   );
   return 0;

@@ -224,7 +224,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   }
   app.use(
     COUNT_TOKENS_PATH,
-    observeRequests(telemetry, "messages", { originOf, tracing: deps.tracing ?? false }),
+    observeRequests(telemetry, "messages", { originOf, traced }),
   );
   if (deps.config.auth.enabled) {
     const authenticate = clientAuth(authenticator);

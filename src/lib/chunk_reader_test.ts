@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
-import { CHUNK_BUFFER_SIZE, chunkReader } from "./chunk_reader.ts";
+import { chunkReader, FIRST_CHUNK_BUFFER_SIZE, MAX_CHUNK_BUFFER_SIZE } from "./chunk_reader.ts";
 
-/** A byte stream, as `fetch` gives, that serves `chunks` one per read. */
+/**
+ * A byte stream, as `fetch` gives, that serves `chunks` one per read; `offered` gets the size of
+ * each buffer a read brought.
+ */
 function byteStream(
   chunks: Uint8Array[],
   onCancel?: (reason: unknown) => void,
+  offered?: number[],
 ): ReadableStream<Uint8Array> {
   return new ReadableStream({
     type: "bytes",
@@ -17,6 +21,7 @@ function byteStream(
       }
       const view = controller.byobRequest?.view;
       if (!view) return controller.enqueue(next as Uint8Array<ArrayBuffer>);
+      offered?.push(view.byteLength);
       const target = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
       const now = next.subarray(0, target.byteLength);
       target.set(now);
@@ -48,15 +53,23 @@ Deno.test("a byte stream's chunks come out whole, each its own copy of exactly w
   assert.equal(chunks[0]!.buffer.byteLength, "data: a\n\n".length);
 });
 
-Deno.test("a chunk larger than the buffer arrives in buffer-sized pieces, none lost", async () => {
-  const big = new Uint8Array(CHUNK_BUFFER_SIZE * 2 + 10).map((_, index) => index % 251);
+Deno.test("a chunk larger than the buffer arrives in pieces that double up to the largest buffer", async () => {
+  const big = new Uint8Array(200_000).map((_, index) => index % 251);
   const chunks = await readAll(byteStream([big]));
-  assert.deepEqual(chunks.map((chunk) => chunk.byteLength), [
-    CHUNK_BUFFER_SIZE,
-    CHUNK_BUFFER_SIZE,
-    10,
-  ]);
+  const sizes = [4096, 8192, 16384, 32768, 65536, 65536];
+  assert.equal(sizes[0], FIRST_CHUNK_BUFFER_SIZE);
+  assert.equal(sizes.at(-1), MAX_CHUNK_BUFFER_SIZE);
+  const rest = big.length - sizes.reduce((sum, size) => sum + size);
+  assert.deepEqual(chunks.map((chunk) => chunk.byteLength), [...sizes, rest]);
   assert.deepEqual(new Uint8Array(await new Blob(chunks as BlobPart[]).arrayBuffer()), big);
+});
+
+Deno.test("a stream of small chunks is read into a small buffer", async () => {
+  const offered: number[] = [];
+  const events = Array.from({ length: 20 }, (_, n) => encoder.encode(`data: ${n}\n\n`));
+  const chunks = await readAll(byteStream(events, undefined, offered));
+  assert.equal(chunks.length, 20);
+  assert.deepEqual(new Set(offered), new Set([FIRST_CHUNK_BUFFER_SIZE]));
 });
 
 Deno.test("a fetched body is read whole", async () => {

@@ -7,8 +7,10 @@
 import type { HistogramSeries } from "../metrics/registry.ts";
 import { findUsage, type TokenUsage } from "./usage.ts";
 
-/** The most of a stream's end searched for `usage`. */
+/** The most of a body's end kept to search for `usage`, in bytes. */
 const TAIL_BYTES = 16384;
+/** The smallest buffer the kept bytes go in, in bytes. */
+const MIN_TAIL_BUFFER = 256;
 
 /** Where a tap reports. */
 export interface TapTarget {
@@ -51,9 +53,11 @@ export class StreamTap {
   #lastEvent = 0;
   /** Whether the line the last chunk ended in is, so far, empty (or a lone `\r`). */
   #lineEmptySoFar = false;
-  /** The latest chunks, newest last, about `TAIL_BYTES` of them. */
-  #tail: Uint8Array[] = [];
-  #tailBytes = 0;
+  /**
+   * The end of the body, to read `usage` from: at most `TAIL_BYTES`, and for an SSE stream only
+   * from the start of its last event that is not `[DONE]` on.
+   */
+  readonly #tail = new KeptTail();
 
   constructor(target: TapTarget, kind: TappedBody) {
     this.#target = target;
@@ -61,6 +65,11 @@ export class StreamTap {
     this.#countsEvents = this.#sse && target.gaps !== undefined;
     this.#streamed = kind === "sse" || kind === "stream";
     this.#keepsTail = target.readsUsage && (kind === "sse" || kind === "json");
+  }
+
+  /** Bytes kept to read `usage` from. */
+  get keptBytes(): number {
+    return this.#tail.length;
   }
 
   /** Counts one chunk on its way to the client. */
@@ -77,11 +86,33 @@ export class StreamTap {
       }
     }
     if (!this.#keepsTail) return;
-    this.#tail.push(bytes);
-    this.#tailBytes += bytes.byteLength;
-    while (this.#tail.length > 1 && this.#tailBytes - this.#tail[0]!.byteLength >= TAIL_BYTES) {
-      this.#tailBytes -= this.#tail.shift()!.byteLength;
+    // A chunk that holds the start of its last complete event that is not `[DONE]` replaces
+    // what was kept; any other is added to it.
+    const start = this.#sse
+      ? lastDataEventStart(bytes, lastBlankLineEnd(bytes, 1, bytes.length))
+      : -1;
+    if (start > 0 || (start === 0 && this.#tail.endsEvent())) {
+      this.#tail.replaceWith(bytes, start);
+      return;
     }
+    this.#tail.append(bytes);
+    if (this.#sse) this.#keepFromLastEvent(bytes.byteLength);
+  }
+
+  /**
+   * Drops the kept bytes before the last complete event that is not `[DONE]`: the events after
+   * it are `[DONE]`s, or still arriving, and the ones before it can no longer be the last.
+   * Only the `added` bytes at the end are new, so only they can end an event.
+   */
+  #keepFromLastEvent(added: number): void {
+    if (added === 0) return;
+    const tail = this.#tail;
+    const bytes = tail.buffer;
+    // The last LF of a blank line among the new bytes ends the last complete event.
+    const end = lastBlankLineEnd(bytes, Math.max(1, tail.length - added), tail.length);
+    if (end < 0) return;
+    const start = lastDataEventStart(bytes, end);
+    tail.dropBefore(start < 0 ? end : start);
   }
 
   /**
@@ -116,22 +147,89 @@ export class StreamTap {
 
   /** The usage at the body's end: for SSE, in its last event other than `data: [DONE]`. */
   #usage(): TokenUsage | undefined {
-    const tail = this.#tail;
-    if (tail.length === 0) return undefined;
-    let bytes = tail[0]!;
-    if (tail.length > 1) {
-      bytes = new Uint8Array(this.#tailBytes);
-      let at = 0;
-      for (const chunk of tail) {
-        bytes.set(chunk, at);
-        at += chunk.byteLength;
-      }
-    }
+    const bytes = this.#tail.bytes;
+    if (bytes.length === 0) return undefined;
     return findUsage(this.#sse ? lastDataEvent(bytes) : bytes);
   }
 }
 
+/** The last bytes of a body, at most `TAIL_BYTES`, in one buffer sized to about what it keeps. */
+class KeptTail {
+  #buffer = new Uint8Array(0);
+  #length = 0;
+
+  get length(): number {
+    return this.#length;
+  }
+
+  /** The kept bytes, valid until the next change. */
+  get bytes(): Uint8Array {
+    return this.#buffer.subarray(0, this.#length);
+  }
+
+  /** The buffer the kept bytes start, `length` of them, valid until the next change. */
+  get buffer(): Uint8Array {
+    return this.#buffer;
+  }
+
+  /** Whether nothing is kept, or it ends with a blank line: a next chunk starts a new event. */
+  endsEvent(): boolean {
+    return this.#length === 0 || endsBlankLine(this.#buffer, this.#length - 1);
+  }
+
+  /** Keeps `bytes` from `start` on instead of what was kept. */
+  replaceWith(bytes: Uint8Array, start: number): void {
+    const length = bytes.byteLength - start;
+    if (length > TAIL_BYTES || length > this.#buffer.length) {
+      this.#length = 0;
+      this.append(start === 0 ? bytes : bytes.subarray(start));
+      return;
+    }
+    if (this.#buffer.length > MIN_TAIL_BUFFER && 4 * length < this.#buffer.length) {
+      this.#buffer = new Uint8Array(Math.max(MIN_TAIL_BUFFER, 2 * length));
+    }
+    for (let at = 0; at < length; at++) this.#buffer[at] = bytes[start + at]!;
+    this.#length = length;
+  }
+
+  /** Keeps `bytes` after the rest, dropping the oldest beyond `TAIL_BYTES`. */
+  append(bytes: Uint8Array): void {
+    if (bytes.byteLength >= TAIL_BYTES) {
+      bytes = bytes.subarray(bytes.byteLength - TAIL_BYTES);
+      this.#length = 0;
+    } else if (this.#length + bytes.byteLength > TAIL_BYTES) {
+      this.dropBefore(this.#length + bytes.byteLength - TAIL_BYTES);
+    }
+    const length = this.#length + bytes.byteLength;
+    if (length > this.#buffer.length) {
+      this.#resize(
+        Math.min(TAIL_BYTES, Math.max(MIN_TAIL_BUFFER, 2 * this.#buffer.length, length)),
+      );
+    }
+    this.#buffer.set(bytes, this.#length);
+    this.#length = length;
+  }
+
+  /** Drops the bytes before `at`; a buffer left mostly empty is replaced by a smaller one. */
+  dropBefore(at: number): void {
+    if (at === 0) return;
+    this.#buffer.copyWithin(0, at, this.#length);
+    this.#length -= at;
+    if (this.#buffer.length > MIN_TAIL_BUFFER && 4 * this.#length < this.#buffer.length) {
+      this.#resize(Math.max(MIN_TAIL_BUFFER, 2 * this.#length));
+    }
+  }
+
+  #resize(size: number): void {
+    const buffer = new Uint8Array(size);
+    if (this.#length > 0) buffer.set(this.bytes);
+    this.#buffer = buffer;
+  }
+}
+
 const DONE = new TextEncoder().encode("[DONE]");
+const LF = 0x0a;
+const CR = 0x0d;
 
 /**
  * The last event at the end of an SSE stream that is not `data: [DONE]`: the one a backend
@@ -139,22 +237,60 @@ const DONE = new TextEncoder().encode("[DONE]");
  * reports no usage from being searched through to its tail's start.
  */
 export function lastDataEvent(bytes: Uint8Array): Uint8Array {
-  let end = bytes.length;
+  const start = lastDataEventStart(bytes, bytes.length);
+  if (start < 0) return bytes.subarray(0, 0);
+  let end = start + 1;
+  while (end < bytes.length && !endsBlankLine(bytes, end)) end++;
+  while (bytes[end - 1] === LF || bytes[end - 1] === CR) end--;
+  return bytes.subarray(start, end);
+}
+
+/**
+ * Where the last event in `bytes[0, end)` that is not `data: [DONE]` starts; -1 when there is
+ * none.
+ */
+function lastDataEventStart(bytes: Uint8Array, end: number): number {
   for (;;) {
-    while (end > 0 && (bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d)) end--;
-    if (end === 0) return bytes.subarray(0, 0);
-    let start = end - 1;
-    while (start > 0 && !endsBlankLine(bytes, start - 1)) start--;
-    if (!endsWith(bytes, end, DONE)) return bytes.subarray(start, end);
+    while (end > 0 && (bytes[end - 1] === LF || bytes[end - 1] === CR)) end--;
+    if (end <= 0) return -1;
+    let start = 0;
+    // From `end - 2`: a blank line's last LF before the event's last byte. (A negative index
+    // would count from the end of the array.)
+    for (
+      let at = end < 2 ? -1 : bytes.lastIndexOf(LF, end - 2);
+      at > 0;
+      at = bytes.lastIndexOf(LF, at - 1)
+    ) {
+      if (endsBlankLine(bytes, at)) {
+        start = at + 1;
+        break;
+      }
+    }
+    if (!endsWith(bytes, end, DONE)) return start;
     end = start;
   }
 }
 
+/**
+ * Just past the last LF in `bytes[from, to)` that ends a blank line; -1 when there is none.
+ * `from` is at least 1: a LF at 0 has no line before it.
+ */
+function lastBlankLineEnd(bytes: Uint8Array, from: number, to: number): number {
+  for (
+    let at = to < 1 ? -1 : bytes.lastIndexOf(LF, to - 1);
+    at >= from;
+    at = bytes.lastIndexOf(LF, at - 1)
+  ) {
+    if (endsBlankLine(bytes, at)) return at + 1;
+  }
+  return -1;
+}
+
 /** Whether the line feed at `at` ends a blank line: `\n\n` or `\n\r\n`. */
 function endsBlankLine(bytes: Uint8Array, at: number): boolean {
-  if (bytes[at] !== 0x0a) return false;
+  if (bytes[at] !== LF) return false;
   const before = bytes[at - 1];
-  return before === 0x0a || (before === 0x0d && bytes[at - 2] === 0x0a);
+  return before === LF || (before === CR && bytes[at - 2] === LF);
 }
 
 function endsWith(bytes: Uint8Array, end: number, suffix: Uint8Array): boolean {

@@ -122,3 +122,75 @@ Deno.test("a stream's usage is read from its last event that is not [DONE]", () 
   }
   assert.equal(early.result().usage, undefined, "usage before the last event is not the total");
 });
+
+/** A tap that reads usage, fed `chunks` in turn. */
+function tapOf(kind: "sse" | "json", chunks: string[]): StreamTap {
+  const tap = new StreamTap({ elapsed: () => 0, gaps: undefined, readsUsage: true }, kind);
+  for (const chunk of chunks) tap.chunk(encoder.encode(chunk));
+  return tap;
+}
+
+const USAGE_EVENT = `data: {"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":9}}\n\n`;
+
+Deno.test("an SSE tap keeps about one event, however long the stream", () => {
+  const tokens = Array.from({ length: 200 }, (_, n) => event(`token ${n}`));
+  const tap = tapOf("sse", tokens);
+  assert.ok(
+    tap.keptBytes <= event("token 199").length,
+    `${tap.keptBytes} bytes kept for events of ${event("token 199").length}`,
+  );
+  for (const chunk of [USAGE_EVENT, "data: [DONE]\n\n"]) tap.chunk(encoder.encode(chunk));
+  assert.ok(tap.keptBytes <= USAGE_EVENT.length + "data: [DONE]\n\n".length);
+  assert.deepEqual(tap.result().usage, { input: 7, output: 9 });
+});
+
+Deno.test("an SSE tap finds usage in events and blank lines split across chunks", () => {
+  const whole = event("a") + event("b") + USAGE_EVENT + "data: [DONE]\n\n";
+  // Every way of cutting the stream in three.
+  for (let first = 1; first < whole.length; first += 7) {
+    for (let second = first + 1; second < whole.length; second += 5) {
+      const tap = tapOf("sse", [
+        whole.slice(0, first),
+        whole.slice(first, second),
+        whole.slice(second),
+      ]);
+      assert.deepEqual(tap.result().usage, { input: 7, output: 9 }, `cut at ${first}, ${second}`);
+    }
+  }
+  const crlf = tapOf("sse", [
+    'data: {"usage":{"prompt_tokens":1,"completion_tokens":2}}\r',
+    "\n\r",
+    "\ndata: [DONE]\r\n",
+    "\r\n",
+  ]);
+  assert.deepEqual(crlf.result().usage, { input: 1, output: 2 });
+});
+
+Deno.test("an SSE tap reads usage only from the last event before [DONE]", () => {
+  assert.deepEqual(tapOf("sse", [event("a"), USAGE_EVENT]).result().usage, { input: 7, output: 9 });
+  assert.deepEqual(
+    tapOf("sse", [USAGE_EVENT, "data: [DONE]\n\n", "data: [DONE]\n\n"]).result().usage,
+    { input: 7, output: 9 },
+    "several [DONE]s",
+  );
+  assert.equal(tapOf("sse", [USAGE_EVENT, event("late")]).result().usage, undefined);
+  assert.equal(tapOf("sse", ["data: [DONE]\n\n"]).result().usage, undefined);
+  assert.deepEqual(
+    tapOf("sse", [event("a"), USAGE_EVENT.trimEnd()]).result().usage,
+    { input: 7, output: 9 },
+    "a last event without its blank line",
+  );
+});
+
+Deno.test("usage at the end of an event longer than the kept bytes is still found", () => {
+  const long = `data: {"text":"${
+    "x".repeat(40_000)
+  }","usage":{"prompt_tokens":3,"completion_tokens":4}}\n\n`;
+  const pieces = long.match(/[^]{1,1000}/g)!;
+  const tap = tapOf("sse", [...pieces, "data: [DONE]\n\n"]);
+  assert.ok(tap.keptBytes <= 16384 + 1000);
+  assert.deepEqual(tap.result().usage, { input: 3, output: 4 });
+  const json = tapOf("json", long.slice(6).match(/[^]{1,1000}/g)!);
+  assert.ok(json.keptBytes <= 16384 + 1000);
+  assert.deepEqual(json.result().usage, { input: 3, output: 4 });
+});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ScriptedBackend } from "../../../tests/fixtures/scripted_socket.ts";
 import { type Http1Answer, Http1Client, type Http1Target } from "./client.ts";
-import { ConnectionClosed } from "./connection.ts";
+import { ConnectionClosed, FIRST_READ_BUFFER_SIZE, MAX_READ_BUFFER_SIZE } from "./connection.ts";
 import type { IdlePoolOptions } from "./idle_pool.ts";
 import { ConnectTimeout, ProtocolError } from "../errors.ts";
 import type { Deadline, Schedule } from "../../lib/deadlines.ts";
@@ -126,7 +126,7 @@ Deno.test("chunks that arrive together are handed on together", async () => {
   await client.close();
 });
 
-Deno.test("a body longer than the read buffer arrives whole, in order", async () => {
+Deno.test("a body longer than the read buffer arrives whole, in order, read in growing pieces", async () => {
   const backend = new ScriptedBackend();
   const client = new Http1Client(backend.connect);
   const body = new Uint8Array(300_000).map((_, index) => index % 251);
@@ -136,6 +136,31 @@ Deno.test("a body longer than the read buffer arrives whole, in order", async ()
   const response = asResponse(await answer);
   assert.deepEqual(new Uint8Array(await response.arrayBuffer()), body);
   assert.equal(client.idleConnections, 1);
+  // Reads start small; each one that fills the buffer doubles it, up to the largest size.
+  const sizes = backend.socket(0).readSizes;
+  assert.equal(sizes[0], FIRST_READ_BUFFER_SIZE);
+  const growing = sizes.slice(1, sizes.indexOf(MAX_READ_BUFFER_SIZE) + 1);
+  assert.deepEqual(growing, [4096, 8192, 16384, 32768, 65536]);
+  assert.equal(Math.max(...sizes), MAX_READ_BUFFER_SIZE);
+  // Back in the pool, the connection waits with a small buffer again.
+  assert.equal(sizes.at(-1), FIRST_READ_BUFFER_SIZE);
+  await client.close();
+});
+
+Deno.test("a stream waits for its next chunk with a small read buffer", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const answer = client.request(TARGET, post());
+  const socket = backend.socket(0);
+  socket.feed("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n7\r\ndata: 1\r\n");
+  const reader = asResponse(await answer).body!.getReader();
+  assert.equal(decoder.decode((await reader.read()).value), "data: 1");
+  const next = reader.read();
+  socket.feed("7\r\ndata: 2\r\n0\r\n\r\n");
+  assert.equal(decoder.decode((await next).value), "data: 2");
+  assert.equal((await reader.read()).done, true);
+  // The head, the wait for the second chunk, and the wait in the pool after.
+  assert.deepEqual(socket.readSizes, [4096, 4096, 4096]);
   await client.close();
 });
 
@@ -348,6 +373,21 @@ Deno.test("answers that are not HTTP/1.1 fail with a ProtocolError and close the
     assert.equal(backend.socket(0).closed, true);
     await client.close();
   }
+});
+
+Deno.test("a response head larger than the first read buffer is read whole", async () => {
+  const backend = new ScriptedBackend();
+  const client = new Http1Client(backend.connect);
+  const answer = client.request(TARGET, post());
+  const value = "a".repeat(60_000);
+  backend.socket(0).feed(`HTTP/1.1 200 OK\r\nx-big: ${value}\r\ncontent-length: 2\r\n\r\nok`);
+  const response = asResponse(await answer);
+  assert.equal(response.headers.get("x-big"), value);
+  assert.equal(await response.text(), "ok");
+  const sizes = backend.socket(0).readSizes;
+  assert.equal(sizes[0], FIRST_READ_BUFFER_SIZE);
+  assert.equal(client.idleConnections, 1);
+  await client.close();
 });
 
 Deno.test("a response head over 64 KiB is refused", async () => {

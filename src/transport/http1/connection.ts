@@ -1,8 +1,11 @@
 /**
- * One HTTP/1.1 connection: its socket and a read buffer it keeps for its whole life, so that
- * reading a response allocates only the copies it hands out. While the connection waits in the
- * pool, a read stays pending on it: that read tells at once when the backend closes the
- * connection, and when the connection is taken it becomes the first read of the next answer.
+ * One HTTP/1.1 connection: its socket and a read buffer it reuses from read to read, so that
+ * reading a response allocates only the copies it hands out. The buffer starts small, since a
+ * stream's pending read holds it for as long as the stream waits for its next chunk: it doubles
+ * when a read fills it or a head does not fit, up to {@linkcode MAX_READ_BUFFER_SIZE}, and goes
+ * back to small when the connection is idle. While the connection waits in the pool, a read
+ * stays pending on it: that read tells at once when the backend closes the connection, and when
+ * the connection is taken it becomes the first read of the next answer.
  * @module
  */
 import { ProtocolError } from "../errors.ts";
@@ -10,8 +13,10 @@ import { parseResponseHead, type ResponseHead } from "./response_head.ts";
 import type { Socket } from "./socket.ts";
 import { byteString, CR, LF, lineEndIn } from "./syntax.ts";
 
-/** Bytes read at most at once; a response head must fit. */
-export const READ_BUFFER_SIZE = 64 * 1024;
+/** The read buffer of a new or idle connection, in bytes: enough for a head and a few chunks. */
+export const FIRST_READ_BUFFER_SIZE = 4 * 1024;
+/** The most read at once, in bytes, as the runtime's own reads; a response head must fit. */
+export const MAX_READ_BUFFER_SIZE = 64 * 1024;
 
 /** The backend closed the connection before the answer was whole. */
 export class ConnectionClosed extends Error {
@@ -26,7 +31,9 @@ export class Connection {
   readonly socket: Socket;
   /** The pool the connection belongs to: its backend's `host:port`. */
   readonly key: string;
-  readonly buffer: Uint8Array<ArrayBuffer> = new Uint8Array(READ_BUFFER_SIZE);
+  #buffer: Uint8Array<ArrayBuffer> = new Uint8Array(FIRST_READ_BUFFER_SIZE);
+  /** The last read filled at least half the buffer, to its end: more is likely waiting. */
+  #filled = false;
   /** Unconsumed bytes are `buffer[start, end)`. */
   start = 0;
   end = 0;
@@ -46,6 +53,11 @@ export class Connection {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Where reads go; a fill may replace it with a larger one. */
+  get buffer(): Uint8Array<ArrayBuffer> {
+    return this.#buffer;
   }
 
   /** Closes the socket; reads and writes pending on it fail. */
@@ -81,19 +93,32 @@ export class Connection {
       if (this.start === this.end) {
         this.start = 0;
         this.end = 0;
-      } else if (this.end === this.buffer.length) {
-        if (this.start === 0) throw new ProtocolError("a response head over 64 KiB");
-        this.buffer.copyWithin(0, this.start, this.end);
-        this.end -= this.start;
-        this.start = 0;
       }
-      read = this.socket.read(this.buffer.subarray(this.end));
+      const size = this.#buffer.length;
+      const full = this.end === size && this.start === 0;
+      if ((this.#filled || full) && size < MAX_READ_BUFFER_SIZE) {
+        this.#moveTo(new Uint8Array(size * 2));
+      } else if (this.end === size) {
+        if (full) throw new ProtocolError("a response head over 64 KiB");
+        this.#moveTo(this.#buffer);
+      }
+      read = this.socket.read(this.#buffer.subarray(this.end));
     }
     const count = await read;
     if (count === null) return false;
     this.end += count;
+    this.#filled = this.end === this.#buffer.length && count >= this.#buffer.length / 2;
     this.received = true;
     return true;
+  }
+
+  /** Moves the unconsumed bytes to the start of `buffer`, which becomes the read buffer. */
+  #moveTo(buffer: Uint8Array<ArrayBuffer>): void {
+    if (buffer === this.#buffer) buffer.copyWithin(0, this.start, this.end);
+    else buffer.set(this.#buffer.subarray(this.start, this.end));
+    this.#buffer = buffer;
+    this.end -= this.start;
+    this.start = 0;
   }
 
   /**
@@ -112,9 +137,9 @@ export class Connection {
         }
         continue;
       }
-      const head = parseResponseHead(byteString(this.buffer, this.start, headEnd), method);
+      const head = parseResponseHead(byteString(this.#buffer, this.start, headEnd), method);
       // Past the empty line: LF, or CR LF.
-      this.start = headEnd + (this.buffer[headEnd + 1] === CR ? 3 : 2);
+      this.start = headEnd + (this.#buffer[headEnd + 1] === CR ? 3 : 2);
       if (head.status >= 200) return head;
       if (head.status === 101) throw new ProtocolError("a switch of protocols");
     }
@@ -128,8 +153,12 @@ export class Connection {
   watchWhileIdle(gone: () => void): void {
     this.start = 0;
     this.end = 0;
+    this.#filled = false;
+    if (this.#buffer.length > FIRST_READ_BUFFER_SIZE) {
+      this.#buffer = new Uint8Array(FIRST_READ_BUFFER_SIZE);
+    }
     this.#idle = true;
-    const read = this.socket.read(this.buffer);
+    const read = this.socket.read(this.#buffer);
     this.#idleRead = read;
     const settled = () => {
       if (this.#idle && this.#idleRead === read) {
@@ -150,7 +179,7 @@ export class Connection {
    * empty line (LF or CR LF) that has fully arrived; -1 if the head is not whole yet.
    */
   #headEnd(): number {
-    const buffer = this.buffer;
+    const buffer = this.#buffer;
     const end = this.end;
     for (
       let at = lineEndIn(buffer, this.start, end);
