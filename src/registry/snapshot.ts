@@ -406,30 +406,6 @@ function completionOf(chat: Upstream): Upstream[] {
 }
 
 /**
- * The Responses API of a chat instance: the backend's own `…/responses` when its adapter serves
- * it (`…/chat/completions` → `…/responses`, else the adapter's path), with the client's bytes
- * untouched; otherwise its chat path, with requests and answers translated.
- */
-function responsesOf(chat: Upstream): Upstream[] {
-  const native = adapterFor(chat.adapter).defaultPaths.responses;
-  if (native === undefined) {
-    // A chat instance translated itself (to Anthropic's API, say) takes no second translation.
-    return chat.translation === undefined ? [{ ...chat, translation: responsesOverChat }] : [];
-  }
-  const path = chat.path.endsWith("/chat/completions")
-    ? chat.path.slice(0, -"/chat/completions".length) + "/responses"
-    : native;
-  return [{
-    ...chat,
-    path,
-    url: chat.baseUrl + path,
-    http1: transportTarget(chat.baseUrl + path, { addressCheck: chat.http1.addressCheck }).http1,
-    native: undefined,
-    translation: undefined,
-  }];
-}
-
-/**
  * What an instance of a service on `path` needs translated: for `responses`, everything unless
  * the path is a Responses endpoint; for the others, what the adapter says.
  */
@@ -443,16 +419,24 @@ function translationFor(
 }
 
 /**
- * The Anthropic Messages endpoint of a chat instance: the backend's own when its adapter serves
- * the API (`…/chat/completions` → `…/messages`), else the chat path, with the request translated
- * to chat and the answer back. A chat instance that is itself translated (Ollama's `/api/chat`)
- * has no such endpoint unless its backend serves Messages natively.
+ * The endpoint of another client API (`messages`: Anthropic's Messages, `responses`: OpenAI's
+ * Responses) on a chat instance: the backend's own when its adapter serves the API
+ * (`…/chat/completions` → `…/messages` or `…/responses`, else the adapter's path), with the
+ * client's bytes untouched; otherwise the chat path, with requests and answers translated. A chat
+ * instance that is itself translated (to Anthropic's API, or Ollama's `/api/chat`) takes no
+ * second translation: it serves the API only natively.
  */
-function messagesOf(chat: Upstream): Upstream[] {
-  const native = adapterFor(chat.adapter).defaultPaths.messages;
-  if (native !== undefined) {
+function apiOf(
+  api: "messages" | "responses",
+  overChat: Translation,
+): (chat: Upstream) => Upstream[] {
+  return (chat) => {
+    const native = adapterFor(chat.adapter).defaultPaths[api];
+    if (native === undefined) {
+      return chat.translation === undefined ? [{ ...chat, translation: overChat }] : [];
+    }
     const path = chat.path.endsWith("/chat/completions")
-      ? chat.path.slice(0, -"/chat/completions".length) + "/messages"
+      ? chat.path.slice(0, -"/chat/completions".length) + `/${api}`
       : native;
     return [{
       ...chat,
@@ -462,10 +446,11 @@ function messagesOf(chat: Upstream): Upstream[] {
       native: undefined,
       translation: undefined,
     }];
-  }
-  if (chat.translation !== undefined) return [];
-  return [{ ...chat, translation: MESSAGES_TO_CHAT }];
+  };
 }
+
+const messagesOf = apiOf("messages", MESSAGES_TO_CHAT);
+const responsesOf = apiOf("responses", responsesOverChat);
 
 /**
  * The token counting endpoints of Messages instances: a native one's `…/messages/count_tokens`;

@@ -4,7 +4,7 @@
  * @module
  */
 import { GatewayError } from "../../errors.ts";
-import { isRecord, show } from "./_request.ts";
+import { isRecord, show } from "../../lib/request_fields.ts";
 import type { TranslationContext } from "./types.ts";
 
 /** A tool call as Ollama reports it. */

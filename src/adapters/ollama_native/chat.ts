@@ -13,20 +13,15 @@ import {
   usageOf,
 } from "./_answer.ts";
 import {
-  boolean,
   type FieldHandler,
   finishDraft,
   GENERATION_FIELDS,
-  invalid,
-  list,
   numPredict,
-  record,
   setOnce,
-  show,
-  string,
   translateFields,
   unsupported,
 } from "./_request.ts";
+import { boolean, invalid, list, record, show, string } from "../../lib/request_fields.ts";
 import type { TranslationContext } from "./types.ts";
 
 const PATH = "/api/chat";

@@ -3,17 +3,8 @@
  * @module
  */
 import { badAnswer } from "./_answer.ts";
-import {
-  boolean,
-  COMMON_FIELDS,
-  finishDraft,
-  integer,
-  invalid,
-  isRecord,
-  show,
-  translateFields,
-  unsupported,
-} from "./_request.ts";
+import { COMMON_FIELDS, finishDraft, translateFields, unsupported } from "./_request.ts";
+import { boolean, integer, invalid, isRecord, show } from "../../lib/request_fields.ts";
 
 const PATH = "/api/embed";
 

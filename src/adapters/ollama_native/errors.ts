@@ -3,7 +3,7 @@
  * @module
  */
 import type { ErrorBody } from "../../errors.ts";
-import { isRecord } from "./_request.ts";
+import { isRecord } from "../../lib/request_fields.ts";
 
 const MAX_MESSAGE = 500;
 

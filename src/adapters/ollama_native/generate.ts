@@ -5,17 +5,13 @@
  */
 import { finishReason, modelOf, readGenerateAnswer, usageOf } from "./_answer.ts";
 import {
-  boolean,
   finishDraft,
   GENERATION_FIELDS,
-  integer,
-  invalid,
   numPredict,
-  show,
-  string,
   translateFields,
   unsupported,
 } from "./_request.ts";
+import { boolean, integer, invalid, show, string } from "../../lib/request_fields.ts";
 import type { TranslationContext } from "./types.ts";
 
 const PATH = "/api/generate";

@@ -13,7 +13,7 @@ import {
   toolCallOf,
   usageOf,
 } from "./_answer.ts";
-import { isRecord, show } from "./_request.ts";
+import { isRecord, show } from "../../lib/request_fields.ts";
 import type { ByteSource, StreamTranslation } from "./types.ts";
 
 /** The OpenAI chunks one line of Ollama's stream becomes, and whether it was the last line. */

@@ -5,7 +5,7 @@
  */
 import { GatewayError } from "../../errors.ts";
 import { AnthropicMessage, type AnthropicUsage } from "./backend_types.ts";
-import { show } from "./chat_to_messages_fields.ts";
+import { show } from "../../lib/request_fields.ts";
 
 /** The request an answer belongs to; the caller makes the id and reads the clock. */
 export interface AnswerContext {

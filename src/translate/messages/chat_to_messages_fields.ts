@@ -4,6 +4,7 @@
  * @module
  */
 import { GatewayError } from "../../errors.ts";
+import { show } from "../../lib/request_fields.ts";
 
 /** The Messages path named in refusals. */
 const MESSAGES = "Anthropic's Messages API";
@@ -17,64 +18,4 @@ export function unsupported(param: string, value?: unknown): GatewayError {
     `Parameter ${what} has no equivalent in ${MESSAGES}; the gateway does not drop it silently`,
     { param },
   );
-}
-
-/** The refusal of a malformed field. */
-export function invalid(param: string, message: string): GatewayError {
-  return new GatewayError(400, "invalid_request", message, { param });
-}
-
-/** A value as it may appear in a message: JSON, shortened. */
-export function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
-}
-
-function expected(param: string, kind: string, value: unknown): GatewayError {
-  return invalid(param, `Expected "${param}" to be ${kind}, got ${show(value)}`);
-}
-
-/** Whether a value is a JSON object (not an array). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** A JSON object field. */
-export function record(value: unknown, param: string): Record<string, unknown> {
-  if (!isRecord(value)) throw expected(param, "an object", value);
-  return value;
-}
-
-/** An array field. */
-export function list(value: unknown, param: string): readonly unknown[] {
-  if (!Array.isArray(value)) throw expected(param, "an array", value);
-  return value;
-}
-
-/** A string field. */
-export function string(value: unknown, param: string): string {
-  if (typeof value !== "string") throw expected(param, "a string", value);
-  return value;
-}
-
-/** A boolean field. */
-export function boolean(value: unknown, param: string): boolean {
-  if (typeof value !== "boolean") throw expected(param, "a boolean", value);
-  return value;
-}
-
-/** A finite number field. */
-export function number(value: unknown, param: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw expected(param, "a number", value);
-  }
-  return value;
-}
-
-/** A positive integer field, such as a token count. */
-export function positiveInteger(value: unknown, param: string): number {
-  if (!Number.isSafeInteger(value) || (value as number) < 1) {
-    throw expected(param, "a positive integer", value);
-  }
-  return value as number;
 }

@@ -3,6 +3,7 @@
  * refused with a 400 naming it: nothing the client sent is dropped without a word.
  * @module
  */
+import { unsupported } from "./chat_to_messages_fields.ts";
 import {
   boolean,
   invalid,
@@ -13,8 +14,7 @@ import {
   record,
   show,
   string,
-  unsupported,
-} from "./chat_to_messages_fields.ts";
+} from "../../lib/request_fields.ts";
 
 /**
  * The `max_tokens` sent when the client sets no limit: Messages requires one, OpenAI does not.

@@ -8,7 +8,7 @@ import { createParser, type EventSourceMessage } from "eventsource-parser";
 import type { ErrorBody } from "../../errors.ts";
 import { AnthropicStreamEvent, type AnthropicUsage } from "./backend_types.ts";
 import { type AnswerContext, finishReason, usageOf } from "./chat_to_messages_answer.ts";
-import { isRecord, show } from "./chat_to_messages_fields.ts";
+import { isRecord, show } from "../../lib/request_fields.ts";
 
 /** Options for {@linkcode messagesStreamToChatStream}. */
 export interface StreamTranslation extends AnswerContext {
