@@ -32,7 +32,7 @@ import { cpuModel, processTreeUsage } from "./_proc.ts";
 import { pairRatioTable, ratioTable, resultTable, type Row } from "./_report.ts";
 import { type PairResult, sideBySide, sideBySideTable } from "./_side_by_side.ts";
 import { envInteger } from "./_env.ts";
-import { MEMORY_TRIM_VARIABLE } from "../src/runtime.ts";
+import { MEMORY_TRIM_VARIABLE, V8_FLAGS } from "../src/runtime.ts";
 import { isOneByOne, ONE_BY_ONE } from "./_one_by_one.ts";
 import { hasOpenssl, type SelfSigned, selfSignedCert } from "./_tls.ts";
 import type { TransportName } from "./_transports.ts";
@@ -305,9 +305,17 @@ ${observability}model:
   );
   const child = await startDeno(
     `the ${name}`,
-    ["-A", `${options.baseline ?? REPO}/main.ts`, "--config", config, "--kv", ":memory:"],
+    [
+      "-A",
+      `--v8-flags=${V8_FLAGS}`,
+      `${options.baseline ?? REPO}/main.ts`,
+      "--config",
+      config,
+      "--kv",
+      ":memory:",
+    ],
     port,
-    // As `deno task start` runs it: memory is given back once the gateway is idle.
+    // As `deno task start` runs it: V8's flags, and memory given back once the gateway is idle.
     { [MEMORY_TRIM_VARIABLE]: "1" },
   );
   return { name, url: `http://127.0.0.1:${port}${CHAT_PATH}`, child, backend: backend.child };

@@ -15,6 +15,7 @@
  */
 import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { V8_FLAGS } from "../src/runtime.ts";
 
 /** The permissions the binary runs with. */
 export const PERMISSIONS = [
@@ -100,7 +101,7 @@ async function compile(args: readonly string[], repo: string): Promise<number> {
   const dirExisted = await exists(outputDir);
 
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["compile", ...PERMISSIONS, ...outputArgs, ...args, "main.ts"],
+    args: ["compile", ...PERMISSIONS, `--v8-flags=${V8_FLAGS}`, ...outputArgs, ...args, "main.ts"],
     cwd: repo,
     stdin: "null",
     stdout: "inherit",

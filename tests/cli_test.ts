@@ -8,6 +8,7 @@ import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { Gate, within } from "./fixtures/gate.ts";
 import { postChat } from "./fixtures/requests.ts";
 import { oneService, REPO_ROOT, runCli, spawnGateway, withTempConfig } from "./fixtures/gateway.ts";
+import { V8_FLAGS } from "../src/runtime.ts";
 
 /** A stack trace line as V8 prints them. */
 const STACK_LINE = /^\s+at .+[:(]/m;
@@ -335,5 +336,14 @@ Deno.test("without --kv, each config keeps its own store in the state directory"
     assert.ok((await Deno.stat(stores[0]!)).isFile, "the store was made where --check said");
   } finally {
     await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("deno task start and dev run the gateway with its V8 flags, as the compiled binary has them", () => {
+  for (const task of ["start", "dev"] as const) {
+    assert.ok(
+      manifest.tasks[task].includes(` --v8-flags=${V8_FLAGS} `),
+      `deno.json's ${task} task passes --v8-flags=${V8_FLAGS}`,
+    );
   }
 });
