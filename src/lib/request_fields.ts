@@ -26,48 +26,55 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** A JSON object field. */
-export function record(value: unknown, param: string): Record<string, unknown> {
-  if (!isRecord(value)) throw expected(param, "an object", value);
-  return value;
+/** How a reader refuses a field that is not of the `kind` expected. */
+export type Refusal = (param: string, kind: string, value: unknown) => GatewayError;
+
+/** The typed field readers, each refusing a malformed field with `refuse`. */
+export function fieldReaders(refuse: Refusal) {
+  return {
+    /** A JSON object field. */
+    record(value: unknown, param: string): Record<string, unknown> {
+      if (!isRecord(value)) throw refuse(param, "an object", value);
+      return value;
+    },
+    /** An array field. */
+    list(value: unknown, param: string): readonly unknown[] {
+      if (!Array.isArray(value)) throw refuse(param, "an array", value);
+      return value;
+    },
+    /** A string field. */
+    string(value: unknown, param: string): string {
+      if (typeof value !== "string") throw refuse(param, "a string", value);
+      return value;
+    },
+    /** A boolean field. */
+    boolean(value: unknown, param: string): boolean {
+      if (typeof value !== "boolean") throw refuse(param, "a boolean", value);
+      return value;
+    },
+    /** A finite number field. */
+    number(value: unknown, param: string): number {
+      if (typeof value !== "number" || !Number.isFinite(value)) {
+        throw refuse(param, "a number", value);
+      }
+      return value;
+    },
+    /** An integer field. */
+    integer(value: unknown, param: string): number {
+      if (!Number.isSafeInteger(value)) throw refuse(param, "an integer", value);
+      return value as number;
+    },
+    /** A positive integer field, such as a token count. */
+    positiveInteger(value: unknown, param: string): number {
+      if (!Number.isSafeInteger(value) || (value as number) < 1) {
+        throw refuse(param, "a positive integer", value);
+      }
+      return value as number;
+    },
+  };
 }
 
-/** An array field. */
-export function list(value: unknown, param: string): readonly unknown[] {
-  if (!Array.isArray(value)) throw expected(param, "an array", value);
-  return value;
-}
-
-/** A string field. */
-export function string(value: unknown, param: string): string {
-  if (typeof value !== "string") throw expected(param, "a string", value);
-  return value;
-}
-
-/** A boolean field. */
-export function boolean(value: unknown, param: string): boolean {
-  if (typeof value !== "boolean") throw expected(param, "a boolean", value);
-  return value;
-}
-
-/** A finite number field. */
-export function number(value: unknown, param: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw expected(param, "a number", value);
-  }
-  return value;
-}
-
-/** An integer field. */
-export function integer(value: unknown, param: string): number {
-  if (!Number.isSafeInteger(value)) throw expected(param, "an integer", value);
-  return value as number;
-}
-
-/** A positive integer field, such as a token count. */
-export function positiveInteger(value: unknown, param: string): number {
-  if (!Number.isSafeInteger(value) || (value as number) < 1) {
-    throw expected(param, "a positive integer", value);
-  }
-  return value as number;
-}
+/** The readers refusing with {@linkcode expected}: `invalid_request`, "Expected … to be …". */
+export const { record, list, string, boolean, number, integer, positiveInteger } = fieldReaders(
+  expected,
+);

@@ -4,7 +4,7 @@
  * @module
  */
 import { GatewayError } from "../../errors.ts";
-import { isRecord } from "./errors.ts";
+import { isRecord } from "../../lib/request_fields.ts";
 import type { ContentBlock, Message, StopReason, Usage } from "./types.ts";
 
 /** What an answer needs to know about its request. */

@@ -5,6 +5,7 @@
  */
 import { type ErrorDialect, GatewayError } from "../../errors.ts";
 import type { ErrorBody, ErrorType } from "./types.ts";
+import { isRecord } from "../../lib/request_fields.ts";
 
 /** Anthropic's error type for a status, as its API pairs them. */
 export function errorTypeFor(status: number): ErrorType {
@@ -84,9 +85,4 @@ export function errorMessageOf(text: string): string {
 /** A request the translation refuses: 400, naming the field at `path`. */
 export function untranslatable(path: string, why: string): GatewayError {
   return new GatewayError(400, "untranslatable_field", `${path}: ${why}`, { param: path });
-}
-
-/** Whether `value` is a JSON object. */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -6,7 +6,8 @@
  * @module
  */
 import { createParser, type EventSourceMessage } from "eventsource-parser";
-import { errorBody, errorEvent, errorMessageOf, isRecord } from "./errors.ts";
+import { errorBody, errorEvent, errorMessageOf } from "./errors.ts";
+import { isRecord } from "../../lib/request_fields.ts";
 import { stopOf, toolUseId, usageOf } from "./answer.ts";
 import type { AnswerContext } from "./answer.ts";
 import type { StopReason, Usage } from "./types.ts";

@@ -4,7 +4,9 @@
  * @module
  */
 import { GatewayError } from "../../errors.ts";
-import { isJsonObject, type JsonObject } from "../../lib/json.ts";
+import { fieldReaders, show } from "../../lib/request_fields.ts";
+
+export { show };
 
 /** Why a backend that serves only chat completions cannot do what a field asks. */
 export function untranslatable(param: string, reason: string): GatewayError {
@@ -27,38 +29,11 @@ export function invalid(param: string, expected: string, value: unknown): Gatewa
   );
 }
 
-/** `value` as an object, or a 400 naming `param`. */
-export function object(value: unknown, param: string): JsonObject {
-  if (!isJsonObject(value)) throw invalid(param, "an object", value);
-  return value;
-}
-
-/** `value` as an array, or a 400 naming `param`. */
-export function array(value: unknown, param: string): readonly unknown[] {
-  if (!Array.isArray(value)) throw invalid(param, "an array", value);
-  return value;
-}
-
-/** `value` as a string, or a 400 naming `param`. */
-export function text(value: unknown, param: string): string {
-  if (typeof value !== "string") throw invalid(param, "a string", value);
-  return value;
-}
-
-/** `value` as a number, or a 400 naming `param`. */
-export function number(value: unknown, param: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value)) throw invalid(param, "a number", value);
-  return value;
-}
-
-/** `value` as a boolean, or a 400 naming `param`. */
-export function boolean(value: unknown, param: string): boolean {
-  if (typeof value !== "boolean") throw invalid(param, "true or false", value);
-  return value;
-}
-
-/** A value quoted for a message, cut short when long. */
-export function show(value: unknown): string {
-  const shown = JSON.stringify(value) ?? String(value);
-  return shown.length > 80 ? `${shown.slice(0, 80)}…` : shown;
-}
+/** The field readers, refusing with {@linkcode invalid}. */
+export const {
+  record: object,
+  list: array,
+  string: text,
+  number,
+  boolean,
+} = fieldReaders(invalid);
