@@ -7,7 +7,8 @@
 import type { ErrorDialect } from "../errors.ts";
 import { OPENAI_ERRORS } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
-import { forward, type ProxyDeps } from "../proxy/forward.ts";
+import type { ProxyDeps } from "../proxy/forward.ts";
+import { proxyRoute } from "./proxy_route.ts";
 import { SERVICE_ENDPOINTS } from "../services.ts";
 import { ANTHROPIC_ERRORS } from "../translate/messages/errors.ts";
 import {
@@ -72,7 +73,7 @@ export function mountMessagesRoutes(app: GatewayApp, deps: ProxyDeps): void {
       tags: ["Anthropic API"],
       summary: route.summary,
       description: "Passed through byte for byte to instances whose backend serves the Messages " +
-        "API (Ollama, vLLM); translated to chat completions for the others, which take the " +
+        "API (Ollama, vLLM, llama.cpp, Anthropic); translated to chat completions for the others, which take the " +
         "fields below and refuse any other by name. Clients authenticate with `x-api-key` or " +
         "`Authorization: Bearer`.",
       request: {
@@ -80,23 +81,12 @@ export function mountMessagesRoutes(app: GatewayApp, deps: ProxyDeps): void {
       },
       responses: { 200: { description: route.answer }, ...ERROR_RESPONSES },
     });
-    const operation = route.operation;
-    app.post(route.path, function proxyMessages(c) {
-      const origin = c.get("origin");
-      const record = c.get("observer");
-      if (!origin || !record) throw new Error("observeRequests must run before the proxy routes");
-      return forward({
-        service: "messages",
-        request: c.req.raw,
-        clientIp: origin.clientIp,
-        forwardedFor: origin.forwardedFor,
-        requestId: c.get("requestId"),
-        identity: c.get("identity"),
-        delivered: c.env?.completed,
-        record,
-        errors: ANTHROPIC_ERRORS,
-        operation,
-      }, deps);
-    });
+    app.post(
+      route.path,
+      proxyRoute(
+        { service: "messages", errors: ANTHROPIC_ERRORS, operation: route.operation },
+        deps,
+      ),
+    );
   }
 }

@@ -5,7 +5,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
-import { forward, type ProxyDeps } from "../proxy/forward.ts";
+import type { ProxyDeps } from "../proxy/forward.ts";
+import { proxyRoute } from "./proxy_route.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "../services.ts";
 import {
   ErrorSchema,
@@ -53,21 +54,7 @@ export function mountOpenAiRoutes(app: GatewayApp, deps: ProxyDeps & { startedAt
         504: { description: "The backend timed out", content: errorContent },
       },
     });
-    app.post(endpoint.path, function proxy(c) {
-      const origin = c.get("origin");
-      const record = c.get("observer");
-      if (!origin || !record) throw new Error("observeRequests must run before the proxy routes");
-      return forward({
-        service,
-        request: c.req.raw,
-        clientIp: origin.clientIp,
-        forwardedFor: origin.forwardedFor,
-        requestId: c.get("requestId"),
-        identity: c.get("identity"),
-        delivered: c.env?.completed,
-        record,
-      }, deps);
-    });
+    app.post(endpoint.path, proxyRoute({ service }, deps));
   }
 
   const created = Math.floor(deps.startedAt.getTime() / 1000);
