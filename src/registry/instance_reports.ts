@@ -16,12 +16,14 @@ export interface BackendFailure {
 /** The instance answered well: its run of failures ends, and its breaker hears a success. */
 export function reportSuccess(upstream: Upstream, now: number): void {
   recordSuccess(upstream.state);
+  upstream.state.performance.outcome(true, now);
   upstream.breaker?.onSuccess(now);
 }
 
 /** The instance failed: counted, kept as its last error, told to its breaker and outlier record. */
 export function reportFailure(upstream: Upstream, failure: BackendFailure, now: number): void {
   upstream.state.failures++;
+  upstream.state.performance.outcome(false, now);
   upstream.state.lastError = { message: failure.reason, at: new Date(now).toISOString() };
   upstream.breaker?.onFailure(now);
   recordFailure(upstream.state, failure, {

@@ -1,3 +1,5 @@
+import { InstancePerformance } from "../balancer/performance.ts";
+
 /** The most recent failure of an instance. */
 export interface LastError {
   readonly message: string;
@@ -35,6 +37,8 @@ export interface InstanceState {
   /** ms from sending to response headers, summed over the requests it answered, and their count. */
   latencySum: number;
   latencyCount: number;
+  /** Decaying averages of its time to first token, time per token and success rate. */
+  readonly performance: InstancePerformance;
 }
 
 /** A fresh, idle instance state. */
@@ -50,5 +54,6 @@ export function newInstanceState(): InstanceState {
     cooldownUntil: 0,
     latencySum: 0,
     latencyCount: 0,
+    performance: new InstancePerformance(),
   };
 }

@@ -194,6 +194,7 @@ export async function attempt(
         return first;
       }
       record.backendCall(upstream, outcome, latency);
+      upstream.state.performance.firstTokenAfter(performance.now() - sentAt, now());
       started = first;
     }
     noFirstToken?.cancel();
@@ -225,6 +226,8 @@ export async function attempt(
   const response = clientResponse(body, answer);
   if (response === undefined) return unpassable();
   lease.succeeded();
+  // A whole answer's first token reaches the client with its last.
+  upstream.state.performance.firstTokenAfter(performance.now() - sentAt, now());
   record.bodyAnswered(body);
   return response;
 }
