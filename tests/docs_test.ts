@@ -66,3 +66,48 @@ Deno.test("/docs references only assets the gateway serves, and serves them", as
     assert.ok((await js.text()).includes("SwaggerUIBundle"));
   });
 });
+
+Deno.test("/openapi.json declares how clients and admins authenticate, per operation", async () => {
+  await withGateway(async (url) => {
+    const document = await (await fetch(`${url}/openapi.json`)).json();
+    const schemes = document.components.securitySchemes;
+    assert.deepEqual(schemes.clientKey, { ...schemes.clientKey, type: "http", scheme: "bearer" });
+    assert.deepEqual(schemes.clientKeyHeader, {
+      ...schemes.clientKeyHeader,
+      type: "apiKey",
+      in: "header",
+      name: "x-api-key",
+    });
+    assert.deepEqual(schemes.adminKey, { ...schemes.adminKey, type: "http", scheme: "bearer" });
+    assert.deepEqual(document.paths["/v1/chat/completions"].post.security, [
+      { clientKey: [] },
+      { clientKeyHeader: [] },
+    ]);
+    assert.deepEqual(document.paths["/v1/models"].get.security, [
+      { clientKey: [] },
+      { clientKeyHeader: [] },
+    ]);
+    const adminPaths = Object.keys(document.paths).filter((path) => path.startsWith("/admin/"));
+    assert.ok(adminPaths.length > 0, "the admin API is documented");
+    for (const path of adminPaths) {
+      for (const operation of Object.values(document.paths[path])) {
+        assert.deepEqual((operation as { security: unknown }).security, [{ adminKey: [] }], path);
+      }
+    }
+    for (const [path, item] of Object.entries(document.paths)) {
+      if (path.startsWith("/v1/") || path.startsWith("/admin/") || path.startsWith("/api/v1/")) {
+        continue;
+      }
+      for (const operation of Object.values(item as Record<string, { security?: unknown }>)) {
+        assert.equal(operation.security, undefined, `${path} needs no key`);
+      }
+    }
+  });
+});
+
+Deno.test("the docs page keeps an entered key across reloads", async () => {
+  await withGateway(async (url) => {
+    const html = await (await fetch(`${url}/docs`)).text();
+    assert.match(html, /persistAuthorization: true/);
+  });
+});

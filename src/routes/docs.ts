@@ -4,6 +4,7 @@
  * @module
  */
 import type { GatewayApp } from "../gateway_env.ts";
+import { type OpenApiDocument, withSecurity } from "./openapi_security.ts";
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -18,7 +19,12 @@ const PAGE = `<!doctype html>
 <div id="ui"></div>
 <script src="/docs/swagger-ui-bundle.js"></script>
 <script>
-  window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#ui", deepLinking: true });
+  window.ui = SwaggerUIBundle({
+    url: "/openapi.json",
+    dom_id: "#ui",
+    deepLinking: true,
+    persistAuthorization: true,
+  });
 </script>
 </body>
 </html>`;
@@ -47,15 +53,20 @@ export function mountDocsRoutes(app: GatewayApp, options: {
   /** Loads the page's assets, on the first request for one. @default Swagger UI's files */
   readonly loadAssets?: () => Promise<DocsAssets>;
 }): void {
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Switchyard",
-      version: options.version,
-      description: "An OpenAI-compatible gateway in front of self-hosted model servers. " +
-        "Every /v1 route is also served under /api/v1, JAiRouter's prefix since its v2.6.",
-    },
-  });
+  // The routes are all mounted before the first request asks: the document is made once.
+  let document: OpenApiDocument | undefined;
+  app.get("/openapi.json", (c) =>
+    c.json(
+      document ??= withSecurity(app.getOpenAPI31Document({
+        openapi: "3.1.0",
+        info: {
+          title: "Switchyard",
+          version: options.version,
+          description: "An OpenAI-compatible gateway in front of self-hosted model servers. " +
+            "Every /v1 route is also served under /api/v1, JAiRouter's prefix since its v2.6.",
+        },
+      })),
+    ));
   app.get("/docs", (c) => c.html(PAGE));
   const load = options.loadAssets ?? loadSwaggerUi;
   let loaded: Promise<DocsAssets> | undefined;
