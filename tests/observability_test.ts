@@ -231,6 +231,11 @@ Deno.test("a scrape after a mixed run shows every metric with that run's values"
   assert.equal(m.value("switchyard_queue_length", { service: "embedding", model: "e" }), 0);
   assert.equal(m.value("switchyard_config_version"), 1);
   assert.equal(m.value("switchyard_build_info", { version: "0.0.0-test" }), 1);
+  // The process's own numbers, as Prometheus client libraries name them.
+  assert.ok(m.value("process_resident_memory_bytes")! > 10 * 2 ** 20);
+  assert.ok(m.value("switchyard_heap_bytes", { type: "used" })! > 0);
+  assert.ok(m.value("process_cpu_seconds_total")! > 0);
+  assert.ok(Math.abs(m.value("process_start_time_seconds")! - Date.now() / 1000) < 3600);
 
   for (const secret of [CLIENT_IP, CLIENT_KEY, BACKEND_KEY]) {
     assert.ok(!m.text.includes(secret), `${secret} is not in the scrape`);

@@ -14,6 +14,7 @@ import type { HealthStatus } from "../health/backend_state.ts";
 import type { Snapshot } from "../registry/snapshot.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import { MetricsRegistry } from "./registry.ts";
+import { registerProcessMetrics } from "./process_metrics.ts";
 import { InstanceSeries, ModelSeries } from "./request_series.ts";
 
 /** The model label of a request whose body named no model the gateway could read. */
@@ -103,6 +104,7 @@ export class GatewayMetrics {
 
   constructor(options: { readonly version: string; readonly now?: () => number }) {
     const registry = this.registry = new MetricsRegistry();
+    registerProcessMetrics(registry);
     this.#now = options.now ?? Date.now;
     registry.gauge("switchyard_build_info", "The running version; always 1", ["version"])
       .labels({ version: options.version }).set(1);
