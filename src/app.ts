@@ -169,7 +169,9 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   registry.subscribe((snapshot) => monitor.sync(snapshot.backends));
   const auditStore = new AuditStore(deps.kv);
   const audit = new AuditLog(auditStore, deps.now ? { now: deps.now } : {});
-  const versions = new ConfigVersionStore<StoredConfig>(deps.kv, auditStore);
+  const versions = new ConfigVersionStore<StoredConfig>(deps.kv, auditStore, {
+    keep: deps.config.admin["keep-versions"],
+  });
   const live = await LiveConfig.open(versions, deps.fileModel, {
     apply: (model, { file }) => registry.apply(model, file),
     audit,

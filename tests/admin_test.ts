@@ -468,3 +468,34 @@ Deno.test("an instance posted with its default path written out is the same inst
     `m@${setup.backend.url}/v1/chat/completions`,
   ]);
 });
+
+Deno.test("the store keeps the newest admin.keep-versions versions; older ones are gone", async () => {
+  await using setup = await gatewayOverBackend(
+    (url) => oneService("chat", [url], { server: "admin:\n  keep-versions: 2\n" }),
+  );
+  const url = setup.gateway.url;
+  const id = `m@${setup.backend.url}/v1/chat/completions`;
+  for (const weight of [2, 3, 4]) {
+    const changed = await adminCall(url, "PATCH", instancePath("chat", id), {
+      ifMatch: "*",
+      body: { weight },
+    });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+  }
+  const versions = await adminCall<{ current: number; versions: { version: number }[] }>(
+    url,
+    "GET",
+    "/admin/config/versions",
+  );
+  assert.equal(versions.body.current, 4);
+  assert.deepEqual(versions.body.versions.map((v) => v.version), [4, 3]);
+  const pruned = await adminCall(url, "POST", "/admin/config/versions/2/apply", {
+    ifMatch: '"v4"',
+  });
+  assert.equal(pruned.status, 404);
+  assert.equal(pruned.body.error.code, "version_not_found");
+  const back = await adminCall(url, "POST", "/admin/config/versions/3/apply", { ifMatch: '"v4"' });
+  assert.equal(back.status, 200, JSON.stringify(back.body));
+  const now = await adminCall<Instance>(url, "GET", instancePath("chat", id));
+  assert.equal(now.body.config.weight, 3);
+});

@@ -537,6 +537,10 @@ export const AdminSchema = z.strictObject({
   "allow-private": z.boolean().default(true).describe(
     "whether instances added at runtime may point at loopback and private addresses",
   ),
+  "keep-versions": z.int().min(0).default(100).describe(
+    "how many of the newest config versions the store keeps for history and rollback; older " +
+      "ones are deleted as new ones are made (0 keeps every version)",
+  ),
   "file-wins": z.boolean().default(false).describe(
     "when the file's model: section changed (at start or on SIGHUP), it replaces the runtime " +
       "changes made since instead of being merged with them",

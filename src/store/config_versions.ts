@@ -12,6 +12,10 @@
  * version live, guarded the same way. Readers never see it before then; a writer that lost the
  * race, or whose claim another writer took over, stops at its next commit, and what it left
  * lies beyond the chunk count of any live version.
+ *
+ * Only the newest `keep` versions are kept: each commit deletes the versions older than that,
+ * their description first, so that a reader either finds a version whole or finds none. A
+ * deletion that fails is made by the next commit.
  * @module
  */
 import type { AuditEntry, AuditStore } from "./audit.ts";
@@ -49,6 +53,12 @@ export type CommitResult =
   /** Someone else committed first: `current` is the version now live (0 for none). */
   | { readonly ok: false; readonly current: number };
 
+/** Versions kept by default. */
+export const KEEP_VERSIONS = 100;
+
+/** Keys deleted per atomic operation while pruning. */
+const PRUNE_BATCH = 500;
+
 /** Room kept in each commit for what is not counted exactly, in bytes. */
 const COMMIT_MARGIN = 8_192;
 
@@ -57,12 +67,21 @@ export class ConfigVersionStore<T> {
   readonly #kv: Deno.Kv;
   readonly #audit: AuditStore;
   readonly #now: () => number;
+  readonly #keep: number;
 
-  /** `audit` writes the entry of a change in the commit of its version. */
-  constructor(kv: Deno.Kv, audit: AuditStore, options: { readonly now?: () => number } = {}) {
+  /**
+   * `audit` writes the entry of a change in the commit of its version; `keep` is how many of
+   * the newest versions are kept (0: every one; default {@linkcode KEEP_VERSIONS}).
+   */
+  constructor(
+    kv: Deno.Kv,
+    audit: AuditStore,
+    options: { readonly now?: () => number; readonly keep?: number } = {},
+  ) {
     this.#kv = kv;
     this.#audit = audit;
     this.#now = options.now ?? Date.now;
+    this.#keep = options.keep ?? KEEP_VERSIONS;
   }
 
   /** The live version number; 0 when nothing was ever committed. */
@@ -86,6 +105,8 @@ export class ConfigVersionStore<T> {
     for (let start = 0; start < keys.length; start += 10) {
       for (const entry of await this.#kv.getMany<string[]>(keys.slice(start, start + 10))) {
         if (typeof entry.value !== "string") {
+          // Pruned while it was read: its description went first.
+          if ((await this.#kv.get([...CONFIG_META, version])).value === null) return undefined;
           throw new Error(`Config version ${version} is incomplete in the store`);
         }
         text += entry.value;
@@ -163,8 +184,36 @@ export class ConfigVersionStore<T> {
     commit.delete(claim);
     commit.set([...CONFIG_META, version], meta).set(CONFIG_HEAD, { version });
     const result = await commit.commit();
-    if (result.ok) return { ok: true, version };
-    return { ok: false, current: await this.current() };
+    if (!result.ok) return { ok: false, current: await this.current() };
+    // The version is stored whatever pruning meets; what it leaves, the next commit deletes.
+    await this.#prune(version).catch(() => {});
+    return { ok: true, version };
+  }
+
+  /** Deletes the versions older than the newest `keep` of those up to `newest`. */
+  async #prune(newest: number): Promise<void> {
+    const last = newest - this.#keep;
+    if (this.#keep === 0 || last < 1) return;
+    const metas: Deno.KvKey[] = [];
+    const bodies: Deno.KvKey[] = [];
+    const doomed = this.#kv.list<{ readonly chunks: number }>({
+      prefix: CONFIG_META,
+      end: [...CONFIG_META, last + 1],
+    });
+    for await (const entry of doomed) {
+      const version = entry.key.at(-1);
+      metas.push(entry.key);
+      for (let chunk = 0; chunk < entry.value.chunks; chunk++) {
+        bodies.push([...CONFIG_BODY, version as number, chunk]);
+      }
+    }
+    for (const keys of [metas, bodies]) {
+      for (let start = 0; start < keys.length; start += PRUNE_BATCH) {
+        const batch = this.#kv.atomic();
+        for (const key of keys.slice(start, start + PRUNE_BATCH)) batch.delete(key);
+        await batch.commit();
+      }
+    }
   }
 
   /**

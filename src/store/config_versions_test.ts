@@ -277,3 +277,34 @@ Deno.test("a claim left by a writer that stopped midway is taken over and then r
   const writers = await Array.fromAsync(kv.list({ prefix: ["switchyard", "config", "writer"] }));
   assert.deepEqual(writers, []);
 });
+
+Deno.test("only the newest versions are kept; older ones are gone whole", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const store = new ConfigVersionStore<{ text: string }>(kv, new AuditStore(kv), { keep: 3 });
+  // The third version is larger than one chunk.
+  const large = "x".repeat(200_000);
+  for (let version = 1; version <= 6; version++) {
+    const text = version === 3 ? large : `v${version}`;
+    assert.deepEqual(
+      await store.commit({ text }, { expected: version - 1, by: "a", action: `v${version}` }),
+      { ok: true, version },
+    );
+  }
+  assert.deepEqual((await store.history()).map((info) => info.version), [6, 5, 4]);
+  for (const version of [1, 2, 3]) assert.equal(await store.get(version), undefined);
+  assert.deepEqual((await store.get(4))?.config, { text: "v4" });
+  const left = [];
+  for await (const entry of kv.list({ prefix: ["switchyard", "config", "body"] })) {
+    left.push(entry.key[3]);
+  }
+  assert.deepEqual([...new Set(left)], [4, 5, 6], "no chunk of a pruned version is left");
+});
+
+Deno.test("keep 0 keeps every version", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const store = new ConfigVersionStore<Small>(kv, new AuditStore(kv), { keep: 0 });
+  for (let version = 1; version <= 4; version++) {
+    await store.commit({ weight: version }, { expected: version - 1, by: "a", action: "w" });
+  }
+  assert.deepEqual((await store.history()).map((info) => info.version), [4, 3, 2, 1]);
+});
