@@ -223,7 +223,11 @@ interface MetricUse {
 }
 
 function metricUses(expr: string): MetricUse[] {
-  return [...expr.matchAll(/\b(switchyard_[a-z_]+)\s*(?:\{((?:[^}"]|"(?:[^"\\]|\\.)*")*)\})?/g)]
+  return [
+    ...expr.matchAll(
+      /\b((?:switchyard|process)_[a-z_]+)\s*(?:\{((?:[^}"]|"(?:[^"\\]|\\.)*")*)\})?/g,
+    ),
+  ]
     .map((match) => {
       const selector = match[2] ?? "";
       const matchers = [...withoutStrings(selector).matchAll(/([a-zA-Z_]\w*)\s*(?:=~|!~|!=|=)/g)]
