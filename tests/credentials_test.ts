@@ -140,7 +140,9 @@ Deno.test("admin reads, the store and the audit trail show the reference, never 
     assert.equal(read.status, 200, JSON.stringify(read.body));
     assert.doesNotMatch(JSON.stringify(read.body), /secret-value/);
   }
-  assert.match(JSON.stringify(reads[1]!.body), new RegExp(`key-\\$\\{${key.name}\\}`));
+  // A secret header's value that holds more than references and a scheme word is redacted:
+  // its written part may be secret too.
+  assert.match(JSON.stringify(reads[1]!.body), /"X-Key":"\[redacted\]"/);
   const stored = await storeText(kv);
   assert.match(stored, new RegExp(key.name));
   assert.doesNotMatch(stored, /secret-value/);

@@ -17,6 +17,7 @@ import { ErrorSchema } from "../routes/schemas.ts";
 import { type ApiKeyStore, StoreLimitError } from "../store/mod.ts";
 import type { AdminAccess } from "./admin_guard.ts";
 import { adminGuard } from "./admin_guard.ts";
+import { redactedAnswers } from "./redacted_answers.ts";
 import type { AuditLog } from "./audit.ts";
 import { etagOf, expectedVersion, staleWrite } from "./preconditions.ts";
 
@@ -34,10 +35,15 @@ export interface AdminDeps {
   readonly now?: () => number;
 }
 
-/** Mounts the guard on `/admin/*`; the route modules mount the routes. */
+/**
+ * Mounts the guard on `/admin/*`, and the redaction of secrets from every answer; the route
+ * modules mount the routes.
+ */
 export function guardAdminRoutes(app: GatewayApp, access: AdminAccess): void {
-  app.use("/admin/*", adminGuard(access));
-  app.use("/admin", adminGuard(access));
+  for (const path of ["/admin/*", "/admin"]) {
+    app.use(path, adminGuard(access));
+    app.use(path, redactedAnswers());
+  }
 }
 
 /** Who made an admin request, for versions and the audit trail. */

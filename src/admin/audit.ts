@@ -4,6 +4,7 @@
  * key change in the same atomic commit as the change.
  * @module
  */
+import { redactSecrets } from "../config/secrets.ts";
 import type { AuditEntry, AuditStore } from "../store/mod.ts";
 
 /** Makes, records and reads the entries of admin writes. */
@@ -16,9 +17,15 @@ export class AuditLog {
     this.#now = options.now ?? Date.now;
   }
 
-  /** An entry for a write made now. */
+  /** An entry for a write made now, with the secrets of what it changed redacted. */
   entry(fields: Omit<AuditEntry, "at">): AuditEntry {
-    return { at: new Date(this.#now()).toISOString(), ...fields };
+    const { before, after, ...rest } = fields;
+    return {
+      at: new Date(this.#now()).toISOString(),
+      ...rest,
+      ...(before === undefined ? {} : { before: redactSecrets(before) }),
+      ...(after === undefined ? {} : { after: redactSecrets(after) }),
+    };
   }
 
   /** Records `entry` on its own. */

@@ -20,6 +20,7 @@ import {
   storing,
 } from "./admin_api.ts";
 import { adminGuard } from "./admin_guard.ts";
+import { redactedAnswers } from "./redacted_answers.ts";
 import {
   addInstance,
   findInstance,
@@ -53,9 +54,11 @@ const TO_CAMEL = Object.fromEntries(
 /** Mounts JAiRouter's instance and version endpoints, behind the admin guard. */
 export function mountJaiRouterRoutes(app: GatewayApp, deps: AdminDeps): void {
   const guard = adminGuard(deps.access, wrappedError);
-  app.use(`${BASE}/*`, guard);
-  app.use(VERSIONS, guard);
-  app.use(`${VERSIONS}/*`, guard);
+  const redacted = redactedAnswers();
+  for (const path of [`${BASE}/*`, VERSIONS, `${VERSIONS}/*`]) {
+    app.use(path, guard);
+    app.use(path, redacted);
+  }
   const tags = ["JAiRouter compatibility"];
   const registry = app.openAPIRegistry;
   const describe = (method: "get" | "post" | "put" | "delete", path: string, summary: string) =>

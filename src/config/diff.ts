@@ -6,6 +6,7 @@
  * instance shows as that removal, not as every later instance changing. Reordering instances
  * is not reported. A whole object added or removed (an instance, a service, a section) is one
  * change carrying the object; arrays other than instance lists are compared as single values.
+ * Secrets are redacted in the values (see `secrets.ts`): a changed key shows as changed.
  * @module
  */
 import {
@@ -15,6 +16,7 @@ import {
   isInstanceList,
 } from "./instance_identity.ts";
 import { deepEqual, isJsonObject, type JsonObject } from "../lib/json.ts";
+import { redactSecretsAt } from "./secrets.ts";
 
 /** One difference found by {@linkcode diffConfigs}. */
 export interface ConfigChange {
@@ -49,10 +51,11 @@ interface At {
 /** `undefined` stands for "absent", as JSON has no undefined. */
 function diffValue(at: At, before: unknown, after: unknown, changes: ConfigChange[]): void {
   if (deepEqual(before, after)) return;
+  const shown = (value: unknown) => structuredClone(redactSecretsAt(at.keys, value));
   if (before === undefined) {
-    changes.push({ path: at.path, op: "added", after: structuredClone(after) });
+    changes.push({ path: at.path, op: "added", after: shown(after) });
   } else if (after === undefined) {
-    changes.push({ path: at.path, op: "removed", before: structuredClone(before) });
+    changes.push({ path: at.path, op: "removed", before: shown(before) });
   } else if (isInstanceList(at.keys) && Array.isArray(before) && Array.isArray(after)) {
     diffInstances(at, before, after, changes);
   } else if (isJsonObject(before) && isJsonObject(after)) {
@@ -61,12 +64,7 @@ function diffValue(at: At, before: unknown, after: unknown, changes: ConfigChang
       diffValue(child, before[key], after[key], changes);
     }
   } else {
-    changes.push({
-      path: at.path,
-      op: "changed",
-      before: structuredClone(before),
-      after: structuredClone(after),
-    });
+    changes.push({ path: at.path, op: "changed", before: shown(before), after: shown(after) });
   }
 }
 

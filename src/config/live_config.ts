@@ -11,6 +11,7 @@
 import { deepEqual, type JsonObject } from "../lib/json.ts";
 import { modelEnvReferences } from "./env_references.ts";
 import { type ConfigProblem, formatProblem, validateModel } from "./load.ts";
+import { keepStoredSecrets } from "./secrets.ts";
 import { mergeFileChanges, type MergeNote } from "./merge.ts";
 import type { ModelConfig } from "./schema.ts";
 import type { AuditEntry, ConfigVersionStore, StoredVersion, VersionInfo } from "../store/mod.ts";
@@ -214,7 +215,10 @@ export class LiveConfig {
       const head = await this.#store.head();
       const current = head?.version ?? 0;
       if (!head || (expected !== "any" && expected !== current)) return { kind: "stale", current };
-      const made = edit(head.config.model);
+      const edited = edit(head.config.model);
+      const kept = keepStoredSecrets(edited.model, head.config.model);
+      if (kept.problems.length > 0) return { kind: "invalid", problems: kept.problems };
+      const made = { ...edited, model: kept.model };
       const unnamed = unnamedReferences(made.model, head.config);
       if (unnamed.length > 0) return { kind: "invalid", problems: unnamed };
       const validation = validateModel(made.model);
