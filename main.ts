@@ -10,6 +10,8 @@ import { HELP, parseCommandLine } from "./src/cli.ts";
 import { ConfigError, type ConfigOverride, formatProblem, parseConfig } from "./src/config/load.ts";
 import { deepEqual } from "./src/lib/json.ts";
 import { LiveConfigError } from "./src/config/live_config.ts";
+import { type SecretBox, UnsealError } from "./src/store/secret_box.ts";
+import { secretBoxFromEnvironment, SecretKeyError } from "./src/store/secret_keys.ts";
 import { listenFailure, listenProblem, memoryTrim } from "./src/runtime.ts";
 import { makeStoreFolder, openStore, storeProblem, StoreUnavailable } from "./src/store/open.ts";
 import { LineWriter } from "./src/logging/line_writer.ts";
@@ -123,9 +125,20 @@ try {
   await logsWritten();
   Deno.exit(1);
 }
+let secrets: SecretBox | undefined;
+try {
+  secrets = await secretBoxFromEnvironment((name) => Deno.env.get(name));
+} catch (error) {
+  if (!(error instanceof SecretKeyError)) cannotStart(error);
+  logger.error(error.message);
+  await logsWritten();
+  Deno.exit(1);
+}
+
 let gateway: Gateway;
 try {
   gateway = await createGateway({
+    secrets,
     config,
     fileModel: loaded.model,
     kv,
@@ -141,7 +154,7 @@ try {
     logError,
   });
 } catch (error) {
-  if (!(error instanceof LiveConfigError)) cannotStart(error);
+  if (!(error instanceof LiveConfigError) && !(error instanceof UnsealError)) cannotStart(error);
   logger.error(error.message);
   await logsWritten();
   Deno.exit(1);

@@ -15,6 +15,8 @@ import { mountStateRoutes } from "./admin/routes_state.ts";
 import { Authenticator } from "./auth/authenticator.ts";
 import type { JsonObject } from "./lib/json.ts";
 import { LiveConfig, type StoredConfig } from "./config/live_config.ts";
+import { sealedSecrets } from "./config/sealed_secrets.ts";
+import { hasSecrets } from "./config/secrets.ts";
 import type { Config } from "./config/schema.ts";
 import { clientAuth } from "./middleware/client_auth.ts";
 import { errorResponse, GatewayError, internalError } from "./errors.ts";
@@ -50,6 +52,7 @@ import { mountStoredResponseRoutes } from "./routes/stored_responses.ts";
 import { mountStatusOverview } from "./routes/status_overview.ts";
 import { mountStatusPage } from "./routes/status_page.ts";
 import { ApiKeyStore, AuditStore, ConfigVersionStore, LimiterSnapshotStore } from "./store/mod.ts";
+import type { SecretBox } from "./store/secret_box.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "./services.ts";
 import type { Connect } from "./transport/http1/socket.ts";
 import { http1Transport } from "./transport/http1_transport.ts";
@@ -67,6 +70,8 @@ export interface GatewayDeps {
   readonly kv: Deno.Kv;
   /** Where the file came from, for the first version's description. */
   readonly source?: string;
+  /** Seals the instance secrets the store keeps; kept in clear when undefined. */
+  readonly secrets?: SecretBox | undefined;
   /** `SWITCHYARD_ADMIN_KEY`: an admin key besides those in `admin.keys`. */
   readonly adminKey?: string | undefined;
   /** Opens connections to backends: TCP, TLS, through a proxy. */
@@ -171,6 +176,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const audit = new AuditLog(auditStore, deps.now ? { now: deps.now } : {});
   const versions = new ConfigVersionStore<StoredConfig>(deps.kv, auditStore, {
     keep: deps.config.admin["keep-versions"],
+    codec: sealedSecrets(deps.secrets),
   });
   const live = await LiveConfig.open(versions, deps.fileModel, {
     apply: (model, { file }) => registry.apply(model, file),
@@ -179,6 +185,19 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     fileWins: deps.config.admin["file-wins"],
     ...(deps.source ? { source: deps.source } : {}),
   });
+  if (deps.secrets === undefined && hasSecrets(live.model)) {
+    log(
+      "The config holds instance secrets that the store keeps in clear: set " +
+        "SWITCHYARD_SECRET_KEY to seal them, or name environment variables with ${NAME}",
+      "warn",
+    );
+  }
+  if (!(await versions.headIsCurrent())) {
+    const resealed = await live.reseal();
+    if (resealed.kind === "changed") {
+      log(`Config version ${resealed.version}: secrets sealed with key ${deps.secrets?.keyId}`);
+    }
+  }
   live.watch();
   monitor.sync(registry.snapshot.backends);
 

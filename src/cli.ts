@@ -25,6 +25,9 @@ Options:
 
 Environment:
   SWITCHYARD_ADMIN_KEY   an admin key for /admin, besides admin.keys in the config
+  SWITCHYARD_SECRET_KEY  seals instance secrets (api-key, secret headers) in the store;
+                         SWITCHYARD_PREVIOUS_SECRET_KEYS still open what older keys sealed
+                         (each also as a file: SWITCHYARD_SECRET_KEY_FILE, ..._KEYS_FILE)
   DENO_KV_ACCESS_TOKEN   the token for a KV Connect URL given to --kv
 `;
 

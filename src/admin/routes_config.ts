@@ -8,6 +8,7 @@ import { diffConfigs } from "../config/diff.ts";
 import type { ConfigEdit } from "../config/live_config.ts";
 import { isJsonObject, type JsonObject } from "../lib/json.ts";
 import { GatewayError } from "../errors.ts";
+import { UnsealError } from "../store/secret_box.ts";
 import type { GatewayApp } from "../gateway_env.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import {
@@ -231,7 +232,19 @@ export async function storedVersion(deps: AdminDeps, text: string, param = "vers
       },
     );
   }
-  const stored = await deps.live.store.get(version);
+  let stored;
+  try {
+    stored = await deps.live.store.get(version);
+  } catch (error) {
+    if (!(error instanceof UnsealError)) throw error;
+    throw new GatewayError(
+      409,
+      "version_sealed",
+      `Config version ${version} cannot be read: ${error.message}. Give that key in ` +
+        "SWITCHYARD_PREVIOUS_SECRET_KEYS to read it",
+      { param },
+    );
+  }
   if (!stored) {
     throw new GatewayError(404, "version_not_found", `There is no config version ${version}`, {
       param,

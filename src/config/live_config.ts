@@ -247,6 +247,17 @@ export class LiveConfig {
   }
 
   /**
+   * Stores the live section again as a new version, unchanged: its secrets are then sealed
+   * with the store's current key (after a key was given, or rotated).
+   */
+  reseal(): Promise<ChangeResult> {
+    return this.change("any", { by: "gateway", action: "sealed the secrets of" }, (model) => ({
+      model,
+      target: "model",
+    }));
+  }
+
+  /**
    * Takes in the file's `model:` section again (on SIGHUP): unchanged since the live version was
    * built, nothing happens; changed, it is merged with the runtime changes made since (or, with
    * `fileWins`, replaces them), validated, stored as a new version and applied, as a change made

@@ -37,34 +37,56 @@ function holdsSecret(value: string): boolean {
   return !SCHEME.test(value.replace(REFERENCE, "").trim());
 }
 
+/** The secret `value` redacted, when it holds a secret. */
 function redactedValue(value: unknown): unknown {
   return typeof value === "string" && holdsSecret(value) ? REDACTED : value;
 }
 
-/** `headers` with the values of secret headers redacted. */
-function redactedHeaders(headers: JsonObject): JsonObject {
+/** `headers` with `change` applied to the values of secret headers. */
+function changedHeaders(headers: JsonObject, change: (value: unknown) => unknown): JsonObject {
   return Object.fromEntries(
     Object.entries(headers).map(([name, value]) => [
       name,
-      isSecretHeader(name) ? redactedValue(value) : value,
+      isSecretHeader(name) ? change(value) : value,
     ]),
   );
 }
 
 /**
- * `value` with every secret redacted, wherever it sits: any `api-key` (or JAiRouter's
- * `apiKey`) string, and the secret values of any `headers` object. Nothing else changes.
+ * `value` with `change` applied to every secret, wherever it sits: any `api-key` (or
+ * JAiRouter's `apiKey`) value, and the values of secret headers in any `headers` object.
+ * Nothing else changes.
  */
-export function redactSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactSecrets);
+export function mapSecrets(value: unknown, change: (secret: unknown) => unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => mapSecrets(item, change));
   if (!isJsonObject(value)) return value;
   return Object.fromEntries(
     Object.entries(value).map(([key, child]) => {
-      if (key === "api-key" || key === "apiKey") return [key, redactedValue(child)];
-      if (key === "headers" && isJsonObject(child)) return [key, redactedHeaders(child)];
-      return [key, redactSecrets(child)];
+      if (key === "api-key" || key === "apiKey") return [key, change(child)];
+      if (key === "headers" && isJsonObject(child)) return [key, changedHeaders(child, change)];
+      return [key, mapSecrets(child, change)];
     }),
   );
+}
+
+/** `value` with every secret that holds one (see the module doc) redacted. */
+export function redactSecrets(value: unknown): unknown {
+  return mapSecrets(value, redactedValue);
+}
+
+/** Whether `value` holds any secret written in clear. */
+export function hasSecrets(value: unknown): boolean {
+  let found = false;
+  mapSecrets(value, (secret) => {
+    found ||= holdsSecretValue(secret);
+    return secret;
+  });
+  return found;
+}
+
+/** Whether a secret's value holds a secret rather than only naming environment variables. */
+export function holdsSecretValue(value: unknown): value is string {
+  return typeof value === "string" && holdsSecret(value);
 }
 
 /**
@@ -78,7 +100,7 @@ export function redactSecretsAt(keys: readonly string[], value: unknown): unknow
   if (keys.at(-2) === "headers" && last !== undefined && isSecretHeader(last)) {
     return redactedValue(value);
   }
-  if (last === "headers" && isJsonObject(value)) return redactedHeaders(value);
+  if (last === "headers" && isJsonObject(value)) return changedHeaders(value, redactedValue);
   return redactSecrets(value);
 }
 

@@ -18,6 +18,7 @@
  * deletion that fails is made by the next commit.
  * @module
  */
+import type { VersionCodec } from "../config/sealed_secrets.ts";
 import type { AuditEntry, AuditStore } from "./audit.ts";
 import { CONFIG_BODY, CONFIG_HEAD, CONFIG_META, CONFIG_WRITER } from "./keys.ts";
 import {
@@ -68,20 +69,27 @@ export class ConfigVersionStore<T> {
   readonly #audit: AuditStore;
   readonly #now: () => number;
   readonly #keep: number;
+  readonly #codec: VersionCodec<T> | undefined;
 
   /**
    * `audit` writes the entry of a change in the commit of its version; `keep` is how many of
-   * the newest versions are kept (0: every one; default {@linkcode KEEP_VERSIONS}).
+   * the newest versions are kept (0: every one; default {@linkcode KEEP_VERSIONS}); `codec`
+   * turns a config into what is stored and back (sealing its secrets).
    */
   constructor(
     kv: Deno.Kv,
     audit: AuditStore,
-    options: { readonly now?: () => number; readonly keep?: number } = {},
+    options: {
+      readonly now?: () => number;
+      readonly keep?: number;
+      readonly codec?: VersionCodec<T>;
+    } = {},
   ) {
     this.#kv = kv;
     this.#audit = audit;
     this.#now = options.now ?? Date.now;
     this.#keep = options.keep ?? KEEP_VERSIONS;
+    this.#codec = options.codec;
   }
 
   /** The live version number; 0 when nothing was ever committed. */
@@ -97,6 +105,21 @@ export class ConfigVersionStore<T> {
 
   /** Version `n`, or undefined when there is none. */
   async get(version: number): Promise<StoredVersion<T> | undefined> {
+    const stored = await this.#read(version);
+    if (stored === undefined || this.#codec === undefined) return stored;
+    return { ...stored, config: await this.#codec.decode(stored.config) };
+  }
+
+  /** Whether the live version is stored as a commit would store it now (see the codec). */
+  async headIsCurrent(): Promise<boolean> {
+    const current = await this.current();
+    const stored = current === 0 ? undefined : await this.#read(current);
+    return stored === undefined || this.#codec === undefined ||
+      this.#codec.isCurrent(stored.config);
+  }
+
+  /** Version `n` as stored. */
+  async #read(version: number): Promise<StoredVersion<T> | undefined> {
     const meta = await this.#kv.get<VersionInfo & { chunks: number }>([...CONFIG_META, version]);
     if (meta.value === null) return undefined;
     const keys = Array.from({ length: meta.value.chunks }, (_, i) => [...CONFIG_BODY, version, i]);
@@ -148,7 +171,8 @@ export class ConfigVersionStore<T> {
     const current = versionOf(head.value);
     if (current !== change.expected) return { ok: false, current };
     const version = current + 1;
-    const chunks = textChunks(JSON.stringify(config), CHUNK_BYTES);
+    const stored = this.#codec ? await this.#codec.encode(config) : config;
+    const chunks = textChunks(JSON.stringify(stored), CHUNK_BYTES);
     const info: VersionInfo = {
       version,
       at: new Date(this.#now()).toISOString(),
