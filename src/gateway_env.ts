@@ -1,4 +1,5 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AdminRole } from "./admin/roles.ts";
 import type { ClientIdentity } from "./auth/authenticator.ts";
 import type { Origin } from "./net/forwarding.ts";
 import type { ProxyObserver } from "./observe/proxy_observer.ts";
@@ -20,6 +21,8 @@ export interface GatewayEnv {
     identity?: ClientIdentity;
     /** The admin key id of an admin request. */
     admin?: string;
+    /** The role of that admin key. */
+    adminRole?: AdminRole;
     /** Where a `/v1` service request comes from. */
     origin?: Origin;
     /** What is observed of a `/v1` service request. */

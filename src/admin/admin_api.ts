@@ -18,6 +18,7 @@ import { type ApiKeyStore, StoreLimitError } from "../store/mod.ts";
 import type { AdminAccess } from "./admin_guard.ts";
 import { adminGuard } from "./admin_guard.ts";
 import { redactedAnswers } from "./redacted_answers.ts";
+import { type AdminRole, roleGuard } from "./roles.ts";
 import type { AuditLog } from "./audit.ts";
 import { etagOf, expectedVersion, staleWrite } from "./preconditions.ts";
 
@@ -42,6 +43,7 @@ export interface AdminDeps {
 export function guardAdminRoutes(app: GatewayApp, access: AdminAccess): void {
   for (const path of ["/admin/*", "/admin"]) {
     app.use(path, adminGuard(access));
+    app.use(path, roleGuard());
     app.use(path, redactedAnswers());
   }
 }
@@ -49,6 +51,11 @@ export function guardAdminRoutes(app: GatewayApp, access: AdminAccess): void {
 /** Who made an admin request, for versions and the audit trail. */
 export function adminOf(c: Context<GatewayEnv>): string {
   return c.get("admin") ?? "admin";
+}
+
+/** Who made an admin request and with which role, for the audit trail. */
+export function callerOf(c: Context<GatewayEnv>): { by: string; role: AdminRole } {
+  return { by: adminOf(c), role: c.get("adminRole") ?? "admin" };
 }
 
 /** The request body as a JSON object; 400 otherwise. */
@@ -123,7 +130,7 @@ export async function commitChange(
   edit: (model: JsonObject) => ConfigEdit,
 ): Promise<Committed> {
   const expected = expectedVersion(c.req.header("if-match"));
-  const result = await storing(() => deps.live.change(expected, { by: adminOf(c), action }, edit));
+  const result = await storing(() => deps.live.change(expected, { ...callerOf(c), action }, edit));
   if (result.kind === "stale") throw staleWrite(result.current);
   if (result.kind === "invalid") throw invalidConfig(result.problems);
   if (result.kind === "busy") throw busy();

@@ -9,20 +9,25 @@ import type { AdminConfig } from "../config/schema.ts";
 import { errorResponse, GatewayError } from "../errors.ts";
 import type { GatewayEnv } from "../gateway_env.ts";
 import { CidrSet } from "../net/cidr.ts";
+import type { AdminRole } from "./roles.ts";
 
 /** The admin keys in force; none means loopback only. */
 export interface AdminAccess {
-  readonly keys: readonly { readonly id: string; readonly digest: string }[];
+  readonly keys: readonly {
+    readonly id: string;
+    readonly digest: string;
+    readonly role: AdminRole;
+  }[];
 }
 
 /** The admin keys of the config and `SWITCHYARD_ADMIN_KEY`, with ids that reveal nothing. */
 export function adminAccess(config: AdminConfig, envKey: string | undefined): AdminAccess {
   const keys = config.keys.map((key, index) =>
     typeof key === "string"
-      ? { id: `admin-${index + 1}`, digest: writtenDigest(key) }
-      : { id: key.id, digest: writtenDigest(key.key) }
+      ? { id: `admin-${index + 1}`, digest: writtenDigest(key), role: "admin" as const }
+      : { id: key.id, digest: writtenDigest(key.key), role: key.role }
   );
-  if (envKey) keys.push({ id: "env", digest: writtenDigest(envKey) });
+  if (envKey) keys.push({ id: "env", digest: writtenDigest(envKey), role: "admin" });
   return { keys };
 }
 
@@ -47,6 +52,7 @@ export function adminGuard(
         );
       }
       c.set("admin", "loopback");
+      c.set("adminRole", "admin");
       return await next();
     }
     const credential = presentedCredential(c.req.raw.headers);
@@ -68,6 +74,7 @@ export function adminGuard(
       return response;
     }
     c.set("admin", key.id);
+    c.set("adminRole", key.role);
     await next();
   };
 }

@@ -13,14 +13,15 @@ import { GatewayError } from "../errors.ts";
 import type { GatewayApp, GatewayEnv } from "../gateway_env.ts";
 import {
   type AdminDeps,
-  adminOf,
   busy,
+  callerOf,
   invalidConfig,
   readJsonObject,
   storing,
 } from "./admin_api.ts";
 import { adminGuard } from "./admin_guard.ts";
 import { redactedAnswers } from "./redacted_answers.ts";
+import { roleGuard } from "./roles.ts";
 import {
   addInstance,
   findInstance,
@@ -54,9 +55,11 @@ const TO_CAMEL = Object.fromEntries(
 /** Mounts JAiRouter's instance and version endpoints, behind the admin guard. */
 export function mountJaiRouterRoutes(app: GatewayApp, deps: AdminDeps): void {
   const guard = adminGuard(deps.access, wrappedError);
+  const roles = roleGuard(wrappedError);
   const redacted = redactedAnswers();
   for (const path of [`${BASE}/*`, VERSIONS, `${VERSIONS}/*`]) {
     app.use(path, guard);
+    app.use(path, roles);
     app.use(path, redacted);
   }
   const tags = ["JAiRouter compatibility"];
@@ -178,7 +181,7 @@ async function change(
   action: string,
   edit: (model: JsonObject) => ConfigEdit,
 ): Promise<number> {
-  const result = await storing(() => deps.live.change("any", { by: adminOf(c), action }, edit));
+  const result = await storing(() => deps.live.change("any", { ...callerOf(c), action }, edit));
   if (result.kind === "invalid") throw invalidConfig(result.problems);
   if (result.kind === "busy") throw busy();
   return result.kind === "changed" ? result.version : deps.live.version;

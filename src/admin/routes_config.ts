@@ -21,6 +21,7 @@ import {
   WRITE_ERRORS,
 } from "./admin_api.ts";
 import { etagOf } from "./preconditions.ts";
+import { ADMIN_ROLES } from "./roles.ts";
 import { instancesOf } from "./instance_edits.ts";
 import { refuseForbiddenUrl } from "./routes_services.ts";
 
@@ -181,6 +182,7 @@ export function mountConfigRoutes(app: GatewayApp, deps: AdminDeps): void {
           entries: z.array(z.object({
             at: z.string(),
             by: z.string(),
+            role: z.enum(ADMIN_ROLES).optional(),
             action: z.string(),
             target: z.string(),
             version: z.number().int().optional(),

@@ -15,6 +15,7 @@ import {
   ADMIN_ERRORS,
   type AdminDeps,
   adminOf,
+  callerOf,
   invalidConfig,
   jsonContent,
   readJsonObject,
@@ -84,7 +85,7 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
       by: adminOf(c),
     });
     const entry = deps.audit.entry({
-      by: adminOf(c),
+      ...callerOf(c),
       action: "create key",
       target: id,
       after: info(stored),
@@ -125,7 +126,7 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
         },
         (before, after) =>
           deps.audit.entry({
-            by: adminOf(c),
+            ...callerOf(c),
             action: "update key",
             target: id,
             before: info(before),
@@ -151,7 +152,7 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
     configuredRefusal(deps, id);
     const deleted = await deps.keys.delete(id, (before) =>
       deps.audit.entry({
-        by: adminOf(c),
+        ...callerOf(c),
         action: "revoke key",
         target: id,
         before: info(before),

@@ -12,7 +12,7 @@ import type { Upstream } from "../registry/snapshot.ts";
 import { BreakerStatusSchema, LimitStatusSchema } from "../routes/schemas.ts";
 import { limitStatus } from "../routes/status.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
-import { ADMIN_ERRORS, type AdminDeps, adminOf, jsonContent } from "./admin_api.ts";
+import { ADMIN_ERRORS, type AdminDeps, callerOf, jsonContent } from "./admin_api.ts";
 
 const BreakerEntry = z.object({
   service: z.string(),
@@ -67,7 +67,7 @@ export function mountStateRoutes(app: GatewayApp, deps: AdminDeps): void {
     const all = breakered(deps);
     for (const { upstream } of all) upstream.breaker!.reset(now());
     await deps.audit.record(
-      deps.audit.entry({ by: adminOf(c), action: "reset breakers", target: "all" }),
+      deps.audit.entry({ ...callerOf(c), action: "reset breakers", target: "all" }),
     );
     return c.json({ reset: all.length }, 200);
   });
@@ -90,7 +90,7 @@ export function mountStateRoutes(app: GatewayApp, deps: AdminDeps): void {
     }
     for (const { upstream } of found) upstream.breaker!.reset(now());
     await deps.audit.record(
-      deps.audit.entry({ by: adminOf(c), action: "reset breaker", target: id }),
+      deps.audit.entry({ ...callerOf(c), action: "reset breaker", target: id }),
     );
     return c.json({ reset: 1 }, 200);
   });
@@ -133,7 +133,7 @@ export function mountStateRoutes(app: GatewayApp, deps: AdminDeps): void {
     }
     for (const limit of limits) limit.limiters.clear();
     await deps.audit.record(
-      deps.audit.entry({ by: adminOf(c), action: "reset limiters", target: policy ?? "all" }),
+      deps.audit.entry({ ...callerOf(c), action: "reset limiters", target: policy ?? "all" }),
     );
     return c.json({ reset: limits.length }, 200);
   });

@@ -33,6 +33,14 @@ export interface ConfigEdit {
   readonly after?: unknown;
 }
 
+/** Who makes a change, and what it is, for the version and the audit trail. */
+export interface ChangeAuthor {
+  readonly by: string;
+  /** The admin role, for a change through the admin API. */
+  readonly role?: AuditEntry["role"];
+  readonly action: string;
+}
+
 /** What {@linkcode LiveConfig.change} answers. */
 export type ChangeResult =
   | { readonly kind: "changed"; readonly version: number; readonly edit: ConfigEdit }
@@ -198,7 +206,7 @@ export class LiveConfig {
    */
   change(
     expected: number | "any",
-    who: { readonly by: string; readonly action: string },
+    who: ChangeAuthor,
     edit: (model: JsonObject) => ConfigEdit,
   ): Promise<ChangeResult> {
     const result = this.#changing.then(() => this.#change(expected, who, edit));
@@ -208,7 +216,7 @@ export class LiveConfig {
 
   async #change(
     expected: number | "any",
-    who: { readonly by: string; readonly action: string },
+    who: ChangeAuthor,
     edit: (model: JsonObject) => ConfigEdit,
   ): Promise<ChangeResult> {
     for (let attempt = 0; attempt <= RACE_RETRIES; attempt++) {
@@ -225,6 +233,7 @@ export class LiveConfig {
       if (!validation.ok) return { kind: "invalid", problems: validation.problems };
       const entry = this.#options.audit.entry({
         by: who.by,
+        ...(who.role ? { role: who.role } : {}),
         action: who.action,
         target: made.target,
         ...(made.before === undefined ? {} : { before: made.before }),

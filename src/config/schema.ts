@@ -15,6 +15,7 @@ import { JWT_ALGORITHMS } from "../auth/jwt.ts";
 import { cidrProblem } from "../net/cidr.ts";
 import { envReferences, resolveEnvReferences } from "./env_references.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
+import { ADMIN_ROLES } from "../admin/roles.ts";
 
 /** A duration in milliseconds. */
 const Millis = z.number().int().nonnegative().describe("milliseconds");
@@ -529,11 +530,20 @@ const KeyId = z.string().regex(
 
 /** Our `admin:` section: who may use the admin API, and what it may point instances at. */
 export const AdminSchema = z.strictObject({
-  keys: z.array(z.union([SecretText, z.strictObject({ id: KeyId, key: SecretText })]))
-    .default([]).describe(
-      "admin keys (the key, sha256:<hex digest>, or {id, key}); without any, and without " +
-        "SWITCHYARD_ADMIN_KEY, the admin API answers only on loopback",
-    ),
+  keys: z.array(z.union([
+    SecretText,
+    z.strictObject({
+      id: KeyId,
+      key: SecretText,
+      role: z.enum(ADMIN_ROLES).default("admin").describe(
+        "viewer reads; operator also runs instances and resets breakers and limiters; " +
+          "admin does everything",
+      ),
+    }),
+  ])).default([]).describe(
+    "admin keys (the key, sha256:<hex digest>, or {id, key, role}); a bare key is an admin; " +
+      "without any, and without SWITCHYARD_ADMIN_KEY, the admin API answers only on loopback",
+  ),
   "allow-private": z.boolean().default(true).describe(
     "whether instances added at runtime may point at loopback and private addresses",
   ),

@@ -13,6 +13,8 @@ export interface AuditEntry {
   readonly at: string;
   /** The admin key id, `loopback` without keys, or `file` for the YAML file. */
   readonly by: string;
+  /** The role the admin key had, for a write through the admin API. */
+  readonly role?: "viewer" | "operator" | "admin";
   /** What was done, e.g. `update instance`. */
   readonly action: string;
   /** What it was done to, e.g. `chat/llama3@http://gpu-1:8000/v1/chat/completions`. */
