@@ -5,7 +5,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { guardAdminRoutes } from "./admin/admin_api.ts";
-import { adminAccess } from "./admin/admin_guard.ts";
+import { adminAccess, hasAdminCredentials } from "./admin/admin_guard.ts";
 import { AuditLog } from "./admin/audit.ts";
 import { mountJaiRouterRoutes } from "./admin/jairouter_routes.ts";
 import { mountConfigRoutes } from "./admin/routes_config.ts";
@@ -211,12 +211,16 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const keyWatcher = keys.watch(() =>
     reloadKeys().catch((error) => logError("Could not reload API keys", error))
   );
-  const access = adminAccess(deps.config.admin, deps.adminKey);
+  const access = adminAccess(deps.config.admin, deps.adminKey, {
+    ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
   log(
-    access.keys.length === 0
+    !hasAdminCredentials(access)
       ? "Admin API at /admin answers only on loopback: no admin key is configured " +
         "(admin.keys or SWITCHYARD_ADMIN_KEY)"
-      : `Admin API at /admin: ${plural(access.keys.length, "admin key")}`,
+      : `Admin API at /admin: ${plural(access.keys.length, "admin key")}` +
+        (access.jwt ? " and admin JWTs" : ""),
   );
   if (!deps.config.auth.enabled && !isLoopbackHost(deps.config.server.host)) {
     log(

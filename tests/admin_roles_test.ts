@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { adminCall, instancePath } from "./fixtures/admin.ts";
 import { gatewayOverBackend } from "./fixtures/gateway.ts";
+import { signJwt } from "./fixtures/jwt.ts";
 
 const KEYS = { viewer: "view-key-000001", operator: "ops-key-0000001", admin: "root-key-000001" };
 
@@ -154,4 +155,87 @@ Deno.test("the audit trail names the caller and its role", async () => {
       { by: "ops", role: "operator", action: "update instance" },
     ],
   );
+});
+
+const JWT_SECRET = "admin-jwt-hmac-secret-0123456789abcdef";
+
+async function adminToken(claims: Record<string, unknown>, secret = JWT_SECRET): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  return await signJwt((_alg, data) => crypto.subtle.sign("HMAC", key, data), "HS256", {
+    sub: "carol",
+    iss: "https://idp.test",
+    exp: Math.floor(Date.now() / 1000) + 600,
+    ...claims,
+  });
+}
+
+function jwtConfig(url: string): string {
+  return JSON.stringify({
+    admin: {
+      jwt: {
+        key: JWT_SECRET,
+        algorithms: ["HS256"],
+        issuer: "https://idp.test",
+        "role-claim": "switchyard_role",
+      },
+    },
+    model: { services: { chat: { instances: [{ name: "m", "base-url": url }] } } },
+  });
+}
+
+Deno.test("an admin JWT's role claim gives its role; the audit trail names its subject", async () => {
+  await using setup = await gatewayOverBackend(jwtConfig);
+  const url = setup.gateway.url;
+  const id = `m@${setup.backend.url}/v1/chat/completions`;
+  const viewer = await adminToken({ switchyard_role: "viewer" });
+  const operator = await adminToken({ switchyard_role: ["viewer", "operator"] });
+
+  assert.equal((await adminCall(url, "GET", "/admin/config", { key: viewer })).status, 200);
+  const refused = await adminCall(url, "PATCH", instancePath("chat", id), {
+    key: viewer,
+    ifMatch: "*",
+    body: { weight: 2 },
+  });
+  assert.equal(refused.status, 403);
+  assert.match(refused.body.error.message, /needs the operator role; admin key "jwt:carol" has/);
+  const allowed = await adminCall(url, "PATCH", instancePath("chat", id), {
+    key: operator,
+    ifMatch: "*",
+    body: { weight: 2 },
+  });
+  assert.equal(allowed.status, 200, JSON.stringify(allowed.body));
+  const audit = await adminCall<{ entries: { by: string; role?: string }[] }>(
+    url,
+    "GET",
+    "/admin/audit",
+    { key: viewer },
+  );
+  assert.deepEqual(
+    { by: audit.body.entries[0]!.by, role: audit.body.entries[0]!.role },
+    { by: "jwt:carol", role: "operator" },
+  );
+});
+
+Deno.test("an admin JWT without a role, or not signed by the key, is refused", async () => {
+  await using setup = await gatewayOverBackend(jwtConfig);
+  const url = setup.gateway.url;
+  const roleless = await adminCall(url, "GET", "/admin/config", {
+    key: await adminToken({ switchyard_role: "superuser" }),
+  });
+  assert.equal(roleless.status, 403);
+  assert.equal(roleless.body.error.code, "insufficient_role");
+  assert.match(roleless.body.error.message, /"switchyard_role" claim names no admin role/);
+  const forged = await adminCall(url, "GET", "/admin/config", {
+    key: await adminToken({ switchyard_role: "admin" }, "another-secret-of-enough-length-42"),
+  });
+  assert.equal(forged.status, 401);
+  assert.match(forged.body.error.message, /^Invalid admin token/);
+  const none = await adminCall(url, "GET", "/admin/config");
+  assert.equal(none.status, 401);
 });

@@ -528,6 +528,60 @@ const KeyId = z.string().regex(
   "A key id is 1 to 64 letters, digits, dots, dashes or underscores",
 );
 
+/** One client API key written in the config. */
+export const ApiKeySchema = z.strictObject({
+  id: KeyId.describe("names the key in logs, limits and the audit trail"),
+  key: SecretText.describe("the key clients send, or sha256:<hex digest of it>"),
+  models: z.array(z.string().min(1)).optional().describe(
+    "models this key may use (`*` patterns allowed); every model when unset",
+  ),
+  "rate-limit": RateLimitSchema.optional().describe("this key's own limit"),
+  expires: z.iso.datetime({ offset: true }).optional().describe(
+    "ISO time after which the key is refused",
+  ),
+  enabled: z.boolean().default(true).describe("whether the key is accepted"),
+});
+
+/** How JWTs are verified: where the keys are, which algorithms, issuer and audience. */
+const jwtVerification = {
+  "jwks-url": z.url({ protocol: /^https?$/, error: "Expected an http:// or https:// URL" })
+    .optional().describe("where the signing keys are published"),
+  key: z.string().min(1).optional().describe(
+    "or one key: an HMAC secret, a PEM public key, or a JWK as JSON",
+  ),
+  algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).describe("algorithms accepted, pinned"),
+  issuer: z.string().min(1).optional().describe("required `iss`"),
+  audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional()
+    .describe("accepted `aud` values"),
+  "clock-skew": Millis.default(30_000).describe("leeway for exp and nbf, ms"),
+};
+
+/** Refuses JWT settings with both or neither of `jwks-url` and `key`. */
+function oneKeySource(
+  jwt: { readonly "jwks-url"?: string | undefined; readonly key?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if ((jwt["jwks-url"] === undefined) === (jwt.key === undefined)) {
+    ctx.addIssue({ code: "custom", message: "Set exactly one of jwks-url and key" });
+  }
+}
+
+/** `auth.jwt:` verification of client JWTs. */
+export const JwtSchema = z.strictObject({
+  ...jwtVerification,
+  "models-claim": z.string().min(1).optional().describe(
+    "claim listing the models a token may use; every model when unset",
+  ),
+}).superRefine(oneKeySource);
+
+/** `admin.jwt:` verification of admin JWTs, whose role a claim names. */
+export const AdminJwtSchema = z.strictObject({
+  ...jwtVerification,
+  "role-claim": z.string().min(1).default("role").describe(
+    "claim naming the token's admin role (viewer, operator or admin), or a list of them",
+  ),
+}).superRefine(oneKeySource);
+
 /** Our `admin:` section: who may use the admin API, and what it may point instances at. */
 export const AdminSchema = z.strictObject({
   keys: z.array(z.union([
@@ -544,6 +598,9 @@ export const AdminSchema = z.strictObject({
     "admin keys (the key, sha256:<hex digest>, or {id, key, role}); a bare key is an admin; " +
       "without any, and without SWITCHYARD_ADMIN_KEY, the admin API answers only on loopback",
   ),
+  jwt: AdminJwtSchema.optional().describe(
+    "admin JWTs: verified like auth.jwt, with the role in a claim",
+  ),
   "allow-private": z.boolean().default(true).describe(
     "whether instances added at runtime may point at loopback and private addresses",
   ),
@@ -555,41 +612,6 @@ export const AdminSchema = z.strictObject({
     "when the file's model: section changed (at start or on SIGHUP), it replaces the runtime " +
       "changes made since instead of being merged with them",
   ),
-});
-
-/** One client API key written in the config. */
-export const ApiKeySchema = z.strictObject({
-  id: KeyId.describe("names the key in logs, limits and the audit trail"),
-  key: SecretText.describe("the key clients send, or sha256:<hex digest of it>"),
-  models: z.array(z.string().min(1)).optional().describe(
-    "models this key may use (`*` patterns allowed); every model when unset",
-  ),
-  "rate-limit": RateLimitSchema.optional().describe("this key's own limit"),
-  expires: z.iso.datetime({ offset: true }).optional().describe(
-    "ISO time after which the key is refused",
-  ),
-  enabled: z.boolean().default(true).describe("whether the key is accepted"),
-});
-
-/** `auth.jwt:` verification of client JWTs. */
-export const JwtSchema = z.strictObject({
-  "jwks-url": z.url({ protocol: /^https?$/, error: "Expected an http:// or https:// URL" })
-    .optional().describe("where the signing keys are published"),
-  key: z.string().min(1).optional().describe(
-    "or one key: an HMAC secret, a PEM public key, or a JWK as JSON",
-  ),
-  algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).describe("algorithms accepted, pinned"),
-  issuer: z.string().min(1).optional().describe("required `iss`"),
-  audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional()
-    .describe("accepted `aud` values"),
-  "clock-skew": Millis.default(30_000).describe("leeway for exp and nbf, ms"),
-  "models-claim": z.string().min(1).optional().describe(
-    "claim listing the models a token may use; every model when unset",
-  ),
-}).superRefine((jwt, ctx) => {
-  if ((jwt["jwks-url"] === undefined) === (jwt.key === undefined)) {
-    ctx.addIssue({ code: "custom", message: "Set exactly one of jwks-url and key" });
-  }
 });
 
 /** Our `auth:` section: which clients may call `/v1`. */
