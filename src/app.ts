@@ -155,6 +155,12 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const telemetry = new Telemetry({
     metrics,
     logger: deps.config.log.requests ? deps.logger : undefined,
+    bodies: deps.config.log.bodies
+      ? {
+        limit: deps.config.log["body-bytes"],
+        masks: deps.config.log.mask.map((pattern) => new RegExp(pattern, "g")),
+      }
+      : undefined,
     ...(deps.now ? { now: deps.now } : {}),
   });
   const transport = http1Transport(deps.connect, { proxies: deps.proxies });

@@ -16,6 +16,7 @@ import { cidrProblem } from "../net/cidr.ts";
 import { envReferences, resolveEnvReferences } from "./env_references.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import { ADMIN_ROLES } from "../admin/roles.ts";
+import { DEFAULT_MASKS } from "../observe/body_capture.ts";
 
 /** A duration in milliseconds. */
 const Millis = z.number().int().nonnegative().describe("milliseconds");
@@ -649,7 +650,29 @@ export const LogSchema = z.strictObject({
     "auto: readable text on a terminal, one JSON object per line otherwise",
   ),
   requests: z.boolean().default(true).describe("one line per /v1 request"),
+  bodies: z.boolean().default(false).describe(
+    "add the request's body and the answer's to its line (request_body, response_body), " +
+      "masked; off, no prompt or answer text is ever logged",
+  ),
+  "body-bytes": z.int().min(1).max(1_048_576).default(4096).describe(
+    "the most bytes of each body a line holds",
+  ),
+  mask: z.array(z.string().min(1).refine(isRegExp, "Not a valid regular expression"))
+    .default([...DEFAULT_MASKS]).describe(
+      "regular expressions whose matches in logged bodies are written as [masked]; the " +
+        "default masks email addresses, bearer tokens, sk-/key- style keys and card numbers",
+    ),
 });
+
+/** Whether `pattern` compiles as a regular expression. */
+function isRegExp(pattern: string): boolean {
+  try {
+    new RegExp(pattern, "g");
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Our `metrics:` section: the Prometheus endpoint. */
 export const MetricsSchema = z.strictObject({

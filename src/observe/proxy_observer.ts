@@ -17,7 +17,7 @@ export interface ProxyObserver extends LimitObserver {
   /** Whether backends get the trace context of each attempt (and not the client's). */
   readonly traced: boolean;
   /** The body was read: its size and the model it names. */
-  bodyRead(model: string, bytes: number): void;
+  bodyRead(model: string, body: Uint8Array): void;
   /** The model resolved to a pool, or to none. */
   resolved(pool: string | undefined): void;
   /** The load balancer picked `upstream` for the next attempt. */

@@ -12,6 +12,7 @@ import type { LimitScope } from "../limiter/types.ts";
 import type { Upstream } from "../registry/snapshot.ts";
 import type { ServiceType } from "../services.ts";
 import type { BodyEnd, ProxyObserver } from "./proxy_observer.ts";
+import { BodyCapture, type BodyLogging } from "./body_capture.ts";
 import { StreamTap, type TappedBody, type TapResult } from "./stream_tap.ts";
 import type { TokenUsage } from "./usage.ts";
 import { findUsage } from "./usage.ts";
@@ -20,6 +21,8 @@ import { findUsage } from "./usage.ts";
 export interface RecordSink {
   /** Whether anything reads a request's token `usage` (metrics, or request lines). */
   readonly readsUsage: boolean;
+  /** What of the bodies request lines hold, when `log.bodies` is on. */
+  readonly bodies: BodyLogging | undefined;
   finished(record: RequestRecord): void;
 }
 
@@ -77,6 +80,9 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
   usage: TokenUsage | undefined;
   /** The request's trace, when OpenTelemetry is on. */
   traceId: string | undefined;
+  /** The first bytes of the request's body and of the answer, when `log.bodies` is on. */
+  requestBody: BodyCapture | undefined;
+  responseBody: BodyCapture | undefined;
 
   readonly #metrics: GatewayMetrics | undefined;
   /** The series of {@link model}, once looked up. */
@@ -112,10 +118,12 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     return performance.now() - this.#started;
   }
 
-  /** The body was read: its size and the model it names. */
-  bodyRead(model: string, bytes: number): void {
+  /** The body was read: its size and the model it names (and itself, for `log.bodies`). */
+  bodyRead(model: string, body: Uint8Array): void {
     this.requestedModel = model;
-    this.bytesIn = bytes;
+    this.bytesIn = body.byteLength;
+    const bodies = this.#sink.bodies;
+    if (bodies) (this.requestBody = new BodyCapture(bodies)).add(body);
   }
 
   /** The model resolved to a pool, or to none. */
@@ -166,6 +174,8 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
   /** The whole answer, read into memory: its size and the `usage` it reports. */
   bodyAnswered(body: Uint8Array): void {
     this.bytesOut = body.byteLength;
+    const bodies = this.#sink.bodies;
+    if (bodies) (this.responseBody = new BodyCapture(bodies)).add(body);
     if (body.byteLength > 0 && this.#sink.readsUsage) {
       this.usage = findUsage(body);
     }
@@ -176,10 +186,12 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     const gaps = kind === "sse" && this.#metrics
       ? this.#series(this.#metrics).interTokenLatency
       : undefined;
+    const bodies = this.#sink.bodies;
     return this.#tap = new StreamTap({
       elapsed: () => this.elapsed(),
       gaps,
       readsUsage: this.#sink.readsUsage,
+      capture: bodies ? this.responseBody = new BodyCapture(bodies) : undefined,
     }, kind);
   }
 

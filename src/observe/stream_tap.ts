@@ -5,6 +5,7 @@
  * @module
  */
 import type { HistogramSeries } from "../metrics/registry.ts";
+import type { BodyCapture } from "./body_capture.ts";
 import { findUsage, type TokenUsage } from "./usage.ts";
 
 /** The most of a body's end kept to search for `usage`, in bytes. */
@@ -20,6 +21,8 @@ export interface TapTarget {
   readonly gaps: HistogramSeries | undefined;
   /** Whether the body's `usage` is wanted: only then is its end kept to read it from. */
   readonly readsUsage: boolean;
+  /** Keeps the body's first bytes for the request line, when `log.bodies` is on. */
+  readonly capture?: BodyCapture | undefined;
 }
 
 /** What a watched body came to. */
@@ -39,6 +42,7 @@ export type TappedBody = "sse" | "stream" | "json" | "other";
 /** A tap on one response body. */
 export class StreamTap {
   readonly #target: TapTarget;
+  readonly #capture: BodyCapture | undefined;
   readonly #sse: boolean;
   /** Whether SSE events are counted and timed: only when their gaps are measured. */
   readonly #countsEvents: boolean;
@@ -61,6 +65,7 @@ export class StreamTap {
 
   constructor(target: TapTarget, kind: TappedBody) {
     this.#target = target;
+    this.#capture = target.capture;
     this.#sse = kind === "sse";
     this.#countsEvents = this.#sse && target.gaps !== undefined;
     this.#streamed = kind === "sse" || kind === "stream";
@@ -76,6 +81,7 @@ export class StreamTap {
   chunk(bytes: Uint8Array): void {
     this.#bytes += bytes.byteLength;
     if (this.#first === undefined) this.#first = this.#target.elapsed();
+    this.#capture?.add(bytes);
     if (this.#countsEvents) {
       const events = this.#eventsEnding(bytes);
       if (events > 0) {

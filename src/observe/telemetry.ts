@@ -7,6 +7,7 @@ import { FieldName, type LineFields } from "../logging/line_fields.ts";
 import type { Logger, LogLevel } from "../logging/logger.ts";
 import type { GatewayMetrics } from "../metrics/gateway_metrics.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
+import type { BodyLogging } from "./body_capture.ts";
 import { RecentErrors } from "./recent_errors.ts";
 import { type RecordSink, type RequestArrival, RequestRecord } from "./request_record.ts";
 import { LinkedList } from "../lib/linked_list.ts";
@@ -27,6 +28,8 @@ export interface TelemetryOptions {
   readonly metrics?: GatewayMetrics | undefined;
   /** Where request lines go; none when `log.requests` is off. */
   readonly logger?: Logger | undefined;
+  /** What of the bodies request lines hold; none unless `log.bodies` is on. */
+  readonly bodies?: BodyLogging | undefined;
   /** Clock, in ms. @default Date.now */
   readonly now?: () => number;
 }
@@ -35,6 +38,7 @@ export interface TelemetryOptions {
 export class Telemetry implements RecordSink {
   readonly metrics: GatewayMetrics | undefined;
   readonly readsUsage: boolean;
+  readonly bodies: BodyLogging | undefined;
   /** Every service's counters. */
   readonly traffic: ReadonlyMap<ServiceType, ServiceTraffic>;
   readonly recentErrors = new RecentErrors();
@@ -49,6 +53,8 @@ export class Telemetry implements RecordSink {
     this.metrics = options.metrics;
     this.#logger = options.logger;
     this.readsUsage = options.metrics !== undefined || options.logger !== undefined;
+    // Bodies are kept only for request lines to hold.
+    this.bodies = options.logger ? options.bodies : undefined;
     this.#now = options.now ?? Date.now;
     this.traffic = new Map(SERVICE_TYPES.map((type) => [type, newTraffic()]));
   }
@@ -138,6 +144,8 @@ const FIELDS = {
   client: new FieldName("client"),
   clientIp: new FieldName("client_ip"),
   traceId: new FieldName("trace_id"),
+  requestBody: new FieldName("request_body"),
+  responseBody: new FieldName("response_body"),
 };
 
 /** The fields of a request's line. */
@@ -163,6 +171,8 @@ function requestFields(line: LineFields, record: RequestRecord): void {
   line.label(FIELDS.client, record.client);
   line.text(FIELDS.clientIp, record.clientIp);
   line.text(FIELDS.traceId, record.traceId);
+  line.text(FIELDS.requestBody, record.requestBody?.text());
+  line.text(FIELDS.responseBody, record.responseBody?.text());
 }
 
 /** ms to a tenth. */

@@ -52,7 +52,7 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     maxBytes: deps.server["max-body-size"],
     idle: deps.bodyIdle,
   });
-  record.bodyRead(body.model, body.bytes.byteLength);
+  record.bodyRead(body.model, body.bytes);
   if (identity && !identity.allows(body.model)) throw modelRefusal(identity, body.model);
   const pool = service.resolve(body.model);
   record.resolved(pool?.name);

@@ -30,8 +30,8 @@ export class TracedRequest implements ProxyObserver {
     this.#record.rateLimit(scope, result);
   }
 
-  bodyRead(model: string, bytes: number): void {
-    this.#record.bodyRead(model, bytes);
+  bodyRead(model: string, body: Uint8Array): void {
+    this.#record.bodyRead(model, body);
   }
 
   resolved(pool: string | undefined): void {
