@@ -1,11 +1,15 @@
 /**
  * Instance capabilities: a request that carries an image, defines tools, carries audio or needs
  * a long context reaches only instances that can take it, on the chat, Messages and Responses
- * routes; when none can, the gateway refuses it with a 400 that names what is missing.
+ * routes; when none can, the gateway refuses it with a 400 that names what is missing. What an
+ * instance can take is configured, or learned from vLLM's and llama.cpp's own answers.
  */
 import assert from "node:assert/strict";
 import { type FakeBackend, startFakeBackend } from "./fixtures/fake_backend.ts";
 import { startGateway } from "./fixtures/gateway.ts";
+import { startLlamaCpp, startVllm } from "./fixtures/backends/mod.ts";
+import { manualSchedule } from "./fixtures/clock.ts";
+import { eventually } from "./fixtures/gate.ts";
 
 /** Config YAML for chat instances of model `m`, each with its own `capabilities` YAML. */
 function chatInstances(instances: readonly { url: string; capabilities?: string }[]): string {
@@ -230,4 +234,70 @@ Deno.test("on /v1/responses the missing capability is refused in OpenAI's shape"
   assert.equal(error.code, "missing_capability");
   assert.match(String(error.message), /^Model "m" has no instance with vision /);
   assert.deepEqual(served(setup.text, setup.vision), [0, 0]);
+});
+
+/** Resolves once every instance of the chat service has read its backend's model list. */
+async function discovered(gatewayUrl: string): Promise<void> {
+  await eventually(async () => {
+    const status = await (await fetch(`${gatewayUrl}/v1/chat/status`)).json();
+    for (const instance of status.instances) assert.ok(instance.discovered, "not read yet");
+  }, 2_000);
+}
+
+Deno.test("a long prompt skips a vLLM instance whose max_model_len it exceeds", async () => {
+  await using small = await startVllm({ name: "small", models: ["m"], maxModelLen: 1_000 });
+  await using large = await startVllm({ name: "large", models: ["m"], maxModelLen: 100_000 });
+  await using gateway = await startGateway(
+    `model:
+  services:
+    chat:
+      load-balance: { type: round-robin }
+      instances:
+        - { name: m, base-url: "${small.url}", adapter: vllm, discover: true }
+        - { name: m, base-url: "${large.url}", adapter: vllm, discover: true }
+`,
+    { schedule: manualSchedule().schedule },
+  );
+  await discovered(gateway.url);
+  const long = { model: "m", messages: [{ role: "user", content: "word ".repeat(2_000) }] };
+  for (let i = 0; i < 2; i++) {
+    assert.equal((await post(gateway.url, "/v1/chat/completions", long)).status, 200);
+  }
+  assert.deepEqual(
+    [small, large].map((backend) => backend.hits("POST", "/v1/chat/completions")),
+    [0, 2],
+  );
+});
+
+Deno.test("llama.cpp's /props tells which instance takes images; configured values win", async () => {
+  await using text = await startLlamaCpp({ name: "text", models: ["m"] });
+  await using vision = await startLlamaCpp({ name: "vision", models: ["m"], vision: true });
+  await using told = await startLlamaCpp({ name: "told", models: ["m"] });
+  const instance = (url: string, extra = "") =>
+    `        - { name: m, base-url: "${url}", adapter: llamacpp, discover: true${extra} }\n`;
+  await using gateway = await startGateway(
+    `model:
+  services:
+    chat:
+      load-balance: { type: round-robin }
+      instances:
+${instance(text.url)}${instance(vision.url)}${
+      instance(told.url, ", capabilities: { vision: true }")
+    }`,
+    { schedule: manualSchedule().schedule },
+  );
+  await discovered(gateway.url);
+  const status = await (await fetch(`${gateway.url}/v1/chat/status`)).json();
+  assert.deepEqual(status.instances[0].learnedCapabilities, {
+    m: { context: 4096, vision: false, audio: false },
+  });
+  assert.equal(status.instances[0].capabilities, null);
+  assert.deepEqual(status.instances[2].capabilities, { vision: true });
+  for (let i = 0; i < 4; i++) {
+    assert.equal((await post(gateway.url, "/v1/chat/completions", chatImage)).status, 200);
+  }
+  assert.deepEqual(
+    [text, vision, told].map((backend) => backend.hits("POST", "/v1/chat/completions")),
+    [0, 2, 2],
+  );
 });

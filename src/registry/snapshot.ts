@@ -554,7 +554,7 @@ function buildService(
       queue,
       queueTimeout,
       // Counting tokens needs no capability of the model.
-      capabilities: context.variant ? undefined : poolCapabilities(group),
+      capabilities: context.variant ? undefined : poolCapabilities(name, group),
     };
     if (pattern) patterns.push({ regex: globToRegExp(name), pool });
     else exact.set(name, pool);
