@@ -22,9 +22,9 @@ export interface RequestNeeds {
 }
 
 /**
- * Bytes per token in the prompt estimate. English text runs 4 or a little more in OpenAI's and
- * Llama's tokenizers; JSON punctuation and other languages run fewer, so the estimate leans low
- * and a prompt is refused only when it cannot fit.
+ * Bytes per token in the prompt estimate: no tokenizer, so no exact count. English prose runs
+ * 4 to 5 bytes per token in OpenAI's and Llama's tokenizers, and the body's JSON adds bytes, so
+ * for it the estimate errs high; text in scripts of several bytes per character errs low.
  */
 export const BYTES_PER_TOKEN = 4;
 
