@@ -1,7 +1,7 @@
 /**
  * What a request needs of the model that serves it, read from its parsed JSON body: image input
  * (vision), tool definitions (tools), audio input or output (audio), and room for its prompt and
- * answer (context). Read only for a pool whose instances differ in what they can take.
+ * answer (context). Read only for a pool where what some instance can take is known.
  * @module
  */
 import { isRecord } from "../../lib/request_fields.ts";
