@@ -9,7 +9,7 @@ import { type FakeBackend, startFakeBackend } from "./fixtures/fake_backend.ts";
 import { startGateway } from "./fixtures/gateway.ts";
 import { startLlamaCpp, startVllm } from "./fixtures/backends/mod.ts";
 import { manualSchedule } from "./fixtures/clock.ts";
-import { eventually } from "./fixtures/gate.ts";
+import { eventually, Gate, within } from "./fixtures/gate.ts";
 
 /** Config YAML for chat instances of model `m`, each with its own `capabilities` YAML. */
 function chatInstances(instances: readonly { url: string; capabilities?: string }[]): string {
@@ -300,4 +300,32 @@ ${instance(text.url)}${instance(vision.url)}${
     [text, vision, told].map((backend) => backend.hits("POST", "/v1/chat/completions")),
     [0, 2, 2],
   );
+});
+
+Deno.test("an image request waits for the busy vision instance rather than take the idle text one", async () => {
+  await using text = await startFakeBackend({ name: "text" });
+  await using vision = await startFakeBackend({ name: "vision" });
+  await using gateway = await startGateway(`model:
+  services:
+    chat:
+      instances:
+        - { name: m, base-url: "${text.url}", capabilities: { vision: false } }
+        - { name: m, base-url: "${vision.url}", max-concurrency: 1 }
+`);
+  const gate = new Gate();
+  vision.holdNext(gate);
+  const first = post(gateway.url, "/v1/chat/completions", chatImage);
+  let second;
+  try {
+    await within(vision.received(1), 2_000, "the first image reached the vision instance");
+    second = post(gateway.url, "/v1/chat/completions", chatImage);
+    await eventually(async () => {
+      const status = await (await fetch(`${gateway.url}/v1/chat/status`)).json();
+      assert.equal(status.queues[0]?.waiting, 1);
+    }, 2_000);
+  } finally {
+    gate.open();
+  }
+  assert.deepEqual([(await first).status, (await second).status], [200, 200]);
+  assert.deepEqual(served(text, vision), [0, 2]);
 });
