@@ -1,11 +1,13 @@
 import { bearer, openAiModelList, success } from "./_readers.ts";
 import { readLlamaCppMetrics } from "./llamacpp_metrics.ts";
+import type { Capabilities } from "../config/schema.ts";
 import type { Adapter } from "./types.ts";
 
 /**
  * llama.cpp's `llama-server`: OpenAI's API (Responses included) and Anthropic's Messages API under `/v1`, `GET /health` (503 while the model
  * loads), and its load in Prometheus `/metrics` when started with `--metrics`. Its `--api-key`
- * is sent as a bearer token.
+ * is sent as a bearer token. `/props` tells its context per request (`n_ctx` of a slot) and
+ * whether it takes images and audio (`modalities`).
  */
 export const llamacpp: Adapter = {
   name: "llamacpp",
@@ -25,5 +27,30 @@ export const llamacpp: Adapter = {
     format: "text",
     read: (body) => readLlamaCppMetrics(String(body)),
   },
+  capabilities: { path: "/props", read: propsCapabilities },
   authHeader: bearer,
 };
+
+/**
+ * What `/props` tells of the one model a llama-server serves: the context of a slot, which is
+ * what one request gets, and the modalities its projector adds.
+ */
+function propsCapabilities(
+  body: unknown,
+  models: readonly string[],
+): ReadonlyMap<string, Capabilities> {
+  const props = (body ?? {}) as {
+    default_generation_settings?: { n_ctx?: unknown } | null;
+    modalities?: { vision?: unknown; audio?: unknown } | null;
+  };
+  const context = props.default_generation_settings?.n_ctx;
+  const { vision, audio } = props.modalities ?? {};
+  const capabilities: Capabilities = {
+    ...(Number.isSafeInteger(context) && (context as number) > 0
+      ? { context: context as number }
+      : {}),
+    ...(typeof vision === "boolean" ? { vision } : {}),
+    ...(typeof audio === "boolean" ? { audio } : {}),
+  };
+  return new Map(models.map((model) => [model, capabilities]));
+}

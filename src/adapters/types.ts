@@ -1,3 +1,4 @@
+import type { Capabilities } from "../config/schema.ts";
 import type { Translation } from "../proxy/exchange.ts";
 import type { ServiceType } from "../services.ts";
 
@@ -23,6 +24,20 @@ export interface Reader<T> {
    */
   readonly format: "json" | "text";
   read(body: unknown): T;
+}
+
+/**
+ * Where a backend tells what its models can take: a JSON resource read with its model list (the
+ * model list itself when `path` is the list's, so no second request is made).
+ */
+export interface CapabilitiesReader {
+  /** Path on the instance's base URL, fetched with `GET`. */
+  readonly path: string;
+  /**
+   * The capabilities of each of `models`, the names just listed, as the parsed answer tells;
+   * a model it tells nothing of is left out. Throws a `TypeError` on an answer not as expected.
+   */
+  read(body: unknown, models: readonly string[]): ReadonlyMap<string, Capabilities>;
 }
 
 /** How to tell that a backend is up, without spending GPU time. */
@@ -55,6 +70,8 @@ export interface Adapter {
   readonly models: Reader<readonly string[]>;
   /** The backend's load, when it exposes it. */
   readonly load?: Reader<LoadReading>;
+  /** What its models can take, when it tells. */
+  readonly capabilities?: CapabilitiesReader;
   /** The header an `api-key` is sent in. */
   authHeader(key: string): readonly [string, string];
   /**

@@ -1,8 +1,12 @@
 import { bearer, openAiModelList, success } from "./_readers.ts";
 import { readVllmMetrics } from "./vllm_metrics.ts";
+import type { Capabilities } from "../config/schema.ts";
 import type { Adapter } from "./types.ts";
 
-/** vLLM's OpenAI-compatible server: `GET /health`, and its load in Prometheus `/metrics`. */
+/**
+ * vLLM's OpenAI-compatible server: `GET /health`, its load in Prometheus `/metrics`, and each
+ * model's context length as `max_model_len` in its model list.
+ */
 export const vllm: Adapter = {
   name: "vllm",
   title: "vLLM",
@@ -22,5 +26,23 @@ export const vllm: Adapter = {
     format: "text",
     read: (body) => readVllmMetrics(String(body)),
   },
+  capabilities: { path: "/v1/models", read: maxModelLengths },
   authHeader: bearer,
 };
+
+/** The context length of each model in vLLM's model list, its `max_model_len`. */
+function maxModelLengths(body: unknown): ReadonlyMap<string, Capabilities> {
+  const data = (body as { data?: unknown } | null)?.data;
+  const lengths = new Map<string, Capabilities>();
+  if (!Array.isArray(data)) return lengths;
+  for (const entry of data) {
+    const { id, max_model_len: context } = (entry ?? {}) as {
+      id?: unknown;
+      max_model_len?: unknown;
+    };
+    if (typeof id === "string" && Number.isSafeInteger(context) && (context as number) > 0) {
+      lengths.set(id, { context: context as number });
+    }
+  }
+  return lengths;
+}

@@ -330,6 +330,23 @@ const queueKeys = {
   ),
 };
 
+/**
+ * What an instance's model can take. A capability left out is one the gateway learns from the
+ * backend where it can, and otherwise assumes.
+ */
+export const CapabilitiesSchema = z.strictObject({
+  context: z.number().int().min(1).optional().describe(
+    "context length in tokens: prompt and output together; unlimited when unknown",
+  ),
+  vision: z.boolean().optional().describe("takes image input; assumed when unknown"),
+  tools: z.boolean().optional().describe(
+    "takes tool and function definitions; assumed when unknown",
+  ),
+  audio: z.boolean().optional().describe(
+    "takes audio input and answers in audio; assumed when unknown",
+  ),
+});
+
 /** Whether an instance takes new requests. */
 export const INSTANCE_STATUSES = ["active", "draining", "disabled"] as const;
 
@@ -369,6 +386,9 @@ export const InstanceSchema = z.strictObject({
   ),
   "max-concurrency": MaxConcurrency.optional().describe(
     "requests in flight at once; more wait in the model's queue; inherits the service's",
+  ),
+  capabilities: CapabilitiesSchema.optional().describe(
+    "what its model can take; requests that need more go to other instances",
   ),
   status: z.enum([...INSTANCE_STATUSES, "inactive"]).default("active").describe(
     "active takes requests; draining and disabled take no new ones while those in flight " +
@@ -727,6 +747,8 @@ export type ApiKeyConfig = z.output<typeof ApiKeySchema>;
 export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
 /** One resolved instance. */
 export type InstanceConfig = z.output<typeof InstanceSchema>;
+/** What an instance's model can take, as configured or learned; unknown where left out. */
+export type Capabilities = z.output<typeof CapabilitiesSchema>;
 /** A `load-balance:` section. */
 export type LoadBalanceConfig = z.output<typeof LoadBalanceSchema>;
 /** A `health-check:` section. */

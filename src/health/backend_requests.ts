@@ -4,6 +4,7 @@
  * @module
  */
 import type { Adapter, LoadReading, Reader } from "../adapters/types.ts";
+import type { Capabilities } from "../config/schema.ts";
 import { causeChain, knownCause } from "../lib/error_causes.ts";
 import type { AddressCheck } from "../net/address_policy.ts";
 import { AddressRefused, ProxyRefused, TlsFailure } from "../transport/errors.ts";
@@ -116,6 +117,43 @@ export function readModels(
   options: RequestOptions,
 ): Promise<readonly string[]> {
   return readResource(target, target.adapter.models, options);
+}
+
+/** A backend's model list, and what it tells of its models' capabilities. */
+export interface ModelList {
+  readonly models: readonly string[];
+  /** Per listed model, where the adapter can read them; undefined where it cannot. */
+  readonly capabilities: ReadonlyMap<string, Capabilities> | undefined;
+}
+
+/**
+ * The models the backend lists, with their capabilities where its adapter reads them: from the
+ * same answer, or from one more request; undefined when that one fails.
+ */
+export async function readModelList(
+  target: BackendTarget,
+  options: RequestOptions,
+): Promise<ModelList> {
+  const { models: list, capabilities: reader } = target.adapter;
+  if (reader === undefined) {
+    return { models: await readResource(target, list, options), capabilities: undefined };
+  }
+  if (reader.path === list.path) {
+    return await readResource(target, {
+      ...list,
+      read(body) {
+        const models = list.read(body);
+        return { models, capabilities: reader.read(body, models) };
+      },
+    }, options);
+  }
+  const models = await readResource(target, list, options);
+  const capabilities = await readResource(target, {
+    path: reader.path,
+    format: "json",
+    read: (body) => reader.read(body, models),
+  }, options).catch(() => undefined);
+  return { models, capabilities };
 }
 
 /** The load the backend reports; throws when its adapter cannot read one. */

@@ -5,6 +5,7 @@
  * @module
  */
 import type { LoadReading } from "../adapters/types.ts";
+import type { Capabilities } from "../config/schema.ts";
 
 /** `unknown` until the first probe answers; an instance of an `unknown` backend is used. */
 export type HealthStatus = "unknown" | "up" | "down";
@@ -43,6 +44,8 @@ export interface BackendState {
   load: LoadState | undefined;
   /** Models the backend listed at the last successful read; undefined before one. */
   models: readonly string[] | undefined;
+  /** What its listed models can take, as it tells; undefined where it tells nothing. */
+  capabilities: ReadonlyMap<string, Capabilities> | undefined;
   /** ISO time of the last model list read, and why it failed when it did. */
   modelsReadAt: string | null;
   modelsError: string | null;
@@ -63,6 +66,7 @@ export function newBackendState(key: string): BackendState {
     },
     load: undefined,
     models: undefined,
+    capabilities: undefined,
     modelsReadAt: null,
     modelsError: null,
   };

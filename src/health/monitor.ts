@@ -6,10 +6,11 @@
  * @module
  */
 import type { BackendState } from "./backend_state.ts";
-import { type BackendTarget, probeHealth, readLoad, readModels } from "./backend_requests.ts";
+import { type BackendTarget, probeHealth, readLoad, readModelList } from "./backend_requests.ts";
 import { recordProbe } from "./health_checks.ts";
 import { Poller, realSchedule, type Schedule } from "./poller.ts";
 import type { HealthSettings } from "./settings.ts";
+import type { Capabilities } from "../config/schema.ts";
 import type { Transport } from "../transport/transport.ts";
 
 /** One backend to watch, and how. */
@@ -31,7 +32,7 @@ export interface BackendMonitorOptions {
   readonly now?: () => number;
   /** @default setTimeout */
   readonly schedule?: Schedule;
-  /** Called when a backend's model list changed. */
+  /** Called when a backend's model list, or what its models can take, changed. */
   readonly onModelsChanged?: (backend: MonitoredBackend) => void;
   /** Called when a backend went up or down. */
   readonly onHealthChanged?: (backend: MonitoredBackend) => void;
@@ -106,9 +107,16 @@ export class BackendMonitor {
           async () => {
             const at = new Date(now()).toISOString();
             try {
-              const models = await readModels(target, { timeout: READ_TIMEOUT, transport });
-              const changed = !sameModels(state.models, models);
+              const { models, capabilities } = await readModelList(target, {
+                timeout: READ_TIMEOUT,
+                transport,
+              });
+              // Like the list, what was learned of the models stays when it cannot be read.
+              const learned = capabilities ?? state.capabilities;
+              const changed = !sameModels(state.models, models) ||
+                !sameCapabilities(state.capabilities, learned);
               state.models = models;
+              state.capabilities = learned;
               state.modelsReadAt = at;
               state.modelsError = null;
               if (changed) this.#options.onModelsChanged?.(backend);
@@ -166,4 +174,16 @@ function sameModels(before: readonly string[] | undefined, after: readonly strin
   if (before === undefined || before.length !== after.length) return false;
   const known = new Set(before);
   return after.every((model) => known.has(model));
+}
+
+function sameCapabilities(
+  before: ReadonlyMap<string, Capabilities> | undefined,
+  after: ReadonlyMap<string, Capabilities> | undefined,
+): boolean {
+  if (before === undefined || after === undefined) return before === after;
+  if (before.size !== after.size) return false;
+  for (const [model, capabilities] of after) {
+    if (JSON.stringify(before.get(model)) !== JSON.stringify(capabilities)) return false;
+  }
+  return true;
 }

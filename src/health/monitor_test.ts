@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { llamacpp } from "../adapters/llamacpp.ts";
 import { ollama } from "../adapters/ollama.ts";
 import { vllm } from "../adapters/vllm.ts";
 import { addressCheck } from "../net/address_policy.ts";
@@ -131,6 +132,70 @@ Deno.test("discovery reads the model list and reports a change only when it diff
   time.runAll();
   await settle();
   assert.deepEqual(listed.at(-1), ["qwen3:8b"]);
+  monitor.stop();
+});
+
+Deno.test("discovery learns vLLM's context lengths from the same model list read", async () => {
+  const time = manualSchedule();
+  let length = 8192;
+  const { transport, calls } = fakeTransport({
+    "/v1/models": () =>
+      Response.json({ object: "list", data: [{ id: "m", max_model_len: length }, { id: "n" }] }),
+  });
+  const changed: unknown[] = [];
+  const watched = backend({ health: { ...HEALTH, enabled: false }, discoveryInterval: 1_000 });
+  const monitor = new BackendMonitor({
+    transport,
+    schedule: time.schedule,
+    onModelsChanged: (b) => changed.push(b.state.capabilities?.get("m")),
+  });
+  monitor.sync([watched]);
+  await settle();
+  assert.deepEqual(calls, ["/v1/models"]);
+  assert.deepEqual([...watched.state.capabilities ?? []], [["m", { context: 8192 }]]);
+  time.runAll();
+  await settle();
+  assert.equal(changed.length, 1, "the same capabilities again are no change");
+  length = 4096;
+  time.runAll();
+  await settle();
+  assert.deepEqual(changed, [{ context: 8192 }, { context: 4096 }]);
+  monitor.stop();
+});
+
+Deno.test("discovery learns llama.cpp's slot context and modalities from /props", async () => {
+  const time = manualSchedule();
+  let props = () =>
+    Response.json({
+      default_generation_settings: { n_ctx: 2048 },
+      modalities: { vision: true, audio: false },
+    });
+  const { transport } = fakeTransport({
+    "/v1/models": () => Response.json({ object: "list", data: [{ id: "qwen.gguf" }] }),
+    "/props": () => props(),
+  });
+  const watched = backend({
+    target: { baseUrl: "http://127.0.0.1:8080", adapter: llamacpp, headers: [] },
+    state: newBackendState("llamacpp http://127.0.0.1:8080"),
+    health: { ...HEALTH, enabled: false },
+    discoveryInterval: 1_000,
+  });
+  const monitor = new BackendMonitor({ transport, schedule: time.schedule });
+  monitor.sync([watched]);
+  await settle();
+  assert.deepEqual([...watched.state.capabilities ?? []], [
+    ["qwen.gguf", { context: 2048, vision: true, audio: false }],
+  ]);
+  // A /props that cannot be read leaves what was learned in force, as the model list.
+  props = () => new Response("no", { status: 404 });
+  time.runAll();
+  await settle();
+  assert.deepEqual(watched.state.models, ["qwen.gguf"]);
+  assert.deepEqual(watched.state.capabilities?.get("qwen.gguf"), {
+    context: 2048,
+    vision: true,
+    audio: false,
+  });
   monitor.stop();
 });
 

@@ -16,6 +16,7 @@ import { SERVICE_ENDPOINTS } from "../services.ts";
 import { tryModel } from "./attempt/model_attempts.ts";
 import { type ClientBody, readClientBody, replaceModel } from "./request/body.ts";
 import { limitedClient } from "./request/client_identity.ts";
+import { needsOf, type RequestNeeds } from "./request/needs.ts";
 import { baseUpstreamHeaders } from "./request/upstream_headers.ts";
 import {
   cachedAnswer,
@@ -76,12 +77,14 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     return clientGone();
   }
 
+  let needs: RequestNeeds | undefined;
   const shared: ModelRequest = {
     request,
     deps,
     service,
     client,
     base: upstreamHeadersFor(body, request),
+    needs: () => needs ??= needsOf(body),
   };
   let outcome = await tryModel(pool, body, shared);
   const cacheKey = service.cache && !body.stream

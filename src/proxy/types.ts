@@ -14,6 +14,7 @@ import type { ServiceType } from "../services.ts";
 import type { Transport } from "../transport/transport.ts";
 import type { AttemptsInFlight } from "./attempt/attempts_in_flight.ts";
 import type { BodyIdleWatch } from "./request/body_idle_watch.ts";
+import type { RequestNeeds } from "./request/needs.ts";
 import type { UpstreamHeaders } from "./request/upstream_headers.ts";
 
 /** What the proxy needs from the rest of the gateway. */
@@ -86,4 +87,6 @@ export interface ModelRequest {
   readonly client: LimitedClient;
   /** Upstream headers for `body`, before each instance adds its own. */
   readonly base: UpstreamHeaders;
+  /** What the request needs of an instance, read from its body the first time it is asked. */
+  readonly needs: () => RequestNeeds;
 }

@@ -19,6 +19,7 @@ import type { WaitQueue } from "../queue/wait_queue.ts";
 import { type RetrySettings, retrySettings } from "../retry/settings.ts";
 import { STRATEGIES, type Strategy, type StrategyName } from "../balancer/mod.ts";
 import type {
+  Capabilities,
   InstanceConfig,
   InstanceStatus,
   LoadBalanceConfig,
@@ -35,6 +36,7 @@ import {
   outlierSettings,
 } from "../health/settings.ts";
 import { numberDuplicates } from "../config/instance_identity.ts";
+import { poolCapabilities } from "./pool_capabilities.ts";
 import { globToRegExp } from "../lib/glob.ts";
 import type { AddressCheck } from "../net/address_policy.ts";
 import type { Http1Target } from "../transport/http1/client.ts";
@@ -86,6 +88,8 @@ export interface Upstream {
   readonly breaker: CircuitBreaker | undefined;
   /** Requests it may have in flight at once; `Infinity` when uncapped. */
   readonly maxConcurrency: number;
+  /** What its model can take, as configured; unknown capabilities are assumed. */
+  readonly capabilities: Capabilities | undefined;
   /** `active`, or out of selection: `draining` or `disabled`. */
   readonly status: InstanceStatus;
   /** The waiting lines of the models it serves, woken when it frees a slot. */
@@ -103,6 +107,11 @@ export interface ModelPool {
   readonly queue: WaitQueue | undefined;
   /** ms a request may wait in the queue. */
   readonly queueTimeout: number;
+  /**
+   * What each instance can take, where it is known; undefined when nothing is known of any,
+   * and a request's needs are not read.
+   */
+  readonly capabilities: ReadonlyMap<Upstream, Capabilities> | undefined;
 }
 
 /** The load-balance settings of a service, with inherited values and defaults applied. */
@@ -368,6 +377,7 @@ function makeUpstream(
     limits: where.limits,
     breaker: where.breaker,
     maxConcurrency: where.maxConcurrency,
+    capabilities: instance.capabilities,
     status: instance.status,
     queues: [],
   };
@@ -536,7 +546,16 @@ function buildService(
     const queueKey = context.variant ? `${type}/${context.variant}/${name}` : `${type}/${name}`;
     const queue = capped ? live.queue(queueKey, queueSize) : undefined;
     if (queue) { for (const upstream of group) upstream.queues.push(queue); }
-    const pool: ModelPool = { name, pattern, upstreams: group, strategy, queue, queueTimeout };
+    const pool: ModelPool = {
+      name,
+      pattern,
+      upstreams: group,
+      strategy,
+      queue,
+      queueTimeout,
+      // Counting tokens needs no capability of the model.
+      capabilities: context.variant ? undefined : poolCapabilities(name, group),
+    };
     if (pattern) patterns.push({ regex: globToRegExp(name), pool });
     else exact.set(name, pool);
   }

@@ -368,3 +368,48 @@ Deno.test("only instances whose base URL the file does not name have their addre
     b: false,
   });
 });
+
+Deno.test("a pool knows each instance's capabilities: learned ones, configured keys winning", () => {
+  const registry = registryFor(`model:
+  services:
+    chat:
+      instances:
+        - { name: m, base-url: "http://127.0.0.1:8000", adapter: vllm, discover: true }
+        - name: m
+          base-url: "http://127.0.0.1:8001"
+          adapter: vllm
+          discover: true
+          capabilities: { context: 2048, vision: false }
+        - { name: m, base-url: "http://127.0.0.1:8002", adapter: vllm }
+`);
+  const before = registry.snapshot;
+  const pool = before.services.chat.resolve("m")!;
+  assert.deepEqual([...pool.capabilities!.values()], [{ context: 2048, vision: false }]);
+  assert.equal(
+    before.services.messages.tokenCounts?.resolve("m")?.capabilities,
+    undefined,
+    "counting tokens needs nothing",
+  );
+
+  for (const backend of before.backends.slice(0, 2)) {
+    backend.state.models = ["m"];
+    backend.state.capabilities = new Map([["m", { context: 32_768, tools: true }]]);
+  }
+  const after = registry.refresh().services.chat.resolve("m")!;
+  assert.deepEqual(after.upstreams.map((upstream) => after.capabilities?.get(upstream)), [
+    { context: 32_768, tools: true },
+    { context: 2048, tools: true, vision: false },
+    undefined,
+  ]);
+});
+
+Deno.test("a pool whose instances state no capabilities knows none", () => {
+  const { services } = registryFor(`model:
+  services:
+    chat:
+      instances:
+        - { name: m, base-url: "http://127.0.0.1:8000", capabilities: {} }
+        - { name: m, base-url: "http://127.0.0.1:8001" }
+`).snapshot;
+  assert.equal(services.chat.resolve("m")?.capabilities, undefined);
+});

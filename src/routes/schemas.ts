@@ -149,6 +149,14 @@ export const BreakerStatusSchema = z.object({
   lastTransitionAt: z.string().nullable(),
 }).openapi("BreakerStatus");
 
+/** What an instance's model can take, where it is known. */
+export const CapabilitiesStatusSchema = z.object({
+  context: z.number().int().optional().openapi({ description: "Context length in tokens" }),
+  vision: z.boolean().optional(),
+  tools: z.boolean().optional(),
+  audio: z.boolean().optional(),
+}).openapi("Capabilities");
+
 /** One instance in a status answer. */
 export const InstanceStatusSchema = z.object({
   id: z.string(),
@@ -179,6 +187,12 @@ export const InstanceStatusSchema = z.object({
   }).nullable().openapi({ description: "The latest ejection for failing real requests" }),
   discovered: z.array(z.string()).nullable().openapi({
     description: "Models its backend listed, when it discovers models",
+  }),
+  capabilities: CapabilitiesStatusSchema.nullable().openapi({
+    description: "What its model can take, as configured",
+  }),
+  learnedCapabilities: z.record(z.string(), CapabilitiesStatusSchema).nullable().openapi({
+    description: "What its backend tells each listed model can take; configured values win",
   }),
   load: z.object({
     running: z.number().optional(),

@@ -73,6 +73,8 @@ export function serviceStatus(service: ServiceRuntime, now: number) {
           ejections: state.ejections,
         },
         discovered: upstream.discover && backend.models ? [...backend.models] : null,
+        capabilities: upstream.capabilities ?? null,
+        learnedCapabilities: backend.capabilities ? Object.fromEntries(backend.capabilities) : null,
         load: backend.load ? loadStatus(backend.load) : null,
         breaker: upstream.breaker?.snapshot(now) ?? null,
         coolingDownUntil: state.cooldownUntil > now

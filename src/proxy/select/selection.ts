@@ -23,6 +23,7 @@ import { rateLimitHeaders } from "../../limiter/headers.ts";
 import type { ModelPool, Upstream } from "../../registry/snapshot.ts";
 import { retryAfterSeconds } from "../../retry/retry_after.ts";
 import type { ModelOutcome, ModelRequest } from "../types.ts";
+import { canServe, missingCapability } from "./capabilities.ts";
 
 const GONE: ModelOutcome = { kind: "client-gone" };
 
@@ -52,7 +53,9 @@ export function selectionFor(pool: ModelPool, model: string, shared: ModelReques
   // A few at most: an array is cheaper to make and search than a set.
   const tried: Upstream[] = [];
   let now = clock();
+  const capable = capableOf(pool, shared);
   const eligible = (upstream: Upstream) =>
+    (capable === undefined || capable.includes(upstream)) &&
     upstream.state.active < upstream.maxConcurrency && isAvailable(upstream, now) &&
     (upstream.limits.length === 0 || hasRoom(upstream.limits, client, now));
   const untried = (upstream: Upstream) => !tried.includes(upstream) && eligible(upstream);
@@ -65,7 +68,10 @@ export function selectionFor(pool: ModelPool, model: string, shared: ModelReques
     return picked(pool.strategy.pick(context, untried));
   };
   return {
-    first: () => firstPick(pool, { pick: next, model, shared }),
+    first: () =>
+      capable?.length === 0
+        ? Promise.resolve(incapable(pool, model, shared))
+        : firstPick(pool, { pick: next, model, shared, upstreams: capable ?? pool.upstreams }),
     next,
     again: () => next() ?? picked(pool.strategy.pick(context, eligible)),
   };
@@ -77,11 +83,13 @@ export function selectionFor(pool: ModelPool, model: string, shared: ModelReques
  */
 async function firstPick(
   pool: ModelPool,
-  { pick, model, shared }: {
+  { pick, model, shared, upstreams }: {
     pick: () => Upstream | undefined;
     /** The model the client asked for: `pool.name` may be a pattern. */
     model: string;
     shared: ModelRequest;
+    /** The instances that can take the request. */
+    upstreams: readonly Upstream[];
   },
 ): Promise<Upstream | ModelOutcome> {
   const clock = shared.deps.now ?? Date.now;
@@ -90,7 +98,7 @@ async function firstPick(
     const picked = pick();
     if (picked) return picked;
     const now = clock();
-    const blocked = blockage(pool.upstreams, shared.client, now);
+    const blocked = blockage(upstreams, shared.client, now);
     if (blocked.busy && pool.queue) {
       const waitingSince = performance.now();
       const waited = await pool.queue.wait(
@@ -145,12 +153,30 @@ async function firstPick(
         503,
         "no_healthy_upstream",
         `Every instance of model "${model}" is out of service${
-          outOfServiceSummary(pool.upstreams, now)
+          outOfServiceSummary(upstreams, now)
         }`,
-        { headers: { "retry-after": retryAfterSeconds(soonestBack(pool.upstreams, now)) } },
+        { headers: { "retry-after": retryAfterSeconds(soonestBack(upstreams, now)) } },
       ),
     };
   }
+}
+
+/**
+ * The instances of `pool` that can take the request, read from its needs once; undefined when
+ * every one can, or nothing is known of what they can take.
+ */
+function capableOf(pool: ModelPool, shared: ModelRequest): readonly Upstream[] | undefined {
+  const known = pool.capabilities;
+  if (known === undefined) return undefined;
+  const needs = shared.needs();
+  const capable = pool.upstreams.filter((upstream) => canServe(known.get(upstream), needs));
+  return capable.length === pool.upstreams.length ? undefined : capable;
+}
+
+/** The refusal of a request that no instance of `pool` can take. */
+function incapable(pool: ModelPool, model: string, shared: ModelRequest): ModelOutcome {
+  const known = pool.upstreams.map((upstream) => pool.capabilities?.get(upstream));
+  return { kind: "refused", error: missingCapability(model, shared.needs(), known) };
 }
 
 const OUT_REASON_TEXT: Readonly<Record<OutReason, string>> = {
