@@ -322,6 +322,11 @@ Deno.test("/openapi.json documents every statistics endpoint", async () => {
     assert.ok(operation, `${method} ${path} is documented`);
     const content = operation.responses["200"].content["application/json"];
     assert.ok(content.schema, `${method} ${path} documents its answer`);
+    assert.deepEqual(
+      operation.security,
+      [{ adminKey: [] }],
+      `${method} ${path} takes an admin key`,
+    );
   }
   assert.ok(document.components.schemas.Stats.example, "the shapes carry an example");
 });

@@ -68,6 +68,8 @@ export function mountStatsRoutes(app: GatewayApp, deps: StatsDeps): void {
   for (const path of Object.values(PATHS)) app.use(path, guard);
   const registry = app.openAPIRegistry;
   const tags = ["Statistics"];
+  // They take the admin key, not the client key the document declares for other /v1 routes.
+  const security = [{ adminKey: [] }];
   const sources = (): StatsSources => ({
     snapshot: deps.registry.snapshot,
     statistics: deps.telemetry.statistics,
@@ -80,6 +82,7 @@ export function mountStatsRoutes(app: GatewayApp, deps: StatsDeps): void {
     method: "get",
     path: PATHS.stats,
     tags,
+    security,
     summary: "Requests, success rates and latency percentiles per model and per instance",
     responses: {
       200: { description: "Since start or the last reset", content: jsonContent(StatsSchema) },
@@ -92,6 +95,7 @@ export function mountStatsRoutes(app: GatewayApp, deps: StatsDeps): void {
     method: "get",
     path: PATHS.providers,
     tags,
+    security,
     summary: "Every provider (backend server) with its health, load and its instances' counters",
     responses: {
       200: { description: "By provider", content: jsonContent(ProvidersStatsSchema) },
@@ -104,6 +108,7 @@ export function mountStatsRoutes(app: GatewayApp, deps: StatsDeps): void {
     method: "get",
     path: PATHS.loadBalancing,
     tags,
+    security,
     summary: "How each pool's strategy spread its requests, and the signals it reads",
     responses: {
       200: { description: "By service and model", content: jsonContent(LoadBalancingStatsSchema) },
@@ -116,6 +121,7 @@ export function mountStatsRoutes(app: GatewayApp, deps: StatsDeps): void {
     method: "get",
     path: "/v1/health/models/{model}",
     tags,
+    security,
     summary: "Whether a model's instances can take requests",
     request: {
       params: z.object({ model: z.string().openapi({ description: "Model name, URL-encoded" }) }),
@@ -141,6 +147,7 @@ export function mountStatsRoutes(app: GatewayApp, deps: StatsDeps): void {
     method: "get",
     path: PATHS.providerHealth,
     tags,
+    security,
     summary: "Every provider's health, as the active probes found it",
     responses: {
       200: { description: "By provider", content: jsonContent(ProvidersHealthSchema) },
@@ -156,6 +163,7 @@ export function mountStatsRoutes(app: GatewayApp, deps: StatsDeps): void {
     method: "post",
     path: PATHS.refresh,
     tags,
+    security,
     summary: "Probe every provider's health and read its load now",
     responses: {
       200: { description: "Once every probe and read ended", content: jsonContent(RefreshSchema) },
@@ -176,6 +184,7 @@ export function mountStatsRoutes(app: GatewayApp, deps: StatsDeps): void {
     method: "post",
     path: PATHS.reset,
     tags,
+    security,
     summary: "Zero every counter, percentile and measured average of the statistics",
     responses: {
       200: { description: "Reset", content: jsonContent(ResetSchema) },
@@ -195,6 +204,7 @@ export function mountStatsRoutes(app: GatewayApp, deps: StatsDeps): void {
     method: "post",
     path: PATHS.clearCache,
     tags,
+    security,
     summary: "Read the model lists of backends that discover models again now",
     responses: {
       200: { description: "Once every list was read", content: jsonContent(ClearCacheSchema) },
