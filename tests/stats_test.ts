@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { z } from "@hono/zod-openapi";
-import { startOllama } from "./fixtures/backends/mod.ts";
+import { startOllama, startVllm } from "./fixtures/backends/mod.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { eventually } from "./fixtures/gate.ts";
 import { gatewayOverBackend, oneService, startGateway } from "./fixtures/gateway.ts";
@@ -165,6 +165,58 @@ Deno.test("/v1/stats/refresh probes every provider now, and reports what it foun
   assert.equal(health.status, "degraded");
   assert.deepEqual([health.instances, health.available_instances], [2, 1]);
   assert.deepEqual(health.details.map((instance) => instance.health), ["up", "down"]);
+});
+
+Deno.test("/v1/stats/refresh reads the load now for a least-load pool, as the overview shows", async () => {
+  await using vllm = await startVllm({ name: "gpu-1", models: ["qwen"] });
+  vllm.setLoad({ running: 1, waiting: 0 });
+  // Loads read an hour apart: only the first, at start, and the refresh's are made.
+  await using gateway = await startGateway(`model:
+  services:
+    chat:
+      load-balance: { type: least-load, load-interval: 3600000 }
+      instances:
+        - { name: qwen, base-url: "${vllm.url}", adapter: vllm }
+`);
+  const loadOf = async () =>
+    (await call(gateway.url, "/v1/providers/stats/overview", ProvidersStatsSchema)).providers[0]!
+      .load;
+  await eventually(async () => assert.equal((await loadOf())?.running, 1), 2_000);
+  vllm.setLoad({ running: 5, waiting: 7, kvCacheUsage: 0.5 });
+  assert.equal((await loadOf())?.running, 1, "not read again yet");
+
+  const refreshed = await call(gateway.url, "/v1/stats/refresh", RefreshSchema, {
+    method: "POST",
+  });
+  assert.deepEqual([refreshed.health_probes, refreshed.load_reads], [0, 1]);
+  const load = await loadOf();
+  assert.deepEqual([load?.running, load?.waiting, load?.kv_cache_usage], [5, 7, 0.5]);
+  const balancing = await call(
+    gateway.url,
+    "/v1/load-balancing/statistics",
+    LoadBalancingStatsSchema,
+  );
+  assert.equal(balancing.services[0]!.pools[0]!.instances[0]!.load?.waiting, 7);
+});
+
+Deno.test("a retried request counts once for its model, and each attempt on its instance", async () => {
+  await using failing = await startFakeBackend({ name: "failing", failStatus: 503 });
+  await using working = await startFakeBackend({ name: "working" });
+  await using gateway = await startGateway(
+    oneService("chat", [failing.url, working.url], { strategy: "round-robin" }),
+  );
+  assert.equal(await chat(gateway.url), 200);
+  const stats = await call(gateway.url, "/v1/stats", StatsSchema);
+  const model = stats.models[0]!;
+  assert.deepEqual([model.requests, model.succeeded, model.failed], [1, 1, 0]);
+  const counts = stats.instances.map((instance) => [
+    instance.base_url,
+    instance.requests,
+    instance.succeeded,
+    instance.failed,
+    instance.duration_ms.samples,
+  ]);
+  assert.deepEqual(counts, [[failing.url, 1, 0, 1, 0], [working.url, 1, 1, 0, 1]]);
 });
 
 Deno.test("/v1/health/models: a known model's instances; an unknown model is a 404 in OpenAI's shape", async () => {
