@@ -51,6 +51,7 @@ import { mountStatusRoutes } from "./routes/status.ts";
 import { mountStoredResponseRoutes } from "./routes/stored_responses.ts";
 import { mountStatusOverview } from "./routes/status_overview.ts";
 import { mountStatusPage } from "./routes/status_page.ts";
+import { mountStatsRoutes } from "./routes/stats.ts";
 import { ApiKeyStore, AuditStore, ConfigVersionStore, LimiterSnapshotStore } from "./store/mod.ts";
 import type { SecretBox } from "./store/secret_box.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "./services.ts";
@@ -257,6 +258,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     COUNT_TOKENS_PATH,
     observeRequests(telemetry, "messages", { originOf, traced }),
   );
+  // Before the client API's authentication: these take an admin key instead of a client's.
+  mountStatsRoutes(app, { registry, telemetry, monitor, access, audit, now: deps.now ?? Date.now });
   if (deps.config.auth.enabled) {
     const authenticate = clientAuth(authenticator);
     app.use("/v1/*", authenticate);

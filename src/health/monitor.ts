@@ -40,13 +40,19 @@ export interface BackendMonitorOptions {
   readonly onError?: (message: string, error: unknown) => void;
 }
 
+/** What the monitor reads of a backend: its health, its model list, its load. */
+export type BackendRead = "health" | "models" | "load";
+
 /** Reading a model list or load may take this long at most. */
 const READ_TIMEOUT = 5_000;
 
 /** The pollers of every backend. */
 export class BackendMonitor {
   readonly #options: BackendMonitorOptions;
-  readonly #watched = new Map<string, { signature: string; pollers: Poller[] }>();
+  readonly #watched = new Map<
+    string,
+    { signature: string; pollers: ReadonlyMap<BackendRead, Poller> }
+  >();
 
   constructor(options: BackendMonitorOptions) {
     this.#options = options;
@@ -61,34 +67,55 @@ export class BackendMonitor {
         wanted.delete(key);
         continue;
       }
-      for (const poller of watched.pollers) poller.stop();
+      for (const poller of watched.pollers.values()) poller.stop();
       this.#watched.delete(key);
     }
     for (const [key, backend] of wanted) {
       const pollers = this.#pollersFor(backend);
       this.#watched.set(key, { signature: signatureOf(backend), pollers });
-      for (const poller of pollers) poller.start();
+      for (const poller of pollers.values()) poller.start();
     }
   }
 
   /** Stops every poller. */
   stop(): void {
     for (const watched of this.#watched.values()) {
-      for (const poller of watched.pollers) poller.stop();
+      for (const poller of watched.pollers.values()) poller.stop();
     }
     this.#watched.clear();
   }
 
-  #pollersFor(backend: MonitoredBackend): Poller[] {
+  /**
+   * Makes `reads` of every backend now, where they are made at all (a health probe where health
+   * checks are on, a model list where an instance discovers models, a load read where a
+   * strategy asks for it), and resolves once they all ended; how many of each were made.
+   */
+  async refresh(reads: readonly BackendRead[]): Promise<Record<BackendRead, number>> {
+    const made: Record<BackendRead, number> = { health: 0, models: 0, load: 0 };
+    const runs: Promise<void>[] = [];
+    for (const watched of this.#watched.values()) {
+      for (const read of reads) {
+        const poller = watched.pollers.get(read);
+        if (!poller) continue;
+        made[read]++;
+        runs.push(poller.runNow());
+      }
+    }
+    await Promise.all(runs);
+    return made;
+  }
+
+  #pollersFor(backend: MonitoredBackend): Map<BackendRead, Poller> {
     const schedule = this.#options.schedule ?? realSchedule;
     const failed = (what: string) => (error: unknown) =>
       this.#options.onError?.(`${what} of backend ${backend.state.key} failed`, error);
     const now = this.#options.now ?? Date.now;
     const transport = this.#options.transport;
     const { target, state, health } = backend;
-    const pollers: Poller[] = [];
+    const pollers = new Map<BackendRead, Poller>();
     if (health.enabled) {
-      pollers.push(
+      pollers.set(
+        "health",
         new Poller(
           async () => {
             const result = await probeHealth(target, { timeout: health.timeout, transport });
@@ -102,7 +129,8 @@ export class BackendMonitor {
       );
     }
     if (backend.discoveryInterval !== undefined) {
-      pollers.push(
+      pollers.set(
+        "models",
         new Poller(
           async () => {
             const at = new Date(now()).toISOString();
@@ -133,7 +161,8 @@ export class BackendMonitor {
       );
     }
     if (backend.loadInterval !== undefined && target.adapter.load) {
-      pollers.push(
+      pollers.set(
+        "load",
         new Poller(
           async () => {
             try {

@@ -33,6 +33,8 @@ export class Poller {
   readonly #onError: (error: unknown) => void;
   #timer: { cancel(): void } | undefined;
   #stopped = false;
+  /** The run under way, if one is. */
+  #running: Promise<void> | undefined;
 
   constructor(task: () => Promise<void>, interval: number, options: PollerOptions = {}) {
     this.#task = task;
@@ -57,8 +59,28 @@ export class Poller {
     this.#timer = undefined;
   }
 
-  async #run(): Promise<void> {
-    if (this.#stopped) return;
+  /**
+   * Runs the task now, after the run under way if there is one, and resolves when it ends; the
+   * next run is one interval after it. Runs never overlap.
+   */
+  async runNow(): Promise<void> {
+    while (this.#running) await this.#running;
+    await this.#run();
+  }
+
+  #run(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    const running = this.#attempt().finally(() => {
+      this.#running = undefined;
+      this.#next();
+    });
+    this.#running = running;
+    return running;
+  }
+
+  async #attempt(): Promise<void> {
     try {
       await this.#task();
     } catch (error) {
@@ -67,10 +89,11 @@ export class Poller {
         this.#onError(error);
       } catch { /* a failing report must not end it either */ }
     }
-    this.#next();
   }
 
   #next(): void {
-    if (!this.#stopped) this.#timer = this.#schedule(() => void this.#run(), this.#interval);
+    if (this.#stopped) return;
+    this.#timer?.cancel();
+    this.#timer = this.#schedule(() => void this.#run(), this.#interval);
   }
 }

@@ -38,3 +38,40 @@ Deno.test("a task that throws is reported, and the poller keeps running it", asy
   assert.deepEqual(failures, [bug]);
   assert.equal(held.length, 1, "the next run is scheduled");
 });
+
+Deno.test("runNow runs the task at once, after a run under way, and restarts the interval", async () => {
+  const runs: number[] = [];
+  const held: { callback: () => void; ms: number; cancelled: boolean }[] = [];
+  const schedule: Schedule = (callback, ms) => {
+    const entry = { callback, ms, cancelled: false };
+    held.push(entry);
+    return { cancel: () => void (entry.cancelled = true) };
+  };
+  let release = () => {};
+  let run = 0;
+  const poller = new Poller(
+    () => {
+      runs.push(++run);
+      return run === 1 ? new Promise<void>((resolve) => release = resolve) : Promise.resolve();
+    },
+    1_000,
+    { schedule },
+  );
+  poller.start();
+  assert.deepEqual(runs, [1]);
+  // The first run is still under way: the refresh waits for it, then runs once more.
+  const refreshed = poller.runNow();
+  await Promise.resolve();
+  assert.deepEqual(runs, [1]);
+  release();
+  await refreshed;
+  assert.deepEqual(runs, [1, 2]);
+  const pending = held.filter((entry) => !entry.cancelled);
+  assert.equal(pending.length, 1, "one next run is scheduled, not two");
+  await poller.runNow();
+  assert.deepEqual(runs, [1, 2, 3]);
+  assert.equal(held.filter((entry) => !entry.cancelled).length, 1);
+  poller.stop();
+  await poller.runNow();
+  assert.deepEqual(runs, [1, 2, 3], "a stopped poller runs nothing");
+});

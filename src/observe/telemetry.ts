@@ -11,6 +11,7 @@ import type { BodyLogging } from "./body_capture.ts";
 import { RecentErrors } from "./recent_errors.ts";
 import { type RecordSink, type RequestArrival, RequestRecord } from "./request_record.ts";
 import { LinkedList } from "../lib/linked_list.ts";
+import { RequestStatistics } from "../stats/request_statistics.ts";
 
 /** Counters of one service's client requests since start. */
 export interface ServiceTraffic {
@@ -42,6 +43,8 @@ export class Telemetry implements RecordSink {
   /** Every service's counters. */
   readonly traffic: ReadonlyMap<ServiceType, ServiceTraffic>;
   readonly recentErrors = new RecentErrors();
+  /** What the statistics endpoints count, since start or their last reset. */
+  readonly statistics: RequestStatistics;
   /** Client requests in flight. */
   active = 0;
   /** Their records, for those to be cut at shutdown. */
@@ -57,6 +60,7 @@ export class Telemetry implements RecordSink {
     this.bodies = options.logger ? options.bodies : undefined;
     this.#now = options.now ?? Date.now;
     this.traffic = new Map(SERVICE_TYPES.map((type) => [type, newTraffic()]));
+    this.statistics = new RequestStatistics(this.#now());
   }
 
   /** Starts the record of a request that just arrived. */
@@ -87,6 +91,7 @@ export class Telemetry implements RecordSink {
     const cut = record.outcome === "upstream_broken" || record.outcome === "timeout" ||
       record.outcome === "shutdown";
     if (record.status >= 500 || cut) traffic.errors++;
+    this.statistics.finished(record);
     if (record.status >= 500 || record.status === 429 || cut) {
       this.recentErrors.add({
         at: new Date(record.arrivedAt).toISOString(),

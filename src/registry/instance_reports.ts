@@ -16,6 +16,8 @@ export interface BackendFailure {
 /** The instance answered well: its run of failures ends, and its breaker hears a success. */
 export function reportSuccess(upstream: Upstream, now: number): void {
   recordSuccess(upstream.state);
+  upstream.state.stats.requests++;
+  upstream.state.stats.succeeded++;
   upstream.state.performance.outcome(true, now);
   upstream.breaker?.onSuccess(now);
 }
@@ -23,6 +25,8 @@ export function reportSuccess(upstream: Upstream, now: number): void {
 /** The instance failed: counted, kept as its last error, told to its breaker and outlier record. */
 export function reportFailure(upstream: Upstream, failure: BackendFailure, now: number): void {
   upstream.state.failures++;
+  upstream.state.stats.requests++;
+  upstream.state.stats.failed++;
   upstream.state.performance.outcome(false, now);
   upstream.state.lastError = { message: failure.reason, at: new Date(now).toISOString() };
   upstream.breaker?.onFailure(now);
@@ -36,5 +40,6 @@ export function reportFailure(upstream: Upstream, failure: BackendFailure, now: 
 
 /** The request said nothing of the instance: its breaker slot is freed without a verdict. */
 export function reportNeutral(upstream: Upstream, now: number): void {
+  upstream.state.stats.requests++;
   upstream.breaker?.onNeutral(now);
 }

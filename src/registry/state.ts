@@ -1,4 +1,5 @@
 import { InstancePerformance } from "../balancer/performance.ts";
+import { InstanceStats } from "../stats/traffic_stats.ts";
 
 /** The most recent failure of an instance. */
 export interface LastError {
@@ -39,6 +40,10 @@ export interface InstanceState {
   latencyCount: number;
   /** Decaying averages of its time to first token, time per token and success rate. */
   readonly performance: InstancePerformance;
+  /** USD spent on it since start. */
+  spend: number;
+  /** What the statistics endpoints show of it since start or their last reset. */
+  readonly stats: InstanceStats;
 }
 
 /** A fresh, idle instance state. */
@@ -55,5 +60,7 @@ export function newInstanceState(): InstanceState {
     latencySum: 0,
     latencyCount: 0,
     performance: new InstancePerformance(),
+    spend: 0,
+    stats: new InstanceStats(),
   };
 }
