@@ -1,7 +1,8 @@
 /**
  * `BENCH_ONLY=routing`: the routing simulation (bench/_routing_sim.ts) over a heterogeneous set
  * of engines, once per strategy, and once more with a key that floods the gateway: time to first
- * token p50/p99, throughput, and per key the share served and p99.
+ * token p50/p99, throughput, and per key the share served and p99. Then over engines that differ
+ * little and never fill their batches.
  * @module
  */
 import { STRATEGIES, type StrategyName } from "../src/balancer/mod.ts";
@@ -46,6 +47,16 @@ export const HETEROGENEOUS: readonly EngineSpec[] = [
   { name: "cpu", prefillPerMs: 2, msPerToken: 48, batch: 4, slowdown: 0.1, maxConcurrency: 8 },
 ];
 
+/**
+ * Three GPUs of which two are 1.5 times slower than the first, with batches large enough never
+ * to fill at the load offered: what routing can win when nothing queues.
+ */
+export const NEAR_ALIKE: readonly EngineSpec[] = [
+  { name: "gpu-a", prefillPerMs: 8, msPerToken: 12, batch: 16, slowdown: 0.06, maxConcurrency: 32 },
+  { name: "gpu-b", prefillPerMs: 5, msPerToken: 18, batch: 16, slowdown: 0.06, maxConcurrency: 32 },
+  { name: "gpu-c", prefillPerMs: 5, msPerToken: 18, batch: 16, slowdown: 0.06, maxConcurrency: 32 },
+];
+
 /** Four keys of people at the same pace. */
 const PEOPLE: readonly ClientSpec[] = ["alice", "bob", "carol", "dave"].map((key) => ({
   key,
@@ -55,9 +66,14 @@ const PEOPLE: readonly ClientSpec[] = ["alice", "bob", "carol", "dave"].map((key
 /** A script that offers as much as all the people together, and then some. */
 const FLOOD: ClientSpec = { key: "flood", rate: 2.4 };
 
-function scenario(clients: readonly ClientSpec[], seconds: number, seed: number): Scenario {
+function scenario(
+  engines: readonly EngineSpec[],
+  clients: readonly ClientSpec[],
+  options: { readonly seconds: number; readonly seed: number },
+): Scenario {
+  const { seconds, seed } = options;
   return {
-    engines: HETEROGENEOUS,
+    engines,
     clients,
     seconds,
     warmUpSeconds: Math.min(60, seconds / 10),
@@ -85,8 +101,11 @@ const ms = (value: number) =>
 const pct = (value: number) => `${(100 * value).toFixed(0)}%`;
 
 /** One row per strategy: TTFT percentiles, throughput, and where requests went. */
-function strategyTable(results: ReadonlyMap<StrategyName, SimResult>): string {
-  const engines = HETEROGENEOUS.map((engine) => engine.name);
+function strategyTable(
+  specs: readonly EngineSpec[],
+  results: ReadonlyMap<StrategyName, SimResult>,
+): string {
+  const engines = specs.map((engine) => engine.name);
   const lines = [
     `| strategy | TTFT p50 (ms) | TTFT p99 (ms) | p99 vs ${
       COMPARED[0]
@@ -150,9 +169,15 @@ export function routingBench(): number {
   const seconds = envInteger("BENCH_ROUTING_SECONDS", 3_600, [60, 86_400]);
   const seed = envInteger("BENCH_ROUTING_SEED", 1, [0, 2 ** 31]);
   const started = performance.now();
-  const calm = runAll(() => scenario(PEOPLE, seconds, seed));
-  const flooded = runAll(() => scenario([...PEOPLE, FLOOD], seconds, seed));
+  const calm = runAll(() => scenario(HETEROGENEOUS, PEOPLE, { seconds, seed }));
+  const flooded = runAll(() => scenario(HETEROGENEOUS, [...PEOPLE, FLOOD], { seconds, seed }));
+  const alike = runAll(() => scenario(NEAR_ALIKE, [{ key: "all", rate: 3 }], { seconds, seed }));
   const cpuMs = performance.now() - started;
+  const describe = (engines: readonly EngineSpec[]) =>
+    engines.map((e) =>
+      `${e.name} (prefill ${e.prefillPerMs} tokens/ms, ${e.msPerToken} ms/token, batch ${e.batch}, ` +
+      `slowdown ${e.slowdown} per member, max-concurrency ${e.maxConcurrency})`
+    ).join("; ");
 
   console.log(
     `Routing simulation: ${seconds} virtual s per run (the first ${
@@ -160,23 +185,22 @@ export function routingBench(): number {
     } s not counted), seed ${seed}; ${Math.round(cpuMs)} ms of real time for all runs`,
   );
   console.log(
-    `Engines: ${
-      HETEROGENEOUS.map((e) =>
-        `${e.name} (prefill ${e.prefillPerMs} tokens/ms, ${e.msPerToken} ms/token, batch ${e.batch}, ` +
-        `slowdown ${e.slowdown} per member, max-concurrency ${e.maxConcurrency})`
-      ).join("; ")
-    }. Prompts 100–1500 tokens, outputs 20–400, uniform; arrivals Poisson; FIFO gateway queue; ` +
+    `Prompts 100–1500 tokens, outputs 20–400, uniform; arrivals Poisson; FIFO gateway queue; ` +
       `load scraped every 2 s.`,
   );
+  console.log(`Heterogeneous engines: ${describe(HETEROGENEOUS)}.`);
+  console.log(`Near-alike engines: ${describe(NEAR_ALIKE)}.`);
   console.log(
     `\n### Heterogeneous engines, ${PEOPLE.length} keys at ${PEOPLE[0]!.rate} requests/s each\n`,
   );
-  console.log(strategyTable(calm));
+  console.log(strategyTable(HETEROGENEOUS, calm));
   console.log(
     `\n### The same, and a key flooding at ${FLOOD.rate} requests/s (FIFO gateway queue)\n`,
   );
-  console.log(strategyTable(flooded));
+  console.log(strategyTable(HETEROGENEOUS, flooded));
   console.log("");
   console.log(keyTable(flooded, calm));
+  console.log(`\n### Near-alike engines, 3 requests/s\n`);
+  console.log(strategyTable(NEAR_ALIKE, alike));
   return 0;
 }
