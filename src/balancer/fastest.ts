@@ -3,7 +3,7 @@ import type { PickContext, Strategy, StrategyOptions, Weighted } from "./types.t
 
 /**
  * An instance whose newest time to first token is older than this (ms) is measured again: it
- * counts as cold until a request there brings a fresh one. A slow instance so gets about one
+ * counts as cold until a request there brings a fresh one. So a slow instance gets about one
  * request per this span while faster ones take the traffic, enough to notice when it is fast
  * again.
  */
@@ -19,8 +19,9 @@ export const MIN_SUCCESS = 0.05;
 /**
  * `fastest`: the instance expected to give the first token soonest, chosen by the power of two
  * choices: two eligible instances drawn at random by weight, the one with the lower expected
- * time wins (on a tie, a cold one, else the first drawn). Comparing two, not all, keeps one fast instance from
- * drawing every request at once; its own load then makes it lose to a slower idle one.
+ * time wins (on a tie, a cold one, else the first drawn). Comparing two, not all, keeps one fast
+ * instance from drawing every request at once; its own load then makes it lose to a slower idle
+ * one.
  *
  * An instance's expected time to first token is
  *
