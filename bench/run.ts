@@ -12,7 +12,8 @@
  * scenario instead, through the backend, nginx, the bare proxy and the gateway one after
  * another: memory and chunk gaps under thousands of long streams, the delay added to each
  * streamed chunk, the time to the first streamed byte, latency at a fixed request rate, and the
- * copies of large uploads held in memory (see docs/benchmarks.md).
+ * copies of large uploads held in memory (see docs/benchmarks.md). `BENCH_ONLY=routing` runs the
+ * routing simulation instead: strategies compared over simulated engines in virtual time.
  *
  * Scenarios: non-streaming chat and whole SSE streams at 50 connections for `BENCH_SECONDS`
  * (default 3) per run, then the time to the first streamed byte at low concurrency. Throughput
@@ -38,6 +39,7 @@ import { hasOpenssl, type SelfSigned, selfSignedCert } from "./_tls.ts";
 import type { TransportName } from "./_transports.ts";
 import { measureTtfb, TTFB } from "./_ttfb.ts";
 import { runWrk, wrkVersion } from "./_wrk.ts";
+import { routingBench } from "./_routing.ts";
 
 /** Connections wrk keeps open in the throughput scenarios. */
 const CONNECTIONS = 50;
@@ -142,6 +144,7 @@ const ONLY = [
   "first-byte",
   "fixed-rate",
   "uploads",
+  "routing",
 ] as const;
 
 /**
@@ -149,7 +152,7 @@ const ONLY = [
  * byte scenarios, `transports` for the backend and the transport candidates alone, `gateway` for
  * the backend, the bare proxy and the gateway; `streams`, `chunk-latency`, `first-byte`,
  * `fixed-rate` or `uploads` for that scenario alone, through the backend, nginx, the bare proxy and the
- * gateway one by one (the first two run in no other way).
+ * gateway one by one (the first two run in no other way); `routing` for the routing simulation.
  */
 function benchOnly(): "all" | typeof ONLY[number] {
   const text = Deno.env.get("BENCH_ONLY") ?? "";
@@ -559,6 +562,7 @@ async function main(): Promise<number> {
   const windows = envInteger("BENCH_WINDOWS", 5, [1, 50]);
   const only = benchOnly();
   if (isOneByOne(only)) return await oneByOne(only);
+  if (only === "routing") return routingBench();
   const baseline = await baselineCheckout();
   const wrk = await wrkVersion();
   if (wrk === undefined) {

@@ -52,6 +52,9 @@ const CALLS: readonly Call[] = [
   },
   { method: "POST", path: () => "/admin/breakers/reset", needs: "operator" },
   { method: "POST", path: () => "/admin/limiters/reset", needs: "operator" },
+  { method: "GET", path: () => "/v1/stats", needs: "viewer" },
+  { method: "POST", path: () => "/v1/stats/reset", needs: "operator" },
+  { method: "POST", path: () => "/api/v1/stats/reset", needs: "operator" },
   {
     method: "PATCH",
     path: () => "/admin/services/chat",

@@ -187,11 +187,11 @@ Deno.test("writes are validated with the config schema, and errors name the fiel
   }
   const service = await adminCall(url, "PATCH", "/admin/services/chat", {
     ifMatch: '"v1"',
-    body: { "load-balance": { type: "fastest" } },
+    body: { "load-balance": { type: "quickest" } },
   });
   assert.equal(service.status, 400);
   assert.equal(service.body.error.param, "model.services.chat.load-balance.type");
-  assert.match(service.body.error.message, /Unknown strategy "fastest"; expected one of random,/);
+  assert.match(service.body.error.message, /Unknown strategy "quickest"; expected one of random,/);
   const notJson = await fetch(`${url}/admin/services/chat`, {
     method: "PATCH",
     headers: { "if-match": '"v1"' },

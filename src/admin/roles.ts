@@ -1,6 +1,7 @@
 /**
  * What each admin role may do. A `viewer` reads; an `operator` also runs the instances (adds,
- * changes, drains and removes them) and resets breakers, limiters and statistics; an `admin`
+ * changes, drains and removes them), resets breakers, limiters and statistics, and refreshes
+ * health, load and model lists; an `admin`
  * does everything, the service settings, the whole config, rollbacks and API keys included.
  *
  * The role a call needs is read from its method and path here, in one table, rather than at
@@ -23,6 +24,8 @@ const OPERATOR_WRITES: readonly RegExp[] = [
   /^\/admin\/breakers\/[^/]+(?:\/reset)?$/,
   /^\/admin\/limiters\/reset$/,
   /^\/api\/config\/instance\/(?:add|update|del)\/[^/]+$/,
+  /^(?:\/api)?\/v1\/stats\/(?:refresh|reset)$/,
+  /^(?:\/api)?\/v1\/models\/clear-cache$/,
 ];
 
 /** The role a call of `method` on `path` needs. */

@@ -1,3 +1,5 @@
+import type { InstancePerformance } from "./performance.ts";
+
 /** The load a backend last reported, as `least-load` reads it. */
 export interface LoadSignals {
   readonly reading: {
@@ -16,8 +18,14 @@ export interface Weighted {
   readonly id: string;
   /** Relative share of traffic, at least 1. */
   readonly weight: number;
-  /** Live counters; `active` is the number of requests in flight. */
-  readonly state: { readonly active: number };
+  /**
+   * Live counters; `active` is the number of requests in flight. `performance` is what the
+   * gateway measured of it, for `fastest`.
+   */
+  readonly state: {
+    readonly active: number;
+    readonly performance?: Pick<InstancePerformance, "firstToken" | "success">;
+  };
   /** What its backend reports, for `least-load`. */
   readonly backend?: { readonly load: LoadSignals | undefined };
 }
@@ -52,6 +60,8 @@ export interface StrategyOptions {
   readonly virtualNodes?: number;
   /** Source of randomness in [0, 1). @default Math.random */
   readonly random?: () => number;
+  /** Clock (ms) the measured performance is stamped with, for `fastest`. @default Date.now */
+  readonly now?: () => number;
 }
 
 /** A hash algorithm for the hashing strategies. */

@@ -86,6 +86,7 @@ export const LOAD_BALANCE_TYPES = [
   "least-load",
   "ip-hash",
   "consistent-hash",
+  "fastest",
 ] as const;
 
 /** Hash algorithms for `ip-hash` and `consistent-hash`. */
@@ -110,7 +111,7 @@ export const LoadBalanceSchema = z.strictObject({
     "consistent-hash key: this request header's value, else the client IP",
   ),
   "load-interval": Millis.min(100).optional().describe(
-    "ms between reads of each backend's load, for least-load; default 2000",
+    "ms between reads of each backend's load, for least-load and fastest; default 2000",
   ),
 }).superRefine((section, ctx) => {
   const { virtualNodes } = section;

@@ -23,11 +23,11 @@ Deno.test("the kept bytes are copies: a buffer reused after the chunk changes no
 Deno.test("the default masks hide emails, bearer tokens, keys and card numbers, not timestamps", () => {
   assert.equal(
     mask(
-      'mail bob.smith+x@corp.example.org, Authorization: Bearer eyJhbGciOi.x-y, ' +
+      "mail bob.smith+x@corp.example.org, Authorization: Bearer eyJhbGciOi.x-y, " +
         'sk-proj-ABCDEF123456, 5500-0000-0000-0004, 378282246310005, "created":1796456295123',
       defaults,
     ),
-    'mail [masked], Authorization: [masked], [masked], [masked], [masked], ' +
+    "mail [masked], Authorization: [masked], [masked], [masked], [masked], " +
       '"created":1796456295123',
   );
 });

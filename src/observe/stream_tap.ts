@@ -50,6 +50,7 @@ export class StreamTap {
   /** Whether the end of the body is kept, to read `usage` from. */
   readonly #keepsTail: boolean;
   #bytes = 0;
+  #chunks = 0;
   #first: number | undefined;
   /** SSE events seen, and when the first and the latest chunk holding one passed. */
   #events = 0;
@@ -62,6 +63,8 @@ export class StreamTap {
    * from the start of its last event that is not `[DONE]` on.
    */
   readonly #tail = new KeptTail();
+  /** The `usage` read from the tail, once the body ended and it was asked for. */
+  #usageRead: { readonly usage: TokenUsage | undefined } | undefined;
 
   constructor(target: TapTarget, kind: TappedBody) {
     this.#target = target;
@@ -80,6 +83,7 @@ export class StreamTap {
   /** Counts one chunk on its way to the client. */
   chunk(bytes: Uint8Array): void {
     this.#bytes += bytes.byteLength;
+    this.#chunks++;
     if (this.#first === undefined) this.#first = this.#target.elapsed();
     this.#capture?.add(bytes);
     if (this.#countsEvents) {
@@ -138,6 +142,17 @@ export class StreamTap {
     };
   }
 
+  /**
+   * The output tokens a finished SSE stream carried: the backend's `usage` when it gave one
+   * (and it was read), else the stream's events, about one token each in an OpenAI-style chat
+   * stream (counted as chunks when events are not counted), `[DONE]` left out.
+   */
+  tokens(): number {
+    const usage = this.#usage();
+    if (usage !== undefined && usage.output > 0) return usage.output;
+    return (this.#countsEvents ? this.#events : this.#chunks) - 1;
+  }
+
   /** How many SSE events end in `bytes`: blank lines, which may straddle chunks. */
   #eventsEnding(bytes: Uint8Array): number {
     let events = 0;
@@ -151,11 +166,18 @@ export class StreamTap {
     return events;
   }
 
-  /** The usage at the body's end: for SSE, in its last event other than `data: [DONE]`. */
+  /**
+   * The usage at the body's end: for SSE, in its last event other than `data: [DONE]`. Read
+   * once the body ended; the first read is kept.
+   */
   #usage(): TokenUsage | undefined {
+    if (this.#usageRead) return this.#usageRead.usage;
     const bytes = this.#tail.bytes;
-    if (bytes.length === 0) return undefined;
-    return findUsage(this.#sse ? lastDataEvent(bytes) : bytes);
+    const usage = bytes.length === 0
+      ? undefined
+      : findUsage(this.#sse ? lastDataEvent(bytes) : bytes);
+    this.#usageRead = { usage };
+    return usage;
   }
 }
 

@@ -194,3 +194,24 @@ Deno.test("usage at the end of an event longer than the kept bytes is still foun
   assert.ok(json.keptBytes <= 16384 + 1000);
   assert.deepEqual(json.result().usage, { input: 3, output: 4 });
 });
+
+Deno.test("a stream's tokens: its usage, else its events, else its chunks, [DONE] left out", () => {
+  const withUsage = tapAt("sse");
+  withUsage.at(0, event("a") + event("b"));
+  withUsage.at(5, `data: {"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":9}}\n\n`);
+  withUsage.at(6, "data: [DONE]\n\n");
+  assert.equal(withUsage.tap.tokens(), 9);
+  assert.deepEqual(withUsage.tap.result().usage, { input: 2, output: 9 }, "usage read once");
+
+  const events = tapAt("sse");
+  events.at(0, event("a") + event("b"));
+  events.at(5, event("c") + "data: [DONE]\n\n");
+  assert.equal(events.tap.tokens(), 3);
+
+  // Events are counted only when their gaps are measured: without, one chunk is one event.
+  const chunks = new StreamTap({ elapsed: () => 0, gaps: undefined, readsUsage: false }, "sse");
+  for (const text of [event("a"), event("b"), event("c"), "data: [DONE]\n\n"]) {
+    chunks.chunk(encoder.encode(text));
+  }
+  assert.equal(chunks.tokens(), 3);
+});

@@ -121,7 +121,7 @@ export interface ResolvedLoadBalance {
   readonly virtualNodes: number;
   /** Lower-cased request header keying `consistent-hash`. */
   readonly hashHeader: string | undefined;
-  /** ms between load reads, for `least-load`. */
+  /** ms between load reads, for `least-load` and `fastest`. */
   readonly loadInterval: number;
 }
 
@@ -180,6 +180,8 @@ export interface BuildSnapshotOptions {
   readonly retries: number;
   /** Randomness for the `random` strategy. @default Math.random */
   readonly random?: () => number;
+  /** Clock (ms) the `fastest` strategy reads measurements' ages by. @default Date.now */
+  readonly now?: () => number;
   /** How instances added at run time are held to the address policy. @default not at all */
   readonly runtimeInstances?: RuntimeInstanceCheck;
 }
@@ -296,9 +298,11 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
     }),
   };
 
-  // Backends in a least-load pool report their load as often as the fastest such pool asks.
+  // Backends in a least-load (or fastest) pool report their load as often as the most eager
+  // such pool asks.
   for (const service of Object.values(services)) {
-    if (service.loadBalance.type !== "least-load") continue;
+    const type = service.loadBalance.type;
+    if (type !== "least-load" && type !== "fastest") continue;
     for (const upstream of service.upstreams) {
       const key = upstream.backend.key;
       const backend = backends.get(key);
@@ -540,6 +544,7 @@ function buildService(
       hashAlgorithm: loadBalance.hashAlgorithm,
       virtualNodes: loadBalance.virtualNodes,
       ...(options.random ? { random: options.random } : {}),
+      ...(options.now ? { now: options.now } : {}),
     });
     const pattern = name.includes("*");
     const capped = group.some((upstream) => upstream.maxConcurrency !== Infinity);

@@ -7,8 +7,9 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { ADMIN_ERRORS, adminOf, jsonContent } from "../admin/admin_api.ts";
+import { ADMIN_ERRORS, callerOf, jsonContent } from "../admin/admin_api.ts";
 import { type AdminAccess, adminGuard } from "../admin/admin_guard.ts";
+import { roleGuard } from "../admin/roles.ts";
 import type { AuditLog } from "../admin/audit.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
@@ -65,7 +66,11 @@ const PATHS = {
  */
 export function mountStatsRoutes(app: GatewayApp, deps: StatsDeps): void {
   const guard = adminGuard(deps.access);
-  for (const path of Object.values(PATHS)) app.use(path, guard);
+  const roles = roleGuard();
+  for (const path of Object.values(PATHS)) {
+    app.use(path, guard);
+    app.use(path, roles);
+  }
   const registry = app.openAPIRegistry;
   const tags = ["Statistics"];
   // They take the admin key, not the client key the document declares for other /v1 routes.
@@ -195,7 +200,7 @@ export function mountStatsRoutes(app: GatewayApp, deps: StatsDeps): void {
     const now = deps.now();
     deps.telemetry.statistics.reset(deps.registry.snapshot, now);
     await deps.audit.record(
-      deps.audit.entry({ by: adminOf(c), action: "reset statistics", target: "all" }),
+      deps.audit.entry({ ...callerOf(c), action: "reset statistics", target: "all" }),
     );
     return c.json({ object: "stats.reset", since: new Date(now).toISOString() }, 200);
   });

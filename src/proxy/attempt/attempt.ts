@@ -166,6 +166,7 @@ export async function attempt(
     record,
     errors: input.errors,
     farewell: exchange.farewell,
+    now,
   };
   // Judged a success (below 500, not 429) only once the answer proves passable.
   const unpassable = () => {

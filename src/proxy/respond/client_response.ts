@@ -6,6 +6,7 @@
  */
 import { type ErrorDialect, GatewayError } from "../../errors.ts";
 import type { BodyEnd, ProxyObserver } from "../../observe/proxy_observer.ts";
+import type { StreamTap } from "../../observe/stream_tap.ts";
 import type { UpstreamAnswer } from "../../transport/upstream_answer.ts";
 import type { UpstreamLease } from "../attempt/lease.ts";
 import type { StreamFailure } from "../exchange.ts";
@@ -105,25 +106,34 @@ export interface RelayContext {
   readonly errors: ErrorDialect;
   /** The last bytes of a cut stream from a translation that numbers its events; none: `errors`. */
   readonly farewell?: ((failure: StreamFailure) => Uint8Array | undefined) | undefined;
+  /** The clock (ms) the instance's measured performance is stamped with. */
+  readonly now: () => number;
+}
+
+/** What else a relay of the client's body does besides settling the lease at its end. */
+interface RelayDuties {
+  /** Whoever holds the lease at the relay's end, set by the caller once the body is theirs. */
+  readonly owner?: { lease: UpstreamLease | undefined };
+  readonly onChunk?: ((chunk: Uint8Array) => void) | undefined;
+  readonly farewell?: ((error: unknown) => Uint8Array) | undefined;
+  /** Called when the whole body went through, before the lease settles. */
+  readonly onDone?: (() => void) | undefined;
 }
 
 /**
  * The relay's options for a body read through it. The lease is settled at the relay's end by
  * whoever holds it then: set by the caller once the body is theirs.
  */
-function relayOptions(
-  relay: RelayContext,
-  owner?: { lease: UpstreamLease | undefined },
-  onChunk?: (chunk: Uint8Array) => void,
-  farewell?: (error: unknown) => Uint8Array,
-) {
+function relayOptions(relay: RelayContext, duties: RelayDuties = {}) {
+  const { owner, onDone } = duties;
   return {
     idleTimeout: relay.idle,
     onIdle: () => relay.controller.abort(new IdleTimeout()),
     onCancel: () => relay.controller.abort(CLIENT_GONE),
-    onChunk,
-    farewell,
+    onChunk: duties.onChunk,
+    farewell: duties.farewell,
     onEnd: (end: RelayEnd) => {
+      if (end.kind === "done") onDone?.();
       owner?.lease?.[Symbol.dispose]();
       relay.record?.tapEnded(bodyEnd(end));
     },
@@ -137,7 +147,9 @@ function relayOptions(
  * so does a body of unknown length. Any other body is handed to the server as it is, without
  * the relay, and the lease settles when the server reports it delivered. Undefined when the
  * answer's head cannot be passed on; the lease then stays with the caller. A body `started`
- * (its first chunks read already) is relayed from where it was.
+ * (its first chunks read already) is relayed from where it was; when it is an SSE stream that
+ * ends whole, its instance learns how fast it generated: the output tokens after the first over
+ * the time from the first event (just read) to the end.
  */
 export function relayed(
   answer: UpstreamAnswer,
@@ -163,19 +175,30 @@ export function relayed(
   const owner: { lease: UpstreamLease | undefined } = { lease: undefined };
   const body = relayBody(
     started ?? answer.stream()!,
-    relayOptions(
-      relay,
+    relayOptions(relay, {
       owner,
-      tap ? (chunk) => tap.chunk(chunk) : undefined,
+      onChunk: tap ? (chunk) => tap.chunk(chunk) : undefined,
       // An SSE client learns why its stream ended: the SDKs raise the error event.
-      sse ? (error) => farewellOf(relay, streamCut(error, relay.idle)) : undefined,
-    ),
+      farewell: sse ? (error) => farewellOf(relay, streamCut(error, relay.idle)) : undefined,
+      onDone: started && sse && tap ? generationTimer(relay, tap) : undefined,
+    }),
   );
   const response = clientResponse(body, answer, streamed);
   // The relay runs only once the client reads, which is after the lease has moved to it.
   if (response !== undefined) owner.lease = relay.lease.move();
   else void body.cancel();
   return response;
+}
+
+/**
+ * Started at a stream's first event: at its end, tells the instance how many tokens came after
+ * the first, and in how long.
+ */
+function generationTimer(relay: RelayContext, tap: StreamTap): () => void {
+  const { upstream } = relay.lease;
+  const since = performance.now();
+  return () =>
+    upstream.state.performance.generated(tap.tokens() - 1, performance.now() - since, relay.now());
 }
 
 /** The last bytes of a cut stream: the translation's own, else the client API's error event. */

@@ -1,0 +1,375 @@
+/**
+ * A discrete-event simulation of the gateway routing requests to inference engines, in virtual
+ * time: no sleeps, no HTTP, the same numbers for the same seed. The engines are a model of a
+ * batching server, not a delay: each runs up to its batch capacity of requests at once, every
+ * member slowing as the batch fills, and queues the rest; a request first prefills its prompt
+ * (its first token comes at the end of that), then decodes its output. The gateway side is the
+ * real thing where it matters: the strategy objects of src/balancer, picking over items that
+ * carry the gateway's own requests in flight, the engines' load as a scrape every few seconds
+ * reads it, and real {@linkcode InstancePerformance} fed with virtual timestamps. Requests over
+ * every instance's concurrency cap wait in a gateway queue whose discipline is pluggable.
+ * @module
+ */
+import { InstancePerformance } from "../src/balancer/performance.ts";
+import type { LoadSignals, Strategy, StrategyFactory } from "../src/balancer/types.ts";
+import { seededRandom } from "../src/lib/seeded_random.ts";
+
+/** How one simulated engine serves. */
+export interface EngineSpec {
+  readonly name: string;
+  /** Prompt tokens prefilled per ms, alone in its batch. */
+  readonly prefillPerMs: number;
+  /** ms per output token, alone in its batch. */
+  readonly msPerToken: number;
+  /** Requests run at once; more wait in the engine's own queue. */
+  readonly batch: number;
+  /**
+   * How much each further member of a batch slows every member: with `n` running, each
+   * progresses at 1 ÷ (1 + slowdown × (n − 1)) of its speed alone.
+   */
+  readonly slowdown: number;
+  /** The gateway's `max-concurrency` for it; requests over it wait in the gateway's queue. */
+  readonly maxConcurrency: number;
+  /** `weight` in the gateway's config. @default 1 */
+  readonly weight?: number;
+}
+
+/** A client key offering load at a fixed mean rate. */
+export interface ClientSpec {
+  readonly key: string;
+  /** Requests per second, arriving as a Poisson process. */
+  readonly rate: number;
+}
+
+/** A request as the gateway sees it. */
+export interface SimRequest {
+  readonly key: string;
+  /** Virtual ms of arrival. */
+  readonly arrival: number;
+  readonly promptTokens: number;
+  readonly outputTokens: number;
+}
+
+/**
+ * Where requests wait at the gateway while every instance is at its concurrency cap. FIFO
+ * today; a fair or priority queue is another implementation of this.
+ */
+export interface WaitingLine {
+  push(request: SimRequest): void;
+  /** The next request to send, once an instance has room. */
+  shift(): SimRequest | undefined;
+  readonly length: number;
+}
+
+/** The plain first-in, first-out line. */
+export function fifo(): WaitingLine {
+  const items: SimRequest[] = [];
+  let head = 0;
+  return {
+    push: (request) => void items.push(request),
+    shift() {
+      if (head === items.length) return undefined;
+      const request = items[head++];
+      if (head > 1024 && head * 2 > items.length) {
+        items.splice(0, head);
+        head = 0;
+      }
+      return request;
+    },
+    get length() {
+      return items.length - head;
+    },
+  };
+}
+
+/** One simulation's settings. */
+export interface Scenario {
+  readonly engines: readonly EngineSpec[];
+  readonly clients: readonly ClientSpec[];
+  /** Virtual seconds of arrivals. */
+  readonly seconds: number;
+  /** Requests arriving in the first this many seconds are not counted. */
+  readonly warmUpSeconds: number;
+  /** Prompt and output lengths, uniform in these ranges. */
+  readonly promptTokens: readonly [number, number];
+  readonly outputTokens: readonly [number, number];
+  /** ms between scrapes of each engine's load (`load-interval`). */
+  readonly scrapeMs: number;
+  readonly seed: number;
+  /** The gateway's waiting line. @default fifo */
+  readonly line?: () => WaitingLine;
+}
+
+/** What one request came to. */
+export interface Outcome {
+  readonly key: string;
+  readonly engine: string;
+  /** ms from arrival to the first token, gateway queue included. */
+  readonly ttft: number;
+  /** ms from arrival to the last token. */
+  readonly total: number;
+  readonly counted: boolean;
+}
+
+/** What a run measured. */
+export interface SimResult {
+  readonly outcomes: readonly Outcome[];
+  /** Requests that arrived in the counted window and those of them that finished. */
+  readonly arrived: number;
+  readonly finished: number;
+  /** Virtual seconds of the counted window. */
+  readonly window: number;
+}
+
+/** An engine and the gateway's view of it, as a strategy picks it. */
+interface Instance {
+  readonly id: string;
+  readonly weight: number;
+  readonly spec: EngineSpec;
+  readonly state: { active: number; readonly performance: InstancePerformance };
+  readonly backend: { load: LoadSignals | undefined };
+  readonly engine: Engine;
+}
+
+/** A request on an engine: its phase and the work left in it, in ms at batch size 1. */
+interface Job {
+  readonly request: SimRequest;
+  readonly instance: Instance;
+  readonly sentAt: number;
+  phase: "prefill" | "decode";
+  left: number;
+  firstTokenAt: number;
+}
+
+/** A batching engine, advanced lazily: its members all progress at the same speed. */
+class Engine {
+  readonly running: Job[] = [];
+  readonly waiting: Job[] = [];
+  #since = 0;
+  /** Bumped whenever the next event moves, so that stale events are dropped. */
+  epoch = 0;
+
+  constructor(readonly spec: EngineSpec) {}
+
+  speed(): number {
+    const n = this.running.length;
+    return n === 0 ? 1 : 1 / (1 + this.spec.slowdown * (n - 1));
+  }
+
+  /** Brings every member's work left up to `now`. */
+  advance(now: number): void {
+    const done = (now - this.#since) * this.speed();
+    for (const job of this.running) job.left -= done;
+    this.#since = now;
+  }
+
+  admit(): void {
+    while (this.running.length < this.spec.batch && this.waiting.length > 0) {
+      this.running.push(this.waiting.shift()!);
+    }
+  }
+
+  /** When the member nearest to a phase's end reaches it; Infinity with none running. */
+  nextEvent(now: number): number {
+    let least = Infinity;
+    for (const job of this.running) least = Math.min(least, job.left);
+    return least === Infinity ? Infinity : now + Math.max(0, least) / this.speed();
+  }
+}
+
+type Event =
+  | {
+    readonly at: number;
+    readonly seq: number;
+    readonly kind: "arrival";
+    readonly request: SimRequest;
+  }
+  | {
+    readonly at: number;
+    readonly seq: number;
+    readonly kind: "engine";
+    readonly engine: Engine;
+    readonly epoch: number;
+  }
+  | { readonly at: number; readonly seq: number; readonly kind: "scrape" };
+
+/** A binary heap of events by time, then by order of scheduling. */
+class Agenda {
+  readonly #heap: Event[] = [];
+
+  get size(): number {
+    return this.#heap.length;
+  }
+
+  push(event: Event): void {
+    const heap = this.#heap;
+    heap.push(event);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  pop(): Event | undefined {
+    const heap = this.#heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length === 0 || last === undefined) return top;
+    heap[0] = last;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let least = i;
+      if (left < heap.length && before(heap[left]!, heap[least]!)) least = left;
+      if (right < heap.length && before(heap[right]!, heap[least]!)) least = right;
+      if (least === i) return top;
+      [heap[i], heap[least]] = [heap[least]!, heap[i]!];
+      i = least;
+    }
+  }
+}
+
+function before(a: Event, b: Event): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
+
+/** Runs `scenario` with the strategy `factory` builds; deterministic for the scenario's seed. */
+export function simulate(factory: StrategyFactory, scenario: Scenario): SimResult {
+  const random = seededRandom(scenario.seed);
+  let now = 0;
+  let seq = 0;
+  const agenda = new Agenda();
+  const instances: Instance[] = scenario.engines.map((spec) => ({
+    id: spec.name,
+    weight: spec.weight ?? 1,
+    spec,
+    state: { active: 0, performance: new InstancePerformance() },
+    backend: { load: undefined },
+    engine: new Engine(spec),
+  }));
+  const strategy: Strategy<Instance> = factory(instances, {
+    random: seededRandom(scenario.seed + 1),
+    now: () => now,
+  });
+  const line = (scenario.line ?? fifo)();
+  const outcomes: Outcome[] = [];
+  const warmUp = scenario.warmUpSeconds * 1000;
+  const end = scenario.seconds * 1000;
+  let arrived = 0;
+
+  const uniform = ([low, high]: readonly [number, number]) =>
+    Math.round(low + random() * (high - low));
+  // Each client's arrivals, one scheduled ahead at a time.
+  const nextArrival = (client: ClientSpec, after: number) => {
+    const at = after - Math.log(1 - random()) * 1000 / client.rate;
+    if (at >= end) return;
+    const request: SimRequest = {
+      key: client.key,
+      arrival: at,
+      promptTokens: uniform(scenario.promptTokens),
+      outputTokens: Math.max(1, uniform(scenario.outputTokens)),
+    };
+    agenda.push({ at, seq: seq++, kind: "arrival", request });
+  };
+  const clientOf = new Map(scenario.clients.map((client) => [client.key, client]));
+  for (const client of scenario.clients) nextArrival(client, 0);
+  agenda.push({ at: 0, seq: seq++, kind: "scrape" });
+
+  const reschedule = (engine: Engine) => {
+    engine.epoch++;
+    const at = engine.nextEvent(now);
+    if (at !== Infinity) {
+      agenda.push({ at, seq: seq++, kind: "engine", engine, epoch: engine.epoch });
+    }
+  };
+  const hasRoom = (instance: Instance) => instance.state.active < instance.spec.maxConcurrency;
+  const send = (request: SimRequest): boolean => {
+    const instance = strategy.pick({ clientIp: request.key }, hasRoom);
+    if (instance === undefined) return false;
+    instance.state.active++;
+    const { engine, spec } = instance;
+    engine.advance(now);
+    engine.waiting.push({
+      request,
+      instance,
+      sentAt: now,
+      phase: "prefill",
+      left: request.promptTokens / spec.prefillPerMs,
+      firstTokenAt: 0,
+    });
+    engine.admit();
+    reschedule(engine);
+    return true;
+  };
+  const finish = (job: Job) => {
+    const { instance, request } = job;
+    instance.state.active--;
+    const performance = instance.state.performance;
+    performance.outcome(true, now);
+    performance.generated(request.outputTokens - 1, now - job.firstTokenAt, now);
+    outcomes.push({
+      key: request.key,
+      engine: instance.id,
+      ttft: job.firstTokenAt - request.arrival,
+      total: now - request.arrival,
+      counted: request.arrival >= warmUp,
+    });
+    // A freed slot lets the head of the line go.
+    const next = line.shift();
+    if (next !== undefined && !send(next)) throw new Error("A freed slot took no request");
+  };
+
+  for (let event = agenda.pop(); event !== undefined; event = agenda.pop()) {
+    now = event.at;
+    if (event.kind === "arrival") {
+      const { request } = event;
+      if (request.arrival >= warmUp) arrived++;
+      nextArrival(clientOf.get(request.key)!, now);
+      if (line.length > 0 || !send(request)) line.push(request);
+    } else if (event.kind === "scrape") {
+      for (const instance of instances) {
+        const { engine } = instance;
+        instance.backend.load = {
+          reading: {
+            running: engine.running.length,
+            waiting: engine.waiting.length,
+            kvCacheUsage: engine.running.length / instance.spec.batch,
+          },
+          loaded: undefined,
+        };
+      }
+      if (agenda.size > 0) agenda.push({ at: now + scenario.scrapeMs, seq: seq++, kind: "scrape" });
+    } else if (event.epoch === event.engine.epoch) {
+      const { engine } = event;
+      engine.advance(now);
+      const ended: Job[] = [];
+      for (const job of engine.running) {
+        if (job.left > 1e-9) continue;
+        if (job.phase === "prefill") {
+          job.phase = "decode";
+          job.left += job.request.outputTokens * engine.spec.msPerToken;
+          job.firstTokenAt = now;
+          job.instance.state.performance.firstTokenAfter(now - job.sentAt, now);
+        } else {
+          ended.push(job);
+        }
+      }
+      if (ended.length > 0) {
+        engine.running.splice(
+          0,
+          engine.running.length,
+          ...engine.running.filter((job) => !ended.includes(job)),
+        );
+        engine.admit();
+      }
+      reschedule(engine);
+      for (const job of ended) finish(job);
+    }
+  }
+  const counted = outcomes.filter((outcome) => outcome.counted);
+  return { outcomes, arrived, finished: counted.length, window: (end - warmUp) / 1000 };
+}
