@@ -152,6 +152,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     logger: deps.config.log.requests ? deps.logger : undefined,
     ...(deps.now ? { now: deps.now } : {}),
   });
+  telemetry.pricing(registry.snapshot.priced);
+  registry.subscribe((snapshot) => telemetry.pricing(snapshot.priced));
   const transport = http1Transport(deps.connect, { proxies: deps.proxies });
   const monitor = new BackendMonitor({
     transport,

@@ -328,6 +328,15 @@ const queueKeys = {
   ),
 };
 
+/** `price:` of an instance, in USD; a price not given is 0. */
+export const PriceSchema = z.strictObject({
+  input: z.number().nonnegative().default(0).describe("USD per million input (prompt) tokens"),
+  output: z.number().nonnegative().default(0).describe(
+    "USD per million output (generated) tokens",
+  ),
+  request: z.number().nonnegative().default(0).describe("USD per request answered"),
+});
+
 /** Whether an instance takes new requests. */
 export const INSTANCE_STATUSES = ["active", "draining", "disabled"] as const;
 
@@ -367,6 +376,10 @@ export const InstanceSchema = z.strictObject({
   ),
   "max-concurrency": MaxConcurrency.optional().describe(
     "requests in flight at once; more wait in the model's queue; inherits the service's",
+  ),
+  price: PriceSchema.optional().describe(
+    "what its answers cost: the cost strategy and model groups rank by it, and each request's " +
+      "cost is counted from it",
   ),
   status: z.enum([...INSTANCE_STATUSES, "inactive"]).default("active").describe(
     "active takes requests; draining and disabled take no new ones while those in flight " +

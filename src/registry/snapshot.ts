@@ -18,6 +18,7 @@ import { instanceLimits, requestLimits } from "../limiter/policies.ts";
 import type { WaitQueue } from "../queue/wait_queue.ts";
 import { type RetrySettings, retrySettings } from "../retry/settings.ts";
 import { STRATEGIES, type Strategy, type StrategyName } from "../balancer/mod.ts";
+import type { Price } from "../balancer/price.ts";
 import type {
   InstanceConfig,
   InstanceStatus,
@@ -88,6 +89,8 @@ export interface Upstream {
   readonly maxConcurrency: number;
   /** `active`, or out of selection: `draining` or `disabled`. */
   readonly status: InstanceStatus;
+  /** What its answers cost; none when the config gives no price. */
+  readonly price: Price | undefined;
   /** The waiting lines of the models it serves, woken when it frees a slot. */
   readonly queues: WaitQueue[];
 }
@@ -161,6 +164,8 @@ export interface Snapshot {
   readonly models: readonly ModelEntry[];
   /** Every backend server, with what to watch on it. */
   readonly backends: readonly MonitoredBackend[];
+  /** Whether some instance has a price, so that each request's token usage must be read. */
+  readonly priced: boolean;
 }
 
 /** Options for {@linkcode buildSnapshot}. */
@@ -299,7 +304,14 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
     }
   }
 
-  return { services, models: listModels(services), backends: [...backends.values()] };
+  return {
+    services,
+    models: listModels(services),
+    backends: [...backends.values()],
+    priced: [...upstreamsOf.values()].some((upstreams) =>
+      upstreams.some((upstream) => upstream.price !== undefined)
+    ),
+  };
 }
 
 /**
@@ -369,6 +381,7 @@ function makeUpstream(
     breaker: where.breaker,
     maxConcurrency: where.maxConcurrency,
     status: instance.status,
+    price: instance.price,
     queues: [],
   };
 }

@@ -39,6 +39,8 @@ export interface InstanceState {
   latencyCount: number;
   /** Decaying averages of its time to first token, time per token and success rate. */
   readonly performance: InstancePerformance;
+  /** USD spent on it since start. */
+  spend: number;
 }
 
 /** A fresh, idle instance state. */
@@ -55,5 +57,6 @@ export function newInstanceState(): InstanceState {
     latencySum: 0,
     latencyCount: 0,
     performance: new InstancePerformance(),
+    spend: 0,
   };
 }
