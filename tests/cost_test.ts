@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { Logger } from "../src/logging/logger.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
+import { Gate } from "./fixtures/gate.ts";
 import { startGateway } from "./fixtures/gateway.ts";
 import { LogLines } from "./fixtures/log_lines.ts";
 import { scrape } from "./fixtures/prometheus.ts";
@@ -86,4 +87,56 @@ Deno.test("a priced instance's spend is counted with metrics and request lines o
   await response.body?.cancel();
   const upstream = gateway.gateway.registry.snapshot.services.chat.upstreams[0]!;
   assert.ok(near(upstream.state.spend, ANSWER_COST), `spend ${upstream.state.spend}`);
+});
+
+function cheapAndDear(cheap: string, dear: string, maxLatency: number): string {
+  return `model:
+  services:
+    chat:
+      load-balance:
+        type: cost
+        max-latency: ${maxLatency}
+      instances:
+        - name: m
+          base-url: ${dear}
+          price: { input: 3, output: 15 }
+        - name: m
+          base-url: ${cheap}
+          price: { input: 0.1, output: 0.2 }
+`;
+}
+
+async function servedBy(url: string): Promise<string> {
+  const response = await postChat(url);
+  assert.equal(response.status, 200);
+  return (await response.json()).backend;
+}
+
+Deno.test("cost: the cheap instance serves while its first token comes within max-latency", async () => {
+  await using cheap = await startFakeBackend({ name: "cheap" });
+  await using dear = await startFakeBackend({ name: "dear" });
+  await using gateway = await startGateway(cheapAndDear(cheap.url, dear.url, 100));
+  // Not measured yet, the cheap instance counts as fast enough; its first answer comes 250 ms
+  // after the request.
+  const slow = new Gate();
+  cheap.holdNext(slow);
+  const answered = servedBy(gateway.url);
+  await cheap.received(1);
+  const timer = setTimeout(() => slow.open(), 250);
+  try {
+    assert.equal(await answered, "cheap");
+  } finally {
+    clearTimeout(timer);
+  }
+  // Its time to first token is now over 100 ms: the dearer instance, within it, serves.
+  assert.equal(await servedBy(gateway.url), "dear");
+  assert.equal(await servedBy(gateway.url), "dear");
+  assert.equal(cheap.requests.length, 1);
+});
+
+Deno.test("cost: a max-latency of 0 is a config error", async () => {
+  await assert.rejects(
+    startGateway(cheapAndDear("http://127.0.0.1:1", "http://127.0.0.1:2", 0)),
+    /max-latency/,
+  );
 });

@@ -2,6 +2,7 @@
  * The load-balancing strategies by the name used in `load-balance.type`.
  * @module
  */
+import { cost } from "./cost.ts";
 import { consistentHash } from "./hash_ring.ts";
 import { ipHash } from "./ip_hash.ts";
 import { leastConnections } from "./least_connections.ts";
@@ -19,7 +20,8 @@ export type StrategyName =
   | "least-connections"
   | "least-load"
   | "ip-hash"
-  | "consistent-hash";
+  | "consistent-hash"
+  | "cost";
 
 /** Each strategy's factory by its config name. */
 export const STRATEGIES: Readonly<Record<StrategyName, StrategyFactory>> = {
@@ -29,4 +31,5 @@ export const STRATEGIES: Readonly<Record<StrategyName, StrategyFactory>> = {
   "least-load": leastLoad,
   "ip-hash": ipHash,
   "consistent-hash": consistentHash,
+  "cost": cost,
 };

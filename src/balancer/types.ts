@@ -1,3 +1,6 @@
+import type { InstancePerformance } from "./performance.ts";
+import type { Price } from "./price.ts";
+
 /** The load a backend last reported, as `least-load` reads it. */
 export interface LoadSignals {
   readonly reading: {
@@ -16,10 +19,18 @@ export interface Weighted {
   readonly id: string;
   /** Relative share of traffic, at least 1. */
   readonly weight: number;
-  /** Live counters; `active` is the number of requests in flight. */
-  readonly state: { readonly active: number };
+  /**
+   * Live counters; `active` is the number of requests in flight. `performance` is what the
+   * gateway measured of it, for `fastest`.
+   */
+  readonly state: {
+    readonly active: number;
+    readonly performance?: Pick<InstancePerformance, "firstToken" | "success">;
+  };
   /** What its backend reports, for `least-load`. */
   readonly backend?: { readonly load: LoadSignals | undefined };
+  /** What its answers cost, for `cost`; none costs nothing. */
+  readonly price?: Price | undefined;
 }
 
 /** What a strategy may know about the request it picks for. */
@@ -46,12 +57,16 @@ export interface Strategy<T extends Weighted> {
 
 /** Settings a strategy is built with. */
 export interface StrategyOptions {
+  /** `cost`: the longest expected time to first token (ms) to be picked by price. @default Infinity */
+  readonly maxLatency?: number;
   /** @default "md5" */
   readonly hashAlgorithm?: HashAlgorithm;
   /** Ring points per unit of weight for `consistent-hash`. @default 150 */
   readonly virtualNodes?: number;
   /** Source of randomness in [0, 1). @default Math.random */
   readonly random?: () => number;
+  /** Clock (ms) the measured performance is stamped with, for `fastest`. @default Date.now */
+  readonly now?: () => number;
 }
 
 /** A hash algorithm for the hashing strategies. */

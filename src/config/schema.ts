@@ -84,6 +84,7 @@ export const LOAD_BALANCE_TYPES = [
   "least-load",
   "ip-hash",
   "consistent-hash",
+  "cost",
 ] as const;
 
 /** Hash algorithms for `ip-hash` and `consistent-hash`. */
@@ -109,6 +110,10 @@ export const LoadBalanceSchema = z.strictObject({
   ),
   "load-interval": Millis.min(100).optional().describe(
     "ms between reads of each backend's load, for least-load; default 2000",
+  ),
+  "max-latency": Millis.min(1).optional().describe(
+    "cost: the longest expected time to first token (ms) an instance may have to be picked for " +
+      "its price; when none is within, the fastest is picked; default no bound",
   ),
 }).superRefine((section, ctx) => {
   const { virtualNodes } = section;

@@ -117,6 +117,8 @@ export interface ResolvedLoadBalance {
   readonly hashHeader: string | undefined;
   /** ms between load reads, for `least-load`. */
   readonly loadInterval: number;
+  /** `cost`: the longest expected time to first token (ms) to be picked by price. */
+  readonly maxLatency: number;
 }
 
 /** One service at runtime. */
@@ -176,6 +178,8 @@ export interface BuildSnapshotOptions {
   readonly retries: number;
   /** Randomness for the `random` strategy. @default Math.random */
   readonly random?: () => number;
+  /** Clock (ms) the `fastest` strategy reads measurements' ages by. @default Date.now */
+  readonly now?: () => number;
   /** How instances added at run time are held to the address policy. @default not at all */
   readonly runtimeInstances?: RuntimeInstanceCheck;
 }
@@ -542,7 +546,9 @@ function buildService(
     const strategy = STRATEGIES[loadBalance.type](group, {
       hashAlgorithm: loadBalance.hashAlgorithm,
       virtualNodes: loadBalance.virtualNodes,
+      maxLatency: loadBalance.maxLatency,
       ...(options.random ? { random: options.random } : {}),
+      ...(options.now ? { now: options.now } : {}),
     });
     const pattern = name.includes("*");
     const capped = group.some((upstream) => upstream.maxConcurrency !== Infinity);
@@ -590,6 +596,7 @@ function resolveLoadBalance(
     virtualNodes: merged["virtual-nodes"] ?? 150,
     hashHeader: merged["hash-header"]?.toLowerCase(),
     loadInterval: merged["load-interval"] ?? 2_000,
+    maxLatency: merged["max-latency"] ?? Infinity,
   };
 }
 
