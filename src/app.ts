@@ -143,6 +143,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     addressCheck: addressCheck({ allowPrivate: deps.config.admin["allow-private"] }),
     ...(deps.random ? { random: deps.random } : {}),
     ...(deps.now ? { now: deps.now } : {}),
+    groups: deps.config["model-groups"],
     onBreakerTransition: (id, from, to) => {
       metrics?.breakerTransitions.labels({ instance: id, from, to }).inc();
       log(`Circuit breaker of ${id}: ${from} → ${to}`, to === "open" ? "warn" : "info");

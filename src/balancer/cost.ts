@@ -59,7 +59,7 @@ export function cost<T extends Weighted>(
 }
 
 /** ms an item is expected to take to its first token; undefined when unmeasured or stale. */
-function expectedLatency(item: Weighted, now: number): number | undefined {
+export function expectedLatency(item: Weighted, now: number): number | undefined {
   const firstToken = item.state.performance?.firstToken;
   if (firstToken === undefined || now - firstToken.at >= MEASUREMENT_STALE_AFTER) return undefined;
   return firstToken.value;

@@ -24,6 +24,7 @@ import type {
   InstanceStatus,
   LoadBalanceConfig,
   ModelConfig,
+  ModelGroupsConfig,
   ServiceConfig,
 } from "../config/schema.ts";
 import type { BackendState } from "../health/backend_state.ts";
@@ -42,6 +43,7 @@ import type { Http1Target } from "../transport/http1/client.ts";
 import { transportTarget } from "../transport/target.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import type { LiveState } from "./live_state.ts";
+import { type ModelGroup, serviceGroups } from "./model_groups.ts";
 import type { InstanceState } from "./state.ts";
 
 /** One backend instance as a request sees it: where to send, what to add, its live state. */
@@ -147,6 +149,8 @@ export interface ServiceRuntime {
   readonly tokenCounts?: ServiceRuntime;
   /** The pool serving a model name: an exact name first, then the first matching pattern. */
   resolve(model: string): ModelPool | undefined;
+  /** The model groups with members this service serves, by name. */
+  readonly groups: ReadonlyMap<string, ModelGroup>;
   /** Every pool, exact names first. */
   pools(): readonly ModelPool[];
 }
@@ -180,6 +184,8 @@ export interface BuildSnapshotOptions {
   readonly random?: () => number;
   /** Clock (ms) the `fastest` strategy reads measurements' ages by. @default Date.now */
   readonly now?: () => number;
+  /** `model-groups`: names that stand for several models. @default none */
+  readonly groups?: ModelGroupsConfig;
   /** How instances added at run time are held to the address policy. @default not at all */
   readonly runtimeInstances?: RuntimeInstanceCheck;
 }
@@ -565,6 +571,11 @@ function buildService(
       .filter(([, value]) => value !== undefined),
   );
   const fallback = fallbackSettings(model, configType);
+  const resolve = (name: string) => {
+    const pool = exact.get(name);
+    if (pool || patterns.length === 0) return pool;
+    return patterns.find(({ regex }) => regex.test(name))?.pool;
+  };
 
   return {
     type,
@@ -578,11 +589,8 @@ function buildService(
     cache: context.variant ? undefined : live.cache(type, fallback),
     derivedFrom: context.derivedFrom,
     pools: () => [...exact.values(), ...patterns.map(({ pool }) => pool)],
-    resolve(name) {
-      const pool = exact.get(name);
-      if (pool || patterns.length === 0) return pool;
-      return patterns.find(({ regex }) => regex.test(name))?.pool;
-    },
+    resolve,
+    groups: serviceGroups(options.groups ?? {}, resolve),
   };
 }
 
@@ -619,6 +627,7 @@ function listModels(services: Readonly<Record<ServiceType, ServiceRuntime>>): Mo
         add(upstream.name, type, "switchyard");
       }
     }
+    for (const group of services[type].groups.keys()) add(group, type, "switchyard");
   }
   return [...models].map(([id, entry]) => ({ id, ...entry }));
 }
