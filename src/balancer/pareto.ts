@@ -44,8 +44,8 @@ interface Scored {
  * A candidate whose latency is unknown counts as 0 ms, faster than any measured, so that a
  * model not measured yet is tried and measured rather than shut out. The score is the
  * weighted sum of each attribute scaled to 0..1 over the front (1 for the best quality, the
- * lowest cost and the lowest latency; 1 for all when they are equal); a dominated candidate's
- * score is clamped into the same range.
+ * lowest cost and the lowest latency; 1 for all when they are equal); the dominated candidates,
+ * tried only when the whole front failed, are scored the same way among themselves.
  */
 export function rankCandidates<C extends Candidate>(
   candidates: readonly C[],
@@ -64,17 +64,27 @@ export function rankCandidates<C extends Candidate>(
     entry.front = !scored.some((other) => other !== entry && dominates(other, entry));
   }
   const front = scored.filter((entry) => entry.front);
-  const quality = rangeOf(front.map((entry) => entry.quality));
-  const cost = rangeOf(front.map((entry) => entry.cost));
-  const latency = rangeOf(front.map((entry) => entry.latency));
-  for (const entry of scored) {
+  const dominated = scored.filter((entry) => !entry.front);
+  score(front, weights);
+  score(dominated, weights);
+  return scored
+    .sort((a, b) => Number(b.front) - Number(a.front) || b.score - a.score || a.index - b.index)
+    .map((entry) => entry.candidate);
+}
+
+/** Sets each entry's weighted score, its attributes scaled over `entries`. */
+function score(
+  entries: readonly { quality: number; cost: number; latency: number; score: number }[],
+  weights: Weights,
+): void {
+  const quality = rangeOf(entries.map((entry) => entry.quality));
+  const cost = rangeOf(entries.map((entry) => entry.cost));
+  const latency = rangeOf(entries.map((entry) => entry.latency));
+  for (const entry of entries) {
     entry.score = weights.quality * higherBetter(entry.quality, quality) +
       weights.cost * lowerBetter(entry.cost, cost) +
       weights.latency * lowerBetter(entry.latency, latency);
   }
-  return scored
-    .sort((a, b) => Number(b.front) - Number(a.front) || b.score - a.score || a.index - b.index)
-    .map((entry) => entry.candidate);
 }
 
 interface Range {
@@ -88,14 +98,10 @@ function rangeOf(values: readonly number[]): Range {
 
 /** `value` scaled to 0..1 within `range`, 1 at its top; 1 when the range is a point. */
 function higherBetter(value: number, { min, max }: Range): number {
-  return max === min ? 1 : clamp((value - min) / (max - min));
+  return max === min ? 1 : (value - min) / (max - min);
 }
 
 /** `value` scaled to 0..1 within `range`, 1 at its bottom; 1 when the range is a point. */
 function lowerBetter(value: number, { min, max }: Range): number {
-  return max === min ? 1 : clamp((max - value) / (max - min));
-}
-
-function clamp(value: number): number {
-  return Math.min(1, Math.max(0, value));
+  return max === min ? 1 : (max - value) / (max - min);
 }

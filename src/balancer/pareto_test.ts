@@ -62,3 +62,12 @@ Deno.test("equal scores keep the given order, and no candidates rank to none", (
   assert.deepEqual(names([{ name: "x", ...same }, { name: "y", ...same }]), ["x", "y"]);
   assert.deepEqual(rankCandidates([], EVEN), []);
 });
+
+Deno.test("the dominated candidates rank among themselves by the same weights", () => {
+  const ranked = names([
+    { name: "dear", quality: 0.9, cost: 10, latency: 100 },
+    { name: "fair", quality: 0.9, cost: 2, latency: 100 },
+    { name: "cheapest", quality: 0.9, cost: 0.1, latency: 100 },
+  ], { quality: 0, cost: 1, latency: 0 });
+  assert.deepEqual(ranked, ["cheapest", "fair", "dear"]);
+});
