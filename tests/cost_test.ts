@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Logger } from "../src/logging/logger.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
-import { Gate } from "./fixtures/gate.ts";
+import { eventually, Gate } from "./fixtures/gate.ts";
 import { startGateway } from "./fixtures/gateway.ts";
 import { LogLines } from "./fixtures/log_lines.ts";
 import { scrape } from "./fixtures/prometheus.ts";
@@ -139,4 +139,25 @@ Deno.test("cost: a max-latency of 0 is a config error", async () => {
     startGateway(cheapAndDear("http://127.0.0.1:1", "http://127.0.0.1:2", 0)),
     /max-latency/,
   );
+});
+
+Deno.test("a stream costs the usage its last event reports, or the price per request without it", async () => {
+  await using backend = await startFakeBackend({ name: "priced", stream: { tokens: ["a", "b"] } });
+  const output = new LogLines();
+  const logger = new Logger({ level: "info", format: "json", output });
+  await using gateway = await startGateway(pricedConfig(backend.url), { logger });
+  const counted = await postChat(gateway.url, {
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  await counted.text();
+  const uncounted = await postChat(gateway.url, { stream: true });
+  await uncounted.text();
+  await eventually(() => Promise.resolve(assert.equal(output.lines.length, 2)), 2000);
+  const lines = output.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  const withUsage = lines.find((line) => line.tokens_in !== undefined)!;
+  const without = lines.find((line) => line.tokens_in === undefined)!;
+  // 3 prompt tokens, 2 generated: one per event.
+  assert.ok(near(withUsage.cost_usd, (3 * 2 + 2 * 4) / 1_000_000 + 0.001), `${withUsage.cost_usd}`);
+  assert.ok(near(without.cost_usd, 0.001), `${without.cost_usd}`);
 });

@@ -63,6 +63,10 @@ Deno.test("a group's weights choose its member; the answer names it and keeps th
   assert.equal((await thrifty.json()).backend, "small");
   assert.equal(await sentModel(small, 1), "small");
 
+  const streamed = await postChat(gateway.url, { model: "best", stream: true });
+  assert.equal(streamed.headers.get("x-switchyard-model"), "big", "a stream's head says too");
+  assert.match(await streamed.text(), /data: \[DONE\]/);
+
   const plain = await postChat(gateway.url, { model: "small" });
   assert.equal(plain.headers.get("x-switchyard-model"), null, "only a group's answer says");
   await plain.body?.cancel();

@@ -25,13 +25,13 @@ export interface Weights {
  * Whether `a` dominates `b`: at least as good on quality, cost and latency, and better on one.
  * Latencies are compared as given; fill unknown ones first (see {@linkcode rankCandidates}).
  */
-export function dominates(a: Scored, b: Scored): boolean {
+export function dominates(a: Measured, b: Measured): boolean {
   if (a.quality < b.quality || a.cost > b.cost || a.latency > b.latency) return false;
   return a.quality > b.quality || a.cost < b.cost || a.latency < b.latency;
 }
 
 /** A candidate with its latency known (filled in) for comparison. */
-interface Scored {
+export interface Measured {
   readonly quality: number;
   readonly cost: number;
   readonly latency: number;
