@@ -295,7 +295,7 @@ function describeError(error: unknown): string {
   return error instanceof Error ? error.stack ?? String(error) : String(error);
 }
 /** Sections a running gateway cannot take in: a change to them waits for a restart. */
-const RESTART_SECTIONS = ["server", "admin", "auth", "log", "metrics"] as const;
+const RESTART_SECTIONS = ["server", "admin", "auth", "log", "metrics", "model-groups"] as const;
 
 /**
  * SIGHUP: reads the config file again; a file that does not validate changes nothing. Its

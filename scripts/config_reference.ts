@@ -157,7 +157,7 @@ function rawReference(): string {
       const fallbackDefault = defaultAt(output, section.firstPath, key);
       const child = property.properties ?? property.items?.properties
         ? sectionOf(property.items?.properties ? property.items : property)
-        : undefined;
+        : mapValueSection(property) && sectionOf(mapValueSection(property)!);
       out.push(row(key, property, { path, required, fallbackDefault, child }));
     }
   }
@@ -205,10 +205,11 @@ function collectSections(root: JsonSchema): {
         ? "<type>"
         : key;
       const childDisplay = display === "(root)" ? segment : `${display}.${segment}`;
+      const mapValue = mapValueSection(property);
       if (property.properties) visit(property, [...path, key], childDisplay);
       else if (property.items?.properties) {
         visit(property.items, [...path, key, "[]"], `${childDisplay}[]`);
-      }
+      } else if (mapValue) visit(mapValue, [...path, key, "<name>"], `${childDisplay}.<name>`);
     }
   };
   visit(root, [], "(root)");
@@ -219,9 +220,21 @@ function collectSections(root: JsonSchema): {
   return { sections, sectionOf: (schema) => byShape.get(shapeOf(schema)) };
 }
 
+/** The section each value of a map of sections is (`model-groups.<name>`), if it is one. */
+function mapValueSection(schema: JsonSchema): JsonSchema | undefined {
+  const value = schema.additionalProperties;
+  return typeof value === "object" && value.properties ? value : undefined;
+}
+
 function defaultAt(root: JsonSchema, path: readonly string[], key: string): unknown {
   let node: JsonSchema | undefined = root;
-  for (const part of path) node = part === "[]" ? node?.items : node?.properties?.[part];
+  for (const part of path) {
+    node = part === "[]"
+      ? node?.items
+      : part === "<name>"
+      ? mapValueSection(node ?? {})
+      : node?.properties?.[part];
+  }
   return node?.properties?.[key]?.default;
 }
 

@@ -149,6 +149,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     addressCheck: addressCheck({ allowPrivate: deps.config.admin["allow-private"] }),
     ...(deps.random ? { random: deps.random } : {}),
     ...(deps.now ? { now: deps.now } : {}),
+    groups: deps.config["model-groups"],
     onBreakerTransition: (id, from, to) => {
       metrics?.breakerTransitions.labels({ instance: id, from, to }).inc();
       log(`Circuit breaker of ${id}: ${from} → ${to}`, to === "open" ? "warn" : "info");
@@ -165,6 +166,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       : undefined,
     ...(deps.now ? { now: deps.now } : {}),
   });
+  telemetry.pricing(registry.snapshot.priced);
+  registry.subscribe((snapshot) => telemetry.pricing(snapshot.priced));
   const transport = http1Transport(deps.connect, { proxies: deps.proxies });
   const monitor = new BackendMonitor({
     transport,

@@ -3,6 +3,7 @@
  * @module
  */
 import { fastest } from "./fastest.ts";
+import { cost } from "./cost.ts";
 import { consistentHash } from "./hash_ring.ts";
 import { ipHash } from "./ip_hash.ts";
 import { leastConnections } from "./least_connections.ts";
@@ -21,7 +22,8 @@ export type StrategyName =
   | "least-load"
   | "ip-hash"
   | "consistent-hash"
-  | "fastest";
+  | "fastest"
+  | "cost";
 
 /** Each strategy's factory by its config name. */
 export const STRATEGIES: Readonly<Record<StrategyName, StrategyFactory>> = {
@@ -32,4 +34,5 @@ export const STRATEGIES: Readonly<Record<StrategyName, StrategyFactory>> = {
   "ip-hash": ipHash,
   "consistent-hash": consistentHash,
   "fastest": fastest,
+  "cost": cost,
 };

@@ -1,4 +1,5 @@
 import type { InstancePerformance } from "./performance.ts";
+import type { Price } from "./price.ts";
 
 /** The load a backend last reported, as `least-load` reads it. */
 export interface LoadSignals {
@@ -28,6 +29,8 @@ export interface Weighted {
   };
   /** What its backend reports, for `least-load`. */
   readonly backend?: { readonly load: LoadSignals | undefined };
+  /** What its answers cost, for `cost`; none costs nothing. */
+  readonly price?: Price | undefined;
 }
 
 /** What a strategy may know about the request it picks for. */
@@ -54,6 +57,8 @@ export interface Strategy<T extends Weighted> {
 
 /** Settings a strategy is built with. */
 export interface StrategyOptions {
+  /** `cost`: the longest expected time to first token (ms) to be picked by price. @default Infinity */
+  readonly maxLatency?: number;
   /** @default "md5" */
   readonly hashAlgorithm?: HashAlgorithm;
   /** Ring points per unit of weight for `consistent-hash`. @default 150 */

@@ -280,7 +280,7 @@ Deno.test("an unknown value lists the allowed ones", () => {
       "model.services.chat.load-balance.type",
       5,
       'Unknown strategy "round-robbin"; expected one of random, round-robin, least-connections, ' +
-      "least-load, ip-hash, consistent-hash, fastest",
+      "least-load, ip-hash, consistent-hash, fastest, cost",
     ],
     [
       "model.services.chat.adapter",

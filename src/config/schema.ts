@@ -14,6 +14,7 @@ import { LOG_LEVELS } from "../logging/logger.ts";
 import { JWT_ALGORITHMS } from "../auth/jwt.ts";
 import { cidrProblem } from "../net/cidr.ts";
 import { envReferences, resolveEnvReferences } from "./env_references.ts";
+import { modelGroupIssues } from "./model_group_issues.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import { ADMIN_ROLES } from "../admin/roles.ts";
 import { DEFAULT_MASKS } from "../observe/body_capture.ts";
@@ -87,6 +88,7 @@ export const LOAD_BALANCE_TYPES = [
   "ip-hash",
   "consistent-hash",
   "fastest",
+  "cost",
 ] as const;
 
 /** Hash algorithms for `ip-hash` and `consistent-hash`. */
@@ -112,6 +114,10 @@ export const LoadBalanceSchema = z.strictObject({
   ),
   "load-interval": Millis.min(100).optional().describe(
     "ms between reads of each backend's load, for least-load and fastest; default 2000",
+  ),
+  "max-latency": Millis.min(1).optional().describe(
+    "cost: the longest expected time to first token (ms) an instance may have to be picked for " +
+      "its price; when none is within, the fastest is picked; default no bound",
   ),
 }).superRefine((section, ctx) => {
   const { virtualNodes } = section;
@@ -348,6 +354,15 @@ export const CapabilitiesSchema = z.strictObject({
   ),
 });
 
+/** `price:` of an instance, in USD; a price not given is 0. */
+export const PriceSchema = z.strictObject({
+  input: z.number().nonnegative().default(0).describe("USD per million input (prompt) tokens"),
+  output: z.number().nonnegative().default(0).describe(
+    "USD per million output (generated) tokens",
+  ),
+  request: z.number().nonnegative().default(0).describe("USD per request answered"),
+});
+
 /** Whether an instance takes new requests. */
 export const INSTANCE_STATUSES = ["active", "draining", "disabled"] as const;
 
@@ -390,6 +405,10 @@ export const InstanceSchema = z.strictObject({
   ),
   capabilities: CapabilitiesSchema.optional().describe(
     "what its model can take; requests that need more go to other instances",
+  ),
+  price: PriceSchema.optional().describe(
+    "what its answers cost: the cost strategy and model groups rank by it, and each request's " +
+      "cost is counted from it",
   ),
   status: z.enum([...INSTANCE_STATUSES, "inactive"]).default("active").describe(
     "active takes requests; draining and disabled take no new ones while those in flight " +
@@ -715,6 +734,29 @@ export const FOREIGN_SECTIONS = [
   "jairouter",
 ] as const;
 
+/** One model of a model group. */
+export const GroupMemberSchema = z.strictObject({
+  model: z.string().min(1).describe("a model name instances serve"),
+  quality: z.number().min(0).max(1).describe("how good its answers are, 0 (worst) to 1 (best)"),
+  price: PriceSchema.optional().describe(
+    "what it costs, for choosing it; default the price of its cheapest available instance",
+  ),
+});
+
+/** `model-groups.<name>`: several models a client asks for by one name. */
+export const ModelGroupSchema = z.strictObject({
+  members: z.array(GroupMemberSchema).min(1).describe(
+    "the models the group stands for; each request goes to one of them",
+  ),
+  weights: z.strictObject({
+    quality: z.number().nonnegative().default(1).describe("weight of higher quality; default 1"),
+    cost: z.number().nonnegative().default(1).describe("weight of lower cost; default 1"),
+    latency: z.number().nonnegative().default(1).describe(
+      "weight of lower measured time to first token; default 1",
+    ),
+  }).prefault({}).describe("how much each attribute counts when choosing among the best"),
+});
+
 /** The whole config file. */
 export const ConfigSchema = z.strictObject({
   server: ServerSchema.prefault({}),
@@ -723,7 +765,18 @@ export const ConfigSchema = z.strictObject({
   log: LogSchema.prefault({}),
   metrics: MetricsSchema.prefault({}),
   model: ModelSchema.prefault({}),
+  "model-groups": z.record(z.string().min(1), ModelGroupSchema).default({}).describe(
+    "names a client may send as `model` that stand for several models: each request goes to " +
+      "the best of them by quality, cost and measured speed",
+  ),
   ...Object.fromEntries(FOREIGN_SECTIONS.map((name) => [name, z.unknown().optional()])),
+}).superRefine((config, ctx) => {
+  const instanceNames = SERVICE_TYPES.flatMap((type) =>
+    config.model.services[type]?.instances.map((instance) => instance.name) ?? []
+  );
+  for (const issue of modelGroupIssues(config["model-groups"], instanceNames)) {
+    ctx.addIssue({ code: "custom", path: ["model-groups", ...issue.path], message: issue.message });
+  }
 });
 
 /** A config as written by a user: optional fields may be absent. */
@@ -734,6 +787,10 @@ export type Config = z.output<typeof ConfigSchema>;
 export type ServerConfig = Config["server"];
 /** The resolved `model:` section. */
 export type ModelConfig = Config["model"];
+/** The resolved `model-groups:` section. */
+export type ModelGroupsConfig = Config["model-groups"];
+/** One resolved model group. */
+export type ModelGroupConfig = z.output<typeof ModelGroupSchema>;
 /** One resolved service section. */
 export type ServiceConfig = z.output<typeof ServiceSchema>;
 /** The resolved `admin:` section. */

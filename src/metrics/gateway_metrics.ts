@@ -92,6 +92,7 @@ export class GatewayMetrics {
   readonly timeToFirstToken;
   readonly interTokenLatency;
   readonly tokens;
+  readonly cost;
   readonly queueWait;
   readonly #breakerState;
   readonly #backendHealth;
@@ -203,6 +204,12 @@ export class GatewayMetrics {
       "switchyard_tokens_total",
       "Tokens the backends reported in `usage`: input (prompt) and output (completion)",
       ["service", "model", "type"],
+    );
+    this.cost = registry.counter(
+      "switchyard_cost_usd_total",
+      "USD the answered requests cost at their instances' prices (instances without a price " +
+        "count nothing)",
+      ["service", "model"],
     );
     this.#queueLength = registry.gauge(
       "switchyard_queue_length",

@@ -22,6 +22,7 @@ export interface ModelFamilies {
   readonly timeToFirstToken: Histogram<"service" | "model">;
   readonly interTokenLatency: Histogram<"service" | "model">;
   readonly tokens: Counter<"service" | "model" | "type">;
+  readonly cost: Counter<"service" | "model">;
   readonly queueWait: Histogram<"service" | "model">;
 }
 
@@ -53,6 +54,7 @@ export class ModelSeries {
   #inputTokens: CounterSeries | undefined;
   #outputTokens: CounterSeries | undefined;
   #queueWait: HistogramSeries | undefined;
+  #cost: CounterSeries | undefined;
 
   constructor(metrics: ModelFamilies, service: ServiceType, model: string) {
     this.model = model;
@@ -104,6 +106,11 @@ export class ModelSeries {
 
   get queueWait(): HistogramSeries {
     return this.#queueWait ??= this.#metrics.queueWait.labels(this.#labels);
+  }
+
+  /** USD the requests cost. */
+  get cost(): CounterSeries {
+    return this.#cost ??= this.#metrics.cost.labels(this.#labels);
   }
 }
 

@@ -16,6 +16,7 @@ import { BodyCapture, type BodyLogging } from "./body_capture.ts";
 import { StreamTap, type TappedBody, type TapResult } from "./stream_tap.ts";
 import type { TokenUsage } from "./usage.ts";
 import { findUsage } from "./usage.ts";
+import { requestCost } from "../balancer/price.ts";
 
 /** What ends a record: the gateway's bookkeeping of requests that finished. */
 export interface RecordSink {
@@ -78,6 +79,11 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
   /** ms from arrival until the last byte went out. */
   duration = 0;
   usage: TokenUsage | undefined;
+  /**
+   * USD the answer cost at the prices of the instance that gave it: set when it has a price
+   * and answered with a 2xx.
+   */
+  cost: number | undefined;
   /** The request's trace, when OpenTelemetry is on. */
   traceId: string | undefined;
   /** The first bytes of the request's body and of the answer, when `log.bodies` is on. */
@@ -257,8 +263,20 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     this.duration = this.elapsed();
     if (this.status === 499) this.outcome = "client_closed";
     if (this.#tap) this.#absorb(this.#tap.result());
+    this.#charge();
     if (this.#metrics) this.#record(this.#series(this.#metrics));
     this.#sink.finished(this);
+  }
+
+  /** Counts what the answer cost, on the record and on the instance that gave it. */
+  #charge(): void {
+    const instance = this.instance;
+    const price = instance?.price;
+    if (price === undefined || this.status < 200 || this.status >= 300) return;
+    if (this.fallback === "cache") return;
+    const cost = requestCost(price, this.usage);
+    this.cost = cost;
+    instance!.state.spend += cost;
   }
 
   #record(series: ModelSeries): void {
@@ -273,6 +291,7 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
       if (usage.input > 0) series.inputTokens.inc(usage.input);
       if (usage.output > 0) series.outputTokens.inc(usage.output);
     }
+    if (this.cost !== undefined) series.cost.inc(this.cost);
   }
 
   /** The series of the model label as it is now. */

@@ -38,7 +38,6 @@ export interface TelemetryOptions {
 /** The gateway's bookkeeping of client requests. */
 export class Telemetry implements RecordSink {
   readonly metrics: GatewayMetrics | undefined;
-  readonly readsUsage: boolean;
   readonly bodies: BodyLogging | undefined;
   /** Every service's counters. */
   readonly traffic: ReadonlyMap<ServiceType, ServiceTraffic>;
@@ -51,16 +50,29 @@ export class Telemetry implements RecordSink {
   readonly #inFlight = new LinkedList<RequestRecord>();
   readonly #logger: Logger | undefined;
   readonly #now: () => number;
+  /** Metrics or request lines report token counts. */
+  readonly #reportsUsage: boolean;
+  #priced = false;
 
   constructor(options: TelemetryOptions = {}) {
     this.metrics = options.metrics;
     this.#logger = options.logger;
-    this.readsUsage = options.metrics !== undefined || options.logger !== undefined;
+    this.#reportsUsage = options.metrics !== undefined || options.logger !== undefined;
     // Bodies are kept only for request lines to hold.
     this.bodies = options.logger ? options.bodies : undefined;
     this.#now = options.now ?? Date.now;
     this.traffic = new Map(SERVICE_TYPES.map((type) => [type, newTraffic()]));
     this.statistics = new RequestStatistics(this.#now());
+  }
+
+  /** Whether a request's token usage is read: for metrics, request lines, or its cost. */
+  get readsUsage(): boolean {
+    return this.#reportsUsage || this.#priced;
+  }
+
+  /** Whether some instance has a price (each request's cost needs its token usage). */
+  pricing(priced: boolean): void {
+    this.#priced = priced;
   }
 
   /** Starts the record of a request that just arrived. */
@@ -144,6 +156,7 @@ const FIELDS = {
   fallback: new FieldName("fallback"),
   tokensIn: new FieldName("tokens_in"),
   tokensOut: new FieldName("tokens_out"),
+  cost: new FieldName("cost_usd"),
   reason: new FieldName("reason"),
   error: new FieldName("error"),
   client: new FieldName("client"),
@@ -171,6 +184,7 @@ function requestFields(line: LineFields, record: RequestRecord): void {
   line.label(FIELDS.fallback, record.fallback);
   line.number(FIELDS.tokensIn, record.usage?.input);
   line.number(FIELDS.tokensOut, record.usage?.output);
+  line.number(FIELDS.cost, record.cost);
   line.label(FIELDS.reason, record.reason);
   line.text(FIELDS.error, record.reasonMessage);
   line.label(FIELDS.client, record.client);

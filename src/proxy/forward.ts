@@ -25,7 +25,9 @@ import {
   FALLBACK_MODEL_HEADER,
   requestCacheKey,
 } from "./respond/fallback.ts";
-import type { ModelRequest, ProxyDeps, ProxyRequest } from "./types.ts";
+import type { ModelGroup } from "../registry/model_groups.ts";
+import { membersInOrder, SERVED_MODEL_HEADER } from "./select/group_choice.ts";
+import type { ModelOutcome, ModelRequest, ProxyDeps, ProxyRequest } from "./types.ts";
 
 export type { ProxyDeps, ProxyRequest } from "./types.ts";
 
@@ -56,8 +58,9 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
   record.bodyRead(body.model, body.bytes);
   if (identity && !identity.allows(body.model)) throw modelRefusal(identity, body.model);
   const pool = service.resolve(body.model);
-  record.resolved(pool?.name);
-  if (!pool) {
+  const group = pool === undefined ? service.groups.get(body.model) : undefined;
+  record.resolved(pool?.name ?? group?.name);
+  if (!pool && !group) {
     if (service.upstreams.some((upstream) => upstream.name === body.model)) {
       throw new GatewayError(
         503,
@@ -86,7 +89,7 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     base: upstreamHeadersFor(body, request),
     needs: () => needs ??= needsOf(body),
   };
-  let outcome = await tryModel(pool, body, shared);
+  let outcome = pool ? await tryModel(pool, body, shared) : await tryGroup(group!, body, shared);
   const cacheKey = service.cache && !body.stream
     ? requestCacheKey(service, body, request.request.headers)
     : undefined;
@@ -134,6 +137,36 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     }
   }
   return response;
+}
+
+/**
+ * Serves `body` from the best member of `group` that answers: its members in the order
+ * {@linkcode membersInOrder} ranks them, each sent the request with its own model name. The
+ * answer says which served it in `x-switchyard-model`. When none answers, how the last one tried
+ * failed, else why one refused.
+ */
+async function tryGroup(
+  group: ModelGroup,
+  body: ClientBody,
+  shared: ModelRequest,
+): Promise<ModelOutcome> {
+  const { request, deps } = shared;
+  let last: ModelOutcome | undefined;
+  for (const member of membersInOrder(group, (deps.now ?? Date.now)())) {
+    const rewritten = replaceModel(body, member.model);
+    request.record.resolved(member.pool.name);
+    const outcome = await tryModel(member.pool, rewritten, {
+      ...shared,
+      base: upstreamHeadersFor(rewritten, request),
+    });
+    if (outcome.kind === "answered") {
+      outcome.response.headers.set(SERVED_MODEL_HEADER, member.model);
+      return outcome;
+    }
+    if (outcome.kind === "client-gone") return outcome;
+    if (outcome.kind === "failed" || last?.kind !== "failed") last = outcome;
+  }
+  return last!;
 }
 
 /** Whose requests each scope counts, as a refused client reads it. */

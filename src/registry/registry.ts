@@ -1,4 +1,4 @@
-import type { ModelConfig } from "../config/schema.ts";
+import type { ModelConfig, ModelGroupsConfig } from "../config/schema.ts";
 import type { JsonObject } from "../lib/json.ts";
 import { type BreakerListener, LiveState } from "./live_state.ts";
 import type { AddressCheck } from "../net/address_policy.ts";
@@ -11,6 +11,8 @@ export interface RegistryOptions {
   readonly random?: () => number;
   /** Clock (ms) the `fastest` strategy reads measurements' ages by. @default Date.now */
   readonly now?: () => number;
+  /** `model-groups`, from the config file. @default none */
+  readonly groups?: ModelGroupsConfig;
   /** `server.retries`: the retry count where no `retry` section sets one. @default 2 */
   readonly retries?: number;
   /** Told when an instance's circuit breaker changes state. */
@@ -92,6 +94,7 @@ export class Registry {
           : {}),
         ...(this.#options.random ? { random: this.#options.random } : {}),
         ...(this.#options.now ? { now: this.#options.now } : {}),
+        ...(this.#options.groups ? { groups: this.#options.groups } : {}),
       })
     );
   }

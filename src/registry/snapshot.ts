@@ -18,12 +18,14 @@ import { instanceLimits, requestLimits } from "../limiter/policies.ts";
 import type { WaitQueue } from "../queue/wait_queue.ts";
 import { type RetrySettings, retrySettings } from "../retry/settings.ts";
 import { STRATEGIES, type Strategy, type StrategyName } from "../balancer/mod.ts";
+import type { Price } from "../balancer/price.ts";
 import type {
   Capabilities,
   InstanceConfig,
   InstanceStatus,
   LoadBalanceConfig,
   ModelConfig,
+  ModelGroupsConfig,
   ServiceConfig,
 } from "../config/schema.ts";
 import type { BackendState } from "../health/backend_state.ts";
@@ -43,6 +45,7 @@ import type { Http1Target } from "../transport/http1/client.ts";
 import { transportTarget } from "../transport/target.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import type { LiveState } from "./live_state.ts";
+import { type ModelGroup, serviceGroups } from "./model_groups.ts";
 import type { InstanceState } from "./state.ts";
 
 /** One backend instance as a request sees it: where to send, what to add, its live state. */
@@ -92,6 +95,8 @@ export interface Upstream {
   readonly capabilities: Capabilities | undefined;
   /** `active`, or out of selection: `draining` or `disabled`. */
   readonly status: InstanceStatus;
+  /** What its answers cost; none when the config gives no price. */
+  readonly price: Price | undefined;
   /** The waiting lines of the models it serves, woken when it frees a slot. */
   readonly queues: WaitQueue[];
 }
@@ -123,6 +128,8 @@ export interface ResolvedLoadBalance {
   readonly hashHeader: string | undefined;
   /** ms between load reads, for `least-load` and `fastest`. */
   readonly loadInterval: number;
+  /** `cost`: the longest expected time to first token (ms) to be picked by price. */
+  readonly maxLatency: number;
 }
 
 /** One service at runtime. */
@@ -151,6 +158,8 @@ export interface ServiceRuntime {
   readonly tokenCounts?: ServiceRuntime;
   /** The pool serving a model name: an exact name first, then the first matching pattern. */
   resolve(model: string): ModelPool | undefined;
+  /** The model groups with members this service serves, by name. */
+  readonly groups: ReadonlyMap<string, ModelGroup>;
   /** Every pool, exact names first. */
   pools(): readonly ModelPool[];
 }
@@ -170,6 +179,8 @@ export interface Snapshot {
   readonly models: readonly ModelEntry[];
   /** Every backend server, with what to watch on it. */
   readonly backends: readonly MonitoredBackend[];
+  /** Whether some instance has a price, so that each request's token usage must be read. */
+  readonly priced: boolean;
 }
 
 /** Options for {@linkcode buildSnapshot}. */
@@ -182,6 +193,8 @@ export interface BuildSnapshotOptions {
   readonly random?: () => number;
   /** Clock (ms) the `fastest` strategy reads measurements' ages by. @default Date.now */
   readonly now?: () => number;
+  /** `model-groups`: names that stand for several models. @default none */
+  readonly groups?: ModelGroupsConfig;
   /** How instances added at run time are held to the address policy. @default not at all */
   readonly runtimeInstances?: RuntimeInstanceCheck;
 }
@@ -312,7 +325,14 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
     }
   }
 
-  return { services, models: listModels(services), backends: [...backends.values()] };
+  return {
+    services,
+    models: listModels(services),
+    backends: [...backends.values()],
+    priced: [...upstreamsOf.values()].some((upstreams) =>
+      upstreams.some((upstream) => upstream.price !== undefined)
+    ),
+  };
 }
 
 /**
@@ -383,6 +403,7 @@ function makeUpstream(
     maxConcurrency: where.maxConcurrency,
     capabilities: instance.capabilities,
     status: instance.status,
+    price: instance.price,
     queues: [],
   };
 }
@@ -543,6 +564,7 @@ function buildService(
     const strategy = STRATEGIES[loadBalance.type](group, {
       hashAlgorithm: loadBalance.hashAlgorithm,
       virtualNodes: loadBalance.virtualNodes,
+      maxLatency: loadBalance.maxLatency,
       ...(options.random ? { random: options.random } : {}),
       ...(options.now ? { now: options.now } : {}),
     });
@@ -570,6 +592,11 @@ function buildService(
       .filter(([, value]) => value !== undefined),
   );
   const fallback = fallbackSettings(model, configType);
+  const resolve = (name: string) => {
+    const pool = exact.get(name);
+    if (pool || patterns.length === 0) return pool;
+    return patterns.find(({ regex }) => regex.test(name))?.pool;
+  };
 
   return {
     type,
@@ -583,11 +610,8 @@ function buildService(
     cache: context.variant ? undefined : live.cache(type, fallback),
     derivedFrom: context.derivedFrom,
     pools: () => [...exact.values(), ...patterns.map(({ pool }) => pool)],
-    resolve(name) {
-      const pool = exact.get(name);
-      if (pool || patterns.length === 0) return pool;
-      return patterns.find(({ regex }) => regex.test(name))?.pool;
-    },
+    resolve,
+    groups: serviceGroups(options.groups ?? {}, resolve),
   };
 }
 
@@ -601,6 +625,7 @@ function resolveLoadBalance(
     virtualNodes: merged["virtual-nodes"] ?? 150,
     hashHeader: merged["hash-header"]?.toLowerCase(),
     loadInterval: merged["load-interval"] ?? 2_000,
+    maxLatency: merged["max-latency"] ?? Infinity,
   };
 }
 
@@ -623,6 +648,7 @@ function listModels(services: Readonly<Record<ServiceType, ServiceRuntime>>): Mo
         add(upstream.name, type, "switchyard");
       }
     }
+    for (const group of services[type].groups.keys()) add(group, type, "switchyard");
   }
   return [...models].map(([id, entry]) => ({ id, ...entry }));
 }
