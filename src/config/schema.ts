@@ -365,13 +365,31 @@ export const InstanceSchema = z.strictObject({
   "circuit-breaker": CircuitBreakerSchema.optional().describe(
     "this instance's breaker settings; unset keys inherit the service's",
   ),
-  "max-concurrency": MaxConcurrency.optional().describe(
-    "requests in flight at once; more wait in the model's queue; inherits the service's",
+  "max-concurrency": z.union([MaxConcurrency, z.literal("auto")]).optional().describe(
+    "requests in flight at once; more wait in the model's queue; inherits the service's; " +
+      "auto finds the limit from the instance's time to first token and its 429 and 503 answers",
+  ),
+  "max-concurrency-min": MaxConcurrency.optional().describe(
+    "with max-concurrency: auto, the lowest the limit goes; default 1",
+  ),
+  "max-concurrency-max": MaxConcurrency.optional().describe(
+    "with max-concurrency: auto, the highest the limit goes; default 256; the limit starts at " +
+      "4, or within these bounds",
   ),
   status: z.enum([...INSTANCE_STATUSES, "inactive"]).default("active").describe(
     "active takes requests; draining and disabled take no new ones while those in flight " +
       "end; JAiRouter's inactive is disabled",
   ).transform((status): InstanceStatus => status === "inactive" ? "disabled" : status),
+}).superRefine((instance, ctx) => {
+  const min = instance["max-concurrency-min"] ?? 1;
+  const max = instance["max-concurrency-max"] ?? 256;
+  if (min > max) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["max-concurrency-min"],
+      message: `max-concurrency-min ${min} is above max-concurrency-max ${max}`,
+    });
+  }
 });
 
 /** One service (`chat`, `embedding`…): its settings and instances. */

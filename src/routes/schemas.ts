@@ -194,7 +194,9 @@ export const InstanceStatusSchema = z.object({
     description: "After a 429 with Retry-After: ISO time it is skipped until",
   }),
   maxConcurrency: z.number().int().nullable().openapi({
-    description: "Requests it may have in flight at once; null when uncapped",
+    description:
+      "Requests it may have in flight at once; null when uncapped; with max-concurrency: auto, " +
+      "the limit found so far",
   }),
   limits: z.array(LimitStatusSchema).openapi({ description: "Limits checked before it is picked" }),
 }).openapi("InstanceStatus");
