@@ -1,11 +1,12 @@
 import { bearer, openAiModelList, success } from "./_readers.ts";
 import { readLlamaCppMetrics } from "./llamacpp_metrics.ts";
+import { readLlamaCppSlots } from "./llamacpp_slots.ts";
 import type { Adapter } from "./types.ts";
 
 /**
  * llama.cpp's `llama-server`: OpenAI's API (Responses included) and Anthropic's Messages API under `/v1`, `GET /health` (503 while the model
- * loads), and its load in Prometheus `/metrics` when started with `--metrics`. Its `--api-key`
- * is sent as a bearer token.
+ * loads), and its load in Prometheus `/metrics` when started with `--metrics`, else its busy
+ * slots in `/slots`. Its `--api-key` is sent as a bearer token.
  */
 export const llamacpp: Adapter = {
   name: "llamacpp",
@@ -25,5 +26,6 @@ export const llamacpp: Adapter = {
     format: "text",
     read: (body) => readLlamaCppMetrics(String(body)),
   },
+  loadFallback: { path: "/slots", format: "json", read: readLlamaCppSlots },
   authHeader: bearer,
 };

@@ -55,6 +55,8 @@ export interface Adapter {
   readonly models: Reader<readonly string[]>;
   /** The backend's load, when it exposes it. */
   readonly load?: Reader<LoadReading>;
+  /** Where the load is read when `load` cannot be (a resource the backend may have off). */
+  readonly loadFallback?: Reader<LoadReading>;
   /** The header an `api-key` is sent in. */
   authHeader(key: string): readonly [string, string];
   /**
