@@ -142,6 +142,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     retries: deps.config.server.retries,
     addressCheck: addressCheck({ allowPrivate: deps.config.admin["allow-private"] }),
     ...(deps.random ? { random: deps.random } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
     onBreakerTransition: (id, from, to) => {
       metrics?.breakerTransitions.labels({ instance: id, from, to }).inc();
       log(`Circuit breaker of ${id}: ${from} → ${to}`, to === "open" ? "warn" : "info");

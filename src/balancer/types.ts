@@ -8,6 +8,8 @@ export interface LoadSignals {
   };
   /** Models loaded in memory; undefined when the backend does not say. */
   readonly loaded: ReadonlySet<string> | undefined;
+  /** Clock time (ms) the reading was taken. */
+  readonly readAt: number;
 }
 
 /** Something a strategy can pick: it has a weight and a count of requests in flight. */
@@ -16,8 +18,11 @@ export interface Weighted {
   readonly id: string;
   /** Relative share of traffic, at least 1. */
   readonly weight: number;
-  /** Live counters; `active` is the number of requests in flight. */
-  readonly state: { readonly active: number };
+  /**
+   * Live counters: `active` is the number of requests in flight, `activeTokens` their
+   * estimated tokens (prompt and answer).
+   */
+  readonly state: { readonly active: number; readonly activeTokens?: number };
   /** What its backend reports, for `least-load`. */
   readonly backend?: { readonly load: LoadSignals | undefined };
 }
@@ -52,6 +57,8 @@ export interface StrategyOptions {
   readonly virtualNodes?: number;
   /** Source of randomness in [0, 1). @default Math.random */
   readonly random?: () => number;
+  /** Clock in ms, for the age of load readings. @default Date.now */
+  readonly now?: () => number;
 }
 
 /** A hash algorithm for the hashing strategies. */

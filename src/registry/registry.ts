@@ -9,6 +9,8 @@ import { buildSnapshot, type Snapshot } from "./snapshot.ts";
 export interface RegistryOptions {
   /** Randomness for the `random` strategy. @default Math.random */
   readonly random?: () => number;
+  /** Clock in ms, for strategies that weigh the age of load readings. @default Date.now */
+  readonly now?: () => number;
   /** `server.retries`: the retry count where no `retry` section sets one. @default 2 */
   readonly retries?: number;
   /** Told when an instance's circuit breaker changes state. */
@@ -89,6 +91,7 @@ export class Registry {
           ? { runtimeInstances: { fileUrls: this.#fileUrls, check: this.#options.addressCheck } }
           : {}),
         ...(this.#options.random ? { random: this.#options.random } : {}),
+        ...(this.#options.now ? { now: this.#options.now } : {}),
       })
     );
   }

@@ -177,6 +177,8 @@ export interface BuildSnapshotOptions {
   readonly retries: number;
   /** Randomness for the `random` strategy. @default Math.random */
   readonly random?: () => number;
+  /** Clock in ms, for strategies that weigh the age of load readings. @default Date.now */
+  readonly now?: () => number;
   /** How instances added at run time are held to the address policy. @default not at all */
   readonly runtimeInstances?: RuntimeInstanceCheck;
 }
@@ -569,6 +571,7 @@ function buildService(
       hashAlgorithm: loadBalance.hashAlgorithm,
       virtualNodes: loadBalance.virtualNodes,
       ...(options.random ? { random: options.random } : {}),
+      ...(options.now ? { now: options.now } : {}),
     });
     const pattern = name.includes("*");
     const capped = group.some((upstream) => upstream.maxConcurrency !== Infinity);

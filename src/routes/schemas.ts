@@ -161,6 +161,9 @@ export const InstanceStatusSchema = z.object({
     description: "active takes requests; draining and disabled only finish those in flight",
   }),
   activeRequests: z.number().int(),
+  activeTokens: z.number().int().openapi({
+    description: "Estimated tokens (prompt and answer) of its requests in flight",
+  }),
   requests: z.number().int(),
   failures: z.number().int(),
   lastError: z.object({ message: z.string(), at: z.string() }).nullable(),
