@@ -7,14 +7,17 @@ import { parseConfig } from "../src/config/load.ts";
 import { startGateway } from "./fixtures/gateway.ts";
 import { postChat, serviceStatus } from "./fixtures/requests.ts";
 
-/** An engine that works on at most `capacity` requests, `ms` each, and answers 503 beyond. */
-function startCappedEngine(capacity: number, ms: number) {
+/**
+ * An engine that works on at most `capacity` requests, `ms` each, and answers `refusal` (503 by
+ * default) beyond.
+ */
+function startCappedEngine(capacity: number, ms: number, refusal = 503) {
   let inFlight = 0;
   let overloads = 0;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
     if (inFlight >= capacity) {
       overloads++;
-      return Response.json({ error: { message: "Engine is full" } }, { status: 503 });
+      return Response.json({ error: { message: "Engine is full" } }, { status: refusal });
     }
     inFlight++;
     try {
@@ -104,4 +107,26 @@ Deno.test("max-concurrency auto keeps its limit across a config reload", async (
   assert.ok(cut < 4, `cut to ${cut}`);
   gateway.gateway.registry.apply(parseConfig(config(31), { source: "reload.yaml" }).config.model);
   assert.equal((await serviceStatus(gateway.url)).instances[0]!.maxConcurrency, cut);
+});
+
+Deno.test("max-concurrency auto is cut by each 429 sent after the last cut", async () => {
+  await using engine = startCappedEngine(0, 0, 429);
+  await using gateway = await startGateway(`server:
+  retries: 0
+model:
+  services:
+    chat:
+      outlier-detection: { enabled: false }
+      instances:
+        - { name: m, base-url: "${engine.url}", max-concurrency: auto }
+`);
+  const limits: (number | null)[] = [];
+  for (let i = 0; i < 4; i++) {
+    const response = await postChat(gateway.url);
+    assert.equal(response.status, 429);
+    await response.body?.cancel();
+    limits.push((await serviceStatus(gateway.url)).instances[0]!.maxConcurrency);
+  }
+  // 4 → 3 → 2.25 → 1.69 → 1.27, shown whole.
+  assert.deepEqual(limits, [3, 2, 1, 1]);
 });

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { READING_HALF_LIFE, READING_MAX_AGE } from "../src/balancer/least_load.ts";
-import { startLlamaCpp, startVllm } from "./fixtures/backends/mod.ts";
+import { startLlamaCpp, startOllama, startVllm } from "./fixtures/backends/mod.ts";
 import { manualClock, manualSchedule } from "./fixtures/clock.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { eventually, Gate } from "./fixtures/gate.ts";
@@ -126,4 +126,22 @@ Deno.test("least-load counts the tokens in flight: a long request weighs more th
   assert.deepEqual(bodies.map((body) => body.backend), ["first", "second", "second"]);
   const status = await serviceStatus(gateway.url);
   assert.deepEqual(status.instances.map((instance) => instance.activeTokens), [0, 0]);
+});
+
+Deno.test("least-load loads a model where it evicts no other, when it is loaded nowhere", async () => {
+  const models = ["llama3.2:latest", "qwen3:8b", "gemma3:4b"];
+  await using full = await startOllama({ name: "full", models });
+  await using empty = await startOllama({ name: "empty", models });
+  full.setLoaded(["qwen3:8b"]);
+  empty.setLoaded([]);
+  await using gateway = await startGateway(`model:
+  services:
+    chat:
+      load-balance: { type: least-load, load-interval: 100 }
+      instances:
+        - { name: "*", base-url: "${full.url}", adapter: ollama }
+        - { name: "*", base-url: "${empty.url}", adapter: ollama }
+`);
+  await loadsReported(gateway, 2);
+  assert.equal(await answeredBy(gateway, "gemma3:4b"), "empty");
 });
