@@ -130,3 +130,61 @@ model:
   // 4 → 3 → 2.25 → 1.69 → 1.27, shown whole.
   assert.deepEqual(limits, [3, 2, 1, 1]);
 });
+
+/**
+ * An engine that streams, works on at most `capacity` requests at once, `ms` each, and queues
+ * the others inside: beyond its capacity, time to first token grows.
+ */
+function startQueueingEngine(capacity: number, ms: number) {
+  let busy = 0;
+  const waiting: (() => void)[] = [];
+  const chunk = (content: string) =>
+    `data: ${
+      JSON.stringify({
+        id: "chatcmpl-1",
+        object: "chat.completion.chunk",
+        created: 1,
+        model: "m",
+        choices: [{ index: 0, delta: { content }, finish_reason: null }],
+      })
+    }\n\n`;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
+    if (busy >= capacity) await new Promise<void>((resolve) => waiting.push(resolve));
+    else busy++;
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    // The slot passes to the next in line once this answer is sent.
+    const next = waiting.shift();
+    if (next) next();
+    else busy--;
+    return new Response(chunk("Hello") + "data: [DONE]\n\n", {
+      headers: { "content-type": "text/event-stream" },
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}`,
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
+}
+
+Deno.test("max-concurrency auto shrinks when time to first token rises as an engine queues", async () => {
+  await using engine = startQueueingEngine(2, 30);
+  await using gateway = await startGateway(`model:
+  services:
+    chat:
+      instances:
+        - { name: m, base-url: "${engine.url}", max-concurrency: auto, max-concurrency-max: 64 }
+`);
+  const limits: number[] = [];
+  for (let round = 0; round < 15; round++) {
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      const response = await postChat(gateway.url, { stream: true });
+      assert.equal(response.status, 200);
+      await response.text();
+    }));
+    limits.push((await serviceStatus(gateway.url)).instances[0]!.maxConcurrency!);
+  }
+  // Sixteen clients at once; the limit keeps near where the engine's queue starts to grow.
+  const settled = limits.slice(5).sort((a, b) => a - b);
+  const median = settled[settled.length / 2]!;
+  assert.ok(median <= 6, `limits ${limits}`);
+});

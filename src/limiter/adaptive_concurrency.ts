@@ -2,12 +2,12 @@
  * `max-concurrency: auto`: how many requests an instance may have in flight, found from how it
  * answers rather than configured, for engines that report no load of their own.
  *
- * The limit grows by one for each window of as many first tokens as the limit, while the
- * instance uses at least half of it and its time to first token stays within
- * {@linkcode TOLERANCE} times the lowest seen (the engine keeps up). It shrinks, smoothly, in
- * proportion to how far time to first token rises above that (requests queue inside the
- * engine). A 429 or 503 from the engine cuts it by {@linkcode CUT} at once — once per window:
- * answers to requests sent before a cut do not cut it again.
+ * The limit grows by one for each window of as many good answers as the limit, while the
+ * instance uses at least half of it and, for a streamed answer, its time to first token stays
+ * within {@linkcode TOLERANCE} times the lowest seen (the engine keeps up). It shrinks,
+ * smoothly, in proportion to how far time to first token rises above that (requests queue
+ * inside the engine). A 429 or 503 from the engine cuts it by {@linkcode CUT} at once — once
+ * per window: answers to requests sent before a cut do not cut it again.
  * @module
  */
 
@@ -84,6 +84,15 @@ export class AdaptiveConcurrency {
       this.#steady = 0;
       return;
     }
+    this.answered(inFlight);
+  }
+
+  /**
+   * The instance answered well, with `inFlight` requests in flight, where no time to first
+   * token tells how it kept up (a whole answer, whose time includes its generation): a step of
+   * growth, as a steady time to first token is.
+   */
+  answered(inFlight: number): void {
     if (inFlight * 2 < this.#limit) return;
     if (++this.#steady >= this.limit) {
       this.#steady = 0;

@@ -17,6 +17,16 @@ Deno.test("adaptive concurrency grows by one per window of steady first-token ti
   assert.equal(limit.limit, 6);
 });
 
+Deno.test("adaptive concurrency grows on whole answers too, which carry no time to first token", () => {
+  const limit = new AdaptiveConcurrency(BOUNDS);
+  limit.firstToken(10, 4);
+  // A whole answer's time includes its generation: it neither shrinks nor sets the minimum.
+  for (let i = 0; i < 3; i++) limit.answered(4);
+  assert.equal(limit.limit, 5);
+  for (let i = 0; i < 5; i++) limit.answered(1);
+  assert.equal(limit.limit, 5, "not while the limit is not used");
+});
+
 Deno.test("adaptive concurrency does not grow while the limit is not used", () => {
   const limit = new AdaptiveConcurrency(BOUNDS);
   for (let i = 0; i < 40; i++) limit.firstToken(100, 1);

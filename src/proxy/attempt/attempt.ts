@@ -230,7 +230,9 @@ export async function attempt(
   if (response === undefined) return unpassable();
   lease.succeeded();
   // A whole answer's first token reaches the client with its last.
-  firstTokenAfter(upstream, performance.now() - sentAt, now());
+  upstream.state.performance.firstTokenAfter(performance.now() - sentAt, now());
+  // Its time includes the whole generation: no time to first token for the adaptive limit.
+  upstream.concurrency?.answered(upstream.state.active);
   record.bodyAnswered(body);
   return response;
 }
