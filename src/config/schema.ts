@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { ADAPTER_NAMES, adapterFor } from "../adapters/mod.ts";
 import { nativeEndpointOf } from "../adapters/ollama_native/mod.ts";
+import { DEFAULT_BOUNDS } from "../limiter/adaptive_concurrency.ts";
 import { LIMIT_SCOPES, LIMITER_ALGORITHMS } from "../limiter/types.ts";
 import { LOG_LEVELS } from "../logging/logger.ts";
 import { JWT_ALGORITHMS } from "../auth/jwt.ts";
@@ -381,8 +382,8 @@ export const InstanceSchema = z.strictObject({
       "end; JAiRouter's inactive is disabled",
   ).transform((status): InstanceStatus => status === "inactive" ? "disabled" : status),
 }).superRefine((instance, ctx) => {
-  const min = instance["max-concurrency-min"] ?? 1;
-  const max = instance["max-concurrency-max"] ?? 256;
+  const min = instance["max-concurrency-min"] ?? DEFAULT_BOUNDS.min;
+  const max = instance["max-concurrency-max"] ?? DEFAULT_BOUNDS.max;
   if (min > max) {
     ctx.addIssue({
       code: "custom",

@@ -19,6 +19,9 @@ export interface ConcurrencyBounds {
   readonly initial: number;
 }
 
+/** The bounds where `max-concurrency-min` and `-max` are not set, and the start. */
+export const DEFAULT_BOUNDS: ConcurrencyBounds = { min: 1, max: 256, initial: 4 };
+
 /** Time to first token up to this many times the lowest seen counts as the engine keeping up. */
 export const TOLERANCE = 2;
 /** What an overload answer (429, 503) leaves of the limit. */

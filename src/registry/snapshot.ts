@@ -14,7 +14,11 @@ import { breakerSettings } from "../breaker/settings.ts";
 import type { ResponseCache } from "../fallback/response_cache.ts";
 import { type FallbackSettings, fallbackSettings } from "../fallback/settings.ts";
 import type { LiveLimit } from "../limiter/admission.ts";
-import type { AdaptiveConcurrency, ConcurrencyBounds } from "../limiter/adaptive_concurrency.ts";
+import {
+  type AdaptiveConcurrency,
+  type ConcurrencyBounds,
+  DEFAULT_BOUNDS,
+} from "../limiter/adaptive_concurrency.ts";
 import { instanceLimits, requestLimits } from "../limiter/policies.ts";
 import type { WaitQueue } from "../queue/wait_queue.ts";
 import { type RetrySettings, retrySettings } from "../retry/settings.ts";
@@ -400,9 +404,11 @@ function concurrencyOf(
 
 /** Where `max-concurrency: auto` moves an instance's limit, and where it starts. */
 function concurrencyBounds(instance: InstanceConfig): ConcurrencyBounds {
-  const min = instance["max-concurrency-min"] ?? 1;
-  const max = instance["max-concurrency-max"] ?? 256;
-  return { min, max, initial: 4 };
+  return {
+    min: instance["max-concurrency-min"] ?? DEFAULT_BOUNDS.min,
+    max: instance["max-concurrency-max"] ?? DEFAULT_BOUNDS.max,
+    initial: DEFAULT_BOUNDS.initial,
+  };
 }
 
 /**

@@ -2,8 +2,8 @@
  * An instance claimed for one attempt. Claiming takes the instance's circuit-breaker slot,
  * counts the request against its limits and its requests and tokens in flight; disposing of
  * the lease gives all of it back — the breaker slot (as neutral, unless the attempt was
- * judged), the counts in flight, the wake-up of the requests queued for the instance, and whatever the
- * attempt deferred — exactly once, whatever threw in between.
+ * judged), the counts in flight, the wake-up of the requests queued for the instance, and
+ * whatever the attempt deferred — exactly once, whatever threw in between.
  *
  * Take it with `using`. An answer whose body goes on to the client takes the lease with it
  * ({@linkcode UpstreamLease.move}); the end of the relay disposes of it.
