@@ -339,6 +339,7 @@ export function simulate(factory: StrategyFactory, scenario: Scenario): SimResul
             waiting: engine.waiting.length,
             kvCacheUsage: engine.running.length / instance.spec.batch,
           },
+          readAt: now,
           loaded: undefined,
         };
       }

@@ -1,13 +1,14 @@
 import { bearer, openAiModelList, success } from "./_readers.ts";
 import { readLlamaCppMetrics } from "./llamacpp_metrics.ts";
 import type { Capabilities } from "../config/schema.ts";
+import { readLlamaCppSlots } from "./llamacpp_slots.ts";
 import type { Adapter } from "./types.ts";
 
 /**
  * llama.cpp's `llama-server`: OpenAI's API (Responses included) and Anthropic's Messages API under `/v1`, `GET /health` (503 while the model
- * loads), and its load in Prometheus `/metrics` when started with `--metrics`. Its `--api-key`
- * is sent as a bearer token. `/props` tells its context per request (`n_ctx` of a slot) and
- * whether it takes images and audio (`modalities`).
+ * loads), and its load in Prometheus `/metrics` when started with `--metrics`, else its busy
+ * slots in `/slots`. Its `--api-key` is sent as a bearer token. `/props` tells its context per
+ * request (`n_ctx` of a slot) and whether it takes images and audio (`modalities`).
  */
 export const llamacpp: Adapter = {
   name: "llamacpp",
@@ -28,6 +29,7 @@ export const llamacpp: Adapter = {
     read: (body) => readLlamaCppMetrics(String(body)),
   },
   capabilities: { path: "/props", read: propsCapabilities },
+  loadFallback: { path: "/slots", format: "json", read: readLlamaCppSlots },
   authHeader: bearer,
 };
 

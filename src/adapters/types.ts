@@ -72,6 +72,8 @@ export interface Adapter {
   readonly load?: Reader<LoadReading>;
   /** What its models can take, when it tells. */
   readonly capabilities?: CapabilitiesReader;
+  /** Where the load is read when `load` cannot be (a resource the backend may have off). */
+  readonly loadFallback?: Reader<LoadReading>;
   /** The header an `api-key` is sent in. */
   authHeader(key: string): readonly [string, string];
   /**

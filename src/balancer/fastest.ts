@@ -121,7 +121,7 @@ export function expectedFirstToken(
   const rate = success?.value === undefined || now - success.at > RELEARN_AFTER
     ? 1
     : Math.max(success.value, MIN_SUCCESS);
-  return ttft * (1 + costOf(item, context)) + (1 / rate - 1) * reference.retry;
+  return ttft * (1 + costOf(item, context, now)) + (1 / rate - 1) * reference.retry;
 }
 
 /** The item's measured time to first token, unless it has none newer than RELEARN_AFTER. */

@@ -6,9 +6,10 @@ import assert from "node:assert/strict";
 import { STRATEGIES, type StrategyName } from "./mod.ts";
 import type { LoadSignals, Weighted } from "./types.ts";
 import { seededRandom } from "../lib/seeded_random.ts";
+import { READING_HALF_LIFE, READING_MAX_AGE, readingWeight } from "./least_load.ts";
 
 interface Item extends Weighted {
-  state: { active: number };
+  state: { active: number; activeTokens?: number };
   backend?: { load: LoadSignals | undefined };
 }
 
@@ -97,9 +98,19 @@ for (const name of ["least-connections", "least-load"] as const) {
   });
 }
 
-/** Gives an item a backend that reports `reading`, and loaded models when given. */
-function reports(item: Item, reading: LoadSignals["reading"], loaded?: string[]): void {
-  item.backend = { load: { reading, loaded: loaded ? new Set(loaded) : undefined } };
+/** Gives an item a backend that reports `reading` at `readAt`, and loaded models when given. */
+function reports(
+  item: Item,
+  reading: LoadSignals["reading"],
+  loaded?: string[],
+  readAt = 0,
+): void {
+  item.backend = { load: { reading, loaded: loaded ? new Set(loaded) : undefined, readAt } };
+}
+
+/** `least-load` over `items` on a clock the test sets. */
+function leastLoadAt(items: Item[], clock: { now: number }) {
+  return STRATEGIES["least-load"](items, { now: () => clock.now });
 }
 
 Deno.test("least-load: the backend's own queue counts, not only the gateway's requests", () => {
@@ -107,7 +118,7 @@ Deno.test("least-load: the backend's own queue counts, not only the gateway's re
   reports(items[0]!, { running: 4, waiting: 6 });
   reports(items[1]!, { running: 1, waiting: 0 });
   items[1]!.state.active = 2;
-  const strategy = STRATEGIES["least-load"](items, {});
+  const strategy = STRATEGIES["least-load"](items, { now: () => 0 });
   assert.equal(strategy.pick({ clientIp: "" }, all), items[1], "2 in flight beats 10 queued");
   items[1]!.state.active = 12;
   assert.equal(strategy.pick({ clientIp: "" }, all), items[0], "a stale reading is topped up");
@@ -117,7 +128,7 @@ Deno.test("least-load: queue per weight, then KV-cache usage", () => {
   const items = pool(2, 1);
   reports(items[0]!, { running: 4, waiting: 0 });
   reports(items[1]!, { running: 2, waiting: 0 });
-  const strategy = STRATEGIES["least-load"](items, {});
+  const strategy = STRATEGIES["least-load"](items, { now: () => 0 });
   // 4/2 equals 2/1: the fuller KV cache loses.
   reports(items[0]!, { running: 4, waiting: 0, kvCacheUsage: 0.9 });
   reports(items[1]!, { running: 2, waiting: 0, kvCacheUsage: 0.2 });
@@ -128,13 +139,63 @@ Deno.test("least-load: prefers a backend with the model loaded, unless it is swa
   const items = pool(1, 1);
   reports(items[0]!, {}, ["qwen3"]);
   reports(items[1]!, {}, ["llama3"]);
-  const strategy = STRATEGIES["least-load"](items, {});
+  const strategy = STRATEGIES["least-load"](items, { now: () => 0 });
   items[0]!.state.active = 3;
   assert.equal(strategy.pick({ clientIp: "", model: "llama3" }, all), items[1]);
   items[1]!.state.active = 3;
   assert.equal(strategy.pick({ clientIp: "", model: "llama3" }, all), items[1]);
-  items[1]!.state.active = 8;
+  items[1]!.state.active = 10;
   assert.equal(strategy.pick({ clientIp: "", model: "llama3" }, all), items[0]);
+});
+
+Deno.test("least-load: loading where another model would be evicted costs more", () => {
+  const items = pool(1, 1);
+  reports(items[0]!, {}, ["qwen3"]);
+  reports(items[1]!, {}, []);
+  const strategy = STRATEGIES["least-load"](items, { now: () => 0 });
+  items[1]!.state.active = 1;
+  assert.equal(strategy.pick({ clientIp: "", model: "llama3" }, all), items[1], "1 + 4 < 4 + 2");
+  items[1]!.state.active = 3;
+  assert.equal(strategy.pick({ clientIp: "", model: "llama3" }, all), items[0]);
+});
+
+Deno.test("least-load: tokens in flight weigh in, a thousand as much as one request", () => {
+  const items = pool(1, 1);
+  const strategy = STRATEGIES["least-load"](items, {});
+  items[0]!.state.active = 1;
+  items[0]!.state.activeTokens = 4_200;
+  items[1]!.state.active = 2;
+  items[1]!.state.activeTokens = 300;
+  assert.equal(strategy.pick({ clientIp: "" }, all), items[1], "2.3 beats 5.2");
+  items[1]!.state.active = 5;
+  assert.equal(strategy.pick({ clientIp: "" }, all), items[0], "5.2 beats 5.3");
+});
+
+Deno.test("least-load: a reading counts less as it ages, and not at all when old", () => {
+  const clock = { now: 0 };
+  const items = pool(1, 1);
+  reports(items[0]!, { running: 6, waiting: 0 });
+  items[1]!.state.active = 2;
+  const strategy = leastLoadAt(items, clock);
+  assert.equal(strategy.pick({ clientIp: "" }, all), items[1], "6 reported beats 2 in flight");
+  clock.now = READING_HALF_LIFE;
+  assert.equal(strategy.pick({ clientIp: "" }, all), items[1], "half of 6 is more than 2");
+  clock.now = 2 * READING_HALF_LIFE;
+  assert.equal(strategy.pick({ clientIp: "" }, all), items[0], "a quarter of 6 is less than 2");
+  items[1]!.state.active = 0;
+  clock.now = READING_MAX_AGE;
+  // Now only the gateway's counts: 0 each, and the tie is broken by turns.
+  const picks = [0, 1, 2, 3].map(() => strategy.pick({ clientIp: "" }, all));
+  assert.deepEqual(new Set(picks), new Set(items));
+});
+
+Deno.test("least-load: reading weights: 1 fresh, 1/2 at the half-life, 0 when old", () => {
+  assert.equal(readingWeight(0), 1);
+  assert.equal(readingWeight(READING_HALF_LIFE), 0.5);
+  assert.equal(readingWeight(2 * READING_HALF_LIFE), 0.25);
+  assert.equal(readingWeight(READING_MAX_AGE - 1) > 0, true);
+  assert.equal(readingWeight(READING_MAX_AGE), 0);
+  assert.equal(readingWeight(-5), 1, "a reading from a clock a little ahead counts as fresh");
 });
 
 for (const name of ["ip-hash", "consistent-hash"] as const) {

@@ -11,6 +11,8 @@ export interface LoadSignals {
   };
   /** Models loaded in memory; undefined when the backend does not say. */
   readonly loaded: ReadonlySet<string> | undefined;
+  /** Clock time (ms) the reading was taken. */
+  readonly readAt: number;
 }
 
 /** Something a strategy can pick: it has a weight and a count of requests in flight. */
@@ -20,11 +22,13 @@ export interface Weighted {
   /** Relative share of traffic, at least 1. */
   readonly weight: number;
   /**
-   * Live counters; `active` is the number of requests in flight. `performance` is what the
-   * gateway measured of it, for `fastest`.
+   * Live counters: `active` is the number of requests in flight, `activeTokens` their
+   * estimated tokens (prompt and answer); `performance` is what the gateway measured of
+   * it, for `fastest`.
    */
   readonly state: {
     readonly active: number;
+    readonly activeTokens?: number;
     readonly performance?: Pick<InstancePerformance, "firstToken" | "success">;
   };
   /** What its backend reports, for `least-load`. */
@@ -65,7 +69,7 @@ export interface StrategyOptions {
   readonly virtualNodes?: number;
   /** Source of randomness in [0, 1). @default Math.random */
   readonly random?: () => number;
-  /** Clock (ms) the measured performance is stamped with, for `fastest`. @default Date.now */
+  /** Clock in ms: the age of load readings and of `fastest`'s measurements. @default Date.now */
   readonly now?: () => number;
 }
 

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { ADAPTER_NAMES, adapterFor } from "../adapters/mod.ts";
 import { nativeEndpointOf } from "../adapters/ollama_native/mod.ts";
+import { DEFAULT_BOUNDS } from "../limiter/adaptive_concurrency.ts";
 import { LIMIT_SCOPES, LIMITER_ALGORITHMS } from "../limiter/types.ts";
 import { LOG_LEVELS } from "../logging/logger.ts";
 import { JWT_ALGORITHMS } from "../auth/jwt.ts";
@@ -400,8 +401,16 @@ export const InstanceSchema = z.strictObject({
   "circuit-breaker": CircuitBreakerSchema.optional().describe(
     "this instance's breaker settings; unset keys inherit the service's",
   ),
-  "max-concurrency": MaxConcurrency.optional().describe(
-    "requests in flight at once; more wait in the model's queue; inherits the service's",
+  "max-concurrency": z.union([MaxConcurrency, z.literal("auto")]).optional().describe(
+    "requests in flight at once; more wait in the model's queue; inherits the service's; " +
+      "auto finds the limit from the instance's time to first token and its 429 and 503 answers",
+  ),
+  "max-concurrency-min": MaxConcurrency.optional().describe(
+    "with max-concurrency: auto, the lowest the limit goes; default 1",
+  ),
+  "max-concurrency-max": MaxConcurrency.optional().describe(
+    "with max-concurrency: auto, the highest the limit goes; default 256; the limit starts at " +
+      "4, or within these bounds",
   ),
   capabilities: CapabilitiesSchema.optional().describe(
     "what its model can take; requests that need more go to other instances",
@@ -414,6 +423,16 @@ export const InstanceSchema = z.strictObject({
     "active takes requests; draining and disabled take no new ones while those in flight " +
       "end; JAiRouter's inactive is disabled",
   ).transform((status): InstanceStatus => status === "inactive" ? "disabled" : status),
+}).superRefine((instance, ctx) => {
+  const min = instance["max-concurrency-min"] ?? DEFAULT_BOUNDS.min;
+  const max = instance["max-concurrency-max"] ?? DEFAULT_BOUNDS.max;
+  if (min > max) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["max-concurrency-min"],
+      message: `max-concurrency-min ${min} is above max-concurrency-max ${max}`,
+    });
+  }
 });
 
 /** One service (`chat`, `embedding`…): its settings and instances. */

@@ -161,7 +161,16 @@ export async function readLoad(
   target: BackendTarget,
   options: RequestOptions,
 ): Promise<LoadReading> {
-  const reader = target.adapter.load;
-  if (!reader) throw new TypeError(`Cannot read the load of ${target.adapter.title}`);
-  return await readResource(target, reader, options);
+  const { load, loadFallback } = target.adapter;
+  if (!load) throw new TypeError(`Cannot read the load of ${target.adapter.title}`);
+  try {
+    return await readResource(target, load, options);
+  } catch (error) {
+    if (!loadFallback) throw error;
+    try {
+      return await readResource(target, loadFallback, options);
+    } catch {
+      throw error;
+    }
+  }
 }

@@ -26,13 +26,18 @@ export interface HealthState {
   lastOkAt: number;
 }
 
-/** The load a backend last reported, with when it was read. */
+/**
+ * The load a backend last reported, with when it was read. A read that fails leaves it as it
+ * was: it ages, and `least-load` trusts it less the older it is.
+ */
 export interface LoadState {
   readonly reading: LoadReading;
   /** The loaded model names, for fast lookup. */
   readonly loaded: ReadonlySet<string> | undefined;
   /** ISO time of the read. */
   readonly at: string;
+  /** Clock time (ms) of the read. */
+  readonly readAt: number;
 }
 
 /** Everything known about one backend. */

@@ -167,14 +167,16 @@ export class BackendMonitor {
           async () => {
             try {
               const reading = await readLoad(target, { timeout: READ_TIMEOUT, transport });
+              const readAt = now();
               state.load = {
                 reading,
                 loaded: reading.loadedModels ? new Set(reading.loadedModels) : undefined,
-                at: new Date(now()).toISOString(),
+                at: new Date(readAt).toISOString(),
+                readAt,
               };
             } catch {
-              // A stale reading misleads: without one the strategy falls back to its own counts.
-              state.load = undefined;
+              // The last reading stays with its time: the strategy trusts it less as it ages,
+              // and not at all once it is old, falling back to its own counts.
             }
           },
           backend.loadInterval,

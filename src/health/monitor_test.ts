@@ -220,22 +220,50 @@ Deno.test("a failed model list read keeps the last list and says why", async () 
   monitor.stop();
 });
 
-Deno.test("load is read when asked for, and dropped when it cannot be read", async () => {
+Deno.test("load is read when asked for, and kept to age out when it cannot be read", async () => {
   const time = manualSchedule();
+  let clock = 1_000;
   let metrics: string | undefined = "vllm:num_requests_running 2\nvllm:num_requests_waiting 5\n";
   const { transport } = fakeTransport({
     "/metrics": () =>
       metrics === undefined ? new Response("", { status: 404 }) : new Response(metrics),
   });
   const watched = backend({ health: { ...HEALTH, enabled: false }, loadInterval: 2_000 });
-  const monitor = new BackendMonitor({ transport, schedule: time.schedule });
+  const monitor = new BackendMonitor({ transport, schedule: time.schedule, now: () => clock });
   monitor.sync([watched]);
   await settle();
   assert.deepEqual(watched.state.load?.reading, { running: 2, waiting: 5 });
+  assert.equal(watched.state.load?.readAt, 1_000);
   metrics = undefined;
+  clock = 3_000;
   time.runAll();
   await settle();
-  assert.equal(watched.state.load, undefined);
+  // The reading stays with the time it was taken: least-load trusts it less as it ages.
+  assert.deepEqual(watched.state.load?.reading, { running: 2, waiting: 5 });
+  assert.equal(watched.state.load?.readAt, 1_000);
+  monitor.stop();
+});
+
+Deno.test("llama.cpp's load is read from /slots when it serves no /metrics", async () => {
+  const time = manualSchedule();
+  const { transport, calls } = fakeTransport({
+    "/metrics": () => new Response("", { status: 501 }),
+    "/slots": () =>
+      Response.json([{ id: 0, is_processing: true }, { id: 1, is_processing: false }, {
+        id: 2,
+        is_processing: true,
+      }]),
+  });
+  const watched = backend({
+    target: { baseUrl: "http://127.0.0.1:8080", adapter: llamacpp, headers: [] },
+    health: { ...HEALTH, enabled: false },
+    loadInterval: 2_000,
+  });
+  const monitor = new BackendMonitor({ transport, schedule: time.schedule });
+  monitor.sync([watched]);
+  await settle();
+  assert.deepEqual(watched.state.load?.reading, { running: 2 });
+  assert.deepEqual(calls, ["/metrics", "/slots"]);
   monitor.stop();
 });
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { type BreakerSettings, type BreakerStatus, CircuitBreaker } from "../breaker/breaker.ts";
+import { AdaptiveConcurrency, type ConcurrencyBounds } from "../limiter/adaptive_concurrency.ts";
 import { ResponseCache } from "../fallback/response_cache.ts";
 import type { FallbackSettings } from "../fallback/settings.ts";
 import { type BackendState, newBackendState } from "../health/backend_state.ts";
@@ -50,6 +51,7 @@ export class LiveState {
   readonly #instances = new Kept<InstanceState>();
   readonly #backends = new Kept<BackendState>();
   readonly #breakers = new Kept<CircuitBreaker>();
+  readonly #concurrency = new Kept<AdaptiveConcurrency>();
   readonly #caches = new Kept<{ readonly fingerprint: string; readonly cache: ResponseCache }>();
   readonly #queues = new Kept<WaitQueue>();
   readonly #policies = new Set<string>();
@@ -63,7 +65,14 @@ export class LiveState {
 
   /** Runs a snapshot build; afterwards, state the build did not ask for is forgotten. */
   build<T>(run: () => T): T {
-    const all = [this.#instances, this.#backends, this.#breakers, this.#caches, this.#queues];
+    const all = [
+      this.#instances,
+      this.#backends,
+      this.#breakers,
+      this.#concurrency,
+      this.#caches,
+      this.#queues,
+    ];
     for (const kept of all) kept.begin();
     this.#policies.clear();
     const result = run();
@@ -100,6 +109,18 @@ export class LiveState {
       return new CircuitBreaker(settings, {
         ...(onTransition ? { onTransition: (from, to, at) => onTransition(id, from, to, at) } : {}),
       });
+    });
+  }
+
+  /**
+   * The adaptive concurrency limit of an instance id with `max-concurrency: auto`, kept with
+   * what it found so far when the bounds change.
+   */
+  concurrency(id: string, bounds: ConcurrencyBounds): AdaptiveConcurrency {
+    return this.#concurrency.get(id, (known) => {
+      if (!known) return new AdaptiveConcurrency(bounds);
+      known.configure(bounds);
+      return known;
     });
   }
 

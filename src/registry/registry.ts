@@ -9,7 +9,7 @@ import { buildSnapshot, type Snapshot } from "./snapshot.ts";
 export interface RegistryOptions {
   /** Randomness for the `random` strategy. @default Math.random */
   readonly random?: () => number;
-  /** Clock (ms) the `fastest` strategy reads measurements' ages by. @default Date.now */
+  /** Clock in ms: the age of load readings and of measurements. @default Date.now */
   readonly now?: () => number;
   /** `model-groups`, from the config file. @default none */
   readonly groups?: ModelGroupsConfig;

@@ -14,6 +14,11 @@ import { breakerSettings } from "../breaker/settings.ts";
 import type { ResponseCache } from "../fallback/response_cache.ts";
 import { type FallbackSettings, fallbackSettings } from "../fallback/settings.ts";
 import type { LiveLimit } from "../limiter/admission.ts";
+import {
+  type AdaptiveConcurrency,
+  type ConcurrencyBounds,
+  DEFAULT_BOUNDS,
+} from "../limiter/adaptive_concurrency.ts";
 import { instanceLimits, requestLimits } from "../limiter/policies.ts";
 import type { WaitQueue } from "../queue/wait_queue.ts";
 import { type RetrySettings, retrySettings } from "../retry/settings.ts";
@@ -89,10 +94,15 @@ export interface Upstream {
   readonly limits: readonly LiveLimit[];
   /** Its circuit breaker, when one is configured. */
   readonly breaker: CircuitBreaker | undefined;
-  /** Requests it may have in flight at once; `Infinity` when uncapped. */
+  /**
+   * Requests it may have in flight at once; `Infinity` when uncapped. With `max-concurrency:
+   * auto`, the adaptive limit as it stands now.
+   */
   readonly maxConcurrency: number;
   /** What its model can take, as configured; unknown capabilities are assumed. */
   readonly capabilities: Capabilities | undefined;
+  /** The adaptive limit behind `maxConcurrency`, with `max-concurrency: auto`. */
+  readonly concurrency: AdaptiveConcurrency | undefined;
   /** `active`, or out of selection: `draining` or `disabled`. */
   readonly status: InstanceStatus;
   /** What its answers cost; none when the config gives no price. */
@@ -191,7 +201,7 @@ export interface BuildSnapshotOptions {
   readonly retries: number;
   /** Randomness for the `random` strategy. @default Math.random */
   readonly random?: () => number;
-  /** Clock (ms) the `fastest` strategy reads measurements' ages by. @default Date.now */
+  /** Clock in ms: the age of load readings and of measurements. @default Date.now */
   readonly now?: () => number;
   /** `model-groups`: names that stand for several models. @default none */
   readonly groups?: ModelGroupsConfig;
@@ -264,8 +274,11 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
           limits: instanceLimits(model, type, { id, config: instance["rate-limit"] })
             .map((placed) => ({ ...placed, limiters: live.limiters(placed.policy) })),
           breaker: live.breaker(id, breakerSettings(model, type, instance)),
-          maxConcurrency: instance["max-concurrency"] ?? service["max-concurrency"] ??
-            model["max-concurrency"] ?? Infinity,
+          ...concurrencyOf(
+            instance["max-concurrency"] ?? service["max-concurrency"] ??
+              model["max-concurrency"],
+            () => live.concurrency(id, concurrencyBounds(instance)),
+          ),
           peers,
         });
         if (upstream.status === "active") peers.push(upstream);
@@ -377,8 +390,10 @@ function makeUpstream(
     limits: readonly LiveLimit[];
     breaker: CircuitBreaker | undefined;
     maxConcurrency: number;
+    concurrency: AdaptiveConcurrency | undefined;
   },
 ): Upstream {
+  const { concurrency, maxConcurrency } = where;
   return {
     id: where.id,
     name: instance.name,
@@ -400,12 +415,43 @@ function makeUpstream(
     backend: where.backend,
     limits: where.limits,
     breaker: where.breaker,
-    maxConcurrency: where.maxConcurrency,
+    get maxConcurrency() {
+      return concurrency ? concurrency.limit : maxConcurrency;
+    },
+    concurrency,
     capabilities: instance.capabilities,
     status: instance.status,
     price: instance.price,
     queues: [],
   };
+}
+
+/** The cap of `max-concurrency`, fixed or (`auto`) adaptive. */
+function concurrencyOf(
+  configured: number | "auto" | undefined,
+  adaptive: () => AdaptiveConcurrency,
+): { maxConcurrency: number; concurrency: AdaptiveConcurrency | undefined } {
+  if (configured === "auto") return { maxConcurrency: Infinity, concurrency: adaptive() };
+  return { maxConcurrency: configured ?? Infinity, concurrency: undefined };
+}
+
+/** Where `max-concurrency: auto` moves an instance's limit, and where it starts. */
+function concurrencyBounds(instance: InstanceConfig): ConcurrencyBounds {
+  return {
+    min: instance["max-concurrency-min"] ?? DEFAULT_BOUNDS.min,
+    max: instance["max-concurrency-max"] ?? DEFAULT_BOUNDS.max,
+    initial: DEFAULT_BOUNDS.initial,
+  };
+}
+
+/**
+ * `upstream` with `changes` (another endpoint of the same instance): a spread alone would copy
+ * the adaptive `maxConcurrency` as the number it is now.
+ */
+function variantOf(upstream: Upstream, changes: Partial<Upstream>): Upstream {
+  return Object.defineProperties({ ...upstream, ...changes }, {
+    maxConcurrency: Object.getOwnPropertyDescriptor(upstream, "maxConcurrency")!,
+  });
 }
 
 /** The native endpoint behind an Ollama instance's path, if it is one. */
@@ -430,14 +476,13 @@ function completionOf(chat: Upstream): Upstream[] {
     ? chat.path.slice(0, -"/chat".length) + "/generate"
     : adapter.defaultPaths.completion;
   if (path === undefined) return [];
-  return [{
-    ...chat,
+  return [variantOf(chat, {
     path,
     url: chat.baseUrl + path,
     http1: transportTarget(chat.baseUrl + path, { addressCheck: chat.http1.addressCheck }).http1,
     native: nativeOf(chat.adapter, path),
     translation: adapter.translation?.(path, "completion"),
-  }];
+  })];
 }
 
 /**
@@ -468,19 +513,18 @@ function apiOf(
   return (chat) => {
     const native = adapterFor(chat.adapter).defaultPaths[api];
     if (native === undefined) {
-      return chat.translation === undefined ? [{ ...chat, translation: overChat }] : [];
+      return chat.translation === undefined ? [variantOf(chat, { translation: overChat })] : [];
     }
     const path = chat.path.endsWith("/chat/completions")
       ? chat.path.slice(0, -"/chat/completions".length) + `/${api}`
       : native;
-    return [{
-      ...chat,
+    return [variantOf(chat, {
       path,
       url: chat.baseUrl + path,
       http1: transportTarget(chat.baseUrl + path, { addressCheck: chat.http1.addressCheck }).http1,
       native: undefined,
       translation: undefined,
-    }];
+    })];
   };
 }
 
@@ -497,16 +541,17 @@ function tokenCountsOf(messages: readonly Upstream[]): Upstream[] {
   );
   return messages.flatMap((upstream) => {
     if (upstream.translation !== undefined) {
-      return counted.has(upstream.name) ? [] : [{ ...upstream, translation: NO_TOKEN_COUNT }];
+      return counted.has(upstream.name)
+        ? []
+        : [variantOf(upstream, { translation: NO_TOKEN_COUNT })];
     }
     const path = `${upstream.path}/count_tokens`;
     const url = upstream.baseUrl + path;
-    return [{
-      ...upstream,
+    return [variantOf(upstream, {
       path,
       url,
       http1: transportTarget(url, { addressCheck: upstream.http1.addressCheck }).http1,
-    }];
+    })];
   });
 }
 

@@ -413,3 +413,46 @@ Deno.test("a pool whose instances state no capabilities knows none", () => {
 `).snapshot;
   assert.equal(services.chat.resolve("m")?.capabilities, undefined);
 });
+
+Deno.test("max-concurrency auto: every endpoint of an instance reads its one live limit", () => {
+  const registry = registryFor(`model:
+  services:
+    chat:
+      instances:
+        - name: m
+          base-url: "http://127.0.0.1:8000"
+          adapter: vllm
+          max-concurrency: auto
+          max-concurrency-max: 10
+        - { name: m, base-url: "http://127.0.0.1:8001", adapter: vllm, max-concurrency: 3 }
+`);
+  const { services } = registry.snapshot;
+  const chat = services.chat.upstreams[0]!;
+  const derived = [services.completion, services.messages, services.responses]
+    .map((service) => service.upstreams[0]!);
+  assert.equal(chat.maxConcurrency, 4);
+  chat.concurrency!.overloaded(chat.concurrency!.epoch);
+  assert.equal(chat.maxConcurrency, 3);
+  for (const upstream of derived) assert.equal(upstream.maxConcurrency, 3, upstream.url);
+  assert.equal(services.chat.upstreams[1]!.maxConcurrency, 3);
+  assert.equal(services.chat.upstreams[1]!.concurrency, undefined);
+  // A new snapshot keeps the limit found.
+  assert.equal(registry.refresh().services.chat.upstreams[0]!.maxConcurrency, 3);
+});
+
+Deno.test("max-concurrency-min above max-concurrency-max is a config error", () => {
+  assert.throws(
+    () =>
+      registryFor(`model:
+  services:
+    chat:
+      instances:
+        - name: m
+          base-url: "http://127.0.0.1:8000"
+          max-concurrency: auto
+          max-concurrency-min: 20
+          max-concurrency-max: 10
+`),
+    /max-concurrency-min 20 is above max-concurrency-max 10/,
+  );
+});

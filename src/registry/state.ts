@@ -22,6 +22,8 @@ export interface Ejection {
 export interface InstanceState {
   /** Requests in flight. */
   active: number;
+  /** Estimated tokens (prompt and answer) of the requests in flight. */
+  activeTokens: number;
   /** Requests sent since start. */
   requests: number;
   /** Requests that failed (transport error, timeout or 5xx) since start. */
@@ -50,6 +52,7 @@ export interface InstanceState {
 export function newInstanceState(): InstanceState {
   return {
     active: 0,
+    activeTokens: 0,
     requests: 0,
     failures: 0,
     lastError: null,

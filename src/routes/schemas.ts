@@ -169,6 +169,9 @@ export const InstanceStatusSchema = z.object({
     description: "active takes requests; draining and disabled only finish those in flight",
   }),
   activeRequests: z.number().int(),
+  activeTokens: z.number().int().openapi({
+    description: "Estimated tokens (prompt and answer) of its requests in flight",
+  }),
   requests: z.number().int(),
   failures: z.number().int(),
   lastError: z.object({ message: z.string(), at: z.string() }).nullable(),
@@ -208,7 +211,9 @@ export const InstanceStatusSchema = z.object({
     description: "After a 429 with Retry-After: ISO time it is skipped until",
   }),
   maxConcurrency: z.number().int().nullable().openapi({
-    description: "Requests it may have in flight at once; null when uncapped",
+    description:
+      "Requests it may have in flight at once; null when uncapped; with max-concurrency: auto, " +
+      "the limit found so far",
   }),
   limits: z.array(LimitStatusSchema).openapi({ description: "Limits checked before it is picked" }),
 }).openapi("InstanceStatus");

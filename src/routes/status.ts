@@ -61,6 +61,7 @@ export function serviceStatus(service: ServiceRuntime, now: number) {
         adapter: upstream.adapter,
         status: upstream.status,
         activeRequests: state.active,
+        activeTokens: state.activeTokens,
         requests: state.requests,
         failures: state.failures,
         lastError: state.lastError,

@@ -101,6 +101,8 @@ export async function attempt(
     ? scheduleDeadline(() => controller.abort(new FirstByteTimeout(firstByteMs)), firstByteMs)
     : undefined;
   const sentAt = performance.now();
+  // An overload answer cuts an adaptive limit only if no cut came after the request was sent.
+  const epoch = upstream.concurrency?.epoch ?? 0;
   let answer: UpstreamAnswer;
   try {
     answer = await input.transport.send(upstream, {
@@ -149,6 +151,7 @@ export async function attempt(
   const at = now();
   if (status >= 500) lease.failed({ reason: `answered ${status}`, unreachable: false });
   else if (status === 429) lease.neutral();
+  if (status === 429 || status === 503) upstream.concurrency?.overloaded(epoch);
   const coolDown = status === 429 ? parseRetryAfter(answer.header("retry-after"), at) : undefined;
   if (coolDown !== undefined) {
     upstream.state.cooldownUntil = Math.max(upstream.state.cooldownUntil, at + coolDown);
@@ -195,7 +198,7 @@ export async function attempt(
         return first;
       }
       record.backendCall(upstream, outcome, latency);
-      upstream.state.performance.firstTokenAfter(performance.now() - sentAt, now());
+      firstTokenAfter(upstream, performance.now() - sentAt, now());
       started = first;
     }
     noFirstToken?.cancel();
@@ -229,8 +232,16 @@ export async function attempt(
   lease.succeeded();
   // A whole answer's first token reaches the client with its last.
   upstream.state.performance.firstTokenAfter(performance.now() - sentAt, now());
+  // Its time includes the whole generation: no time to first token for the adaptive limit.
+  upstream.concurrency?.answered(upstream.state.active);
   record.bodyAnswered(body);
   return response;
+}
+
+/** Keeps a time to first token where routing learns from it. */
+function firstTokenAfter(upstream: Upstream, ms: number, now: number): void {
+  upstream.state.performance.firstTokenAfter(ms, now);
+  upstream.concurrency?.firstToken(ms, upstream.state.active);
 }
 
 /**

@@ -1,9 +1,9 @@
 /**
  * An instance claimed for one attempt. Claiming takes the instance's circuit-breaker slot,
- * counts the request against its limits and its requests in flight; disposing of the lease
- * gives all of it back — the breaker slot (as neutral, unless the attempt was judged), the
- * count in flight, the wake-up of the requests queued for the instance, and whatever the
- * attempt deferred — exactly once, whatever threw in between.
+ * counts the request against its limits and its requests and tokens in flight; disposing of
+ * the lease gives all of it back — the breaker slot (as neutral, unless the attempt was
+ * judged), the counts in flight, the wake-up of the requests queued for the instance, and
+ * whatever the attempt deferred — exactly once, whatever threw in between.
  *
  * Take it with `using`. An answer whose body goes on to the client takes the lease with it
  * ({@linkcode UpstreamLease.move}); the end of the relay disposes of it.
@@ -28,6 +28,8 @@ export type { BackendFailure } from "../../registry/instance_reports.ts";
 /** One claim of an instance, shared by a lease and the leases it moves to. */
 interface Claim {
   readonly upstream: Upstream;
+  /** The request's estimated tokens, counted in flight on the instance while claimed. */
+  readonly tokens: number;
   readonly now: () => number;
   /** A verdict was given: the breaker and outlier record heard it. */
   judged: boolean;
@@ -64,6 +66,8 @@ export class UpstreamLease implements Disposable {
       readonly client: LimitedClient;
       readonly now: () => number;
       readonly observer: LimitObserver;
+      /** The request's estimated tokens (prompt and answer). @default 0 */
+      readonly tokens?: number;
     },
   ): UpstreamLease | undefined {
     const now = options.now();
@@ -79,10 +83,13 @@ export class UpstreamLease implements Disposable {
       delay = admission.delay;
       metered = admission.tightest;
     }
+    const tokens = options.tokens ?? 0;
     upstream.state.active++;
+    upstream.state.activeTokens += tokens;
     upstream.state.requests++;
     const claim: Claim = {
       upstream,
+      tokens,
       now: options.now,
       judged: false,
       settled: false,
@@ -158,6 +165,7 @@ function settle(claim: Claim): void {
   }
   if (judge(claim)) reportNeutral(upstream, claim.now());
   upstream.state.active--;
+  upstream.state.activeTokens -= claim.tokens;
   for (const queue of upstream.queues) queue.wake();
   if (failure) throw failure.error;
 }

@@ -12,6 +12,7 @@ import { selectionFor } from "../select/selection.ts";
 import { attempt, type Failure } from "./attempt.ts";
 import { UpstreamLease } from "./lease.ts";
 import type { ClientBody } from "../request/body.ts";
+import { estimatedTokens } from "../request/estimated_tokens.ts";
 import { type Exchange, passThrough, type Translation } from "../exchange.ts";
 import type { ModelOutcome, ModelRequest } from "../types.ts";
 import { attemptHeaders } from "../request/upstream_headers.ts";
@@ -33,6 +34,7 @@ export async function tryModel(
   const first = await selection.first();
   if (!("id" in first)) return first;
   const exchangeFor = exchanges(body, clock());
+  const tokens = estimatedTokens(body);
   let upstream: Upstream = first;
   let retriesLeft = service.retry.count;
   let retries = 0;
@@ -46,7 +48,12 @@ export async function tryModel(
     let outcome: Response | Failure | undefined;
     let metered: Metered | undefined;
     {
-      using lease = UpstreamLease.claim(upstream, { client, now: clock, observer: record });
+      using lease = UpstreamLease.claim(upstream, {
+        client,
+        now: clock,
+        observer: record,
+        tokens,
+      });
       if (lease === undefined) {
         outcome = undefined;
       } else if (lease.delay > 0 && !await pause(lease.delay, request.request.signal)) {
