@@ -15,6 +15,7 @@ import { JWT_ALGORITHMS } from "../auth/jwt.ts";
 import { cidrProblem } from "../net/cidr.ts";
 import { envReferences, resolveEnvReferences } from "./env_references.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
+import { PRIORITY_CLASSES } from "../queue/priority.ts";
 
 /** A duration in milliseconds. */
 const Millis = z.number().int().nonnegative().describe("milliseconds");
@@ -326,6 +327,10 @@ const queueKeys = {
   "queue-timeout": Millis.optional().describe(
     "ms a request may wait for a free instance before a 503; default 30000",
   ),
+  "queue-keep-alive": Millis.optional().describe(
+    "ms a streaming request waits in the queue before its response starts with an SSE comment " +
+      "line, repeated as often while it waits; 0 never starts it early; default 2000",
+  ),
 };
 
 /** Whether an instance takes new requests. */
@@ -551,6 +556,13 @@ export const ApiKeySchema = z.strictObject({
     "models this key may use (`*` patterns allowed); every model when unset",
   ),
   "rate-limit": RateLimitSchema.optional().describe("this key's own limit"),
+  priority: z.enum(PRIORITY_CLASSES).default("normal").describe(
+    "class of this key's requests in a model's queue: high waits before normal, normal before low",
+  ),
+  "priority-header": z.boolean().default(false).describe(
+    "let the x-priority request header choose any class; without it the header may only lower " +
+      "the class",
+  ),
   expires: z.iso.datetime({ offset: true }).optional().describe(
     "ISO time after which the key is refused",
   ),

@@ -7,7 +7,7 @@
  * @module
  */
 import { modelRefusal } from "../auth/authenticator.ts";
-import { GatewayError } from "../errors.ts";
+import { GatewayError, OPENAI_ERRORS } from "../errors.ts";
 import { pause } from "../lib/pause.ts";
 import { admit, type Metered } from "../limiter/admission.ts";
 import { rateLimitHeaders } from "../limiter/headers.ts";
@@ -25,6 +25,10 @@ import {
   requestCacheKey,
 } from "./respond/fallback.ts";
 import type { ModelRequest, ProxyDeps, ProxyRequest } from "./types.ts";
+import type { ModelPool } from "../registry/snapshot.ts";
+import { queuePlace } from "../queue/priority.ts";
+import { QueueVisit } from "../queue/queue_visit.ts";
+import { keptAlive, withQueueHeaders } from "../queue/kept_alive.ts";
 
 export type { ProxyDeps, ProxyRequest } from "./types.ts";
 
@@ -45,6 +49,8 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
       headers: rateLimitHeaders(admission.refusal),
     });
   }
+
+  const place = queuePlace(identity, request.request.headers);
 
   const endpoint = SERVICE_ENDPOINTS[request.service];
   const path = request.operation ? `${endpoint.path}/${request.operation}` : endpoint.path;
@@ -76,13 +82,39 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     return clientGone();
   }
 
+  const visit = new QueueVisit();
   const shared: ModelRequest = {
     request,
     deps,
     service,
     client,
     base: upstreamHeadersFor(body, request),
+    place,
+    visit,
   };
+  const answering = serve(pool, body, shared, admission.tightest);
+  if (body.stream && pool.queue && pool.queueKeepAlive > 0) {
+    return keptAlive(answering, visit, {
+      every: pool.queueKeepAlive,
+      errors: request.errors ?? OPENAI_ERRORS,
+    });
+  }
+  return withQueueHeaders(await answering, visit);
+}
+
+/**
+ * The answer from `pool`, or from the cache or the fallback models when every instance failed;
+ * throws the refusal of a limit or the queue.
+ */
+async function serve(
+  pool: ModelPool,
+  body: ClientBody,
+  shared: ModelRequest,
+  tightest: Metered | undefined,
+): Promise<Response> {
+  const { request, deps, service } = shared;
+  const clock = deps.now ?? Date.now;
+  const record = request.record;
   let outcome = await tryModel(pool, body, shared);
   const cacheKey = service.cache && !body.stream
     ? requestCacheKey(service, body, request.request.headers)
@@ -124,7 +156,7 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
         : outcome.response;
       break;
   }
-  const metered = admission.tightest ?? (outcome.kind === "answered" ? outcome.metered : undefined);
+  const metered = tightest ?? (outcome.kind === "answered" ? outcome.metered : undefined);
   if (metered) {
     for (const [name, value] of Object.entries(rateLimitHeaders(metered))) {
       response.headers.set(name, value);

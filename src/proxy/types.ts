@@ -15,6 +15,8 @@ import type { Transport } from "../transport/transport.ts";
 import type { AttemptsInFlight } from "./attempt/attempts_in_flight.ts";
 import type { BodyIdleWatch } from "./request/body_idle_watch.ts";
 import type { UpstreamHeaders } from "./request/upstream_headers.ts";
+import type { QueuePlace } from "../queue/priority.ts";
+import type { QueueVisit } from "../queue/queue_visit.ts";
 
 /** What the proxy needs from the rest of the gateway. */
 export interface ProxyDeps {
@@ -86,4 +88,8 @@ export interface ModelRequest {
   readonly client: LimitedClient;
   /** Upstream headers for `body`, before each instance adds its own. */
   readonly base: UpstreamHeaders;
+  /** Its class and lane in a model's queue. */
+  readonly place: QueuePlace;
+  /** Its time in a model's queue, as it is spent. */
+  readonly visit: QueueVisit;
 }

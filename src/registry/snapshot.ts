@@ -103,6 +103,11 @@ export interface ModelPool {
   readonly queue: WaitQueue | undefined;
   /** ms a request may wait in the queue. */
   readonly queueTimeout: number;
+  /**
+   * ms a streaming request waits in the queue before its response starts, and then between
+   * the comment lines sent while it waits; 0: never started early.
+   */
+  readonly queueKeepAlive: number;
 }
 
 /** The load-balance settings of a service, with inherited values and defaults applied. */
@@ -498,6 +503,7 @@ function buildService(
   const live = options.live;
   const queueSize = config?.["queue-size"] ?? model["queue-size"] ?? 100;
   const queueTimeout = config?.["queue-timeout"] ?? model["queue-timeout"] ?? 30_000;
+  const queueKeepAlive = config?.["queue-keep-alive"] ?? model["queue-keep-alive"] ?? 2_000;
   const loadBalance = resolveLoadBalance(
     model["load-balance"],
     model.services["load-balance"],
@@ -536,7 +542,15 @@ function buildService(
     const queueKey = context.variant ? `${type}/${context.variant}/${name}` : `${type}/${name}`;
     const queue = capped ? live.queue(queueKey, queueSize) : undefined;
     if (queue) { for (const upstream of group) upstream.queues.push(queue); }
-    const pool: ModelPool = { name, pattern, upstreams: group, strategy, queue, queueTimeout };
+    const pool: ModelPool = {
+      name,
+      pattern,
+      upstreams: group,
+      strategy,
+      queue,
+      queueTimeout,
+      queueKeepAlive,
+    };
     if (pattern) patterns.push({ regex: globToRegExp(name), pool });
     else exact.set(name, pool);
   }
