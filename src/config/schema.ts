@@ -373,6 +373,10 @@ export const InstanceSchema = z.strictObject({
   "max-concurrency": MaxConcurrency.optional().describe(
     "requests in flight at once; more wait in the model's queue; inherits the service's",
   ),
+  "forward-priority": z.boolean().default(false).describe(
+    "send the request's priority class as vLLM's `priority` field (high -1, low 1; normal " +
+      "sends none); for vLLM started with --scheduling-policy priority",
+  ),
   status: z.enum([...INSTANCE_STATUSES, "inactive"]).default("active").describe(
     "active takes requests; draining and disabled take no new ones while those in flight " +
       "end; JAiRouter's inactive is disabled",

@@ -32,9 +32,10 @@ export class QueueVisit {
     return this.#current?.();
   }
 
-  /** Calls `listener` when the request joins a queue. */
+  /** Calls `listener` when the request joins a queue, and at once if it waits in one now. */
   onEnter(listener: () => void): void {
     this.#onEnter = listener;
+    if (this.#current !== undefined) listener();
   }
 
   /** It joined a queue at `position`; `current` reads its position from then on. */

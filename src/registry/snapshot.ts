@@ -86,6 +86,8 @@ export interface Upstream {
   readonly breaker: CircuitBreaker | undefined;
   /** Requests it may have in flight at once; `Infinity` when uncapped. */
   readonly maxConcurrency: number;
+  /** Whether the request's priority class goes upstream as vLLM's `priority` field. */
+  readonly forwardPriority: boolean;
   /** `active`, or out of selection: `draining` or `disabled`. */
   readonly status: InstanceStatus;
   /** The waiting lines of the models it serves, woken when it frees a slot. */
@@ -373,6 +375,7 @@ function makeUpstream(
     limits: where.limits,
     breaker: where.breaker,
     maxConcurrency: where.maxConcurrency,
+    forwardPriority: instance["forward-priority"],
     status: instance.status,
     queues: [],
   };
