@@ -10,6 +10,7 @@ import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { eventually, Gate } from "./fixtures/gate.ts";
 import { startGateway, type TestGateway } from "./fixtures/gateway.ts";
 import { postChat, type ServiceStatus } from "./fixtures/requests.ts";
+import { adminCall } from "./fixtures/admin.ts";
 
 const KEYS = {
   flood: "sk-flood-0000000000000000",
@@ -278,4 +279,47 @@ Deno.test("without forward-priority the body goes on as sent", async () => {
   const answer = await ask(gateway, "vip", "hi");
   await answer.body?.cancel();
   assert.equal(JSON.parse(new TextDecoder().decode(backend.requests[0]!.body)).priority, undefined);
+});
+
+Deno.test("keys created through the admin API take priority and priority-header", async () => {
+  const adminKey = "admin-key-0000000000000000";
+  const hold = new Gate();
+  await using backend = await startFakeBackend({ hold });
+  await using gateway = await startGateway(config(backend.url, {}), { adminKey });
+  try {
+    const create = (body: Record<string, unknown>) =>
+      adminCall<{ key: string; priority?: string; "priority-header"?: boolean }>(
+        gateway.url,
+        "POST",
+        "/admin/keys",
+        { key: adminKey, body },
+      );
+    const urgent = await create({ id: "urgent", priority: "high" });
+    assert.equal(urgent.status, 201, JSON.stringify(urgent.body));
+    assert.equal(urgent.body.priority, "high");
+    const chooser = await create({ id: "chooser", priority: "low", "priority-header": true });
+    assert.equal(chooser.body["priority-header"], true);
+    const invalid = await create({ id: "invalid", priority: "urgent" });
+    assert.equal(invalid.status, 400);
+
+    const asKey = (key: string, content: string, headers: Record<string, string> = {}) =>
+      postChat(gateway.url, { messages: [{ role: "user", content }] }, {
+        headers: { authorization: `Bearer ${key}`, ...headers },
+      });
+    const pending = [ask(gateway, "flood", "busy")];
+    await backend.received(1);
+    pending.push(asKey(chooser.body.key, "low"));
+    await untilWaiting(gateway, 1);
+    pending.push(ask(gateway, "quiet", "normal"));
+    await untilWaiting(gateway, 2);
+    pending.push(asKey(urgent.body.key, "high"));
+    await untilWaiting(gateway, 3);
+    pending.push(asKey(chooser.body.key, "chosen", { "x-priority": "high" }));
+    await untilWaiting(gateway, 4);
+    hold.open();
+    await drained(pending);
+    assert.deepEqual(served(backend.requests), ["busy", "high", "chosen", "normal", "low"]);
+  } finally {
+    hold.open();
+  }
 });
