@@ -3,7 +3,8 @@
  * the body (request/), find the model's pool, serve it from an instance (attempt/: selection,
  * lease, transport, with retries and queueing), and when every instance fails, the cached
  * answer or the fallback models in turn (respond/). Successful answers carry the client's
- * remaining budget. The one module that reaches across the proxy's stages.
+ * remaining budget, and answers that waited in a queue say how (queue/); a stream that waits
+ * long there is started early. The one module that reaches across the proxy's stages.
  * @module
  */
 import { modelRefusal } from "../auth/authenticator.ts";

@@ -99,12 +99,16 @@ async function firstPick(
       const queue = pool.queue;
       ticket ??= new QueueTicket(shared.place);
       const waitingSince = performance.now();
+      let joined = false;
       const waited = await queue.wait(ticket, {
         timeout: Math.max(0, deadline - now),
         signal: shared.request.request.signal,
-        entered: visit.entered,
+        entered: (position, current) => {
+          joined = true;
+          visit.entered(position, current);
+        },
       });
-      if (visit.position !== undefined) {
+      if (joined) {
         const ms = performance.now() - waitingSince;
         visit.left(ms);
         shared.request.record.queued(ms);
