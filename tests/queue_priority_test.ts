@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
-import { eventually, Gate } from "./fixtures/gate.ts";
+import { eventually, Gate, within } from "./fixtures/gate.ts";
 import { startGateway, type TestGateway } from "./fixtures/gateway.ts";
 import { postChat, type ServiceStatus } from "./fixtures/requests.ts";
 import { adminCall } from "./fixtures/admin.ts";
@@ -319,6 +319,36 @@ Deno.test("keys created through the admin API take priority and priority-header"
     hold.open();
     await drained(pending);
     assert.deepEqual(served(backend.requests), ["busy", "high", "chosen", "normal", "low"]);
+  } finally {
+    hold.open();
+  }
+});
+
+Deno.test("a request woken for a slot its own limit keeps it from using passes the slot on", async () => {
+  const hold = new Gate();
+  await using backend = await startFakeBackend({ hold });
+  const perKeyLimit = "          rate-limit: { capacity: 1, rate: 0.001, scope: api-key }\n";
+  await using gateway = await startGateway(config(backend.url, { instance: perKeyLimit }));
+  try {
+    const busy = ask(gateway, "flood", "busy");
+    await backend.received(1);
+    const first = ask(gateway, "vip", "vip 1");
+    await untilWaiting(gateway, 1);
+    const second = ask(gateway, "vip", "vip 2");
+    await untilWaiting(gateway, 2);
+    const quiet = ask(gateway, "quiet", "quiet");
+    await untilWaiting(gateway, 3);
+    hold.open();
+    const [one, two, three] = await within(
+      drained([first, second, quiet]),
+      5_000,
+      "the quiet key's request is served, not left waiting for its timeout",
+    );
+    assert.equal(one!.status, 200);
+    assert.equal(two!.status, 429, "vip's one request a while is used up");
+    assert.equal(three!.status, 200);
+    await drained([busy]);
+    assert.deepEqual(served(backend.requests), ["busy", "vip 1", "quiet"]);
   } finally {
     hold.open();
   }

@@ -90,6 +90,7 @@ async function firstPick(
   const { visit } = shared;
   // Made once: a request woken that finds no free slot waits again in its turn.
   let ticket: QueueTicket | undefined;
+  let woken = false;
   for (;;) {
     const picked = pick();
     if (picked) return picked;
@@ -113,7 +114,10 @@ async function firstPick(
         visit.left(ms);
         shared.request.record.queued(ms);
       }
-      if (waited === "woken") continue;
+      if (waited === "woken") {
+        woken = true;
+        continue;
+      }
       if (waited === "aborted") return GONE;
       // Until the requests waiting now have left at the rate the queue drains; a queue not
       // seen to drain yet has them gone by the time the longest of them may wait.
@@ -139,6 +143,8 @@ async function firstPick(
           ),
       };
     }
+    // Woken for a slot it cannot use (its limits, or the instance went out): the next may.
+    if (woken) pool.queue?.wake();
     if (blocked.limited) {
       shared.request.record.rateLimit("instance", "rejected");
       const refusal = soonestRefusal(blocked.limits, shared.client, now);
