@@ -23,6 +23,7 @@ import {
   WRITE_ERRORS,
 } from "./admin_api.ts";
 import { mergePatch } from "./merge_patch.ts";
+import { PRIORITY_CLASSES } from "../queue/priority.ts";
 
 const KeySettings = ApiKeySchema.omit({ key: true });
 const KeyInfo = z.object({
@@ -30,6 +31,8 @@ const KeyInfo = z.object({
   source: z.enum(["config", "admin"]),
   models: z.array(z.string()).optional(),
   "rate-limit": z.record(z.string(), z.unknown()).optional(),
+  priority: z.enum(PRIORITY_CLASSES).optional(),
+  "priority-header": z.boolean().optional(),
   expires: z.string().optional(),
   enabled: z.boolean(),
   created: z.string().optional(),
@@ -191,6 +194,8 @@ function storedKey(
     enabled: settings.enabled ?? true,
     ...(settings.models ? { models: settings.models } : {}),
     ...(settings["rate-limit"] ? { "rate-limit": settings["rate-limit"] } : {}),
+    ...(settings.priority ? { priority: settings.priority } : {}),
+    ...(settings["priority-header"] ? { "priority-header": true } : {}),
     ...(settings.expires ? { expires: settings.expires } : {}),
   };
 }

@@ -15,9 +15,10 @@ import { RateLimits } from "../limiter/rate_limits.ts";
 import type { StoredApiKey } from "../store/mod.ts";
 import { type JwtFetch, JwtVerifier } from "./jwt.ts";
 import { digestOf, presentedCredential, sameDigest, writtenDigest } from "./secret.ts";
+import type { PriorityGrant } from "../queue/priority.ts";
 
 /** An authenticated client. */
-export interface ClientIdentity {
+export interface ClientIdentity extends PriorityGrant {
   /** The key's id, or `jwt:<subject>`. */
   readonly id: string;
   /** Whether it may use a model. */
@@ -102,7 +103,7 @@ export class Authenticator {
         digest,
         expires: key.expires === undefined ? Infinity : Date.parse(key.expires),
         enabled: key.enabled,
-        identity: identityOf(key.id, modelMatcher(key.models), limits),
+        identity: identityOf(key, modelMatcher(key.models), limits),
       });
     };
     for (const key of this.#config.keys) add(key, writtenDigest(key.key));
@@ -118,6 +119,8 @@ export class Authenticator {
         ...(key.models ? { models: [...key.models] } : {}),
         ...(key.expires ? { expires: key.expires } : {}),
         ...(rateLimit?.success ? { "rate-limit": rateLimit.data } : {}),
+        priority: key.priority ?? "normal",
+        "priority-header": key["priority-header"] ?? false,
       }, key.digest);
     }
     this.#limits.retain(policies);
@@ -164,7 +167,11 @@ export class Authenticator {
       : [];
     return {
       ok: true,
-      identity: identityOf(`jwt:${subject}`, modelMatcher(models), []),
+      identity: identityOf(
+        { id: `jwt:${subject}`, priority: "normal", "priority-header": false },
+        modelMatcher(models),
+        [],
+      ),
     };
   }
 
@@ -185,13 +192,15 @@ export class Authenticator {
 }
 
 function identityOf(
-  id: string,
+  key: Pick<ApiKeyConfig, "id" | "priority" | "priority-header">,
   allows: (model: string) => boolean,
   own: readonly LiveLimit[],
 ): ClientIdentity {
   const joined = new WeakMap<readonly LiveLimit[], readonly LiveLimit[]>();
   return {
-    id,
+    id: key.id,
+    priority: key.priority,
+    priorityHeader: key["priority-header"],
     allows,
     limitsWith(service) {
       if (own.length === 0) return service;

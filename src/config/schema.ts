@@ -19,6 +19,7 @@ import { modelGroupIssues } from "./model_group_issues.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import { ADMIN_ROLES } from "../admin/roles.ts";
 import { DEFAULT_MASKS } from "../observe/body_capture.ts";
+import { PRIORITY_CLASSES } from "../queue/priority.ts";
 
 /** A duration in milliseconds. */
 const Millis = z.number().int().nonnegative().describe("milliseconds");
@@ -336,6 +337,10 @@ const queueKeys = {
   "queue-timeout": Millis.optional().describe(
     "ms a request may wait for a free instance before a 503; default 30000",
   ),
+  "queue-keep-alive": Millis.optional().describe(
+    "ms a streaming request waits in the queue before its response starts with an SSE comment " +
+      "line, repeated as often while it waits; 0 never starts it early; default 2000",
+  ),
 };
 
 /**
@@ -418,6 +423,10 @@ export const InstanceSchema = z.strictObject({
   price: PriceSchema.optional().describe(
     "what its answers cost: the cost strategy and model groups rank by it, and each request's " +
       "cost is counted from it",
+  ),
+  "forward-priority": z.boolean().default(false).describe(
+    "send the request's priority class as vLLM's `priority` field (high -1, low 1; normal " +
+      "sends none); for vLLM started with --scheduling-policy priority",
   ),
   status: z.enum([...INSTANCE_STATUSES, "inactive"]).default("active").describe(
     "active takes requests; draining and disabled take no new ones while those in flight " +
@@ -596,6 +605,13 @@ export const ApiKeySchema = z.strictObject({
     "models this key may use (`*` patterns allowed); every model when unset",
   ),
   "rate-limit": RateLimitSchema.optional().describe("this key's own limit"),
+  priority: z.enum(PRIORITY_CLASSES).default("normal").describe(
+    "class of this key's requests in a model's queue: high waits before normal, normal before low",
+  ),
+  "priority-header": z.boolean().default(false).describe(
+    "let the x-priority request header choose any class; without it the header may only lower " +
+      "the class",
+  ),
   expires: z.iso.datetime({ offset: true }).optional().describe(
     "ISO time after which the key is refused",
   ),

@@ -3,11 +3,12 @@
  * the body (request/), find the model's pool, serve it from an instance (attempt/: selection,
  * lease, transport, with retries and queueing), and when every instance fails, the cached
  * answer or the fallback models in turn (respond/). Successful answers carry the client's
- * remaining budget. The one module that reaches across the proxy's stages.
+ * remaining budget, and answers that waited in a queue say how (queue/); a stream that waits
+ * long there is started early. The one module that reaches across the proxy's stages.
  * @module
  */
 import { modelRefusal } from "../auth/authenticator.ts";
-import { GatewayError } from "../errors.ts";
+import { GatewayError, OPENAI_ERRORS } from "../errors.ts";
 import { pause } from "../lib/pause.ts";
 import { admit, type Metered } from "../limiter/admission.ts";
 import { rateLimitHeaders } from "../limiter/headers.ts";
@@ -28,6 +29,10 @@ import {
 import type { ModelGroup } from "../registry/model_groups.ts";
 import { membersInOrder, SERVED_MODEL_HEADER } from "./select/group_choice.ts";
 import type { ModelOutcome, ModelRequest, ProxyDeps, ProxyRequest } from "./types.ts";
+import type { ModelPool } from "../registry/snapshot.ts";
+import { queuePlace } from "../queue/priority.ts";
+import { QueueVisit } from "../queue/queue_visit.ts";
+import { keptAlive, withQueueHeaders } from "../queue/kept_alive.ts";
 
 export type { ProxyDeps, ProxyRequest } from "./types.ts";
 
@@ -48,6 +53,8 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
       headers: rateLimitHeaders(admission.refusal),
     });
   }
+
+  const place = queuePlace(identity, request.request.headers);
 
   const endpoint = SERVICE_ENDPOINTS[request.service];
   const path = request.operation ? `${endpoint.path}/${request.operation}` : endpoint.path;
@@ -81,6 +88,7 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
   }
 
   let needs: RequestNeeds | undefined;
+  const visit = new QueueVisit();
   const shared: ModelRequest = {
     request,
     deps,
@@ -88,8 +96,37 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     client,
     base: upstreamHeadersFor(body, request),
     needs: () => needs ??= needsOf(body),
+    place,
+    visit,
   };
-  let outcome = pool ? await tryModel(pool, body, shared) : await tryGroup(group!, body, shared);
+  const target = pool ? { pool } : { group: group! };
+  const answering = serve(target, body, shared, admission.tightest);
+  // A group's members are tried in turn, each with its own queue: no early head for them.
+  if (body.stream && pool?.queue && pool.queueKeepAlive > 0) {
+    return keptAlive(answering, visit, {
+      every: pool.queueKeepAlive,
+      errors: request.errors ?? OPENAI_ERRORS,
+    });
+  }
+  return withQueueHeaders(await answering, visit);
+}
+
+/**
+ * The answer from `pool` (or the best member of `group` that answers), or from the cache or the
+ * fallback models when every instance failed; throws the refusal of a limit or the queue.
+ */
+async function serve(
+  target: { readonly pool: ModelPool } | { readonly group: ModelGroup },
+  body: ClientBody,
+  shared: ModelRequest,
+  tightest: Metered | undefined,
+): Promise<Response> {
+  const { request, deps, service } = shared;
+  const clock = deps.now ?? Date.now;
+  const record = request.record;
+  let outcome = "pool" in target
+    ? await tryModel(target.pool, body, shared)
+    : await tryGroup(target.group, body, shared);
   const cacheKey = service.cache && !body.stream
     ? requestCacheKey(service, body, request.request.headers)
     : undefined;
@@ -130,7 +167,7 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
         : outcome.response;
       break;
   }
-  const metered = admission.tightest ?? (outcome.kind === "answered" ? outcome.metered : undefined);
+  const metered = tightest ?? (outcome.kind === "answered" ? outcome.metered : undefined);
   if (metered) {
     for (const [name, value] of Object.entries(rateLimitHeaders(metered))) {
       response.headers.set(name, value);

@@ -16,6 +16,8 @@ import type { AttemptsInFlight } from "./attempt/attempts_in_flight.ts";
 import type { BodyIdleWatch } from "./request/body_idle_watch.ts";
 import type { RequestNeeds } from "./request/needs.ts";
 import type { UpstreamHeaders } from "./request/upstream_headers.ts";
+import type { QueuePlace } from "../queue/priority.ts";
+import type { QueueVisit } from "../queue/queue_visit.ts";
 
 /** What the proxy needs from the rest of the gateway. */
 export interface ProxyDeps {
@@ -89,4 +91,8 @@ export interface ModelRequest {
   readonly base: UpstreamHeaders;
   /** What the request needs of an instance, read from its body the first time it is asked. */
   readonly needs: () => RequestNeeds;
+  /** Its class and lane in a model's queue. */
+  readonly place: QueuePlace;
+  /** Its time in a model's queue, as it is spent. */
+  readonly visit: QueueVisit;
 }

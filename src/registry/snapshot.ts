@@ -103,6 +103,8 @@ export interface Upstream {
   readonly capabilities: Capabilities | undefined;
   /** The adaptive limit behind `maxConcurrency`, with `max-concurrency: auto`. */
   readonly concurrency: AdaptiveConcurrency | undefined;
+  /** Whether the request's priority class goes upstream as vLLM's `priority` field. */
+  readonly forwardPriority: boolean;
   /** `active`, or out of selection: `draining` or `disabled`. */
   readonly status: InstanceStatus;
   /** What its answers cost; none when the config gives no price. */
@@ -127,6 +129,11 @@ export interface ModelPool {
    * and a request's needs are not read.
    */
   readonly capabilities: ReadonlyMap<Upstream, Capabilities> | undefined;
+  /**
+   * ms a streaming request waits in the queue before its response starts, and then between
+   * the comment lines sent while it waits; 0: never started early.
+   */
+  readonly queueKeepAlive: number;
 }
 
 /** The load-balance settings of a service, with inherited values and defaults applied. */
@@ -420,6 +427,7 @@ function makeUpstream(
     },
     concurrency,
     capabilities: instance.capabilities,
+    forwardPriority: instance["forward-priority"],
     status: instance.status,
     price: instance.price,
     queues: [],
@@ -578,6 +586,7 @@ function buildService(
   const live = options.live;
   const queueSize = config?.["queue-size"] ?? model["queue-size"] ?? 100;
   const queueTimeout = config?.["queue-timeout"] ?? model["queue-timeout"] ?? 30_000;
+  const queueKeepAlive = config?.["queue-keep-alive"] ?? model["queue-keep-alive"] ?? 2_000;
   const loadBalance = resolveLoadBalance(
     model["load-balance"],
     model.services["load-balance"],
@@ -627,6 +636,7 @@ function buildService(
       queueTimeout,
       // Counting tokens needs no capability of the model.
       capabilities: context.variant ? undefined : poolCapabilities(name, group),
+      queueKeepAlive,
     };
     if (pattern) patterns.push({ regex: globToRegExp(name), pool });
     else exact.set(name, pool);

@@ -8,6 +8,7 @@
 import type { AuditEntry, AuditStore } from "./audit.ts";
 import { API_KEYS, API_KEYS_CHANGED } from "./keys.ts";
 import { checkValueSize } from "./size.ts";
+import type { PriorityClass } from "../queue/priority.ts";
 
 /** A key as stored: its settings as written, and the digest instead of the key. */
 export interface StoredApiKey {
@@ -16,6 +17,10 @@ export interface StoredApiKey {
   readonly digest: string;
   readonly models?: readonly string[];
   readonly "rate-limit"?: Readonly<Record<string, unknown>>;
+  /** Class in a model's queue; normal when absent. */
+  readonly priority?: PriorityClass;
+  /** Whether `x-priority` may choose any class. */
+  readonly "priority-header"?: boolean;
   readonly expires?: string;
   readonly enabled: boolean;
   /** ISO time it was created, and by which admin. */

@@ -14,6 +14,7 @@ import { UpstreamAnswer } from "../../transport/upstream_answer.ts";
 import type { Exchange } from "../exchange.ts";
 import { attempt, type Failure } from "./attempt.ts";
 import { UpstreamLease } from "./lease.ts";
+import { QueueTicket } from "../../queue/wait_queue.ts";
 
 const CONFIG = `
 server:
@@ -185,7 +186,10 @@ for (const [where, fault] of Object.entries(FAULTS)) {
       answer: fault.translate ?? ((answer) => answer),
     };
     // A request waiting for the instance's one slot.
-    const waiting = pool.queue!.wait(60_000, new AbortController().signal);
+    const waiting = pool.queue!.wait(new QueueTicket({ priority: "normal", lane: "anonymous" }), {
+      timeout: 60_000,
+      signal: new AbortController().signal,
+    });
 
     let outcome: Response | Failure | undefined;
     try {

@@ -17,6 +17,8 @@ import { type Exchange, passThrough, type Translation } from "../exchange.ts";
 import type { ModelOutcome, ModelRequest } from "../types.ts";
 import { attemptHeaders } from "../request/upstream_headers.ts";
 import { pause } from "../../lib/pause.ts";
+import { withEnginePriority } from "../../queue/engine_priority.ts";
+import type { PriorityClass } from "../../queue/priority.ts";
 
 const GONE: ModelOutcome = { kind: "client-gone" };
 const GONE_FAILURE: Failure = { kind: "client-gone" };
@@ -33,7 +35,7 @@ export async function tryModel(
   const selection = selectionFor(pool, body.model, shared);
   const first = await selection.first();
   if (!("id" in first)) return first;
-  const exchangeFor = exchanges(body, clock());
+  const exchangeFor = exchanges(body, { now: clock(), priority: shared.place.priority });
   const tokens = estimatedTokens(body);
   let upstream: Upstream = first;
   let retriesLeft = service.retry.count;
@@ -119,15 +121,27 @@ export async function tryModel(
 }
 
 /**
- * What to send each instance: the client's bytes, or the translation its adapter makes, each
- * made once per request and only when such an instance is tried.
+ * What to send each instance: the client's bytes (with the priority spliced in for an instance
+ * that forwards it), or the translation its adapter makes, each made once per request and only
+ * when such an instance is tried.
  */
-function exchanges(body: ClientBody, now: number): (upstream: Upstream) => Exchange {
+function exchanges(
+  body: ClientBody,
+  { now, priority }: { now: number; priority: PriorityClass },
+): (upstream: Upstream) => Exchange {
   const plain = passThrough(body);
+  let prioritized: Exchange | undefined;
   let translated: Map<Translation, Exchange> | undefined;
   return (upstream) => {
     const translation = upstream.translation;
-    if (translation === undefined) return plain;
+    if (translation === undefined) {
+      if (!upstream.forwardPriority) return plain;
+      if (prioritized === undefined) {
+        const bytes = withEnginePriority(body, priority);
+        prioritized = bytes === undefined ? plain : { ...plain, body: bytes };
+      }
+      return prioritized;
+    }
     translated ??= new Map();
     let exchange = translated.get(translation);
     if (exchange === undefined) {

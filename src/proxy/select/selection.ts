@@ -24,6 +24,7 @@ import type { ModelPool, Upstream } from "../../registry/snapshot.ts";
 import { retryAfterSeconds } from "../../retry/retry_after.ts";
 import type { ModelOutcome, ModelRequest } from "../types.ts";
 import { canServe, missingCapability } from "./capabilities.ts";
+import { QueueTicket } from "../../queue/wait_queue.ts";
 
 const GONE: ModelOutcome = { kind: "client-gone" };
 
@@ -94,38 +95,64 @@ async function firstPick(
 ): Promise<Upstream | ModelOutcome> {
   const clock = shared.deps.now ?? Date.now;
   const deadline = clock() + pool.queueTimeout;
+  const { visit } = shared;
+  // Made once: a request woken that finds no free slot waits again in its turn.
+  let ticket: QueueTicket | undefined;
+  let woken = false;
   for (;;) {
     const picked = pick();
     if (picked) return picked;
     const now = clock();
     const blocked = blockage(upstreams, shared.client, now);
     if (blocked.busy && pool.queue) {
+      const queue = pool.queue;
+      ticket ??= new QueueTicket(shared.place);
       const waitingSince = performance.now();
-      const waited = await pool.queue.wait(
-        Math.max(0, deadline - now),
-        shared.request.request.signal,
-      );
-      if (waited !== "full") shared.request.record.queued(performance.now() - waitingSince);
-      if (waited === "woken") continue;
+      let joined = false;
+      const waited = await queue.wait(ticket, {
+        timeout: Math.max(0, deadline - now),
+        signal: shared.request.request.signal,
+        entered: (position, current) => {
+          joined = true;
+          visit.entered(position, current);
+        },
+      });
+      if (joined) {
+        const ms = performance.now() - waitingSince;
+        visit.left(ms);
+        shared.request.record.queued(ms);
+      }
+      if (waited === "woken") {
+        woken = true;
+        continue;
+      }
       if (waited === "aborted") return GONE;
+      // Until the requests waiting now have left at the rate the queue drains; a queue not
+      // seen to drain yet has them gone by the time the longest of them may wait.
+      const drained = Math.min(queue.drainTime() ?? pool.queueTimeout, pool.queueTimeout);
       return {
         kind: "refused",
         error: waited === "full"
           ? new GatewayError(
             429,
             "queue_full",
-            `Every instance of model "${pool.name}" is busy and ${pool.queue.size} requests ` +
+            `Every instance of model "${pool.name}" is busy and ${queue.size} requests ` +
               `are already waiting`,
-            { headers: { "retry-after": "1" }, type: "requests" },
+            {
+              headers: { ...visit.headers(), "retry-after": retryAfterSeconds(drained) },
+              type: "requests",
+            },
           )
           : new GatewayError(
             503,
             "queue_timeout",
             `No instance of model "${pool.name}" became free within ${pool.queueTimeout} ms`,
-            { headers: { "retry-after": "1" } },
+            { headers: { ...visit.headers(), "retry-after": retryAfterSeconds(drained) } },
           ),
       };
     }
+    // Woken for a slot it cannot use (its limits, or the instance went out): the next may.
+    if (woken) pool.queue?.wake();
     if (blocked.limited) {
       shared.request.record.rateLimit("instance", "rejected");
       const refusal = soonestRefusal(blocked.limits, shared.client, now);
