@@ -6,6 +6,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { JwtVerifier, type JwtVerifierOptions } from "../auth/jwt.ts";
+import { jwtSettingsOf } from "../auth/jwt_settings.ts";
 import { digestOf, presentedCredential, sameDigest, writtenDigest } from "../auth/secret.ts";
 import type { AdminConfig } from "../config/schema.ts";
 import { errorResponse, GatewayError } from "../errors.ts";
@@ -43,16 +44,7 @@ export function adminAccess(
   return {
     keys,
     jwt: jwt === undefined ? undefined : {
-      verifier: new JwtVerifier({
-        algorithms: jwt.algorithms,
-        ...(jwt["jwks-url"] === undefined ? {} : { jwksUrl: jwt["jwks-url"] }),
-        ...(jwt.key === undefined ? {} : { key: jwt.key }),
-        ...(jwt.issuer === undefined ? {} : { issuer: jwt.issuer }),
-        ...(jwt.audience === undefined
-          ? {}
-          : { audience: typeof jwt.audience === "string" ? [jwt.audience] : jwt.audience }),
-        clockSkew: jwt["clock-skew"],
-      }, options),
+      verifier: new JwtVerifier(jwtSettingsOf(jwt), options),
       roleClaim: jwt["role-claim"],
     },
   };

@@ -14,6 +14,7 @@ import { limiterSettings } from "../limiter/policies.ts";
 import { RateLimits } from "../limiter/rate_limits.ts";
 import type { StoredApiKey } from "../store/mod.ts";
 import { type JwtFetch, JwtVerifier } from "./jwt.ts";
+import { jwtSettingsOf } from "./jwt_settings.ts";
 import { digestOf, presentedCredential, sameDigest, writtenDigest } from "./secret.ts";
 import type { PriorityGrant } from "../queue/priority.ts";
 
@@ -68,16 +69,10 @@ export class Authenticator {
     this.configuredIds = new Set(config.keys.map((key) => key.id));
     this.#now = options.now ?? Date.now;
     const jwt = config.jwt;
-    this.#jwt = jwt === undefined ? undefined : new JwtVerifier({
-      algorithms: jwt.algorithms,
-      ...(jwt["jwks-url"] === undefined ? {} : { jwksUrl: jwt["jwks-url"] }),
-      ...(jwt.key === undefined ? {} : { key: jwt.key }),
-      ...(jwt.issuer === undefined ? {} : { issuer: jwt.issuer }),
-      ...(jwt.audience === undefined
-        ? {}
-        : { audience: typeof jwt.audience === "string" ? [jwt.audience] : jwt.audience }),
-      clockSkew: jwt["clock-skew"],
-    }, { ...(options.fetch ? { fetch: options.fetch } : {}), now: this.#now });
+    this.#jwt = jwt === undefined ? undefined : new JwtVerifier(jwtSettingsOf(jwt), {
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      now: this.#now,
+    });
     this.useStoredKeys([]);
   }
 

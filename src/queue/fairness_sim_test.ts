@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { QueueTicket, type Timer, WaitQueue } from "./wait_queue.ts";
+import { seededRandom } from "../lib/seeded_random.ts";
 
 const SERVICE_MS = 10;
 const QUIET_KEYS = ["a", "b", "c", "d", "e", "f", "g", "h"];
@@ -16,18 +17,6 @@ const QUIET_RATE = 0.5 / SERVICE_MS;
 const FLOOD_RATE = 3 / SERVICE_MS;
 const RUN_MS = 200_000;
 
-/** A seeded generator of numbers in [0, 1) (mulberry32), so that every run is the same. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const noTimer: Timer = () => () => {};
 const NEVER = new AbortController().signal;
 
@@ -35,7 +24,7 @@ const NEVER = new AbortController().signal;
 async function quietWaits(
   options: { flood: boolean; sharedLane: boolean },
 ): Promise<number[]> {
-  const random = seeded(21);
+  const random = seededRandom(21);
   let now = 0;
   const queue = new WaitQueue(100, { timer: noTimer, now: () => now });
   const events: { at: number; run: () => void }[] = [];
