@@ -265,7 +265,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   // Before the client API's authentication: these take an admin key instead of a client's.
   mountStatsRoutes(app, { registry, telemetry, monitor, access, audit, now: deps.now ?? Date.now });
   if (deps.config.auth.enabled) {
-    const authenticate = clientAuth(authenticator);
+    const authenticate = clientAuth(authenticator, originOf);
     app.use("/v1/*", authenticate);
     // What the gateway serves and how busy it is are not for anyone who can reach the port.
     if (!deps.config.auth["public-status"]) {

@@ -34,6 +34,7 @@ const KeyInfo = z.object({
   priority: z.enum(PRIORITY_CLASSES).optional(),
   "priority-header": z.boolean().optional(),
   expires: z.string().optional(),
+  "allowed-ips": z.array(z.string()).optional(),
   enabled: z.boolean(),
   created: z.string().optional(),
   by: z.string().optional(),
@@ -197,6 +198,7 @@ function storedKey(
     ...(settings.priority ? { priority: settings.priority } : {}),
     ...(settings["priority-header"] ? { "priority-header": true } : {}),
     ...(settings.expires ? { expires: settings.expires } : {}),
+    ...(settings["allowed-ips"] ? { "allowed-ips": settings["allowed-ips"] } : {}),
   };
 }
 

@@ -17,6 +17,7 @@ import { type JwtFetch, JwtVerifier } from "./jwt.ts";
 import { jwtSettingsOf } from "./jwt_settings.ts";
 import { digestOf, presentedCredential, sameDigest, writtenDigest } from "./secret.ts";
 import type { PriorityGrant } from "../queue/priority.ts";
+import { CidrSet } from "../net/cidr.ts";
 
 /** An authenticated client. */
 export interface ClientIdentity extends PriorityGrant {
@@ -41,6 +42,8 @@ interface KnownKey {
   readonly digest: string;
   readonly expires: number;
   readonly enabled: boolean;
+  /** Where the key may be used from; anywhere when undefined. */
+  readonly allowedFrom: CidrSet | undefined;
   readonly identity: ClientIdentity;
 }
 
@@ -98,6 +101,7 @@ export class Authenticator {
         digest,
         expires: key.expires === undefined ? Infinity : Date.parse(key.expires),
         enabled: key.enabled,
+        allowedFrom: key["allowed-ips"] ? new CidrSet(key["allowed-ips"]) : undefined,
         identity: identityOf(key, modelMatcher(key.models), limits),
       });
     };
@@ -113,6 +117,7 @@ export class Authenticator {
         enabled: key.enabled,
         ...(key.models ? { models: [...key.models] } : {}),
         ...(key.expires ? { expires: key.expires } : {}),
+        ...(key["allowed-ips"] ? { "allowed-ips": [...key["allowed-ips"]] } : {}),
         ...(rateLimit?.success ? { "rate-limit": rateLimit.data } : {}),
         priority: key.priority ?? "normal",
         "priority-header": key["priority-header"] ?? false,
@@ -122,8 +127,8 @@ export class Authenticator {
     this.#byDigest = byDigest;
   }
 
-  /** Authenticates a request from its headers. */
-  async authenticate(headers: Headers): Promise<AuthResult> {
+  /** Authenticates a request from its headers, coming from the client address `clientIp`. */
+  async authenticate(headers: Headers, clientIp: string): Promise<AuthResult> {
     const credential = presentedCredential(headers);
     if (credential === undefined) {
       return refused(
@@ -143,6 +148,13 @@ export class Authenticator {
     }
     if (known.expires <= this.#now()) {
       return refused(401, "invalid_api_key", `The API key "${known.id}" has expired`);
+    }
+    if (known.allowedFrom && !known.allowedFrom.has(clientIp)) {
+      return refused(
+        403,
+        "ip_not_allowed",
+        `The API key "${known.id}" may not be used from ${clientIp}`,
+      );
     }
     return { ok: true, identity: known.identity };
   }
@@ -216,7 +228,7 @@ export function modelRefusal(identity: ClientIdentity, model: string): GatewayEr
   );
 }
 
-function refused(status: 401, code: string, message: string): AuthResult {
+function refused(status: 401 | 403, code: string, message: string): AuthResult {
   return { ok: false, error: new GatewayError(status, code, message) };
 }
 

@@ -615,6 +615,10 @@ export const ApiKeySchema = z.strictObject({
   expires: z.iso.datetime({ offset: true }).optional().describe(
     "ISO time after which the key is refused",
   ),
+  "allowed-ips": z.array(CidrText).min(1).optional().describe(
+    "addresses or CIDR ranges the key may be used from (the client address, as " +
+      "server.trusted-proxies resolve it); from anywhere when unset",
+  ),
   enabled: z.boolean().default(true).describe("whether the key is accepted"),
 });
 

@@ -22,6 +22,8 @@ export interface StoredApiKey {
   /** Whether `x-priority` may choose any class. */
   readonly "priority-header"?: boolean;
   readonly expires?: string;
+  /** Addresses or CIDR ranges it may be used from; anywhere when absent. */
+  readonly "allowed-ips"?: readonly string[];
   readonly enabled: boolean;
   /** ISO time it was created, and by which admin. */
   readonly created: string;
