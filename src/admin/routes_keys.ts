@@ -7,7 +7,7 @@ import { z } from "@hono/zod-openapi";
 import { digestOf, newKey } from "../auth/secret.ts";
 import type { JsonObject } from "../lib/json.ts";
 import { schemaProblems } from "../config/load.ts";
-import { ApiKeySchema } from "../config/schema.ts";
+import { ApiKeySchema, teamProblems } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
 import type { StoredApiKey } from "../store/mod.ts";
@@ -31,6 +31,7 @@ const KeyInfo = z.object({
   source: z.enum(["config", "admin"]),
   models: z.array(z.string()).optional(),
   "rate-limit": z.record(z.string(), z.unknown()).optional(),
+  team: z.string().optional(),
   priority: z.enum(PRIORITY_CLASSES).optional(),
   "priority-header": z.boolean().optional(),
   expires: z.string().optional(),
@@ -79,7 +80,7 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
     },
   });
   app.post("/admin/keys", async (c) => {
-    const settings = validSettings(await readJsonObject(c));
+    const settings = validSettings(await readJsonObject(c), deps);
     const id = settings.id;
     if (deps.authenticator.configuredIds.has(id)) throw keyTaken(id);
     const key = newKey();
@@ -125,7 +126,7 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
         id,
         (key) => {
           const { digest, created, by, ...settings } = key;
-          const changed = validSettings(mergePatch(settings, patch) as JsonObject);
+          const changed = validSettings(mergePatch(settings, patch) as JsonObject, deps);
           return storedKey(changed, { digest, created, by });
         },
         (before, after) =>
@@ -175,11 +176,17 @@ function info(key: StoredApiKey) {
 /** A key's settings as written, once they validate. */
 type KeySettingsInput = z.input<typeof KeySettings>;
 
-function validSettings(body: JsonObject): KeySettingsInput {
+function validSettings(body: JsonObject, deps: AdminDeps): KeySettingsInput {
   const result = KeySettings.safeParse(body);
   if (!result.success) {
     const validated = { schema: KeySettings, input: body };
     throw invalidConfig(schemaProblems(result.error.issues, [], validated), "The key");
+  }
+  const settings = result.data;
+  const team = settings.team === undefined ? undefined : deps.authenticator.team(settings.team);
+  const problems = teamProblems(settings, team);
+  if (problems.length > 0) {
+    throw invalidConfig(problems.map(({ key, message }) => ({ path: key, message })), "The key");
   }
   return body as KeySettingsInput;
 }
@@ -195,6 +202,7 @@ function storedKey(
     enabled: settings.enabled ?? true,
     ...(settings.models ? { models: settings.models } : {}),
     ...(settings["rate-limit"] ? { "rate-limit": settings["rate-limit"] } : {}),
+    ...(settings.team ? { team: settings.team } : {}),
     ...(settings.priority ? { priority: settings.priority } : {}),
     ...(settings["priority-header"] ? { "priority-header": true } : {}),
     ...(settings.expires ? { expires: settings.expires } : {}),

@@ -5,7 +5,7 @@
  * logged or repeated back, only a key's id.
  * @module
  */
-import type { ApiKeyConfig, AuthConfig } from "../config/schema.ts";
+import type { ApiKeyConfig, AuthConfig, TeamConfig } from "../config/schema.ts";
 import { RateLimitSchema } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
 import { globToRegExp } from "../lib/glob.ts";
@@ -23,6 +23,8 @@ import { CidrSet } from "../net/cidr.ts";
 export interface ClientIdentity extends PriorityGrant {
   /** The key's id, or `jwt:<subject>`. */
   readonly id: string;
+  /** The team of its key, if it has one. */
+  readonly team?: string | undefined;
   /** Whether it may use a model. */
   allows(model: string): boolean;
   /**
@@ -44,7 +46,16 @@ interface KnownKey {
   readonly enabled: boolean;
   /** Where the key may be used from; anywhere when undefined. */
   readonly allowedFrom: CidrSet | undefined;
+  /** Its team; a key whose team is gone or disabled is refused. */
+  readonly team: { readonly id: string; readonly state: Team | undefined } | undefined;
   readonly identity: ClientIdentity;
+}
+
+/** A team as keys meet it: its models, its shared limit, its class. */
+interface Team {
+  readonly config: TeamConfig;
+  readonly allows: (model: string) => boolean;
+  readonly limits: readonly LiveLimit[];
 }
 
 /** Options for {@linkcode Authenticator}. */
@@ -84,6 +95,11 @@ export class Authenticator {
     return this.#config.enabled;
   }
 
+  /** The team of `id` in the config, if there is one. */
+  team(id: string): TeamConfig | undefined {
+    return this.#config.teams.find((team) => team.id === id);
+  }
+
   /** The keys written in the config. */
   get configuredKeys(): readonly ApiKeyConfig[] {
     return this.#config.keys;
@@ -93,16 +109,28 @@ export class Authenticator {
   useStoredKeys(stored: readonly StoredApiKey[]): void {
     const byDigest = new Map<string, KnownKey>();
     const policies = new Set<string>();
+    const teams = new Map(this.#config.teams.map((team) => [team.id, this.#team(team)]));
+    for (const team of teams.values()) {
+      for (const limit of team.limits) policies.add(limit.policy.id);
+    }
     const add = (key: ApiKeyConfig, digest: string) => {
-      const limits = this.#keyLimits(key);
+      const team = key.team === undefined ? undefined : teams.get(key.team);
+      const limits = [...this.#keyLimits(key), ...team?.limits ?? []];
       for (const limit of limits) policies.add(limit.policy.id);
+      const own = modelMatcher(key.models);
       byDigest.set(digest, {
         id: key.id,
         digest,
         expires: key.expires === undefined ? Infinity : Date.parse(key.expires),
         enabled: key.enabled,
         allowedFrom: key["allowed-ips"] ? new CidrSet(key["allowed-ips"]) : undefined,
-        identity: identityOf(key, modelMatcher(key.models), limits),
+        team: key.team === undefined ? undefined : { id: key.team, state: team },
+        identity: identityOf(
+          key,
+          team ? (model) => team.allows(model) && own(model) : own,
+          limits,
+          team?.config,
+        ),
       });
     };
     for (const key of this.#config.keys) add(key, writtenDigest(key.key));
@@ -119,7 +147,8 @@ export class Authenticator {
         ...(key.expires ? { expires: key.expires } : {}),
         ...(key["allowed-ips"] ? { "allowed-ips": [...key["allowed-ips"]] } : {}),
         ...(rateLimit?.success ? { "rate-limit": rateLimit.data } : {}),
-        priority: key.priority ?? "normal",
+        ...(key.team ? { team: key.team } : {}),
+        ...(key.priority ? { priority: key.priority } : {}),
         "priority-header": key["priority-header"] ?? false,
       }, key.digest);
     }
@@ -148,6 +177,20 @@ export class Authenticator {
     }
     if (known.expires <= this.#now()) {
       return refused(401, "invalid_api_key", `The API key "${known.id}" has expired`);
+    }
+    if (known.team && !known.team.state) {
+      return refused(
+        401,
+        "invalid_api_key",
+        `The team "${known.team.id}" of the API key "${known.id}" no longer exists`,
+      );
+    }
+    if (known.team?.state && !known.team.state.config.enabled) {
+      return refused(
+        401,
+        "invalid_api_key",
+        `The team "${known.team.id}" of the API key "${known.id}" is disabled`,
+      );
     }
     if (known.allowedFrom && !known.allowedFrom.has(clientIp)) {
       return refused(
@@ -182,6 +225,25 @@ export class Authenticator {
     };
   }
 
+  /** A team with its model matcher and its limit, shared by its keys. */
+  #team(config: TeamConfig): Team {
+    const limit = config["rate-limit"];
+    const policy = limit?.enabled
+      ? { id: `team:${config.id}`, scope: "team" as const, settings: limiterSettings(limit) }
+      : undefined;
+    return {
+      config,
+      allows: modelMatcher(config.models),
+      limits: policy
+        ? [{
+          policy,
+          key: { by: "fixed", key: config.id },
+          limiters: this.#limits.limitersFor(policy),
+        }]
+        : [],
+    };
+  }
+
   #keyLimits(key: ApiKeyConfig): LiveLimit[] {
     const limit = key["rate-limit"];
     if (!limit?.enabled) return [];
@@ -199,15 +261,19 @@ export class Authenticator {
 }
 
 function identityOf(
-  key: Pick<ApiKeyConfig, "id" | "priority" | "priority-header">,
+  key: Pick<ApiKeyConfig, "id" | "priority" | "priority-header" | "team">,
   allows: (model: string) => boolean,
   own: readonly LiveLimit[],
+  team?: TeamConfig,
 ): ClientIdentity {
   const joined = new WeakMap<readonly LiveLimit[], readonly LiveLimit[]>();
   return {
     id: key.id,
-    priority: key.priority,
-    priorityHeader: key["priority-header"],
+    team: key.team,
+    priority: key.priority ?? team?.priority ?? "normal",
+    // In a team, the header may choose a class up to the team's, and only when the team allows.
+    priorityHeader: key["priority-header"] && (team === undefined || team["priority-header"]),
+    ceiling: team?.priority,
     allows,
     limitsWith(service) {
       if (own.length === 0) return service;

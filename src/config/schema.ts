@@ -10,7 +10,7 @@ import { z } from "zod";
 import { ADAPTER_NAMES, adapterFor } from "../adapters/mod.ts";
 import { nativeEndpointOf } from "../adapters/ollama_native/mod.ts";
 import { DEFAULT_BOUNDS } from "../limiter/adaptive_concurrency.ts";
-import { LIMIT_SCOPES, LIMITER_ALGORITHMS } from "../limiter/types.ts";
+import { LIMITER_ALGORITHMS, WRITTEN_LIMIT_SCOPES } from "../limiter/types.ts";
 import { LOG_LEVELS } from "../logging/logger.ts";
 import { JWT_ALGORITHMS } from "../auth/jwt.ts";
 import { cidrProblem } from "../net/cidr.ts";
@@ -19,7 +19,7 @@ import { modelGroupIssues } from "./model_group_issues.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import { ADMIN_ROLES } from "../admin/roles.ts";
 import { DEFAULT_MASKS } from "../observe/body_capture.ts";
-import { PRIORITY_CLASSES } from "../queue/priority.ts";
+import { PRIORITY_CLASSES, type PriorityClass } from "../queue/priority.ts";
 
 /** A duration in milliseconds. */
 const Millis = z.number().int().nonnegative().describe("milliseconds");
@@ -190,7 +190,7 @@ export const RateLimitSchema = z.strictObject({
   rate: z.number().positive().optional().describe(
     "requests per second; required except for sliding-window",
   ),
-  scope: z.enum(LIMIT_SCOPES).optional().describe(
+  scope: z.enum(WRITTEN_LIMIT_SCOPES).optional().describe(
     "what one limiter counts: global, service, instance, client-ip or api-key; " +
       "default the level it is written at",
   ),
@@ -605,12 +605,16 @@ export const ApiKeySchema = z.strictObject({
     "models this key may use (`*` patterns allowed); every model when unset",
   ),
   "rate-limit": RateLimitSchema.optional().describe("this key's own limit"),
-  priority: z.enum(PRIORITY_CLASSES).default("normal").describe(
-    "class of this key's requests in a model's queue: high waits before normal, normal before low",
+  team: KeyId.optional().describe(
+    "the team it belongs to: it takes the team's models, limit and priority, and may narrow them",
+  ),
+  priority: z.enum(PRIORITY_CLASSES).optional().describe(
+    "class of this key's requests in a model's queue: high waits before normal, normal before " +
+      "low; its team's (else normal) when unset, and never above its team's",
   ),
   "priority-header": z.boolean().default(false).describe(
     "let the x-priority request header choose any class; without it the header may only lower " +
-      "the class",
+      "the class; in a team, only when the team allows it, and never above the team's class",
   ),
   expires: z.iso.datetime({ offset: true }).optional().describe(
     "ISO time after which the key is refused",
@@ -620,6 +624,24 @@ export const ApiKeySchema = z.strictObject({
       "server.trusted-proxies resolve it); from anywhere when unset",
   ),
   enabled: z.boolean().default(true).describe("whether the key is accepted"),
+});
+
+/** A team of client keys, in `auth.teams`. */
+export const TeamSchema = z.strictObject({
+  id: KeyId.describe("names the team in keys, logs, limits and the audit trail"),
+  models: z.array(z.string().min(1)).optional().describe(
+    "models the team's keys may use (`*` patterns allowed); every model when unset",
+  ),
+  "rate-limit": RateLimitSchema.optional().describe(
+    "one limit all the team's keys share, besides each key's own",
+  ),
+  priority: z.enum(PRIORITY_CLASSES).default("normal").describe(
+    "class of the team's requests in a model's queue; its keys may only lower it",
+  ),
+  "priority-header": z.boolean().default(false).describe(
+    "let the team's keys set priority-header, to choose a class up to the team's with x-priority",
+  ),
+  enabled: z.boolean().default(true).describe("false refuses every key of the team"),
 });
 
 /** How JWTs are verified: where the keys are, which algorithms, issuer and audience. */
@@ -697,27 +719,82 @@ export const AdminSchema = z.strictObject({
 /** Our `auth:` section: which clients may call `/v1`. */
 export const AuthSchema = z.strictObject({
   enabled: z.boolean().default(false).describe("require a valid API key or JWT on /v1"),
+  teams: z.array(TeamSchema).default([]).describe(
+    "teams of keys: each with models, a shared limit and a priority class its keys inherit",
+  ).superRefine((teams, ctx) => uniqueIds(teams, "team", ctx)),
   keys: z.array(ApiKeySchema).default([]).describe(
     "API keys; more can be created through the admin API",
-  ).superRefine((keys, ctx) => {
-    const seen = new Set<string>();
-    keys.forEach((key, index) => {
-      if (seen.has(key.id)) {
-        ctx.addIssue({
-          code: "custom",
-          path: [index, "id"],
-          message: `Duplicate key id "${key.id}"`,
-        });
-      }
-      seen.add(key.id);
-    });
-  }),
+  ).superRefine((keys, ctx) => uniqueIds(keys, "key", ctx)),
   jwt: JwtSchema.optional(),
   "public-status": z.boolean().default(false).describe(
     "with auth enabled, /status.json and /metrics still answer without a key (the /status " +
       "page itself holds no data); off, they need one as /v1 does",
   ),
+}).superRefine((auth, ctx) => {
+  const teams = new Map(auth.teams.map((team) => [team.id, team]));
+  auth.keys.forEach((key, index) => {
+    for (
+      const problem of teamProblems(key, key.team === undefined ? undefined : teams.get(key.team))
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["keys", index, problem.key],
+        message: problem.message,
+      });
+    }
+  });
 });
+
+/** Refuses a second entry with the same `id`. */
+function uniqueIds(
+  entries: readonly { readonly id: string }[],
+  what: string,
+  ctx: z.RefinementCtx,
+): void {
+  const seen = new Set<string>();
+  entries.forEach((entry, index) => {
+    if (seen.has(entry.id)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [index, "id"],
+        message: `Duplicate ${what} id "${entry.id}"`,
+      });
+    }
+    seen.add(entry.id);
+  });
+}
+
+/** What of a key its team does not allow: an unknown team, a class above the team's. */
+export function teamProblems(
+  key: {
+    readonly team?: string | undefined;
+    readonly priority?: PriorityClass | undefined;
+    readonly "priority-header"?: boolean | undefined;
+  },
+  team: { readonly priority: PriorityClass; readonly "priority-header": boolean } | undefined,
+): { readonly key: "team" | "priority" | "priority-header"; readonly message: string }[] {
+  if (key.team === undefined) return [];
+  if (team === undefined) {
+    return [{ key: "team", message: `No team "${key.team}" in auth.teams` }];
+  }
+  const problems: { key: "team" | "priority" | "priority-header"; message: string }[] = [];
+  if (
+    key.priority !== undefined &&
+    PRIORITY_CLASSES.indexOf(key.priority) < PRIORITY_CLASSES.indexOf(team.priority)
+  ) {
+    problems.push({
+      key: "priority",
+      message: `The priority "${key.priority}" is above the team's "${team.priority}"`,
+    });
+  }
+  if (key["priority-header"] && !team["priority-header"]) {
+    problems.push({
+      key: "priority-header",
+      message: `The team "${key.team}" does not allow priority-header`,
+    });
+  }
+  return problems;
+}
 
 /** Our `log:` section: what the gateway writes to stdout. */
 export const LogSchema = z.strictObject({
@@ -840,6 +917,8 @@ export type LogConfig = Config["log"];
 export type AuthConfig = Config["auth"];
 /** One resolved API key from the config. */
 export type ApiKeyConfig = z.output<typeof ApiKeySchema>;
+/** A team of keys. */
+export type TeamConfig = z.output<typeof TeamSchema>;
 /** An instance's status. */
 export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
 /** One resolved instance. */

@@ -16,7 +16,16 @@ export const LIMITER_ALGORITHMS = [
 export type LimiterAlgorithm = (typeof LIMITER_ALGORITHMS)[number];
 
 /** What one limiter counts, as the config names it. */
-export const LIMIT_SCOPES = ["global", "service", "instance", "client-ip", "api-key"] as const;
+export const WRITTEN_LIMIT_SCOPES = [
+  "global",
+  "service",
+  "instance",
+  "client-ip",
+  "api-key",
+] as const;
+
+/** What one limiter counts: a scope written in the config, or a team's limit its keys share. */
+export const LIMIT_SCOPES = [...WRITTEN_LIMIT_SCOPES, "team"] as const;
 
 /** One of {@linkcode LIMIT_SCOPES}. */
 export type LimitScope = (typeof LIMIT_SCOPES)[number];

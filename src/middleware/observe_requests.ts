@@ -50,7 +50,9 @@ export function observeRequests(
         : c.error
         ? internalError()
         : undefined;
-      record.client = c.get("identity")?.id;
+      const identity = c.get("identity");
+      record.client = identity?.id;
+      record.team = identity?.team;
       record.responded(c.res, error);
       record.finishAfter(c.env?.completed);
     }

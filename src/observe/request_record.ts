@@ -51,6 +51,8 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
   readonly arrivedAt: number;
   /** The authenticated client's key id, when the gateway checks credentials. */
   client: string | undefined;
+  /** The team of that key, if it has one. */
+  team: string | undefined;
   /** The model as the client named it. */
   requestedModel: string | undefined;
   /** The model label: a pool's name, {@link UNKNOWN_MODEL} or {@link NO_MODEL}. */

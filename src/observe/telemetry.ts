@@ -160,6 +160,7 @@ const FIELDS = {
   reason: new FieldName("reason"),
   error: new FieldName("error"),
   client: new FieldName("client"),
+  team: new FieldName("team"),
   clientIp: new FieldName("client_ip"),
   traceId: new FieldName("trace_id"),
   requestBody: new FieldName("request_body"),
@@ -188,6 +189,7 @@ function requestFields(line: LineFields, record: RequestRecord): void {
   line.label(FIELDS.reason, record.reason);
   line.text(FIELDS.error, record.reasonMessage);
   line.label(FIELDS.client, record.client);
+  line.label(FIELDS.team, record.team);
   line.text(FIELDS.clientIp, record.clientIp);
   line.text(FIELDS.traceId, record.traceId);
   line.text(FIELDS.requestBody, record.requestBody?.text());

@@ -213,6 +213,7 @@ const SCOPE_WORDS = {
   instance: "this instance",
   "client-ip": "your IP address",
   "api-key": "your API key",
+  team: "your team",
 } as const;
 
 /** `Rate limit reached for your IP address: bursts of 3, then 0.5 requests per second…`. */

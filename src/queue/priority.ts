@@ -32,6 +32,8 @@ export interface PriorityGrant {
   readonly priority: PriorityClass;
   /** Whether `x-priority` may choose any class, not only one at or below `priority`. */
   readonly priorityHeader: boolean;
+  /** The highest class `x-priority` may choose even so: its team's. @default any */
+  readonly ceiling?: PriorityClass | undefined;
 }
 
 /** Rank of a class: 0 is served first. */
@@ -74,6 +76,15 @@ export function queuePlace(grant: PriorityGrant | undefined, headers: Headers): 
       "permission_denied",
       `The credential "${granted.id}" may not raise its requests' priority above ` +
         `"${granted.priority}" (${PRIORITY_HEADER}: ${priority})`,
+    );
+  }
+  const ceiling = granted.ceiling;
+  if (ceiling !== undefined && classRank(priority) < classRank(ceiling)) {
+    throw new GatewayError(
+      403,
+      "permission_denied",
+      `The credential "${granted.id}" may not raise its requests' priority above its team's ` +
+        `"${ceiling}" (${PRIORITY_HEADER}: ${priority})`,
     );
   }
   return { priority, lane: granted.id };

@@ -17,7 +17,9 @@ export interface StoredApiKey {
   readonly digest: string;
   readonly models?: readonly string[];
   readonly "rate-limit"?: Readonly<Record<string, unknown>>;
-  /** Class in a model's queue; normal when absent. */
+  /** The team it belongs to, one of `auth.teams`. */
+  readonly team?: string;
+  /** Class in a model's queue; its team's, else normal, when absent. */
   readonly priority?: PriorityClass;
   /** Whether `x-priority` may choose any class. */
   readonly "priority-header"?: boolean;
