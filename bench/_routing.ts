@@ -231,11 +231,15 @@ function keyTable(
   calm: ReadonlyMap<Row, SimResult>,
 ): string {
   const lines = [
-    `| strategy | people p99 (ms) | without flood | ratio | worst person's ratio | ` +
+    `| strategy | people p99 (ms) | without flood | ratio | worst person's ratio | people's queue wait p50/p99 (ms) | ` +
     `${URGENT.key} (high) p99 | without flood | ratio | people refused | flood's share served |`,
-    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
   ];
   for (const [row, result] of flooded) {
+    const waits = result.outcomes
+      .filter((outcome) => outcome.counted && outcome.engine !== undefined && isPerson(outcome.key))
+      .map((outcome) => outcome.waited)
+      .sort((a, b) => a - b);
     const alone = calm.get(row)!;
     const people = percentile(ttfts(result, isPerson), 99);
     const peopleAlone = percentile(ttfts(alone, isPerson), 99);
@@ -253,9 +257,11 @@ function keyTable(
     lines.push(
       `| ${row.label} | ${ms(people)} | ${ms(peopleAlone)} | ${times(people / peopleAlone)} | ${
         times(worst)
-      } | ${ms(urgent)} | ${ms(urgentAlone)} | ${times(urgent / urgentAlone)} | ${
-        pct(refusedShare(result, isPerson))
-      } | ${pct(served.filter((outcome) => isFlood(outcome.key)).length / served.length)} |`,
+      } | ${ms(percentile(waits, 50))} / ${ms(percentile(waits, 99))} | ${ms(urgent)} | ${
+        ms(urgentAlone)
+      } | ${times(urgent / urgentAlone)} | ${pct(refusedShare(result, isPerson))} | ${
+        pct(served.filter((outcome) => isFlood(outcome.key)).length / served.length)
+      } |`,
     );
   }
   return lines.join("\n");
