@@ -231,9 +231,9 @@ function keyTable(
   calm: ReadonlyMap<Row, SimResult>,
 ): string {
   const lines = [
-    `| strategy | people p99 (ms) | without flood | ratio | worst person's ratio | people's queue wait p50/p99 (ms) | ` +
+    `| strategy | people p50 (ms) | people p99 (ms) | without flood | ratio | worst person's ratio | people's queue wait p50/p99 (ms) | ` +
     `${URGENT.key} (high) p99 | without flood | ratio | people refused | flood's share served |`,
-    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
   ];
   for (const [row, result] of flooded) {
     const waits = result.outcomes
@@ -242,6 +242,7 @@ function keyTable(
       .sort((a, b) => a - b);
     const alone = calm.get(row)!;
     const people = percentile(ttfts(result, isPerson), 99);
+    const peopleMedian = percentile(ttfts(result, isPerson), 50);
     const peopleAlone = percentile(ttfts(alone, isPerson), 99);
     const worst = Math.max(
       ...PEOPLE.map(({ key }) =>
@@ -255,13 +256,13 @@ function keyTable(
       outcome.counted && outcome.engine !== undefined
     );
     lines.push(
-      `| ${row.label} | ${ms(people)} | ${ms(peopleAlone)} | ${times(people / peopleAlone)} | ${
-        times(worst)
-      } | ${ms(percentile(waits, 50))} / ${ms(percentile(waits, 99))} | ${ms(urgent)} | ${
-        ms(urgentAlone)
-      } | ${times(urgent / urgentAlone)} | ${pct(refusedShare(result, isPerson))} | ${
-        pct(served.filter((outcome) => isFlood(outcome.key)).length / served.length)
-      } |`,
+      `| ${row.label} | ${ms(peopleMedian)} | ${ms(people)} | ${ms(peopleAlone)} | ${
+        times(people / peopleAlone)
+      } | ${times(worst)} | ${ms(percentile(waits, 50))} / ${ms(percentile(waits, 99))} | ${
+        ms(urgent)
+      } | ${ms(urgentAlone)} | ${times(urgent / urgentAlone)} | ${
+        pct(refusedShare(result, isPerson))
+      } | ${pct(served.filter((outcome) => isFlood(outcome.key)).length / served.length)} |`,
     );
   }
   return lines.join("\n");
