@@ -6,13 +6,23 @@
  * (its first token comes at the end of that), then decodes its output. The gateway side is the
  * real thing where it matters: the strategy objects of src/balancer, picking over items that
  * carry the gateway's own requests in flight, the engines' load as a scrape every few seconds
- * reads it, and real {@linkcode InstancePerformance} fed with virtual timestamps. Requests over
- * every instance's concurrency cap wait in a gateway queue whose discipline is pluggable.
+ * reads it, real {@linkcode InstancePerformance} fed with virtual timestamps, and, for an
+ * instance with `max-concurrency: auto`, the real {@linkcode AdaptiveConcurrency} limit fed as
+ * the gateway feeds it. Requests over every instance's concurrency cap wait in a gateway queue:
+ * the real {@linkcode WaitQueue}, bounded and timed out as configured, with each key in a lane
+ * of its own (fair) or every request in one lane (first in, first out).
  * @module
  */
 import { InstancePerformance } from "../src/balancer/performance.ts";
 import type { LoadSignals, Strategy, StrategyFactory } from "../src/balancer/types.ts";
 import { seededRandom } from "../src/lib/seeded_random.ts";
+import {
+  AdaptiveConcurrency,
+  type ConcurrencyBounds,
+  DEFAULT_BOUNDS,
+} from "../src/limiter/adaptive_concurrency.ts";
+import type { PriorityClass } from "../src/queue/priority.ts";
+import { QueueTicket, type Timer, WaitQueue } from "../src/queue/wait_queue.ts";
 
 /** How one simulated engine serves. */
 export interface EngineSpec {
@@ -28,8 +38,11 @@ export interface EngineSpec {
    * progresses at 1 ÷ (1 + slowdown × (n − 1)) of its speed alone.
    */
   readonly slowdown: number;
-  /** The gateway's `max-concurrency` for it; requests over it wait in the gateway's queue. */
-  readonly maxConcurrency: number;
+  /**
+   * The gateway's `max-concurrency` for it; requests over it wait in the gateway's queue.
+   * `auto`: the adaptive limit, within {@linkcode DEFAULT_BOUNDS}.
+   */
+  readonly maxConcurrency: number | "auto";
   /** `weight` in the gateway's config. @default 1 */
   readonly weight?: number;
 }
@@ -39,48 +52,102 @@ export interface ClientSpec {
   readonly key: string;
   /** Requests per second, arriving as a Poisson process. */
   readonly rate: number;
+  /** The key's priority class. @default normal */
+  readonly priority?: PriorityClass;
 }
 
 /** A request as the gateway sees it. */
 export interface SimRequest {
   readonly key: string;
+  readonly priority: PriorityClass;
   /** Virtual ms of arrival. */
   readonly arrival: number;
   readonly promptTokens: number;
   readonly outputTokens: number;
 }
 
-/**
- * Where requests wait at the gateway while every instance is at its concurrency cap. FIFO
- * today; a fair or priority queue is another implementation of this.
- */
-export interface WaitingLine {
-  push(request: SimRequest): void;
-  /** The next request to send, once an instance has room. */
-  shift(): SimRequest | undefined;
-  readonly length: number;
+/** What the simulation gives a waiting line to work with. */
+export interface LineContext {
+  /** Sends `request` to an instance with room; false when none has. */
+  readonly send: (request: SimRequest) => boolean;
+  /** The line turned `request` away: no room in it, or it waited too long. */
+  readonly refuse: (request: SimRequest, why: "full" | "timeout") => void;
+  /** Virtual time, in ms. */
+  readonly now: () => number;
+  /** Virtual timers. */
+  readonly timer: Timer;
 }
 
-/** The plain first-in, first-out line. */
-export function fifo(): WaitingLine {
-  const items: SimRequest[] = [];
-  let head = 0;
-  return {
-    push: (request) => void items.push(request),
-    shift() {
-      if (head === items.length) return undefined;
-      const request = items[head++];
-      if (head > 1024 && head * 2 > items.length) {
-        items.splice(0, head);
-        head = 0;
-      }
-      return request;
-    },
-    get length() {
-      return items.length - head;
-    },
+/** Where requests wait at the gateway while every instance is at its concurrency cap. */
+export interface WaitingLine {
+  /** Takes a request that found no instance with room. */
+  push(request: SimRequest): void;
+  /** A slot was freed: the next in line tries again. */
+  wake(): void;
+  readonly length: number;
+  /** False while a request's turn has come but the line has not acted on it yet. */
+  readonly settled: boolean;
+}
+
+/** Makes a waiting line. */
+export type LineFactory = (context: LineContext) => WaitingLine;
+
+/** The gateway's queue settings: `queue-size` and `queue-timeout`. */
+export interface QueueSettings {
+  /** @default 100 */
+  readonly size?: number;
+  /** ms. @default 30000 */
+  readonly timeout?: number;
+}
+
+const NEVER = new AbortController().signal;
+
+/**
+ * The gateway's own queue ({@linkcode WaitQueue}) as selection uses it: a request waits with
+ * the time left of its `queue-timeout`, and one woken that finds no room waits again in its
+ * turn. `fair`: each key in a lane of its own and its own class; otherwise every request in one
+ * lane of one class, first in, first out.
+ */
+export function gatewayQueue(fair: boolean, settings: QueueSettings = {}): LineFactory {
+  const timeout = settings.timeout ?? 30_000;
+  return ({ send, refuse, now, timer }) => {
+    const queue = new WaitQueue(settings.size ?? 100, { timer, now });
+    // Waits begun whose outcome the line has not handled yet.
+    let open = 0;
+    const wait = (request: SimRequest, ticket: QueueTicket) => {
+      open++;
+      const deadline = request.arrival + timeout;
+      queue.wait(ticket, { timeout: Math.max(0, deadline - now()), signal: NEVER }).then(
+        (outcome) => {
+          open--;
+          if (outcome !== "woken") refuse(request, outcome === "full" ? "full" : "timeout");
+          else if (!send(request)) wait(request, ticket);
+        },
+      );
+    };
+    return {
+      push(request) {
+        const place = fair
+          ? { priority: request.priority, lane: request.key }
+          : { priority: "normal" as const, lane: "everyone" };
+        wait(request, new QueueTicket(place));
+      },
+      wake: () => queue.wake(),
+      get length() {
+        return queue.length;
+      },
+      get settled() {
+        return open === queue.length;
+      },
+    };
   };
 }
+
+/** First in, first out, as {@linkcode gatewayQueue} with one lane. */
+export const fifo = (settings?: QueueSettings): LineFactory => gatewayQueue(false, settings);
+
+/** Fair queuing across keys within priority classes, as the gateway queues. */
+export const fair = (settings?: QueueSettings): LineFactory => gatewayQueue(true, settings);
 
 /** One simulation's settings. */
 export interface Scenario {
@@ -96,29 +163,38 @@ export interface Scenario {
   /** ms between scrapes of each engine's load (`load-interval`). */
   readonly scrapeMs: number;
   readonly seed: number;
-  /** The gateway's waiting line. @default fifo */
-  readonly line?: () => WaitingLine;
+  /** The gateway's waiting line. @default fifo() */
+  readonly line?: LineFactory;
 }
 
 /** What one request came to. */
 export interface Outcome {
   readonly key: string;
-  readonly engine: string;
-  /** ms from arrival to the first token, gateway queue included. */
+  readonly priority: PriorityClass;
+  /** The engine that served it; undefined when the gateway's queue turned it away. */
+  readonly engine: string | undefined;
+  /** Why the queue turned it away (`429 queue_full`, `503 queue_timeout`). */
+  readonly refused?: "full" | "timeout";
+  /** ms from arrival to the first token, gateway queue included; NaN when refused. */
   readonly ttft: number;
-  /** ms from arrival to the last token. */
+  /** ms from arrival to the last token, or to the refusal. */
   readonly total: number;
+  /** ms it waited in the gateway's queue. */
+  readonly waited: number;
   readonly counted: boolean;
 }
 
 /** What a run measured. */
 export interface SimResult {
   readonly outcomes: readonly Outcome[];
-  /** Requests that arrived in the counted window and those of them that finished. */
+  /** Requests that arrived in the counted window, those of them that finished, and refused. */
   readonly arrived: number;
   readonly finished: number;
+  readonly refused: number;
   /** Virtual seconds of the counted window. */
   readonly window: number;
+  /** The adaptive limit of each instance with `max-concurrency: auto`, at the end. */
+  readonly limits: ReadonlyMap<string, number>;
 }
 
 /** An engine and the gateway's view of it, as a strategy picks it. */
@@ -129,6 +205,8 @@ interface Instance {
   readonly state: { active: number; readonly performance: InstancePerformance };
   readonly backend: { load: LoadSignals | undefined };
   readonly engine: Engine;
+  /** The adaptive limit with `max-concurrency: auto`. */
+  readonly concurrency: AdaptiveConcurrency | undefined;
 }
 
 /** A request on an engine: its phase and the work left in it, in ms at batch size 1. */
@@ -191,7 +269,13 @@ type Event =
     readonly engine: Engine;
     readonly epoch: number;
   }
-  | { readonly at: number; readonly seq: number; readonly kind: "scrape" };
+  | { readonly at: number; readonly seq: number; readonly kind: "scrape" }
+  | {
+    readonly at: number;
+    readonly seq: number;
+    readonly kind: "timer";
+    readonly timer: { readonly run: () => void; cancelled: boolean };
+  };
 
 /** A binary heap of events by time, then by order of scheduling. */
 class Agenda {
@@ -237,8 +321,15 @@ function before(a: Event, b: Event): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
 
-/** Runs `scenario` with the strategy `factory` builds; deterministic for the scenario's seed. */
-export function simulate(factory: StrategyFactory, scenario: Scenario): SimResult {
+/** The bounds of an adaptive limit in the simulation: the gateway's defaults. */
+const BOUNDS: ConcurrencyBounds = DEFAULT_BOUNDS;
+
+/**
+ * Runs `scenario` with the strategy `factory` builds; deterministic for the scenario's seed.
+ * Asynchronous only because the gateway's queue hands turns out as promises: no real time
+ * passes.
+ */
+export async function simulate(factory: StrategyFactory, scenario: Scenario): Promise<SimResult> {
   const random = seededRandom(scenario.seed);
   let now = 0;
   let seq = 0;
@@ -250,12 +341,12 @@ export function simulate(factory: StrategyFactory, scenario: Scenario): SimResul
     state: { active: 0, performance: new InstancePerformance() },
     backend: { load: undefined },
     engine: new Engine(spec),
+    concurrency: spec.maxConcurrency === "auto" ? new AdaptiveConcurrency(BOUNDS) : undefined,
   }));
   const strategy: Strategy<Instance> = factory(instances, {
     random: seededRandom(scenario.seed + 1),
     now: () => now,
   });
-  const line = (scenario.line ?? fifo)();
   const outcomes: Outcome[] = [];
   const warmUp = scenario.warmUpSeconds * 1000;
   const end = scenario.seconds * 1000;
@@ -269,6 +360,7 @@ export function simulate(factory: StrategyFactory, scenario: Scenario): SimResul
     if (at >= end) return;
     const request: SimRequest = {
       key: client.key,
+      priority: client.priority ?? "normal",
       arrival: at,
       promptTokens: uniform(scenario.promptTokens),
       outputTokens: Math.max(1, uniform(scenario.outputTokens)),
@@ -286,7 +378,9 @@ export function simulate(factory: StrategyFactory, scenario: Scenario): SimResul
       agenda.push({ at, seq: seq++, kind: "engine", engine, epoch: engine.epoch });
     }
   };
-  const hasRoom = (instance: Instance) => instance.state.active < instance.spec.maxConcurrency;
+  const hasRoom = (instance: Instance) =>
+    instance.state.active <
+      (instance.concurrency?.limit ?? (instance.spec.maxConcurrency as number));
   const send = (request: SimRequest): boolean => {
     const instance = strategy.pick({ clientIp: request.key }, hasRoom);
     if (instance === undefined) return false;
@@ -305,6 +399,27 @@ export function simulate(factory: StrategyFactory, scenario: Scenario): SimResul
     reschedule(engine);
     return true;
   };
+  const line = (scenario.line ?? fifo())({
+    send,
+    refuse(request, why) {
+      outcomes.push({
+        key: request.key,
+        priority: request.priority,
+        engine: undefined,
+        refused: why,
+        ttft: NaN,
+        total: now - request.arrival,
+        waited: now - request.arrival,
+        counted: request.arrival >= warmUp,
+      });
+    },
+    now: () => now,
+    timer(run, ms) {
+      const timer = { run, cancelled: false };
+      agenda.push({ at: now + ms, seq: seq++, kind: "timer", timer });
+      return () => void (timer.cancelled = true);
+    },
+  });
   const finish = (job: Job) => {
     const { instance, request } = job;
     instance.state.active--;
@@ -313,14 +428,15 @@ export function simulate(factory: StrategyFactory, scenario: Scenario): SimResul
     performance.generated(request.outputTokens - 1, now - job.firstTokenAt, now);
     outcomes.push({
       key: request.key,
+      priority: request.priority,
       engine: instance.id,
       ttft: job.firstTokenAt - request.arrival,
       total: now - request.arrival,
+      waited: job.sentAt - request.arrival,
       counted: request.arrival >= warmUp,
     });
-    // A freed slot lets the head of the line go.
-    const next = line.shift();
-    if (next !== undefined && !send(next)) throw new Error("A freed slot took no request");
+    // A freed slot wakes the next in line.
+    line.wake();
   };
 
   for (let event = agenda.pop(); event !== undefined; event = agenda.pop()) {
@@ -329,7 +445,10 @@ export function simulate(factory: StrategyFactory, scenario: Scenario): SimResul
       const { request } = event;
       if (request.arrival >= warmUp) arrived++;
       nextArrival(clientOf.get(request.key)!, now);
-      if (line.length > 0 || !send(request)) line.push(request);
+      // As selection does: an instance with room takes it, else it waits.
+      if (!send(request)) line.push(request);
+    } else if (event.kind === "timer") {
+      if (!event.timer.cancelled) event.timer.run();
     } else if (event.kind === "scrape") {
       for (const instance of instances) {
         const { engine } = instance;
@@ -355,6 +474,7 @@ export function simulate(factory: StrategyFactory, scenario: Scenario): SimResul
           job.left += job.request.outputTokens * engine.spec.msPerToken;
           job.firstTokenAt = now;
           job.instance.state.performance.firstTokenAfter(now - job.sentAt, now);
+          job.instance.concurrency?.firstToken(now - job.sentAt, job.instance.state.active);
         } else {
           ended.push(job);
         }
@@ -370,7 +490,19 @@ export function simulate(factory: StrategyFactory, scenario: Scenario): SimResul
       reschedule(engine);
       for (const job of ended) finish(job);
     }
+    // Let the queue's turns handed out by this event be taken before the next event.
+    while (!line.settled) await Promise.resolve();
   }
   const counted = outcomes.filter((outcome) => outcome.counted);
-  return { outcomes, arrived, finished: counted.length, window: (end - warmUp) / 1000 };
+  const refused = counted.filter((outcome) => outcome.refused !== undefined).length;
+  return {
+    outcomes,
+    arrived,
+    finished: counted.length - refused,
+    refused,
+    window: (end - warmUp) / 1000,
+    limits: new Map(
+      instances.flatMap(({ id, concurrency }) => concurrency ? [[id, concurrency.limit]] : []),
+    ),
+  };
 }

@@ -562,7 +562,7 @@ async function main(): Promise<number> {
   const windows = envInteger("BENCH_WINDOWS", 5, [1, 50]);
   const only = benchOnly();
   if (isOneByOne(only)) return await oneByOne(only);
-  if (only === "routing") return routingBench();
+  if (only === "routing") return await routingBench();
   const baseline = await baselineCheckout();
   const wrk = await wrkVersion();
   if (wrk === undefined) {
