@@ -10,6 +10,7 @@ import { AuditLog } from "./admin/audit.ts";
 import { mountJaiRouterRoutes } from "./admin/jairouter_routes.ts";
 import { mountConfigRoutes } from "./admin/routes_config.ts";
 import { mountKeyRoutes } from "./admin/routes_keys.ts";
+import { mountUsageRoutes } from "./admin/routes_usage.ts";
 import { mountServiceRoutes } from "./admin/routes_services.ts";
 import { mountStateRoutes } from "./admin/routes_state.ts";
 import { Authenticator } from "./auth/authenticator.ts";
@@ -58,6 +59,11 @@ import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "./services.ts";
 import type { Connect } from "./transport/http1/socket.ts";
 import { http1Transport } from "./transport/http1_transport.ts";
 import type { ProxySettings } from "./transport/proxy_settings.ts";
+import { UsageLedger } from "./budget/ledger.ts";
+import { settleUsage } from "./budget/settlement.ts";
+
+/** ms between writes of the keys' and teams' use to the store. */
+const USAGE_FLUSH_INTERVAL = 1000;
 
 /** What the gateway is built from. */
 export interface GatewayDeps {
@@ -155,8 +161,17 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       log(`Circuit breaker of ${id}: ${from} → ${to}`, to === "open" ? "warn" : "info");
     },
   });
+  // What keys and teams use, for budgets and the usage report: kept when clients authenticate.
+  const ledger = deps.config.auth.enabled
+    ? new UsageLedger(deps.kv, {
+      timeZone: deps.config.auth["budget-time-zone"],
+      ...(deps.now ? { now: deps.now } : {}),
+    })
+    : undefined;
+  await ledger?.open();
   const telemetry = new Telemetry({
     metrics,
+    onFinished: ledger ? (record) => settleUsage(ledger, record) : undefined,
     logger: deps.config.log.requests ? deps.logger : undefined,
     bodies: deps.config.log.bodies
       ? {
@@ -286,6 +301,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     bodyIdle,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.random ? { random: deps.random } : {}),
+    ...(ledger ? { ledger } : {}),
     startedAt,
   });
   mountMessagesRoutes(app, {
@@ -296,6 +312,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     bodyIdle,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.random ? { random: deps.random } : {}),
+    ...(ledger ? { ledger } : {}),
   });
   mountStatusRoutes(app, registry, deps.now);
   mountStoredResponseRoutes(app, {
@@ -330,6 +347,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   };
   guardAdminRoutes(app, access);
   mountConfigRoutes(app, adminDeps);
+  mountUsageRoutes(app, { ledger, timeZone: deps.config.auth["budget-time-zone"] });
   mountServiceRoutes(app, adminDeps);
   mountStateRoutes(app, adminDeps);
   mountKeyRoutes(app, adminDeps);
@@ -380,6 +398,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     log,
     logError,
   });
+  const ledgerFlush = ledger
+    ? setInterval(
+      () => ledger.flush().catch((error) => logError("Could not store the usage", error)),
+      USAGE_FLUSH_INTERVAL,
+    )
+    : undefined;
+  if (ledgerFlush !== undefined) Deno.unrefTimer(ledgerFlush);
   const idleRelease = deps.memoryTrim
     ? new IdleRelease({
       ...deps.memoryTrim,
@@ -397,6 +422,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     },
     stopAttempts: () => attempts.stopAll(),
     async close() {
+      clearInterval(ledgerFlush);
+      await ledger?.flush().catch((error) => logError("Could not store the usage", error));
       idleRelease?.close();
       monitor.stop();
       live.stop();

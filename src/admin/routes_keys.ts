@@ -7,7 +7,7 @@ import { z } from "@hono/zod-openapi";
 import { digestOf, newKey } from "../auth/secret.ts";
 import type { JsonObject } from "../lib/json.ts";
 import { schemaProblems } from "../config/load.ts";
-import { ApiKeySchema, teamProblems } from "../config/schema.ts";
+import { ApiKeySchema, JAIROUTER_KEY_NAMES, teamProblems } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
 import type { StoredApiKey } from "../store/mod.ts";
@@ -32,6 +32,7 @@ const KeyInfo = z.object({
   models: z.array(z.string()).optional(),
   "rate-limit": z.record(z.string(), z.unknown()).optional(),
   team: z.string().optional(),
+  budget: z.record(z.string(), z.number()).optional(),
   priority: z.enum(PRIORITY_CLASSES).optional(),
   "priority-header": z.boolean().optional(),
   expires: z.string().optional(),
@@ -183,6 +184,16 @@ function validSettings(body: JsonObject, deps: AdminDeps): KeySettingsInput {
     throw invalidConfig(schemaProblems(result.error.issues, [], validated), "The key");
   }
   const settings = result.data;
+  const jaiRouter = Object.entries(JAIROUTER_KEY_NAMES).filter(([name]) => name in body);
+  if (jaiRouter.length > 0) {
+    throw invalidConfig(
+      jaiRouter.map(([name, ours]) => ({
+        path: name,
+        message: `The admin API takes ${ours}; ${name} is read in the config file only`,
+      })),
+      "The key",
+    );
+  }
   const team = settings.team === undefined ? undefined : deps.authenticator.team(settings.team);
   const problems = teamProblems(settings, team);
   if (problems.length > 0) {
@@ -203,6 +214,7 @@ function storedKey(
     ...(settings.models ? { models: settings.models } : {}),
     ...(settings["rate-limit"] ? { "rate-limit": settings["rate-limit"] } : {}),
     ...(settings.team ? { team: settings.team } : {}),
+    ...(settings.budget ? { budget: settings.budget } : {}),
     ...(settings.priority ? { priority: settings.priority } : {}),
     ...(settings["priority-header"] ? { "priority-header": true } : {}),
     ...(settings.expires ? { expires: settings.expires } : {}),

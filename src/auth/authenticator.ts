@@ -14,10 +14,12 @@ import { limiterSettings } from "../limiter/policies.ts";
 import { RateLimits } from "../limiter/rate_limits.ts";
 import type { StoredApiKey } from "../store/mod.ts";
 import { type JwtFetch, JwtVerifier } from "./jwt.ts";
+import { withJaiRouterNames } from "./jairouter_keys.ts";
 import { jwtSettingsOf } from "./jwt_settings.ts";
 import { digestOf, presentedCredential, sameDigest, writtenDigest } from "./secret.ts";
 import type { PriorityGrant } from "../queue/priority.ts";
 import { CidrSet } from "../net/cidr.ts";
+import type { Budget } from "../budget/budgets.ts";
 
 /** An authenticated client. */
 export interface ClientIdentity extends PriorityGrant {
@@ -25,6 +27,10 @@ export interface ClientIdentity extends PriorityGrant {
   readonly id: string;
   /** The team of its key, if it has one. */
   readonly team?: string | undefined;
+  /** What its use counts under: `key:<id>`, and `team:<id>` in a team. */
+  readonly subjects: readonly string[];
+  /** The budgets a request of it must fit: its key's and its team's. */
+  readonly budgets: readonly Budget[];
   /** Whether it may use a model. */
   allows(model: string): boolean;
   /**
@@ -133,7 +139,7 @@ export class Authenticator {
         ),
       });
     };
-    for (const key of this.#config.keys) add(key, writtenDigest(key.key));
+    for (const key of this.#config.keys) add(withJaiRouterNames(key), writtenDigest(key.key));
     for (const key of stored) {
       if (this.configuredIds.has(key.id)) continue;
       const rateLimit = key["rate-limit"] === undefined
@@ -148,6 +154,7 @@ export class Authenticator {
         ...(key["allowed-ips"] ? { "allowed-ips": [...key["allowed-ips"]] } : {}),
         ...(rateLimit?.success ? { "rate-limit": rateLimit.data } : {}),
         ...(key.team ? { team: key.team } : {}),
+        ...(key.budget ? { budget: key.budget } : {}),
         ...(key.priority ? { priority: key.priority } : {}),
         "priority-header": key["priority-header"] ?? false,
       }, key.digest);
@@ -261,15 +268,26 @@ export class Authenticator {
 }
 
 function identityOf(
-  key: Pick<ApiKeyConfig, "id" | "priority" | "priority-header" | "team">,
+  key: Pick<ApiKeyConfig, "id" | "priority" | "priority-header" | "team" | "budget">,
   allows: (model: string) => boolean,
   own: readonly LiveLimit[],
   team?: TeamConfig,
 ): ClientIdentity {
   const joined = new WeakMap<readonly LiveLimit[], readonly LiveLimit[]>();
+  const subjects = [`key:${key.id}`, ...(team ? [`team:${team.id}`] : [])];
+  const budgets: Budget[] = [
+    ...(key.budget
+      ? [{ subject: subjects[0]!, name: `the API key "${key.id}"`, limits: key.budget }]
+      : []),
+    ...(team?.budget
+      ? [{ subject: `team:${team.id}`, name: `the team "${team.id}"`, limits: team.budget }]
+      : []),
+  ];
   return {
     id: key.id,
     team: key.team,
+    subjects,
+    budgets,
     priority: key.priority ?? team?.priority ?? "normal",
     // In a team, the header may choose a class up to the team's, and only when the team allows.
     priorityHeader: key["priority-header"] && (team === undefined || team["priority-header"]),

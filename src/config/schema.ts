@@ -20,6 +20,7 @@ import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import { ADMIN_ROLES } from "../admin/roles.ts";
 import { DEFAULT_MASKS } from "../observe/body_capture.ts";
 import { PRIORITY_CLASSES, type PriorityClass } from "../queue/priority.ts";
+import { isTimeZone } from "../budget/periods.ts";
 
 /** A duration in milliseconds. */
 const Millis = z.number().int().nonnegative().describe("milliseconds");
@@ -597,6 +598,20 @@ const KeyId = z.string().regex(
   "A key id is 1 to 64 letters, digits, dots, dashes or underscores",
 );
 
+/** Daily and monthly budgets of a key or a team. */
+export const BudgetSchema = z.strictObject({
+  "requests-per-day": z.int().positive().optional().describe("requests a day"),
+  "tokens-per-day": z.int().positive().optional().describe(
+    "input and output tokens a day, as the backends report them",
+  ),
+  "spend-per-day": z.number().positive().optional().describe(
+    "US dollars a day, from the instances' prices",
+  ),
+  "requests-per-month": z.int().positive().optional().describe("requests a month"),
+  "tokens-per-month": z.int().positive().optional().describe("input and output tokens a month"),
+  "spend-per-month": z.number().positive().optional().describe("US dollars a month"),
+});
+
 /** One client API key written in the config. */
 export const ApiKeySchema = z.strictObject({
   id: KeyId.describe("names the key in logs, limits and the audit trail"),
@@ -605,6 +620,9 @@ export const ApiKeySchema = z.strictObject({
     "models this key may use (`*` patterns allowed); every model when unset",
   ),
   "rate-limit": RateLimitSchema.optional().describe("this key's own limit"),
+  budget: BudgetSchema.optional().describe(
+    "what this key may use in a day and a month, besides its team's budget",
+  ),
   team: KeyId.optional().describe(
     "the team it belongs to: it takes the team's models, limit and priority, and may narrow them",
   ),
@@ -624,7 +642,31 @@ export const ApiKeySchema = z.strictObject({
       "server.trusted-proxies resolve it); from anywhere when unset",
   ),
   enabled: z.boolean().default(true).describe("whether the key is accepted"),
+  dailyRequestLimit: z.int().positive().optional().describe(
+    "JAiRouter's name for budget.requests-per-day",
+  ),
+  dailyTokenLimit: z.int().positive().optional().describe(
+    "JAiRouter's name for budget.tokens-per-day",
+  ),
+  rateLimitPerMinute: z.int().positive().optional().describe(
+    "JAiRouter's requests per minute: a sliding-window rate-limit of that many a minute",
+  ),
+  allowedIpAddresses: z.array(CidrText).min(1).optional().describe(
+    "JAiRouter's name for allowed-ips",
+  ),
+  expiresAt: z.iso.datetime({ offset: true }).optional().describe(
+    "JAiRouter's name for expires",
+  ),
 });
+
+/** JAiRouter's key settings and the keys of ours they stand for. */
+export const JAIROUTER_KEY_NAMES = {
+  dailyRequestLimit: "budget.requests-per-day",
+  dailyTokenLimit: "budget.tokens-per-day",
+  rateLimitPerMinute: "rate-limit",
+  allowedIpAddresses: "allowed-ips",
+  expiresAt: "expires",
+} as const;
 
 /** A team of client keys, in `auth.teams`. */
 export const TeamSchema = z.strictObject({
@@ -634,6 +676,9 @@ export const TeamSchema = z.strictObject({
   ),
   "rate-limit": RateLimitSchema.optional().describe(
     "one limit all the team's keys share, besides each key's own",
+  ),
+  budget: BudgetSchema.optional().describe(
+    "what all the team's keys may use together in a day and a month",
   ),
   priority: z.enum(PRIORITY_CLASSES).default("normal").describe(
     "class of the team's requests in a model's queue; its keys may only lower it",
@@ -719,6 +764,11 @@ export const AdminSchema = z.strictObject({
 /** Our `auth:` section: which clients may call `/v1`. */
 export const AuthSchema = z.strictObject({
   enabled: z.boolean().default(false).describe("require a valid API key or JWT on /v1"),
+  "budget-time-zone": z.string().refine(isTimeZone, "Not a time zone the runtime knows")
+    .default("UTC").describe(
+      "the time zone whose midnight starts a budget's day, and whose 1st its month " +
+        "(e.g. Asia/Shanghai)",
+    ),
   teams: z.array(TeamSchema).default([]).describe(
     "teams of keys: each with models, a shared limit and a priority class its keys inherit",
   ).superRefine((teams, ctx) => uniqueIds(teams, "team", ctx)),
@@ -733,6 +783,19 @@ export const AuthSchema = z.strictObject({
 }).superRefine((auth, ctx) => {
   const teams = new Map(auth.teams.map((team) => [team.id, team]));
   auth.keys.forEach((key, index) => {
+    for (const [name, ours] of Object.entries(JAIROUTER_KEY_NAMES)) {
+      const [section, field] = ours.split(".") as [keyof typeof key, string | undefined];
+      const written = field === undefined
+        ? key[section] !== undefined
+        : (key[section] as Record<string, unknown> | undefined)?.[field] !== undefined;
+      if (key[name as keyof typeof key] !== undefined && written) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["keys", index, name],
+          message: `Set ${name} or ${ours}, not both`,
+        });
+      }
+    }
     for (
       const problem of teamProblems(key, key.team === undefined ? undefined : teams.get(key.team))
     ) {

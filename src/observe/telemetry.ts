@@ -31,6 +31,8 @@ export interface TelemetryOptions {
   readonly logger?: Logger | undefined;
   /** What of the bodies request lines hold; none unless `log.bodies` is on. */
   readonly bodies?: BodyLogging | undefined;
+  /** Told of every request that ended, after the gateway's own bookkeeping. */
+  readonly onFinished?: ((record: RequestRecord) => void) | undefined;
   /** Clock, in ms. @default Date.now */
   readonly now?: () => number;
 }
@@ -49,15 +51,18 @@ export class Telemetry implements RecordSink {
   /** Their records, for those to be cut at shutdown. */
   readonly #inFlight = new LinkedList<RequestRecord>();
   readonly #logger: Logger | undefined;
+  readonly #onFinished: ((record: RequestRecord) => void) | undefined;
   readonly #now: () => number;
-  /** Metrics or request lines report token counts. */
+  /** Metrics, request lines or the listener of ended requests read token counts. */
   readonly #reportsUsage: boolean;
   #priced = false;
 
   constructor(options: TelemetryOptions = {}) {
     this.metrics = options.metrics;
     this.#logger = options.logger;
-    this.#reportsUsage = options.metrics !== undefined || options.logger !== undefined;
+    this.#onFinished = options.onFinished;
+    this.#reportsUsage = options.metrics !== undefined || options.logger !== undefined ||
+      options.onFinished !== undefined;
     // Bodies are kept only for request lines to hold.
     this.bodies = options.logger ? options.bodies : undefined;
     this.#now = options.now ?? Date.now;
@@ -120,6 +125,7 @@ export class Telemetry implements RecordSink {
       const level = cut ? "error" : levelOf(record.status);
       if (logger.enabled(level)) logRequest(logger, level, record);
     }
+    this.#onFinished?.(record);
   }
 }
 

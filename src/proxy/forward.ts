@@ -8,6 +8,7 @@
  * @module
  */
 import { modelRefusal } from "../auth/authenticator.ts";
+import { budgetRefusal } from "../budget/budgets.ts";
 import { GatewayError, OPENAI_ERRORS } from "../errors.ts";
 import { pause } from "../lib/pause.ts";
 import { admit, type Metered } from "../limiter/admission.ts";
@@ -82,6 +83,12 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
       `The model "${body.model}" does not exist or is not served at ${path}`,
       { param: "model", type: "invalid_request_error" },
     );
+  }
+  const ledger = deps.ledger;
+  if (ledger && identity) {
+    const refusal = budgetRefusal(ledger, identity.budgets, clock());
+    if (refusal) throw refusal;
+    ledger.record(identity.subjects, pool?.name ?? group!.name, { requests: 1 });
   }
   if (admission.delay > 0 && !await pause(admission.delay, request.request.signal)) {
     return clientGone();

@@ -18,6 +18,7 @@ import type { RequestNeeds } from "./request/needs.ts";
 import type { UpstreamHeaders } from "./request/upstream_headers.ts";
 import type { QueuePlace } from "../queue/priority.ts";
 import type { QueueVisit } from "../queue/queue_visit.ts";
+import type { UsageLedger } from "../budget/ledger.ts";
 
 /** What the proxy needs from the rest of the gateway. */
 export interface ProxyDeps {
@@ -33,6 +34,8 @@ export interface ProxyDeps {
   readonly now?: () => number;
   /** Randomness for retry backoff jitter. @default Math.random */
   readonly random?: () => number;
+  /** What keys and teams used, for their budgets; none without client authentication. */
+  readonly ledger?: UsageLedger | undefined;
 }
 
 /** One client request to forward. */

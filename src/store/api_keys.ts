@@ -5,6 +5,7 @@
  * carries its audit entry in the same atomic commit.
  * @module
  */
+import type { BudgetLimits } from "../budget/budgets.ts";
 import type { AuditEntry, AuditStore } from "./audit.ts";
 import { API_KEYS, API_KEYS_CHANGED } from "./keys.ts";
 import { checkValueSize } from "./size.ts";
@@ -17,6 +18,8 @@ export interface StoredApiKey {
   readonly digest: string;
   readonly models?: readonly string[];
   readonly "rate-limit"?: Readonly<Record<string, unknown>>;
+  /** Its daily and monthly budget, as written. */
+  readonly budget?: BudgetLimits;
   /** The team it belongs to, one of `auth.teams`. */
   readonly team?: string;
   /** Class in a model's queue; its team's, else normal, when absent. */

@@ -1,0 +1,265 @@
+/**
+ * What each client key and team has used, per day and model: requests, input and output tokens
+ * and spend. Kept in memory for the budgets to read with no store round trip per request, and
+ * written to Deno KV as sums every `flushEvery` ms (and when the gateway stops), so that it
+ * survives restarts and gateways sharing the store see each other's use within that time.
+ *
+ * Store layout: `[switchyard, usage, <day>, <subject>, <model>, <metric>]` holds a `Deno.KvU64`
+ * that every gateway adds to atomically; metrics are `requests`, `input`, `output` and `spend`
+ * (millionths of a US dollar). A subject is `key:<id>` or `team:<id>`.
+ * @module
+ */
+import { PeriodClock, type Periods } from "./periods.ts";
+
+const ROOT = ["switchyard", "usage"] as const;
+const METRICS = ["requests", "input", "output", "spend"] as const;
+type Metric = typeof METRICS[number];
+
+/** Mutations per atomic commit; Deno KV allows 1,000. */
+const BATCH = 500;
+
+/** Use in one period. */
+export interface Used {
+  requests: number;
+  /** Input and output tokens. */
+  tokens: number;
+  /** US dollars. */
+  spend: number;
+}
+
+/** What one request adds. */
+export interface UsageDelta {
+  readonly requests?: number;
+  readonly input?: number;
+  readonly output?: number;
+  /** US dollars. */
+  readonly spend?: number;
+}
+
+/** One row of the usage report. */
+export interface UsageRow {
+  readonly day: string;
+  readonly subject: string;
+  readonly model: string;
+  readonly requests: number;
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+  readonly spend_usd: number;
+}
+
+/** Options for {@linkcode UsageLedger}. */
+export interface LedgerOptions {
+  /** The zone whose midnights start days and months. */
+  readonly timeZone: string;
+  /** Clock, in ms. @default Date.now */
+  readonly now?: () => number;
+}
+
+type Counts = Record<Metric, number>;
+
+function emptyUsed(): Used {
+  return { requests: 0, tokens: 0, spend: 0 };
+}
+
+/** The use of every subject, kept and stored. */
+export class UsageLedger {
+  readonly #kv: Deno.Kv;
+  readonly #periods: PeriodClock;
+  readonly #now: () => number;
+  /** The periods the totals below are of. */
+  #current: Periods;
+  /** Per subject: its stored use today, and this month before today. */
+  #today = new Map<string, Used>();
+  #earlierThisMonth = new Map<string, Used>();
+  /** Use not stored yet, per store entry (`day|subject|model`), and per subject today. */
+  #pending = new Map<string, Counts>();
+  #pendingBySubject = new Map<string, Used>();
+  /** Use being written, until the totals read back include it. */
+  #writing = new Map<string, Used>();
+  #flushing: Promise<void> | undefined;
+
+  constructor(kv: Deno.Kv, options: LedgerOptions) {
+    this.#kv = kv;
+    this.#periods = new PeriodClock(options.timeZone);
+    this.#now = options.now ?? Date.now;
+    this.#current = this.#periods.at(this.#now());
+  }
+
+  /** The periods `now` falls in, in the ledger's zone. */
+  periods(now: number = this.#now()): Periods {
+    return this.#periods.at(now);
+  }
+
+  /** Reads this month's use so far from the store. */
+  async open(): Promise<void> {
+    this.#current = this.#periods.at(this.#now());
+    const [year, month, today] = this.#current.day.split("-").map(Number) as [
+      number,
+      number,
+      number,
+    ];
+    const earlier = new Map<string, Used>();
+    for (let day = 1; day < today; day++) {
+      const date = `${year}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
+      await this.#readDay(date, earlier);
+    }
+    this.#earlierThisMonth = earlier;
+    this.#today = await this.#readDay(this.#current.day, new Map());
+  }
+
+  /** What `subject` has used in the current `period`, stored or not. */
+  used(subject: string, period: "day" | "month"): Used {
+    this.#roll();
+    const used = emptyUsed();
+    const sources = [this.#today, this.#pendingBySubject, this.#writing];
+    if (period === "month") sources.push(this.#earlierThisMonth);
+    for (const source of sources) add(used, source.get(subject));
+    return used;
+  }
+
+  /** Adds what one request of `model` used to each of `subjects`. */
+  record(subjects: readonly string[], model: string, delta: UsageDelta): void {
+    this.#roll();
+    const day = this.#current.day;
+    const spendMicros = Math.round((delta.spend ?? 0) * 1e6);
+    for (const subject of subjects) {
+      const key = `${day}\u0000${subject}\u0000${model}`;
+      let counts = this.#pending.get(key);
+      if (counts === undefined) {
+        this.#pending.set(key, counts = { requests: 0, input: 0, output: 0, spend: 0 });
+      }
+      counts.requests += delta.requests ?? 0;
+      counts.input += delta.input ?? 0;
+      counts.output += delta.output ?? 0;
+      counts.spend += spendMicros;
+      let used = this.#pendingBySubject.get(subject);
+      if (used === undefined) this.#pendingBySubject.set(subject, used = emptyUsed());
+      used.requests += delta.requests ?? 0;
+      used.tokens += (delta.input ?? 0) + (delta.output ?? 0);
+      used.spend += spendMicros / 1e6;
+    }
+  }
+
+  /**
+   * Writes the use not stored yet, as sums, then reads today's totals back (which include what
+   * other gateways sharing the store wrote). One flush at a time; a call during one waits for it.
+   */
+  flush(): Promise<void> {
+    return this.#flushing ??= this.#flush().finally(() => this.#flushing = undefined);
+  }
+
+  async #flush(): Promise<void> {
+    const pending = this.#pending;
+    this.#pending = new Map();
+    this.#writing = this.#pendingBySubject;
+    this.#pendingBySubject = new Map();
+    const mutations: [Deno.KvKey, number][] = [];
+    for (const [key, counts] of pending) {
+      const [day, subject, model] = key.split("\u0000") as [string, string, string];
+      for (const metric of METRICS) {
+        if (counts[metric] > 0) {
+          mutations.push([[...ROOT, day, subject, model, metric], counts[metric]]);
+        }
+      }
+    }
+    for (let start = 0; start < mutations.length; start += BATCH) {
+      const commit = this.#kv.atomic();
+      for (const [key, value] of mutations.slice(start, start + BATCH)) {
+        commit.sum(key, BigInt(value));
+      }
+      await commit.commit();
+    }
+    this.#roll();
+    this.#today = await this.#readDay(this.#current.day, new Map());
+    this.#writing = new Map();
+  }
+
+  /** The usage rows of the days from `from` to `to` (inclusive, `YYYY-MM-DD`). */
+  async report(from: string, to: string): Promise<UsageRow[]> {
+    await this.flush();
+    const rows = new Map<string, { day: string; subject: string; model: string } & Counts>();
+    const entries = this.#kv.list<Deno.KvU64>({
+      start: [...ROOT, from],
+      end: [...ROOT, `${to}\uffff`],
+    });
+    for await (const entry of entries) {
+      const [, , day, subject, model, metric] = entry.key as string[];
+      const id = `${day}\u0000${subject}\u0000${model}`;
+      let row = rows.get(id);
+      if (row === undefined) {
+        rows.set(
+          id,
+          row = {
+            day: day!,
+            subject: subject!,
+            model: model!,
+            requests: 0,
+            input: 0,
+            output: 0,
+            spend: 0,
+          },
+        );
+      }
+      row[metric as Metric] += Number(entry.value.value);
+    }
+    return [...rows.values()].map((row) => ({
+      day: row.day,
+      subject: row.subject,
+      model: row.model,
+      requests: row.requests,
+      input_tokens: row.input,
+      output_tokens: row.output,
+      spend_usd: row.spend / 1e6,
+    }));
+  }
+
+  /** Moves the totals on when a day or month has ended. */
+  #roll(): void {
+    const now = this.#now();
+    if (now < this.#current.dayEnds) return;
+    const next = this.#periods.at(now);
+    if (next.month === this.#current.month) {
+      for (const [subject, used] of this.#today) {
+        const earlier = this.#earlierThisMonth.get(subject) ?? emptyUsed();
+        add(earlier, used);
+        this.#earlierThisMonth.set(subject, earlier);
+      }
+    } else {
+      this.#earlierThisMonth = new Map();
+    }
+    // What was recorded but not stored yet belongs to the day it was recorded on.
+    for (const source of [this.#pendingBySubject, this.#writing]) {
+      if (next.month !== this.#current.month) break;
+      for (const [subject, used] of source) {
+        const earlier = this.#earlierThisMonth.get(subject) ?? emptyUsed();
+        add(earlier, used);
+        this.#earlierThisMonth.set(subject, earlier);
+      }
+    }
+    this.#pendingBySubject = new Map();
+    this.#writing = new Map();
+    this.#today = new Map();
+    this.#current = next;
+  }
+
+  /** Adds one day's stored use, per subject, to `into`. */
+  async #readDay(day: string, into: Map<string, Used>): Promise<Map<string, Used>> {
+    for await (const entry of this.#kv.list<Deno.KvU64>({ prefix: [...ROOT, day] })) {
+      const [, , , subject, , metric] = entry.key as string[];
+      let used = into.get(subject!);
+      if (used === undefined) into.set(subject!, used = emptyUsed());
+      const value = Number(entry.value.value);
+      if (metric === "requests") used.requests += value;
+      else if (metric === "input" || metric === "output") used.tokens += value;
+      else if (metric === "spend") used.spend += value / 1e6;
+    }
+    return into;
+  }
+}
+
+function add(to: Used, from: Used | undefined): void {
+  if (from === undefined) return;
+  to.requests += from.requests;
+  to.tokens += from.tokens;
+  to.spend += from.spend;
+}
