@@ -8,6 +8,7 @@ export type ErrorType =
   | "invalid_request_error"
   | "not_found_error"
   | "requests"
+  | "tokens"
   | "upstream_error"
   | "server_error";
 

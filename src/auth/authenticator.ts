@@ -10,7 +10,8 @@ import { RateLimitSchema } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
 import { globToRegExp } from "../lib/glob.ts";
 import type { LiveLimit } from "../limiter/admission.ts";
-import { limiterSettings } from "../limiter/policies.ts";
+import { limiterSettings, tokenPoliciesOf } from "../limiter/policies.ts";
+import type { LiveTokenLimit } from "../limiter/token_limits.ts";
 import { RateLimits } from "../limiter/rate_limits.ts";
 import type { StoredApiKey } from "../store/mod.ts";
 import { type JwtFetch, JwtVerifier } from "./jwt.ts";
@@ -29,6 +30,8 @@ export interface ClientIdentity extends PriorityGrant {
    * once per service snapshot, not per request.
    */
   limitsWith(service: readonly LiveLimit[]): readonly LiveLimit[];
+  /** The token limits a request of this client reserves in: its own, and `service`'s. */
+  tokenLimitsWith(service: readonly LiveTokenLimit[]): readonly LiveTokenLimit[];
 }
 
 /** What {@linkcode Authenticator.authenticate} answers. */
@@ -92,13 +95,14 @@ export class Authenticator {
     const policies = new Set<string>();
     const add = (key: ApiKeyConfig, digest: string) => {
       const limits = this.#keyLimits(key);
-      for (const limit of limits) policies.add(limit.policy.id);
+      const tokenLimits = this.#keyTokenLimits(key);
+      for (const limit of [...limits, ...tokenLimits]) policies.add(limit.policy.id);
       byDigest.set(digest, {
         id: key.id,
         digest,
         expires: key.expires === undefined ? Infinity : Date.parse(key.expires),
         enabled: key.enabled,
-        identity: identityOf(key, modelMatcher(key.models), limits),
+        identity: identityOf(key, modelMatcher(key.models), limits, tokenLimits),
       });
     };
     for (const key of this.#config.keys) add(key, writtenDigest(key.key));
@@ -166,13 +170,23 @@ export class Authenticator {
         { id: `jwt:${subject}`, priority: "normal", "priority-header": false },
         modelMatcher(models),
         [],
+        [],
       ),
     };
   }
 
+  #keyTokenLimits(key: ApiKeyConfig): LiveTokenLimit[] {
+    return tokenPoliciesOf(`api-key:${key.id}`, key["rate-limit"], "api-key").map((policy) => ({
+      // Written on a key, every scope but client-ip can only mean that key.
+      policy: policy.scope === "client-ip" ? policy : { ...policy, scope: "api-key" },
+      key: policy.scope === "client-ip" ? { by: "client-ip" } : { by: "fixed", key: key.id },
+      budgets: this.#limits.budgetsFor(policy),
+    }));
+  }
+
   #keyLimits(key: ApiKeyConfig): LiveLimit[] {
     const limit = key["rate-limit"];
-    if (!limit?.enabled) return [];
+    if (!limit?.enabled || limit.capacity === undefined) return [];
     const policy = {
       id: `api-key:${key.id}`,
       scope: "api-key" as const,
@@ -190,8 +204,10 @@ function identityOf(
   key: Pick<ApiKeyConfig, "id" | "priority" | "priority-header">,
   allows: (model: string) => boolean,
   own: readonly LiveLimit[],
+  ownTokens: readonly LiveTokenLimit[],
 ): ClientIdentity {
   const joined = new WeakMap<readonly LiveLimit[], readonly LiveLimit[]>();
+  const joinedTokens = new WeakMap<readonly LiveTokenLimit[], readonly LiveTokenLimit[]>();
   return {
     id: key.id,
     priority: key.priority,
@@ -201,6 +217,12 @@ function identityOf(
       if (own.length === 0) return service;
       let limits = joined.get(service);
       if (limits === undefined) joined.set(service, limits = [...own, ...service]);
+      return limits;
+    },
+    tokenLimitsWith(service) {
+      if (ownTokens.length === 0) return service;
+      let limits = joinedTokens.get(service);
+      if (limits === undefined) joinedTokens.set(service, limits = [...ownTokens, ...service]);
       return limits;
     },
   };

@@ -243,6 +243,30 @@ model:
   assert.match(byPath.get("server.trusted-proxies[1]")!, /10\.0\.0\.0\/8/);
 });
 
+Deno.test("token limits: tokens only is valid; per instance they are refused", () => {
+  const problems = problemsOf(`model:
+  rate-limit:
+    tokens-per-minute: 1000
+    token-type: output
+  services:
+    chat:
+      rate-limit:
+        tokens-per-minute: 500
+        scope: instance
+      instances:
+        - name: a
+          base-url: http://127.0.0.1:1
+          rate-limit:
+            tokens-per-minute: 10
+`);
+  const byPath = new Map(problems.map((p) => [p.path, p.message]));
+  assert.deepEqual([...byPath.keys()].toSorted(), [
+    "model.services.chat.instances[0].rate-limit.tokens-per-minute",
+    "model.services.chat.rate-limit.scope",
+  ]);
+  assert.match(byPath.get("model.services.chat.rate-limit.scope")!, /before an instance/);
+});
+
 Deno.test("a missing required key says so, with the line of its parent", () => {
   const problems = problemsOf([
     "model:",

@@ -11,6 +11,7 @@ import { ADAPTER_NAMES, adapterFor } from "../adapters/mod.ts";
 import { nativeEndpointOf } from "../adapters/ollama_native/mod.ts";
 import { DEFAULT_BOUNDS } from "../limiter/adaptive_concurrency.ts";
 import { LIMIT_SCOPES, LIMITER_ALGORITHMS } from "../limiter/types.ts";
+import { TOKEN_COUNTS } from "../limiter/token_budget.ts";
 import { LOG_LEVELS } from "../logging/logger.ts";
 import { JWT_ALGORITHMS } from "../auth/jwt.ts";
 import { cidrProblem } from "../net/cidr.ts";
@@ -205,8 +206,26 @@ export const RateLimitSchema = z.strictObject({
   "cold-factor": z.number().min(1).max(100).default(3).describe(
     "warm-up: starts at rate ÷ cold-factor; default 3",
   ),
+  "tokens-per-minute": z.number().int().positive().optional().describe(
+    "also limit tokens: this many a minute, counted from the backends' usage; a section with " +
+      "it may leave out capacity to limit tokens only",
+  ),
+  "token-type": z.enum(TOKEN_COUNTS).optional().describe(
+    "the tokens tokens-per-minute counts: input (prompt), output (answer) or total; " +
+      "default total",
+  ),
 }).superRefine((limit, ctx) => {
   if (!limit.enabled) return;
+  const tokens = limit["tokens-per-minute"] !== undefined;
+  if (tokens && limit.scope === "instance") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["scope"],
+      message: "tokens-per-minute counts requests before an instance is chosen: " +
+        "use scope global, service, client-ip or api-key",
+    });
+  }
+  if (tokens && limit.capacity === undefined) return;
   if (limit.capacity === undefined) {
     ctx.addIssue({
       code: "custom",
@@ -402,7 +421,14 @@ export const InstanceSchema = z.strictObject({
   discover: z.boolean().optional().describe(
     "serve the models the backend lists; inherits the service's; default false",
   ),
-  "rate-limit": RateLimitSchema.optional().describe("this instance's own limit"),
+  "rate-limit": RateLimitSchema.refine(
+    (limit) => !limit.enabled || limit["tokens-per-minute"] === undefined,
+    {
+      path: ["tokens-per-minute"],
+      message: "tokens-per-minute counts requests before an instance is chosen: " +
+        "write it for the service or the model",
+    },
+  ).optional().describe("this instance's own limit"),
   "circuit-breaker": CircuitBreakerSchema.optional().describe(
     "this instance's breaker settings; unset keys inherit the service's",
   ),

@@ -17,6 +17,7 @@ import { StreamTap, type TappedBody, type TapResult } from "./stream_tap.ts";
 import type { TokenUsage } from "./usage.ts";
 import { findUsage } from "./usage.ts";
 import { requestCost } from "../balancer/price.ts";
+import type { TokenReservation } from "../limiter/token_limits.ts";
 
 /** What ends a record: the gateway's bookkeeping of requests that finished. */
 export interface RecordSink {
@@ -99,6 +100,8 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
   /** The record's place among the requests in flight, while it is there. */
   inFlight: Disposable | undefined;
   #tapEnded = false;
+  /** Tokens reserved in token limits, settled with {@link usage} when the request ends. */
+  #tokens: TokenReservation | undefined;
   #finishWhenTapEnds = false;
   #done = false;
 
@@ -177,12 +180,22 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     this.#metrics?.fallbacks.labels({ service: this.service, model: this.model, fallback }).inc();
   }
 
+  /** Tokens were reserved in token limits: the answer's `usage` settles them at the end. */
+  reservedTokens(reservation: TokenReservation): void {
+    this.#tokens = reservation;
+  }
+
+  /** Whether the answer's `usage` is read: for the sink, or to settle reserved tokens. */
+  get #readsUsage(): boolean {
+    return this.#sink.readsUsage || this.#tokens !== undefined;
+  }
+
   /** The whole answer, read into memory: its size and the `usage` it reports. */
   bodyAnswered(body: Uint8Array): void {
     this.bytesOut = body.byteLength;
     const bodies = this.#sink.bodies;
     if (bodies) (this.responseBody = new BodyCapture(bodies)).add(body);
-    if (body.byteLength > 0 && this.#sink.readsUsage) {
+    if (body.byteLength > 0 && this.#readsUsage) {
       this.usage = findUsage(body);
     }
   }
@@ -196,7 +209,7 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     return this.#tap = new StreamTap({
       elapsed: () => this.elapsed(),
       gaps,
-      readsUsage: this.#sink.readsUsage,
+      readsUsage: this.#readsUsage,
       capture: bodies ? this.responseBody = new BodyCapture(bodies) : undefined,
     }, kind);
   }
@@ -263,6 +276,8 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     this.duration = this.elapsed();
     if (this.status === 499) this.outcome = "client_closed";
     if (this.#tap) this.#absorb(this.#tap.result());
+    // Without a count, an answer given keeps its estimate; a request never answered gives it back.
+    this.#tokens?.settle(this.usage, this.status >= 200 && this.status < 300);
     this.#charge();
     if (this.#metrics) this.#record(this.#series(this.#metrics));
     this.#sink.finished(this);

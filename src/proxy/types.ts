@@ -95,4 +95,6 @@ export interface ModelRequest {
   readonly place: QueuePlace;
   /** Its time in a model's queue, as it is spent. */
   readonly visit: QueueVisit;
+  /** Token limits count it: a stream asks its backend for `usage`. */
+  readonly countsTokens: boolean;
 }

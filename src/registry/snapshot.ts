@@ -19,7 +19,8 @@ import {
   type ConcurrencyBounds,
   DEFAULT_BOUNDS,
 } from "../limiter/adaptive_concurrency.ts";
-import { instanceLimits, requestLimits } from "../limiter/policies.ts";
+import { instanceLimits, requestLimits, requestTokenLimits } from "../limiter/policies.ts";
+import type { LiveTokenLimit } from "../limiter/token_limits.ts";
 import type { WaitQueue } from "../queue/wait_queue.ts";
 import { type RetrySettings, retrySettings } from "../retry/settings.ts";
 import { STRATEGIES, type Strategy, type StrategyName } from "../balancer/mod.ts";
@@ -159,6 +160,8 @@ export interface ServiceRuntime {
   readonly settings: Readonly<Record<string, unknown>>;
   /** Limits checked once per request, before its body is read. */
   readonly limits: readonly LiveLimit[];
+  /** Token limits a request reserves its estimated tokens in, once its body is read. */
+  readonly tokenLimits: readonly LiveTokenLimit[];
   readonly retry: RetrySettings;
   readonly fallback: FallbackSettings;
   /** Answers kept for the `cache` fallback. */
@@ -660,6 +663,8 @@ function buildService(
     settings,
     limits: requestLimits(model, configType)
       .map((placed) => ({ ...placed, limiters: live.limiters(placed.policy) })),
+    tokenLimits: requestTokenLimits(model, configType)
+      .map((placed) => ({ ...placed, budgets: live.tokenBudgets(placed.policy) })),
     retry: retrySettings(model, configType, { retries: options.retries }),
     fallback,
     cache: context.variant ? undefined : live.cache(type, fallback),

@@ -19,8 +19,12 @@ import { attemptHeaders } from "../request/upstream_headers.ts";
 import { pause } from "../../lib/pause.ts";
 import { withEnginePriority } from "../../queue/engine_priority.ts";
 import type { PriorityClass } from "../../queue/priority.ts";
+import type { ServiceType } from "../../services.ts";
+import { withUsageAsked } from "../request/usage_asked.ts";
 
 const GONE: ModelOutcome = { kind: "client-gone" };
+/** The services whose streams end with a usage-only event when asked: OpenAI's `include_usage`. */
+const USAGE_STREAMS: ReadonlySet<ServiceType> = new Set(["chat", "completion"]);
 const GONE_FAILURE: Failure = { kind: "client-gone" };
 const NO_CLIENT_CREDENTIALS = new Headers();
 
@@ -35,7 +39,11 @@ export async function tryModel(
   const selection = selectionFor(pool, body.model, shared);
   const first = await selection.first();
   if (!("id" in first)) return first;
-  const exchangeFor = exchanges(body, { now: clock(), priority: shared.place.priority });
+  const exchangeFor = exchanges(body, {
+    now: clock(),
+    priority: shared.place.priority,
+    asksUsage: shared.countsTokens && USAGE_STREAMS.has(service.type),
+  });
   const tokens = estimatedTokens(body);
   let upstream: Upstream = first;
   let retriesLeft = service.retry.count;
@@ -127,9 +135,12 @@ export async function tryModel(
  */
 function exchanges(
   body: ClientBody,
-  { now, priority }: { now: number; priority: PriorityClass },
+  { now, priority, asksUsage }: { now: number; priority: PriorityClass; asksUsage: boolean },
 ): (upstream: Upstream) => Exchange {
-  const plain = passThrough(body);
+  // Token limits count a stream by the `usage` its backend is asked for.
+  const usageAsked = asksUsage ? withUsageAsked(body) : undefined;
+  const sent = usageAsked ?? body;
+  const plain = usageAsked ? { ...passThrough(usageAsked), hidesUsage: true } : passThrough(body);
   let prioritized: Exchange | undefined;
   let translated: Map<Translation, Exchange> | undefined;
   return (upstream) => {
@@ -137,7 +148,7 @@ function exchanges(
     if (translation === undefined) {
       if (!upstream.forwardPriority) return plain;
       if (prioritized === undefined) {
-        const bytes = withEnginePriority(body, priority);
+        const bytes = withEnginePriority(sent, priority);
         prioritized = bytes === undefined ? plain : { ...plain, body: bytes };
       }
       return prioritized;
