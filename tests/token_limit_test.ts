@@ -307,3 +307,69 @@ Deno.test("a key's own token limit refuses that key only", async () => {
   assert.equal(answer.headers.get("x-ratelimit-limit-tokens"), "100");
   await answer.body?.cancel();
 });
+
+Deno.test("an instance over its token limit is skipped; when every one is, 429 with token headers", async () => {
+  await using small = await startFakeBackend({ name: "small" });
+  await using big = await startFakeBackend({ name: "big" });
+  const clock = manualClock();
+  const { estimate } = chatBody({ stream: true });
+  await using gateway = await startGateway(
+    `model:
+  services:
+    chat:
+      load-balance: { type: round-robin }
+      retry: { count: 0 }
+      instances:
+        - name: m
+          base-url: ${small.url}
+          rate-limit: { tokens-per-minute: 100 }
+        - name: m
+          base-url: ${big.url}
+          rate-limit: { tokens-per-minute: ${estimate + 50} }
+`,
+    { now: clock.now },
+  );
+  // Both answers are held: their estimates stay reserved.
+  const holdSmall = new Gate();
+  const holdBig = new Gate();
+  small.holdNext(holdSmall);
+  big.holdNext(holdBig);
+  const first = post(gateway, { stream: true });
+  const second = post(gateway, { stream: true });
+  await small.received(1);
+  await big.received(1);
+  try {
+    const refused = await post(gateway, { stream: true });
+    assert.equal(refused.status, 429, "neither instance has room for the estimate");
+    assert.equal((await refused.json()).error.type, "tokens");
+    assert.equal(refused.headers.get("x-ratelimit-limit-tokens"), String(estimate + 50));
+    assert.equal(refused.headers.get("x-ratelimit-remaining-tokens"), "50");
+  } finally {
+    holdSmall.open();
+    holdBig.open();
+  }
+  for (const pending of [first, second]) {
+    const response = await pending;
+    assert.equal(response.status, 200);
+    assert.doesNotMatch(await response.text(), /usage/, "the usage asked for is hidden");
+  }
+  const sent = JSON.parse(new TextDecoder().decode(small.requests[0]!.body));
+  assert.deepEqual(sent.stream_options, { include_usage: true }, "an instance limit asks too");
+  await finished(gateway, 3);
+
+  // Both settled with usage (6 tokens each): each instance has room for one more.
+  const remaining: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const again = await post(gateway, { stream: true });
+    assert.equal(again.status, 200, "settling with usage made room");
+    remaining.push(again.headers.get("x-ratelimit-remaining-tokens")!);
+    await again.text();
+    await finished(gateway, 4 + i);
+  }
+  assert.deepEqual(
+    remaining.toSorted(),
+    [String(100 - USED - estimate), String(50 - USED)].toSorted(),
+  );
+  assert.equal(small.requests.length, 2);
+  assert.equal(big.requests.length, 2);
+});

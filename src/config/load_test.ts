@@ -243,8 +243,9 @@ model:
   assert.match(byPath.get("server.trusted-proxies[1]")!, /10\.0\.0\.0\/8/);
 });
 
-Deno.test("token limits: tokens only is valid; per instance they are refused", () => {
-  const problems = problemsOf(`model:
+Deno.test("token limits: a section may limit tokens only, at every level", () => {
+  const config = parseConfig(
+    `model:
   rate-limit:
     tokens-per-minute: 1000
     token-type: output
@@ -258,13 +259,20 @@ Deno.test("token limits: tokens only is valid; per instance they are refused", (
           base-url: http://127.0.0.1:1
           rate-limit:
             tokens-per-minute: 10
+`,
+    { source: "test.yaml" },
+  ).config;
+  assert.equal(config.model["rate-limit"]?.["token-type"], "output");
+  assert.equal(config.model.services.chat?.instances[0]?.["rate-limit"]?.["tokens-per-minute"], 10);
+  const problems = problemsOf(`model:
+  rate-limit:
+    tokens-per-minute: 0
+    token-type: words
 `);
-  const byPath = new Map(problems.map((p) => [p.path, p.message]));
-  assert.deepEqual([...byPath.keys()].toSorted(), [
-    "model.services.chat.instances[0].rate-limit.tokens-per-minute",
-    "model.services.chat.rate-limit.scope",
+  assert.deepEqual(problems.map((p) => p.path).toSorted(), [
+    "model.rate-limit.token-type",
+    "model.rate-limit.tokens-per-minute",
   ]);
-  assert.match(byPath.get("model.services.chat.rate-limit.scope")!, /before an instance/);
 });
 
 Deno.test("a missing required key says so, with the line of its parent", () => {

@@ -216,16 +216,7 @@ export const RateLimitSchema = z.strictObject({
   ),
 }).superRefine((limit, ctx) => {
   if (!limit.enabled) return;
-  const tokens = limit["tokens-per-minute"] !== undefined;
-  if (tokens && limit.scope === "instance") {
-    ctx.addIssue({
-      code: "custom",
-      path: ["scope"],
-      message: "tokens-per-minute counts requests before an instance is chosen: " +
-        "use scope global, service, client-ip or api-key",
-    });
-  }
-  if (tokens && limit.capacity === undefined) return;
+  if (limit["tokens-per-minute"] !== undefined && limit.capacity === undefined) return;
   if (limit.capacity === undefined) {
     ctx.addIssue({
       code: "custom",
@@ -421,14 +412,7 @@ export const InstanceSchema = z.strictObject({
   discover: z.boolean().optional().describe(
     "serve the models the backend lists; inherits the service's; default false",
   ),
-  "rate-limit": RateLimitSchema.refine(
-    (limit) => !limit.enabled || limit["tokens-per-minute"] === undefined,
-    {
-      path: ["tokens-per-minute"],
-      message: "tokens-per-minute counts requests before an instance is chosen: " +
-        "write it for the service or the model",
-    },
-  ).optional().describe("this instance's own limit"),
+  "rate-limit": RateLimitSchema.optional().describe("this instance's own limit"),
   "circuit-breaker": CircuitBreakerSchema.optional().describe(
     "this instance's breaker settings; unset keys inherit the service's",
   ),

@@ -77,10 +77,41 @@ export interface PlacedTokenLimit {
 export function requestTokenLimits(model: ModelConfig, type: ServiceType): PlacedTokenLimit[] {
   return [
     ...tokenPoliciesOf("model", model["rate-limit"], "global")
+      .filter((policy) => policy.scope !== "instance")
       .map((policy) => ({ policy, key: keyOf(policy.scope, type) })),
     ...tokenPoliciesOf(`services.${type}`, model.services[type]?.["rate-limit"], "service")
+      .filter((policy) => policy.scope !== "instance")
       .map((policy) => ({ policy, key: keyOf(policy.scope, "*") })),
   ];
+}
+
+/**
+ * The token limits an instance of a service is checked against in selection, and reserves in
+ * when it is claimed: `scope: instance` at the model's and the service's level, and its own.
+ */
+export function instanceTokenLimits(
+  model: ModelConfig,
+  type: ServiceType,
+  instance: { readonly id: string; readonly config: RateLimitConfig | undefined },
+): PlacedTokenLimit[] {
+  const placed: PlacedTokenLimit[] = [];
+  const levels = [
+    tokenPoliciesOf("model", model["rate-limit"], "global"),
+    tokenPoliciesOf(`services.${type}`, model.services[type]?.["rate-limit"], "service"),
+  ];
+  for (const policies of levels) {
+    for (const policy of policies) {
+      if (policy.scope === "instance") {
+        placed.push({ policy, key: { by: "fixed", key: instance.id } });
+      }
+    }
+  }
+  for (const policy of tokenPoliciesOf(`instance:${instance.id}`, instance.config, "instance")) {
+    // Written on an instance, `global` and `service` can only mean that instance.
+    const scope = perClient(policy.scope) ? policy.scope : "instance";
+    placed.push({ policy: { ...policy, scope }, key: keyOf(scope, "*") });
+  }
+  return placed;
 }
 
 /**

@@ -110,13 +110,25 @@ interface Held {
  * one (the difference given back or taken), else kept for an answer that was given and given
  * back for one that was not.
  */
-export class TokenReservation {
+export class TokenReservation implements Disposable {
   #held: readonly Held[];
   readonly #now: () => number;
 
   constructor(held: readonly Held[], now: () => number) {
     this.#held = held;
     this.#now = now;
+  }
+
+  /** A reservation that takes over this one's tokens; this one is left with none to settle. */
+  move(): TokenReservation {
+    const moved = new TokenReservation(this.#held, this.#now);
+    this.#held = [];
+    return moved;
+  }
+
+  /** Gives the tokens back, unsettled or moved on: the request got no answer. */
+  [Symbol.dispose](): void {
+    this.settle(undefined, false);
   }
 
   /**
@@ -135,6 +147,39 @@ export class TokenReservation {
       budget.take(used - reserved, now);
     }
   }
+}
+
+/** Whether every limit of `limits` has room for `estimate` at `now`, taking nothing. */
+export function hasTokenRoom(
+  limits: readonly LiveTokenLimit[],
+  client: LimitedClient,
+  estimate: TokenEstimate,
+  now: number,
+): boolean {
+  for (const limit of limits) {
+    const asked = countedTokens(estimate, limit.policy.settings.counts);
+    if (!limit.budgets.peek(keyFor(limit.key, client), asked, now).allowed) return false;
+  }
+  return true;
+}
+
+/** The refusal among `limits` that ends soonest, for a request every instance refuses. */
+export function soonestTokenRefusal(
+  limits: readonly LiveTokenLimit[],
+  client: LimitedClient,
+  estimate: TokenEstimate,
+  now: number,
+): MeteredTokens | undefined {
+  let soonest: MeteredTokens | undefined;
+  for (const limit of limits) {
+    const asked = countedTokens(estimate, limit.policy.settings.counts);
+    const decision = limit.budgets.peek(keyFor(limit.key, client), asked, now);
+    if (decision.allowed) continue;
+    if (!soonest || decision.retryAfter < soonest.decision.retryAfter) {
+      soonest = { policy: limit.policy, decision, asked };
+    }
+  }
+  return soonest;
 }
 
 function keyFor(key: LimitKey, client: LimitedClient): string {

@@ -101,7 +101,7 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
   inFlight: Disposable | undefined;
   #tapEnded = false;
   /** Tokens reserved in token limits, settled with {@link usage} when the request ends. */
-  #tokens: TokenReservation | undefined;
+  readonly #tokens: TokenReservation[] = [];
   #finishWhenTapEnds = false;
   #done = false;
 
@@ -182,12 +182,12 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
 
   /** Tokens were reserved in token limits: the answer's `usage` settles them at the end. */
   reservedTokens(reservation: TokenReservation): void {
-    this.#tokens = reservation;
+    this.#tokens.push(reservation);
   }
 
   /** Whether the answer's `usage` is read: for the sink, or to settle reserved tokens. */
   get #readsUsage(): boolean {
-    return this.#sink.readsUsage || this.#tokens !== undefined;
+    return this.#sink.readsUsage || this.#tokens.length > 0;
   }
 
   /** The whole answer, read into memory: its size and the `usage` it reports. */
@@ -277,7 +277,8 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     if (this.status === 499) this.outcome = "client_closed";
     if (this.#tap) this.#absorb(this.#tap.result());
     // Without a count, an answer given keeps its estimate; a request never answered gives it back.
-    this.#tokens?.settle(this.usage, this.status >= 200 && this.status < 300);
+    const answered = this.status >= 200 && this.status < 300;
+    for (const reservation of this.#tokens) reservation.settle(this.usage, answered);
     this.#charge();
     if (this.#metrics) this.#record(this.#series(this.#metrics));
     this.#sink.finished(this);

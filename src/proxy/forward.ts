@@ -12,7 +12,7 @@ import { GatewayError, OPENAI_ERRORS } from "../errors.ts";
 import { pause } from "../lib/pause.ts";
 import { admit, type Metered } from "../limiter/admission.ts";
 import { rateLimitHeaders, tokenLimitHeaders } from "../limiter/headers.ts";
-import { type MeteredTokens, reserveTokens } from "../limiter/token_limits.ts";
+import { type MeteredTokens, reserveTokens, type TokenEstimate } from "../limiter/token_limits.ts";
 import { estimatedTokenParts } from "./request/estimated_tokens.ts";
 import { retryAfterSeconds } from "../retry/retry_after.ts";
 import { SERVICE_ENDPOINTS } from "../services.ts";
@@ -91,8 +91,10 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     ? identity.tokenLimitsWith(service.tokenLimits)
     : service.tokenLimits;
   let tightestTokens: MeteredTokens | undefined;
+  let estimate: TokenEstimate | undefined;
+  const tokenEstimate = () => estimate ??= estimatedTokenParts(body);
   if (tokens.length > 0) {
-    const reserved = reserveTokens(tokens, client, estimatedTokenParts(body), clock);
+    const reserved = reserveTokens(tokens, client, tokenEstimate(), clock);
     if (!reserved.allowed) {
       throw new GatewayError(429, "rate_limit_exceeded", tokenRefusalMessage(reserved.refusal), {
         type: "tokens",
@@ -118,6 +120,7 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     place,
     visit,
     countsTokens: tokens.length > 0,
+    tokenEstimate,
   };
   const target = pool ? { pool } : { group: group! };
   const answering = serve(target, body, shared, admission.tightest, tightestTokens);
@@ -194,8 +197,13 @@ async function serve(
       response.headers.set(name, value);
     }
   }
-  if (tightestTokens) {
-    for (const [name, value] of Object.entries(tokenLimitHeaders(tightestTokens))) {
+  const instanceTokens = outcome.kind === "answered" ? outcome.meteredTokens : undefined;
+  const meteredTokens = tightestTokens === undefined ||
+      (instanceTokens && instanceTokens.decision.remaining < tightestTokens.decision.remaining)
+    ? instanceTokens
+    : tightestTokens;
+  if (meteredTokens) {
+    for (const [name, value] of Object.entries(tokenLimitHeaders(meteredTokens))) {
       response.headers.set(name, value);
     }
   }

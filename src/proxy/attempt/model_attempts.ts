@@ -6,6 +6,7 @@
  */
 import { GatewayError, OPENAI_ERRORS } from "../../errors.ts";
 import type { Metered } from "../../limiter/admission.ts";
+import type { MeteredTokens } from "../../limiter/token_limits.ts";
 import type { ModelPool, Upstream } from "../../registry/snapshot.ts";
 import { backoffDelay } from "../../retry/backoff.ts";
 import { selectionFor } from "../select/selection.ts";
@@ -42,7 +43,7 @@ export async function tryModel(
   const exchangeFor = exchanges(body, {
     now: clock(),
     priority: shared.place.priority,
-    asksUsage: shared.countsTokens && USAGE_STREAMS.has(service.type),
+    usage: !USAGE_STREAMS.has(service.type) ? "never" : shared.countsTokens ? "always" : "limited",
   });
   const tokens = estimatedTokens(body);
   let upstream: Upstream = first;
@@ -57,12 +58,14 @@ export async function tryModel(
     record.picked(upstream, service.loadBalance.type);
     let outcome: Response | Failure | undefined;
     let metered: Metered | undefined;
+    let meteredTokens: MeteredTokens | undefined;
     {
       using lease = UpstreamLease.claim(upstream, {
         client,
         now: clock,
         observer: record,
         tokens,
+        tokenEstimate: shared.tokenEstimate,
       });
       if (lease === undefined) {
         outcome = undefined;
@@ -70,6 +73,7 @@ export async function tryModel(
         outcome = GONE_FAILURE;
       } else {
         metered = lease.metered;
+        meteredTokens = lease.meteredTokens;
         const exchange = exchangeFor(upstream);
         outcome = await attempt(lease, {
           exchange,
@@ -91,10 +95,16 @@ export async function tryModel(
           record,
           errors: request.errors ?? OPENAI_ERRORS,
         });
+        // The instance's tokens settle with the answer's usage; an attempt that failed gives
+        // them back with the lease.
+        if (outcome instanceof Response) {
+          const answered = lease.answeredTokens();
+          if (answered) record.reservedTokens(answered);
+        }
       }
     }
     if (outcome instanceof Response) {
-      return { kind: "answered", response: outcome, metered };
+      return { kind: "answered", response: outcome, metered, meteredTokens };
     }
     if (outcome?.kind === "client-gone") return GONE;
     let next: Upstream | undefined;
@@ -135,23 +145,43 @@ export async function tryModel(
  */
 function exchanges(
   body: ClientBody,
-  { now, priority, asksUsage }: { now: number; priority: PriorityClass; asksUsage: boolean },
+  { now, priority, usage }: {
+    now: number;
+    priority: PriorityClass;
+    /**
+     * Which instances a stream asks for `usage`: every one (the client's or the service's token
+     * limits count the request), those with token limits of their own, or none (the service's
+     * API has no such option).
+     */
+    usage: "always" | "limited" | "never";
+  },
 ): (upstream: Upstream) => Exchange {
-  // Token limits count a stream by the `usage` its backend is asked for.
-  const usageAsked = asksUsage ? withUsageAsked(body) : undefined;
-  const sent = usageAsked ?? body;
-  const plain = usageAsked ? { ...passThrough(usageAsked), hidesUsage: true } : passThrough(body);
-  let prioritized: Exchange | undefined;
+  const plain = passThrough(body);
+  let asking: { readonly body: ClientBody; readonly exchange: Exchange } | undefined;
+  const prioritized = new Map<Exchange, Exchange>();
   let translated: Map<Translation, Exchange> | undefined;
   return (upstream) => {
     const translation = upstream.translation;
     if (translation === undefined) {
-      if (!upstream.forwardPriority) return plain;
-      if (prioritized === undefined) {
-        const bytes = withEnginePriority(sent, priority);
-        prioritized = bytes === undefined ? plain : { ...plain, body: bytes };
+      let sent = { body, exchange: plain };
+      if (usage === "always" || (usage === "limited" && upstream.tokenLimits.length > 0)) {
+        // Made once, and only for a request some token limit counts.
+        if (asking === undefined) {
+          const asked = withUsageAsked(body);
+          asking = asked
+            ? { body: asked, exchange: { ...passThrough(asked), hidesUsage: true } }
+            : sent;
+        }
+        sent = asking;
       }
-      return prioritized;
+      if (!upstream.forwardPriority) return sent.exchange;
+      let spliced = prioritized.get(sent.exchange);
+      if (spliced === undefined) {
+        const bytes = withEnginePriority(sent.body, priority);
+        spliced = bytes === undefined ? sent.exchange : { ...sent.exchange, body: bytes };
+        prioritized.set(sent.exchange, spliced);
+      }
+      return spliced;
     }
     translated ??= new Map();
     let exchange = translated.get(translation);
