@@ -373,3 +373,45 @@ Deno.test("an instance over its token limit is skipped; when every one is, 429 w
   assert.equal(small.requests.length, 2);
   assert.equal(big.requests.length, 2);
 });
+
+Deno.test("an instance's tokens go back when its attempt fails and another answers", async () => {
+  await using failing = await startFakeBackend({ name: "failing", failStatus: 500 });
+  await using other = await startFakeBackend({ name: "other" });
+  const { estimate } = chatBody();
+  await using gateway = await startGateway(
+    `model:
+  services:
+    chat:
+      load-balance: { type: round-robin }
+      retry: { count: 1, base-delay: 1, max-delay: 1 }
+      instances:
+        - name: m
+          base-url: ${failing.url}
+          rate-limit: { tokens-per-minute: ${estimate + 10} }
+        - name: m
+          base-url: ${other.url}
+`,
+    { now: manualClock().now },
+  );
+  const retried = await post(gateway);
+  assert.equal(retried.status, 200);
+  assert.equal((await retried.json()).backend, "other");
+  assert.equal(failing.requests.length, 1, "the first attempt went to the failing instance");
+  assert.equal(
+    retried.headers.get("x-ratelimit-limit-tokens"),
+    null,
+    "the instance that answered has no token limit",
+  );
+  await finished(gateway, 1);
+
+  failing.failWith(undefined);
+  const answers = [await post(gateway), await post(gateway)];
+  const byBackend = new Map<string, Response>();
+  for (const answer of answers) {
+    assert.equal(answer.status, 200);
+    byBackend.set((await answer.json()).backend, answer);
+  }
+  const recovered = byBackend.get("failing");
+  assert.ok(recovered, "the instance had room again: its failed attempt gave its tokens back");
+  assert.equal(recovered.headers.get("x-ratelimit-remaining-tokens"), "10");
+});
