@@ -188,3 +188,28 @@ Deno.test("a request line names the key's team", async () => {
     ["outsider", undefined],
   ]);
 });
+
+Deno.test("a team's token limit is shared by its keys too", async () => {
+  await using backend = await startFakeBackend();
+  await using gateway = await startGateway(
+    config(backend.url, { "rate-limit": { "tokens-per-minute": 600 } }),
+  );
+  const ask = (key: string) =>
+    fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      // An estimate over the whole budget is let through only while the budget is full.
+      body: JSON.stringify({ model: "qwen3-8b", messages: [], max_tokens: 1000 }),
+    });
+  const first = await ask(KEYS.lead);
+  assert.equal(first.status, 200);
+  await first.body?.cancel();
+  const second = await ask(KEYS.intern);
+  assert.equal(second.status, 429);
+  const body = await second.json();
+  assert.equal(body.error.type, "tokens");
+  assert.match(body.error.message, /team/);
+  const outsider = await ask(KEYS.outsider);
+  assert.equal(outsider.status, 200, "a key outside the team has its own");
+  await outsider.body?.cancel();
+});

@@ -10,7 +10,8 @@ import { RateLimitSchema } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
 import { globToRegExp } from "../lib/glob.ts";
 import type { LiveLimit } from "../limiter/admission.ts";
-import { limiterSettings } from "../limiter/policies.ts";
+import { limiterSettings, tokenPoliciesOf } from "../limiter/policies.ts";
+import type { LiveTokenLimit } from "../limiter/token_limits.ts";
 import { RateLimits } from "../limiter/rate_limits.ts";
 import type { StoredApiKey } from "../store/mod.ts";
 import { type JwtFetch, JwtVerifier } from "./jwt.ts";
@@ -38,6 +39,8 @@ export interface ClientIdentity extends PriorityGrant {
    * once per service snapshot, not per request.
    */
   limitsWith(service: readonly LiveLimit[]): readonly LiveLimit[];
+  /** The token limits a request of this client reserves in: its own, and `service`'s. */
+  tokenLimitsWith(service: readonly LiveTokenLimit[]): readonly LiveTokenLimit[];
 }
 
 /** What {@linkcode Authenticator.authenticate} answers. */
@@ -62,6 +65,7 @@ interface Team {
   readonly config: TeamConfig;
   readonly allows: (model: string) => boolean;
   readonly limits: readonly LiveLimit[];
+  readonly tokenLimits: readonly LiveTokenLimit[];
 }
 
 /** Options for {@linkcode Authenticator}. */
@@ -122,7 +126,8 @@ export class Authenticator {
     const add = (key: ApiKeyConfig, digest: string) => {
       const team = key.team === undefined ? undefined : teams.get(key.team);
       const limits = [...this.#keyLimits(key), ...team?.limits ?? []];
-      for (const limit of limits) policies.add(limit.policy.id);
+      const tokenLimits = [...this.#keyTokenLimits(key), ...team?.tokenLimits ?? []];
+      for (const limit of [...limits, ...tokenLimits]) policies.add(limit.policy.id);
       const own = modelMatcher(key.models);
       byDigest.set(digest, {
         id: key.id,
@@ -135,6 +140,7 @@ export class Authenticator {
           key,
           team ? (model) => team.allows(model) && own(model) : own,
           limits,
+          tokenLimits,
           team?.config,
         ),
       });
@@ -228,6 +234,7 @@ export class Authenticator {
         { id: `jwt:${subject}`, priority: "normal", "priority-header": false },
         modelMatcher(models),
         [],
+        [],
       ),
     };
   }
@@ -235,12 +242,19 @@ export class Authenticator {
   /** A team with its model matcher and its limit, shared by its keys. */
   #team(config: TeamConfig): Team {
     const limit = config["rate-limit"];
-    const policy = limit?.enabled
+    // A section with tokens-per-minute and no capacity limits tokens only.
+    const policy = limit?.enabled && limit.capacity !== undefined
       ? { id: `team:${config.id}`, scope: "team" as const, settings: limiterSettings(limit) }
       : undefined;
     return {
       config,
       allows: modelMatcher(config.models),
+      // Written on a team, every scope but client-ip can only mean that team.
+      tokenLimits: tokenPoliciesOf(`team:${config.id}`, limit, "team").map((tokens) => ({
+        policy: tokens.scope === "client-ip" ? tokens : { ...tokens, scope: "team" as const },
+        key: tokens.scope === "client-ip" ? { by: "client-ip" } : { by: "fixed", key: config.id },
+        budgets: this.#limits.budgetsFor(tokens),
+      })),
       limits: policy
         ? [{
           policy,
@@ -251,9 +265,18 @@ export class Authenticator {
     };
   }
 
+  #keyTokenLimits(key: ApiKeyConfig): LiveTokenLimit[] {
+    return tokenPoliciesOf(`api-key:${key.id}`, key["rate-limit"], "api-key").map((policy) => ({
+      // Written on a key, every scope but client-ip can only mean that key.
+      policy: policy.scope === "client-ip" ? policy : { ...policy, scope: "api-key" },
+      key: policy.scope === "client-ip" ? { by: "client-ip" } : { by: "fixed", key: key.id },
+      budgets: this.#limits.budgetsFor(policy),
+    }));
+  }
+
   #keyLimits(key: ApiKeyConfig): LiveLimit[] {
     const limit = key["rate-limit"];
-    if (!limit?.enabled) return [];
+    if (!limit?.enabled || limit.capacity === undefined) return [];
     const policy = {
       id: `api-key:${key.id}`,
       scope: "api-key" as const,
@@ -271,9 +294,11 @@ function identityOf(
   key: Pick<ApiKeyConfig, "id" | "priority" | "priority-header" | "team" | "budget">,
   allows: (model: string) => boolean,
   own: readonly LiveLimit[],
+  ownTokens: readonly LiveTokenLimit[],
   team?: TeamConfig,
 ): ClientIdentity {
   const joined = new WeakMap<readonly LiveLimit[], readonly LiveLimit[]>();
+  const joinedTokens = new WeakMap<readonly LiveTokenLimit[], readonly LiveTokenLimit[]>();
   const subjects = [`key:${key.id}`, ...(team ? [`team:${team.id}`] : [])];
   const budgets: Budget[] = [
     ...(key.budget
@@ -297,6 +322,12 @@ function identityOf(
       if (own.length === 0) return service;
       let limits = joined.get(service);
       if (limits === undefined) joined.set(service, limits = [...own, ...service]);
+      return limits;
+    },
+    tokenLimitsWith(service) {
+      if (ownTokens.length === 0) return service;
+      let limits = joinedTokens.get(service);
+      if (limits === undefined) joinedTokens.set(service, limits = [...ownTokens, ...service]);
       return limits;
     },
   };

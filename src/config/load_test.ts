@@ -243,6 +243,38 @@ model:
   assert.match(byPath.get("server.trusted-proxies[1]")!, /10\.0\.0\.0\/8/);
 });
 
+Deno.test("token limits: a section may limit tokens only, at every level", () => {
+  const config = parseConfig(
+    `model:
+  rate-limit:
+    tokens-per-minute: 1000
+    token-type: output
+  services:
+    chat:
+      rate-limit:
+        tokens-per-minute: 500
+        scope: instance
+      instances:
+        - name: a
+          base-url: http://127.0.0.1:1
+          rate-limit:
+            tokens-per-minute: 10
+`,
+    { source: "test.yaml" },
+  ).config;
+  assert.equal(config.model["rate-limit"]?.["token-type"], "output");
+  assert.equal(config.model.services.chat?.instances[0]?.["rate-limit"]?.["tokens-per-minute"], 10);
+  const problems = problemsOf(`model:
+  rate-limit:
+    tokens-per-minute: 0
+    token-type: words
+`);
+  assert.deepEqual(problems.map((p) => p.path).toSorted(), [
+    "model.rate-limit.token-type",
+    "model.rate-limit.tokens-per-minute",
+  ]);
+});
+
 Deno.test("a missing required key says so, with the line of its parent", () => {
   const problems = problemsOf([
     "model:",

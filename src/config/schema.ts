@@ -11,6 +11,7 @@ import { ADAPTER_NAMES, adapterFor } from "../adapters/mod.ts";
 import { nativeEndpointOf } from "../adapters/ollama_native/mod.ts";
 import { DEFAULT_BOUNDS } from "../limiter/adaptive_concurrency.ts";
 import { LIMITER_ALGORITHMS, WRITTEN_LIMIT_SCOPES } from "../limiter/types.ts";
+import { TOKEN_COUNTS } from "../limiter/token_budget.ts";
 import { LOG_LEVELS } from "../logging/logger.ts";
 import { JWT_ALGORITHMS } from "../auth/jwt.ts";
 import { cidrProblem } from "../net/cidr.ts";
@@ -206,8 +207,17 @@ export const RateLimitSchema = z.strictObject({
   "cold-factor": z.number().min(1).max(100).default(3).describe(
     "warm-up: starts at rate ÷ cold-factor; default 3",
   ),
+  "tokens-per-minute": z.number().int().positive().optional().describe(
+    "also limit tokens: this many a minute, counted from the backends' usage; a section with " +
+      "it may leave out capacity to limit tokens only",
+  ),
+  "token-type": z.enum(TOKEN_COUNTS).optional().describe(
+    "the tokens tokens-per-minute counts: input (prompt), output (answer) or total; " +
+      "default total",
+  ),
 }).superRefine((limit, ctx) => {
   if (!limit.enabled) return;
+  if (limit["tokens-per-minute"] !== undefined && limit.capacity === undefined) return;
   if (limit.capacity === undefined) {
     ctx.addIssue({
       code: "custom",

@@ -1,10 +1,11 @@
 /**
- * The rate-limit response headers: OpenAI's `x-ratelimit-*-requests`, the IETF draft's
+ * The rate-limit response headers: OpenAI's `x-ratelimit-*-requests` and `-tokens`, the IETF draft's
  * `RateLimit` and `RateLimit-Policy`, and `Retry-After` on a refusal.
  * @module
  */
 import { retryAfterSeconds } from "../retry/retry_after.ts";
 import type { Metered } from "./admission.ts";
+import type { MeteredTokens } from "./token_limits.ts";
 
 /** Headers telling the client its budget under the limit that binds it most. */
 export function rateLimitHeaders({ policy, decision }: Metered): Record<string, string> {
@@ -20,6 +21,17 @@ export function rateLimitHeaders({ policy, decision }: Metered): Record<string, 
     "x-ratelimit-reset-requests": goDuration(decision.reset),
     "ratelimit-policy": `${name};q=${capacity};w=${windowSeconds}`,
     "ratelimit": `${name};r=${decision.remaining};t=${Math.ceil(decision.reset / 1000)}`,
+  };
+  if (!decision.allowed) headers["retry-after"] = retryAfterSeconds(decision.retryAfter);
+  return headers;
+}
+
+/** OpenAI's `x-ratelimit-*-tokens` headers for the token limit that binds a client most. */
+export function tokenLimitHeaders({ policy, decision }: MeteredTokens): Record<string, string> {
+  const headers: Record<string, string> = {
+    "x-ratelimit-limit-tokens": String(policy.settings.perMinute),
+    "x-ratelimit-remaining-tokens": String(decision.remaining),
+    "x-ratelimit-reset-tokens": goDuration(decision.reset),
   };
   if (!decision.allowed) headers["retry-after"] = retryAfterSeconds(decision.retryAfter);
   return headers;

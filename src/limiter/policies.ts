@@ -21,6 +21,7 @@
 import type { ModelConfig, ServiceConfig } from "../config/schema.ts";
 import type { ServiceType } from "../services.ts";
 import type { LimiterSettings, LimitScope } from "./types.ts";
+import type { TokenLimitPolicy } from "./token_limits.ts";
 
 /** One limit as written, resolved. */
 export interface RateLimitPolicy {
@@ -63,6 +64,74 @@ export function requestLimits(model: ModelConfig, type: ServiceType): PlacedLimi
   return placed;
 }
 
+/** A token limit and the key a request meets it with. */
+export interface PlacedTokenLimit {
+  readonly policy: TokenLimitPolicy;
+  readonly key: LimitKey;
+}
+
+/**
+ * The token limits a request of a service reserves its tokens in: the `tokens-per-minute` of
+ * the model's and the service's `rate-limit` sections, placed as their request limits are.
+ */
+export function requestTokenLimits(model: ModelConfig, type: ServiceType): PlacedTokenLimit[] {
+  return [
+    ...tokenPoliciesOf("model", model["rate-limit"], "global")
+      .filter((policy) => policy.scope !== "instance")
+      .map((policy) => ({ policy, key: keyOf(policy.scope, type) })),
+    ...tokenPoliciesOf(`services.${type}`, model.services[type]?.["rate-limit"], "service")
+      .filter((policy) => policy.scope !== "instance")
+      .map((policy) => ({ policy, key: keyOf(policy.scope, "*") })),
+  ];
+}
+
+/**
+ * The token limits an instance of a service is checked against in selection, and reserves in
+ * when it is claimed: `scope: instance` at the model's and the service's level, and its own.
+ */
+export function instanceTokenLimits(
+  model: ModelConfig,
+  type: ServiceType,
+  instance: { readonly id: string; readonly config: RateLimitConfig | undefined },
+): PlacedTokenLimit[] {
+  const placed: PlacedTokenLimit[] = [];
+  const levels = [
+    tokenPoliciesOf("model", model["rate-limit"], "global"),
+    tokenPoliciesOf(`services.${type}`, model.services[type]?.["rate-limit"], "service"),
+  ];
+  for (const policies of levels) {
+    for (const policy of policies) {
+      if (policy.scope === "instance") {
+        placed.push({ policy, key: { by: "fixed", key: instance.id } });
+      }
+    }
+  }
+  for (const policy of tokenPoliciesOf(`instance:${instance.id}`, instance.config, "instance")) {
+    // Written on an instance, `global` and `service` can only mean that instance.
+    const scope = perClient(policy.scope) ? policy.scope : "instance";
+    placed.push({ policy: { ...policy, scope }, key: keyOf(scope, "*") });
+  }
+  return placed;
+}
+
+/**
+ * The token policies a `rate-limit` section writes: none without `tokens-per-minute`, two with
+ * its IP twin. Ids end in `#tokens`.
+ */
+export function tokenPoliciesOf(
+  id: string,
+  config: RateLimitConfig | undefined,
+  level: LimitScope,
+): TokenLimitPolicy[] {
+  const perMinute = config?.["tokens-per-minute"];
+  if (!config?.enabled || perMinute === undefined) return [];
+  const settings = { perMinute, counts: config["token-type"] ?? "total" };
+  const scope = config.scope ?? level;
+  const policy = { id: `${id}#tokens`, scope, settings };
+  if (!config["client-ip-enable"] || scope === "client-ip") return [policy];
+  return [policy, { id: `${id}+client-ip#tokens`, scope: "client-ip", settings }];
+}
+
 /** The limits an instance of a service is checked against in selection. */
 export function instanceLimits(
   model: ModelConfig,
@@ -93,7 +162,8 @@ function policiesOf(
   config: RateLimitConfig | undefined,
   level: LimitScope,
 ): RateLimitPolicy[] {
-  if (!config?.enabled) return [];
+  // A section with tokens-per-minute and no capacity limits tokens only.
+  if (!config?.enabled || config.capacity === undefined) return [];
   const settings = limiterSettings(config);
   const scope = config.scope ?? level;
   // Written on an instance, `global` and `service` can only mean that instance.

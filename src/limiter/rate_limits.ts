@@ -8,6 +8,8 @@ import { KeyedLimiters } from "./keyed_limiters.ts";
 import { createLimiter } from "./mod.ts";
 import type { RateLimitPolicy } from "./policies.ts";
 import type { LimiterSettings, LimiterState } from "./types.ts";
+import { KeyedTokenBudgets } from "./token_budget.ts";
+import type { TokenLimitPolicy } from "./token_limits.ts";
 
 /** Keys (client IPs, API keys…) one policy keeps at most; the least recently used go first. */
 export const MAX_KEYS_PER_POLICY = 100_000;
@@ -30,6 +32,17 @@ export interface SavedLimiter {
 /** Every policy's limiters. */
 export class RateLimits {
   readonly #policies = new Map<string, PolicyLimiters>();
+  readonly #tokenPolicies = new Map<string, KeyedTokenBudgets>();
+
+  /** The token budgets of a token limit: kept when its settings are unchanged, else new. */
+  budgetsFor(policy: TokenLimitPolicy): KeyedTokenBudgets {
+    const known = this.#tokenPolicies.get(policy.id);
+    const { perMinute, counts } = policy.settings;
+    if (known?.settings.perMinute === perMinute && known.settings.counts === counts) return known;
+    const budgets = new KeyedTokenBudgets(policy.settings, MAX_KEYS_PER_POLICY);
+    this.#tokenPolicies.set(policy.id, budgets);
+    return budgets;
+  }
 
   /** The limiters of a policy: kept when its settings are unchanged, else new. */
   limitersFor(policy: RateLimitPolicy): KeyedLimiters {
@@ -47,6 +60,7 @@ export class RateLimits {
   /** Forgets the policies not in `ids`, after a config change removed them. */
   retain(ids: ReadonlySet<string>): void {
     for (const id of this.#policies.keys()) if (!ids.has(id)) this.#policies.delete(id);
+    for (const id of this.#tokenPolicies.keys()) if (!ids.has(id)) this.#tokenPolicies.delete(id);
   }
 
   /** Every limiter that is not as good as fresh at `now`, to save. */

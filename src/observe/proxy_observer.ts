@@ -5,6 +5,7 @@
  * OpenTelemetry is on; the proxy knows neither.
  * @module
  */
+import type { TokenReservation } from "../limiter/token_limits.ts";
 import type { LimitObserver } from "../limiter/admission.ts";
 import type { CallOutcome } from "./call_outcome.ts";
 import type { Upstream } from "../registry/snapshot.ts";
@@ -39,6 +40,11 @@ export interface ProxyObserver extends LimitObserver {
   tapEnded(end: BodyEnd): void;
   /** A fallback answered: `cache`, or the model that did. */
   fellBack(fallback: string): void;
+  /**
+   * The request reserved tokens in token limits: its answer's `usage` is read, and settles
+   * them when the request ends.
+   */
+  reservedTokens(reservation: TokenReservation): void;
 }
 
 /**

@@ -17,6 +17,7 @@ import { StreamTap, type TappedBody, type TapResult } from "./stream_tap.ts";
 import type { TokenUsage } from "./usage.ts";
 import { findUsage } from "./usage.ts";
 import { requestCost } from "../balancer/price.ts";
+import type { TokenReservation } from "../limiter/token_limits.ts";
 
 /** What ends a record: the gateway's bookkeeping of requests that finished. */
 export interface RecordSink {
@@ -101,6 +102,8 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
   /** The record's place among the requests in flight, while it is there. */
   inFlight: Disposable | undefined;
   #tapEnded = false;
+  /** Tokens reserved in token limits, settled with {@link usage} when the request ends. */
+  readonly #tokens: TokenReservation[] = [];
   #finishWhenTapEnds = false;
   #done = false;
 
@@ -179,12 +182,22 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     this.#metrics?.fallbacks.labels({ service: this.service, model: this.model, fallback }).inc();
   }
 
+  /** Tokens were reserved in token limits: the answer's `usage` settles them at the end. */
+  reservedTokens(reservation: TokenReservation): void {
+    this.#tokens.push(reservation);
+  }
+
+  /** Whether the answer's `usage` is read: for the sink, or to settle reserved tokens. */
+  get #readsUsage(): boolean {
+    return this.#sink.readsUsage || this.#tokens.length > 0;
+  }
+
   /** The whole answer, read into memory: its size and the `usage` it reports. */
   bodyAnswered(body: Uint8Array): void {
     this.bytesOut = body.byteLength;
     const bodies = this.#sink.bodies;
     if (bodies) (this.responseBody = new BodyCapture(bodies)).add(body);
-    if (body.byteLength > 0 && this.#sink.readsUsage) {
+    if (body.byteLength > 0 && this.#readsUsage) {
       this.usage = findUsage(body);
     }
   }
@@ -198,7 +211,7 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     return this.#tap = new StreamTap({
       elapsed: () => this.elapsed(),
       gaps,
-      readsUsage: this.#sink.readsUsage,
+      readsUsage: this.#readsUsage,
       capture: bodies ? this.responseBody = new BodyCapture(bodies) : undefined,
     }, kind);
   }
@@ -265,6 +278,9 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     this.duration = this.elapsed();
     if (this.status === 499) this.outcome = "client_closed";
     if (this.#tap) this.#absorb(this.#tap.result());
+    // Without a count, an answer given keeps its estimate; a request never answered gives it back.
+    const answered = this.status >= 200 && this.status < 300;
+    for (const reservation of this.#tokens) reservation.settle(this.usage, answered);
     this.#charge();
     if (this.#metrics) this.#record(this.#series(this.#metrics));
     this.#sink.finished(this);

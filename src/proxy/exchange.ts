@@ -22,6 +22,11 @@ export interface Exchange {
    * `answer` made last; none (or undefined) sends OpenAI's SSE error event.
    */
   readonly farewell?: ((failure: StreamFailure) => Uint8Array | undefined) | undefined;
+  /**
+   * The backend was asked for the `usage` the client did not ask for: the stream's usage-only
+   * event is not passed on.
+   */
+  readonly hidesUsage?: boolean | undefined;
 }
 
 /** Why a relayed stream broke off, as its last event tells the client. */

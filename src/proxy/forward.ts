@@ -12,7 +12,9 @@ import { budgetRefusal } from "../budget/budgets.ts";
 import { GatewayError, OPENAI_ERRORS } from "../errors.ts";
 import { pause } from "../lib/pause.ts";
 import { admit, type Metered } from "../limiter/admission.ts";
-import { rateLimitHeaders } from "../limiter/headers.ts";
+import { rateLimitHeaders, tokenLimitHeaders } from "../limiter/headers.ts";
+import { type MeteredTokens, reserveTokens, type TokenEstimate } from "../limiter/token_limits.ts";
+import { estimatedTokenParts } from "./request/estimated_tokens.ts";
 import { retryAfterSeconds } from "../retry/retry_after.ts";
 import { SERVICE_ENDPOINTS } from "../services.ts";
 import { tryModel } from "./attempt/model_attempts.ts";
@@ -84,6 +86,25 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
       { param: "model", type: "invalid_request_error" },
     );
   }
+  const tokens = request.operation === "count_tokens"
+    ? []
+    : identity
+    ? identity.tokenLimitsWith(service.tokenLimits)
+    : service.tokenLimits;
+  let tightestTokens: MeteredTokens | undefined;
+  let estimate: TokenEstimate | undefined;
+  const tokenEstimate = () => estimate ??= estimatedTokenParts(body);
+  if (tokens.length > 0) {
+    const reserved = reserveTokens(tokens, client, tokenEstimate(), clock);
+    if (!reserved.allowed) {
+      throw new GatewayError(429, "rate_limit_exceeded", tokenRefusalMessage(reserved.refusal), {
+        type: "tokens",
+        headers: tokenLimitHeaders(reserved.refusal),
+      });
+    }
+    record.reservedTokens(reserved.reservation);
+    tightestTokens = reserved.tightest;
+  }
   const ledger = deps.ledger;
   if (ledger && identity) {
     const refusal = budgetRefusal(ledger, identity.budgets, clock());
@@ -105,9 +126,11 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     needs: () => needs ??= needsOf(body),
     place,
     visit,
+    countsTokens: tokens.length > 0,
+    tokenEstimate,
   };
   const target = pool ? { pool } : { group: group! };
-  const answering = serve(target, body, shared, admission.tightest);
+  const answering = serve(target, body, shared, admission.tightest, tightestTokens);
   // A group's members are tried in turn, each with its own queue: no early head for them.
   if (body.stream && pool?.queue && pool.queueKeepAlive > 0) {
     return keptAlive(answering, visit, {
@@ -127,6 +150,7 @@ async function serve(
   body: ClientBody,
   shared: ModelRequest,
   tightest: Metered | undefined,
+  tightestTokens: MeteredTokens | undefined,
 ): Promise<Response> {
   const { request, deps, service } = shared;
   const clock = deps.now ?? Date.now;
@@ -177,6 +201,16 @@ async function serve(
   const metered = tightest ?? (outcome.kind === "answered" ? outcome.metered : undefined);
   if (metered) {
     for (const [name, value] of Object.entries(rateLimitHeaders(metered))) {
+      response.headers.set(name, value);
+    }
+  }
+  const instanceTokens = outcome.kind === "answered" ? outcome.meteredTokens : undefined;
+  const meteredTokens = tightestTokens === undefined ||
+      (instanceTokens && instanceTokens.decision.remaining < tightestTokens.decision.remaining)
+    ? instanceTokens
+    : tightestTokens;
+  if (meteredTokens) {
+    for (const [name, value] of Object.entries(tokenLimitHeaders(meteredTokens))) {
       response.headers.set(name, value);
     }
   }
@@ -232,6 +266,14 @@ function refusalMessage({ policy, decision }: Metered): string {
     ? `${rate} requests per second, ${capacity} waiting at most`
     : `bursts of ${capacity}, then ${rate} requests per second`;
   return `Rate limit reached for ${SCOPE_WORDS[policy.scope]}: ${limit} (${algorithm}). ` +
+    `Retry in ${retryAfterSeconds(decision.retryAfter)} s.`;
+}
+
+/** `Rate limit reached for your API key: 1000 total tokens per minute…`. */
+function tokenRefusalMessage({ policy, decision, asked }: MeteredTokens): string {
+  const { perMinute, counts } = policy.settings;
+  return `Rate limit reached for ${SCOPE_WORDS[policy.scope]}: ${perMinute} ${counts} tokens ` +
+    `per minute; this request is estimated at ${asked} and ${decision.remaining} are left. ` +
     `Retry in ${retryAfterSeconds(decision.retryAfter)} s.`;
 }
 

@@ -3,6 +3,7 @@
  * how serving one model ends. The stages import these, never each other's entry points.
  * @module
  */
+import type { MeteredTokens, TokenEstimate } from "../limiter/token_limits.ts";
 import type { ClientIdentity } from "../auth/authenticator.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import type { ErrorDialect, GatewayError } from "../errors.ts";
@@ -69,6 +70,8 @@ export interface ProxyRequest {
 export type ModelOutcome =
   | {
     readonly kind: "answered";
+    /** The instance token limit with the fewest tokens left, when the instance has one. */
+    readonly meteredTokens?: MeteredTokens | undefined;
     readonly response: Response;
     /** The instance limit with the least budget left, if the instance has limits. */
     readonly metered: Metered | undefined;
@@ -98,4 +101,8 @@ export interface ModelRequest {
   readonly place: QueuePlace;
   /** Its time in a model's queue, as it is spent. */
   readonly visit: QueueVisit;
+  /** Token limits of the service or the client count it: a stream asks its backend for `usage`. */
+  readonly countsTokens: boolean;
+  /** Its tokens as estimated before it is sent, made the first time it is asked. */
+  readonly tokenEstimate: () => TokenEstimate;
 }

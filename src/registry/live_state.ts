@@ -11,6 +11,8 @@ import { ResponseCache } from "../fallback/response_cache.ts";
 import type { FallbackSettings } from "../fallback/settings.ts";
 import { type BackendState, newBackendState } from "../health/backend_state.ts";
 import type { KeyedLimiters } from "../limiter/keyed_limiters.ts";
+import type { KeyedTokenBudgets } from "../limiter/token_budget.ts";
+import type { TokenLimitPolicy } from "../limiter/token_limits.ts";
 import type { RateLimitPolicy } from "../limiter/policies.ts";
 import { RateLimits } from "../limiter/rate_limits.ts";
 import { WaitQueue } from "../queue/wait_queue.ts";
@@ -95,6 +97,12 @@ export class LiveState {
   limiters(policy: RateLimitPolicy): KeyedLimiters {
     this.#policies.add(policy.id);
     return this.limits.limitersFor(policy);
+  }
+
+  /** The token budgets of a token limit. */
+  tokenBudgets(policy: TokenLimitPolicy): KeyedTokenBudgets {
+    this.#policies.add(policy.id);
+    return this.limits.budgetsFor(policy);
   }
 
   /** The breaker of an instance id with these settings; none when it has no breaker. */

@@ -19,7 +19,13 @@ import {
   type ConcurrencyBounds,
   DEFAULT_BOUNDS,
 } from "../limiter/adaptive_concurrency.ts";
-import { instanceLimits, requestLimits } from "../limiter/policies.ts";
+import {
+  instanceLimits,
+  instanceTokenLimits,
+  requestLimits,
+  requestTokenLimits,
+} from "../limiter/policies.ts";
+import type { LiveTokenLimit } from "../limiter/token_limits.ts";
 import type { WaitQueue } from "../queue/wait_queue.ts";
 import { type RetrySettings, retrySettings } from "../retry/settings.ts";
 import { STRATEGIES, type Strategy, type StrategyName } from "../balancer/mod.ts";
@@ -92,6 +98,8 @@ export interface Upstream {
   readonly backend: BackendState;
   /** Limits checked before it is picked; a request over one skips it. */
   readonly limits: readonly LiveLimit[];
+  /** Token limits checked before it is picked and reserved in when it is claimed. */
+  readonly tokenLimits: readonly LiveTokenLimit[];
   /** Its circuit breaker, when one is configured. */
   readonly breaker: CircuitBreaker | undefined;
   /**
@@ -159,6 +167,8 @@ export interface ServiceRuntime {
   readonly settings: Readonly<Record<string, unknown>>;
   /** Limits checked once per request, before its body is read. */
   readonly limits: readonly LiveLimit[];
+  /** Token limits a request reserves its estimated tokens in, once its body is read. */
+  readonly tokenLimits: readonly LiveTokenLimit[];
   readonly retry: RetrySettings;
   readonly fallback: FallbackSettings;
   /** Answers kept for the `cache` fallback. */
@@ -280,6 +290,8 @@ export function buildSnapshot(model: ModelConfig, options: BuildSnapshotOptions)
           health: backend.health,
           limits: instanceLimits(model, type, { id, config: instance["rate-limit"] })
             .map((placed) => ({ ...placed, limiters: live.limiters(placed.policy) })),
+          tokenLimits: instanceTokenLimits(model, type, { id, config: instance["rate-limit"] })
+            .map((placed) => ({ ...placed, budgets: live.tokenBudgets(placed.policy) })),
           breaker: live.breaker(id, breakerSettings(model, type, instance)),
           ...concurrencyOf(
             instance["max-concurrency"] ?? service["max-concurrency"] ??
@@ -395,6 +407,7 @@ function makeUpstream(
     state: InstanceState;
     backend: BackendState;
     limits: readonly LiveLimit[];
+    tokenLimits: readonly LiveTokenLimit[];
     breaker: CircuitBreaker | undefined;
     maxConcurrency: number;
     concurrency: AdaptiveConcurrency | undefined;
@@ -421,6 +434,7 @@ function makeUpstream(
     state: where.state,
     backend: where.backend,
     limits: where.limits,
+    tokenLimits: where.tokenLimits,
     breaker: where.breaker,
     get maxConcurrency() {
       return concurrency ? concurrency.limit : maxConcurrency;
@@ -660,6 +674,8 @@ function buildService(
     settings,
     limits: requestLimits(model, configType)
       .map((placed) => ({ ...placed, limiters: live.limiters(placed.policy) })),
+    tokenLimits: requestTokenLimits(model, configType)
+      .map((placed) => ({ ...placed, budgets: live.tokenBudgets(placed.policy) })),
     retry: retrySettings(model, configType, { retries: options.retries }),
     fallback,
     cache: context.variant ? undefined : live.cache(type, fallback),

@@ -11,6 +11,7 @@ import type { StreamTap, TappedBody } from "../observe/stream_tap.ts";
 import type { Upstream } from "../registry/snapshot.ts";
 import type { LimitResult } from "../limiter/admission.ts";
 import type { LimitScope } from "../limiter/types.ts";
+import type { TokenReservation } from "../limiter/token_limits.ts";
 import { annotateRequest, endAttemptSpan, startAttemptSpan, traceContextHeaders } from "./spans.ts";
 
 /** The proxy's observer when tracing is on: `record` does the rest. */
@@ -71,6 +72,10 @@ export class TracedRequest implements ProxyObserver {
 
   backendCall(upstream: Upstream, outcome: CallOutcome, ms: number): void {
     this.#record.backendCall(upstream, outcome, ms);
+  }
+
+  reservedTokens(reservation: TokenReservation): void {
+    this.#record.reservedTokens(reservation);
   }
 
   bodyAnswered(body: Uint8Array): void {

@@ -170,6 +170,7 @@ export async function attempt(
     errors: input.errors,
     farewell: exchange.farewell,
     now,
+    hidesUsage: exchange.hidesUsage,
   };
   // Judged a success (below 500, not 429) only once the answer proves passable.
   const unpassable = () => {

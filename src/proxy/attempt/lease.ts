@@ -16,6 +16,13 @@ import {
   type Metered,
 } from "../../limiter/admission.ts";
 import {
+  hasTokenRoom,
+  type MeteredTokens,
+  reserveTokens,
+  type TokenEstimate,
+  type TokenReservation,
+} from "../../limiter/token_limits.ts";
+import {
   type BackendFailure,
   reportFailure,
   reportNeutral,
@@ -36,6 +43,8 @@ interface Claim {
   settled: boolean;
   /** What settles with the claim, before its counts are given back; the last added first. */
   readonly cleanups: Disposable[];
+  /** The tokens reserved in the instance's token limits. */
+  readonly reservation: TokenReservation | undefined;
 }
 
 /** An instance claimed for one attempt; see the module doc. */
@@ -45,15 +54,31 @@ export class UpstreamLease implements Disposable {
   readonly delay: number;
   /** The instance limit with the least budget left, if the instance has limits. */
   readonly metered: Metered | undefined;
+  /** The instance token limit with the fewest tokens left, if the instance has token limits. */
+  readonly meteredTokens: MeteredTokens | undefined;
   readonly #claim: Claim;
   /** This lease, not one it moved to, settles the claim. */
   #owns = true;
 
-  private constructor(claim: Claim, delay: number, metered: Metered | undefined) {
+  private constructor(
+    claim: Claim,
+    delay: number,
+    metered: Metered | undefined,
+    meteredTokens: MeteredTokens | undefined,
+  ) {
     this.upstream = claim.upstream;
     this.delay = delay;
     this.metered = metered;
+    this.meteredTokens = meteredTokens;
     this.#claim = claim;
+  }
+
+  /**
+   * The tokens reserved in the instance's token limits, taken from the claim for the request
+   * the instance answered: they settle with its usage when it ends, not with the claim.
+   */
+  answeredTokens(): TokenReservation | undefined {
+    return this.#claim.reservation?.move();
   }
 
   /**
@@ -68,12 +93,22 @@ export class UpstreamLease implements Disposable {
       readonly observer: LimitObserver;
       /** The request's estimated tokens (prompt and answer). @default 0 */
       readonly tokens?: number;
+      /** The same, as the instance's token limits reserve it; needed when it has any. */
+      readonly tokenEstimate?: () => TokenEstimate;
     },
   ): UpstreamLease | undefined {
     const now = options.now();
     if (upstream.breaker && !upstream.breaker.admit(now)) return undefined;
     let delay = 0;
     let metered: Metered | undefined;
+    let reserved: { reservation: TokenReservation; tightest: MeteredTokens } | undefined;
+    if (upstream.tokenLimits.length > 0 && options.tokenEstimate) {
+      const estimate = options.tokenEstimate();
+      if (!hasTokenRoom(upstream.tokenLimits, options.client, estimate, now)) {
+        upstream.breaker?.onNeutral(now);
+        return undefined;
+      }
+    }
     if (upstream.limits.length > 0) {
       const admission = admit(upstream.limits, options.client, now, options.observer);
       if (!admission.allowed) {
@@ -82,6 +117,16 @@ export class UpstreamLease implements Disposable {
       }
       delay = admission.delay;
       metered = admission.tightest;
+    }
+    if (upstream.tokenLimits.length > 0 && options.tokenEstimate) {
+      const tokens = reserveTokens(
+        upstream.tokenLimits,
+        options.client,
+        options.tokenEstimate(),
+        options.now,
+      );
+      // Room was checked above, at the same time: the reservation cannot be refused.
+      if (tokens.allowed) reserved = tokens;
     }
     const tokens = options.tokens ?? 0;
     upstream.state.active++;
@@ -93,9 +138,11 @@ export class UpstreamLease implements Disposable {
       now: options.now,
       judged: false,
       settled: false,
-      cleanups: [],
+      // Tokens not kept for an answer go back when the claim settles.
+      cleanups: reserved ? [reserved.reservation] : [],
+      reservation: reserved?.reservation,
     };
-    return new UpstreamLease(claim, delay, metered);
+    return new UpstreamLease(claim, delay, metered, reserved?.tightest);
   }
 
   /** Whether the lease has been settled, or moved to another. */
@@ -128,7 +175,7 @@ export class UpstreamLease implements Disposable {
   move(): UpstreamLease {
     if (!this.#owns) throw new ReferenceError("The lease was already settled or moved");
     this.#owns = false;
-    return new UpstreamLease(this.#claim, this.delay, this.metered);
+    return new UpstreamLease(this.#claim, this.delay, this.metered, this.meteredTokens);
   }
 
   /** Settles: see the module doc. Later calls, and calls on a lease moved on, do nothing. */

@@ -6,6 +6,7 @@
  */
 import { GatewayError, OPENAI_ERRORS } from "../../errors.ts";
 import type { Metered } from "../../limiter/admission.ts";
+import type { MeteredTokens } from "../../limiter/token_limits.ts";
 import type { ModelPool, Upstream } from "../../registry/snapshot.ts";
 import { backoffDelay } from "../../retry/backoff.ts";
 import { selectionFor } from "../select/selection.ts";
@@ -19,8 +20,12 @@ import { attemptHeaders } from "../request/upstream_headers.ts";
 import { pause } from "../../lib/pause.ts";
 import { withEnginePriority } from "../../queue/engine_priority.ts";
 import type { PriorityClass } from "../../queue/priority.ts";
+import type { ServiceType } from "../../services.ts";
+import { withUsageAsked } from "../request/usage_asked.ts";
 
 const GONE: ModelOutcome = { kind: "client-gone" };
+/** The services whose streams end with a usage-only event when asked: OpenAI's `include_usage`. */
+const USAGE_STREAMS: ReadonlySet<ServiceType> = new Set(["chat", "completion"]);
 const GONE_FAILURE: Failure = { kind: "client-gone" };
 const NO_CLIENT_CREDENTIALS = new Headers();
 
@@ -35,7 +40,11 @@ export async function tryModel(
   const selection = selectionFor(pool, body.model, shared);
   const first = await selection.first();
   if (!("id" in first)) return first;
-  const exchangeFor = exchanges(body, { now: clock(), priority: shared.place.priority });
+  const exchangeFor = exchanges(body, {
+    now: clock(),
+    priority: shared.place.priority,
+    usage: !USAGE_STREAMS.has(service.type) ? "never" : shared.countsTokens ? "always" : "limited",
+  });
   const tokens = estimatedTokens(body);
   let upstream: Upstream = first;
   let retriesLeft = service.retry.count;
@@ -49,12 +58,14 @@ export async function tryModel(
     record.picked(upstream, service.loadBalance.type);
     let outcome: Response | Failure | undefined;
     let metered: Metered | undefined;
+    let meteredTokens: MeteredTokens | undefined;
     {
       using lease = UpstreamLease.claim(upstream, {
         client,
         now: clock,
         observer: record,
         tokens,
+        tokenEstimate: shared.tokenEstimate,
       });
       if (lease === undefined) {
         outcome = undefined;
@@ -62,6 +73,7 @@ export async function tryModel(
         outcome = GONE_FAILURE;
       } else {
         metered = lease.metered;
+        meteredTokens = lease.meteredTokens;
         const exchange = exchangeFor(upstream);
         outcome = await attempt(lease, {
           exchange,
@@ -83,10 +95,16 @@ export async function tryModel(
           record,
           errors: request.errors ?? OPENAI_ERRORS,
         });
+        // The instance's tokens settle with the answer's usage; an attempt that failed gives
+        // them back with the lease.
+        if (outcome instanceof Response) {
+          const answered = lease.answeredTokens();
+          if (answered) record.reservedTokens(answered);
+        }
       }
     }
     if (outcome instanceof Response) {
-      return { kind: "answered", response: outcome, metered };
+      return { kind: "answered", response: outcome, metered, meteredTokens };
     }
     if (outcome?.kind === "client-gone") return GONE;
     let next: Upstream | undefined;
@@ -127,20 +145,43 @@ export async function tryModel(
  */
 function exchanges(
   body: ClientBody,
-  { now, priority }: { now: number; priority: PriorityClass },
+  { now, priority, usage }: {
+    now: number;
+    priority: PriorityClass;
+    /**
+     * Which instances a stream asks for `usage`: every one (the client's or the service's token
+     * limits count the request), those with token limits of their own, or none (the service's
+     * API has no such option).
+     */
+    usage: "always" | "limited" | "never";
+  },
 ): (upstream: Upstream) => Exchange {
   const plain = passThrough(body);
-  let prioritized: Exchange | undefined;
+  let asking: { readonly body: ClientBody; readonly exchange: Exchange } | undefined;
+  const prioritized = new Map<Exchange, Exchange>();
   let translated: Map<Translation, Exchange> | undefined;
   return (upstream) => {
     const translation = upstream.translation;
     if (translation === undefined) {
-      if (!upstream.forwardPriority) return plain;
-      if (prioritized === undefined) {
-        const bytes = withEnginePriority(body, priority);
-        prioritized = bytes === undefined ? plain : { ...plain, body: bytes };
+      let sent = { body, exchange: plain };
+      if (usage === "always" || (usage === "limited" && upstream.tokenLimits.length > 0)) {
+        // Made once, and only for a request some token limit counts.
+        if (asking === undefined) {
+          const asked = withUsageAsked(body);
+          asking = asked
+            ? { body: asked, exchange: { ...passThrough(asked), hidesUsage: true } }
+            : sent;
+        }
+        sent = asking;
       }
-      return prioritized;
+      if (!upstream.forwardPriority) return sent.exchange;
+      let spliced = prioritized.get(sent.exchange);
+      if (spliced === undefined) {
+        const bytes = withEnginePriority(sent.body, priority);
+        spliced = bytes === undefined ? sent.exchange : { ...sent.exchange, body: bytes };
+        prioritized.set(sent.exchange, spliced);
+      }
+      return spliced;
     }
     translated ??= new Map();
     let exchange = translated.get(translation);

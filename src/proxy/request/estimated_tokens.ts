@@ -20,8 +20,14 @@ const ANSWER_LIMITS = ["max_tokens", "max_completion_tokens", "max_output_tokens
  * prompt.
  */
 export function estimatedTokens(body: ClientBody): number {
+  const { input, output } = estimatedTokenParts(body);
+  return input + output;
+}
+
+/** {@linkcode estimatedTokens} as its prompt (`input`) and its answer (`output`). */
+export function estimatedTokenParts(body: ClientBody): { input: number; output: number } {
   const json = body.json;
-  if (json === undefined) return 0;
+  if (json === undefined) return { input: 0, output: 0 };
   let answer = DEFAULT_ANSWER_TOKENS;
   for (const field of ANSWER_LIMITS) {
     const limit = json[field];
@@ -30,5 +36,5 @@ export function estimatedTokens(body: ClientBody): number {
       break;
     }
   }
-  return Math.ceil(body.bytes.byteLength / BYTES_PER_TOKEN) + answer;
+  return { input: Math.ceil(body.bytes.byteLength / BYTES_PER_TOKEN), output: answer };
 }

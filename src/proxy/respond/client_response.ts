@@ -12,7 +12,8 @@ import type { UpstreamLease } from "../attempt/lease.ts";
 import type { StreamFailure } from "../exchange.ts";
 import { IdleTimeout } from "../attempt/failure.ts";
 import { GatewayStopping } from "../attempt/attempts_in_flight.ts";
-import { relayBody, type RelayEnd, type StartedBody } from "./relay.ts";
+import { type ChunkFilter, relayBody, type RelayEnd, type StartedBody } from "./relay.ts";
+import { UsageEventFilter } from "./usage_event_filter.ts";
 import { responseHeaders } from "./response_headers.ts";
 import { isStream } from "./stream_types.ts";
 
@@ -108,6 +109,8 @@ export interface RelayContext {
   readonly farewell?: ((failure: StreamFailure) => Uint8Array | undefined) | undefined;
   /** The clock (ms) the instance's measured performance is stamped with. */
   readonly now: () => number;
+  /** The stream's usage-only event is not passed on: the client did not ask for it. */
+  readonly hidesUsage?: boolean | undefined;
 }
 
 /** What else a relay of the client's body does besides settling the lease at its end. */
@@ -115,6 +118,7 @@ interface RelayDuties {
   /** Whoever holds the lease at the relay's end, set by the caller once the body is theirs. */
   readonly owner?: { lease: UpstreamLease | undefined };
   readonly onChunk?: ((chunk: Uint8Array) => void) | undefined;
+  readonly filter?: ChunkFilter | undefined;
   readonly farewell?: ((error: unknown) => Uint8Array) | undefined;
   /** Called when the whole body went through, before the lease settles. */
   readonly onDone?: (() => void) | undefined;
@@ -131,6 +135,7 @@ function relayOptions(relay: RelayContext, duties: RelayDuties = {}) {
     onIdle: () => relay.controller.abort(new IdleTimeout()),
     onCancel: () => relay.controller.abort(CLIENT_GONE),
     onChunk: duties.onChunk,
+    filter: duties.filter,
     farewell: duties.farewell,
     onEnd: (end: RelayEnd) => {
       if (end.kind === "done") onDone?.();
@@ -178,6 +183,7 @@ export function relayed(
     relayOptions(relay, {
       owner,
       onChunk: tap ? (chunk) => tap.chunk(chunk) : undefined,
+      filter: sse && relay.hidesUsage ? new UsageEventFilter() : undefined,
       // An SSE client learns why its stream ended: the SDKs raise the error event.
       farewell: sse ? (error) => farewellOf(relay, streamCut(error, relay.idle)) : undefined,
       onDone: started && sse && tap ? generationTimer(relay, tap) : undefined,

@@ -24,6 +24,11 @@ export interface RelayOptions {
   readonly onCancel: () => void;
   /** Called with each chunk as it is passed on. */
   readonly onChunk?: ((chunk: Uint8Array) => void) | undefined;
+  /**
+   * Reshapes what the client gets: the bytes of each chunk to pass on (after `onChunk` saw it
+   * as the backend sent it), and the bytes still held at the end.
+   */
+  readonly filter?: ChunkFilter | undefined;
   /** Called exactly once, when the relay ends. */
   readonly onEnd: (end: RelayEnd) => void;
   /**
@@ -32,6 +37,14 @@ export interface RelayOptions {
    * {@linkcode BodyCut}.
    */
   readonly farewell?: ((error: unknown) => Uint8Array) | undefined;
+}
+
+/** Reshapes a relayed body chunk by chunk. */
+export interface ChunkFilter {
+  /** The bytes to pass on for `chunk`; may be empty. */
+  pass(chunk: Uint8Array): Uint8Array;
+  /** The bytes held back until the end, to pass on then. */
+  end(): Uint8Array;
 }
 
 /** A body whose first chunks were read already: they are relayed first, then the rest. */
@@ -76,16 +89,26 @@ export function relayBody(
     async pull(controller) {
       waitingSince = performance.now();
       try {
-        const { done, value } = heldSent < held.length
-          ? { done: false, value: held[heldSent++]! }
-          : await reader.read();
-        waitingSince = 0;
-        if (done) {
-          end({ kind: "done" });
-          controller.close();
-        } else {
+        // A filter may pass on nothing of a chunk: the next is read for the client waiting.
+        for (;;) {
+          const { done, value } = heldSent < held.length
+            ? { done: false, value: held[heldSent++]! }
+            : await reader.read();
+          waitingSince = 0;
+          if (done) {
+            const rest = options.filter?.end();
+            end({ kind: "done" });
+            if (rest !== undefined && rest.byteLength > 0) controller.enqueue(rest);
+            controller.close();
+            return;
+          }
           options.onChunk?.(value);
-          controller.enqueue(value);
+          const passed = options.filter ? options.filter.pass(value) : value;
+          if (passed.byteLength > 0) {
+            controller.enqueue(passed);
+            return;
+          }
+          waitingSince = performance.now();
         }
       } catch (error) {
         end({ kind: "failed", error });

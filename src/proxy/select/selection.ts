@@ -19,7 +19,13 @@ import {
   type LiveLimit,
   soonestRefusal,
 } from "../../limiter/admission.ts";
-import { rateLimitHeaders } from "../../limiter/headers.ts";
+import { rateLimitHeaders, tokenLimitHeaders } from "../../limiter/headers.ts";
+import {
+  hasTokenRoom,
+  type LiveTokenLimit,
+  soonestTokenRefusal,
+  type TokenEstimate,
+} from "../../limiter/token_limits.ts";
 import type { ModelPool, Upstream } from "../../registry/snapshot.ts";
 import { retryAfterSeconds } from "../../retry/retry_after.ts";
 import type { ModelOutcome, ModelRequest } from "../types.ts";
@@ -58,7 +64,9 @@ export function selectionFor(pool: ModelPool, model: string, shared: ModelReques
   const eligible = (upstream: Upstream) =>
     (capable === undefined || capable.includes(upstream)) &&
     upstream.state.active < upstream.maxConcurrency && isAvailable(upstream, now) &&
-    (upstream.limits.length === 0 || hasRoom(upstream.limits, client, now));
+    (upstream.limits.length === 0 || hasRoom(upstream.limits, client, now)) &&
+    (upstream.tokenLimits.length === 0 ||
+      hasTokenRoom(upstream.tokenLimits, client, shared.tokenEstimate(), now));
   const untried = (upstream: Upstream) => !tried.includes(upstream) && eligible(upstream);
   const picked = (upstream: Upstream | undefined) => {
     if (upstream) tried.push(upstream);
@@ -103,7 +111,7 @@ async function firstPick(
     const picked = pick();
     if (picked) return picked;
     const now = clock();
-    const blocked = blockage(upstreams, shared.client, now);
+    const blocked = blockage(upstreams, shared.client, shared.tokenEstimate, now);
     if (blocked.busy && pool.queue) {
       const queue = pool.queue;
       ticket ??= new QueueTicket(shared.place);
@@ -156,7 +164,14 @@ async function firstPick(
     if (blocked.limited) {
       shared.request.record.rateLimit("instance", "rejected");
       const refusal = soonestRefusal(blocked.limits, shared.client, now);
-      const wait = Math.min(refusal?.decision.retryAfter ?? Infinity, blocked.coolingFor);
+      const tokenRefusal = blocked.tokenLimits.length === 0
+        ? undefined
+        : soonestTokenRefusal(blocked.tokenLimits, shared.client, shared.tokenEstimate(), now);
+      const wait = Math.min(
+        refusal?.decision.retryAfter ?? Infinity,
+        tokenRefusal?.decision.retryAfter ?? Infinity,
+        blocked.coolingFor,
+      );
       return {
         kind: "refused",
         error: new GatewayError(
@@ -164,9 +179,10 @@ async function firstPick(
           "rate_limit_exceeded",
           `Every instance of model "${pool.name}" is at its rate limit; retry later`,
           {
-            type: "requests",
+            type: refusal || !tokenRefusal ? "requests" : "tokens",
             headers: {
               ...(refusal ? rateLimitHeaders(refusal) : {}),
+              ...(tokenRefusal ? tokenLimitHeaders(tokenRefusal) : {}),
               "retry-after": retryAfterSeconds(wait),
             },
           },
@@ -233,14 +249,22 @@ interface Blockage {
   readonly limited: boolean;
   /** The limits of the instances held back by them. */
   readonly limits: readonly LiveLimit[];
+  /** The token limits of the instances held back by them. */
+  readonly tokenLimits: readonly LiveTokenLimit[];
   /** ms until the soonest cool-down ends; Infinity when none holds an instance back. */
   readonly coolingFor: number;
 }
 
-function blockage(upstreams: readonly Upstream[], client: LimitedClient, now: number): Blockage {
+function blockage(
+  upstreams: readonly Upstream[],
+  client: LimitedClient,
+  estimate: () => TokenEstimate,
+  now: number,
+): Blockage {
   let busy = false;
   let limited = false;
   const limits: LiveLimit[] = [];
+  const tokenLimits: LiveTokenLimit[] = [];
   let coolingFor = Infinity;
   for (const upstream of upstreams) {
     if (!isInService(upstream, now)) continue;
@@ -251,9 +275,15 @@ function blockage(upstreams: readonly Upstream[], client: LimitedClient, now: nu
     } else if (upstream.limits.length > 0 && !hasRoom(upstream.limits, client, now)) {
       limited = true;
       limits.push(...upstream.limits);
+    } else if (
+      upstream.tokenLimits.length > 0 &&
+      !hasTokenRoom(upstream.tokenLimits, client, estimate(), now)
+    ) {
+      limited = true;
+      tokenLimits.push(...upstream.tokenLimits);
     } else if (state.active >= upstream.maxConcurrency) {
       busy = true;
     }
   }
-  return { busy, limited, limits, coolingFor };
+  return { busy, limited, limits, tokenLimits, coolingFor };
 }

@@ -1,0 +1,138 @@
+/**
+ * Token budgets: a bucket of `tokens-per-minute` tokens that refills continuously, a full
+ * minute's worth in a minute. A request reserves its estimated tokens before it is sent and
+ * settles with the backend's count when it ends, so a bucket may go below zero (the answer was
+ * longer than estimated); it then refills from there. Plain state over an injected clock.
+ * @module
+ */
+import { EPSILON } from "./_shared.ts";
+
+/** The token counts a token limit may count, as the config names them. */
+export const TOKEN_COUNTS = ["input", "output", "total"] as const;
+
+/** One of {@linkcode TOKEN_COUNTS}. */
+export type TokenCount = (typeof TOKEN_COUNTS)[number];
+
+/** A token limit's settings. */
+export interface TokenLimitSettings {
+  /** Tokens a minute, and the most the bucket holds. */
+  readonly perMinute: number;
+  /** Which tokens are counted: the prompt's, the answer's, or both. */
+  readonly counts: TokenCount;
+}
+
+/** A budget's answer to a reservation. */
+export interface TokenDecision {
+  readonly allowed: boolean;
+  /** Whole tokens left after it (0 when none or in debt). */
+  readonly remaining: number;
+  /** ms until the budget is full again, if nothing more is taken. */
+  readonly reset: number;
+  /** When refused, ms until the tokens asked for are there; 0 when allowed. */
+  readonly retryAfter: number;
+}
+
+const MS_PER_MINUTE = 60_000;
+
+/** One bucket of tokens. */
+export class TokenBudget {
+  readonly #capacity: number;
+  readonly #msPerToken: number;
+  #tokens: number;
+  #updatedAt: number;
+
+  constructor(perMinute: number, now: number) {
+    this.#capacity = perMinute;
+    this.#msPerToken = MS_PER_MINUTE / perMinute;
+    this.#tokens = perMinute;
+    this.#updatedAt = now;
+  }
+
+  /** The tokens in the bucket at `now` (negative while in debt); a clock stepping back stands. */
+  available(now: number): number {
+    if (now <= this.#updatedAt) return this.#tokens;
+    const tokens = this.#tokens + (now - this.#updatedAt) / this.#msPerToken;
+    return tokens >= this.#capacity - EPSILON ? this.#capacity : tokens;
+  }
+
+  /**
+   * Whether `tokens` may be reserved at `now`: when the bucket holds them, or, for a request
+   * larger than the whole budget, when the bucket is full. Counts nothing.
+   */
+  peek(tokens: number, now: number): TokenDecision {
+    const available = this.available(now);
+    const needed = Math.min(tokens, this.#capacity);
+    if (available >= needed - EPSILON) {
+      return this.#decision(true, available - tokens, 0);
+    }
+    return this.#decision(false, available, (needed - available) * this.#msPerToken);
+  }
+
+  /** Takes `tokens` (a negative count gives them back) at `now`, below zero if need be. */
+  take(tokens: number, now: number): void {
+    const tokensNow = this.available(now) - tokens;
+    this.#tokens = Math.min(this.#capacity, tokensNow);
+    this.#updatedAt = Math.max(this.#updatedAt, now);
+  }
+
+  /** The budget's standing at `now`, as a decision that allowed nothing. */
+  standing(now: number): TokenDecision {
+    return this.#decision(true, this.available(now), 0);
+  }
+
+  /** Whether the bucket is full at `now`: as good as a fresh one. */
+  isIdle(now: number): boolean {
+    return this.available(now) >= this.#capacity - EPSILON;
+  }
+
+  #decision(allowed: boolean, left: number, retryAfter: number): TokenDecision {
+    return {
+      allowed,
+      remaining: Math.max(0, Math.floor(left + EPSILON)),
+      reset: Math.max(0, (this.#capacity - left) * this.#msPerToken),
+      retryAfter: Math.ceil(retryAfter),
+    };
+  }
+}
+
+/** Token budgets by key (a client IP, a digest of an API key, `*`…), in bounded memory. */
+export class KeyedTokenBudgets {
+  readonly settings: TokenLimitSettings;
+  readonly #maxKeys: number;
+  /** Least recently used first. */
+  readonly #budgets = new Map<string, TokenBudget>();
+
+  constructor(settings: TokenLimitSettings, maxKeys: number) {
+    this.settings = settings;
+    this.#maxKeys = maxKeys;
+  }
+
+  /** The number of keys with a budget kept. */
+  get size(): number {
+    return this.#budgets.size;
+  }
+
+  /** The budget of `key`, made full at `now` on first use, as the most recently used. */
+  budget(key: string, now: number): TokenBudget {
+    const known = this.#budgets.get(key);
+    if (known !== undefined) {
+      this.#budgets.delete(key);
+      this.#budgets.set(key, known);
+      return known;
+    }
+    // Full budgets are as good as fresh ones: dropping them changes nothing for anyone.
+    for (const [oldKey, old] of this.#budgets) {
+      if (this.#budgets.size < this.#maxKeys && !old.isIdle(now)) break;
+      this.#budgets.delete(oldKey);
+    }
+    const budget = new TokenBudget(this.settings.perMinute, now);
+    this.#budgets.set(key, budget);
+    return budget;
+  }
+
+  /** What reserving `tokens` for `key` would answer at `now`, counting nothing. */
+  peek(key: string, tokens: number, now: number): TokenDecision {
+    const known = this.#budgets.get(key);
+    return (known ?? new TokenBudget(this.settings.perMinute, now)).peek(tokens, now);
+  }
+}
