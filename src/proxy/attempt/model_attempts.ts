@@ -55,6 +55,7 @@ export async function tryModel(
         now: clock,
         observer: record,
         tokens,
+        concurrency: request.identity?.concurrency,
       });
       if (lease === undefined) {
         outcome = undefined;

@@ -68,11 +68,18 @@ export function selectionFor(pool: ModelPool, model: string, shared: ModelReques
     now = clock();
     return picked(pool.strategy.pick(context, untried));
   };
+  // A client at its own concurrency cap waits for one of its requests to end, like a request
+  // that finds every instance at its cap. Retries of a request already under way are not held.
+  const concurrency = shared.request.identity?.concurrency;
+  const pickFirst = concurrency ? () => concurrency.hasRoom() ? next() : undefined : next;
   return {
     first: () =>
-      capable?.length === 0
-        ? Promise.resolve(incapable(pool, model, shared))
-        : firstPick(pool, { pick: next, model, shared, upstreams: capable ?? pool.upstreams }),
+      capable?.length === 0 ? Promise.resolve(incapable(pool, model, shared)) : firstPick(pool, {
+        pick: pickFirst,
+        model,
+        shared,
+        upstreams: capable ?? pool.upstreams,
+      }),
     next,
     again: () => next() ?? picked(pool.strategy.pick(context, eligible)),
   };
@@ -96,6 +103,7 @@ async function firstPick(
   const clock = shared.deps.now ?? Date.now;
   const deadline = clock() + pool.queueTimeout;
   const { visit } = shared;
+  const concurrency = shared.request.identity?.concurrency;
   // Made once: a request woken that finds no free slot waits again in its turn.
   let ticket: QueueTicket | undefined;
   let woken = false;
@@ -103,10 +111,12 @@ async function firstPick(
     const picked = pick();
     if (picked) return picked;
     const now = clock();
-    const blocked = blockage(upstreams, shared.client, now);
+    const blocked = blockage(upstreams, shared.client, now, concurrency?.hasRoom() ?? true);
     if (blocked.busy && pool.queue) {
       const queue = pool.queue;
-      ticket ??= new QueueTicket(shared.place);
+      ticket ??= new QueueTicket(shared.place, concurrency && (() => concurrency.hasRoom()));
+      // Woken when one of the client's requests ends, wherever it was served.
+      using _waiting = concurrency?.waitIn(queue);
       const waitingSince = performance.now();
       let joined = false;
       const waited = await queue.wait(ticket, {
@@ -227,7 +237,7 @@ function outOfServiceSummary(upstreams: readonly Upstream[], now: number): strin
 
 /** Why no instance could be picked, where it is not that they are out of service. */
 interface Blockage {
-  /** Some instance would serve but for its concurrency cap. */
+  /** Some instance would serve but for its concurrency cap or the client's. */
   readonly busy: boolean;
   /** Some instance would serve but for its rate limits or a 429 cool-down. */
   readonly limited: boolean;
@@ -237,13 +247,22 @@ interface Blockage {
   readonly coolingFor: number;
 }
 
-function blockage(upstreams: readonly Upstream[], client: LimitedClient, now: number): Blockage {
+function blockage(
+  upstreams: readonly Upstream[],
+  client: LimitedClient,
+  now: number,
+  clientHasRoom: boolean,
+): Blockage {
   let busy = false;
   let limited = false;
   const limits: LiveLimit[] = [];
   let coolingFor = Infinity;
   for (const upstream of upstreams) {
     if (!isInService(upstream, now)) continue;
+    if (!clientHasRoom) {
+      busy = true;
+      continue;
+    }
     const { state } = upstream;
     if (state.cooldownUntil > now) {
       limited = true;
