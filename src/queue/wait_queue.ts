@@ -9,7 +9,8 @@
  * the smallest tag goes first, ties in order of arrival. A key that sends now and then thus joins
  * the current round, and a key that floods the line takes one turn in each round like any other:
  * a request of a quiet key waits behind at most one request of each busy lane, not behind the
- * whole flood.
+ * whole flood. A lane whose key is at its own `max-concurrency` is passed over until one of the
+ * key's requests ends (its tickets say when they are ready).
  *
  * The line holds at most `size` waiters. When it is full, an arrival of a higher class pushes
  * out the newest waiter of the longest lane of the lowest class; an arrival of the same class
