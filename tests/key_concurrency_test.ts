@@ -164,7 +164,7 @@ Deno.test("a key waiting at its cap past the queue timeout gets 503 queue_timeou
   }
 });
 
-Deno.test("keys created through the admin API take max-concurrency", async () => {
+Deno.test("keys created or changed through the admin API take max-concurrency", async () => {
   const adminKey = "admin-key-0000000000000000";
   const first = new Gate();
   await using backend = await startFakeBackend();
@@ -182,6 +182,21 @@ Deno.test("keys created through the admin API take max-concurrency", async () =>
     assert.equal(script.body["max-concurrency"], 1);
     const invalid = await create({ id: "invalid", "max-concurrency": 0 });
     assert.equal(invalid.status, 400);
+    const raised = await adminCall<{ "max-concurrency"?: number }>(
+      gateway.url,
+      "PATCH",
+      "/admin/keys/script",
+      { key: adminKey, body: { "max-concurrency": 2 } },
+    );
+    assert.equal(raised.status, 200, JSON.stringify(raised.body));
+    assert.equal(raised.body["max-concurrency"], 2);
+    const lowered = await adminCall<{ "max-concurrency"?: number }>(
+      gateway.url,
+      "PATCH",
+      "/admin/keys/script",
+      { key: adminKey, body: { "max-concurrency": 1 } },
+    );
+    assert.equal(lowered.body["max-concurrency"], 1);
 
     backend.holdNext(first);
     const pending = [ask(gateway, script.body.key, "first")];
