@@ -156,7 +156,13 @@ Deno.test("a key waiting at its cap past the queue timeout gets 503 queue_timeou
     await backend.received(1);
     const late = await ask(gateway, KEYS.capped, "second");
     assert.equal(late.status, 503);
-    assert.equal((await late.json()).error.code, "queue_timeout");
+    const { error } = await late.json();
+    assert.equal(error.code, "queue_timeout");
+    assert.equal(
+      error.message,
+      `The credential "capped" is at its max-concurrency (its key's or its team's): none of its ` +
+        `requests ended within 50 ms`,
+    );
     first.open();
     assert.deepEqual(await statuses([held]), [200]);
   } finally {

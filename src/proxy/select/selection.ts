@@ -140,14 +140,17 @@ async function firstPick(
       // Until the requests waiting now have left at the rate the queue drains; a queue not
       // seen to drain yet has them gone by the time the longest of them may wait.
       const drained = Math.min(queue.drainTime() ?? pool.queueTimeout, pool.queueTimeout);
+      const atOwnCap = concurrency !== undefined && !concurrency.hasRoom();
+      const busy = atOwnCap
+        ? `The credential "${shared.request.identity!.id}" is at its max-concurrency`
+        : `Every instance of model "${pool.name}" is busy`;
       return {
         kind: "refused",
         error: waited === "full"
           ? new GatewayError(
             429,
             "queue_full",
-            `Every instance of model "${pool.name}" is busy and ${queue.size} requests ` +
-              `are already waiting`,
+            `${busy} and ${queue.size} requests are already waiting`,
             {
               headers: { ...visit.headers(), "retry-after": retryAfterSeconds(drained) },
               type: "requests",
@@ -156,7 +159,10 @@ async function firstPick(
           : new GatewayError(
             503,
             "queue_timeout",
-            `No instance of model "${pool.name}" became free within ${pool.queueTimeout} ms`,
+            atOwnCap
+              ? `${busy} (its key's or its team's): none of its requests ended within ` +
+                `${pool.queueTimeout} ms`
+              : `No instance of model "${pool.name}" became free within ${pool.queueTimeout} ms`,
             { headers: { ...visit.headers(), "retry-after": retryAfterSeconds(drained) } },
           ),
       };
