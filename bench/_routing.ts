@@ -3,7 +3,8 @@
  * of engines, once per strategy (and with `max-concurrency: auto`), without and with a key that
  * floods the gateway, under a first-in-first-out queue and under the gateway's fair queue: time
  * to first token p50/p99, throughput, and per key class the p99 with the flood against the p99
- * without it. Then over engines that differ little and never fill their batches.
+ * without it; then with the flooding key at a `max-concurrency` of its own. Then over engines
+ * that differ little and never fill their batches.
  * @module
  */
 import { STRATEGIES, type StrategyName } from "../src/balancer/mod.ts";
@@ -102,6 +103,17 @@ const CALM: readonly ClientSpec[] = [...PEOPLE, URGENT];
  * can serve (about 4.6 requests/s when every batch is full).
  */
 const FLOOD: ClientSpec = { key: "flood", rate: 14 };
+
+/**
+ * The flood's own `max-concurrency`: a fourteenth, a quarter and a half of the engines' 28 batch
+ * slots (half as much of the 56 slots of the configured caps).
+ */
+const FLOOD_CAPS: readonly number[] = [2, 7, 14];
+
+/** The rows run with a capped flood. */
+const CAPPED_FLOOD_ROWS: readonly Row[] = ROWS.filter((row) =>
+  row.caps !== "auto" && (row.strategy === "round-robin" || row.strategy === "fastest")
+);
 
 /** The same flood from a key its operator put in the `low` class. */
 const LOW_FLOOD: ClientSpec = { ...FLOOD, priority: "low" };
@@ -317,6 +329,21 @@ export async function routingBench(): Promise<number> {
     );
     runs.push({ name, calm, flooded, first: known === undefined });
   }
+  // The flood with a cap of its own, under the fair queue.
+  const cappedFlood = [];
+  for (const cap of FLOOD_CAPS) {
+    const flooded = await runAll(
+      (engines) =>
+        scenario(engines, [...CALM, { ...FLOOD, maxConcurrency: cap }], {
+          seconds,
+          seed,
+          line: fairLine,
+        }),
+      HETEROGENEOUS,
+      CAPPED_FLOOD_ROWS,
+    );
+    cappedFlood.push({ cap, flooded });
+  }
   const adaptive = new Map<string, Map<Row, SimResult>>();
   for (const promptTokens of [PROMPT_TOKENS, NARROW_PROMPTS]) {
     adaptive.set(
@@ -369,6 +396,14 @@ export async function routingBench(): Promise<number> {
     console.log(strategyTable(HETEROGENEOUS, flooded));
     console.log("");
     console.log(keyTable(flooded, calm));
+  }
+  for (const { cap, flooded } of cappedFlood) {
+    console.log(
+      `\n### Heterogeneous engines with the flood at max-concurrency ${cap}, fair queue\n`,
+    );
+    console.log(strategyTable(HETEROGENEOUS, flooded));
+    console.log("");
+    console.log(keyTable(flooded, calmRuns.get(fairLine)!));
   }
   console.log(`\n### The adaptive limit and prompt lengths, no flood, fair queue\n`);
   console.log(adaptiveTable(adaptive));

@@ -10,7 +10,9 @@
  * instance with `max-concurrency: auto`, the real {@linkcode AdaptiveConcurrency} limit fed as
  * the gateway feeds it. Requests over every instance's concurrency cap wait in a gateway queue:
  * the real {@linkcode WaitQueue}, bounded and timed out as configured, with each key in a lane
- * of its own (fair) or every request in one lane (first in, first out).
+ * of its own (fair) or every request in one lane (first in, first out). A key may have a
+ * `max-concurrency` of its own: the real {@linkcode ClientConcurrency}, claimed when a request
+ * is sent and given back when it ends, its requests over it waiting in their lane.
  * @module
  */
 import { InstancePerformance } from "../src/balancer/performance.ts";
@@ -23,6 +25,7 @@ import {
 } from "../src/limiter/adaptive_concurrency.ts";
 import type { PriorityClass } from "../src/queue/priority.ts";
 import { QueueTicket, type Timer, WaitQueue } from "../src/queue/wait_queue.ts";
+import { ClientConcurrency, ConcurrencyCap } from "../src/limiter/client_concurrency.ts";
 
 /** How one simulated engine serves. */
 export interface EngineSpec {
@@ -54,6 +57,8 @@ export interface ClientSpec {
   readonly rate: number;
   /** The key's priority class. @default normal */
   readonly priority?: PriorityClass;
+  /** The key's `max-concurrency`: its requests in flight at once. @default unlimited */
+  readonly maxConcurrency?: number;
 }
 
 /** A request as the gateway sees it. */
@@ -76,6 +81,8 @@ export interface LineContext {
   readonly now: () => number;
   /** Virtual timers. */
   readonly timer: Timer;
+  /** The cap on `request`'s key's requests in flight, if it has one. */
+  readonly concurrencyOf: (request: SimRequest) => ClientConcurrency | undefined;
 }
 
 /** Where requests wait at the gateway while every instance is at its concurrency cap. */
@@ -110,16 +117,19 @@ const NEVER = new AbortController().signal;
  */
 export function gatewayQueue(fair: boolean, settings: QueueSettings = {}): LineFactory {
   const timeout = settings.timeout ?? 30_000;
-  return ({ send, refuse, now, timer }) => {
+  return ({ send, refuse, now, timer, concurrencyOf }) => {
     const queue = new WaitQueue(settings.size ?? 100, { timer, now });
     // Waits begun whose outcome the line has not handled yet.
     let open = 0;
     const wait = (request: SimRequest, ticket: QueueTicket) => {
       open++;
       const deadline = request.arrival + timeout;
+      // As selection does: a key with a cap is woken when one of its requests ends.
+      const waiting = concurrencyOf(request)?.waitIn(queue);
       queue.wait(ticket, { timeout: Math.max(0, deadline - now()), signal: NEVER }).then(
         (outcome) => {
           open--;
+          waiting?.[Symbol.dispose]();
           if (outcome !== "woken") refuse(request, outcome === "full" ? "full" : "timeout");
           else if (!send(request)) wait(request, ticket);
         },
@@ -127,10 +137,15 @@ export function gatewayQueue(fair: boolean, settings: QueueSettings = {}): LineF
     };
     return {
       push(request) {
+        if (!fair && concurrencyOf(request)) {
+          // One lane for every key cannot pass over a key at its cap, as the gateway's can.
+          throw new RangeError("A key's max-concurrency needs the fair queue");
+        }
         const place = fair
           ? { priority: request.priority, lane: request.key }
           : { priority: "normal" as const, lane: "everyone" };
-        wait(request, new QueueTicket(place));
+        const concurrency = concurrencyOf(request);
+        wait(request, new QueueTicket(place, concurrency && (() => concurrency.hasRoom())));
       },
       wake: () => queue.wake(),
       get length() {
@@ -214,6 +229,8 @@ interface Job {
   readonly request: SimRequest;
   readonly instance: Instance;
   readonly sentAt: number;
+  /** Its place under its key's cap, given back when it ends. */
+  readonly claim: Disposable | undefined;
   phase: "prefill" | "decode";
   left: number;
   firstTokenAt: number;
@@ -368,6 +385,15 @@ export async function simulate(factory: StrategyFactory, scenario: Scenario): Pr
     agenda.push({ at, seq: seq++, kind: "arrival", request });
   };
   const clientOf = new Map(scenario.clients.map((client) => [client.key, client]));
+  // The real caps of the keys that have one, counted and given back as leases do.
+  const concurrency = new Map(
+    scenario.clients.flatMap((client) =>
+      client.maxConcurrency === undefined
+        ? []
+        : [[client.key, new ClientConcurrency([new ConcurrencyCap(client.maxConcurrency)])]]
+    ),
+  );
+  const concurrencyOf = (request: SimRequest) => concurrency.get(request.key);
   for (const client of scenario.clients) nextArrival(client, 0);
   agenda.push({ at: 0, seq: seq++, kind: "scrape" });
 
@@ -382,15 +408,19 @@ export async function simulate(factory: StrategyFactory, scenario: Scenario): Pr
     instance.state.active <
       (instance.concurrency?.limit ?? (instance.spec.maxConcurrency as number));
   const send = (request: SimRequest): boolean => {
+    const caps = concurrencyOf(request);
+    if (caps && !caps.hasRoom()) return false;
     const instance = strategy.pick({ clientIp: request.key }, hasRoom);
     if (instance === undefined) return false;
     instance.state.active++;
+    const claim = caps?.claim();
     const { engine, spec } = instance;
     engine.advance(now);
     engine.waiting.push({
       request,
       instance,
       sentAt: now,
+      claim,
       phase: "prefill",
       left: request.promptTokens / spec.prefillPerMs,
       firstTokenAt: 0,
@@ -414,6 +444,7 @@ export async function simulate(factory: StrategyFactory, scenario: Scenario): Pr
       });
     },
     now: () => now,
+    concurrencyOf,
     timer(run, ms) {
       const timer = { run, cancelled: false };
       agenda.push({ at: now + ms, seq: seq++, kind: "timer", timer });
@@ -435,7 +466,8 @@ export async function simulate(factory: StrategyFactory, scenario: Scenario): Pr
       waited: job.sentAt - request.arrival,
       counted: request.arrival >= warmUp,
     });
-    // A freed slot wakes the next in line.
+    // As a lease settles: the key's place first, then a freed slot wakes the next in line.
+    job.claim?.[Symbol.dispose]();
     line.wake();
   };
 

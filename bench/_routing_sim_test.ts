@@ -135,6 +135,40 @@ Deno.test("a high key's requests go before every normal one waiting", async () =
   assert.ok(p99(flood.map((outcome) => outcome.waited)) > 10_000, "the flood waits its turn");
 });
 
+Deno.test("a flooding key at its own max-concurrency leaves slots free for a quiet key", async () => {
+  // Four slots; the flood may hold two of them.
+  const run = (floodCap: number | undefined) =>
+    simulate(
+      STRATEGIES["round-robin"],
+      scenario({
+        engines: [{ ...ONE, batch: 4, maxConcurrency: 4 }],
+        clients: [
+          { key: "quiet", rate: 0.5 },
+          { key: "flood", rate: 17, ...(floodCap ? { maxConcurrency: floodCap } : {}) },
+        ],
+        seconds: 600,
+        line: fair(),
+      }),
+    );
+  const [uncapped, capped] = [await run(undefined), await run(2)];
+  const waitedShare = (result: SimResult) => {
+    const outcomes = quietOutcomes(result, "quiet");
+    return outcomes.filter((outcome) => outcome.waited > 0).length / outcomes.length;
+  };
+  assert.ok(waitedShare(uncapped) > 0.9, `without the cap it waits: ${waitedShare(uncapped)}`);
+  // It waits only when two of its own are in flight already: about one time in six here (each
+  // takes about 1.4 s in a full batch, 0.7 of them in flight on average).
+  assert.ok(waitedShare(capped) < 0.25, `with the cap: ${waitedShare(capped)}`);
+  assert.equal(quietOutcomes(capped, "quiet").filter((outcome) => outcome.refused).length, 0);
+  // Two slots of four for the flood, in smaller and so faster batches: a little less than it had.
+  const served = (result: SimResult) =>
+    quietOutcomes(result, "flood").filter((outcome) => outcome.refused === undefined).length;
+  assert.ok(
+    served(capped) > 0.5 * served(uncapped) && served(capped) < served(uncapped),
+    `the flood's requests served: ${served(capped)} of ${served(uncapped)}`,
+  );
+});
+
 Deno.test("the queue turns away what it cannot hold, and what waited too long", async () => {
   const quiet: ClientSpec = { key: "quiet", rate: 0.5 };
   const full = await simulate(STRATEGIES["round-robin"], flooded(fifo({ size: 5 }), quiet));

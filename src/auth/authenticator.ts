@@ -21,6 +21,7 @@ import { digestOf, presentedCredential, sameDigest, writtenDigest } from "./secr
 import type { PriorityGrant } from "../queue/priority.ts";
 import { CidrSet } from "../net/cidr.ts";
 import type { Budget } from "../budget/budgets.ts";
+import { ClientConcurrency, ConcurrencyCap } from "../limiter/client_concurrency.ts";
 
 /** An authenticated client. */
 export interface ClientIdentity extends PriorityGrant {
@@ -32,6 +33,8 @@ export interface ClientIdentity extends PriorityGrant {
   readonly subjects: readonly string[];
   /** The budgets a request of it must fit: its key's and its team's. */
   readonly budgets: readonly Budget[];
+  /** The caps on its requests in flight (its key's, its team's); undefined when it has none. */
+  readonly concurrency: ClientConcurrency | undefined;
   /** Whether it may use a model. */
   allows(model: string): boolean;
   /**
@@ -84,6 +87,11 @@ export class Authenticator {
   readonly #now: () => number;
   readonly #jwt: JwtVerifier | undefined;
   readonly #limits = new RateLimits();
+  /**
+   * The live caps on requests in flight, by `key:<id>` and `team:<id>`: kept across rebuilds of
+   * the keys, so requests in flight still count after a reload.
+   */
+  readonly #caps = new Map<string, ConcurrencyCap>();
   /** The ids of the keys written in the config, which stored keys may not take. */
   readonly configuredIds: ReadonlySet<string>;
   #byDigest = new Map<string, KnownKey>();
@@ -123,10 +131,23 @@ export class Authenticator {
     for (const team of teams.values()) {
       for (const limit of team.limits) policies.add(limit.policy.id);
     }
+    const caps = new Set<string>();
+    const capOf = (subject: string, limit: number | undefined) => {
+      if (limit === undefined) return [];
+      caps.add(subject);
+      let cap = this.#caps.get(subject);
+      if (cap === undefined) this.#caps.set(subject, cap = new ConcurrencyCap(limit));
+      cap.limit = limit;
+      return [cap];
+    };
     const add = (key: ApiKeyConfig, digest: string) => {
       const team = key.team === undefined ? undefined : teams.get(key.team);
       const limits = [...this.#keyLimits(key), ...team?.limits ?? []];
       const tokenLimits = [...this.#keyTokenLimits(key), ...team?.tokenLimits ?? []];
+      const concurrency = [
+        ...capOf(`key:${key.id}`, key["max-concurrency"]),
+        ...capOf(`team:${key.team}`, team?.config["max-concurrency"]),
+      ];
       for (const limit of [...limits, ...tokenLimits]) policies.add(limit.policy.id);
       const own = modelMatcher(key.models);
       byDigest.set(digest, {
@@ -141,6 +162,7 @@ export class Authenticator {
           team ? (model) => team.allows(model) && own(model) : own,
           limits,
           tokenLimits,
+          concurrency.length === 0 ? undefined : new ClientConcurrency(concurrency),
           team?.config,
         ),
       });
@@ -161,11 +183,16 @@ export class Authenticator {
         ...(rateLimit?.success ? { "rate-limit": rateLimit.data } : {}),
         ...(key.team ? { team: key.team } : {}),
         ...(key.budget ? { budget: key.budget } : {}),
+        ...(key["max-concurrency"] ? { "max-concurrency": key["max-concurrency"] } : {}),
         ...(key.priority ? { priority: key.priority } : {}),
         "priority-header": key["priority-header"] ?? false,
       }, key.digest);
     }
     this.#limits.retain(policies);
+    // A cap no key uses any more goes once nothing counts under it.
+    for (const [subject, cap] of this.#caps) {
+      if (!caps.has(subject) && cap.active === 0) this.#caps.delete(subject);
+    }
     this.#byDigest = byDigest;
   }
 
@@ -235,6 +262,7 @@ export class Authenticator {
         modelMatcher(models),
         [],
         [],
+        undefined,
       ),
     };
   }
@@ -295,6 +323,7 @@ function identityOf(
   allows: (model: string) => boolean,
   own: readonly LiveLimit[],
   ownTokens: readonly LiveTokenLimit[],
+  concurrency: ClientConcurrency | undefined,
   team?: TeamConfig,
 ): ClientIdentity {
   const joined = new WeakMap<readonly LiveLimit[], readonly LiveLimit[]>();
@@ -313,6 +342,7 @@ function identityOf(
     team: key.team,
     subjects,
     budgets,
+    concurrency,
     priority: key.priority ?? team?.priority ?? "normal",
     // In a team, the header may choose a class up to the team's, and only when the team allows.
     priorityHeader: key["priority-header"] && (team === undefined || team["priority-header"]),

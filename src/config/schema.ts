@@ -636,6 +636,10 @@ export const ApiKeySchema = z.strictObject({
   team: KeyId.optional().describe(
     "the team it belongs to: it takes the team's models, limit and priority, and may narrow them",
   ),
+  "max-concurrency": MaxConcurrency.optional().describe(
+    "requests of this key in flight at once across the gateway; more wait in the model's queue " +
+      "in the key's own lane; unlimited when unset",
+  ),
   priority: z.enum(PRIORITY_CLASSES).optional().describe(
     "class of this key's requests in a model's queue: high waits before normal, normal before " +
       "low; its team's (else normal) when unset, and never above its team's",
@@ -689,6 +693,10 @@ export const TeamSchema = z.strictObject({
   ),
   budget: BudgetSchema.optional().describe(
     "what all the team's keys may use together in a day and a month",
+  ),
+  "max-concurrency": MaxConcurrency.optional().describe(
+    "requests of all the team's keys in flight at once across the gateway, besides each key's " +
+      "own cap; more wait in the model's queue; unlimited when unset",
   ),
   priority: z.enum(PRIORITY_CLASSES).default("normal").describe(
     "class of the team's requests in a model's queue; its keys may only lower it",

@@ -9,7 +9,8 @@
  * the smallest tag goes first, ties in order of arrival. A key that sends now and then thus joins
  * the current round, and a key that floods the line takes one turn in each round like any other:
  * a request of a quiet key waits behind at most one request of each busy lane, not behind the
- * whole flood.
+ * whole flood. A lane whose key is at its own `max-concurrency` is passed over until one of the
+ * key's requests ends (its tickets say when they are ready).
  *
  * The line holds at most `size` waiters. When it is full, an arrival of a higher class pushes
  * out the newest waiter of the longest lane of the lowest class; an arrival of the same class
@@ -62,6 +63,8 @@ interface Turn {
 
 interface Waiter extends Turn {
   readonly lane: Lane;
+  /** Whether it may take a freed slot now; a waiter that may not is passed over. */
+  readonly ready: (() => boolean) | undefined;
   readonly end: (outcome: WaitOutcome) => void;
 }
 
@@ -164,7 +167,7 @@ export class WaitQueue {
         if (outcome === "woken") this.#turns.set(ticket, turn);
         resolve(outcome);
       };
-      const waiter: Waiter = { ...turn, lane, end };
+      const waiter: Waiter = { ...turn, lane, ready: ticket.ready, end };
       insertInOrder(lane.waiters, waiter);
       level.count++;
       this.#length++;
@@ -177,16 +180,22 @@ export class WaitQueue {
     });
   }
 
-  /** A slot was freed: the first waiter in class and fair order tries again. */
+  /**
+   * A slot was freed: the first waiter in class and fair order that is ready (not held back by
+   * its key's concurrency cap) tries again.
+   */
   wake(): void {
     for (const level of this.#levels) {
       if (level.count === 0) continue;
       let first: Waiter | undefined;
       for (const lane of level.lanes.values()) {
         const head = lane.waiters[0];
-        if (head && (first === undefined || before(head, first))) first = head;
+        if (head && (first === undefined || before(head, first)) && (head.ready?.() ?? true)) {
+          first = head;
+        }
       }
-      if (first === undefined) return;
+      // Every waiter of the class is held back by its key's cap: the next class may go.
+      if (first === undefined) continue;
       level.virtualTime = Math.max(level.virtualTime, first.tag);
       this.#drain.left(this.#now());
       first.end("woken");
@@ -240,7 +249,12 @@ export class WaitQueue {
 
 /** A request's turn in a line: the same ticket waiting again after a wake-up keeps its place. */
 export class QueueTicket {
-  constructor(readonly place: QueuePlace) {}
+  /**
+   * `ready`: whether the request may take a freed slot now (its key is below its concurrency
+   * cap); while it says no, the request's lane is passed over. Every waiter of a lane (one key)
+   * answers alike. @default always ready
+   */
+  constructor(readonly place: QueuePlace, readonly ready?: () => boolean) {}
 }
 
 /** Whether `a` goes before `b`: the smaller tag, or of equal tags the older. */

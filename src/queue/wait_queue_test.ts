@@ -244,3 +244,22 @@ Deno.test("the drain rate is the rate of wake-ups, and the drain time the line's
   assert.ok(queue.drainRate()! < 0.5);
   assert.ok(queue.drainTime()! > 16_000);
 });
+
+Deno.test("a lane whose key is at its cap is passed over, in any class, until it has room", async () => {
+  const { queue, join, woken } = line(100);
+  let room = false;
+  const held = new QueueTicket({ priority: "high", lane: "capped" }, () => room);
+  const capped = join("capped", held);
+  const normal = join("normal", ticket("quiet"));
+  queue.wake();
+  await normal;
+  assert.deepEqual(woken, ["normal"]);
+  queue.wake();
+  await Promise.resolve();
+  assert.deepEqual(woken, ["normal"], "a wake-up with only held waiters wakes none");
+  assert.equal(queue.length, 1);
+  room = true;
+  queue.wake();
+  await capped;
+  assert.deepEqual(woken, ["normal", "capped"]);
+});

@@ -22,6 +22,8 @@ export interface StoredApiKey {
   readonly budget?: BudgetLimits;
   /** The team it belongs to, one of `auth.teams`. */
   readonly team?: string;
+  /** Its requests in flight at once across the gateway; unlimited when absent. */
+  readonly "max-concurrency"?: number;
   /** Class in a model's queue; its team's, else normal, when absent. */
   readonly priority?: PriorityClass;
   /** Whether `x-priority` may choose any class. */

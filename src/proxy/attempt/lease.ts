@@ -1,9 +1,10 @@
 /**
  * An instance claimed for one attempt. Claiming takes the instance's circuit-breaker slot,
- * counts the request against its limits and its requests and tokens in flight; disposing of
- * the lease gives all of it back — the breaker slot (as neutral, unless the attempt was
- * judged), the counts in flight, the wake-up of the requests queued for the instance, and
- * whatever the attempt deferred — exactly once, whatever threw in between.
+ * counts the request against its limits and its requests and tokens in flight, and against its
+ * client's concurrency caps; disposing of the lease gives all of it back — the breaker slot (as
+ * neutral, unless the attempt was judged), the counts in flight, the wake-up of the requests
+ * queued for the instance or for the client, and whatever the attempt deferred — exactly once,
+ * whatever threw in between.
  *
  * Take it with `using`. An answer whose body goes on to the client takes the lease with it
  * ({@linkcode UpstreamLease.move}); the end of the relay disposes of it.
@@ -29,6 +30,7 @@ import {
   reportSuccess,
 } from "../../registry/instance_reports.ts";
 import type { Upstream } from "../../registry/snapshot.ts";
+import type { ClientConcurrency } from "../../limiter/client_concurrency.ts";
 
 export type { BackendFailure } from "../../registry/instance_reports.ts";
 
@@ -95,6 +97,8 @@ export class UpstreamLease implements Disposable {
       readonly tokens?: number;
       /** The same, as the instance's token limits reserve it; needed when it has any. */
       readonly tokenEstimate?: () => TokenEstimate;
+      /** The caps on the client's requests in flight, counted while claimed. */
+      readonly concurrency?: ClientConcurrency | undefined;
     },
   ): UpstreamLease | undefined {
     const now = options.now();
@@ -138,8 +142,13 @@ export class UpstreamLease implements Disposable {
       now: options.now,
       judged: false,
       settled: false,
-      // Tokens not kept for an answer go back when the claim settles.
-      cleanups: reserved ? [reserved.reservation] : [],
+      // Tokens not kept for an answer go back when the claim settles; the client's place under
+      // its concurrency caps with the cleanups, before the instance's wake-ups, which then find
+      // it free.
+      cleanups: [
+        ...(reserved ? [reserved.reservation] : []),
+        ...(options.concurrency ? [options.concurrency.claim()] : []),
+      ],
       reservation: reserved?.reservation,
     };
     return new UpstreamLease(claim, delay, metered, reserved?.tightest);

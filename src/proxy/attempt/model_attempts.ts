@@ -66,6 +66,7 @@ export async function tryModel(
         observer: record,
         tokens,
         tokenEstimate: shared.tokenEstimate,
+        concurrency: request.identity?.concurrency,
       });
       if (lease === undefined) {
         outcome = undefined;

@@ -76,11 +76,18 @@ export function selectionFor(pool: ModelPool, model: string, shared: ModelReques
     now = clock();
     return picked(pool.strategy.pick(context, untried));
   };
+  // A client at its own concurrency cap waits for one of its requests to end, like a request
+  // that finds every instance at its cap. Retries of a request already under way are not held.
+  const concurrency = shared.request.identity?.concurrency;
+  const pickFirst = concurrency ? () => concurrency.hasRoom() ? next() : undefined : next;
   return {
     first: () =>
-      capable?.length === 0
-        ? Promise.resolve(incapable(pool, model, shared))
-        : firstPick(pool, { pick: next, model, shared, upstreams: capable ?? pool.upstreams }),
+      capable?.length === 0 ? Promise.resolve(incapable(pool, model, shared)) : firstPick(pool, {
+        pick: pickFirst,
+        model,
+        shared,
+        upstreams: capable ?? pool.upstreams,
+      }),
     next,
     again: () => next() ?? picked(pool.strategy.pick(context, eligible)),
   };
@@ -104,6 +111,7 @@ async function firstPick(
   const clock = shared.deps.now ?? Date.now;
   const deadline = clock() + pool.queueTimeout;
   const { visit } = shared;
+  const concurrency = shared.request.identity?.concurrency;
   // Made once: a request woken that finds no free slot waits again in its turn.
   let ticket: QueueTicket | undefined;
   let woken = false;
@@ -111,10 +119,18 @@ async function firstPick(
     const picked = pick();
     if (picked) return picked;
     const now = clock();
-    const blocked = blockage(upstreams, shared.client, shared.tokenEstimate, now);
+    const blocked = blockage(
+      upstreams,
+      shared.client,
+      shared.tokenEstimate,
+      now,
+      concurrency?.hasRoom() ?? true,
+    );
     if (blocked.busy && pool.queue) {
       const queue = pool.queue;
-      ticket ??= new QueueTicket(shared.place);
+      ticket ??= new QueueTicket(shared.place, concurrency && (() => concurrency.hasRoom()));
+      // Woken when one of the client's requests ends, wherever it was served.
+      using _waiting = concurrency?.waitIn(queue);
       const waitingSince = performance.now();
       let joined = false;
       const waited = await queue.wait(ticket, {
@@ -138,14 +154,17 @@ async function firstPick(
       // Until the requests waiting now have left at the rate the queue drains; a queue not
       // seen to drain yet has them gone by the time the longest of them may wait.
       const drained = Math.min(queue.drainTime() ?? pool.queueTimeout, pool.queueTimeout);
+      const atOwnCap = concurrency !== undefined && !concurrency.hasRoom();
+      const busy = atOwnCap
+        ? `The credential "${shared.request.identity!.id}" is at its max-concurrency`
+        : `Every instance of model "${pool.name}" is busy`;
       return {
         kind: "refused",
         error: waited === "full"
           ? new GatewayError(
             429,
             "queue_full",
-            `Every instance of model "${pool.name}" is busy and ${queue.size} requests ` +
-              `are already waiting`,
+            `${busy} and ${queue.size} requests are already waiting`,
             {
               headers: { ...visit.headers(), "retry-after": retryAfterSeconds(drained) },
               type: "requests",
@@ -154,7 +173,10 @@ async function firstPick(
           : new GatewayError(
             503,
             "queue_timeout",
-            `No instance of model "${pool.name}" became free within ${pool.queueTimeout} ms`,
+            atOwnCap
+              ? `${busy} (its key's or its team's): none of its requests ended within ` +
+                `${pool.queueTimeout} ms`
+              : `No instance of model "${pool.name}" became free within ${pool.queueTimeout} ms`,
             { headers: { ...visit.headers(), "retry-after": retryAfterSeconds(drained) } },
           ),
       };
@@ -243,7 +265,7 @@ function outOfServiceSummary(upstreams: readonly Upstream[], now: number): strin
 
 /** Why no instance could be picked, where it is not that they are out of service. */
 interface Blockage {
-  /** Some instance would serve but for its concurrency cap. */
+  /** Some instance would serve but for its concurrency cap or the client's. */
   readonly busy: boolean;
   /** Some instance would serve but for its rate limits or a 429 cool-down. */
   readonly limited: boolean;
@@ -260,6 +282,7 @@ function blockage(
   client: LimitedClient,
   estimate: () => TokenEstimate,
   now: number,
+  clientHasRoom: boolean,
 ): Blockage {
   let busy = false;
   let limited = false;
@@ -268,6 +291,10 @@ function blockage(
   let coolingFor = Infinity;
   for (const upstream of upstreams) {
     if (!isInService(upstream, now)) continue;
+    if (!clientHasRoom) {
+      busy = true;
+      continue;
+    }
     const { state } = upstream;
     if (state.cooldownUntil > now) {
       limited = true;
