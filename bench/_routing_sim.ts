@@ -506,7 +506,11 @@ export async function simulate(factory: StrategyFactory, scenario: Scenario): Pr
           job.left += job.request.outputTokens * engine.spec.msPerToken;
           job.firstTokenAt = now;
           job.instance.state.performance.firstTokenAfter(now - job.sentAt, now);
-          job.instance.concurrency?.firstToken(now - job.sentAt, job.instance.state.active);
+          job.instance.concurrency?.firstToken(
+            now - job.sentAt,
+            job.instance.state.active,
+            job.request.promptTokens,
+          );
         } else {
           ended.push(job);
         }

@@ -4,7 +4,10 @@
  *
  * The limit grows by one for each window of as many good answers as the limit, while the
  * instance uses at least half of it and, for a streamed answer, its time to first token stays
- * within {@linkcode TOLERANCE} times the lowest seen (the engine keeps up). It shrinks,
+ * within {@linkcode TOLERANCE} times the lowest seen (the engine keeps up). Time to first token
+ * is taken per prompt token (a prompt shorter than {@linkcode PROMPT_FLOOR} tokens counting as
+ * that many): a long prompt takes longer to read in even on an idle engine, and that is not
+ * queueing. It shrinks,
  * smoothly, in proportion to how far time to first token rises above that (requests queue
  * inside the engine). A 429 or 503 from the engine cuts it by {@linkcode CUT} at once — once
  * per window: answers to requests sent before a cut do not cut it again.
@@ -21,6 +24,12 @@ export interface ConcurrencyBounds {
 
 /** The bounds where `max-concurrency-min` and `-max` are not set, and the start. */
 export const DEFAULT_BOUNDS: ConcurrencyBounds = { min: 1, max: 256, initial: 4 };
+
+/**
+ * The fewest prompt tokens time to first token is divided by: below it, a request's fixed costs
+ * (the connection, scheduling) outweigh reading the prompt in.
+ */
+export const PROMPT_FLOOR = 64;
 
 /** Time to first token up to this many times the lowest seen counts as the engine keeping up. */
 export const TOLERANCE = 2;
@@ -70,10 +79,11 @@ export class AdaptiveConcurrency {
 
   /**
    * The instance gave a first token `ms` after the request was sent, with `inFlight` requests
-   * in flight at the time.
+   * in flight at the time, for a prompt of about `promptTokens` tokens.
    */
-  firstToken(ms: number, inFlight: number): void {
-    if (!(ms >= 0)) return;
+  firstToken(elapsed: number, inFlight: number, promptTokens = 0): void {
+    if (!(elapsed >= 0)) return;
+    const ms = elapsed / Math.max(PROMPT_FLOOR, promptTokens);
     const baseline = this.#baseline === undefined || ms < this.#baseline
       ? ms
       : this.#baseline + (ms - this.#baseline) * DRIFT;

@@ -72,3 +72,16 @@ Deno.test("adaptive concurrency never leaves its bounds", () => {
   limit.configure({ min: 1, max: 3, initial: 4 });
   assert.equal(limit.limit, 3);
 });
+
+Deno.test("a long prompt's longer first token is not read as queueing", () => {
+  const limit = new AdaptiveConcurrency({ min: 1, max: 64, initial: 8 });
+  // Short prompts at 100 ms set the baseline.
+  for (let i = 0; i < 8; i++) limit.firstToken(100, 8, 200);
+  const settled = limit.limit;
+  // A 4,096-token prompt takes 16 times as long to read in: the same per 256 tokens.
+  for (let i = 0; i < 20; i++) limit.firstToken(1600, 8, 4096);
+  assert.ok(limit.limit >= settled, `${limit.limit} < ${settled}`);
+  // The same time for a short prompt is queueing: the limit shrinks.
+  for (let i = 0; i < 20; i++) limit.firstToken(1600, 8, 200);
+  assert.ok(limit.limit < settled, `${limit.limit} >= ${settled}`);
+});

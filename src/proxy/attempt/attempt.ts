@@ -59,6 +59,8 @@ export interface AttemptInput {
   readonly transport: Transport;
   /** Where the attempt is tracked while its backend request is open. @default untracked */
   readonly inFlight?: AttemptsInFlight | undefined;
+  /** The prompt's estimated tokens, which the adaptive limit weighs time to first token by. */
+  readonly promptTokens?: number;
   readonly now: () => number;
   /** What is observed of the client's request. */
   readonly record: ProxyObserver;
@@ -199,7 +201,7 @@ export async function attempt(
         return first;
       }
       record.backendCall(upstream, outcome, latency);
-      firstTokenAfter(upstream, performance.now() - sentAt, now());
+      firstTokenAfter(upstream, performance.now() - sentAt, now(), input.promptTokens ?? 0);
       started = first;
     }
     noFirstToken?.cancel();
@@ -240,9 +242,14 @@ export async function attempt(
 }
 
 /** Keeps a time to first token where routing learns from it. */
-function firstTokenAfter(upstream: Upstream, ms: number, now: number): void {
+function firstTokenAfter(
+  upstream: Upstream,
+  ms: number,
+  now: number,
+  promptTokens: number,
+): void {
   upstream.state.performance.firstTokenAfter(ms, now);
-  upstream.concurrency?.firstToken(ms, upstream.state.active);
+  upstream.concurrency?.firstToken(ms, upstream.state.active, promptTokens);
 }
 
 /**

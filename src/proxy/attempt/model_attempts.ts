@@ -92,6 +92,8 @@ export async function tryModel(
           server: deps.server,
           transport: deps.transport,
           inFlight: deps.attempts,
+          // Only an adaptive limit weighs time to first token by the prompt's size.
+          promptTokens: upstream.concurrency ? shared.tokenEstimate().input : 0,
           now: clock,
           record,
           errors: request.errors ?? OPENAI_ERRORS,
