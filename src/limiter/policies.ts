@@ -94,24 +94,7 @@ export function instanceTokenLimits(
   type: ServiceType,
   instance: { readonly id: string; readonly config: RateLimitConfig | undefined },
 ): PlacedTokenLimit[] {
-  const placed: PlacedTokenLimit[] = [];
-  const levels = [
-    tokenPoliciesOf("model", model["rate-limit"], "global"),
-    tokenPoliciesOf(`services.${type}`, model.services[type]?.["rate-limit"], "service"),
-  ];
-  for (const policies of levels) {
-    for (const policy of policies) {
-      if (policy.scope === "instance") {
-        placed.push({ policy, key: { by: "fixed", key: instance.id } });
-      }
-    }
-  }
-  for (const policy of tokenPoliciesOf(`instance:${instance.id}`, instance.config, "instance")) {
-    // Written on an instance, `global` and `service` can only mean that instance.
-    const scope = perClient(policy.scope) ? policy.scope : "instance";
-    placed.push({ policy: { ...policy, scope }, key: keyOf(scope, "*") });
-  }
-  return placed;
+  return placedAtInstance(model, type, instance, tokenPoliciesOf);
 }
 
 /**
@@ -127,7 +110,12 @@ export function tokenPoliciesOf(
   if (!config?.enabled || perMinute === undefined) return [];
   const settings = { perMinute, counts: config["token-type"] ?? "total" };
   const scope = config.scope ?? level;
-  const policy = { id: `${id}#tokens`, scope, settings };
+  // Written on an instance, `global` and `service` can only mean that instance.
+  const policy = {
+    id: `${id}#tokens`,
+    scope: level === "instance" && !perClient(scope) ? "instance" : scope,
+    settings,
+  };
   if (!config["client-ip-enable"] || scope === "client-ip") return [policy];
   return [policy, { id: `${id}+client-ip#tokens`, scope: "client-ip", settings }];
 }
@@ -138,10 +126,23 @@ export function instanceLimits(
   type: ServiceType,
   instance: { readonly id: string; readonly config: RateLimitConfig | undefined },
 ): PlacedLimit[] {
-  const placed: PlacedLimit[] = [];
+  return placedAtInstance(model, type, instance, policiesOf);
+}
+
+/**
+ * The policies `policiesFor` reads that an instance meets: `scope: instance` at the model's and
+ * the service's level, each keyed by the instance, and those of its own section.
+ */
+function placedAtInstance<P extends { readonly scope: LimitScope }>(
+  model: ModelConfig,
+  type: ServiceType,
+  instance: { readonly id: string; readonly config: RateLimitConfig | undefined },
+  policiesFor: (id: string, config: RateLimitConfig | undefined, level: LimitScope) => P[],
+): { readonly policy: P; readonly key: LimitKey }[] {
+  const placed: { policy: P; key: LimitKey }[] = [];
   const levels = [
-    policiesOf("model", model["rate-limit"], "global"),
-    policiesOf(`services.${type}`, model.services[type]?.["rate-limit"], "service"),
+    policiesFor("model", model["rate-limit"], "global"),
+    policiesFor(`services.${type}`, model.services[type]?.["rate-limit"], "service"),
   ];
   for (const policies of levels) {
     for (const policy of policies) {
@@ -150,7 +151,7 @@ export function instanceLimits(
       }
     }
   }
-  for (const policy of policiesOf(`instance:${instance.id}`, instance.config, "instance")) {
+  for (const policy of policiesFor(`instance:${instance.id}`, instance.config, "instance")) {
     placed.push({ policy, key: keyOf(policy.scope, "*") });
   }
   return placed;
