@@ -129,8 +129,7 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     countsTokens: tokens.length > 0,
     tokenEstimate,
   };
-  const target = pool ? { pool } : { group: group! };
-  const answering = serve(target, body, shared, admission.tightest, tightestTokens);
+  const answering = serve(pool, group, body, shared, admission.tightest, tightestTokens);
   // A group's members are tried in turn, each with its own queue: no early head for them.
   if (body.stream && pool?.queue && pool.queueKeepAlive > 0) {
     return keptAlive(answering, visit, {
@@ -142,11 +141,12 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
 }
 
 /**
- * The answer from `pool` (or the best member of `group` that answers), or from the cache or the
+ * The answer from `pool` (or, without one, the best member of `group` that answers), or from the cache or the
  * fallback models when every instance failed; throws the refusal of a limit or the queue.
  */
 async function serve(
-  target: { readonly pool: ModelPool } | { readonly group: ModelGroup },
+  pool: ModelPool | undefined,
+  group: ModelGroup | undefined,
   body: ClientBody,
   shared: ModelRequest,
   tightest: Metered | undefined,
@@ -155,9 +155,7 @@ async function serve(
   const { request, deps, service } = shared;
   const clock = deps.now ?? Date.now;
   const record = request.record;
-  let outcome = "pool" in target
-    ? await tryModel(target.pool, body, shared)
-    : await tryGroup(target.group, body, shared);
+  let outcome = pool ? await tryModel(pool, body, shared) : await tryGroup(group!, body, shared);
   const cacheKey = service.cache && !body.stream
     ? requestCacheKey(service, body, request.request.headers)
     : undefined;

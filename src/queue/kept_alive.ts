@@ -66,6 +66,8 @@ export function keptAlive(
 
 /** `response` with the headers that say how it waited, if it did. */
 export function withQueueHeaders(response: Response, visit: QueueVisit): Response {
+  // Most requests never wait: nothing to add, nothing to make.
+  if (visit.position === undefined) return response;
   for (const [name, value] of Object.entries(visit.headers())) response.headers.set(name, value);
   return response;
 }
