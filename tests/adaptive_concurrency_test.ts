@@ -85,7 +85,8 @@ model:
 });
 
 Deno.test("max-concurrency auto keeps its limit across a config reload", async () => {
-  await using engine = startCappedEngine(2, 2);
+  // An engine that answers every request 503: each answer cuts the limit, and none grows it.
+  await using engine = startCappedEngine(0, 0);
   const config = (max: number) =>
     `model:
   services:
@@ -95,14 +96,11 @@ Deno.test("max-concurrency auto keeps its limit across a config reload", async (
         - { name: m, base-url: "${engine.url}", max-concurrency: auto, max-concurrency-max: ${max} }
 `;
   await using gateway = await startGateway(config(32) + "server:\n  retries: 0\n");
-  const statuses = await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      const response = await postChat(gateway.url);
-      await response.body?.cancel();
-      return response.status;
-    }),
-  );
-  assert.ok(statuses.includes(503));
+  for (let i = 0; i < 2; i++) {
+    const response = await postChat(gateway.url);
+    assert.equal(response.status, 503);
+    await response.body?.cancel();
+  }
   const cut = (await serviceStatus(gateway.url)).instances[0]!.maxConcurrency!;
   assert.ok(cut < 4, `cut to ${cut}`);
   gateway.gateway.registry.apply(parseConfig(config(31), { source: "reload.yaml" }).config.model);
