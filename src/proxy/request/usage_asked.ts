@@ -7,9 +7,9 @@
  */
 import type { ClientBody } from "./body.ts";
 
+import { withLeadingField } from "./leading_field.ts";
+
 const encoder = new TextEncoder();
-const OPENING_BRACE = 0x7b;
-const USAGE_ASKED = encoder.encode(`"stream_options":{"include_usage":true},`);
 
 /** Whether the client asked for `usage` at the end of its stream itself. */
 export function asksUsage(body: ClientBody): boolean {
@@ -33,14 +33,7 @@ export function withUsageAsked(body: ClientBody): ClientBody | undefined {
     const rewritten = { ...json, stream_options: { ...options, include_usage: true } };
     return { ...body, bytes: encoder.encode(JSON.stringify(rewritten)) };
   }
-  const { bytes } = body;
-  // A JSON object's first byte that is not white space (or a byte order mark) is its brace;
-  // a streamed request holds at least `stream`, so the field is never the object's only one.
-  const brace = bytes.indexOf(OPENING_BRACE);
-  if (brace < 0) return undefined;
-  const spliced = new Uint8Array(bytes.byteLength + USAGE_ASKED.byteLength);
-  spliced.set(bytes.subarray(0, brace + 1));
-  spliced.set(USAGE_ASKED, brace + 1);
-  spliced.set(bytes.subarray(brace + 1), brace + 1 + USAGE_ASKED.byteLength);
-  return { ...body, bytes: spliced };
+  // A streamed request holds at least `stream`, so the field is never the object's only one.
+  const spliced = withLeadingField(body.bytes, "stream_options", '{"include_usage":true}');
+  return spliced === undefined ? undefined : { ...body, bytes: spliced };
 }
