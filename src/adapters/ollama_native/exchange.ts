@@ -14,6 +14,7 @@ import { type NativeEndpoint, nativeEndpointOf } from "./endpoint.ts";
 import { fromOllamaError } from "./errors.ts";
 import { fromOllamaGenerate, toOllamaGenerate } from "./generate.ts";
 import { ndjsonToSse } from "./stream.ts";
+import { asksUsage } from "../../proxy/request/usage_asked.ts";
 
 const TRANSLATIONS: Readonly<Record<NativeEndpoint, Translation>> = {
   chat: { name: "ollama /api/chat", exchange: (body, now) => ollamaExchange("chat", body, now) },
@@ -63,8 +64,7 @@ function ollamaExchange(
     created: Math.floor(now / 1000),
     model: body.model,
   };
-  const includeUsage = (request.stream_options as { include_usage?: unknown } | undefined)
-    ?.include_usage === true;
+  const includeUsage = asksUsage(body);
 
   return {
     body: encoder.encode(JSON.stringify(native)),

@@ -11,7 +11,7 @@ import { withLeadingField } from "./leading_field.ts";
 
 const encoder = new TextEncoder();
 
-/** Whether the client asked for `usage` at the end of its stream itself. */
+/** Whether the client asked for `usage` at the end of its stream itself (`stream_options`). */
 export function asksUsage(body: ClientBody): boolean {
   const options = body.json?.stream_options;
   return typeof options === "object" && options !== null &&

@@ -12,6 +12,7 @@ import { fromMessagesAnswer } from "./chat_to_messages_answer.ts";
 import { fromMessagesError } from "./chat_to_messages_errors.ts";
 import { toMessagesRequest } from "./chat_to_messages_request.ts";
 import { messagesStreamToChatStream } from "./chat_to_messages_stream.ts";
+import { asksUsage } from "../../proxy/request/usage_asked.ts";
 
 const encoder = new TextEncoder();
 const SSE_HEADERS: readonly (readonly [string, string])[] = [
@@ -38,8 +39,7 @@ function messagesExchange(body: ClientBody, now: number): Exchange {
     id: `chatcmpl-${crypto.randomUUID().replaceAll("-", "")}`,
     created: Math.floor(now / 1000),
   };
-  const includeUsage = (request.stream_options as { include_usage?: unknown } | undefined)
-    ?.include_usage === true;
+  const includeUsage = asksUsage(body);
 
   return {
     body: encoder.encode(JSON.stringify(messages)),
