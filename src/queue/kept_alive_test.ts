@@ -2,28 +2,7 @@ import assert from "node:assert/strict";
 import { GatewayError, OPENAI_ERRORS } from "../errors.ts";
 import { keptAlive } from "./kept_alive.ts";
 import { QueueVisit } from "./queue_visit.ts";
-import type { Timer } from "./wait_queue.ts";
-
-/** Timers fired by hand. */
-function manualTimers() {
-  const pending = new Set<() => void>();
-  const timer: Timer = (callback) => {
-    pending.add(callback);
-    return () => pending.delete(callback);
-  };
-  return {
-    timer,
-    fire() {
-      for (const callback of [...pending]) {
-        pending.delete(callback);
-        callback();
-      }
-    },
-    get pending() {
-      return pending.size;
-    },
-  };
-}
+import { manualTimers } from "./_manual_timers.ts";
 
 function deferred<T>() {
   let resolve!: (value: T) => void;
@@ -68,13 +47,13 @@ Deno.test("past the threshold the head goes out, comments follow while queued, t
   });
   let position: number | undefined = 2;
   visit.entered(2, () => position);
-  timers.fire();
+  timers.fireAll();
   const early = await response;
   assert.equal(early.headers.get("x-queue-position"), "2");
   position = 1;
-  timers.fire();
+  timers.fireAll();
   position = undefined;
-  timers.fire();
+  timers.fireAll();
   answer.resolve(sse("data: x\n\ndata: [DONE]\n\n"));
   assert.equal(
     await early.text(),
@@ -93,7 +72,7 @@ Deno.test("past the threshold a refusal becomes an error event", async () => {
     timer: timers.timer,
   });
   visit.entered(1, () => 1);
-  timers.fire();
+  timers.fireAll();
   const early = await response;
   answer.reject(new GatewayError(503, "queue_timeout", "No instance became free"));
   const text = await early.text();

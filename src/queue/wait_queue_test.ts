@@ -1,27 +1,7 @@
 import assert from "node:assert/strict";
 import type { PriorityClass } from "./priority.ts";
-import { QueueTicket, type Timer, type WaitOutcome, WaitQueue } from "./wait_queue.ts";
-
-/** Timers fired by hand. */
-function manualTimers() {
-  const pending = new Set<() => void>();
-  const timer: Timer = (callback) => {
-    pending.add(callback);
-    return () => pending.delete(callback);
-  };
-  return {
-    timer,
-    fireAll() {
-      for (const callback of [...pending]) {
-        pending.delete(callback);
-        callback();
-      }
-    },
-    get pending() {
-      return pending.size;
-    },
-  };
-}
+import { QueueTicket, type WaitOutcome, WaitQueue } from "./wait_queue.ts";
+import { manualTimers } from "./_manual_timers.ts";
 
 const NEVER = new AbortController().signal;
 
