@@ -219,22 +219,17 @@ export class UsageLedger {
     if (now < this.#current.dayEnds) return;
     const next = this.#periods.at(now);
     if (next.month === this.#current.month) {
-      for (const [subject, used] of this.#today) {
-        const earlier = this.#earlierThisMonth.get(subject) ?? emptyUsed();
-        add(earlier, used);
-        this.#earlierThisMonth.set(subject, earlier);
+      // Today's use, stored or not yet (it is stored under the day it was recorded on), is now
+      // earlier this month.
+      for (const source of [this.#today, this.#pendingBySubject, this.#writing]) {
+        for (const [subject, used] of source) {
+          const earlier = this.#earlierThisMonth.get(subject) ?? emptyUsed();
+          add(earlier, used);
+          this.#earlierThisMonth.set(subject, earlier);
+        }
       }
     } else {
       this.#earlierThisMonth = new Map();
-    }
-    // What was recorded but not stored yet belongs to the day it was recorded on.
-    for (const source of [this.#pendingBySubject, this.#writing]) {
-      if (next.month !== this.#current.month) break;
-      for (const [subject, used] of source) {
-        const earlier = this.#earlierThisMonth.get(subject) ?? emptyUsed();
-        add(earlier, used);
-        this.#earlierThisMonth.set(subject, earlier);
-      }
     }
     this.#pendingBySubject = new Map();
     this.#writing = new Map();
