@@ -61,6 +61,7 @@ import { http1Transport } from "./transport/http1_transport.ts";
 import type { ProxySettings } from "./transport/proxy_settings.ts";
 import { UsageLedger } from "./budget/ledger.ts";
 import { settleUsage } from "./budget/settlement.ts";
+import type { ProxyDeps } from "./proxy/types.ts";
 
 /** ms between writes of the keys' and teams' use to the store. */
 const USAGE_FLUSH_INTERVAL = 1000;
@@ -293,7 +294,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ? new BodyIdleWatch(bodyIdleMs, { error: () => bodyIdleError(bodyIdleMs) })
     : undefined;
   const attempts = new AttemptsInFlight();
-  mountOpenAiRoutes(app, {
+  // What every proxied route forwards with.
+  const proxyDeps: ProxyDeps = {
     registry,
     server: deps.config.server,
     transport,
@@ -302,25 +304,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.random ? { random: deps.random } : {}),
     ...(ledger ? { ledger } : {}),
-    startedAt,
-  });
-  mountMessagesRoutes(app, {
-    registry,
-    server: deps.config.server,
-    transport,
-    attempts,
-    bodyIdle,
-    ...(deps.now ? { now: deps.now } : {}),
-    ...(deps.random ? { random: deps.random } : {}),
-    ...(ledger ? { ledger } : {}),
-  });
+  };
+  mountOpenAiRoutes(app, { ...proxyDeps, startedAt });
+  mountMessagesRoutes(app, proxyDeps);
   mountStatusRoutes(app, registry, deps.now);
-  mountStoredResponseRoutes(app, {
-    registry,
-    server: deps.config.server,
-    transport,
-    ...(deps.now ? { now: deps.now } : {}),
-  });
+  mountStoredResponseRoutes(app, proxyDeps);
   mountStatusOverview(app, {
     registry,
     telemetry,
