@@ -13,7 +13,6 @@ import { selectionFor } from "../select/selection.ts";
 import { attempt, type Failure } from "./attempt.ts";
 import { UpstreamLease } from "./lease.ts";
 import type { ClientBody } from "../request/body.ts";
-import { estimatedTokens } from "../request/estimated_tokens.ts";
 import { type Exchange, passThrough, type Translation } from "../exchange.ts";
 import type { ModelOutcome, ModelRequest } from "../types.ts";
 import { attemptHeaders } from "../request/upstream_headers.ts";
@@ -45,7 +44,9 @@ export async function tryModel(
     priority: shared.place.priority,
     usage: !USAGE_STREAMS.has(service.type) ? "never" : shared.countsTokens ? "always" : "limited",
   });
-  const tokens = estimatedTokens(body);
+  // What the request holds an instance to, while it is in flight: the estimate token limits read.
+  const estimate = shared.tokenEstimate();
+  const tokens = estimate.input + estimate.output;
   let upstream: Upstream = first;
   let retriesLeft = service.retry.count;
   let retries = 0;

@@ -15,16 +15,9 @@ export const DEFAULT_ANSWER_TOKENS = 512;
 const ANSWER_LIMITS = ["max_tokens", "max_completion_tokens", "max_output_tokens"] as const;
 
 /**
- * The estimated tokens of `body`: a JSON body's bytes over {@linkcode BYTES_PER_TOKEN}, plus
- * its answer limit or {@linkcode DEFAULT_ANSWER_TOKENS}; 0 for an upload, whose bytes are no
- * prompt.
+ * What a request will take of an engine, in tokens, as its prompt (`input`: body bytes ÷ 4) and
+ * its answer (`output`: its `max_tokens`, or a default).
  */
-export function estimatedTokens(body: ClientBody): number {
-  const { input, output } = estimatedTokenParts(body);
-  return input + output;
-}
-
-/** {@linkcode estimatedTokens} as its prompt (`input`) and its answer (`output`). */
 export function estimatedTokenParts(body: ClientBody): { input: number; output: number } {
   const json = body.json;
   if (json === undefined) return { input: 0, output: 0 };

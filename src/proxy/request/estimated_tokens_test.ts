@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import type { ClientBody } from "./body.ts";
-import { DEFAULT_ANSWER_TOKENS, estimatedTokens } from "./estimated_tokens.ts";
+import { DEFAULT_ANSWER_TOKENS, estimatedTokenParts } from "./estimated_tokens.ts";
+
+function estimatedTokens(body: ClientBody): number {
+  const { input, output } = estimatedTokenParts(body);
+  return input + output;
+}
 
 function body(json: Record<string, unknown> | undefined, bytes = 400): ClientBody {
   return {
