@@ -13,6 +13,9 @@ import { mountKeyRoutes } from "./admin/routes_keys.ts";
 import { mountUsageRoutes } from "./admin/routes_usage.ts";
 import { mountServiceRoutes } from "./admin/routes_services.ts";
 import { mountStateRoutes } from "./admin/routes_state.ts";
+import { mountWhoAmIRoute } from "./admin/routes_whoami.ts";
+import { mountConsole } from "./console/console_routes.tsx";
+import { consoleViews } from "./console/views.ts";
 import { Authenticator } from "./auth/authenticator.ts";
 import type { JsonObject } from "./lib/json.ts";
 import { LiveConfig, type StoredConfig } from "./config/live_config.ts";
@@ -340,6 +343,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   mountStateRoutes(app, adminDeps);
   mountKeyRoutes(app, adminDeps);
   mountJaiRouterRoutes(app, adminDeps);
+  mountWhoAmIRoute(app);
+  mountConsole(app, {
+    version: deps.version,
+    views: consoleViews({ registry, now: deps.now ?? Date.now }),
+  });
   mountDocsRoutes(app, { version: deps.version });
 
   const methodsByPath = new Map<string, string[]>();
