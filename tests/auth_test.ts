@@ -873,6 +873,60 @@ Deno.test("models-claim restricts a JWT to the models it lists", async () => {
   assert.deepEqual(body.data.map((model) => model.id), ["gpt-4o"]);
 });
 
+Deno.test("team-claim puts a JWT in its team: the team's models and shared limit", async () => {
+  const signer = await hs256Signer(HMAC_SECRET);
+  await using setup = await gatewayOverBackend(
+    (url) =>
+      authConfig(url, {
+        auth: {
+          enabled: true,
+          teams: [
+            { id: "research", models: ["llama-*"], "rate-limit": { capacity: 3, rate: 0.001 } },
+            { id: "frozen", enabled: false },
+          ],
+          jwt: {
+            key: HMAC_SECRET,
+            algorithms: ["HS256"],
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            "team-claim": "team",
+          },
+        },
+      }),
+    { gateway: { now: () => NOW } },
+  );
+  const url = setup.gateway.url;
+  const alice = await signJwt(signer, "HS256", claims({ team: "research" }));
+  const bob = await signJwt(signer, "HS256", claims({ sub: "bob", team: "research" }));
+
+  const refused = await chat(url, bearer(alice), "gpt-4o");
+  assert.equal(refused.status, 403);
+  assert.match(errorOf(refused).error.message, /jwt:alice.*gpt-4o/);
+  // The team's limit of three (the refused request was one) is shared by its tokens.
+  assert.equal(await chatStatus(url, bearer(alice), "llama-3"), 200);
+  assert.equal(await chatStatus(url, bearer(bob), "llama-3"), 200);
+  const limited = await chat(url, bearer(bob), "llama-3");
+  assert.equal(limited.status, 429);
+  assert.equal(errorOf(limited).error.code, "rate_limit_exceeded");
+
+  // A token without the claim is in no team: every model, no team limit.
+  const loner = await signJwt(signer, "HS256", claims({ sub: "carol" }));
+  assert.equal(await chatStatus(url, bearer(loner), "gpt-4o"), 200);
+
+  for (
+    const [team, reason] of [
+      ["frozen", /team "frozen" of the token is disabled/],
+      ["nobody", /team "nobody" of the token does not exist/],
+      [["research"], /"team" claim must name a team/],
+    ] as const
+  ) {
+    const token = await signJwt(signer, "HS256", claims({ team }));
+    const answer = await chat(url, bearer(token), "llama-3");
+    assert.equal(answer.status, 401, String(team));
+    assert.match(errorOf(answer).error.message, reason);
+  }
+});
+
 Deno.test("an ES256 JWT is verified against a JWKS fetched from jwks-url", async () => {
   const pair = await es256KeyPair();
   const stranger = await es256KeyPair();

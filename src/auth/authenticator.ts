@@ -95,6 +95,8 @@ export class Authenticator {
   /** The ids of the keys written in the config, which stored keys may not take. */
   readonly configuredIds: ReadonlySet<string>;
   #byDigest = new Map<string, KnownKey>();
+  /** The teams, with their caps on requests in flight, for tokens that name one. */
+  #teams = new Map<string, { readonly team: Team; readonly cap: readonly ConcurrencyCap[] }>();
 
   constructor(config: AuthConfig, options: AuthenticatorOptions = {}) {
     this.#config = config;
@@ -129,7 +131,7 @@ export class Authenticator {
     const policies = new Set<string>();
     const teams = new Map(this.#config.teams.map((team) => [team.id, this.#team(team)]));
     for (const team of teams.values()) {
-      for (const limit of team.limits) policies.add(limit.policy.id);
+      for (const limit of [...team.limits, ...team.tokenLimits]) policies.add(limit.policy.id);
     }
     const caps = new Set<string>();
     const capOf = (subject: string, limit: number | undefined) => {
@@ -167,6 +169,13 @@ export class Authenticator {
         ),
       });
     };
+    const teamClaim = this.#config.jwt?.["team-claim"] !== undefined;
+    this.#teams = new Map(
+      [...teams].map(([id, team]) => [id, {
+        team,
+        cap: teamClaim ? capOf(`team:${id}`, team.config["max-concurrency"]) : [],
+      }]),
+    );
     for (const key of this.#config.keys) add(withJaiRouterNames(key), writtenDigest(key.key));
     for (const key of stored) {
       if (this.configuredIds.has(key.id)) continue;
@@ -246,6 +255,18 @@ export class Authenticator {
     const result = await this.#jwt!.verify(token);
     if (!result.ok) return refused(401, "invalid_api_key", `Invalid token: ${result.reason}`);
     const subject = typeof result.claims.sub === "string" ? result.claims.sub : "unknown";
+    const teamClaim = this.#config.jwt?.["team-claim"];
+    const teamId = teamClaim === undefined ? undefined : result.claims[teamClaim];
+    if (teamId !== undefined && typeof teamId !== "string") {
+      return refused(401, "invalid_api_key", `The token's "${teamClaim}" claim must name a team`);
+    }
+    const team = teamId === undefined ? undefined : this.#teams.get(teamId);
+    if (teamId !== undefined && team === undefined) {
+      return refused(401, "invalid_api_key", `The team "${teamId}" of the token does not exist`);
+    }
+    if (team && !team.team.config.enabled) {
+      return refused(401, "invalid_api_key", `The team "${teamId}" of the token is disabled`);
+    }
     const claim = this.#config.jwt?.["models-claim"];
     const listed = claim === undefined ? undefined : result.claims[claim];
     const models = typeof listed === "string"
@@ -255,14 +276,29 @@ export class Authenticator {
       : claim === undefined
       ? undefined
       : [];
+    const own = modelMatcher(models);
+    if (team === undefined) {
+      return {
+        ok: true,
+        identity: identityOf(
+          { id: `jwt:${subject}`, priority: "normal", "priority-header": false },
+          own,
+          [],
+          [],
+          undefined,
+        ),
+      };
+    }
+    const { config } = team.team;
     return {
       ok: true,
       identity: identityOf(
-        { id: `jwt:${subject}`, priority: "normal", "priority-header": false },
-        modelMatcher(models),
-        [],
-        [],
-        undefined,
+        { id: `jwt:${subject}`, team: config.id, "priority-header": config["priority-header"] },
+        (model) => team.team.allows(model) && own(model),
+        team.team.limits,
+        team.team.tokenLimits,
+        team.cap.length === 0 ? undefined : new ClientConcurrency(team.cap),
+        config,
       ),
     };
   }

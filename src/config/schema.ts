@@ -737,6 +737,9 @@ export const JwtSchema = z.strictObject({
   "models-claim": z.string().min(1).optional().describe(
     "claim listing the models a token may use; every model when unset",
   ),
+  "team-claim": z.string().min(1).optional().describe(
+    "claim naming the team (auth.teams) a token is of: its models, limits, budget and class apply",
+  ),
 }).superRefine(oneKeySource);
 
 /** `admin.jwt:` verification of admin JWTs, whose role a claim names. */
