@@ -13,6 +13,7 @@ import { mountKeyRoutes } from "./admin/routes_keys.ts";
 import { mountUsageRoutes } from "./admin/routes_usage.ts";
 import { mountServiceRoutes } from "./admin/routes_services.ts";
 import { mountStateRoutes } from "./admin/routes_state.ts";
+import { mountTeamRoutes } from "./admin/routes_teams.ts";
 import { mountWhoAmIRoute } from "./admin/routes_whoami.ts";
 import { mountConsole } from "./console/console_routes.tsx";
 import { consoleViews } from "./console/views.ts";
@@ -56,7 +57,13 @@ import { mountStoredResponseRoutes } from "./routes/stored_responses.ts";
 import { mountStatusOverview } from "./routes/status_overview.ts";
 import { mountStatusPage } from "./routes/status_page.ts";
 import { mountStatsRoutes } from "./routes/stats.ts";
-import { ApiKeyStore, AuditStore, ConfigVersionStore, LimiterSnapshotStore } from "./store/mod.ts";
+import {
+  ApiKeyStore,
+  AuditStore,
+  ConfigVersionStore,
+  LimiterSnapshotStore,
+  TeamStore,
+} from "./store/mod.ts";
 import type { SecretBox } from "./store/secret_box.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "./services.ts";
 import type { Connect } from "./transport/http1/socket.ts";
@@ -236,10 +243,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
   const keys = new ApiKeyStore(deps.kv, auditStore);
-  const reloadKeys = async () => authenticator.useStoredKeys(await keys.list());
-  await reloadKeys();
+  const teams = new TeamStore(deps.kv, auditStore);
+  const reloadClients = async () => {
+    const [storedKeys, storedTeams] = await Promise.all([keys.list(), teams.list()]);
+    authenticator.useStored(storedKeys, storedTeams);
+  };
+  await reloadClients();
   const keyWatcher = keys.watch(() =>
-    reloadKeys().catch((error) => logError("Could not reload API keys", error))
+    reloadClients().catch((error) => logError("Could not reload API keys and teams", error))
   );
   const access = adminAccess(deps.config.admin, deps.adminKey, {
     ...(deps.now ? { now: deps.now } : {}),
@@ -331,6 +342,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     registry,
     audit,
     keys,
+    teams,
+    reloadClients,
     authenticator,
     access,
     allowPrivate: deps.config.admin["allow-private"],
@@ -342,6 +355,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   mountServiceRoutes(app, adminDeps);
   mountStateRoutes(app, adminDeps);
   mountKeyRoutes(app, adminDeps);
+  mountTeamRoutes(app, adminDeps);
   mountJaiRouterRoutes(app, adminDeps);
   mountWhoAmIRoute(app);
   mountConsole(app, {

@@ -14,7 +14,7 @@ import { GatewayError } from "../errors.ts";
 import type { GatewayApp, GatewayEnv } from "../gateway_env.ts";
 import type { Registry } from "../registry/registry.ts";
 import { ErrorSchema } from "../routes/schemas.ts";
-import { type ApiKeyStore, StoreLimitError } from "../store/mod.ts";
+import { type ApiKeyStore, StoreLimitError, type TeamStore } from "../store/mod.ts";
 import type { AdminAccess } from "./admin_guard.ts";
 import { adminGuard } from "./admin_guard.ts";
 import { redactedAnswers } from "./redacted_answers.ts";
@@ -28,6 +28,9 @@ export interface AdminDeps {
   readonly registry: Registry;
   readonly audit: AuditLog;
   readonly keys: ApiKeyStore;
+  readonly teams: TeamStore;
+  /** Reads the stored keys and teams into the authenticator, after a change. */
+  readonly reloadClients: () => Promise<void>;
   readonly authenticator: Authenticator;
   readonly access: AdminAccess;
   /** `admin.allow-private`. */

@@ -49,7 +49,7 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
   const registry = app.openAPIRegistry;
   const tags = ["Admin: API keys"];
   const now = deps.now ?? Date.now;
-  const reload = async () => deps.authenticator.useStoredKeys(await deps.keys.list());
+  const reload = deps.reloadClients;
 
   registry.registerPath({
     method: "get",

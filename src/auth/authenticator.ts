@@ -6,14 +6,14 @@
  * @module
  */
 import type { ApiKeyConfig, AuthConfig, TeamConfig } from "../config/schema.ts";
-import { RateLimitSchema } from "../config/schema.ts";
+import { RateLimitSchema, TeamSchema } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
 import { globToRegExp } from "../lib/glob.ts";
 import type { LiveLimit } from "../limiter/admission.ts";
 import { limiterSettings, tokenPoliciesOf } from "../limiter/policies.ts";
 import type { LiveTokenLimit } from "../limiter/token_limits.ts";
 import { RateLimits } from "../limiter/rate_limits.ts";
-import type { StoredApiKey } from "../store/mod.ts";
+import type { StoredApiKey, StoredTeam } from "../store/mod.ts";
 import { type JwtFetch, JwtVerifier } from "./jwt.ts";
 import { withJaiRouterNames } from "./jairouter_keys.ts";
 import { jwtSettingsOf } from "./jwt_settings.ts";
@@ -94,6 +94,9 @@ export class Authenticator {
   readonly #caps = new Map<string, ConcurrencyCap>();
   /** The ids of the keys written in the config, which stored keys may not take. */
   readonly configuredIds: ReadonlySet<string>;
+  /** The ids of the teams written in the config, which stored teams may not take. */
+  readonly configuredTeamIds: ReadonlySet<string>;
+  #teamConfigs = new Map<string, TeamConfig>();
   #byDigest = new Map<string, KnownKey>();
   /** The teams, with their caps on requests in flight, for tokens that name one. */
   #teams = new Map<string, { readonly team: Team; readonly cap: readonly ConcurrencyCap[] }>();
@@ -101,13 +104,14 @@ export class Authenticator {
   constructor(config: AuthConfig, options: AuthenticatorOptions = {}) {
     this.#config = config;
     this.configuredIds = new Set(config.keys.map((key) => key.id));
+    this.configuredTeamIds = new Set(config.teams.map((team) => team.id));
     this.#now = options.now ?? Date.now;
     const jwt = config.jwt;
     this.#jwt = jwt === undefined ? undefined : new JwtVerifier(jwtSettingsOf(jwt), {
       ...(options.fetch ? { fetch: options.fetch } : {}),
       now: this.#now,
     });
-    this.useStoredKeys([]);
+    this.useStored([], []);
   }
 
   /** Whether clients must authenticate. */
@@ -115,9 +119,14 @@ export class Authenticator {
     return this.#config.enabled;
   }
 
-  /** The team of `id` in the config, if there is one. */
+  /** The team `id`, of the config or made through the admin API, if there is one. */
   team(id: string): TeamConfig | undefined {
-    return this.#config.teams.find((team) => team.id === id);
+    return this.#teamConfigs.get(id);
+  }
+
+  /** Every team: the config's, then those made through the admin API. */
+  get teams(): readonly TeamConfig[] {
+    return [...this.#teamConfigs.values()];
   }
 
   /** The keys written in the config. */
@@ -125,11 +134,18 @@ export class Authenticator {
     return this.#config.keys;
   }
 
-  /** Installs the keys created through the admin API, next to the configured ones. */
-  useStoredKeys(stored: readonly StoredApiKey[]): void {
+  /** Installs the keys and teams created through the admin API, next to the configured ones. */
+  useStored(stored: readonly StoredApiKey[], storedTeams: readonly StoredTeam[]): void {
     const byDigest = new Map<string, KnownKey>();
     const policies = new Set<string>();
-    const teams = new Map(this.#config.teams.map((team) => [team.id, this.#team(team)]));
+    const teamConfigs = new Map(this.#config.teams.map((team) => [team.id, team]));
+    for (const { created: _, by: __, ...written } of storedTeams) {
+      if (teamConfigs.has(written.id)) continue;
+      const team = TeamSchema.safeParse(written);
+      if (team.success) teamConfigs.set(team.data.id, team.data);
+    }
+    this.#teamConfigs = teamConfigs;
+    const teams = new Map([...teamConfigs].map(([id, team]) => [id, this.#team(team)]));
     for (const team of teams.values()) {
       for (const limit of [...team.limits, ...team.tokenLimits]) policies.add(limit.policy.id);
     }

@@ -20,7 +20,7 @@ Deno.test("a key's requests in flight still count after the keys are rebuilt", a
   }));
   const before = await identityOf(authenticator);
   const claim = before.concurrency!.claim();
-  authenticator.useStoredKeys([]);
+  authenticator.useStored([], []);
   const after = await identityOf(authenticator);
   assert.notEqual(after, before, "a new identity");
   assert.equal(after.concurrency!.hasRoom(), false);

@@ -25,5 +25,10 @@ export const LIMITERS = [ROOT, "limiters"] as const;
 export const AUDIT = [ROOT, "audit"] as const;
 /** `[...API_KEYS, id]`: a client API key created through the admin API, stored hashed. */
 export const API_KEYS = [ROOT, "api-keys"] as const;
-/** Bumped with every change to `API_KEYS`, so every gateway sharing the store reloads them. */
+/** `[...TEAMS, id]`: a team of client keys created through the admin API. */
+export const TEAMS = [ROOT, "teams"] as const;
+/**
+ * Bumped with every change to `API_KEYS` or `TEAMS`, so every gateway sharing the store reloads
+ * them.
+ */
 export const API_KEYS_CHANGED = [ROOT, "api-keys-changed"] as const;
