@@ -118,6 +118,11 @@ export class Authenticator {
     return this.#config.teams.find((team) => team.id === id);
   }
 
+  /** The teams written in the config. */
+  get teams(): readonly TeamConfig[] {
+    return this.#config.teams;
+  }
+
   /** The keys written in the config. */
   get configuredKeys(): readonly ApiKeyConfig[] {
     return this.#config.keys;
