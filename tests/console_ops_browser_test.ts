@@ -218,3 +218,28 @@ browserTest("a viewer's controls are disabled, and its calls refused", async (pa
   assert.equal(refused.status, 403);
   assert.match(refused.body.error.message, /needs the operator role/);
 });
+
+browserTest(
+  "the errors view shows a failed request's id, to copy and find in the log",
+  async (page) => {
+    await using backend = await startFakeBackend({ failStatus: 503 });
+    await using gateway = await startGateway(config(backend.url));
+    const failed = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "Hi" }] }),
+    });
+    await failed.body?.cancel();
+    assert.equal(failed.status, 503);
+    const requestId = failed.headers.get("x-request-id") ?? "";
+    await signIn(page, gateway.url, VIEWER_KEY, "errors");
+
+    const row = page.getByRole("row", { name: new RegExp(requestId) });
+    assert.match(
+      await row.innerText(),
+      /chat\s+m\s+m@http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions\s+503/,
+    );
+    await row.getByRole("button", { name: `Copy the request id ${requestId}` }).click();
+    await page.locator("#notice").getByText(requestId).waitFor();
+  },
+);

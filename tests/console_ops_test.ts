@@ -5,7 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { adminCall, instancePath } from "./fixtures/admin.ts";
+import { startVllm } from "./fixtures/backends/mod.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
+import { eventually } from "./fixtures/gate.ts";
 import { startGateway } from "./fixtures/gateway.ts";
 
 const ADMIN_KEY = "sk-ops-admin-0001";
@@ -113,6 +115,31 @@ Deno.test("the instances view shows each instance's state and the controls of it
   assert.match(after, /<td class="status-draining">draining<\/td>/);
   assert.match(after, /data-body="\{&quot;status&quot;:&quot;active&quot;\}"/);
   assert.match(after, /data-if-match="&quot;v2&quot;"/);
+});
+
+Deno.test("the instances view shows the load a backend reports", async () => {
+  await using vllm = await startVllm({ name: "busy", models: ["qwen"] });
+  vllm.setLoad({ running: 8, waiting: 12, kvCacheUsage: 0.9 });
+  await using gateway = await startGateway(JSON.stringify({
+    admin: { keys: [{ id: "watcher", key: VIEWER_KEY, role: "viewer" }] },
+    model: {
+      services: {
+        chat: {
+          "load-balance": { type: "least-load", "load-interval": 100 },
+          instances: [{ name: "qwen", "base-url": vllm.url, adapter: "vllm" }],
+        },
+      },
+    },
+  }));
+  await eventually(async () => {
+    const html = await fragment(gateway.url, "instances", VIEWER_KEY);
+    const row = rowOf(html, "data-instance", `qwen@${vllm.url}/v1/chat/completions`);
+    assert.match(row, /<td>vllm<\/td>/);
+    assert.match(
+      row,
+      /8 running<\/span><span class="block">12 waiting<\/span><span class="block">KV cache 90%/,
+    );
+  }, 2_000);
 });
 
 Deno.test("the versions view shows who changed what, the diff, and a rollback", async () => {

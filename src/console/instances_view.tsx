@@ -146,6 +146,13 @@ function InstanceRow(props: InstanceRowProps) {
       <th scope="row">
         <span class="instance-name">{upstream.name}</span>
         <span class="muted small instance-url">{upstream.url}</span>
+        {upstream.discover && backend.models
+          ? (
+            <span class="muted small block" title={backend.models.join(", ")}>
+              serves the {backend.models.length} models its backend lists
+            </span>
+          )
+          : null}
         {isInService(upstream, at) ? null : <span class="status-down small">out of service</span>}
       </th>
       <td>{upstream.adapter}</td>
@@ -158,6 +165,13 @@ function InstanceRow(props: InstanceRowProps) {
           ? (
             <span class="status-down small block">
               ejected until {formatTime(state.ejection.until)}: {state.ejection.reason}
+            </span>
+          )
+          : null}
+        {state.cooldownUntil > at
+          ? (
+            <span class="status-draining small block">
+              skipped until {formatTime(state.cooldownUntil)} after a 429
             </span>
           )
           : null}
