@@ -24,9 +24,18 @@ if (!lookup.found) {
 
 await using fast = await startFakeBackend({ name: "fast" });
 await using slow = await startFakeBackend({ name: "slow", stream: { intervalMs: 20 } });
+await using failing = await startFakeBackend({ name: "failing", failStatus: 503 });
 await using gateway = await startGateway(JSON.stringify({
   admin: { keys: [{ id: "ops", key: ADMIN_KEY, role: "admin" }] },
-  auth: { enabled: true, keys: [{ id: "demo", key: CLIENT_KEY }] },
+  auth: {
+    enabled: true,
+    teams: [{
+      id: "research",
+      models: ["qwen3-8b", "llama-3.1-70b", "bge-m3"],
+      budget: { "tokens-per-day": 2e6 },
+    }],
+    keys: [{ id: "demo", key: CLIENT_KEY, team: "research" }],
+  },
   model: {
     services: {
       chat: {
@@ -34,6 +43,7 @@ await using gateway = await startGateway(JSON.stringify({
         instances: [
           { name: "qwen3-8b", "base-url": fast.url, weight: 2 },
           { name: "qwen3-8b", "base-url": slow.url },
+          { name: "llama-3.1-70b", "base-url": failing.url },
         ],
       },
       embedding: { instances: [{ name: "bge-m3", "base-url": fast.url }] },
@@ -53,6 +63,38 @@ for (let i = 0; i < 40; i++) {
   });
   await response.body?.cancel();
 }
+
+for (let i = 0; i < 3; i++) {
+  const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "llama-3.1-70b", messages: [{ role: "user", content: "Hi" }] }),
+  });
+  await response.body?.cancel();
+}
+
+/** Makes an admin API call for the demo, and fails the script when it is refused. */
+async function admin(method: string, path: string, body?: unknown): Promise<void> {
+  const response = await fetch(`${gateway.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${ADMIN_KEY}`,
+      "content-type": "application/json",
+      "if-match": "*",
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: ${await response.text()}`);
+  await response.body?.cancel();
+}
+const slowId = encodeURIComponent(`qwen3-8b@${slow.url}/v1/chat/completions`);
+await admin("PATCH", `/admin/services/chat/instances/${slowId}`, { weight: 3 });
+await admin("POST", "/admin/keys", {
+  id: "alice",
+  models: ["qwen3-8b"],
+  "rate-limit": { rate: 5, capacity: 10 },
+  budget: { "requests-per-day": 1000 },
+});
 
 await Deno.mkdir(out, { recursive: true });
 const browser = await chromium.launch({ executablePath: lookup.binary });

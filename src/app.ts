@@ -360,7 +360,16 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   mountWhoAmIRoute(app);
   mountConsole(app, {
     version: deps.version,
-    views: consoleViews({ registry, now: deps.now ?? Date.now }),
+    views: consoleViews({
+      registry,
+      now: deps.now ?? Date.now,
+      live,
+      audit,
+      keys,
+      authenticator,
+      ledger,
+      telemetry,
+    }),
   });
   mountDocsRoutes(app, { version: deps.version });
 

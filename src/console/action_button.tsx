@@ -24,6 +24,8 @@ export interface ActionButtonProps {
   readonly confirm?: string;
   /** What the console says once it is done; "Done." when not given. */
   readonly done?: string;
+  /** The ETag of the config version it was rendered from, for a call that changes the config. */
+  readonly ifMatch?: string;
   /** `danger` for removals and revocations. */
   readonly tone?: "danger";
 }
@@ -39,6 +41,7 @@ export function ActionButton(props: ActionButtonProps) {
       data-url={props.path}
       data-body={props.body === undefined ? undefined : JSON.stringify(props.body)}
       data-confirm={props.confirm}
+      data-if-match={props.ifMatch}
       data-done={props.done}
       aria-label={props.description}
       title={refusal ?? props.description}

@@ -9,6 +9,7 @@ import type { Context } from "hono";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp, GatewayEnv } from "../gateway_env.ts";
 import script from "./assets/console.js" with { type: "text" };
+import copyScript from "./assets/copy.js" with { type: "text" };
 import stylesheet from "./assets/console.css" with { type: "text" };
 import { ConsolePage } from "./layout.tsx";
 import type { ConsoleView } from "./view.ts";
@@ -17,6 +18,7 @@ import type { ConsoleView } from "./view.ts";
 const ASSETS: Readonly<Record<string, { readonly body: string; readonly type: string }>> = {
   "console.js": { body: script, type: "text/javascript; charset=utf-8" },
   "console.css": { body: stylesheet, type: "text/css; charset=utf-8" },
+  "copy.js": { body: copyScript, type: "text/javascript; charset=utf-8" },
 };
 
 /**

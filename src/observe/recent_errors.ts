@@ -15,6 +15,10 @@ export interface RecentError {
   readonly status: number;
   /** The gateway's error code, or "" when a backend's own answer was passed on. */
   readonly reason: string;
+  /** The message of that error, cut to 300 characters; "" with no error code. */
+  readonly message: string;
+  /** How the answer ended: `complete`, `upstream_broken`, `timeout`… as its log line says. */
+  readonly outcome: string;
   /** The instance that last served it, if one was tried. */
   readonly instance: string | null;
 }

@@ -117,6 +117,8 @@ export class Telemetry implements RecordSink {
         model: (record.requestedModel ?? "").slice(0, 100),
         status: record.status,
         reason: record.reason ?? "",
+        message: (record.reasonMessage ?? "").slice(0, 300),
+        outcome: record.outcome,
         instance: record.instance?.id ?? null,
       });
     }

@@ -67,6 +67,8 @@ export const StatusOverviewSchema = z.object({
     model: z.string(),
     status: z.number().int(),
     reason: z.string(),
+    message: z.string(),
+    outcome: z.string(),
     instance: z.string().nullable(),
   })).openapi({ description: "The latest requests answered 429 or 5xx, newest first" }),
 }).openapi("StatusOverview");

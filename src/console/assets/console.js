@@ -7,6 +7,9 @@
 //   `json`, `list` for comma-separated text, `boolean` for a checkbox; a dotted name nests; an
 //   empty field is left out); `{field}` in the URL is replaced by that field's value and the field
 //   is not sent. `data-reveal="a.b"` shows that field of the answer once, for a new key;
+// - `data-if-match` on either: sent as `If-Match`, the config version the view was rendered
+//   from, so a change made meanwhile is refused (412) rather than overwritten; the view is then
+//   shown again as it is now;
 // - `[data-module="name"]`: loads `/console/assets/name.js` and calls its `mount(element, console)`,
 //   which may return a function called when the view goes away.
 // A view's root `data-refresh="s"` re-renders it every s seconds unless a control in it has focus.
@@ -181,9 +184,12 @@ async function act(control, method, url, body) {
   if (control.dataset.confirm && !confirm(control.dataset.confirm)) return;
   control.setAttribute("aria-busy", "true");
   try {
-    const response = await call(method, url, body);
+    const ifMatch = control.dataset.ifMatch;
+    const init = ifMatch ? { headers: { "if-match": ifMatch } } : {};
+    const response = await call(method, url, body, init);
     if (!response.ok) {
       tell(await errorMessage(response), true);
+      if (response.status === 412) await show(shown);
       return;
     }
     const answer = response.headers.get("content-type")?.includes("json")

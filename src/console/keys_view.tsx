@@ -1,0 +1,439 @@
+/**
+ * The console's API keys and teams: every client key (never the key itself) and team with its
+ * models, limits, priority, budget and expiry; what each used today and this month; and the
+ * controls of the admin API's key routes — create a key (shown once), narrow its models and
+ * limits, disable or enable it, revoke it.
+ * @module
+ */
+import type { Context } from "hono";
+import type { Authenticator } from "../auth/authenticator.ts";
+import type { BudgetLimits } from "../budget/budgets.ts";
+import type { UsageLedger } from "../budget/ledger.ts";
+import type { GatewayEnv } from "../gateway_env.ts";
+import { PRIORITY_CLASSES } from "../queue/priority.ts";
+import type { ApiKeyStore } from "../store/mod.ts";
+import { ActionButton } from "./action_button.tsx";
+import { Field } from "./field.tsx";
+import { formatCount, formatTime, formatUsd, UNKNOWN } from "./format.ts";
+import { type SubjectUsage, type UsageTotal, usageTotals } from "./usage_totals.ts";
+import { refusalOf } from "./view.ts";
+import type { ConsoleView } from "./view.ts";
+
+/** What the keys view reads. */
+export interface KeysViewDeps {
+  readonly keys: ApiKeyStore;
+  readonly authenticator: Authenticator;
+  readonly ledger: UsageLedger | undefined;
+  readonly now: () => number;
+}
+
+/** A key as the view shows it: its settings, never the key. */
+interface ShownKey {
+  readonly id: string;
+  readonly source: "config" | "admin";
+  readonly team?: string | undefined;
+  readonly models?: readonly string[] | undefined;
+  readonly "rate-limit"?: Readonly<Record<string, unknown>> | undefined;
+  readonly budget?: BudgetLimits | undefined;
+  readonly "max-concurrency"?: number | "auto" | undefined;
+  readonly priority?: string | undefined;
+  readonly expires?: string | undefined;
+  readonly enabled: boolean;
+  readonly created?: string | undefined;
+  readonly by?: string | undefined;
+}
+
+/** The keys and teams view. */
+export function keysView(deps: KeysViewDeps): ConsoleView {
+  return {
+    id: "keys",
+    title: "Keys & teams",
+    async render(c) {
+      const configured: ShownKey[] = deps.authenticator.configuredKeys.map((
+        { key: _, ...settings },
+      ) => ({ ...settings, source: "config" }));
+      const stored: ShownKey[] = (await deps.keys.list()).map(({ digest: _, ...settings }) => ({
+        ...settings,
+        source: "admin",
+      }));
+      const keys = [...configured, ...stored];
+      const teams = deps.authenticator.teams;
+      const usage = deps.ledger ? await usageTotals(deps.ledger) : undefined;
+      const at = deps.now();
+      return (
+        <section data-refresh="15" aria-labelledby="keys-title">
+          <h1 id="keys-title">API keys</h1>
+          {deps.authenticator.enabled ? null : (
+            <p class="muted small">
+              Client authentication is off (auth.enabled): keys are kept but not asked for.
+            </p>
+          )}
+          <div class="table-wrap">
+            <table class="keys">
+              <caption class="visually-hidden">Client API keys</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Key</th>
+                  <th scope="col">Team</th>
+                  <th scope="col">Models</th>
+                  <th scope="col">Limits</th>
+                  <th scope="col">Priority</th>
+                  <th scope="col">Budget</th>
+                  <th scope="col">Enabled</th>
+                  <th scope="col">Expires</th>
+                  <th scope="col">Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {keys.map((key) => <KeyRow key={key.id} c={c} shownKey={key} at={at} />)}
+              </tbody>
+            </table>
+          </div>
+          {keys.length === 0 ? <p class="muted">No API key yet.</p> : null}
+          <CreateKey c={c} teams={teams.map((team) => team.id)} />
+          <h2 id="teams-title">Teams</h2>
+          {teams.length === 0
+            ? <p class="muted">No team is configured (auth.teams in the config file).</p>
+            : (
+              <div class="table-wrap">
+                <table class="teams">
+                  <caption class="visually-hidden">Teams, from the config file</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Team</th>
+                      <th scope="col">Keys</th>
+                      <th scope="col">Models</th>
+                      <th scope="col">Limits</th>
+                      <th scope="col">Priority</th>
+                      <th scope="col">Budget</th>
+                      <th scope="col">Enabled</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {teams.map((team) => (
+                      <tr key={team.id}>
+                        <th scope="row">{team.id}</th>
+                        <td>{keys.filter((key) => key.team === team.id).length}</td>
+                        <td>{modelsOf(team.models)}</td>
+                        <td>{limitsOf(team["rate-limit"], team["max-concurrency"])}</td>
+                        <td>{team.priority}</td>
+                        <td>{budgetOf(team.budget)}</td>
+                        <td>{team.enabled ? "yes" : "no"}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          <Usage
+            usage={usage}
+            subjects={[
+              ...keys.map((key) => ({ kind: "key", id: key.id })),
+              ...teams.map((team) => ({ kind: "team", id: team.id })),
+            ]}
+          />
+        </section>
+      );
+    },
+  };
+}
+
+function KeyRow(props: { c: Context<GatewayEnv>; shownKey: ShownKey; at: number }) {
+  const { c, shownKey: key } = props;
+  const path = `/admin/keys/${encodeURIComponent(key.id)}`;
+  const expired = key.expires !== undefined && Date.parse(key.expires) <= props.at;
+  const inConfig = key.source === "config";
+  return (
+    <tr data-key={key.id}>
+      <th scope="row">
+        {key.id}
+        <span class="muted small block">
+          {inConfig
+            ? "in the config file"
+            : `created ${key.created ? formatTime(key.created) : UNKNOWN} by ${key.by ?? UNKNOWN}`}
+        </span>
+      </th>
+      <td>{key.team ?? <span class="muted">{UNKNOWN}</span>}</td>
+      <td>
+        {key.models === undefined && key.team
+          ? <span class="muted">the team's</span>
+          : modelsOf(key.models)}
+      </td>
+      <td>{limitsOf(key["rate-limit"], key["max-concurrency"])}</td>
+      <td>{key.priority ?? <span class="muted">{key.team ? "the team's" : "normal"}</span>}</td>
+      <td>{budgetOf(key.budget)}</td>
+      <td class={key.enabled ? "status-active" : "status-down"}>{key.enabled ? "yes" : "no"}</td>
+      <td class={expired ? "status-down" : undefined}>
+        {key.expires ? `${formatTime(key.expires)}${expired ? " (expired)" : ""}` : "never"}
+      </td>
+      <td>
+        {inConfig
+          ? <span class="muted small">change it in the config file</span>
+          : (
+            <div class="actions">
+              <ActionButton
+                c={c}
+                method="PATCH"
+                path={path}
+                body={{ enabled: !key.enabled }}
+                label={key.enabled ? "Disable" : "Enable"}
+                description={`${key.enabled ? "Disable" : "Enable"} the key ${key.id}`}
+                done={`The key ${key.id} is ${key.enabled ? "disabled" : "enabled"}.`}
+              />
+              <ActionButton
+                c={c}
+                method="DELETE"
+                path={path}
+                label="Revoke"
+                description={`Revoke the key ${key.id}`}
+                confirm={`Revoke the key ${key.id}? Clients using it are refused at once.`}
+                done={`The key ${key.id} is revoked.`}
+                tone="danger"
+              />
+              <EditKey c={c} shownKey={key} path={path} />
+            </div>
+          )}
+      </td>
+    </tr>
+  );
+}
+
+/** A form that changes what a key may use; fields left empty stay as they are. */
+function EditKey(props: { c: Context<GatewayEnv>; shownKey: ShownKey; path: string }) {
+  const { shownKey: key } = props;
+  const refusal = refusalOf(props.c, "PATCH", props.path);
+  const disabled = refusal !== undefined;
+  return (
+    <details class="edit">
+      <summary>
+        Change<span class="visually-hidden">{` the key ${key.id}`}</span>
+      </summary>
+      <form
+        class="inline"
+        data-url={props.path}
+        data-method="PATCH"
+        data-done={`The key ${key.id} is changed.`}
+        title={refusal}
+        aria-label={`Change the key ${key.id}`}
+      >
+        <Field id={`key-${key.id}-models`} label="Models (comma-separated)">
+          <input
+            id={`key-${key.id}-models`}
+            name="models"
+            data-type="list"
+            value={key.models?.join(", ")}
+            placeholder="every model"
+            disabled={disabled}
+          />
+        </Field>
+        <Field id={`key-${key.id}-rate-limit-rate`} label="Requests per second">
+          <input
+            id={`key-${key.id}-rate-limit-rate`}
+            name="rate-limit.rate"
+            type="number"
+            data-type="number"
+            min="0"
+            step="any"
+            disabled={disabled}
+          />
+        </Field>
+        <Field id={`key-${key.id}-rate-limit-capacity`} label="Burst">
+          <input
+            id={`key-${key.id}-rate-limit-capacity`}
+            name="rate-limit.capacity"
+            type="number"
+            data-type="number"
+            min="1"
+            disabled={disabled}
+          />
+        </Field>
+        <Field id={`key-${key.id}-max-concurrency`} label="In flight at once">
+          <input
+            id={`key-${key.id}-max-concurrency`}
+            name="max-concurrency"
+            type="number"
+            data-type="number"
+            min="1"
+            disabled={disabled}
+          />
+        </Field>
+        <Field id={`key-${key.id}-budget-requests-per-day`} label="Requests a day">
+          <input
+            id={`key-${key.id}-budget-requests-per-day`}
+            name="budget.requests-per-day"
+            type="number"
+            data-type="number"
+            min="1"
+            disabled={disabled}
+          />
+        </Field>
+        <button type="submit" disabled={disabled} title={refusal}>Save</button>
+      </form>
+    </details>
+  );
+}
+
+function CreateKey(props: { c: Context<GatewayEnv>; teams: readonly string[] }) {
+  const refusal = refusalOf(props.c, "POST", "/admin/keys");
+  const disabled = refusal !== undefined;
+  return (
+    <>
+      <h2 id="create-key-title">Create a key</h2>
+      <form
+        class="inline"
+        aria-labelledby="create-key-title"
+        data-url="/admin/keys"
+        data-method="POST"
+        data-reveal="key"
+        data-done="Key created."
+        title={refusal}
+      >
+        <Field id="create-key-id" label="Key id">
+          <input id="create-key-id" name="id" required placeholder="alice" disabled={disabled} />
+        </Field>
+        <Field id="create-key-team" label="Team">
+          <select id="create-key-team" name="team" disabled={disabled}>
+            <option value="">none</option>
+            {props.teams.map((team) => <option key={team} value={team}>{team}</option>)}
+          </select>
+        </Field>
+        <Field id="create-key-models" label="Models (comma-separated)">
+          <input
+            id="create-key-models"
+            name="models"
+            data-type="list"
+            placeholder="every model"
+            disabled={disabled}
+          />
+        </Field>
+        <Field id="create-key-priority" label="Priority">
+          <select id="create-key-priority" name="priority" disabled={disabled}>
+            <option value="">default</option>
+            {PRIORITY_CLASSES.map((priority) => (
+              <option key={priority} value={priority}>{priority}</option>
+            ))}
+          </select>
+        </Field>
+        <Field id="create-key-budget-requests-per-day" label="Requests a day">
+          <input
+            id="create-key-budget-requests-per-day"
+            name="budget.requests-per-day"
+            type="number"
+            data-type="number"
+            min="1"
+            disabled={disabled}
+          />
+        </Field>
+        <Field id="create-key-expires" label="Expires">
+          <input
+            id="create-key-expires"
+            name="expires"
+            placeholder="2027-01-01T00:00:00Z"
+            pattern="\d{4}-\d{2}-\d{2}T.+"
+            disabled={disabled}
+          />
+        </Field>
+        <button type="submit" disabled={disabled} title={refusal}>Create key</button>
+      </form>
+    </>
+  );
+}
+
+function Usage(
+  props: {
+    usage: Map<string, SubjectUsage> | undefined;
+    subjects: readonly { kind: string; id: string }[];
+  },
+) {
+  const usage = props.usage;
+  return (
+    <>
+      <h2 id="usage-title">Usage</h2>
+      {usage === undefined
+        ? (
+          <p class="muted">
+            Use per key and team is kept only with client authentication on (auth.enabled).
+          </p>
+        )
+        : (
+          <div class="table-wrap">
+            <table class="usage">
+              <caption class="visually-hidden">
+                Requests, tokens and spend of each key and team, today and this month
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col" rowspan={2}>Key or team</th>
+                  <th scope="colgroup" colspan={3}>Today</th>
+                  <th scope="colgroup" colspan={3}>This month</th>
+                </tr>
+                <tr>
+                  <th scope="col">Requests</th>
+                  <th scope="col">Tokens</th>
+                  <th scope="col">Spend</th>
+                  <th scope="col">Requests</th>
+                  <th scope="col">Tokens</th>
+                  <th scope="col">Spend</th>
+                </tr>
+              </thead>
+              <tbody>
+                {props.subjects.map(({ kind, id }) => {
+                  const used = usage.get(`${kind}:${id}`);
+                  return (
+                    <tr key={`${kind}:${id}`} data-usage={`${kind}:${id}`}>
+                      <th scope="row">
+                        {id} <span class="muted small">{kind}</span>
+                      </th>
+                      <UsageCells total={used?.today} />
+                      <UsageCells total={used?.month} />
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+    </>
+  );
+}
+
+function UsageCells(props: { total: UsageTotal | undefined }) {
+  const total = props.total ?? { requests: 0, tokens: 0, spend: 0 };
+  return (
+    <>
+      <td>{formatCount(total.requests)}</td>
+      <td>{formatCount(total.tokens)}</td>
+      <td>{formatUsd(total.spend)}</td>
+    </>
+  );
+}
+
+function modelsOf(models: readonly string[] | undefined) {
+  return models === undefined ? <span class="muted">every model</span> : models.join(", ");
+}
+
+function limitsOf(
+  limit: Readonly<Record<string, unknown>> | undefined,
+  concurrency: number | "auto" | undefined,
+) {
+  const parts: string[] = [];
+  if (limit && limit.enabled !== false) {
+    if (typeof limit.rate === "number") parts.push(`${limit.rate}/s`);
+    if (typeof limit.capacity === "number") parts.push(`burst ${limit.capacity}`);
+    if (typeof limit["tokens-per-minute"] === "number") {
+      parts.push(`${formatCount(limit["tokens-per-minute"])} tokens/min`);
+    }
+  }
+  if (concurrency !== undefined) parts.push(`${concurrency} in flight`);
+  return parts.length === 0 ? <span class="muted">none</span> : parts.join(", ");
+}
+
+function budgetOf(budget: BudgetLimits | undefined) {
+  const entries = Object.entries(budget ?? {}) as [string, number | undefined][];
+  const parts = entries.flatMap(([name, value]) => {
+    if (value === undefined) return [];
+    const [what, per] = name.split("-per-");
+    return [`${what === "spend" ? formatUsd(value) : `${formatCount(value)} ${what}`} a ${per}`];
+  });
+  return parts.length === 0 ? <span class="muted">none</span> : parts.join(", ");
+}
