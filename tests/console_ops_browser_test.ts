@@ -180,6 +180,45 @@ browserTest("an admin creates a key, shown once and usable, then revokes it", as
   assert.equal(await chat(gateway.url, key), 401);
 });
 
+browserTest(
+  "an admin creates a team, puts a key in it, and deletes it once empty",
+  async (page) => {
+    await using backend = await startFakeBackend();
+    await using gateway = await startGateway(config(backend.url));
+    await signIn(page, gateway.url, ADMIN_KEY, "keys");
+
+    const team = page.getByRole("form", { name: "Create a team" });
+    await team.getByLabel("Team id").fill("lab");
+    await team.getByLabel("Models (comma-separated)").fill("other");
+    await team.getByRole("button", { name: "Create team" }).click();
+    await page.getByText("Team created.").waitFor();
+    const teamRow = page.locator('tr[data-team="lab"]');
+    await teamRow.waitFor();
+
+    const form = page.getByRole("form", { name: "Create a key" });
+    await form.getByLabel("Key id").fill("bob");
+    await form.getByLabel("Team").selectOption("lab");
+    await form.getByRole("button", { name: "Create key" }).click();
+    const reveal = page.getByRole("dialog", { name: "Shown once" });
+    await reveal.waitFor();
+    const key = await reveal.locator("#reveal-value").innerText();
+    await reveal.getByRole("button", { name: "Done" }).click();
+    assert.equal(await chat(gateway.url, key), 403, "the team allows only the model other");
+
+    page.once("dialog", (dialog) => dialog.accept());
+    await teamRow.getByRole("button", { name: "Delete" }).click();
+    await page.getByText(/The team "lab" still has keys \(bob\)/).waitFor();
+
+    page.once("dialog", (dialog) => dialog.accept());
+    await page.locator('tr[data-key="bob"]').getByRole("button", { name: "Revoke" }).click();
+    await page.getByText("The key bob is revoked.").waitFor();
+    page.once("dialog", (dialog) => dialog.accept());
+    await page.locator('tr[data-team="lab"]').getByRole("button", { name: "Delete" }).click();
+    await page.getByText("The team lab is deleted.").waitFor();
+    await page.locator('tr[data-team="lab"]').waitFor({ state: "detached" });
+  },
+);
+
 browserTest("a viewer's controls are disabled, and its calls refused", async (page) => {
   await using backend = await startFakeBackend();
   await using gateway = await startGateway(config(backend.url));

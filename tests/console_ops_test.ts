@@ -194,7 +194,10 @@ Deno.test("the keys view never shows a key, and shows each key's and team's use"
   assert.match(alice, /created .* by root/);
   assert.equal(buttons(alice).get("Revoke"), false);
   assert.match(rowOf(html, "data-key", "app"), /change it in the config file/);
-  assert.match(html, /<th scope="row">research<\/th><td>2<\/td><td>m, gone<\/td>/);
+  assert.match(
+    html,
+    /<th scope="row">research<span class="muted small block">in the config file<\/span><\/th><td>2<\/td><td>m, gone<\/td>/,
+  );
   assert.match(html, /500 requests a day/);
   const usage = (subject: string) =>
     [...rowOf(html, "data-usage", subject).matchAll(/<td>([^<]*)<\/td>/g)].map((m) => m[1]);

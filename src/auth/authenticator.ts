@@ -129,11 +129,6 @@ export class Authenticator {
     return [...this.#teamConfigs.values()];
   }
 
-  /** The teams written in the config. */
-  get teams(): readonly TeamConfig[] {
-    return this.#config.teams;
-  }
-
   /** The keys written in the config. */
   get configuredKeys(): readonly ApiKeyConfig[] {
     return this.#config.keys;

@@ -1,12 +1,13 @@
 /**
  * The console's API keys and teams: every client key (never the key itself) and team with its
  * models, limits, priority, budget and expiry; what each used today and this month; and the
- * controls of the admin API's key routes — create a key (shown once), narrow its models and
- * limits, disable or enable it, revoke it.
+ * controls of the admin API's key and team routes — create a key (shown once), narrow its models
+ * and limits, disable or enable it, revoke it; create a team, disable or enable it, delete it.
  * @module
  */
 import type { Context } from "hono";
 import type { Authenticator } from "../auth/authenticator.ts";
+import type { TeamConfig } from "../config/schema.ts";
 import type { BudgetLimits } from "../budget/budgets.ts";
 import type { UsageLedger } from "../budget/ledger.ts";
 import type { GatewayEnv } from "../gateway_env.ts";
@@ -92,39 +93,37 @@ export function keysView(deps: KeysViewDeps): ConsoleView {
           {keys.length === 0 ? <p class="muted">No API key yet.</p> : null}
           <CreateKey c={c} teams={teams.map((team) => team.id)} />
           <h2 id="teams-title">Teams</h2>
-          {teams.length === 0
-            ? <p class="muted">No team is configured (auth.teams in the config file).</p>
-            : (
-              <div class="table-wrap">
-                <table class="teams">
-                  <caption class="visually-hidden">Teams, from the config file</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Team</th>
-                      <th scope="col">Keys</th>
-                      <th scope="col">Models</th>
-                      <th scope="col">Limits</th>
-                      <th scope="col">Priority</th>
-                      <th scope="col">Budget</th>
-                      <th scope="col">Enabled</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {teams.map((team) => (
-                      <tr key={team.id}>
-                        <th scope="row">{team.id}</th>
-                        <td>{keys.filter((key) => key.team === team.id).length}</td>
-                        <td>{modelsOf(team.models)}</td>
-                        <td>{limitsOf(team["rate-limit"], team["max-concurrency"])}</td>
-                        <td>{team.priority}</td>
-                        <td>{budgetOf(team.budget)}</td>
-                        <td>{team.enabled ? "yes" : "no"}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
+          {teams.length === 0 ? <p class="muted">No team yet.</p> : (
+            <div class="table-wrap">
+              <table class="teams">
+                <caption class="visually-hidden">Teams</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Team</th>
+                    <th scope="col">Keys</th>
+                    <th scope="col">Models</th>
+                    <th scope="col">Limits</th>
+                    <th scope="col">Priority</th>
+                    <th scope="col">Budget</th>
+                    <th scope="col">Enabled</th>
+                    <th scope="col">Actions</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {teams.map((team) => (
+                    <TeamRow
+                      key={team.id}
+                      c={c}
+                      team={team}
+                      keys={keys.filter((key) => key.team === team.id).length}
+                      inConfig={deps.authenticator.configuredTeamIds.has(team.id)}
+                    />
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          <CreateTeam c={c} />
           <Usage
             usage={usage}
             subjects={[
@@ -195,6 +194,147 @@ function KeyRow(props: { c: Context<GatewayEnv>; shownKey: ShownKey; at: number 
           )}
       </td>
     </tr>
+  );
+}
+
+function TeamRow(
+  props: { c: Context<GatewayEnv>; team: TeamConfig; keys: number; inConfig: boolean },
+) {
+  const { c, team } = props;
+  const path = `/admin/teams/${encodeURIComponent(team.id)}`;
+  return (
+    <tr data-team={team.id}>
+      <th scope="row">
+        {team.id}
+        <span class="muted small block">
+          {props.inConfig ? "in the config file" : "made through the admin API"}
+        </span>
+      </th>
+      <td>{props.keys}</td>
+      <td>{modelsOf(team.models)}</td>
+      <td>{limitsOf(team["rate-limit"], team["max-concurrency"])}</td>
+      <td>{team.priority}</td>
+      <td>{budgetOf(team.budget)}</td>
+      <td class={team.enabled ? "status-active" : "status-down"}>
+        {team.enabled ? "yes" : "no"}
+      </td>
+      <td>
+        {props.inConfig
+          ? <span class="muted small">change it in the config file</span>
+          : (
+            <div class="actions">
+              <ActionButton
+                c={c}
+                method="PATCH"
+                path={path}
+                body={{ enabled: !team.enabled }}
+                label={team.enabled ? "Disable" : "Enable"}
+                description={`${team.enabled ? "Disable" : "Enable"} the team ${team.id}`}
+                done={`The team ${team.id} is ${team.enabled ? "disabled" : "enabled"}.`}
+              />
+              <ActionButton
+                c={c}
+                method="DELETE"
+                path={path}
+                label="Delete"
+                description={`Delete the team ${team.id}`}
+                confirm={`Delete the team ${team.id}? Only a team without keys can be deleted.`}
+                done={`The team ${team.id} is deleted.`}
+                tone="danger"
+              />
+            </div>
+          )}
+      </td>
+    </tr>
+  );
+}
+
+/** A form that makes a team: its models, class, shared limit, cap and daily requests. */
+function CreateTeam(props: { c: Context<GatewayEnv> }) {
+  const refusal = refusalOf(props.c, "POST", "/admin/teams");
+  const disabled = refusal !== undefined;
+  return (
+    <>
+      <h2 id="create-team-title">Create a team</h2>
+      <form
+        class="inline"
+        aria-labelledby="create-team-title"
+        data-url="/admin/teams"
+        data-method="POST"
+        data-done="Team created."
+        title={refusal}
+      >
+        <Field id="create-team-id" label="Team id">
+          <input
+            id="create-team-id"
+            name="id"
+            required
+            placeholder="research"
+            disabled={disabled}
+          />
+        </Field>
+        <Field id="create-team-models" label="Models (comma-separated)">
+          <input
+            id="create-team-models"
+            name="models"
+            data-type="list"
+            placeholder="every model"
+            disabled={disabled}
+          />
+        </Field>
+        <Field id="create-team-priority" label="Priority">
+          <select id="create-team-priority" name="priority" disabled={disabled}>
+            {PRIORITY_CLASSES.map((priority) => (
+              <option key={priority} value={priority} selected={priority === "normal"}>
+                {priority}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field id="create-team-rate" label="Requests per second">
+          <input
+            id="create-team-rate"
+            name="rate-limit.rate"
+            type="number"
+            data-type="number"
+            min="0"
+            step="any"
+            disabled={disabled}
+          />
+        </Field>
+        <Field id="create-team-capacity" label="Burst">
+          <input
+            id="create-team-capacity"
+            name="rate-limit.capacity"
+            type="number"
+            data-type="number"
+            min="1"
+            disabled={disabled}
+          />
+        </Field>
+        <Field id="create-team-max-concurrency" label="In flight at once">
+          <input
+            id="create-team-max-concurrency"
+            name="max-concurrency"
+            type="number"
+            data-type="number"
+            min="1"
+            disabled={disabled}
+          />
+        </Field>
+        <Field id="create-team-requests-per-day" label="Requests a day">
+          <input
+            id="create-team-requests-per-day"
+            name="budget.requests-per-day"
+            type="number"
+            data-type="number"
+            min="1"
+            disabled={disabled}
+          />
+        </Field>
+        <button type="submit" disabled={disabled} title={refusal}>Create team</button>
+      </form>
+    </>
   );
 }
 
