@@ -14,6 +14,8 @@ import { mountUsageRoutes } from "./admin/routes_usage.ts";
 import { mountServiceRoutes } from "./admin/routes_services.ts";
 import { mountStateRoutes } from "./admin/routes_state.ts";
 import { mountWhoAmIRoute } from "./admin/routes_whoami.ts";
+import { mountMetricsHistoryRoute } from "./admin/routes_metrics_history.ts";
+import { mountRequestRoutes } from "./admin/routes_requests.ts";
 import { mountConsole } from "./console/console_routes.tsx";
 import { consoleViews } from "./console/views.ts";
 import { Authenticator } from "./auth/authenticator.ts";
@@ -56,6 +58,7 @@ import { mountStoredResponseRoutes } from "./routes/stored_responses.ts";
 import { mountStatusOverview } from "./routes/status_overview.ts";
 import { mountStatusPage } from "./routes/status_page.ts";
 import { mountStatsRoutes } from "./routes/stats.ts";
+import { waitingPerService } from "./stats/metrics_history.ts";
 import { ApiKeyStore, AuditStore, ConfigVersionStore, LimiterSnapshotStore } from "./store/mod.ts";
 import type { SecretBox } from "./store/secret_box.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "./services.ts";
@@ -68,6 +71,9 @@ import type { ProxyDeps } from "./proxy/types.ts";
 
 /** ms between writes of the keys' and teams' use to the store. */
 const USAGE_FLUSH_INTERVAL = 1000;
+
+/** ms between samples of the queues' length for the live charts. */
+const QUEUE_SAMPLE_INTERVAL = 1000;
 
 /** What the gateway is built from. */
 export interface GatewayDeps {
@@ -344,6 +350,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   mountKeyRoutes(app, adminDeps);
   mountJaiRouterRoutes(app, adminDeps);
   mountWhoAmIRoute(app);
+  mountMetricsHistoryRoute(app, telemetry.history);
+  mountRequestRoutes(app, telemetry.recentRequests);
   mountConsole(app, {
     version: deps.version,
     views: consoleViews({ registry, now: deps.now ?? Date.now }),
@@ -401,6 +409,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     )
     : undefined;
   if (ledgerFlush !== undefined) Deno.unrefTimer(ledgerFlush);
+  // The live charts' queue length: a sample a second, on real timers whatever schedules the
+  // polls.
+  const queueSampler = new Poller(() => {
+    telemetry.history.sampleQueues(waitingPerService(registry.snapshot));
+    return Promise.resolve();
+  }, QUEUE_SAMPLE_INTERVAL);
+  queueSampler.start({ wait: true });
   const idleRelease = deps.memoryTrim
     ? new IdleRelease({
       ...deps.memoryTrim,
@@ -421,6 +436,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       clearInterval(ledgerFlush);
       await ledger?.flush().catch((error) => logError("Could not store the usage", error));
       idleRelease?.close();
+      queueSampler.stop();
       monitor.stop();
       live.stop();
       await keyWatcher.stop();
