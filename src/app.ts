@@ -17,7 +17,7 @@ import { mountWhoAmIRoute } from "./admin/routes_whoami.ts";
 import { mountMetricsHistoryRoute } from "./admin/routes_metrics_history.ts";
 import { mountRequestRoutes } from "./admin/routes_requests.ts";
 import { mountConsole } from "./console/console_routes.tsx";
-import { consoleViews } from "./console/views.ts";
+import { CONSOLE_VIEW_ASSETS, consoleViews } from "./console/views.ts";
 import { Authenticator } from "./auth/authenticator.ts";
 import type { JsonObject } from "./lib/json.ts";
 import { LiveConfig, type StoredConfig } from "./config/live_config.ts";
@@ -354,7 +354,12 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   mountRequestRoutes(app, telemetry.recentRequests);
   mountConsole(app, {
     version: deps.version,
-    views: consoleViews({ registry, now: deps.now ?? Date.now }),
+    views: consoleViews({
+      registry,
+      now: deps.now ?? Date.now,
+      clientAuth: deps.config.auth.enabled,
+    }),
+    assets: CONSOLE_VIEW_ASSETS,
   });
   mountDocsRoutes(app, { version: deps.version });
 
