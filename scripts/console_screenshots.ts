@@ -7,7 +7,7 @@
  *     deno task screenshots [folder]
  * @module
  */
-import { chromium } from "playwright-core";
+import { chromium, type Page } from "playwright-core";
 import { findChromium } from "../tests/fixtures/browser.ts";
 import { startFakeBackend } from "../tests/fixtures/fake_backend.ts";
 import { startGateway } from "../tests/fixtures/gateway.ts";
@@ -23,52 +23,85 @@ if (!lookup.found) {
 }
 
 await using fast = await startFakeBackend({ name: "fast" });
-await using slow = await startFakeBackend({ name: "slow", stream: { intervalMs: 20 } });
-await using failing = await startFakeBackend({ name: "failing", failStatus: 503 });
-await using gateway = await startGateway(JSON.stringify({
-  admin: { keys: [{ id: "ops", key: ADMIN_KEY, role: "admin" }] },
-  auth: {
-    enabled: true,
-    teams: [{
-      id: "research",
-      models: ["qwen3-8b", "llama-3.1-70b", "bge-m3"],
-      budget: { "tokens-per-day": 2e6 },
-    }],
-    keys: [{ id: "demo", key: CLIENT_KEY, team: "research" }],
-  },
-  model: {
-    services: {
-      chat: {
-        "load-balance": { type: "fastest" },
-        instances: [
-          { name: "qwen3-8b", "base-url": fast.url, weight: 2 },
-          { name: "qwen3-8b", "base-url": slow.url },
-          { name: "llama-3.1-70b", "base-url": failing.url },
-        ],
-      },
-      embedding: { instances: [{ name: "bge-m3", "base-url": fast.url }] },
+await using slow = await startFakeBackend({
+  name: "slow",
+  stream: { intervalMs: 20, tokens: ["Hello", " from", " the", " slow", " backend", "."] },
+});
+await using failing = await startFakeBackend({ name: "failing", failStatus: 500 });
+// The demo traffic is spread over the last hour of the gateway's clock, for the live charts.
+const HOUR = 3_600_000;
+const started = Date.now();
+/** The gateway's clock while the demo traffic runs; the real one after. */
+let demoClock: number | undefined = started - HOUR;
+await using gateway = await startGateway(
+  JSON.stringify({
+    admin: { keys: [{ id: "ops", key: ADMIN_KEY, role: "admin" }] },
+    auth: {
+      enabled: true,
+      teams: [{
+        id: "research",
+        models: ["qwen3-8b", "llama3-70b", "bge-m3", "kokoro"],
+        budget: { "tokens-per-day": 2e6 },
+      }],
+      keys: [{ id: "demo", key: CLIENT_KEY, team: "research" }],
     },
-  },
-}));
+    model: {
+      services: {
+        chat: {
+          "load-balance": { type: "fastest" },
+          instances: [
+            { name: "qwen3-8b", "base-url": fast.url, weight: 2 },
+            { name: "qwen3-8b", "base-url": slow.url },
+            { name: "llama3-70b", "base-url": failing.url },
+          ],
+        },
+        embedding: { instances: [{ name: "bge-m3", "base-url": fast.url }] },
+        tts: { instances: [{ name: "kokoro", "base-url": fast.url }] },
+      },
+    },
+  }),
+  { now: () => demoClock ?? Date.now() },
+);
 
-for (let i = 0; i < 40; i++) {
-  const response = await fetch(`${gateway.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      model: "qwen3-8b",
-      stream: i % 2 === 0,
-      messages: [{ role: "user", content: `Hello ${i}` }],
-    }),
-  });
-  await response.body?.cancel();
+// A step a bucket of ten seconds, with a rising and falling number of requests, some failing.
+const STEPS = 360;
+for (let step = 0; step < STEPS; step++) {
+  demoClock = started - HOUR + (step * HOUR) / STEPS;
+  const requests = 1 + Math.round(2 + 2 * Math.sin(step / 30));
+  for (let i = 0; i < requests; i++) {
+    const model = step % 23 === 0 && i === 0 ? "llama3-70b" : "qwen3-8b";
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model,
+        stream: i % 3 !== 2,
+        messages: [{ role: "user", content: `Hello ${step}.${i}` }],
+      }),
+    });
+    await response.text();
+  }
 }
+demoClock = undefined;
+
+/** What a view needs before it is worth a picture. */
+const prepare: Record<string, (page: Page) => Promise<void>> = {
+  async live(page) {
+    await page.getByText(/updated/).waitFor();
+  },
+  async playground(page) {
+    const key = page.getByLabel("Client API key for /v1");
+    await key.fill(CLIENT_KEY);
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByText(/at the gateway/).waitFor();
+  },
+};
 
 for (let i = 0; i < 3; i++) {
   const response = await fetch(`${gateway.url}/v1/chat/completions`, {
     method: "POST",
     headers: { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify({ model: "llama-3.1-70b", messages: [{ role: "user", content: "Hi" }] }),
+    body: JSON.stringify({ model: "llama3-70b", messages: [{ role: "user", content: "Hi" }] }),
   });
   await response.body?.cancel();
 }
@@ -120,6 +153,7 @@ try {
       await page.goto(`${gateway.url}/console#${view}`);
       await page.locator(`nav a[data-view="${view}"][aria-current="page"]`).waitFor();
       await page.locator('main[aria-busy="false"]').waitFor();
+      await prepare[view]?.(page);
       const path = `${out}/${view}-${size.name}.png`;
       await page.screenshot({ path, fullPage: true });
       console.log(path);

@@ -15,8 +15,10 @@ import { mountServiceRoutes } from "./admin/routes_services.ts";
 import { mountStateRoutes } from "./admin/routes_state.ts";
 import { mountTeamRoutes } from "./admin/routes_teams.ts";
 import { mountWhoAmIRoute } from "./admin/routes_whoami.ts";
+import { mountMetricsHistoryRoute } from "./admin/routes_metrics_history.ts";
+import { mountRequestRoutes } from "./admin/routes_requests.ts";
 import { mountConsole } from "./console/console_routes.tsx";
-import { consoleViews } from "./console/views.ts";
+import { CONSOLE_VIEW_ASSETS, consoleViews } from "./console/views.ts";
 import { Authenticator } from "./auth/authenticator.ts";
 import type { JsonObject } from "./lib/json.ts";
 import { LiveConfig, type StoredConfig } from "./config/live_config.ts";
@@ -57,6 +59,7 @@ import { mountStoredResponseRoutes } from "./routes/stored_responses.ts";
 import { mountStatusOverview } from "./routes/status_overview.ts";
 import { mountStatusPage } from "./routes/status_page.ts";
 import { mountStatsRoutes } from "./routes/stats.ts";
+import { waitingPerService } from "./stats/metrics_history.ts";
 import {
   ApiKeyStore,
   AuditStore,
@@ -75,6 +78,9 @@ import type { ProxyDeps } from "./proxy/types.ts";
 
 /** ms between writes of the keys' and teams' use to the store. */
 const USAGE_FLUSH_INTERVAL = 1000;
+
+/** ms between samples of the queues' length for the live charts. */
+const QUEUE_SAMPLE_INTERVAL = 1000;
 
 /** What the gateway is built from. */
 export interface GatewayDeps {
@@ -358,6 +364,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   mountTeamRoutes(app, adminDeps);
   mountJaiRouterRoutes(app, adminDeps);
   mountWhoAmIRoute(app);
+  mountMetricsHistoryRoute(app, telemetry.history);
+  mountRequestRoutes(app, telemetry.recentRequests);
   mountConsole(app, {
     version: deps.version,
     views: consoleViews({
@@ -370,6 +378,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       ledger,
       telemetry,
     }),
+    assets: CONSOLE_VIEW_ASSETS,
   });
   mountDocsRoutes(app, { version: deps.version });
 
@@ -424,6 +433,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     )
     : undefined;
   if (ledgerFlush !== undefined) Deno.unrefTimer(ledgerFlush);
+  // The live charts' queue length: a sample a second, on real timers whatever schedules the
+  // polls.
+  const queueSampler = new Poller(() => {
+    telemetry.history.sampleQueues(waitingPerService(registry.snapshot));
+    return Promise.resolve();
+  }, QUEUE_SAMPLE_INTERVAL);
+  queueSampler.start({ wait: true });
   const idleRelease = deps.memoryTrim
     ? new IdleRelease({
       ...deps.memoryTrim,
@@ -444,6 +460,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       clearInterval(ledgerFlush);
       await ledger?.flush().catch((error) => logError("Could not store the usage", error));
       idleRelease?.close();
+      queueSampler.stop();
       monitor.stop();
       live.stop();
       await keyWatcher.stop();

@@ -12,7 +12,9 @@ import type { ApiKeyStore } from "../store/mod.ts";
 import { errorsView } from "./errors_view.tsx";
 import { instancesView } from "./instances_view.tsx";
 import { keysView } from "./keys_view.tsx";
+import { LIVE_ASSETS, liveView } from "./live_view.tsx";
 import { overviewView } from "./overview_view.tsx";
+import { PLAYGROUND_ASSETS, playgroundView } from "./playground_view.tsx";
 import { versionsView } from "./versions_view.tsx";
 import type { ConsoleView } from "./view.ts";
 
@@ -34,8 +36,13 @@ export function consoleViews(deps: ConsoleViewDeps): readonly ConsoleView[] {
   return [
     overviewView(deps.registry, deps.now),
     instancesView(deps),
+    liveView(deps.registry),
     versionsView(deps),
     keysView(deps),
     errorsView(deps),
+    playgroundView({ registry: deps.registry, clientAuth: deps.authenticator.enabled }),
   ];
 }
+
+/** The files the views' own scripts are served from, under `/console/assets/`. */
+export const CONSOLE_VIEW_ASSETS = { ...LIVE_ASSETS, ...PLAYGROUND_ASSETS };

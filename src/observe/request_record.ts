@@ -13,7 +13,7 @@ import type { Upstream } from "../registry/snapshot.ts";
 import type { ServiceType } from "../services.ts";
 import type { BodyEnd, ProxyObserver } from "./proxy_observer.ts";
 import { BodyCapture, type BodyLogging } from "./body_capture.ts";
-import { StreamTap, type TappedBody, type TapResult } from "./stream_tap.ts";
+import { StreamTap, type TappedBody } from "./stream_tap.ts";
 import type { TokenUsage } from "./usage.ts";
 import { findUsage } from "./usage.ts";
 import { requestCost } from "../balancer/price.ts";
@@ -82,6 +82,10 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
   /** ms from arrival until the last byte went out. */
   duration = 0;
   usage: TokenUsage | undefined;
+  /** ms, the mean gap between the events of a streamed answer of three events or more. */
+  interTokenLatency: number | undefined;
+  /** Tokens of a streamed SSE answer: its `usage` when read, else its events but `[DONE]`. */
+  streamedTokens: number | undefined;
   /**
    * USD the answer cost at the prices of the instance that gave it: set when it has a price
    * and answered with a 2xx.
@@ -122,6 +126,17 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     this.#metrics = metrics;
     this.#sink = sink;
     this.#started = performance.now();
+  }
+
+  /** Whether it failed: answered 500 or more, or its answer was cut. */
+  get failed(): boolean {
+    return this.status >= 500 || this.outcome === "upstream_broken" ||
+      this.outcome === "timeout" || this.outcome === "shutdown";
+  }
+
+  /** Tokens generated: as the backend reported them, else a streamed answer's events. */
+  get outputTokens(): number {
+    return this.usage?.output ?? this.streamedTokens ?? 0;
   }
 
   /** ms since the request arrived. */
@@ -277,7 +292,7 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     this.#done = true;
     this.duration = this.elapsed();
     if (this.status === 499) this.outcome = "client_closed";
-    if (this.#tap) this.#absorb(this.#tap.result());
+    if (this.#tap) this.#absorb(this.#tap);
     // Without a count, an answer given keeps its estimate; a request never answered gives it back.
     const answered = this.status >= 200 && this.status < 300;
     for (const reservation of this.#tokens) reservation.settle(this.usage, answered);
@@ -319,9 +334,12 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     return this.#modelSeries = metrics.model(this.service, this.model);
   }
 
-  #absorb(result: TapResult): void {
+  #absorb(tap: StreamTap): void {
+    const result = tap.result();
     this.bytesOut = result.bytes;
     this.firstChunk = result.firstChunk;
     this.usage ??= result.usage;
+    this.interTokenLatency = result.interTokenLatency;
+    if (tap.sse) this.streamedTokens = Math.max(0, tap.tokens());
   }
 }

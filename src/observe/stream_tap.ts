@@ -31,6 +31,8 @@ export interface TapResult {
   /** ms from the request's arrival to the first chunk of a stream; undefined for none. */
   readonly firstChunk: number | undefined;
   readonly usage: TokenUsage | undefined;
+  /** ms, the mean gap between an SSE stream's events; undefined for fewer than three. */
+  readonly interTokenLatency: number | undefined;
 }
 
 /**
@@ -44,8 +46,6 @@ export class StreamTap {
   readonly #target: TapTarget;
   readonly #capture: BodyCapture | undefined;
   readonly #sse: boolean;
-  /** Whether SSE events are counted and timed: only when their gaps are measured. */
-  readonly #countsEvents: boolean;
   readonly #streamed: boolean;
   /** Whether the end of the body is kept, to read `usage` from. */
   readonly #keepsTail: boolean;
@@ -70,9 +70,13 @@ export class StreamTap {
     this.#target = target;
     this.#capture = target.capture;
     this.#sse = kind === "sse";
-    this.#countsEvents = this.#sse && target.gaps !== undefined;
     this.#streamed = kind === "sse" || kind === "stream";
     this.#keepsTail = target.readsUsage && (kind === "sse" || kind === "json");
+  }
+
+  /** Whether the body is an SSE stream. */
+  get sse(): boolean {
+    return this.#sse;
   }
 
   /** Bytes kept to read `usage` from. */
@@ -86,7 +90,7 @@ export class StreamTap {
     this.#chunks++;
     if (this.#first === undefined) this.#first = this.#target.elapsed();
     this.#capture?.add(bytes);
-    if (this.#countsEvents) {
+    if (this.#sse) {
       const events = this.#eventsEnding(bytes);
       if (events > 0) {
         const at = this.#target.elapsed();
@@ -132,25 +136,27 @@ export class StreamTap {
    */
   result(): TapResult {
     const tokens = this.#events - 1;
-    if (this.#sse && tokens >= 2) {
-      this.#target.gaps?.observe((this.#lastEvent - this.#firstEvent) / (tokens - 1) / 1000);
-    }
+    const gap = this.#sse && tokens >= 2
+      ? (this.#lastEvent - this.#firstEvent) / (tokens - 1)
+      : undefined;
+    if (gap !== undefined) this.#target.gaps?.observe(gap / 1000);
     return {
       bytes: this.#bytes,
       firstChunk: this.#streamed ? this.#first : undefined,
       usage: this.#usage(),
+      interTokenLatency: gap,
     };
   }
 
   /**
    * The output tokens a finished SSE stream carried: the backend's `usage` when it gave one
    * (and it was read), else the stream's events, about one token each in an OpenAI-style chat
-   * stream (counted as chunks when events are not counted), `[DONE]` left out.
+   * stream, `[DONE]` left out; for another stream, its chunks.
    */
   tokens(): number {
     const usage = this.#usage();
     if (usage !== undefined && usage.output > 0) return usage.output;
-    return (this.#countsEvents ? this.#events : this.#chunks) - 1;
+    return (this.#sse ? this.#events : this.#chunks) - 1;
   }
 
   /** How many SSE events end in `bytes`: blank lines, which may straddle chunks. */

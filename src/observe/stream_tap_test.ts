@@ -44,6 +44,7 @@ Deno.test("an SSE stream: first chunk, mean gap between events, bytes and usage"
   );
   // Six events, the last being [DONE]: five tokens' events from 100 to 166 ms, four gaps.
   assert.deepEqual(t.gaps, [(166 - 100) / 4 / 1000]);
+  assert.equal(result.interTokenLatency, (166 - 100) / 4);
 });
 
 Deno.test("events split across chunks and CRLF blank lines are counted once each", () => {
@@ -208,9 +209,9 @@ Deno.test("a stream's tokens: its usage, else its events, else its chunks, [DONE
   events.at(5, event("c") + "data: [DONE]\n\n");
   assert.equal(events.tap.tokens(), 3);
 
-  // Events are counted only when their gaps are measured: without, one chunk is one event.
+  // Events are counted without a gaps histogram too: two in one chunk are two.
   const chunks = new StreamTap({ elapsed: () => 0, gaps: undefined, readsUsage: false }, "sse");
-  for (const text of [event("a"), event("b"), event("c"), "data: [DONE]\n\n"]) {
+  for (const text of [event("a") + event("b"), event("c"), "data: [DONE]\n\n"]) {
     chunks.chunk(encoder.encode(text));
   }
   assert.equal(chunks.tokens(), 3);

@@ -9,9 +9,11 @@ import type { GatewayMetrics } from "../metrics/gateway_metrics.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import type { BodyLogging } from "./body_capture.ts";
 import { RecentErrors } from "./recent_errors.ts";
+import { RecentRequests } from "./recent_requests.ts";
 import { type RecordSink, type RequestArrival, RequestRecord } from "./request_record.ts";
 import { LinkedList } from "../lib/linked_list.ts";
 import { RequestStatistics } from "../stats/request_statistics.ts";
+import { MetricsHistory } from "../stats/metrics_history.ts";
 
 /** Counters of one service's client requests since start. */
 export interface ServiceTraffic {
@@ -44,8 +46,12 @@ export class Telemetry implements RecordSink {
   /** Every service's counters. */
   readonly traffic: ReadonlyMap<ServiceType, ServiceTraffic>;
   readonly recentErrors = new RecentErrors();
+  /** The latest requests by id, for the console's playground. */
+  readonly recentRequests = new RecentRequests();
   /** What the statistics endpoints count, since start or their last reset. */
   readonly statistics: RequestStatistics;
+  /** The last hour of requests, for the console's live charts. */
+  readonly history: MetricsHistory;
   /** Client requests in flight. */
   active = 0;
   /** Their records, for those to be cut at shutdown. */
@@ -68,6 +74,7 @@ export class Telemetry implements RecordSink {
     this.#now = options.now ?? Date.now;
     this.traffic = new Map(SERVICE_TYPES.map((type) => [type, newTraffic()]));
     this.statistics = new RequestStatistics(this.#now());
+    this.history = new MetricsHistory(this.#now);
   }
 
   /** Whether a request's token usage is read: for metrics, request lines, or its cost. */
@@ -109,6 +116,7 @@ export class Telemetry implements RecordSink {
       record.outcome === "shutdown";
     if (record.status >= 500 || cut) traffic.errors++;
     this.statistics.finished(record);
+    this.history.finished(record);
     if (record.status >= 500 || record.status === 429 || cut) {
       this.recentErrors.add({
         at: new Date(record.arrivedAt).toISOString(),
@@ -122,6 +130,21 @@ export class Telemetry implements RecordSink {
         instance: record.instance?.id ?? null,
       });
     }
+    this.recentRequests.add({
+      arrivedAt: record.arrivedAt,
+      requestId: record.requestId,
+      service: record.service,
+      model: record.requestedModel?.slice(0, 200) ?? null,
+      instance: record.instance?.id ?? null,
+      attempts: record.attempts,
+      fallback: record.fallback ?? null,
+      status: record.status,
+      outcome: record.outcome,
+      timeToFirstToken: record.firstChunk ?? null,
+      duration: record.duration,
+      inputTokens: record.usage?.input ?? null,
+      outputTokens: record.usage?.output ?? record.streamedTokens ?? null,
+    });
     const logger = this.#logger;
     if (logger) {
       const level = cut ? "error" : levelOf(record.status);
