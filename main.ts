@@ -228,7 +228,6 @@ function serve(): Deno.HttpServer<Deno.NetAddr> {
     reusePort: link !== undefined,
     onError: serveErrorHandler(logError),
     onListen({ hostname, port }) {
-      link?.listening(port);
       const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
       logger.info(
         `Switchyard ${manifest.version} listening on http://${shown}:${port} ` +
@@ -241,6 +240,11 @@ function serve(): Deno.HttpServer<Deno.NetAddr> {
         logger.info(
           `${type}: ${service.loadBalance.type} over ${service.upstreams.length} (${names})`,
         );
+      }
+      if (link) {
+        // Its start lines before the primary's line that all workers listen.
+        output.flush();
+        link.listening(port);
       }
     },
   }, (request, info) => handle(request, info));
