@@ -33,8 +33,11 @@ export interface WorkerPoolOptions {
   readonly now?: () => number;
   /** Runs `run` after `ms`. @default setTimeout */
   readonly after?: (ms: number, run: () => void) => { cancel(): void };
-  /** The longest a question waits for the other workers' answers, in ms. @default 30000 */
-  readonly answerTimeout?: number;
+  /**
+   * The longest a question waits for the other workers' answers, in ms: a scrape's metrics,
+   * and anything else (an action, a config version). @default { metrics: 5000, other: 30000 }
+   */
+  readonly answerTimeout?: { readonly metrics: number; readonly other: number };
 }
 
 /** The first delay before a dead worker starts again, in ms; it doubles with each death. */
@@ -43,6 +46,12 @@ const FIRST_RESTART_DELAY_MS = 500;
 const MAX_RESTART_DELAY_MS = 30_000;
 /** A worker that served this long before it died starts again after the first delay. */
 const STEADY_MS = 30_000;
+
+/**
+ * How long a question waits for answers, in ms: a scrape must answer within Prometheus' timeout
+ * (10 s by default); a refresh may wait for probes and reads that take up to their timeouts.
+ */
+const DEFAULT_ANSWER_TIMEOUT = { metrics: 5_000, other: 30_000 } as const;
 
 /** How the start ended. */
 export type PoolStart =
@@ -238,6 +247,8 @@ export class WorkerPool {
 
   #ask(asker: Slot, askerId: number, question: Question): void {
     const id = this.#nextQuestion++;
+    const timeouts = this.#options.answerTimeout ?? DEFAULT_ANSWER_TIMEOUT;
+    const timeout = question.kind === "metrics" ? timeouts.metrics : timeouts.other;
     const waiting = new Set(
       this.#slots.filter((slot) =>
         slot !== asker && slot.handle !== undefined && slot.listeningAt !== undefined
@@ -248,7 +259,7 @@ export class WorkerPool {
       askerId,
       waiting,
       answers: [],
-      timer: this.#after(this.#options.answerTimeout ?? 30_000, () => {
+      timer: this.#after(timeout, () => {
         pending.waiting.clear();
         this.#answerIfComplete(id, pending);
       }),

@@ -154,3 +154,17 @@ Deno.test("stop passes the signal to every worker and settles once all have exit
   running(1).say({ kind: "exit", code: 0 });
   await stopping;
 });
+
+Deno.test("a scrape waits 5 s for the others' metrics, an action 30 s", async () => {
+  const { workerPool, timers, running } = pool();
+  const started = workerPool.start();
+  running(1).say({ kind: "listening", port: 8123 });
+  running(2).say({ kind: "listening", port: 8123 });
+  await started;
+  running(1).say({ kind: "ask", id: 1, question: { kind: "metrics" } });
+  assert.equal(timers.at(-1)!.ms, 5_000);
+  timers.at(-1)!.run();
+  assert.deepEqual(running(1).last("answers"), { kind: "answers", id: 1, answers: [] });
+  running(1).say({ kind: "ask", id: 2, question: { kind: "config", version: 3 } });
+  assert.equal(timers.at(-1)!.ms, 30_000);
+});
