@@ -174,6 +174,9 @@ try {
   exit(1);
 }
 
+/** The signal that started the shutdown, and when (performance.now()). */
+let stopping: { readonly signal: string; readonly at: number } | undefined;
+
 if (primary) await servePrimary();
 
 let gateway: Gateway;
@@ -250,19 +253,16 @@ function serve(): Deno.HttpServer<Deno.NetAddr> {
   }, (request, info) => handle(request, info));
 }
 
-/** The signal that started the shutdown, and when (performance.now()). */
-let stopping: { readonly signal: string; readonly at: number } | undefined;
-
 /**
- * The first signal drains and stops; a second one exits at once, unless it is the same signal
- * within a second: one Ctrl-C that a task runner or `npx` passes on again after the terminal
- * already delivered it to the whole process group.
+ * The first signal drains and stops (`stop`: this gateway, or every worker); a second one exits
+ * at once, unless it is the same signal within a second: one Ctrl-C that a task runner or `npx`
+ * passes on again after the terminal already delivered it to the whole process group.
  */
-function onSignal(signal: string): void {
+function onSignal(signal: string, stop: (signal: string) => Promise<void> = shutdown): void {
   const now = performance.now();
   if (stopping === undefined) {
     stopping = { signal, at: now };
-    void shutdown(signal);
+    void stop(signal);
     return;
   }
   if (signal === stopping.signal && now - stopping.at < 1000) return;
@@ -372,26 +372,15 @@ async function servePrimary(): Promise<never> {
     writeLog: (bytes) => output.bytes(bytes.subarray(0, bytes.length - 1)),
     log: (level, message) => logger.log(level, message),
   });
-  let stoppingOn: { readonly signal: string; readonly at: number } | undefined;
-  const stop = (signal: string) => {
-    const now = performance.now();
-    if (stoppingOn === undefined) {
-      stoppingOn = { signal, at: now };
-      logger.info(`${signal}: stopping ${workers} workers`);
-      void pool.stop(signal).then(async () => {
-        logger.info(`All ${workers} workers stopped`);
-        await logsWritten();
-        Deno.exit(0);
-      });
-      return;
-    }
-    if (signal === stoppingOn.signal && now - stoppingOn.at < 1000) return;
-    logger.warn(`${signal} again: exiting now`);
-    output.flush();
-    Deno.exit(1);
+  const stopWorkers = async (signal: string) => {
+    logger.info(`${signal}: stopping ${workers} workers`);
+    await pool.stop(signal);
+    logger.info(`All ${workers} workers stopped`);
+    await logsWritten();
+    Deno.exit(0);
   };
-  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
-  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  Deno.addSignalListener("SIGINT", () => onSignal("SIGINT", stopWorkers));
+  Deno.addSignalListener("SIGTERM", () => onSignal("SIGTERM", stopWorkers));
   Deno.addSignalListener("SIGHUP", () => {
     if (!pool.reload()) logger.warn("SIGHUP: no worker is running to read the config again");
   });
@@ -470,7 +459,7 @@ async function reload(): Promise<void> {
 
 if (link) {
   // The primary takes the signals and passes them on.
-  link.onStop(onSignal);
+  link.onStop((signal) => onSignal(signal));
   link.onReload(() => void reload().catch((error) => logError("SIGHUP: reload failed", error)));
 } else {
   Deno.addSignalListener("SIGINT", () => onSignal("SIGINT"));

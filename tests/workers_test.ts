@@ -198,3 +198,19 @@ Deno.test("--workers 2 with the port taken exits 1 with the usual line", async (
     await Deno.remove(store).catch(() => {});
   }
 });
+
+Deno.test("--workers 2 with a bad config exits 1 with the message one worker gives", async () => {
+  const store = await Deno.makeTempFile({ suffix: ".kv" });
+  try {
+    await withTempConfig("server:\n  port: eighty\n", async (path) => {
+      const one = await runCli(["--config", path, "--kv", store]);
+      const two = await runCli(["--config", path, "--kv", store, "--workers", "2"]);
+      assert.equal(one.code, 1);
+      assert.equal(two.code, 1);
+      assert.match(two.stderr, /server\.port \(line 2\)/);
+      assert.equal(two.stderr, one.stderr);
+    });
+  } finally {
+    await Deno.remove(store).catch(() => {});
+  }
+});
