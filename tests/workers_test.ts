@@ -17,10 +17,13 @@ function fresh(url: string, init: RequestInit = {}): Promise<Response> {
 }
 
 /** Posts a chat request for `model`; which worker answered, and which backend. */
-async function chat(baseUrl: string, model = "m") {
+async function chat(baseUrl: string, model = "m", key?: string) {
   const response = await fresh(`${baseUrl}/v1/chat/completions`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: {
+      "content-type": "application/json",
+      ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+    },
     body: JSON.stringify({ model, messages: [{ role: "user", content: "Hi" }] }),
   });
   const body = await response.json();
@@ -44,11 +47,11 @@ async function pinnedTo(baseUrl: string, worker: string): Promise<Deno.HttpClien
 }
 
 /** Sends chat requests until each worker has answered `each` of them; returns them all. */
-async function fromBothWorkers(baseUrl: string, each: number, model = "m") {
+async function fromBothWorkers(baseUrl: string, each: number, model = "m", key?: string) {
   const answers: Awaited<ReturnType<typeof chat>>[] = [];
   const count = (worker: string) => answers.filter((answer) => answer.worker === worker).length;
   while (count("1") < each || count("2") < each) {
-    answers.push(await chat(baseUrl, model));
+    answers.push(await chat(baseUrl, model, key));
     assert.ok(answers.length < 400, "the kernel spreads connections over both workers");
   }
   return answers;
@@ -209,6 +212,51 @@ Deno.test("--workers 2 with a bad config exits 1 with the message one worker giv
       assert.equal(two.code, 1);
       assert.match(two.stderr, /server\.port \(line 2\)/);
       assert.equal(two.stderr, one.stderr);
+    });
+  } finally {
+    await Deno.remove(store).catch(() => {});
+  }
+});
+
+Deno.test("--workers 2: a key's use is counted once, and what the workers held is stored at stop", async () => {
+  await using a = await startFakeBackend({ name: "a" });
+  const store = await Deno.makeTempFile({ suffix: ".kv" });
+  const key = "sk-alice-workers-0001";
+  const config = JSON.stringify({
+    auth: { enabled: true, keys: [{ id: "alice", key }] },
+    model: { services: { chat: { instances: [{ name: "m", "base-url": a.url }] } } },
+  });
+  const aliceRequests = async (url: string) => {
+    const report = await adminCall<{ usage: { key: string | null; requests: number }[] }>(
+      url,
+      "GET",
+      "/admin/usage?key=alice",
+    );
+    assert.equal(report.status, 200);
+    return report.body.usage.reduce((sum, row) => sum + row.requests, 0);
+  };
+  try {
+    await withTempConfig(config, async (path) => {
+      let sent: number;
+      {
+        await using gateway = await spawnGateway([
+          "--config",
+          path,
+          "--kv",
+          store,
+          "--workers",
+          "2",
+        ]);
+        await gateway.waitForOutput("2 workers");
+        const answers = await fromBothWorkers(gateway.url, 3, "m", key);
+        assert.ok(answers.every((answer) => answer.status === 200));
+        sent = answers.length;
+        // Stopped at once: each worker stores what it has not yet as it stops.
+        gateway.process.kill("SIGTERM");
+        assert.equal((await gateway.exited()).code, 0);
+      }
+      await using after = await spawnGateway(["--config", path, "--kv", store]);
+      assert.equal(await aliceRequests(after.url), sent);
     });
   } finally {
     await Deno.remove(store).catch(() => {});
