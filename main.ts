@@ -1,6 +1,11 @@
 /**
  * Starts Switchyard: parse flags → load config → open KV → build the gateway → serve → shut
  * down cleanly. The only module with side effects at start.
+ *
+ * With `--workers N` above 1 the process is a primary that checks what every worker needs
+ * (config, store, secrets, port), then runs this module again in N Web Workers: each builds its
+ * gateway and serves the port with `reusePort`, while the primary writes their log lines, passes
+ * signals and questions on, and starts again a worker that died.
  * @module
  */
 import defaultConfigText from "./config/default.yaml" with { type: "text" };
@@ -21,6 +26,8 @@ import { serveErrorHandler } from "./src/serve_error.ts";
 import { socketConnector } from "./src/transport/connect.ts";
 import { type ProxySettings, proxySettings } from "./src/transport/proxy_settings.ts";
 import { SERVICE_TYPES } from "./src/services.ts";
+import { WorkerPool } from "./src/workers/pool.ts";
+import { inWorker, WorkerLink, type WorkerScope } from "./src/workers/worker_link.ts";
 
 const command = parseCommandLine(Deno.args, (name) => Deno.env.get(name), Deno.cwd());
 if (command.kind === "help") {
@@ -35,6 +42,24 @@ if (command.kind === "error") {
   console.error(`${command.message}\n\n${HELP}`);
   Deno.exit(2);
 }
+if (command.workers > 1 && Deno.build.os !== "linux") {
+  console.error(
+    `--workers ${command.workers} needs Linux, where workers share a port (SO_REUSEPORT); ` +
+      `on ${Deno.build.os}, run one worker, or several gateways on ports of their own`,
+  );
+  Deno.exit(2);
+}
+
+/** The line to the primary, when this runs as one of its workers. */
+const link = inWorker() ? new WorkerLink(globalThis as unknown as WorkerScope) : undefined;
+/** This worker's number and port, from the primary. */
+const started = link ? await link.started() : undefined;
+// Told to stop before it serves (another worker could not start): nothing to drain.
+link?.onStop(() => exit(0));
+/** How many workers serve the port. */
+const workers = command.workers;
+/** The primary of several workers. */
+const primary = link === undefined && workers > 1;
 
 const configPath = command.configPath;
 const storePath = command.kvPath;
@@ -46,7 +71,7 @@ try {
     : await Deno.readTextFile(command.configPath);
 } catch (error) {
   console.error(`Cannot read config "${source}": ${(error as Error).message}`);
-  Deno.exit(1);
+  exit(1);
 }
 
 const overrides: ConfigOverride[] = [];
@@ -57,6 +82,10 @@ if (command.port) {
 if (command.host) {
   overrides.push({ path: ["server", "host"], value: command.host, origin: "--host" });
 }
+if (started) {
+  // The port the first worker took, when the config's is 0.
+  overrides.push({ path: ["server", "port"], value: started.port, origin: "--port" });
+}
 
 let loaded;
 try {
@@ -64,7 +93,7 @@ try {
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(error.message);
-  Deno.exit(1);
+  exit(1);
 }
 const { config } = loaded;
 
@@ -90,21 +119,30 @@ const terminal = Deno.stdout.isTerminal();
 const format = config.log.format === "auto" ? (terminal ? "text" : "json") : config.log.format;
 /** How long the last log lines may take to be written before the process exits. */
 const LOG_DRAIN_MS = 5000;
+// A worker's lines go to the primary, so that lines of several workers never interleave.
 const output = new LineWriter({
-  write: (bytes) => Deno.stdout.write(bytes),
-  writeSync: (bytes) => Deno.stdout.writeSync(bytes),
+  write: link
+    ? (bytes) => Promise.resolve(link.writeLog(bytes))
+    : (bytes) => Deno.stdout.write(bytes),
+  writeSync: link ? (bytes) => link.writeLog(bytes) : (bytes) => Deno.stdout.writeSync(bytes),
   maxDelay: terminal ? 0 : 50,
   onDropped: (lines) =>
     logger.warn(`The log output was too slow: ${lines} log lines were dropped`, { dropped: lines }),
   unrefTimer: Deno.unrefTimer,
 });
-const logger = new Logger({ level: config.log.level, format, output });
+const logger = new Logger({
+  level: config.log.level,
+  format,
+  output,
+  fields: started ? { worker: started.worker } : undefined,
+});
 globalThis.addEventListener("unload", () => output.flush());
 const logError = (message: string, error: unknown) =>
   logger.error(message, { error: describeError(error) });
 // From here on, an error nothing caught is one log line, not a stack trace on stderr.
 logUncaughtErrors(logError);
-for (const warning of loaded.warnings) logger.warn(warning);
+// The workers say them again.
+if (!link) { for (const warning of loaded.warnings) logger.warn(warning); }
 
 let proxies: ProxySettings | undefined;
 try {
@@ -112,18 +150,19 @@ try {
 } catch (error) {
   logger.error((error as Error).message);
   await logsWritten();
-  Deno.exit(1);
+  exit(1);
 }
 
 let kv: Deno.Kv;
 try {
   if (command.kvDefault) await makeStoreFolder(command.kvPath);
   kv = await openStore(command.kvPath);
+  if (primary) kv.close();
 } catch (error) {
   if (!(error instanceof StoreUnavailable)) cannotStart(error);
   logger.error(error.message);
   await logsWritten();
-  Deno.exit(1);
+  exit(1);
 }
 let secrets: SecretBox | undefined;
 try {
@@ -132,8 +171,13 @@ try {
   if (!(error instanceof SecretKeyError)) cannotStart(error);
   logger.error(error.message);
   await logsWritten();
-  Deno.exit(1);
+  exit(1);
 }
+
+/** The signal that started the shutdown, and when (performance.now()). */
+let stopping: { readonly signal: string; readonly at: number } | undefined;
+
+if (primary) await servePrimary();
 
 let gateway: Gateway;
 try {
@@ -152,17 +196,23 @@ try {
     logger,
     log: (message, level = "info") => logger.log(level, message),
     logError,
+    peers: link,
   });
 } catch (error) {
   if (!(error instanceof LiveConfigError) && !(error instanceof UnsealError)) cannotStart(error);
   logger.error(error.message);
   await logsWritten();
-  Deno.exit(1);
+  exit(1);
 }
 
 // The handler becomes one that asks clients to close their connections once the gateway drains.
-let handle = (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
-  gateway.app.fetch(request, info);
+// Each answer of a worker names it.
+const workerName = started ? String(started.worker) : undefined;
+let handle = workerName === undefined
+  ? (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
+    gateway.app.fetch(request, info)
+  : async (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
+    withHeader(await gateway.app.fetch(request, info), "x-switchyard-worker", workerName);
 
 let server: Deno.HttpServer<Deno.NetAddr>;
 try {
@@ -170,13 +220,15 @@ try {
 } catch (error) {
   logger.error(listenFailure(error, config.server.host, config.server.port));
   await logsWritten();
-  Deno.exit(1);
+  exit(1);
 }
 
 function serve(): Deno.HttpServer<Deno.NetAddr> {
   return Deno.serve({
     hostname: config.server.host,
     port: config.server.port,
+    // Several workers share the port; the kernel spreads connections over them.
+    reusePort: link !== undefined,
     onError: serveErrorHandler(logError),
     onListen({ hostname, port }) {
       const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
@@ -192,23 +244,25 @@ function serve(): Deno.HttpServer<Deno.NetAddr> {
           `${type}: ${service.loadBalance.type} over ${service.upstreams.length} (${names})`,
         );
       }
+      if (link) {
+        // Its start lines before the primary's line that all workers listen.
+        output.flush();
+        link.listening(port);
+      }
     },
   }, (request, info) => handle(request, info));
 }
 
-/** The signal that started the shutdown, and when (performance.now()). */
-let stopping: { readonly signal: string; readonly at: number } | undefined;
-
 /**
- * The first signal drains and stops; a second one exits at once, unless it is the same signal
- * within a second: one Ctrl-C that a task runner or `npx` passes on again after the terminal
- * already delivered it to the whole process group.
+ * The first signal drains and stops (`stop`: this gateway, or every worker); a second one exits
+ * at once, unless it is the same signal within a second: one Ctrl-C that a task runner or `npx`
+ * passes on again after the terminal already delivered it to the whole process group.
  */
-function onSignal(signal: string): void {
+function onSignal(signal: string, stop: (signal: string) => Promise<void> = shutdown): void {
   const now = performance.now();
   if (stopping === undefined) {
     stopping = { signal, at: now };
-    void shutdown(signal);
+    void stop(signal);
     return;
   }
   if (signal === stopping.signal && now - stopping.at < 1000) return;
@@ -227,7 +281,8 @@ async function shutdown(signal: string): Promise<void> {
   );
   gateway.drain();
   const serveApp = handle;
-  handle = async (request, info) => closing(await serveApp(request, info));
+  handle = async (request, info) =>
+    withHeader(await serveApp(request, info), "connection", "close");
   if (announce > 0) await after(announce, undefined);
   const drained = server.shutdown().then(() => true);
   const drainedWithin = (ms: number) => Promise.race([drained, after(ms, false)]);
@@ -249,7 +304,7 @@ async function shutdown(signal: string): Promise<void> {
       } cut`,
   );
   await logsWritten();
-  Deno.exit(0);
+  exit(0);
 }
 
 /** How long the requests stopped at the end of the grace period have to say so to their clients. */
@@ -260,15 +315,15 @@ function after<T>(ms: number, value: T): Promise<T> {
   return new Promise((resolve) => setTimeout(() => resolve(value), ms));
 }
 
-/** `response`, asking the client to close its connection after it. */
-function closing(response: Response): Response {
+/** `response` with the header `name` set to `value`. */
+function withHeader(response: Response, name: string, value: string): Response {
   try {
-    response.headers.set("connection", "close");
+    response.headers.set(name, value);
     return response;
   } catch {
     // Immutable headers: the same response, with headers of its own.
     const headers = new Headers(response.headers);
-    headers.set("connection", "close");
+    headers.set(name, value);
     return new Response(response.body, {
       status: response.status,
       statusText: response.statusText,
@@ -287,7 +342,57 @@ async function logsWritten(): Promise<void> {
 function cannotStart(error: unknown): never {
   logError("Cannot start", error);
   output.flush();
-  Deno.exit(1);
+  exit(1);
+}
+
+/** Exits with `code`; a worker tells the primary first. */
+function exit(code: number): never {
+  link?.exiting(code);
+  Deno.exit(code);
+}
+
+/**
+ * The primary of several workers: the port checked (the config, store and secrets were),
+ * starts them, and passes signals on; exits when they have all stopped, or with the code of one
+ * that could not start.
+ */
+async function servePrimary(): Promise<never> {
+  const { host, port } = config.server;
+  const problem = listenProblem(host, port);
+  if (problem !== undefined) {
+    logger.error(problem);
+    await logsWritten();
+    Deno.exit(1);
+  }
+  const pool = new WorkerPool({
+    workers,
+    port,
+    spawn: (worker) =>
+      new Worker(import.meta.url, { type: "module", name: `switchyard-worker-${worker}` }),
+    writeLog: (bytes) => output.bytes(bytes.subarray(0, bytes.length - 1)),
+    log: (level, message) => logger.log(level, message),
+  });
+  const stopWorkers = async (signal: string) => {
+    logger.info(`${signal}: stopping ${workers} workers`);
+    await pool.stop(signal);
+    logger.info(`All ${workers} workers stopped`);
+    await logsWritten();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", () => onSignal("SIGINT", stopWorkers));
+  Deno.addSignalListener("SIGTERM", () => onSignal("SIGTERM", stopWorkers));
+  Deno.addSignalListener("SIGHUP", () => {
+    if (!pool.reload()) logger.warn("SIGHUP: no worker is running to read the config again");
+  });
+  const start = await pool.start();
+  if (start.kind === "failed") {
+    await pool.stop("a failed start");
+    await logsWritten();
+    Deno.exit(start.code);
+  }
+  const shown = host.includes(":") ? `[${host}]` : host;
+  logger.info(`All ${workers} workers listening on http://${shown}:${start.port}`);
+  return await new Promise<never>(() => {});
 }
 
 /** An error for a log line: its stack when it has one. */
@@ -352,9 +457,15 @@ async function reload(): Promise<void> {
   }
 }
 
-Deno.addSignalListener("SIGINT", () => onSignal("SIGINT"));
-Deno.addSignalListener("SIGTERM", () => onSignal("SIGTERM"));
-if (Deno.build.os !== "windows") {
+if (link) {
+  // The primary takes the signals and passes them on.
+  link.onStop((signal) => onSignal(signal));
+  link.onReload(() => void reload().catch((error) => logError("SIGHUP: reload failed", error)));
+} else {
+  Deno.addSignalListener("SIGINT", () => onSignal("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => onSignal("SIGTERM"));
+}
+if (!link && Deno.build.os !== "windows") {
   Deno.addSignalListener(
     "SIGHUP",
     () => void reload().catch((error) => logError("SIGHUP: reload failed", error)),

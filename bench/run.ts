@@ -14,6 +14,8 @@
  * streamed chunk, the time to the first streamed byte, latency at a fixed request rate, and the
  * copies of large uploads held in memory (see docs/benchmarks.md). `BENCH_ONLY=routing` runs the
  * routing simulation instead: strategies compared over simulated engines in virtual time.
+ * `BENCH_ONLY=workers` runs the throughput scenarios through the gateway with one worker and
+ * with `--workers 2` (`BENCH_WORKERS` to change), interleaved, and their ratios.
  *
  * Scenarios: non-streaming chat and whole SSE streams at 50 connections for `BENCH_SECONDS`
  * (default 3) per run, then the time to the first streamed byte at low concurrency. Throughput
@@ -71,6 +73,7 @@ const NAMES = {
   fetchH2: "fetch https h2",
   http1Https: "own http1 https",
   baseline: "gateway, baseline",
+  workers: "gateway, N workers",
 };
 
 /** A transport candidate: which client, to the plain or the https backend, HTTP/2 allowed. */
@@ -145,6 +148,7 @@ const ONLY = [
   "fixed-rate",
   "uploads",
   "routing",
+  "workers",
 ] as const;
 
 /**
@@ -152,7 +156,8 @@ const ONLY = [
  * byte scenarios, `transports` for the backend and the transport candidates alone, `gateway` for
  * the backend, the bare proxy and the gateway; `streams`, `chunk-latency`, `first-byte`,
  * `fixed-rate` or `uploads` for that scenario alone, through the backend, nginx, the bare proxy and the
- * gateway one by one (the first two run in no other way); `routing` for the routing simulation.
+ * gateway one by one (the first two run in no other way); `routing` for the routing simulation;
+ * `workers` for the backend and the gateway with one worker and with several.
  */
 function benchOnly(): "all" | typeof ONLY[number] {
   const text = Deno.env.get("BENCH_ONLY") ?? "";
@@ -266,22 +271,32 @@ async function startBareProxy(
  * The gateway with the fake backend as its only chat instance, and its only speech-to-text
  * instance for the uploads; `observed` leaves metrics and
  * a JSON log line per request on (the defaults, its stdout read by the bench as a log shipper
- * would), otherwise both are off.
+ * would), otherwise both are off. With `workers` above 1 it serves with `--workers`, over a store
+ * file of its own, which the workers share.
  */
 async function startGateway(
   dir: string,
   backend: Target,
-  options: { observed: boolean; baseline?: string },
+  options: { observed: boolean; baseline?: string; workers?: number },
 ): Promise<Target> {
   const backendPort = Number(new URL(backend.url).port);
   const port = freePort();
-  const name = options.baseline
+  const workers = options.workers ?? 1;
+  const name = workers > 1
+    ? NAMES.workers.replace("N", String(workers))
+    : options.baseline
     ? NAMES.baseline
     : options.observed
     ? NAMES.gateway
     : NAMES.unobserved;
   const config = `${dir}/${
-    options.baseline ? "baseline" : options.observed ? "gateway" : "unobserved"
+    workers > 1
+      ? "workers"
+      : options.baseline
+      ? "baseline"
+      : options.observed
+      ? "gateway"
+      : "unobserved"
   }.yaml`;
   const observability = options.observed
     ? "log:\n  format: json\n"
@@ -314,14 +329,27 @@ ${observability}model:
       `${options.baseline ?? REPO}/main.ts`,
       "--config",
       config,
-      "--kv",
-      ":memory:",
+      ...(workers > 1 ? ["--workers", String(workers), "--kv", `${dir}/workers.kv`] : []),
+      ...(workers > 1 ? [] : ["--kv", ":memory:"]),
     ],
     port,
     // As `deno task start` runs it: V8's flags, and memory given back once the gateway is idle.
     { [MEMORY_TRIM_VARIABLE]: "1" },
   );
+  // The first worker listens first; the others follow within a second or two.
+  if (workers > 1) await allWorkersListen(child);
   return { name, url: `http://127.0.0.1:${port}${CHAT_PATH}`, child, backend: backend.child };
+}
+
+/** Waits for the line saying that every worker listens. */
+async function allWorkersListen(child: Child): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  while (!/workers listening on/.test(child.output())) {
+    if (performance.now() > deadline) {
+      throw new Error(`Not every worker of ${child.name} listens\n${child.output()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 async function startNginx(
@@ -563,6 +591,7 @@ async function main(): Promise<number> {
   const only = benchOnly();
   if (isOneByOne(only)) return await oneByOne(only);
   if (only === "routing") return await routingBench();
+  if (only === "workers") return await workersBench({ seconds, rounds });
   const baseline = await baselineCheckout();
   const wrk = await wrkVersion();
   if (wrk === undefined) {
@@ -688,6 +717,50 @@ async function main(): Promise<number> {
   }
   console.log("");
   console.log(sideBySideTable(paired));
+  return 0;
+}
+
+/**
+ * `BENCH_ONLY=workers`: chat and streams through the gateway with one worker and with
+ * `BENCH_WORKERS` (default 2), interleaved round by round, with their ratios; wrk, the fake
+ * backend and the gateway share the machine's CPUs, as they do in every scenario.
+ */
+async function workersBench(options: { seconds: number; rounds: number }): Promise<number> {
+  const workers = envInteger("BENCH_WORKERS", 2, [2, 64]);
+  const wrk = await wrkVersion();
+  if (wrk === undefined) {
+    console.error("Cannot run the bench: wrk is not installed (sudo apt-get install wrk)");
+    return 1;
+  }
+  const cpus = navigator.hardwareConcurrency;
+  const threads = Math.max(1, Math.min(4, Math.floor(cpus / 2)));
+  console.log(
+    `Switchyard bench, workers: ${cpus} CPUs (${await cpuModel()}), deno ${Deno.version.deno}, ` +
+      `${wrk}; wrk ${threads} thread(s), ${CONNECTIONS} connections, ${options.seconds} s per ` +
+      `run, median of ${options.rounds} interleaved rounds; 1 worker against ${workers}`,
+  );
+  await using workspace = await benchWorkspace();
+  const backend = await startBackend();
+  const one = await startGateway(workspace.dir, backend, { observed: true });
+  const several = await startGateway(workspace.dir, backend, { observed: true, workers });
+  const targets = [backend, one, several];
+  for (const target of targets) await checkTarget(target.name, target.url);
+  const rows = await measureThroughput(targets, { ...options, threads });
+  const peakRss = await Promise.all(
+    targets.map(async (target) =>
+      `${target.name} ${
+        Math.round((await processTreeUsage(target.child.pid)).peakRssBytes / 2 ** 20)
+      } MiB`
+    ),
+  );
+  console.log("");
+  console.log(resultTable(rows));
+  console.log(
+    "\nCPU/req: user + system time of the target's process (every worker's thread) per request.",
+  );
+  console.log(`Peak RSS: ${peakRss.join(", ")}`);
+  console.log("");
+  console.log(pairRatioTable(rows, [[several.name, one.name]]));
   return 0;
 }
 

@@ -11,6 +11,10 @@
  *
  * Arguments are passed on to `deno compile` before the entry point; an `--output` (`-o`) among
  * them replaces `dist/switchyard`.
+ *
+ * The workers of `--workers N` run `main.ts` again, the entry point, so the binary holds their
+ * module with no `--include`; `deno compile` takes the unstable APIs they use (`reusePort`, the
+ * KV store) from `deno.json`'s `unstable` list, as `deno run` does.
  * @module
  */
 import { dirname, isAbsolute, join } from "node:path";

@@ -36,7 +36,7 @@ import type { RateLimits } from "./limiter/rate_limits.ts";
 import { observeRequests } from "./middleware/observe_requests.ts";
 import { requestId } from "./middleware/request_id.ts";
 import type { Logger } from "./logging/logger.ts";
-import { GatewayMetrics } from "./metrics/gateway_metrics.ts";
+import { GatewayMetrics, mergeRuleOf } from "./metrics/gateway_metrics.ts";
 import { addressCheck } from "./net/address_policy.ts";
 import { originReader } from "./net/forwarding.ts";
 import type { ProxyObserver } from "./observe/proxy_observer.ts";
@@ -75,6 +75,10 @@ import type { ProxySettings } from "./transport/proxy_settings.ts";
 import { UsageLedger } from "./budget/ledger.ts";
 import { settleUsage } from "./budget/settlement.ts";
 import type { ProxyDeps } from "./proxy/types.ts";
+import { type LiveAction, takeAction } from "./admin/live_actions.ts";
+import { mergeExpositions } from "./metrics/merged_exposition.ts";
+import type { Answer, Question } from "./workers/messages.ts";
+import type { Peers } from "./workers/peers.ts";
 
 /** ms between writes of the keys' and teams' use to the store. */
 const USAGE_FLUSH_INTERVAL = 1000;
@@ -128,6 +132,11 @@ export interface GatewayDeps {
    * (and after start-up); none when undefined.
    */
   readonly memoryTrim?: MemoryTrim | undefined;
+  /**
+   * The other workers serving the same port, when there are several: `/metrics` sums theirs,
+   * and a config change or an action on live state answers once every worker has taken it.
+   */
+  readonly peers?: Peers | undefined;
 }
 
 /** A built gateway: its request handler and the state behind it. */
@@ -161,6 +170,10 @@ export interface Gateway {
  */
 export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   let draining = false;
+  const peers = deps.peers;
+  const askOthers = async (question: Question) => {
+    await peers?.ask(question);
+  };
   const logError = deps.logError ?? ((message, error) => console.error(message, error));
   const log = deps.log ?? ((message) => console.log(message));
   const startedAt = new Date();
@@ -227,6 +240,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     log,
     fileWins: deps.config.admin["file-wins"],
     ...(deps.source ? { source: deps.source } : {}),
+    ...(deps.peers ? { applied: (version) => askOthers({ kind: "config", version }) } : {}),
   });
   if (deps.secrets === undefined && hasSecrets(live.model)) {
     log(
@@ -299,7 +313,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     observeRequests(telemetry, "messages", { originOf, traced }),
   );
   // Before the client API's authentication: these take an admin key instead of a client's.
-  mountStatsRoutes(app, { registry, telemetry, monitor, access, audit, now: deps.now ?? Date.now });
+  const now = deps.now ?? Date.now;
+  const targets = { snapshot: () => registry.snapshot, telemetry, monitor, now };
+  const othersToo = (action: LiveAction) => askOthers({ kind: "act", action });
+  mountStatsRoutes(app, { registry, telemetry, monitor, access, audit, now, othersToo });
   if (deps.config.auth.enabled) {
     const authenticate = clientAuth(authenticator, originOf);
     app.use("/v1/*", authenticate);
@@ -340,7 +357,20 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   mountStatusPage(app);
   if (metrics) {
     metrics.collectFrom({ snapshot: () => registry.snapshot, configVersion: () => live.version });
-    mountMetricsRoute(app, metrics);
+    mountMetricsRoute(
+      app,
+      peers
+        ? async () => {
+          const here = { worker: peers.worker, text: metrics.render() };
+          const others = await peers.ask({ kind: "metrics" });
+          const texts = [
+            here,
+            ...others.flatMap(({ worker, text }) => text ? [{ worker, text }] : []),
+          ];
+          return mergeExpositions(texts, mergeRuleOf);
+        }
+        : () => metrics.render(),
+    );
   }
   mountHealthRoutes(app, () => draining);
   const adminDeps = {
@@ -359,7 +389,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   mountConfigRoutes(app, adminDeps);
   mountUsageRoutes(app, { ledger, timeZone: deps.config.auth["budget-time-zone"] });
   mountServiceRoutes(app, adminDeps);
-  mountStateRoutes(app, adminDeps);
+  mountStateRoutes(app, {
+    ...adminDeps,
+    act: async (action) => {
+      await takeAction(action, targets);
+      await othersToo(action);
+    },
+  });
   mountKeyRoutes(app, adminDeps);
   mountTeamRoutes(app, adminDeps);
   mountJaiRouterRoutes(app, adminDeps);
@@ -416,9 +452,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   // Restored before the gateway serves its first request; the timers start last, so that no
   // step above that throws leaves it running.
   const limiterSnapshots = await keepLimiterSnapshots(registry.live.limits, {
+    // Each worker keeps limiters of its own, and saves them apart.
     store: new LimiterSnapshotStore(
       deps.kv,
-      `${deps.config.server.host}:${deps.config.server.port}`,
+      `${deps.config.server.host}:${deps.config.server.port}` +
+        (peers ? `/worker-${peers.worker}` : ""),
     ),
     interval: deps.config.server["limits-save-interval"],
     now: deps.now ?? Date.now,
@@ -447,6 +485,19 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       ...(deps.schedule ? { schedule: deps.schedule } : {}),
     })
     : undefined;
+  peers?.answerWith(async (question): Promise<Answer> => {
+    const worker = peers.worker;
+    switch (question.kind) {
+      case "metrics":
+        return { worker, text: metrics?.render() ?? "" };
+      case "config":
+        await live.catchUp(question.version);
+        return { worker };
+      case "act":
+        await takeAction(question.action, targets);
+        return { worker };
+    }
+  });
   return {
     app,
     registry,

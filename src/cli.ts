@@ -19,6 +19,8 @@ Options:
                      several gateways (env SWITCHYARD_KV); default: a file for this config in
                      the state directory ($STATE_DIRECTORY, $XDG_STATE_HOME/switchyard or
                      ~/.local/state/switchyard)
+  --workers N        serve the port from N workers in this process (env SWITCHYARD_WORKERS;
+                     default 1; "auto": one per CPU); Linux only
   --check            validate the config, print every problem, and exit (0 valid, 1 not)
   --help             show this help
   --version          print the version
@@ -48,7 +50,12 @@ export type Command =
     readonly kvDefault: boolean;
     /** Only validate the config. */
     readonly check: boolean;
+    /** How many workers serve the port: `--workers`/`SWITCHYARD_WORKERS`, 1 without. */
+    readonly workers: number;
   };
+
+/** The most workers `--workers` takes. */
+export const MAX_WORKERS = 256;
 
 /** Reads flags, falling back to the environment; relative paths are read from `cwd`. */
 export function parseCommandLine(
@@ -68,6 +75,7 @@ export function parseCommandLine(
         host: { type: "string" },
         kv: { type: "string" },
         check: { type: "boolean", default: false },
+        workers: { type: "string" },
         help: { type: "boolean", default: false },
         version: { type: "boolean", default: false },
       },
@@ -83,9 +91,26 @@ export function parseCommandLine(
       message: `Invalid --port "${values.port}": expected a port number from 0 to 65535`,
     };
   }
+  const workersText = values.workers ?? (env("SWITCHYARD_WORKERS") || undefined);
+  const workers = workersText === undefined ? 1 : workerCount(workersText);
+  if (workers === undefined) {
+    const origin = values.workers !== undefined ? "--workers" : "SWITCHYARD_WORKERS";
+    return {
+      kind: "error",
+      message: `Invalid ${origin} "${workersText}": expected a number of workers from 1 to ` +
+        `${MAX_WORKERS}, or auto for one per CPU`,
+    };
+  }
   const envPort = env("PORT");
-  const configPath = values.config ?? (env("SWITCHYARD_CONFIG") || undefined);
   const kvPath = values.kv ?? (env("SWITCHYARD_KV") || undefined);
+  if (workers > 1 && kvPath === ":memory:") {
+    return {
+      kind: "error",
+      message: `--workers ${workers} needs a store the workers share, and :memory: would be one ` +
+        "per worker: give --kv a file, or leave it out for the default one",
+    };
+  }
+  const configPath = values.config ?? (env("SWITCHYARD_CONFIG") || undefined);
   return {
     kind: "serve",
     configPath,
@@ -98,7 +123,16 @@ export function parseCommandLine(
     kvPath: kvPath ?? defaultStorePath(configPath, env, cwd),
     kvDefault: kvPath === undefined,
     check: values.check,
+    workers,
   };
+}
+
+/** `auto` as the number of CPUs, else a whole number from 1 to {@link MAX_WORKERS}. */
+function workerCount(text: string): number | undefined {
+  if (text === "auto") return Math.max(1, navigator.hardwareConcurrency);
+  if (!/^\d{1,3}$/.test(text)) return undefined;
+  const count = Number(text);
+  return count >= 1 && count <= MAX_WORKERS ? count : undefined;
 }
 
 function isPortNumber(value: string): boolean {

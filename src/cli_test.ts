@@ -24,6 +24,7 @@ Deno.test("flags are read", () => {
       kvPath: ":memory:",
       kvDefault: false,
       check: true,
+      workers: 1,
     },
   );
 });
@@ -39,6 +40,7 @@ Deno.test("the environment fills in what flags leave out; flags win", () => {
     kvPath: "/var/kv",
     kvDefault: false,
     check: false,
+    workers: 1,
   });
   const command = parseCommandLine(["--port", "1"], env);
   assert.ok(command.kind === "serve" && command.port?.origin === "--port");
@@ -97,4 +99,33 @@ Deno.test("a --port that is not a port number is a flag error", () => {
   }
   const zero = parseCommandLine(["--port", "0"], noEnv);
   assert.ok(zero.kind === "serve" && zero.port?.value === "0");
+});
+
+Deno.test("--workers and SWITCHYARD_WORKERS: a count, or auto for one per CPU; the flag wins", () => {
+  const workers = (args: string[], value?: string) => {
+    const command = parseCommandLine(
+      args,
+      (name) => name === "SWITCHYARD_WORKERS" ? value : undefined,
+    );
+    return command.kind === "serve" ? command.workers : command;
+  };
+  assert.equal(workers([]), 1);
+  assert.equal(workers(["--workers", "4"]), 4);
+  assert.equal(workers([], "3"), 3);
+  assert.equal(workers(["--workers", "2"], "3"), 2);
+  assert.equal(workers(["--workers", "auto"]), navigator.hardwareConcurrency);
+  for (const bad of ["0", "-1", "two", "1.5", "", "100000"]) {
+    const command = parseCommandLine(["--workers", bad], noEnv);
+    assert.equal(command.kind, "error", bad);
+    assert.match(command.kind === "error" ? command.message : "", /--workers/);
+  }
+  const fromEnv = parseCommandLine([], (name) => name === "SWITCHYARD_WORKERS" ? "x" : undefined);
+  assert.ok(fromEnv.kind === "error" && /SWITCHYARD_WORKERS "x"/.test(fromEnv.message));
+});
+
+Deno.test("several workers need a store they share: :memory: is refused", () => {
+  const command = parseCommandLine(["--workers", "2", "--kv", ":memory:"], noEnv);
+  assert.ok(command.kind === "error");
+  assert.match(command.message, /--workers 2 needs a store the workers share/);
+  assert.equal(parseCommandLine(["--kv", ":memory:"], noEnv).kind, "serve");
 });

@@ -1,18 +1,17 @@
 /**
  * `/admin/breakers` and `/admin/limiters`: the live state behind the config — circuit breakers
- * to view and reset, rate limiters to view and reset. These act on this gateway's state, not
- * the config, so they need no `If-Match`; each reset is recorded in the audit trail.
+ * to view and reset, rate limiters to view and reset. These act on this gateway's state (every
+ * worker's, with several), not the config, so they need no `If-Match`; each reset is recorded in
+ * the audit trail.
  * @module
  */
 import { z } from "@hono/zod-openapi";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
-import type { LiveLimit } from "../limiter/admission.ts";
-import type { Upstream } from "../registry/snapshot.ts";
 import { BreakerStatusSchema, LimitStatusSchema } from "../routes/schemas.ts";
 import { limitStatus } from "../routes/status.ts";
-import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import { ADMIN_ERRORS, type AdminDeps, callerOf, jsonContent } from "./admin_api.ts";
+import { breakered, type LiveAction, liveLimits } from "./live_actions.ts";
 
 const BreakerEntry = z.object({
   service: z.string(),
@@ -21,8 +20,14 @@ const BreakerEntry = z.object({
 }).openapi("AdminBreaker");
 const Reset = z.object({ reset: z.number().int().openapi({ description: "How many were reset" }) });
 
+/** What the breaker and limiter routes need besides the admin API's dependencies. */
+export interface StateDeps extends AdminDeps {
+  /** Takes an action on live state here, and in every other worker before it resolves. */
+  readonly act: (action: LiveAction) => Promise<void>;
+}
+
 /** Mounts the breaker and limiter routes. */
-export function mountStateRoutes(app: GatewayApp, deps: AdminDeps): void {
+export function mountStateRoutes(app: GatewayApp, deps: StateDeps): void {
   const registry = app.openAPIRegistry;
   const tags = ["Admin: live state"];
   const now = deps.now ?? Date.now;
@@ -43,7 +48,7 @@ export function mountStateRoutes(app: GatewayApp, deps: AdminDeps): void {
   app.get("/admin/breakers", (c) => {
     const at = now();
     return c.json({
-      breakers: breakered(deps).map(({ type, upstream }) => ({
+      breakers: breakered(deps.registry.snapshot).map(({ type, upstream }) => ({
         service: type,
         instance: upstream.id,
         breaker: upstream.breaker!.snapshot(at),
@@ -64,8 +69,8 @@ export function mountStateRoutes(app: GatewayApp, deps: AdminDeps): void {
     if (c.req.param("all") !== "reset") {
       throw new GatewayError(404, "not_found", `No route for POST ${c.req.path}`);
     }
-    const all = breakered(deps);
-    for (const { upstream } of all) upstream.breaker!.reset(now());
+    const all = breakered(deps.registry.snapshot);
+    await deps.act({ kind: "reset-breakers" });
     await deps.audit.record(
       deps.audit.entry({ ...callerOf(c), action: "reset breakers", target: "all" }),
     );
@@ -84,11 +89,11 @@ export function mountStateRoutes(app: GatewayApp, deps: AdminDeps): void {
   });
   app.post("/admin/breakers/:id/reset", async (c) => {
     const id = c.req.param("id");
-    const found = breakered(deps).filter(({ upstream }) => upstream.id === id);
-    if (found.length === 0) {
+    const found = breakered(deps.registry.snapshot).some(({ upstream }) => upstream.id === id);
+    if (!found) {
       throw new GatewayError(404, "breaker_not_found", `No instance "${id}" has a circuit breaker`);
     }
-    for (const { upstream } of found) upstream.breaker!.reset(now());
+    await deps.act({ kind: "reset-breakers", instance: id });
     await deps.audit.record(
       deps.audit.entry({ ...callerOf(c), action: "reset breaker", target: id }),
     );
@@ -110,7 +115,9 @@ export function mountStateRoutes(app: GatewayApp, deps: AdminDeps): void {
   });
   app.get("/admin/limiters", (c) => {
     const at = now();
-    return c.json({ limits: liveLimits(deps).map((limit) => limitStatus(limit, at)) }, 200);
+    return c.json({
+      limits: liveLimits(deps.registry.snapshot).map((limit) => limitStatus(limit, at)),
+    }, 200);
   });
 
   registry.registerPath({
@@ -123,7 +130,7 @@ export function mountStateRoutes(app: GatewayApp, deps: AdminDeps): void {
   });
   app.post("/admin/limiters/reset", async (c) => {
     const policy = c.req.query("policy");
-    const limits = liveLimits(deps).filter((limit) =>
+    const limits = liveLimits(deps.registry.snapshot).filter((limit) =>
       policy === undefined || limit.policy.id === policy
     );
     if (policy !== undefined && limits.length === 0) {
@@ -131,36 +138,10 @@ export function mountStateRoutes(app: GatewayApp, deps: AdminDeps): void {
         param: "policy",
       });
     }
-    for (const limit of limits) limit.limiters.clear();
+    await deps.act({ kind: "reset-limiters", ...(policy === undefined ? {} : { policy }) });
     await deps.audit.record(
       deps.audit.entry({ ...callerOf(c), action: "reset limiters", target: policy ?? "all" }),
     );
     return c.json({ reset: limits.length }, 200);
   });
-}
-
-function breakered(deps: AdminDeps): { type: ServiceType; upstream: Upstream }[] {
-  const seen = new Set<string>();
-  const found: { type: ServiceType; upstream: Upstream }[] = [];
-  for (const type of SERVICE_TYPES) {
-    for (const upstream of deps.registry.snapshot.services[type].upstreams) {
-      if (!upstream.breaker || seen.has(upstream.id)) continue;
-      seen.add(upstream.id);
-      found.push({ type, upstream });
-    }
-  }
-  return found;
-}
-
-/** Every live limit once, by policy. */
-function liveLimits(deps: AdminDeps): LiveLimit[] {
-  const byPolicy = new Map<string, LiveLimit>();
-  for (const type of SERVICE_TYPES) {
-    const service = deps.registry.snapshot.services[type];
-    for (const limit of service.limits) byPolicy.set(limit.policy.id, limit);
-    for (const upstream of service.upstreams) {
-      for (const limit of upstream.limits) byPolicy.set(limit.policy.id, limit);
-    }
-  }
-  return [...byPolicy.values()];
 }

@@ -84,6 +84,11 @@ export interface LiveConfigOptions {
   readonly source?: string;
   /** A changed file replaces the runtime changes rather than being merged with them. */
   readonly fileWins?: boolean;
+  /**
+   * Called once a version this gateway stored is applied here, and awaited before the change
+   * answers: with several workers, until every worker has applied it too. @default none
+   */
+  readonly applied?: (version: number) => Promise<void>;
 }
 
 /** What {@linkcode LiveConfig.reloadFile} answers. */
@@ -248,6 +253,7 @@ export class LiveConfig {
       if (result.ok) {
         const stored = await this.#store.get(result.version);
         if (stored) this.#install(stored, validation.model);
+        await this.#options.applied?.(result.version);
         return { kind: "changed", version: result.version, edit: made };
       }
       if (expected !== "any") return { kind: "stale", current: result.current };
@@ -302,6 +308,7 @@ export class LiveConfig {
       if (!result.ok) continue;
       const stored = await this.#store.get(result.version);
       if (stored) this.#install(stored, validation.model);
+      await this.#options.applied?.(result.version);
       return { kind: "changed", version: result.version, action, notes };
     }
     return { kind: "busy" };
@@ -310,7 +317,7 @@ export class LiveConfig {
   /** Follows changes other gateways make to the store, applying each new version. */
   watch(): void {
     this.#watcher ??= this.#store.watch((version) => {
-      if (version > this.#current.version) void this.#catchUp(version);
+      if (version > this.#current.version) void this.catchUp(version);
     });
   }
 
@@ -320,7 +327,11 @@ export class LiveConfig {
     this.#watcher = undefined;
   }
 
-  async #catchUp(version: number): Promise<void> {
+  /**
+   * Applies version `version` from the store, when it is later than the live one; what goes
+   * wrong is logged, not thrown.
+   */
+  async catchUp(version: number): Promise<void> {
     const log = this.#options.log ?? console.log;
     try {
       const stored = await this.#store.get(version);

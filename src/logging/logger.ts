@@ -41,6 +41,8 @@ export interface LoggerOptions {
   readonly output: LineSink;
   /** Clock, in ms. @default Date.now */
   readonly now?: () => number;
+  /** Fields every line carries right after its message, e.g. the worker that wrote it. */
+  readonly fields?: LogFields | undefined;
 }
 
 /** Writes log lines at or above its level. */
@@ -50,6 +52,7 @@ export class Logger {
   readonly #output: LineSink;
   readonly #json = new JsonLine();
   readonly #now: () => number;
+  readonly #fields: LogFields | undefined;
   /** For text lines, the ISO text of the last second, up to its milliseconds: `2026-…T10:00:00.`. */
   #second = NaN;
   #secondText = "";
@@ -59,6 +62,7 @@ export class Logger {
     this.#format = options.format;
     this.#output = options.output;
     this.#now = options.now ?? Date.now;
+    this.#fields = options.fields;
   }
 
   /** Whether lines of `level` are written. */
@@ -75,17 +79,14 @@ export class Logger {
     if (RANK[level] < this.#rank) return;
     const at = time ?? this.#now();
     if (this.#format === "text") {
-      this.#output.line(textLine(this.#iso(at), level, message, fields));
+      const head = textLine(this.#iso(at), level, message, this.#fields);
+      this.#output.line(head + textFields(fields));
       return;
     }
     const json = this.#json;
     json.start(at, level, message);
-    if (fields) {
-      for (const key in fields) {
-        const value = fields[key];
-        if (value !== undefined) json.field(key, value);
-      }
-    }
+    this.#jsonFields(this.#fields);
+    this.#jsonFields(fields);
     this.#output.bytes(json.end());
   }
 
@@ -103,15 +104,24 @@ export class Logger {
   ): void {
     if (RANK[level] < this.#rank) return;
     if (this.#format === "text") {
-      const text = new TextFields(`${this.#iso(time)} ${TEXT_LEVEL[level]} ${message}`);
+      const text = new TextFields(textLine(this.#iso(time), level, message, this.#fields));
       write(text, subject);
       this.#output.line(text.line);
       return;
     }
     const json = this.#json;
     json.start(time, level, message);
+    this.#jsonFields(this.#fields);
     write(json, subject);
     this.#output.bytes(json.end());
+  }
+
+  #jsonFields(fields: LogFields | undefined): void {
+    if (fields === undefined) return;
+    for (const key in fields) {
+      const value = fields[key];
+      if (value !== undefined) this.#json.field(key, value);
+    }
   }
 
   /** `time` as ISO 8601 in UTC; the text up to the second is made once per second. */
@@ -144,14 +154,19 @@ export class Logger {
 
 /** `2026-11-22T10:00:00.000Z INFO  message key=value key="two words"`. */
 function textLine(time: string, level: LogLevel, message: string, fields?: LogFields): string {
-  let line = `${time} ${TEXT_LEVEL[level]} ${message}`;
+  return `${time} ${TEXT_LEVEL[level]} ${message}${textFields(fields)}`;
+}
+
+/** ` key=value key="two words"`. */
+function textFields(fields: LogFields | undefined): string {
+  let text = "";
   if (fields) {
     for (const key in fields) {
       const value = fields[key];
-      if (value !== undefined) line += textField(key, value);
+      if (value !== undefined) text += textField(key, value);
     }
   }
-  return line;
+  return text;
 }
 
 /** ` key=value`, the value quoted when it has spaces, quotes or `=` in it. */

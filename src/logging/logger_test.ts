@@ -108,3 +108,41 @@ Deno.test("fields added one by one make the same lines as fields in an object", 
   logger.logWith("warn", "m", time, refusal, { status: 429, reason: "r" });
   assert.equal(lines.length, 0, "below the level, nothing is written");
 });
+
+Deno.test("the logger's own fields follow the message on every line, in both formats", () => {
+  const json = capture({ fields: { worker: 2 } });
+  json.logger.info("one", { status: 200 });
+  json.logger.logWith(
+    "info",
+    "two",
+    0,
+    (line: LineFields) => line.number(new FieldName("n"), 1),
+    0,
+  );
+  assert.deepEqual(Object.keys(JSON.parse(json.lines[0]!)), [
+    "time",
+    "level",
+    "msg",
+    "worker",
+    "status",
+  ]);
+  assert.equal(JSON.parse(json.lines[0]!).worker, 2);
+  assert.deepEqual(Object.keys(JSON.parse(json.lines[1]!)), [
+    "time",
+    "level",
+    "msg",
+    "worker",
+    "n",
+  ]);
+  const text = capture({ format: "text", fields: { worker: 2 } });
+  text.logger.info("one", { status: 200 });
+  text.logger.logWith(
+    "info",
+    "two",
+    0,
+    (line: LineFields) => line.number(new FieldName("n"), 1),
+    0,
+  );
+  assert.match(text.lines[0]!, / one worker=2 status=200$/);
+  assert.match(text.lines[1]!, / two worker=2 n=1$/);
+});

@@ -13,6 +13,7 @@ import type { BreakerStatus } from "../breaker/breaker.ts";
 import type { HealthStatus } from "../health/backend_state.ts";
 import type { Snapshot } from "../registry/snapshot.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
+import type { MergeRule } from "./merged_exposition.ts";
 import { MetricsRegistry } from "./registry.ts";
 import { registerProcessMetrics } from "./process_metrics.ts";
 import { InstanceSeries, ModelSeries } from "./request_series.ts";
@@ -21,6 +22,26 @@ import { InstanceSeries, ModelSeries } from "./request_series.ts";
 export const NO_MODEL = "_none";
 /** The model label of a request for a model no pool serves. */
 export const UNKNOWN_MODEL = "_unknown";
+
+/**
+ * How each metric of several workers of one process is merged into one scrape; every other
+ * metric is summed. The process's own readings are the same in each worker; each worker probes
+ * and breaks circuits on its own, so its health and breaker states are shown per worker.
+ */
+const MERGE_RULES: Readonly<Record<string, MergeRule>> = {
+  process_resident_memory_bytes: "same",
+  process_cpu_seconds_total: "same",
+  process_start_time_seconds: "min",
+  switchyard_build_info: "same",
+  switchyard_config_version: "max",
+  switchyard_backend_health: "per-worker",
+  switchyard_circuit_breaker_state: "per-worker",
+};
+
+/** How the metric `name` of several workers is merged: see {@link MERGE_RULES}. */
+export function mergeRuleOf(name: string): MergeRule {
+  return MERGE_RULES[name] ?? "sum";
+}
 
 /** Seconds, from a millisecond to two minutes: request and backend durations. */
 const DURATION_BUCKETS = [

@@ -4,11 +4,13 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { GatewayApp } from "../gateway_env.ts";
-import type { GatewayMetrics } from "../metrics/gateway_metrics.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../metrics/registry.ts";
 
-/** Mounts `GET /metrics`. */
-export function mountMetricsRoute(app: GatewayApp, metrics: GatewayMetrics): void {
+/** Mounts `GET /metrics`, whose text `render` makes: this gateway's, or every worker's. */
+export function mountMetricsRoute(
+  app: GatewayApp,
+  render: () => string | Promise<string>,
+): void {
   app.openAPIRegistry.registerPath({
     method: "get",
     path: "/metrics",
@@ -21,8 +23,8 @@ export function mountMetricsRoute(app: GatewayApp, metrics: GatewayMetrics): voi
       },
     },
   });
-  app.get("/metrics", (c) =>
-    c.body(metrics.render(), 200, {
+  app.get("/metrics", async (c) =>
+    c.body(await render(), 200, {
       "content-type": PROMETHEUS_CONTENT_TYPE,
       "cache-control": "no-store",
     }));

@@ -11,6 +11,7 @@ import { ADMIN_ERRORS, callerOf, jsonContent } from "../admin/admin_api.ts";
 import { type AdminAccess, adminGuard } from "../admin/admin_guard.ts";
 import { roleGuard } from "../admin/roles.ts";
 import type { AuditLog } from "../admin/audit.ts";
+import type { LiveAction } from "../admin/live_actions.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
 import type { BackendMonitor } from "../health/monitor.ts";
@@ -45,6 +46,8 @@ export interface StatsDeps {
   readonly audit: AuditLog;
   /** Clock, in ms. */
   readonly now: () => number;
+  /** Takes an action on live state in every other worker; resolves once all have. */
+  readonly othersToo: (action: LiveAction) => Promise<void>;
 }
 
 /** The statistics paths, in Hono's syntax. */
@@ -176,7 +179,10 @@ export function mountStatsRoutes(app: GatewayApp, deps: StatsDeps): void {
     },
   });
   app.post(PATHS.refresh, async (c) => {
-    const made = await deps.monitor.refresh(["health", "load"]);
+    const [made] = await Promise.all([
+      deps.monitor.refresh(["health", "load"]),
+      deps.othersToo({ kind: "refresh", what: ["health", "load"] }),
+    ]);
     return c.json({
       object: "stats.refresh",
       health_probes: made.health,
@@ -199,6 +205,7 @@ export function mountStatsRoutes(app: GatewayApp, deps: StatsDeps): void {
   app.post(PATHS.reset, async (c) => {
     const now = deps.now();
     deps.telemetry.statistics.reset(deps.registry.snapshot, now);
+    await deps.othersToo({ kind: "reset-statistics", at: now });
     await deps.audit.record(
       deps.audit.entry({ ...callerOf(c), action: "reset statistics", target: "all" }),
     );
@@ -217,7 +224,10 @@ export function mountStatsRoutes(app: GatewayApp, deps: StatsDeps): void {
     },
   });
   app.post(PATHS.clearCache, async (c) => {
-    const made = await deps.monitor.refresh(["models"]);
+    const [made] = await Promise.all([
+      deps.monitor.refresh(["models"]),
+      deps.othersToo({ kind: "refresh", what: ["models"] }),
+    ]);
     return c.json({
       object: "models.clear_cache",
       model_lists_read: made.models,
