@@ -16,7 +16,7 @@ import { mountStateRoutes } from "./admin/routes_state.ts";
 import { mountTeamRoutes } from "./admin/routes_teams.ts";
 import { mountWhoAmIRoute } from "./admin/routes_whoami.ts";
 import { mountMetricsHistoryRoute } from "./admin/routes_metrics_history.ts";
-import { mountRequestRoutes } from "./admin/routes_requests.ts";
+import { mountRequestRoutes, requestAnswer } from "./admin/routes_requests.ts";
 import { mountConsole } from "./console/console_routes.tsx";
 import { CONSOLE_VIEW_ASSETS, consoleViews } from "./console/views.ts";
 import { Authenticator } from "./auth/authenticator.ts";
@@ -401,7 +401,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   mountJaiRouterRoutes(app, adminDeps);
   mountWhoAmIRoute(app);
   mountMetricsHistoryRoute(app, telemetry.history);
-  mountRequestRoutes(app, telemetry.recentRequests);
+  mountRequestRoutes(app, telemetry.recentRequests, peers);
   mountConsole(app, {
     version: deps.version,
     views: consoleViews({
@@ -496,6 +496,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       case "act":
         await takeAction(question.action, targets);
         return { worker };
+      case "request": {
+        const text = requestAnswer(telemetry.recentRequests, question.id);
+        return text === undefined ? { worker } : { worker, text };
+      }
     }
   });
   return {

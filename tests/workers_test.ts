@@ -95,6 +95,27 @@ Deno.test("--workers 2: both serve; drains, config changes and metrics hold acro
         assert.equal((await response.json()).backend, "b");
         sent++;
       }
+      // A request served by worker 2 is found through worker 1, as the playground asks for it.
+      const served = await fetch(`${gateway.url}/v1/chat/completions`, {
+        client: two,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "Hi" }] }),
+      });
+      await served.body?.cancel();
+      sent++;
+      const requestId = served.headers.get("x-request-id") ?? "";
+      const found = await eventually(async () => {
+        const response = await fetch(`${gateway.url}/admin/requests/${requestId}`, {
+          client: one,
+        });
+        assert.equal(response.headers.get("x-switchyard-worker"), "1");
+        assert.equal(response.status, 200);
+        return await response.json();
+      }, 5000);
+      assert.equal(found.request_id, requestId);
+      assert.equal(found.instance, `m@${b.url}/v1/chat/completions`);
+
       const after = await fromBothWorkers(gateway.url, 3);
       sent += after.length;
       assert.deepEqual(new Set(after.map((answer) => answer.backend)), new Set(["b"]));

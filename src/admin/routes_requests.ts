@@ -7,7 +7,8 @@
 import { z } from "@hono/zod-openapi";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
-import type { RecentRequests } from "../observe/recent_requests.ts";
+import type { RecentRequest, RecentRequests } from "../observe/recent_requests.ts";
+import type { Peers } from "../workers/peers.ts";
 import { ErrorSchema } from "../routes/schemas.ts";
 import { ADMIN_ERRORS, jsonContent } from "./admin_api.ts";
 
@@ -46,7 +47,11 @@ const RecentRequestSchema = z.object({
 });
 
 /** Mounts `GET /admin/requests/{id}`. */
-export function mountRequestRoutes(app: GatewayApp, recent: RecentRequests): void {
+export function mountRequestRoutes(
+  app: GatewayApp,
+  recent: RecentRequests,
+  peers?: Peers | undefined,
+): void {
   app.openAPIRegistry.registerPath({
     method: "get",
     path: "/admin/requests/{id}",
@@ -63,10 +68,16 @@ export function mountRequestRoutes(app: GatewayApp, recent: RecentRequests): voi
       ...ADMIN_ERRORS,
     },
   });
-  app.get("/admin/requests/:id", (c) => {
+  app.get("/admin/requests/:id", async (c) => {
     const id = c.req.param("id");
     const request = recent.get(id);
-    if (request === undefined) {
+    if (request !== undefined) {
+      return c.json(described(request), 200, { "cache-control": "no-store" });
+    }
+    // With several workers, the request may have been served by another.
+    const answers = peers ? await peers.ask({ kind: "request", id }) : [];
+    const elsewhere = answers.find((answer) => answer.text !== undefined)?.text;
+    if (elsewhere === undefined) {
       throw new GatewayError(
         404,
         "request_not_found",
@@ -74,28 +85,38 @@ export function mountRequestRoutes(app: GatewayApp, recent: RecentRequests): voi
         { param: "id" },
       );
     }
-    return c.json(
-      {
-        request_id: request.requestId,
-        at: new Date(request.arrivedAt).toISOString(),
-        service: request.service,
-        model: request.model,
-        instance: request.instance,
-        attempts: request.attempts,
-        fallback: request.fallback,
-        status: request.status,
-        outcome: request.outcome,
-        time_to_first_token_ms: request.timeToFirstToken === null
-          ? null
-          : tenths(request.timeToFirstToken),
-        duration_ms: tenths(request.duration),
-        input_tokens: request.inputTokens,
-        output_tokens: request.outputTokens,
-      },
-      200,
-      { "cache-control": "no-store" },
-    );
+    return c.body(elsewhere, 200, {
+      "content-type": "application/json",
+      "cache-control": "no-store",
+    });
   });
+}
+
+/** A worker's answer to another's question for request `id`: the request as JSON, if it has it. */
+export function requestAnswer(recent: RecentRequests, id: string): string | undefined {
+  const request = recent.get(id);
+  return request === undefined ? undefined : JSON.stringify(described(request));
+}
+
+/** A finished request as `GET /admin/requests/{id}` answers it. */
+function described(request: RecentRequest) {
+  return {
+    request_id: request.requestId,
+    at: new Date(request.arrivedAt).toISOString(),
+    service: request.service,
+    model: request.model,
+    instance: request.instance,
+    attempts: request.attempts,
+    fallback: request.fallback,
+    status: request.status,
+    outcome: request.outcome,
+    time_to_first_token_ms: request.timeToFirstToken === null
+      ? null
+      : tenths(request.timeToFirstToken),
+    duration_ms: tenths(request.duration),
+    input_tokens: request.inputTokens,
+    output_tokens: request.outputTokens,
+  };
 }
 
 /** ms to a tenth. */

@@ -12,9 +12,14 @@ export type Question =
   | { readonly kind: "metrics" }
   /** Apply config version `version` (or a later one) from the store before answering. */
   | { readonly kind: "config"; readonly version: number }
-  | { readonly kind: "act"; readonly action: LiveAction };
+  | { readonly kind: "act"; readonly action: LiveAction }
+  /** The finished request `id`, as `GET /admin/requests/{id}` answers it, if this worker has it. */
+  | { readonly kind: "request"; readonly id: string };
 
-/** One worker's answer: its metrics' exposition, or nothing once an action is done. */
+/**
+ * One worker's answer: its metrics' exposition, a request as JSON, or nothing once an action is
+ * done (or when it has no such request).
+ */
 export interface Answer {
   readonly worker: number;
   readonly text?: string;
