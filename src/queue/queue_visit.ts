@@ -39,11 +39,11 @@ export class QueueVisit {
   }
 
   /** It joined a queue at `position`; `current` reads its position from then on. */
-  readonly entered = (position: number, current: () => number | undefined): void => {
+  entered(position: number, current: () => number | undefined): void {
     this.#position ??= position;
     this.#current = current;
     this.#onEnter?.();
-  };
+  }
 
   /** It left the queue after `ms`. */
   left(ms: number): void {

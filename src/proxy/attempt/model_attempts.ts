@@ -162,7 +162,7 @@ function exchanges(
 ): (upstream: Upstream) => Exchange {
   const plain = passThrough(body);
   let asking: { readonly body: ClientBody; readonly exchange: Exchange } | undefined;
-  const prioritized = new Map<Exchange, Exchange>();
+  let prioritized: Map<Exchange, Exchange> | undefined;
   let translated: Map<Translation, Exchange> | undefined;
   return (upstream) => {
     const translation = upstream.translation;
@@ -179,6 +179,7 @@ function exchanges(
         sent = asking;
       }
       if (!upstream.forwardPriority) return sent.exchange;
+      prioritized ??= new Map();
       let spliced = prioritized.get(sent.exchange);
       if (spliced === undefined) {
         const bytes = withEnginePriority(sent.body, priority);
