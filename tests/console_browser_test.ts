@@ -74,3 +74,27 @@ browserTest(
     assert.deepEqual(violations, []);
   },
 );
+
+browserTest("the console is used with the keyboard alone", async (page) => {
+  await using gateway = await startGateway(CONFIG);
+  await page.goto(`${gateway.url}/console`);
+  await page.getByLabel("Admin key or admin token").waitFor();
+  // The sign-in dialog takes the focus; typing and Enter sign in.
+  await page.keyboard.type(ADMIN_KEY);
+  await page.keyboard.press("Enter");
+  await page.getByText("root · admin").waitFor();
+
+  await page.locator("body").focus();
+  await page.keyboard.press("Tab");
+  const focused = page.locator(":focus");
+  assert.equal(await focused.textContent(), "Skip to content");
+  const names: string[] = [];
+  for (let i = 0; i < 12 && !names.includes("Errors"); i++) {
+    await page.keyboard.press("Tab");
+    names.push((await focused.textContent())?.trim() ?? "");
+  }
+  assert.ok(names.includes("Errors"), names.join(", "));
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Recent errors" }).waitFor();
+  assert.equal(await focused.getAttribute("id"), "view");
+});
