@@ -112,6 +112,26 @@ browserTest("an operator adds an instance, sees traffic reach it, then drains it
   await page.getByText(`m@${second.url}/v1/chat/completions is active.`).waitFor();
 });
 
+browserTest("the reason typed for a change is kept with its version", async (page) => {
+  await using backend = await startFakeBackend();
+  await using gateway = await startGateway(config(backend.url));
+  await signIn(page, gateway.url, OPERATOR_KEY, "instances");
+
+  const why = page.getByLabel("Why (kept with the next change you make here)");
+  await why.fill("GPU 1 reboots — 维护");
+  const row = page.locator(`tr[data-instance="m@${backend.url}/v1/chat/completions"]`);
+  await row.getByRole("button", { name: /^Drain / }).click();
+  await page.getByText(`Draining m@${backend.url}/v1/chat/completions.`).waitFor();
+  // Sent once: the field is empty for the next change.
+  assert.equal(await why.inputValue(), "");
+
+  await reshow(page, "versions");
+  const version = page.locator('tr[data-version="2"]');
+  assert.match(await version.locator("td.change").innerText(), /GPU 1 reboots — 维护/);
+  const audit = page.getByRole("table", { name: "The latest admin writes, newest first" });
+  assert.match(await audit.innerText(), /GPU 1 reboots — 维护/);
+});
+
 browserTest("an admin rolls back to an earlier version", async (page) => {
   await using backend = await startFakeBackend();
   await using gateway = await startGateway(config(backend.url));

@@ -17,6 +17,7 @@ import { ErrorSchema } from "../routes/schemas.ts";
 import { type ApiKeyStore, StoreLimitError, type TeamStore } from "../store/mod.ts";
 import type { AdminAccess } from "./admin_guard.ts";
 import { adminGuard } from "./admin_guard.ts";
+import { CHANGE_REASON_HEADER, changeReason } from "./change_reason.ts";
 import { redactedAnswers } from "./redacted_answers.ts";
 import { type AdminRole, roleGuard } from "./roles.ts";
 import type { AuditLog } from "./audit.ts";
@@ -56,9 +57,19 @@ export function adminOf(c: Context<GatewayEnv>): string {
   return c.get("admin") ?? "admin";
 }
 
-/** Who made an admin request and with which role, for the audit trail. */
-export function callerOf(c: Context<GatewayEnv>): { by: string; role: AdminRole } {
-  return { by: adminOf(c), role: c.get("adminRole") ?? "admin" };
+/**
+ * Who made an admin request, with which role and why (`X-Change-Reason`), for the audit trail
+ * and the config version it makes.
+ */
+export function callerOf(
+  c: Context<GatewayEnv>,
+): { by: string; role: AdminRole; reason?: string } {
+  const reason = changeReason(c.req.header(CHANGE_REASON_HEADER));
+  return {
+    by: adminOf(c),
+    role: c.get("adminRole") ?? "admin",
+    ...(reason === undefined ? {} : { reason }),
+  };
 }
 
 /** The request body as a JSON object; 400 otherwise. */

@@ -30,6 +30,7 @@ const VersionInfo = z.object({
   at: z.string(),
   by: z.string(),
   action: z.string(),
+  reason: z.string().optional().describe("why, as the X-Change-Reason header of the change said"),
 }).openapi("ConfigVersionInfo");
 const Version = VersionInfo.extend({ config: z.record(z.string(), z.unknown()) }).openapi(
   "ConfigVersion",
@@ -184,6 +185,7 @@ export function mountConfigRoutes(app: GatewayApp, deps: AdminDeps): void {
             by: z.string(),
             role: z.enum(ADMIN_ROLES).optional(),
             action: z.string(),
+            reason: z.string().optional(),
             target: z.string(),
             version: z.number().int().optional(),
             before: z.unknown().optional(),

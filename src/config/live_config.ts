@@ -39,6 +39,8 @@ export interface ChangeAuthor {
   /** The admin role, for a change through the admin API. */
   readonly role?: AuditEntry["role"];
   readonly action: string;
+  /** Why, as the admin said. */
+  readonly reason?: string | undefined;
 }
 
 /** What {@linkcode LiveConfig.change} answers. */
@@ -240,6 +242,7 @@ export class LiveConfig {
         by: who.by,
         ...(who.role ? { role: who.role } : {}),
         action: who.action,
+        ...(who.reason ? { reason: who.reason } : {}),
         target: made.target,
         ...(made.before === undefined ? {} : { before: made.before }),
         ...(made.after === undefined ? {} : { after: made.after }),
@@ -248,6 +251,7 @@ export class LiveConfig {
         expected: current,
         by: who.by,
         action: `${who.action} ${made.target}`,
+        reason: who.reason,
         audit: (version) => ({ ...entry, version }),
       });
       if (result.ok) {

@@ -15,6 +15,7 @@ import { isInService } from "../registry/availability.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { Upstream } from "../registry/snapshot.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
+import { ChangeReasonField } from "./change_reason_field.tsx";
 import { ActionButton } from "./action_button.tsx";
 import { Field } from "./field.tsx";
 import { formatCount, formatMs, formatShare, formatTime, UNKNOWN } from "./format.ts";
@@ -50,6 +51,7 @@ export function instancesView(deps: InstancesViewDeps): ConsoleView {
             {deps.live.version}. Changes take effect at once; requests in flight on a drained or
             removed instance finish.
           </p>
+          <ChangeReasonField />
           {shown.length === 0 ? <p>No service has an instance.</p> : null}
           {shown.map((type) => (
             <ServiceInstances

@@ -14,6 +14,7 @@ import type { GatewayEnv } from "../gateway_env.ts";
 import { PRIORITY_CLASSES } from "../queue/priority.ts";
 import type { ApiKeyStore } from "../store/mod.ts";
 import { ActionButton } from "./action_button.tsx";
+import { ChangeReasonField } from "./change_reason_field.tsx";
 import { Field } from "./field.tsx";
 import { formatCount, formatTime, formatUsd, UNKNOWN } from "./format.ts";
 import { type SubjectUsage, type UsageTotal, usageTotals } from "./usage_totals.ts";
@@ -64,6 +65,7 @@ export function keysView(deps: KeysViewDeps): ConsoleView {
       return (
         <section data-refresh="15" aria-labelledby="keys-title">
           <h1 id="keys-title">API keys</h1>
+          <ChangeReasonField />
           {deps.authenticator.enabled ? null : (
             <p class="muted small">
               Client authentication is off (auth.enabled): keys are kept but not asked for.

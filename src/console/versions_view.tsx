@@ -15,6 +15,7 @@ import type { AuditEntry } from "../store/mod.ts";
 import type { VersionInfo } from "../store/config_versions.ts";
 import { UnsealError } from "../store/secret_box.ts";
 import { ActionButton } from "./action_button.tsx";
+import { ChangeReasonField } from "./change_reason_field.tsx";
 import { formatTime, UNKNOWN } from "./format.ts";
 import type { ConsoleView } from "./view.ts";
 
@@ -57,6 +58,7 @@ export function versionsView(deps: VersionsViewDeps): ConsoleView {
       return (
         <section data-refresh="30" aria-labelledby="versions-title">
           <h1 id="versions-title">Config versions</h1>
+          <ChangeReasonField />
           <p class="muted small">
             Version {deps.live.version}{" "}
             is live. Rolling back makes an earlier version's config a new version; nothing is lost.
@@ -74,7 +76,7 @@ export function versionsView(deps: VersionsViewDeps): ConsoleView {
                   <th scope="col">Time</th>
                   <th scope="col">By</th>
                   <th scope="col">Role</th>
-                  <th scope="col">Change</th>
+                  <th scope="col">Change, and why</th>
                   <th scope="col">Against the version before</th>
                   <th scope="col">Actions</th>
                 </tr>
@@ -119,7 +121,10 @@ function VersionRow(props: VersionRowProps) {
       <td>{formatTime(info.at)}</td>
       <td>{info.by}</td>
       <td>{props.role ?? <span class="muted">{UNKNOWN}</span>}</td>
-      <td class="change">{info.action}</td>
+      <td class="change">
+        {info.action}
+        {info.reason ? <span class="reason block">{info.reason}</span> : null}
+      </td>
       <td>
         <DiffOf diff={props.diff} version={info.version} />
       </td>
@@ -193,7 +198,10 @@ function AuditTrail(props: { readonly entries: readonly AuditEntry[] }) {
                 <td>{formatTime(entry.at)}</td>
                 <td>{entry.by}</td>
                 <td>{entry.role ?? UNKNOWN}</td>
-                <td>{entry.action}</td>
+                <td>
+                  {entry.action}
+                  {entry.reason ? <span class="reason block">{entry.reason}</span> : null}
+                </td>
                 <td class="target">{entry.target}</td>
                 <td>{entry.version ?? UNKNOWN}</td>
               </tr>

@@ -17,6 +17,8 @@ export interface AuditEntry {
   readonly role?: "viewer" | "operator" | "admin";
   /** What was done, e.g. `update instance`. */
   readonly action: string;
+  /** Why, as the admin who did it said (`X-Change-Reason`). */
+  readonly reason?: string;
   /** What it was done to, e.g. `chat/llama3@http://gpu-1:8000/v1/chat/completions`. */
   readonly target: string;
   /** The config version the write made, when it made one. */

@@ -41,6 +41,8 @@ export interface VersionInfo {
   readonly by: string;
   /** What the change was, in a few words. */
   readonly action: string;
+  /** Why, as the admin who made it said (`X-Change-Reason`). */
+  readonly reason?: string;
 }
 
 /** A stored version and the config it holds. */
@@ -163,6 +165,7 @@ export class ConfigVersionStore<T> {
       readonly expected: number;
       readonly by: string;
       readonly action: string;
+      readonly reason?: string | undefined;
       /** The audit entry of the change, given the version it makes: stored in the same commit. */
       readonly audit?: (version: number) => AuditEntry;
     },
@@ -178,6 +181,7 @@ export class ConfigVersionStore<T> {
       at: new Date(this.#now()).toISOString(),
       by: change.by,
       action: change.action,
+      ...(change.reason ? { reason: change.reason } : {}),
     };
     const meta = { ...info, chunks: chunks.length };
     checkValueSize(`The description of config version ${version}`, meta);

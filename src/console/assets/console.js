@@ -13,6 +13,8 @@
 // - `[data-module="name"]`: loads `/console/assets/name.js` and calls its `mount(element, console)`,
 //   which may return a function called when the view goes away.
 // A view's root `data-refresh="s"` re-renders it every s seconds unless a control in it has focus.
+// What is typed in a view's `[data-change-reason]` field goes with the next change as
+// `X-Change-Reason`, kept across re-renders until that change is made.
 
 const KEY = "switchyard.console.key";
 const THEME = "switchyard.console.theme";
@@ -25,6 +27,8 @@ const signedIn = document.getElementById("signed-in");
 const signOut = document.getElementById("sign-out");
 
 let refreshTimer;
+/** Why the operator makes the next change: sent with it as `X-Change-Reason`, then cleared. */
+let changeReason = "";
 let unmounts = [];
 let shown;
 
@@ -116,6 +120,8 @@ async function show(name) {
   stopView();
   view.innerHTML = html;
   view.setAttribute("aria-busy", "false");
+  const reason = view.querySelector("[data-change-reason]");
+  if (reason) reason.value = changeReason;
   for (const element of view.querySelectorAll("[data-module]")) {
     const module = await import(`/console/assets/${element.dataset.module}.js`);
     const unmount = await module.mount(element, api);
@@ -184,9 +190,11 @@ async function act(control, method, url, body) {
   if (control.dataset.confirm && !confirm(control.dataset.confirm)) return;
   control.setAttribute("aria-busy", "true");
   try {
-    const ifMatch = control.dataset.ifMatch;
-    const init = ifMatch ? { headers: { "if-match": ifMatch } } : {};
-    const response = await call(method, url, body, init);
+    const headers = {};
+    if (control.dataset.ifMatch) headers["if-match"] = control.dataset.ifMatch;
+    // Header values are Latin-1: the reason goes percent-encoded, and the gateway decodes it.
+    if (changeReason) headers["x-change-reason"] = encodeURIComponent(changeReason);
+    const response = await call(method, url, body, { headers });
     if (!response.ok) {
       tell(await errorMessage(response), true);
       if (response.status === 412) await show(shown);
@@ -202,6 +210,7 @@ async function act(control, method, url, body) {
       document.getElementById("reveal").showModal();
     }
     tell(control.dataset.done ?? "Done.");
+    changeReason = "";
     if (control instanceof HTMLFormElement) control.reset();
     await show(shown);
   } catch (error) {
@@ -210,6 +219,10 @@ async function act(control, method, url, body) {
     control.removeAttribute("aria-busy");
   }
 }
+
+view.addEventListener("input", (event) => {
+  if (event.target.matches?.("[data-change-reason]")) changeReason = event.target.value.trim();
+});
 
 view.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-url]");
