@@ -14,6 +14,8 @@ import { type SecretBox, UnsealError } from "./src/store/secret_box.ts";
 import { secretBoxFromEnvironment, SecretKeyError } from "./src/store/secret_keys.ts";
 import { listenFailure, listenProblem, memoryTrim } from "./src/runtime.ts";
 import { makeStoreFolder, openStore, storeProblem, StoreUnavailable } from "./src/store/open.ts";
+import { type CounterStore, KvCounterStore } from "./src/store/shared_counters.ts";
+import { RedisCounterStore } from "./src/store/redis_counters.ts";
 import { LineWriter } from "./src/logging/line_writer.ts";
 import { Logger } from "./src/logging/logger.ts";
 import { logUncaughtErrors } from "./src/logging/uncaught_errors.ts";
@@ -38,6 +40,7 @@ if (command.kind === "error") {
 
 const configPath = command.configPath;
 const storePath = command.kvPath;
+const redisUrl = command.redisUrl;
 const source = configPath ?? "(embedded default)";
 let text: string;
 try {
@@ -135,9 +138,25 @@ try {
   Deno.exit(1);
 }
 
+// Where the limits share their counts: Redis when named, else the store, which a `:memory:`
+// store shares with no one.
+let counters: CounterStore | undefined;
+if (redisUrl !== undefined) {
+  let reported = false;
+  counters = new RedisCounterStore(redisUrl, (error) => {
+    // node-redis reports every failed reconnect; the sync's own warning says the rest.
+    if (reported) return;
+    reported = true;
+    logger.warn(`Redis at ${redactedUrl(redisUrl)}: ${(error as Error).message ?? error}`);
+  });
+} else if (storePath !== ":memory:") {
+  counters = new KvCounterStore(kv);
+}
+
 let gateway: Gateway;
 try {
   gateway = await createGateway({
+    counters,
     secrets,
     config,
     fileModel: loaded.model,
@@ -182,7 +201,9 @@ function serve(): Deno.HttpServer<Deno.NetAddr> {
       const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
       logger.info(
         `Switchyard ${manifest.version} listening on http://${shown}:${port} ` +
-          `(config ${source}, version ${gateway.live.version}, store ${storePath})`,
+          `(config ${source}, version ${gateway.live.version}, store ${storePath}` +
+          (redisUrl ? `, limits shared through ${redactedUrl(redisUrl)}` : "") +
+          ")",
       );
       for (const type of SERVICE_TYPES) {
         const service = gateway.registry.snapshot.services[type];
@@ -288,6 +309,17 @@ function cannotStart(error: unknown): never {
   logError("Cannot start", error);
   output.flush();
   Deno.exit(1);
+}
+
+/** `url` without its password, for a log line. */
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }
 
 /** An error for a log line: its stack when it has one. */

@@ -19,6 +19,9 @@ Options:
                      several gateways (env SWITCHYARD_KV); default: a file for this config in
                      the state directory ($STATE_DIRECTORY, $XDG_STATE_HOME/switchyard or
                      ~/.local/state/switchyard)
+  --redis URL        Redis or Valkey (redis://HOST:PORT) that gateways on several hosts share
+                     for their rate and token limits' counts (env SWITCHYARD_REDIS); without
+                     it they are shared through the --kv store
   --check            validate the config, print every problem, and exit (0 valid, 1 not)
   --help             show this help
   --version          print the version
@@ -46,6 +49,8 @@ export type Command =
     readonly kvPath: string;
     /** `kvPath` is the default one, in a folder that may not exist yet. */
     readonly kvDefault: boolean;
+    /** `--redis`/`SWITCHYARD_REDIS`: where limits' counts are shared; undefined for the store. */
+    readonly redisUrl: string | undefined;
     /** Only validate the config. */
     readonly check: boolean;
   };
@@ -67,6 +72,7 @@ export function parseCommandLine(
         port: { type: "string" },
         host: { type: "string" },
         kv: { type: "string" },
+        redis: { type: "string" },
         check: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
         version: { type: "boolean", default: false },
@@ -86,6 +92,13 @@ export function parseCommandLine(
   const envPort = env("PORT");
   const configPath = values.config ?? (env("SWITCHYARD_CONFIG") || undefined);
   const kvPath = values.kv ?? (env("SWITCHYARD_KV") || undefined);
+  const redisUrl = values.redis ?? (env("SWITCHYARD_REDIS") || undefined);
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^/]/.test(redisUrl)) {
+    return {
+      kind: "error",
+      message: `Invalid --redis "${redisUrl}": expected a redis:// or rediss:// URL`,
+    };
+  }
   return {
     kind: "serve",
     configPath,
@@ -97,6 +110,7 @@ export function parseCommandLine(
     host: values.host,
     kvPath: kvPath ?? defaultStorePath(configPath, env, cwd),
     kvDefault: kvPath === undefined,
+    redisUrl,
     check: values.check,
   };
 }

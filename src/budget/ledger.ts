@@ -162,12 +162,33 @@ export class UsageLedger {
         }
       }
     }
-    for (let start = 0; start < mutations.length; start += BATCH) {
-      const commit = this.#kv.atomic();
-      for (const [key, value] of mutations.slice(start, start + BATCH)) {
-        commit.sum(key, BigInt(value));
+    let committed = 0;
+    try {
+      for (; committed < mutations.length; committed += BATCH) {
+        const commit = this.#kv.atomic();
+        for (const [key, value] of mutations.slice(committed, committed + BATCH)) {
+          commit.sum(key, BigInt(value));
+        }
+        await commit.commit();
       }
-      await commit.commit();
+    } catch (error) {
+      // What was not stored is kept for the next flush: use is never dropped.
+      for (const [key, value] of mutations.slice(committed)) {
+        const [, , day, subject, model, metric] = key as string[];
+        const pendingKey = `${day}\u0000${subject}\u0000${model}`;
+        let counts = this.#pending.get(pendingKey);
+        if (counts === undefined) {
+          this.#pending.set(pendingKey, counts = { requests: 0, input: 0, output: 0, spend: 0 });
+        }
+        counts[metric as Metric] += value;
+      }
+      for (const [subject, used] of this.#writing) {
+        const pendingUse = this.#pendingBySubject.get(subject) ?? emptyUsed();
+        add(pendingUse, used);
+        this.#pendingBySubject.set(subject, pendingUse);
+      }
+      this.#writing = new Map();
+      throw error;
     }
     this.#roll();
     this.#today = await this.#readDay(this.#current.day, new Map());

@@ -27,3 +27,5 @@ export const AUDIT = [ROOT, "audit"] as const;
 export const API_KEYS = [ROOT, "api-keys"] as const;
 /** Bumped with every change to `API_KEYS`, so every gateway sharing the store reloads them. */
 export const API_KEYS_CHANGED = [ROOT, "api-keys-changed"] as const;
+/** `[...SHARED_COUNTS, name]`: a counter every gateway sharing the store adds its limits' use to. */
+export const SHARED_COUNTS = [ROOT, "shared-counts"] as const;

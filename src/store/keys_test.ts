@@ -8,6 +8,7 @@ import {
   CONFIG_META,
   CONFIG_WRITER,
   LIMITERS,
+  SHARED_COUNTS,
 } from "./keys.ts";
 
 // A store written by an earlier version must still load: these prefixes are what lies on disk.
@@ -22,6 +23,7 @@ Deno.test("key prefixes are those a store written by an earlier version holds", 
       AUDIT,
       API_KEYS,
       API_KEYS_CHANGED,
+      SHARED_COUNTS,
     },
     {
       CONFIG_HEAD: ["switchyard", "config", "head"],
@@ -32,6 +34,7 @@ Deno.test("key prefixes are those a store written by an earlier version holds", 
       AUDIT: ["switchyard", "audit"],
       API_KEYS: ["switchyard", "api-keys"],
       API_KEYS_CHANGED: ["switchyard", "api-keys-changed"],
+      SHARED_COUNTS: ["switchyard", "shared-counts"],
     },
   );
 });

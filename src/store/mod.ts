@@ -1,6 +1,6 @@
 /**
- * Every Deno KV operation of the gateway: config versions, the audit trail, API keys and
- * limiter snapshots. The rest of the gateway decides what to keep; only these modules know how
+ * Every Deno KV operation of the gateway: config versions, the audit trail, API keys,
+ * limiter snapshots and the counters of shared limits. The rest of the gateway decides what to keep; only these modules know how
  * it lies in the store. Each store is built on a `Deno.Kv` handed in, never opened here.
  * @module
  */
@@ -12,6 +12,7 @@ export {
   type StoredVersion,
   type VersionInfo,
 } from "./config_versions.ts";
+export { type CounterStore, KvCounterStore } from "./shared_counters.ts";
 export { MAX_COMMIT_BYTES, MAX_VALUE_BYTES, StoreLimitError } from "./size.ts";
 export {
   LimiterSnapshotStore,

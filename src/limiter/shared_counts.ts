@@ -1,0 +1,277 @@
+/**
+ * Limits shared by several gateways through a store. Each gateway keeps deciding alone, from
+ * its own limiters, with no store round trip per request; every sync interval it adds the use
+ * it made since the last sync to the store's counters (atomic sums, never a read-modify-write
+ * of a total) and reads the totals back. What the others added since it last looked is charged
+ * to its own limiters, as requests (or tokens) admitted elsewhere, so each gateway's limiter
+ * counts everyone's use, up to one interval late.
+ *
+ * Counters are kept per count window (`countWindow` ms, a few sync intervals), so that they
+ * expire in the store once nobody adds to them. A sync adds to the current window's counter
+ * and reads the current and the previous window's: what the others add to a window after this
+ * gateway last read it is still seen at the next sync. A gateway that meets a key for the
+ * first time charges the others' use of those two windows at once.
+ *
+ * Token limits give tokens back when a request used fewer than it reserved: use and
+ * give-backs are two counters, each only ever added to.
+ *
+ * A store that fails is not retried within the sync: the use not added yet is kept for the
+ * next one, decisions go on from local counts alone, and `status` says the sync is failing.
+ * @module
+ */
+import type { Counter, CounterStore } from "../store/shared_counters.ts";
+
+/** Use made by one gateway against one key of a limit. */
+export interface Use {
+  /** Requests admitted, or tokens taken. */
+  taken: number;
+  /** Tokens given back; always 0 for request limits. */
+  givenBack: number;
+}
+
+/** A limit's keyed state (limiters, token budgets) whose use is shared. */
+export interface SharedUse {
+  /** Whether use may be given back (token limits), so that give-backs are counted too. */
+  readonly givesBack: boolean;
+  /** The use made here since the last call, by key, in whole units; forgets it. */
+  takeUnsynced(): Map<string, Use>;
+  /**
+   * Counts `amount` used by other gateways against `key` at `now` (a negative amount: given
+   * back), without counting it as use made here.
+   */
+  chargeElsewhere(key: string, amount: number, now: number): void;
+}
+
+/** How the sync stands, for `/status.json` and the metrics. */
+export interface SyncStatus {
+  readonly store: CounterStore["kind"];
+  /** ms between syncs. */
+  readonly interval: number;
+  /** The last sync failed: decisions go on from this gateway's own counts. */
+  readonly failing: boolean;
+  /** Clock time of the last sync that succeeded; undefined before the first. */
+  readonly lastSyncAt: number | undefined;
+  /** Syncs that failed since start. */
+  readonly failures: number;
+  /** Why the last sync failed, while failing. */
+  readonly error: string | undefined;
+}
+
+/** Options for {@linkcode SharedCounts}. */
+export interface SharedCountsOptions {
+  /** ms between syncs. */
+  readonly interval: number;
+  /** Clock, in ms. @default Date.now */
+  readonly now?: () => number;
+  /** Told when a sync fails after one that did not (or the first fails). */
+  readonly onFailing?: (error: unknown) => void;
+  /** Told when a sync succeeds after one that failed. */
+  readonly onRecovered?: () => void;
+}
+
+/** What one gateway saw of one counter window. */
+interface WindowSeen {
+  /** What this gateway added to it. */
+  mine: number;
+  /** What the others had added to it when last read. */
+  others: number;
+}
+
+/** One key of one limit this gateway shares. */
+interface Track {
+  readonly limit: string;
+  readonly key: string;
+  /** The last count window this gateway used the key in. */
+  usedIn: number;
+  /** By `<window>+` (use) and `<window>-` (give-backs). */
+  readonly windows: Map<string, WindowSeen>;
+}
+
+interface Source {
+  /** The counters' name prefix: the limit and its settings, so new settings count afresh. */
+  readonly prefix: string;
+  readonly use: SharedUse;
+}
+
+/** The length of a count window for a sync `interval`: four intervals, and at least 1 s. */
+export function countWindow(interval: number): number {
+  return Math.max(1_000, 4 * interval);
+}
+
+/** Every shared limit of one gateway, and their sync with the store. */
+export class SharedCounts {
+  readonly #store: CounterStore;
+  readonly #interval: number;
+  readonly #window: number;
+  readonly #now: () => number;
+  readonly #onFailing: ((error: unknown) => void) | undefined;
+  readonly #onRecovered: (() => void) | undefined;
+  readonly #sources = new Map<string, Source>();
+  readonly #tracks = new Map<string, Track>();
+  /** Use taken from the sources that the store has not taken yet, by counter prefix and key. */
+  #unsent = new Map<string, Map<string, Use>>();
+  #syncing: Promise<void> | undefined;
+  #failing = false;
+  #failures = 0;
+  #lastSyncAt: number | undefined;
+  #error: string | undefined;
+
+  constructor(store: CounterStore, options: SharedCountsOptions) {
+    this.#store = store;
+    this.#interval = options.interval;
+    this.#window = countWindow(options.interval);
+    this.#now = options.now ?? Date.now;
+    this.#onFailing = options.onFailing;
+    this.#onRecovered = options.onRecovered;
+  }
+
+  /** How the sync stands. */
+  get status(): SyncStatus {
+    return {
+      store: this.#store.kind,
+      interval: this.#interval,
+      failing: this.#failing,
+      lastSyncAt: this.#lastSyncAt,
+      failures: this.#failures,
+      error: this.#error,
+    };
+  }
+
+  /**
+   * Shares the use of the limit `id` (a policy id), whose settings `fingerprint` names, through
+   * `use`, in place of what was shared under `id` before.
+   */
+  share(id: string, fingerprint: string, use: SharedUse): void {
+    this.#sources.set(id, { prefix: `${id}|${fingerprint}`, use });
+  }
+
+  /** Stops sharing the limit `id`. */
+  unshare(id: string): void {
+    this.#sources.delete(id);
+  }
+
+  /**
+   * Adds the use made here since the last sync to the store, reads the totals back and charges
+   * what the others used since to the limiters here. One sync at a time; a call during one
+   * waits for it. Never rejects: a failure is in {@linkcode status}.
+   */
+  sync(): Promise<void> {
+    return this.#syncing ??= this.#sync().finally(() => this.#syncing = undefined);
+  }
+
+  async #sync(): Promise<void> {
+    const now = this.#now();
+    const window = Math.floor(now / this.#window);
+    const live = new Map<string, Source>();
+    for (const source of this.#sources.values()) live.set(source.prefix, source);
+    // What to send: the use not sent before, then the use made since.
+    const unsent = this.#unsent;
+    this.#unsent = new Map();
+    for (const source of live.values()) {
+      for (const [key, use] of source.use.takeUnsynced()) {
+        addUse(unsent, source.prefix, key, use);
+      }
+    }
+    const adds = new Map<string, Counter & { amount: number }>();
+    for (const [prefix, byKey] of unsent) {
+      if (!live.has(prefix)) continue;
+      for (const [key, use] of byKey) {
+        const track = this.#track(prefix, key, window);
+        track.usedIn = window;
+        for (const [sign, amount] of [["+", use.taken], ["-", use.givenBack]] as const) {
+          if (amount <= 0) continue;
+          const name = counterName(prefix, key, sign);
+          adds.set(`${window}|${name}`, { window, name, amount });
+        }
+      }
+    }
+    const reads: { track: Track; sign: "+" | "-"; counter: Counter }[] = [];
+    for (const [id, track] of this.#tracks) {
+      if (!live.has(track.limit) || track.usedIn < window - 1) {
+        this.#tracks.delete(id);
+        continue;
+      }
+      const signs = live.get(track.limit)!.use.givesBack ? BOTH_SIGNS : USE_ONLY;
+      for (const at of [window - 1, window]) {
+        for (const sign of signs) {
+          const counter = { window: at, name: counterName(track.limit, track.key, sign) };
+          reads.push({ track, sign, counter });
+        }
+      }
+    }
+    let totals: number[];
+    try {
+      totals = await this.#store.addAndRead([...adds.values()], reads.map((read) => read.counter), {
+        expireIn: 3 * this.#window,
+        oldestWindow: window - 2,
+      });
+    } catch (error) {
+      for (const [prefix, byKey] of unsent) {
+        if (!live.has(prefix)) continue;
+        for (const [key, use] of byKey) addUse(this.#unsent, prefix, key, use);
+      }
+      this.#failures++;
+      this.#error = error instanceof Error ? error.message : String(error);
+      if (!this.#failing) {
+        this.#failing = true;
+        this.#onFailing?.(error);
+      }
+      return;
+    }
+    const chargedAt = this.#now();
+    for (const [index, { track, sign, counter }] of reads.entries()) {
+      const seenKey = `${counter.window}${sign}`;
+      let seen = track.windows.get(seenKey);
+      if (seen === undefined) track.windows.set(seenKey, seen = { mine: 0, others: 0 });
+      seen.mine += adds.get(`${counter.window}|${counter.name}`)?.amount ?? 0;
+      const others = totals[index]! - seen.mine;
+      const more = others - seen.others;
+      if (more > 0) {
+        seen.others = others;
+        live.get(track.limit)?.use.chargeElsewhere(
+          track.key,
+          sign === "+" ? more : -more,
+          chargedAt,
+        );
+      }
+    }
+    for (const track of this.#tracks.values()) {
+      for (const seenKey of track.windows.keys()) {
+        if (Number.parseInt(seenKey) < window - 1) track.windows.delete(seenKey);
+      }
+    }
+    this.#lastSyncAt = chargedAt;
+    this.#error = undefined;
+    if (this.#failing) {
+      this.#failing = false;
+      this.#onRecovered?.();
+    }
+  }
+
+  #track(prefix: string, key: string, window: number): Track {
+    const id = `${prefix}\u0000${key}`;
+    let track = this.#tracks.get(id);
+    if (track === undefined) {
+      this.#tracks.set(id, track = { limit: prefix, key, usedIn: window, windows: new Map() });
+    }
+    return track;
+  }
+}
+
+const BOTH_SIGNS = ["+", "-"] as const;
+const USE_ONLY = ["+"] as const;
+
+function counterName(prefix: string, key: string, sign: "+" | "-"): string {
+  return `${prefix}|${key}|${sign}`;
+}
+
+function addUse(into: Map<string, Map<string, Use>>, prefix: string, key: string, use: Use): void {
+  let byKey = into.get(prefix);
+  if (byKey === undefined) into.set(prefix, byKey = new Map());
+  const known = byKey.get(key);
+  if (known === undefined) byKey.set(key, { ...use });
+  else {
+    known.taken += use.taken;
+    known.givenBack += use.givenBack;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Shared counters in Redis or Valkey (`--redis URL`), through node-redis. One round trip per
+ * sync: a `MULTI` of `INCRBY` and `PEXPIRE` for each counter added to, then one `MGET` of the
+ * counters read, so a total read includes this call's adds.
+ *
+ * A Redis that is down must not hold up a sync: commands fail at once while the client is not
+ * connected (no offline queue), and the client reconnects on its own in the background.
+ *
+ * Layout: `switchyard:shared-counts:<window>:<name>`, an integer that expires `expireIn` ms after the
+ * last add to it.
+ * @module
+ */
+import { createClient } from "@redis/client";
+import type { Counter, CounterStore, Keeping } from "./shared_counters.ts";
+
+const PREFIX = "switchyard:shared-counts:";
+/** The longest wait between two attempts to reconnect, in ms. */
+const MAX_RECONNECT_DELAY = 2_000;
+
+/** Counters in Redis or Valkey. */
+export class RedisCounterStore implements CounterStore {
+  readonly kind = "redis";
+  readonly #client;
+
+  /**
+   * Connects to `url` (`redis://`, `rediss://`) in the background; until it is connected, and
+   * whenever it is not, {@linkcode addAndRead} fails at once. `onError` hears each connection
+   * error.
+   */
+  constructor(url: string, onError: (error: unknown) => void) {
+    this.#client = createClient({
+      url,
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: 2_000,
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY),
+      },
+    });
+    this.#client.on("error", onError);
+    // Until Redis answers the first time, the client keeps trying, as after a lost connection.
+    this.#client.connect().catch(onError);
+  }
+
+  async addAndRead(
+    adds: readonly (Counter & { readonly amount: number })[],
+    reads: readonly Counter[],
+    keeping: Keeping,
+  ): Promise<number[]> {
+    if (!this.#client.isReady) throw new Error("Redis is not connected");
+    const multi = this.#client.multi();
+    for (const add of adds) {
+      multi.incrBy(keyOf(add), add.amount).pExpire(keyOf(add), keeping.expireIn);
+    }
+    if (reads.length > 0) multi.mGet(reads.map(keyOf));
+    const replies = await multi.exec();
+    if (reads.length === 0) return [];
+    const values: unknown = replies.at(-1);
+    if (!Array.isArray(values)) throw new Error("Redis answered MGET with no list");
+    return reads.map((_, index) => Number(values[index] ?? 0));
+  }
+
+  async close(): Promise<void> {
+    if (this.#client.isReady) await this.#client.close();
+    else if (this.#client.isOpen) this.#client.destroy();
+  }
+}
+
+function keyOf(counter: Counter): string {
+  return `${PREFIX}${counter.window}:${counter.name}`;
+}
