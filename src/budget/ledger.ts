@@ -76,7 +76,8 @@ export class UsageLedger {
   #pendingBySubject = new Map<string, Used>();
   /** Use being written, until the totals read back include it. */
   #writing = new Map<string, Used>();
-  #flushing: Promise<void> | undefined;
+  /** The last flush asked for; each begins once the one before has ended. */
+  #flushing: Promise<void> = Promise.resolve();
 
   constructor(kv: Deno.Kv, options: LedgerOptions) {
     this.#kv = kv;
@@ -142,10 +143,13 @@ export class UsageLedger {
 
   /**
    * Writes the use not stored yet, as sums, then reads today's totals back (which include what
-   * other gateways sharing the store wrote). One flush at a time; a call during one waits for it.
+   * other gateways sharing the store wrote). One flush at a time: a call during one waits for it,
+   * then writes what was recorded since it began.
    */
   flush(): Promise<void> {
-    return this.#flushing ??= this.#flush().finally(() => this.#flushing = undefined);
+    const flushed = this.#flushing.catch(() => {}).then(() => this.#flush());
+    this.#flushing = flushed;
+    return flushed;
   }
 
   async #flush(): Promise<void> {

@@ -51,6 +51,8 @@ export interface SyncStatus {
   readonly failing: boolean;
   /** Clock time of the last sync that succeeded; undefined before the first. */
   readonly lastSyncAt: number | undefined;
+  /** Syncs that succeeded since start. */
+  readonly syncs: number;
   /** Syncs that failed since start. */
   readonly failures: number;
   /** Why the last sync failed, while failing. */
@@ -110,9 +112,11 @@ export class SharedCounts {
   readonly #tracks = new Map<string, Track>();
   /** Use taken from the sources that the store has not taken yet, by counter prefix and key. */
   #unsent = new Map<string, Map<string, Use>>();
-  #syncing: Promise<void> | undefined;
+  /** The last sync asked for; each begins once the one before has ended. */
+  #syncing: Promise<void> = Promise.resolve();
   #failing = false;
   #failures = 0;
+  #syncs = 0;
   #lastSyncAt: number | undefined;
   #error: string | undefined;
 
@@ -132,6 +136,7 @@ export class SharedCounts {
       interval: this.#interval,
       failing: this.#failing,
       lastSyncAt: this.#lastSyncAt,
+      syncs: this.#syncs,
       failures: this.#failures,
       error: this.#error,
     };
@@ -152,11 +157,12 @@ export class SharedCounts {
 
   /**
    * Adds the use made here since the last sync to the store, reads the totals back and charges
-   * what the others used since to the limiters here. One sync at a time; a call during one
-   * waits for it. Never rejects: a failure is in {@linkcode status}.
+   * what the others used since to the limiters here. One sync at a time: a call during one
+   * waits for it, then syncs what was used since it began. Never rejects: a failure is in
+   * {@linkcode status}.
    */
   sync(): Promise<void> {
-    return this.#syncing ??= this.#sync().finally(() => this.#syncing = undefined);
+    return this.#syncing = this.#syncing.then(() => this.#sync());
   }
 
   async #sync(): Promise<void> {
@@ -241,6 +247,7 @@ export class SharedCounts {
       }
     }
     this.#lastSyncAt = chargedAt;
+    this.#syncs++;
     this.#error = undefined;
     if (this.#failing) {
       this.#failing = false;

@@ -68,6 +68,7 @@ export const StatusOverviewSchema = z.object({
       description: "The last sync failed: each limit counts this gateway's requests alone",
     }),
     lastSync: z.string().nullable(),
+    syncs: z.number().int().openapi({ description: "Syncs that succeeded since start" }),
     failures: z.number().int().openapi({ description: "Syncs that failed since start" }),
     error: z.string().nullable(),
   }).nullable().openapi({
@@ -183,6 +184,7 @@ function sharedLimitsOverview(
     interval: sync.interval,
     failing: sync.failing,
     lastSync: sync.lastSyncAt === undefined ? null : new Date(sync.lastSyncAt).toISOString(),
+    syncs: sync.syncs,
     failures: sync.failures,
     error: sync.error ?? null,
   };
