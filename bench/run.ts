@@ -14,6 +14,8 @@
  * streamed chunk, the time to the first streamed byte, latency at a fixed request rate, and the
  * copies of large uploads held in memory (see docs/benchmarks.md). `BENCH_ONLY=routing` runs the
  * routing simulation instead: strategies compared over simulated engines in virtual time.
+ * `BENCH_ONLY=cluster` runs three gateways sharing a store against one global limit (see
+ * bench/_cluster.ts).
  *
  * Scenarios: non-streaming chat and whole SSE streams at 50 connections for `BENCH_SECONDS`
  * (default 3) per run, then the time to the first streamed byte at low concurrency. Throughput
@@ -40,6 +42,7 @@ import type { TransportName } from "./_transports.ts";
 import { measureTtfb, TTFB } from "./_ttfb.ts";
 import { runWrk, wrkVersion } from "./_wrk.ts";
 import { routingBench } from "./_routing.ts";
+import { clusterBench } from "./_cluster.ts";
 
 /** Connections wrk keeps open in the throughput scenarios. */
 const CONNECTIONS = 50;
@@ -145,6 +148,7 @@ const ONLY = [
   "fixed-rate",
   "uploads",
   "routing",
+  "cluster",
 ] as const;
 
 /**
@@ -152,7 +156,8 @@ const ONLY = [
  * byte scenarios, `transports` for the backend and the transport candidates alone, `gateway` for
  * the backend, the bare proxy and the gateway; `streams`, `chunk-latency`, `first-byte`,
  * `fixed-rate` or `uploads` for that scenario alone, through the backend, nginx, the bare proxy and the
- * gateway one by one (the first two run in no other way); `routing` for the routing simulation.
+ * gateway one by one (the first two run in no other way); `routing` for the routing simulation;
+ * `cluster` for three gateways sharing a store.
  */
 function benchOnly(): "all" | typeof ONLY[number] {
   const text = Deno.env.get("BENCH_ONLY") ?? "";
@@ -563,6 +568,10 @@ async function main(): Promise<number> {
   const only = benchOnly();
   if (isOneByOne(only)) return await oneByOne(only);
   if (only === "routing") return await routingBench();
+  if (only === "cluster") {
+    await using workspace = await benchWorkspace();
+    return await clusterBench(workspace.dir);
+  }
   const baseline = await baselineCheckout();
   const wrk = await wrkVersion();
   if (wrk === undefined) {

@@ -5,6 +5,7 @@ import { KeyedLimiters } from "./keyed_limiters.ts";
 import { createLimiter, type LimiterSettings } from "./mod.ts";
 import { countWindow, SharedCounts } from "./shared_counts.ts";
 import { KeyedTokenBudgets } from "./token_budget.ts";
+import { RateLimits } from "./rate_limits.ts";
 
 const BUCKET: LimiterSettings = {
   algorithm: "token-bucket",
@@ -143,4 +144,19 @@ Deno.test("a store that is down keeps the use for later and says the sync is fai
   assert.equal(shared.status.failing, false);
   assert.deepEqual(events, ["failing: connection refused", "recovered"]);
   assert.deepEqual([...store.counts.values()], [4]);
+});
+
+Deno.test("limits per client IP stay each gateway's own; the others are shared", async () => {
+  const store = new FlakyStore();
+  const clock = { now: 7_000_000 };
+  const limits = new RateLimits();
+  // One limit made before the sharing begins, one after: both are looked at.
+  const perIp = limits.limitersFor({ id: "model+client-ip", scope: "client-ip", settings: BUCKET });
+  const shared = new SharedCounts(store, { interval: 250, now: () => clock.now });
+  limits.share(shared);
+  const perKey = limits.limitersFor({ id: "model", scope: "api-key", settings: BUCKET });
+  perIp.acquire("10.0.0.1", clock.now);
+  perKey.acquire("k", clock.now);
+  await shared.sync();
+  assert.deepEqual([...store.counts.keys()].map((name) => name.split("|")[1]), ["model"]);
 });
