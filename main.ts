@@ -15,7 +15,7 @@ import { secretBoxFromEnvironment, SecretKeyError } from "./src/store/secret_key
 import { listenFailure, listenProblem, memoryTrim } from "./src/runtime.ts";
 import { makeStoreFolder, openStore, storeProblem, StoreUnavailable } from "./src/store/open.ts";
 import { type CounterStore, KvCounterStore } from "./src/store/shared_counters.ts";
-import { RedisCounterStore } from "./src/store/redis_counters.ts";
+import { RedisCounterStore, redisProblem, withoutPassword } from "./src/store/redis_counters.ts";
 import { LineWriter } from "./src/logging/line_writer.ts";
 import { Logger } from "./src/logging/logger.ts";
 import { logUncaughtErrors } from "./src/logging/uncaught_errors.ts";
@@ -82,6 +82,7 @@ if (command.check) {
   const problems = [
     listenProblem(config.server.host, config.server.port),
     await storeProblem(command.kvPath, { makesFolder: command.kvDefault }),
+    command.redisUrl === undefined ? undefined : await redisProblem(command.redisUrl),
   ].filter((problem) => problem !== undefined);
   for (const problem of problems) console.error(problem);
   Deno.exit(problems.length === 0 ? 0 : 1);
@@ -147,7 +148,7 @@ if (redisUrl !== undefined) {
     // node-redis reports every failed reconnect; the sync's own warning says the rest.
     if (reported) return;
     reported = true;
-    logger.warn(`Redis at ${redactedUrl(redisUrl)}: ${(error as Error).message ?? error}`);
+    logger.warn(`Redis at ${withoutPassword(redisUrl)}: ${(error as Error).message ?? error}`);
   });
 } else if (storePath !== ":memory:") {
   counters = new KvCounterStore(kv);
@@ -202,7 +203,7 @@ function serve(): Deno.HttpServer<Deno.NetAddr> {
       logger.info(
         `Switchyard ${manifest.version} listening on http://${shown}:${port} ` +
           `(config ${source}, version ${gateway.live.version}, store ${storePath}` +
-          (redisUrl ? `, limits shared through ${redactedUrl(redisUrl)}` : "") +
+          (redisUrl ? `, limits shared through ${withoutPassword(redisUrl)}` : "") +
           ")",
       );
       for (const type of SERVICE_TYPES) {
@@ -309,17 +310,6 @@ function cannotStart(error: unknown): never {
   logError("Cannot start", error);
   output.flush();
   Deno.exit(1);
-}
-
-/** `url` without its password, for a log line. */
-function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return url;
-  }
 }
 
 /** An error for a log line: its stack when it has one. */

@@ -68,3 +68,39 @@ export class RedisCounterStore implements CounterStore {
 function keyOf(counter: Counter): string {
   return `${PREFIX}${counter.window}:${counter.name}`;
 }
+
+/**
+ * Why the Redis at `url` cannot be used, or undefined when it answers a `PING` within
+ * `timeout` ms; for `--check`.
+ */
+export async function redisProblem(url: string, timeout = 2_000): Promise<string | undefined> {
+  let failure: unknown;
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: { connectTimeout: timeout, reconnectStrategy: false },
+  });
+  client.on("error", (error) => failure ??= error);
+  try {
+    await client.connect();
+    await client.ping();
+    await client.close();
+    return undefined;
+  } catch (error) {
+    if (client.isOpen) client.destroy();
+    const reason = failure ?? error;
+    const why = reason instanceof Error ? reason.message : String(reason);
+    return `Cannot reach Redis at ${withoutPassword(url)}: ${why}`;
+  }
+}
+
+/** `url` with its password, if any, masked: for log lines and messages. */
+export function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
