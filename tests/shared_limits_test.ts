@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { type GatewayProcess, spawnGateway } from "./fixtures/gateway.ts";
 import { redisTest } from "./fixtures/redis.ts";
-import { chatStatusCode } from "./fixtures/requests.ts";
+import { chatStatusCode, postChat } from "./fixtures/requests.ts";
 
 /** ms between syncs: short, so that a test waits little for the gateways to see each other. */
 const SYNC_INTERVAL = 20;
@@ -36,6 +36,20 @@ auth:
       key: sk-alice
       budget: { requests-per-day: ${requests} }
 model:
+  services:
+    chat:
+      instances:
+        - name: m
+          base-url: ${backendUrl}
+`;
+}
+
+/** A global limit of 60 tokens a minute: the fake backend's answers count 6 each. */
+function tokenLimit(backendUrl: string): string {
+  return `server:
+  limits-sync-interval: ${SYNC_INTERVAL}
+model:
+  rate-limit: { tokens-per-minute: 60, scope: global }
   services:
     chat:
       instances:
@@ -139,6 +153,38 @@ Deno.test("three gateways sharing a KV file hold one per-key limit together", as
 
 redisTest("three gateways sharing a Redis hold one per-key limit together", async (redis) => {
   await perKeyLimitHolds(["--kv", ":memory:", "--redis", redis.url]);
+});
+
+Deno.test("two gateways sharing a KV file hold one token limit together", async () => {
+  await using backend = await startFakeBackend();
+  await withKvFile(async (storeArgs) => {
+    const started = await gateways(2, tokenLimit(backend.url), storeArgs);
+    try {
+      const [firstGateway, second] = started as [GatewayProcess, GatewayProcess];
+      // Each reserves 21 tokens (its body's 72 bytes ÷ 4, and max_tokens) and settles at 6.
+      const ask = async (gateway: GatewayProcess) => {
+        const response = await postChat(gateway.url, { max_tokens: 3 });
+        await response.body?.cancel();
+        return response.status;
+      };
+      // Each gateway serves the key (here the global one) first, so that it follows the others'
+      // use of it: one meeting a key afresh learns of that use at its next sync.
+      assert.equal(await ask(firstGateway), 200);
+      assert.equal(await ask(second), 200);
+      await allSynced(started);
+      let first = 0;
+      while (await ask(firstGateway) === 200) first++;
+      assert.equal(first, 5, "12 of the 60 were used: 48, 42… 24 have room for 21");
+      await allSynced(started);
+      // 42 of the 60 are used, and the 18 left are too few for a reservation until the bucket
+      // has refilled by 3 (at a token a second). Alone, the second gateway would let 6 more in.
+      let admitted = 0;
+      while (await ask(second) === 200) admitted++;
+      assert.ok(admitted <= 1, `${admitted} admitted`);
+    } finally {
+      await closeAll(started);
+    }
+  });
 });
 
 Deno.test("a budget spent across gateways holds, and a gateway stopped keeps its use counted", async () => {
