@@ -35,7 +35,10 @@ export interface SavedLimiter {
  * gateway (every scope but `client-ip`) share their use with the other gateways of the store.
  */
 export class RateLimits {
-  readonly #policies = new Map<string, PolicyLimiters & { readonly scope: LimitScope }>();
+  readonly #policies = new Map<
+    string,
+    PolicyLimiters & { readonly scope: LimitScope; readonly settings: LimiterSettings }
+  >();
   readonly #tokenPolicies = new Map<
     string,
     { readonly budgets: KeyedTokenBudgets; readonly scope: LimitScope }
@@ -45,11 +48,11 @@ export class RateLimits {
   /** Shares the use of every limit but those per client IP, now and from now on, through `shared`. */
   share(shared: SharedCounts): void {
     this.#shared = shared;
-    for (const [id, { fingerprint, limiters, scope }] of this.#policies) {
-      this.#share(id, fingerprint, scope, limiters);
+    for (const [id, { fingerprint, limiters, scope, settings }] of this.#policies) {
+      this.#share(id, fingerprint, scope, limiters, memoryOf(settings));
     }
     for (const [id, { budgets, scope }] of this.#tokenPolicies) {
-      this.#share(id, tokenFingerprintOf(budgets), scope, budgets);
+      this.#share(id, tokenFingerprintOf(budgets), scope, budgets, TOKEN_MEMORY);
     }
   }
 
@@ -60,7 +63,7 @@ export class RateLimits {
     if (known?.settings.perMinute === perMinute && known.settings.counts === counts) return known;
     const budgets = new KeyedTokenBudgets(policy.settings, MAX_KEYS_PER_POLICY);
     this.#tokenPolicies.set(policy.id, { budgets, scope: policy.scope });
-    this.#share(policy.id, tokenFingerprintOf(budgets), policy.scope, budgets);
+    this.#share(policy.id, tokenFingerprintOf(budgets), policy.scope, budgets, TOKEN_MEMORY);
     return budgets;
   }
 
@@ -73,8 +76,9 @@ export class RateLimits {
       create: (now: number, saved?: LimiterState) => createLimiter(policy.settings, now, saved),
       maxKeys: MAX_KEYS_PER_POLICY,
     });
-    this.#policies.set(policy.id, { fingerprint, limiters, scope: policy.scope });
-    this.#share(policy.id, fingerprint, policy.scope, limiters);
+    const { scope, settings } = policy;
+    this.#policies.set(policy.id, { fingerprint, limiters, scope, settings });
+    this.#share(policy.id, fingerprint, scope, limiters, memoryOf(settings));
     return limiters;
   }
 
@@ -95,10 +99,11 @@ export class RateLimits {
     fingerprint: string,
     scope: LimitScope,
     use: KeyedLimiters | KeyedTokenBudgets,
+    memory: number,
   ): void {
     if (this.#shared === undefined || scope === "client-ip") return;
     use.shareUse();
-    this.#shared.share(id, fingerprint, use);
+    this.#shared.share(id, fingerprint, use, memory);
   }
 
   /** Every limiter that is not as good as fresh at `now`, to save. */
@@ -117,6 +122,19 @@ export class RateLimits {
     known.limiters.restore(saved.key, saved.state, now);
     return true;
   }
+}
+
+/** How long a token limit remembers a use, in ms: a full bucket's worth takes a minute back. */
+const TOKEN_MEMORY = 60_000;
+
+/**
+ * How long a request limit remembers a use, in ms: about the time its limiters take from
+ * empty to as good as fresh.
+ */
+function memoryOf(settings: LimiterSettings): number {
+  const { algorithm, capacity, rate, window, warmUpPeriod } = settings;
+  if (algorithm === "sliding-window") return window;
+  return capacity / rate * 1000 + (algorithm === "warm-up" ? warmUpPeriod : 0);
 }
 
 /** A string equal for equal token limit settings. */

@@ -6,11 +6,14 @@
  * to its own limiters, as requests (or tokens) admitted elsewhere, so each gateway's limiter
  * counts everyone's use, up to one interval late.
  *
- * Counters are kept per count window (`countWindow` ms, a few sync intervals), so that they
- * expire in the store once nobody adds to them. A sync adds to the current window's counter
- * and reads the current and the previous window's: what the others add to a window after this
- * gateway last read it is still seen at the next sync. A gateway that meets a key for the
- * first time charges the others' use of those two windows at once.
+ * Counters are kept per count window, so that they expire in the store once nobody adds to
+ * them. A window spans as long as the limit remembers a use (a sliding window's `window`, the
+ * time a token bucket takes to refill; a minute for tokens), at least a second and four sync
+ * intervals, at most {@linkcode MAX_SPAN}. A sync adds to the current window's counter and
+ * reads the current and the previous window's: what the others add to a window after this
+ * gateway last read it is still seen at the next sync. A gateway that meets a key it has not
+ * followed charges the others' use of those two windows at once, at its first sync after: a
+ * use older than the limit's memory may then count once more, never less.
  *
  * Token limits give tokens back when a request used fewer than it reserved: use and
  * give-backs are two counters, each only ever added to.
@@ -90,21 +93,31 @@ interface Track {
 }
 
 interface Source {
-  /** The counters' name prefix: the limit and its settings, so new settings count afresh. */
+  /**
+   * The counters' name prefix: the limit, its settings (so new settings count afresh) and its
+   * windows' span.
+   */
   readonly prefix: string;
   readonly use: SharedUse;
+  /** The length of its count windows, in ms. */
+  readonly span: number;
 }
 
-/** The length of a count window for a sync `interval`: four intervals, and at least 1 s. */
-export function countWindow(interval: number): number {
-  return Math.max(1_000, 4 * interval);
+/** The longest count window: ten minutes. */
+export const MAX_SPAN = 600_000;
+
+/**
+ * The length of a limit's count windows: as long as it remembers a use (`memory` ms), at
+ * least 1 s and four sync `interval`s, at most {@linkcode MAX_SPAN}.
+ */
+export function countSpan(interval: number, memory: number): number {
+  return Math.ceil(Math.min(MAX_SPAN, Math.max(1_000, 4 * interval, memory)));
 }
 
 /** Every shared limit of one gateway, and their sync with the store. */
 export class SharedCounts {
   readonly #store: CounterStore;
   readonly #interval: number;
-  readonly #window: number;
   readonly #now: () => number;
   readonly #onFailing: ((error: unknown) => void) | undefined;
   readonly #onRecovered: (() => void) | undefined;
@@ -123,7 +136,6 @@ export class SharedCounts {
   constructor(store: CounterStore, options: SharedCountsOptions) {
     this.#store = store;
     this.#interval = options.interval;
-    this.#window = countWindow(options.interval);
     this.#now = options.now ?? Date.now;
     this.#onFailing = options.onFailing;
     this.#onRecovered = options.onRecovered;
@@ -143,11 +155,13 @@ export class SharedCounts {
   }
 
   /**
-   * Shares the use of the limit `id` (a policy id), whose settings `fingerprint` names, through
-   * `use`, in place of what was shared under `id` before.
+   * Shares the use of the limit `id` (a policy id), whose settings `fingerprint` names and which
+   * remembers a use for `memory` ms, through `use`, in place of what was shared under `id`
+   * before.
    */
-  share(id: string, fingerprint: string, use: SharedUse): void {
-    this.#sources.set(id, { prefix: `${id}|${fingerprint}`, use });
+  share(id: string, fingerprint: string, use: SharedUse, memory: number): void {
+    const span = countSpan(this.#interval, memory);
+    this.#sources.set(id, { prefix: `${id}|${fingerprint}|${span}`, use, span });
   }
 
   /** Stops sharing the limit `id`. */
@@ -167,7 +181,6 @@ export class SharedCounts {
 
   async #sync(): Promise<void> {
     const now = this.#now();
-    const window = Math.floor(now / this.#window);
     const live = new Map<string, Source>();
     for (const source of this.#sources.values()) live.set(source.prefix, source);
     // What to send: the use not sent before, then the use made since.
@@ -180,37 +193,44 @@ export class SharedCounts {
     }
     const adds = new Map<string, Counter & { amount: number }>();
     for (const [prefix, byKey] of unsent) {
-      if (!live.has(prefix)) continue;
+      const source = live.get(prefix);
+      if (source === undefined) continue;
+      const { span } = source;
+      const window = Math.floor(now / span);
       for (const [key, use] of byKey) {
         const track = this.#track(prefix, key, window);
         track.usedIn = window;
         for (const [sign, amount] of [["+", use.taken], ["-", use.givenBack]] as const) {
           if (amount <= 0) continue;
           const name = counterName(prefix, key, sign);
-          adds.set(`${window}|${name}`, { window, name, amount });
+          adds.set(`${window}|${name}`, { name, window, span, amount });
         }
       }
     }
     const reads: { track: Track; sign: "+" | "-"; counter: Counter }[] = [];
     for (const [id, track] of this.#tracks) {
-      if (!live.has(track.limit) || track.usedIn < window - 1) {
+      const source = live.get(track.limit);
+      const window = source && Math.floor(now / source.span);
+      if (source === undefined || window === undefined || track.usedIn < window - 1) {
         this.#tracks.delete(id);
         continue;
       }
-      const signs = live.get(track.limit)!.use.givesBack ? BOTH_SIGNS : USE_ONLY;
+      const signs = source.use.givesBack ? BOTH_SIGNS : USE_ONLY;
       for (const at of [window - 1, window]) {
         for (const sign of signs) {
-          const counter = { window: at, name: counterName(track.limit, track.key, sign) };
-          reads.push({ track, sign, counter });
+          const name = counterName(track.limit, track.key, sign);
+          reads.push({ track, sign, counter: { name, window: at, span: source.span } });
         }
+      }
+      // What was seen of windows no longer read is not needed any more.
+      for (const seenKey of track.windows.keys()) {
+        if (Number.parseInt(seenKey) < window - 1) track.windows.delete(seenKey);
       }
     }
     let totals: number[];
     try {
-      totals = await this.#store.addAndRead([...adds.values()], reads.map((read) => read.counter), {
-        expireIn: 3 * this.#window,
-        oldestWindow: window - 2,
-      });
+      const counters = reads.map((read) => read.counter);
+      totals = await this.#store.addAndRead([...adds.values()], counters, now);
     } catch (error) {
       for (const [prefix, byKey] of unsent) {
         if (!live.has(prefix)) continue;
@@ -239,11 +259,6 @@ export class SharedCounts {
           sign === "+" ? more : -more,
           chargedAt,
         );
-      }
-    }
-    for (const track of this.#tracks.values()) {
-      for (const seenKey of track.windows.keys()) {
-        if (Number.parseInt(seenKey) < window - 1) track.windows.delete(seenKey);
       }
     }
     this.#lastSyncAt = chargedAt;

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { KvCounterStore } from "../store/shared_counters.ts";
-import type { Counter, CounterStore, Keeping } from "../store/shared_counters.ts";
+import type { Counter, CounterStore } from "../store/shared_counters.ts";
 import { KeyedLimiters } from "./keyed_limiters.ts";
 import { createLimiter, type LimiterSettings } from "./mod.ts";
-import { countWindow, SharedCounts } from "./shared_counts.ts";
+import { countSpan, SharedCounts } from "./shared_counts.ts";
 import { KeyedTokenBudgets } from "./token_budget.ts";
 import { RateLimits } from "./rate_limits.ts";
 
@@ -26,8 +26,8 @@ function gateway(store: CounterStore, clock: { now: number }) {
   const tokens = new KeyedTokenBudgets({ perMinute: 6_000, counts: "total" }, 100);
   tokens.shareUse();
   const shared = new SharedCounts(store, { interval: 250, now: () => clock.now });
-  shared.share("model", "bucket", limiters);
-  shared.share("model#tokens", "6000", tokens);
+  shared.share("model", "bucket", limiters, 10_000);
+  shared.share("model#tokens", "6000", tokens, 60_000);
   return { limiters, tokens, shared };
 }
 
@@ -60,7 +60,7 @@ Deno.test("a request limit counts what other gateways admitted, after a sync", a
 Deno.test("what others add to a window after it was read is seen at the next sync", async () => {
   using kv = await Deno.openKv(":memory:");
   const store = new KvCounterStore(kv);
-  const window = countWindow(250);
+  const window = countSpan(250, 10_000);
   const clock = { now: 1_000 * window - 10 };
   const a = gateway(store, clock);
   const b = gateway(store, clock);
@@ -100,7 +100,7 @@ class FlakyStore implements CounterStore {
   addAndRead(
     adds: readonly (Counter & { readonly amount: number })[],
     reads: readonly Counter[],
-    _keeping: Keeping,
+    _now: number,
   ): Promise<number[]> {
     if (this.down) return Promise.reject(new Error("connection refused"));
     for (const add of adds) {
@@ -129,7 +129,7 @@ Deno.test("a store that is down keeps the use for later and says the sync is fai
     onFailing: (error) => events.push(`failing: ${(error as Error).message}`),
     onRecovered: () => events.push("recovered"),
   });
-  shared.share("model", "bucket", limiters);
+  shared.share("model", "bucket", limiters, 10_000);
   store.down = true;
   assert.equal(admitted(limiters, "*", clock.now, 3), 3);
   await shared.sync();
@@ -159,4 +159,27 @@ Deno.test("limits per client IP stay each gateway's own; the others are shared",
   perKey.acquire("k", clock.now);
   await shared.sync();
   assert.deepEqual([...store.counts.keys()].map((name) => name.split("|")[1]), ["model"]);
+});
+
+Deno.test("a gateway meeting a key afresh counts the others' use of it over the limit's memory", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const store = new KvCounterStore(kv);
+  const clock = { now: 3_000_000 };
+  const perMinute: LimiterSettings = { ...BUCKET, algorithm: "sliding-window", window: 60_000 };
+  const gateway = () => {
+    const limits = new RateLimits();
+    const shared = new SharedCounts(store, { interval: 250, now: () => clock.now });
+    limits.share(shared);
+    const limiters = limits.limitersFor({ id: "model", scope: "api-key", settings: perMinute });
+    return { limiters, shared };
+  };
+  const a = gateway();
+  const b = gateway();
+  assert.equal(admitted(a.limiters, "k", clock.now, 10), 10);
+  await a.shared.sync();
+  clock.now += 20_000;
+  // B meets the key a third of a minute later: one request on its own count, then it knows.
+  assert.equal(admitted(b.limiters, "k", clock.now, 1), 1);
+  await b.shared.sync();
+  assert.equal(admitted(b.limiters, "k", clock.now, 1), 0);
 });

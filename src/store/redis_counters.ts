@@ -6,12 +6,12 @@
  * A Redis that is down must not hold up a sync: commands fail at once while the client is not
  * connected (no offline queue), and the client reconnects on its own in the background.
  *
- * Layout: `switchyard:shared-counts:<window>:<name>`, an integer that expires `expireIn` ms after the
- * last add to it.
+ * Layout: `switchyard:shared-counts:<window>:<name>`, an integer that expires at its
+ * removal time.
  * @module
  */
 import { createClient } from "@redis/client";
-import type { Counter, CounterStore, Keeping } from "./shared_counters.ts";
+import { type Counter, type CounterStore, removeAt } from "./shared_counters.ts";
 
 const PREFIX = "switchyard:shared-counts:";
 /** The longest wait between two attempts to reconnect, in ms. */
@@ -44,12 +44,17 @@ export class RedisCounterStore implements CounterStore {
   async addAndRead(
     adds: readonly (Counter & { readonly amount: number })[],
     reads: readonly Counter[],
-    keeping: Keeping,
+    now: number,
   ): Promise<number[]> {
     if (!this.#client.isReady) throw new Error("Redis is not connected");
+    if (adds.length === 0 && reads.length === 0) {
+      // Nothing to count: still ask, so that a Redis gone away is noticed while idle too.
+      await this.#client.ping();
+      return [];
+    }
     const multi = this.#client.multi();
     for (const add of adds) {
-      multi.incrBy(keyOf(add), add.amount).pExpire(keyOf(add), keeping.expireIn);
+      multi.incrBy(keyOf(add), add.amount).pExpire(keyOf(add), Math.max(1, removeAt(add) - now));
     }
     if (reads.length > 0) multi.mGet(reads.map(keyOf));
     const replies = await multi.exec();

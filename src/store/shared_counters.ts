@@ -4,24 +4,26 @@
  * store (a file several processes of one host share, or a KV Connect URL several hosts share)
  * and Redis or Valkey (`store/redis_counters.ts`).
  *
- * Deno KV layout: `[switchyard, shared-counts, <window>, <name>]` holds a `Deno.KvU64`.
+ * Deno KV layout: `[switchyard, shared-counts, <removal time>, <name>]` holds a `Deno.KvU64`.
  * @module
  */
 import { SHARED_COUNTS } from "./keys.ts";
 
 /** One counter: a name, in one count window. */
 export interface Counter {
-  /** The count window, a whole number that grows with time. */
-  readonly window: number;
   readonly name: string;
+  /** The count window: the `window`-th span of `span` ms since the epoch. */
+  readonly window: number;
+  /** The length of the counter's windows, in ms; one name always has the same span. */
+  readonly span: number;
 }
 
-/** How long counters are kept. */
-export interface Keeping {
-  /** A counter added to expires this many ms later (where the store expires keys). */
-  readonly expireIn: number;
-  /** Counters of earlier windows may be removed (where the store removes them itself). */
-  readonly oldestWindow: number;
+/**
+ * When a counter is no longer read, and may go: three spans after its window began (its
+ * window, and the next one, in which it is still read as the previous).
+ */
+export function removeAt(counter: Counter): number {
+  return (counter.window + 3) * counter.span;
 }
 
 /** A store of counters that many writers add to. */
@@ -31,12 +33,13 @@ export interface CounterStore {
   /**
    * Adds each amount (whole, above 0) to its counter, then reads back the counters `reads`
    * names, in order: a total read includes every add made before it, this call's too. A counter
-   * not there reads 0.
+   * not there reads 0. A counter may be gone from {@linkcode removeAt} on, by the clock time
+   * `now`.
    */
   addAndRead(
     adds: readonly (Counter & { readonly amount: number })[],
     reads: readonly Counter[],
-    keeping: Keeping,
+    now: number,
   ): Promise<number[]>;
   /** Lets go of the connection, if the store has one of its own. */
   close(): Promise<void>;
@@ -48,8 +51,9 @@ const BATCH = 500;
 const READ_BATCH = 10;
 
 /**
- * Counters in the `--kv` Deno KV store. A sum cannot carry an expiry there, so each call also
- * removes up to a batch of counters of windows before the oldest kept, whoever wrote them.
+ * Counters in the `--kv` Deno KV store. A sum cannot carry an expiry there, so counters are
+ * kept in the order of their removal time, and each call removes up to a batch of those whose
+ * time has come, whoever wrote them.
  */
 export class KvCounterStore implements CounterStore {
   readonly kind = "deno-kv";
@@ -62,7 +66,7 @@ export class KvCounterStore implements CounterStore {
   async addAndRead(
     adds: readonly (Counter & { readonly amount: number })[],
     reads: readonly Counter[],
-    keeping: Keeping,
+    now: number,
   ): Promise<number[]> {
     for (let start = 0; start < adds.length; start += BATCH) {
       const commit = this.#kv.atomic();
@@ -82,12 +86,12 @@ export class KvCounterStore implements CounterStore {
       );
     }
     const totals = (await Promise.all(batches)).flat();
-    await this.#removeBefore(keeping.oldestWindow);
+    await this.#removeBefore(now);
     return totals;
   }
 
-  async #removeBefore(window: number): Promise<void> {
-    const old = this.#kv.list({ start: [...SHARED_COUNTS], end: [...SHARED_COUNTS, window] }, {
+  async #removeBefore(time: number): Promise<void> {
+    const old = this.#kv.list({ start: [...SHARED_COUNTS], end: [...SHARED_COUNTS, time] }, {
       limit: BATCH,
     });
     const commit = this.#kv.atomic();
@@ -105,5 +109,5 @@ export class KvCounterStore implements CounterStore {
 }
 
 function keyOf(counter: Counter): Deno.KvKey {
-  return [...SHARED_COUNTS, counter.window, counter.name];
+  return [...SHARED_COUNTS, removeAt(counter), counter.name];
 }
