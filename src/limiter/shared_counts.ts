@@ -12,8 +12,8 @@
  * intervals, at most {@linkcode MAX_SPAN}. A sync adds to the current window's counter and
  * reads the current and the previous window's: what the others add to a window after this
  * gateway last read it is still seen at the next sync. A gateway that meets a key it has not
- * followed charges the others' use of those two windows at once, at its first sync after: a
- * use older than the limit's memory may then count once more, never less.
+ * followed charges the others' use of those two windows at once, at its first sync after: use
+ * up to two windows old then counts as if made at that sync, which errs towards refusing.
  *
  * Token limits give tokens back when a request used fewer than it reserved: use and
  * give-backs are two counters, each only ever added to.
