@@ -19,6 +19,8 @@ import { type SecretBox, UnsealError } from "./src/store/secret_box.ts";
 import { secretBoxFromEnvironment, SecretKeyError } from "./src/store/secret_keys.ts";
 import { listenFailure, listenProblem, memoryTrim } from "./src/runtime.ts";
 import { makeStoreFolder, openStore, storeProblem, StoreUnavailable } from "./src/store/open.ts";
+import { type CounterStore, KvCounterStore } from "./src/store/shared_counters.ts";
+import { RedisCounterStore, redisProblem, withoutPassword } from "./src/store/redis_counters.ts";
 import { LineWriter } from "./src/logging/line_writer.ts";
 import { Logger } from "./src/logging/logger.ts";
 import { logUncaughtErrors } from "./src/logging/uncaught_errors.ts";
@@ -63,6 +65,7 @@ const primary = link === undefined && workers > 1;
 
 const configPath = command.configPath;
 const storePath = command.kvPath;
+const redisUrl = command.redisUrl;
 const source = configPath ?? "(embedded default)";
 let text: string;
 try {
@@ -108,6 +111,7 @@ if (command.check) {
   const problems = [
     listenProblem(config.server.host, config.server.port),
     await storeProblem(command.kvPath, { makesFolder: command.kvDefault }),
+    command.redisUrl === undefined ? undefined : await redisProblem(command.redisUrl),
   ].filter((problem) => problem !== undefined);
   for (const problem of problems) console.error(problem);
   Deno.exit(problems.length === 0 ? 0 : 1);
@@ -178,10 +182,25 @@ try {
 let stopping: { readonly signal: string; readonly at: number } | undefined;
 
 if (primary) await servePrimary();
+// Where the limits share their counts: Redis when named, else the store, which a `:memory:`
+// store shares with no one.
+let counters: CounterStore | undefined;
+if (redisUrl !== undefined) {
+  let reported = false;
+  counters = new RedisCounterStore(redisUrl, (error) => {
+    // node-redis reports every failed reconnect; the sync's own warning says the rest.
+    if (reported) return;
+    reported = true;
+    logger.warn(`Redis at ${withoutPassword(redisUrl)}: ${(error as Error).message ?? error}`);
+  });
+} else if (storePath !== ":memory:") {
+  counters = new KvCounterStore(kv);
+}
 
 let gateway: Gateway;
 try {
   gateway = await createGateway({
+    counters,
     secrets,
     config,
     fileModel: loaded.model,
@@ -234,7 +253,9 @@ function serve(): Deno.HttpServer<Deno.NetAddr> {
       const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
       logger.info(
         `Switchyard ${manifest.version} listening on http://${shown}:${port} ` +
-          `(config ${source}, version ${gateway.live.version}, store ${storePath})`,
+          `(config ${source}, version ${gateway.live.version}, store ${storePath}` +
+          (redisUrl ? `, limits shared through ${withoutPassword(redisUrl)}` : "") +
+          ")",
       );
       for (const type of SERVICE_TYPES) {
         const service = gateway.registry.snapshot.services[type];

@@ -16,6 +16,8 @@
  * routing simulation instead: strategies compared over simulated engines in virtual time.
  * `BENCH_ONLY=workers` runs the throughput scenarios through the gateway with one worker and
  * with `--workers 2` (`BENCH_WORKERS` to change), interleaved, and their ratios.
+ * `BENCH_ONLY=cluster` runs three gateways sharing a store against one global limit (see
+ * bench/_cluster.ts).
  *
  * Scenarios: non-streaming chat and whole SSE streams at 50 connections for `BENCH_SECONDS`
  * (default 3) per run, then the time to the first streamed byte at low concurrency. Throughput
@@ -42,6 +44,7 @@ import type { TransportName } from "./_transports.ts";
 import { measureTtfb, TTFB } from "./_ttfb.ts";
 import { runWrk, wrkVersion } from "./_wrk.ts";
 import { routingBench } from "./_routing.ts";
+import { clusterBench } from "./_cluster.ts";
 
 /** Connections wrk keeps open in the throughput scenarios. */
 const CONNECTIONS = 50;
@@ -149,6 +152,7 @@ const ONLY = [
   "uploads",
   "routing",
   "workers",
+  "cluster",
 ] as const;
 
 /**
@@ -158,6 +162,7 @@ const ONLY = [
  * `fixed-rate` or `uploads` for that scenario alone, through the backend, nginx, the bare proxy and the
  * gateway one by one (the first two run in no other way); `routing` for the routing simulation;
  * `workers` for the backend and the gateway with one worker and with several.
+ * `cluster` for three gateways sharing a store.
  */
 function benchOnly(): "all" | typeof ONLY[number] {
   const text = Deno.env.get("BENCH_ONLY") ?? "";
@@ -592,6 +597,10 @@ async function main(): Promise<number> {
   if (isOneByOne(only)) return await oneByOne(only);
   if (only === "routing") return await routingBench();
   if (only === "workers") return await workersBench({ seconds, rounds });
+  if (only === "cluster") {
+    await using workspace = await benchWorkspace();
+    return await clusterBench(workspace.dir);
+  }
   const baseline = await baselineCheckout();
   const wrk = await wrkVersion();
   if (wrk === undefined) {

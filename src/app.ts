@@ -32,6 +32,8 @@ import type { JwtFetch } from "./auth/jwt.ts";
 import { BackendMonitor, type MonitoredBackend } from "./health/monitor.ts";
 import { Poller, realSchedule, type Schedule } from "./health/poller.ts";
 import { LimiterPersistence } from "./limiter/persistence.ts";
+import { SharedCounts, type SyncStatus } from "./limiter/shared_counts.ts";
+import type { CounterStore } from "./store/shared_counters.ts";
 import type { RateLimits } from "./limiter/rate_limits.ts";
 import { observeRequests } from "./middleware/observe_requests.ts";
 import { requestId } from "./middleware/request_id.ts";
@@ -96,6 +98,12 @@ export interface GatewayDeps {
   readonly fileModel: JsonObject;
   /** Where the config's versions, the audit trail, API keys and limiter snapshots live. */
   readonly kv: Deno.Kv;
+  /**
+   * Where the rate and token limits share their counts with the other gateways of the store
+   * (Redis, or the `--kv` store); each limit is this gateway's own when undefined. Closed with
+   * the gateway.
+   */
+  readonly counters?: CounterStore | undefined;
   /** Where the file came from, for the first version's description. */
   readonly source?: string;
   /** Seals the instance secrets the store keeps; kept in clear when undefined. */
@@ -147,6 +155,8 @@ export interface Gateway {
   readonly telemetry: Telemetry;
   /** The versioned config behind the registry. */
   readonly live: LiveConfig;
+  /** How the limits' sync with other gateways stands; undefined when limits are not shared. */
+  sharedLimits(): SyncStatus | undefined;
   /** Makes `/ready` answer 503, for the shutdown grace period. */
   drain(): void;
   /**
@@ -346,7 +356,27 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   mountMessagesRoutes(app, proxyDeps);
   mountStatusRoutes(app, registry, deps.now);
   mountStoredResponseRoutes(app, proxyDeps);
+  const sharedCounts = deps.counters
+    ? new SharedCounts(deps.counters, {
+      interval: deps.config.server["limits-sync-interval"],
+      ...(deps.now ? { now: deps.now } : {}),
+      onFailing: (error) =>
+        log(
+          `Cannot sync the limits' counts with the ${deps.counters!.kind} store ` +
+            `(${error instanceof Error ? error.message : String(error)}): each limit counts ` +
+            "this gateway's requests alone until it can",
+          "warn",
+        ),
+      onRecovered: () => log(`The limits' counts sync with the ${deps.counters!.kind} store again`),
+    })
+    : undefined;
+  const sharedLimits = () => sharedCounts?.status;
+  if (sharedCounts) {
+    registry.live.limits.share(sharedCounts);
+    authenticator.limits.share(sharedCounts);
+  }
   mountStatusOverview(app, {
+    sharedLimits,
     registry,
     telemetry,
     version: deps.version,
@@ -356,7 +386,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   mountStatusPage(app);
   if (metrics) {
-    metrics.collectFrom({ snapshot: () => registry.snapshot, configVersion: () => live.version });
+    metrics.collectFrom({
+      snapshot: () => registry.snapshot,
+      configVersion: () => live.version,
+      sharedLimits,
+    });
     mountMetricsRoute(
       app,
       peers
@@ -478,6 +512,12 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     return Promise.resolve();
   }, QUEUE_SAMPLE_INTERVAL);
   queueSampler.start({ wait: true });
+  const limitsSync = sharedCounts
+    ? new Poller(() => sharedCounts.sync(), deps.config.server["limits-sync-interval"], {
+      schedule: deps.schedule ?? realSchedule,
+    })
+    : undefined;
+  limitsSync?.start({ wait: true });
   const idleRelease = deps.memoryTrim
     ? new IdleRelease({
       ...deps.memoryTrim,
@@ -507,6 +547,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     registry,
     telemetry,
     live,
+    sharedLimits,
     drain() {
       draining = true;
     },
@@ -514,6 +555,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     async close() {
       clearInterval(ledgerFlush);
       await ledger?.flush().catch((error) => logError("Could not store the usage", error));
+      limitsSync?.stop();
+      // The use made since the last sync counts for the others still running.
+      await sharedCounts?.sync();
+      await deps.counters?.close();
       idleRelease?.close();
       queueSampler.stop();
       monitor.stop();

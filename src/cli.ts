@@ -21,6 +21,9 @@ Options:
                      ~/.local/state/switchyard)
   --workers N        serve the port from N workers in this process (env SWITCHYARD_WORKERS;
                      default 1; "auto": one per CPU); Linux only
+  --redis URL        Redis or Valkey (redis://HOST:PORT) that gateways on several hosts share
+                     for their rate and token limits' counts (env SWITCHYARD_REDIS); without
+                     it they are shared through the --kv store
   --check            validate the config, print every problem, and exit (0 valid, 1 not)
   --help             show this help
   --version          print the version
@@ -48,6 +51,8 @@ export type Command =
     readonly kvPath: string;
     /** `kvPath` is the default one, in a folder that may not exist yet. */
     readonly kvDefault: boolean;
+    /** `--redis`/`SWITCHYARD_REDIS`: where limits' counts are shared; undefined for the store. */
+    readonly redisUrl: string | undefined;
     /** Only validate the config. */
     readonly check: boolean;
     /** How many workers serve the port: `--workers`/`SWITCHYARD_WORKERS`, 1 without. */
@@ -74,6 +79,7 @@ export function parseCommandLine(
         port: { type: "string" },
         host: { type: "string" },
         kv: { type: "string" },
+        redis: { type: "string" },
         check: { type: "boolean", default: false },
         workers: { type: "string" },
         help: { type: "boolean", default: false },
@@ -111,6 +117,13 @@ export function parseCommandLine(
     };
   }
   const configPath = values.config ?? (env("SWITCHYARD_CONFIG") || undefined);
+  const redisUrl = values.redis ?? (env("SWITCHYARD_REDIS") || undefined);
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^/]/.test(redisUrl)) {
+    return {
+      kind: "error",
+      message: `Invalid --redis "${redisUrl}": expected a redis:// or rediss:// URL`,
+    };
+  }
   return {
     kind: "serve",
     configPath,
@@ -122,6 +135,7 @@ export function parseCommandLine(
     host: values.host,
     kvPath: kvPath ?? defaultStorePath(configPath, env, cwd),
     kvDefault: kvPath === undefined,
+    redisUrl,
     check: values.check,
     workers,
   };

@@ -14,6 +14,8 @@ Deno.test("flags are read", () => {
       "::",
       "--kv",
       ":memory:",
+      "--redis",
+      "redis://10.0.0.5:6379",
       "--check",
     ], noEnv),
     {
@@ -23,6 +25,7 @@ Deno.test("flags are read", () => {
       host: "::",
       kvPath: ":memory:",
       kvDefault: false,
+      redisUrl: "redis://10.0.0.5:6379",
       check: true,
       workers: 1,
     },
@@ -31,7 +34,12 @@ Deno.test("flags are read", () => {
 
 Deno.test("the environment fills in what flags leave out; flags win", () => {
   const env = (name: string) =>
-    ({ SWITCHYARD_CONFIG: "env.yaml", PORT: "7000", SWITCHYARD_KV: "/var/kv" })[name];
+    ({
+      SWITCHYARD_CONFIG: "env.yaml",
+      PORT: "7000",
+      SWITCHYARD_KV: "/var/kv",
+      SWITCHYARD_REDIS: "redis://cache:6379",
+    })[name];
   assert.deepEqual(parseCommandLine([], env), {
     kind: "serve",
     configPath: "env.yaml",
@@ -39,11 +47,19 @@ Deno.test("the environment fills in what flags leave out; flags win", () => {
     host: undefined,
     kvPath: "/var/kv",
     kvDefault: false,
+    redisUrl: "redis://cache:6379",
     check: false,
     workers: 1,
   });
   const command = parseCommandLine(["--port", "1"], env);
   assert.ok(command.kind === "serve" && command.port?.origin === "--port");
+});
+
+Deno.test("a --redis that is not a redis:// URL is refused", () => {
+  assert.deepEqual(parseCommandLine(["--redis", "localhost:6379"], noEnv), {
+    kind: "error",
+    message: 'Invalid --redis "localhost:6379": expected a redis:// or rediss:// URL',
+  });
 });
 
 Deno.test("defaults: embedded config, its own store file in the state directory", () => {

@@ -347,3 +347,23 @@ Deno.test("deno task start and dev run the gateway with its V8 flags, as the com
     );
   }
 });
+
+Deno.test("--check also tries the Redis of --redis", async () => {
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = closed.addr.port;
+  closed.close();
+  const result = await runCli([
+    "--check",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--kv",
+    ":memory:",
+    "--redis",
+    `redis://127.0.0.1:${port}`,
+  ]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, new RegExp(`Cannot reach Redis at redis://127\\.0\\.0\\.1:${port}`));
+  assert.doesNotMatch(result.stderr, STACK_LINE);
+});

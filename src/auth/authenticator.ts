@@ -87,6 +87,11 @@ export class Authenticator {
   readonly #now: () => number;
   readonly #jwt: JwtVerifier | undefined;
   readonly #limits = new RateLimits();
+
+  /** The request and token limits of keys and teams, to share with other gateways. */
+  get limits(): RateLimits {
+    return this.#limits;
+  }
   /**
    * The live caps on requests in flight, by `key:<id>` and `team:<id>`: kept across rebuilds of
    * the keys, so requests in flight still count after a reload.

@@ -76,7 +76,8 @@ export class UsageLedger {
   #pendingBySubject = new Map<string, Used>();
   /** Use being written, until the totals read back include it. */
   #writing = new Map<string, Used>();
-  #flushing: Promise<void> | undefined;
+  /** The last flush asked for; each begins once the one before has ended. */
+  #flushing: Promise<void> = Promise.resolve();
 
   constructor(kv: Deno.Kv, options: LedgerOptions) {
     this.#kv = kv;
@@ -142,10 +143,13 @@ export class UsageLedger {
 
   /**
    * Writes the use not stored yet, as sums, then reads today's totals back (which include what
-   * other gateways sharing the store wrote). One flush at a time; a call during one waits for it.
+   * other gateways sharing the store wrote). One flush at a time: a call during one waits for it,
+   * then writes what was recorded since it began.
    */
   flush(): Promise<void> {
-    return this.#flushing ??= this.#flush().finally(() => this.#flushing = undefined);
+    const flushed = this.#flushing.catch(() => {}).then(() => this.#flush());
+    this.#flushing = flushed;
+    return flushed;
   }
 
   async #flush(): Promise<void> {
@@ -162,12 +166,33 @@ export class UsageLedger {
         }
       }
     }
-    for (let start = 0; start < mutations.length; start += BATCH) {
-      const commit = this.#kv.atomic();
-      for (const [key, value] of mutations.slice(start, start + BATCH)) {
-        commit.sum(key, BigInt(value));
+    let committed = 0;
+    try {
+      for (; committed < mutations.length; committed += BATCH) {
+        const commit = this.#kv.atomic();
+        for (const [key, value] of mutations.slice(committed, committed + BATCH)) {
+          commit.sum(key, BigInt(value));
+        }
+        await commit.commit();
       }
-      await commit.commit();
+    } catch (error) {
+      // What was not stored is kept for the next flush: use is never dropped.
+      for (const [key, value] of mutations.slice(committed)) {
+        const [, , day, subject, model, metric] = key as string[];
+        const pendingKey = `${day}\u0000${subject}\u0000${model}`;
+        let counts = this.#pending.get(pendingKey);
+        if (counts === undefined) {
+          this.#pending.set(pendingKey, counts = { requests: 0, input: 0, output: 0, spend: 0 });
+        }
+        counts[metric as Metric] += value;
+      }
+      for (const [subject, used] of this.#writing) {
+        const pendingUse = this.#pendingBySubject.get(subject) ?? emptyUsed();
+        add(pendingUse, used);
+        this.#pendingBySubject.set(subject, pendingUse);
+      }
+      this.#writing = new Map();
+      throw error;
     }
     this.#roll();
     this.#today = await this.#readDay(this.#current.day, new Map());

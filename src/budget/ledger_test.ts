@@ -42,3 +42,40 @@ Deno.test("two ledgers on one store see each other's use once both flushed", asy
   await reopened.open();
   assert.equal(reopened.used("team:t", "month").requests, 5);
 });
+
+Deno.test("a flush asked for during one also stores what was recorded after that one began", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const now = () => Date.UTC(2026, 11, 5, 12);
+  const ledger = new UsageLedger(kv, { timeZone: "UTC", now });
+  await ledger.open();
+  ledger.record(["key:a"], "m", { requests: 1 });
+  const first = ledger.flush();
+  ledger.record(["key:a"], "m", { requests: 1 });
+  await ledger.flush();
+  await first;
+  const rows = await new UsageLedger(kv, { timeZone: "UTC", now }).report(
+    "2026-12-05",
+    "2026-12-05",
+  );
+  assert.deepEqual(rows.map((row) => row.requests), [2]);
+});
+
+Deno.test("use the store refused is kept for the next flush", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const now = () => Date.UTC(2026, 11, 5, 12);
+  const ledger = new UsageLedger(kv, { timeZone: "UTC", now });
+  await ledger.open();
+  ledger.record(["key:a"], "m", { requests: 3 });
+  const atomic = kv.atomic;
+  kv.atomic = () => {
+    throw new Error("the store is down");
+  };
+  await assert.rejects(ledger.flush(), /the store is down/);
+  assert.equal(ledger.used("key:a", "day").requests, 3, "still counted here");
+  kv.atomic = atomic;
+  await ledger.flush();
+  assert.equal(ledger.used("key:a", "day").requests, 3);
+  const reopened = new UsageLedger(kv, { timeZone: "UTC", now });
+  await reopened.open();
+  assert.equal(reopened.used("key:a", "day").requests, 3);
+});

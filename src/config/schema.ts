@@ -587,6 +587,11 @@ export const ServerSchema = z.strictObject({
   "limits-save-interval": Millis.min(100).default(10_000).describe(
     "ms between saves of rate limiter state to the KV store; also saved at shutdown",
   ),
+  "limits-sync-interval": Millis.min(10).max(10_000).default(250).describe(
+    "ms between syncs of the rate and token limits' use with the other gateways sharing the " +
+      "store (--redis, else --kv): a gateway sees the others' use at most this late; also " +
+      "synced at shutdown",
+  ),
   "shutdown-announce": Millis.default(0).describe(
     "ms after SIGTERM or SIGINT during which the gateway still accepts requests while /ready " +
       "answers 503, so that a load balancer stops sending before the listener closes",

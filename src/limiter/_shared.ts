@@ -46,6 +46,8 @@ export abstract class DecidingLimiter implements Limiter {
   /** What a request at `now` gets; it is counted only when `commit` is set and it is admitted. */
   protected abstract decide(now: number, commit: boolean): Decision;
 
+  abstract charge(count: number, now: number): void;
+
   abstract idleFrom(): number;
 
   abstract save(): LimiterState;

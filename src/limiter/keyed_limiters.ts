@@ -7,6 +7,7 @@
  * counted, since each one hands a client a fresh budget.
  * @module
  */
+import type { SharedUse, Use } from "./shared_counts.ts";
 import type { Decision, Limiter, LimiterState } from "./types.ts";
 
 /** How a {@linkcode KeyedLimiters} makes its limiters, and how many it keeps. */
@@ -42,7 +43,8 @@ interface Slot {
 }
 
 /** Limiters by key, made on first use, in bounded memory. */
-export class KeyedLimiters {
+export class KeyedLimiters implements SharedUse {
+  readonly givesBack = false;
   readonly #create: (now: number, saved?: LimiterState) => Limiter;
   readonly #maxKeys: number;
   readonly #slots = new Map<string, Slot>();
@@ -54,6 +56,8 @@ export class KeyedLimiters {
   #leastRecent: Slot | undefined;
   #mostRecent: Slot | undefined;
   #forcedEvictions = 0;
+  /** Requests admitted by key since the last sync, once shared; undefined while not. */
+  #unsynced: Map<string, number> | undefined;
 
   /** @throws {RangeError} when `maxKeys` is not a whole number of at least 1. */
   constructor(options: KeyedLimitersOptions) {
@@ -81,7 +85,28 @@ export class KeyedLimiters {
 
   /** Admits (and counts) one request of `key` at `now`, or refuses it; keeps the key's limiter. */
   acquire(key: string, now: number): Decision {
-    return this.#use(key, now).acquire(now);
+    const decision = this.#use(key, now).acquire(now);
+    if (decision.allowed && this.#unsynced) {
+      this.#unsynced.set(key, (this.#unsynced.get(key) ?? 0) + 1);
+    }
+    return decision;
+  }
+
+  /** Starts counting the requests admitted, for {@linkcode takeUnsynced}. */
+  shareUse(): void {
+    this.#unsynced ??= new Map();
+  }
+
+  takeUnsynced(): Map<string, Use> {
+    const use = new Map<string, Use>();
+    if (this.#unsynced === undefined) return use;
+    for (const [key, taken] of this.#unsynced) use.set(key, { taken, givenBack: 0 });
+    this.#unsynced = new Map();
+    return use;
+  }
+
+  chargeElsewhere(key: string, amount: number, now: number): void {
+    if (amount > 0) this.#use(key, now).charge(amount, now);
   }
 
   /**

@@ -44,6 +44,11 @@ class CountingLimiter implements Limiter {
     };
   }
 
+  charge(count: number, now: number): void {
+    this.#count = this.#countAt(now) + count;
+    this.#lastUse = now;
+  }
+
   idleFrom(): number {
     return this.#count === 0 ? -Infinity : this.#lastUse + 1_000;
   }

@@ -45,6 +45,11 @@ class LeakyBucket extends DecidingLimiter {
     return { kind: STATE_KINDS["leaky-bucket"], v: STATE_VERSION, emptyAt: this.#emptyAt };
   }
 
+  /** Queues `count` more requests, past `capacity` when need be. */
+  override charge(count: number, now: number): void {
+    this.#emptyAt = Math.max(this.#emptyAt, now) + count * this.#interval;
+  }
+
   protected override decide(now: number, commit: boolean): Decision {
     const wait = Math.max(0, this.#emptyAt - now);
     if (wait / this.#interval + 1 > this.#capacity + EPSILON) {

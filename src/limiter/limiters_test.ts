@@ -279,6 +279,44 @@ for (const algorithm of LIMITER_ALGORITHMS) {
     }
   });
 
+  Deno.test(`${algorithm}: a charge of n counts as n requests admitted at that time`, () => {
+    for (const settings of profiles) {
+      for (const seed of [1, 2, 3]) {
+        const { limiter: charged, now } = used(settings, seed);
+        const { limiter: acquired } = used(settings, seed);
+        const room = charged.peek(now + 5_000).allowed ? charged.peek(now + 5_000).remaining : 0;
+        const count = Math.min(2, room + 1);
+        charged.charge(count, now + 5_000);
+        for (let i = 0; i < count; i++) assert.ok(acquired.acquire(now + 5_000).allowed);
+        const later = traffic(seed + 10, now + 5_000, 60);
+        const chargedDecisions = drive(charged, later);
+        const acquiredDecisions = drive(acquired, later);
+        for (const [i, decision] of chargedDecisions.entries()) {
+          assert.equal(decision.allowed, acquiredDecisions[i]!.allowed, `request ${i}`);
+        }
+      }
+    }
+  });
+
+  Deno.test(`${algorithm}: a charge past the room left refuses until the excess is back`, () => {
+    for (const settings of profiles) {
+      const full = createLimiter(settings, 0);
+      full.charge(settings.capacity, 0);
+      const { retryAfter: atCapacity } = full.peek(0);
+      const over = createLimiter(settings, 0);
+      over.charge(settings.capacity + 2, 0);
+      const refusal = over.peek(0);
+      assert.equal(refusal.allowed, false);
+      if (algorithm === "sliding-window") {
+        // A window never counts more than its capacity: the excess is over-admission already.
+        assert.equal(refusal.retryAfter, atCapacity);
+      } else {
+        assert.ok(refusal.retryAfter > atCapacity, `${refusal.retryAfter} ≤ ${atCapacity}`);
+      }
+      assert.equal(over.acquire(refusal.retryAfter).allowed, true);
+    }
+  });
+
   Deno.test(`${algorithm}: refuses settings it cannot work with`, () => {
     for (const settings of profiles) {
       for (const capacity of [0, -1, 1.5, NaN, Infinity]) {

@@ -7,7 +7,8 @@
 import { KeyedLimiters } from "./keyed_limiters.ts";
 import { createLimiter } from "./mod.ts";
 import type { RateLimitPolicy } from "./policies.ts";
-import type { LimiterSettings, LimiterState } from "./types.ts";
+import type { SharedCounts } from "./shared_counts.ts";
+import type { LimiterSettings, LimiterState, LimitScope } from "./types.ts";
 import { KeyedTokenBudgets } from "./token_budget.ts";
 import type { TokenLimitPolicy } from "./token_limits.ts";
 
@@ -29,18 +30,40 @@ export interface SavedLimiter {
   readonly idleFrom: number;
 }
 
-/** Every policy's limiters. */
+/**
+ * Every policy's limiters. Once {@linkcode share}d, the limits with a meaning beyond one
+ * gateway (every scope but `client-ip`) share their use with the other gateways of the store.
+ */
 export class RateLimits {
-  readonly #policies = new Map<string, PolicyLimiters>();
-  readonly #tokenPolicies = new Map<string, KeyedTokenBudgets>();
+  readonly #policies = new Map<
+    string,
+    PolicyLimiters & { readonly scope: LimitScope; readonly settings: LimiterSettings }
+  >();
+  readonly #tokenPolicies = new Map<
+    string,
+    { readonly budgets: KeyedTokenBudgets; readonly scope: LimitScope }
+  >();
+  #shared: SharedCounts | undefined;
+
+  /** Shares the use of every limit but those per client IP, now and from now on, through `shared`. */
+  share(shared: SharedCounts): void {
+    this.#shared = shared;
+    for (const [id, { fingerprint, limiters, scope, settings }] of this.#policies) {
+      this.#share(id, fingerprint, scope, limiters, memoryOf(settings));
+    }
+    for (const [id, { budgets, scope }] of this.#tokenPolicies) {
+      this.#share(id, tokenFingerprintOf(budgets), scope, budgets, TOKEN_MEMORY);
+    }
+  }
 
   /** The token budgets of a token limit: kept when its settings are unchanged, else new. */
   budgetsFor(policy: TokenLimitPolicy): KeyedTokenBudgets {
-    const known = this.#tokenPolicies.get(policy.id);
+    const known = this.#tokenPolicies.get(policy.id)?.budgets;
     const { perMinute, counts } = policy.settings;
     if (known?.settings.perMinute === perMinute && known.settings.counts === counts) return known;
     const budgets = new KeyedTokenBudgets(policy.settings, MAX_KEYS_PER_POLICY);
-    this.#tokenPolicies.set(policy.id, budgets);
+    this.#tokenPolicies.set(policy.id, { budgets, scope: policy.scope });
+    this.#share(policy.id, tokenFingerprintOf(budgets), policy.scope, budgets, TOKEN_MEMORY);
     return budgets;
   }
 
@@ -53,14 +76,34 @@ export class RateLimits {
       create: (now: number, saved?: LimiterState) => createLimiter(policy.settings, now, saved),
       maxKeys: MAX_KEYS_PER_POLICY,
     });
-    this.#policies.set(policy.id, { fingerprint, limiters });
+    const { scope, settings } = policy;
+    this.#policies.set(policy.id, { fingerprint, limiters, scope, settings });
+    this.#share(policy.id, fingerprint, scope, limiters, memoryOf(settings));
     return limiters;
   }
 
   /** Forgets the policies not in `ids`, after a config change removed them. */
   retain(ids: ReadonlySet<string>): void {
-    for (const id of this.#policies.keys()) if (!ids.has(id)) this.#policies.delete(id);
-    for (const id of this.#tokenPolicies.keys()) if (!ids.has(id)) this.#tokenPolicies.delete(id);
+    for (const policies of [this.#policies, this.#tokenPolicies]) {
+      for (const id of policies.keys()) {
+        if (ids.has(id)) continue;
+        policies.delete(id);
+        this.#shared?.unshare(id);
+      }
+    }
+  }
+
+  /** Shares a policy's use, unless it counts client IPs: their limits stay this gateway's own. */
+  #share(
+    id: string,
+    fingerprint: string,
+    scope: LimitScope,
+    use: KeyedLimiters | KeyedTokenBudgets,
+    memory: number,
+  ): void {
+    if (this.#shared === undefined || scope === "client-ip") return;
+    use.shareUse();
+    this.#shared.share(id, fingerprint, use, memory);
   }
 
   /** Every limiter that is not as good as fresh at `now`, to save. */
@@ -79,6 +122,24 @@ export class RateLimits {
     known.limiters.restore(saved.key, saved.state, now);
     return true;
   }
+}
+
+/** How long a token limit remembers a use, in ms: a full bucket's worth takes a minute back. */
+const TOKEN_MEMORY = 60_000;
+
+/**
+ * How long a request limit remembers a use, in ms: about the time its limiters take from
+ * empty to as good as fresh.
+ */
+function memoryOf(settings: LimiterSettings): number {
+  const { algorithm, capacity, rate, window, warmUpPeriod } = settings;
+  if (algorithm === "sliding-window") return window;
+  return capacity / rate * 1000 + (algorithm === "warm-up" ? warmUpPeriod : 0);
+}
+
+/** A string equal for equal token limit settings. */
+function tokenFingerprintOf(budgets: KeyedTokenBudgets): string {
+  return `${budgets.settings.perMinute}|${budgets.settings.counts}`;
 }
 
 /** A string equal for equal settings. */

@@ -71,6 +71,20 @@ class SlidingWindow extends DecidingLimiter {
     return expired;
   }
 
+  /**
+   * Logs `count` requests at `now` (or the newest time logged). The log never holds more than
+   * `capacity` times: beyond that the oldest go, as the newest `capacity` keep it refusing longest.
+   */
+  override charge(count: number, now: number): void {
+    const newest = this.#logged === 0 ? now : this.#at(this.#logged - 1);
+    const loggedAt = Math.max(newest, now);
+    this.#forget(this.#expiredAt(now));
+    for (let i = 0; i < Math.min(count, this.#capacity); i++) {
+      if (this.#logged === this.#capacity) this.#forget(1);
+      this.#log(loggedAt);
+    }
+  }
+
   protected override decide(now: number, commit: boolean): Decision {
     const expired = this.#expiredAt(now);
     const counted = this.#logged - expired;

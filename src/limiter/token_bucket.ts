@@ -45,7 +45,8 @@ class TokenBucket extends DecidingLimiter {
     return {
       kind: STATE_KINDS["token-bucket"],
       v: STATE_VERSION,
-      tokens: this.#tokens,
+      // A debt taken from other gateways' use is not kept across a restart.
+      tokens: Math.max(0, this.#tokens),
       updatedAt: this.#updatedAt,
     };
   }
@@ -55,6 +56,12 @@ class TokenBucket extends DecidingLimiter {
     if (now <= this.#updatedAt) return this.#tokens;
     const tokens = this.#tokens + (now - this.#updatedAt) / this.#msPerToken;
     return tokens >= this.#capacity - EPSILON ? this.#capacity : tokens;
+  }
+
+  /** Takes `count` tokens, into debt when need be: the bucket refills from there. */
+  override charge(count: number, now: number): void {
+    this.#tokens = this.#tokensAt(now) - count;
+    this.#updatedAt = Math.max(this.#updatedAt, now);
   }
 
   protected override decide(now: number, commit: boolean): Decision {

@@ -6,6 +6,7 @@
  * @module
  */
 import { EPSILON } from "./_shared.ts";
+import type { SharedUse, Use } from "./shared_counts.ts";
 
 /** The token counts a token limit may count, as the config names them. */
 export const TOKEN_COUNTS = ["input", "output", "total"] as const;
@@ -40,12 +41,15 @@ export class TokenBudget {
   readonly #msPerToken: number;
   #tokens: number;
   #updatedAt: number;
+  readonly #onTake: ((tokens: number) => void) | undefined;
 
-  constructor(perMinute: number, now: number) {
+  /** `onTake` hears every {@linkcode take}, e.g. to share the use with other gateways. */
+  constructor(perMinute: number, now: number, onTake?: (tokens: number) => void) {
     this.#capacity = perMinute;
     this.#msPerToken = MS_PER_MINUTE / perMinute;
     this.#tokens = perMinute;
     this.#updatedAt = now;
+    this.#onTake = onTake;
   }
 
   /** The tokens in the bucket at `now` (negative while in debt); a clock stepping back stands. */
@@ -70,6 +74,12 @@ export class TokenBudget {
 
   /** Takes `tokens` (a negative count gives them back) at `now`, below zero if need be. */
   take(tokens: number, now: number): void {
+    this.#onTake?.(tokens);
+    this.charge(tokens, now);
+  }
+
+  /** Takes `tokens` used elsewhere (a negative count gives them back), unheard by `onTake`. */
+  charge(tokens: number, now: number): void {
     const tokensNow = this.available(now) - tokens;
     this.#tokens = Math.min(this.#capacity, tokensNow);
     this.#updatedAt = Math.max(this.#updatedAt, now);
@@ -96,8 +106,11 @@ export class TokenBudget {
 }
 
 /** Token budgets by key (a client IP, a digest of an API key, `*`…), in bounded memory. */
-export class KeyedTokenBudgets {
+export class KeyedTokenBudgets implements SharedUse {
+  readonly givesBack = true;
   readonly settings: TokenLimitSettings;
+  /** Tokens taken and given back by key since the last sync, once shared; undefined while not. */
+  #unsynced: Map<string, Use> | undefined;
   readonly #maxKeys: number;
   /** Least recently used first. */
   readonly #budgets = new Map<string, TokenBudget>();
@@ -125,9 +138,49 @@ export class KeyedTokenBudgets {
       if (this.#budgets.size < this.#maxKeys && !old.isIdle(now)) break;
       this.#budgets.delete(oldKey);
     }
-    const budget = new TokenBudget(this.settings.perMinute, now);
+    const budget = new TokenBudget(
+      this.settings.perMinute,
+      now,
+      (tokens) => this.#noteUse(key, tokens),
+    );
     this.#budgets.set(key, budget);
     return budget;
+  }
+
+  /** Starts counting the tokens taken and given back, for {@linkcode takeUnsynced}. */
+  shareUse(): void {
+    this.#unsynced ??= new Map();
+  }
+
+  takeUnsynced(): Map<string, Use> {
+    const unsynced = this.#unsynced ?? new Map<string, Use>();
+    if (this.#unsynced) this.#unsynced = new Map();
+    // Counters hold whole tokens: a fraction waits for the next sync.
+    const whole = new Map<string, Use>();
+    for (const [key, use] of unsynced) {
+      const taken = Math.floor(use.taken);
+      const givenBack = Math.floor(use.givenBack);
+      if (taken > 0 || givenBack > 0) whole.set(key, { taken, givenBack });
+      if (use.taken > taken || use.givenBack > givenBack) {
+        this.#unsynced!.set(key, {
+          taken: use.taken - taken,
+          givenBack: use.givenBack - givenBack,
+        });
+      }
+    }
+    return whole;
+  }
+
+  chargeElsewhere(key: string, amount: number, now: number): void {
+    this.budget(key, now).charge(amount, now);
+  }
+
+  #noteUse(key: string, tokens: number): void {
+    if (this.#unsynced === undefined || tokens === 0) return;
+    let use = this.#unsynced.get(key);
+    if (use === undefined) this.#unsynced.set(key, use = { taken: 0, givenBack: 0 });
+    if (tokens > 0) use.taken += tokens;
+    else use.givenBack -= tokens;
   }
 
   /** What reserving `tokens` for `key` would answer at `now`, counting nothing. */

@@ -72,6 +72,12 @@ export interface Limiter {
   /** What {@linkcode acquire} would answer at `now`, without counting anything. */
   peek(now: number): Decision;
   /**
+   * Counts `count` requests admitted elsewhere (by other gateways sharing a store) at `now`:
+   * they take room as `count` admitted requests would, beyond what is left when need be, so
+   * that the limiter refuses until the room they took is back.
+   */
+  charge(count: number, now: number): void;
+  /**
    * The clock time from which this limiter is indistinguishable from a fresh one, if nothing
    * more is acquired: it may then be dropped and recreated without anyone gaining or losing.
    */

@@ -112,6 +112,22 @@ class WarmUp extends DecidingLimiter {
     return admitted(0, remaining, this.#coldAt(nextFree, stored) - now);
   }
 
+  /** Spends `count` permits at once, as Guava's `reserve(count)` does, stored ones first. */
+  override charge(count: number, now: number): void {
+    if (count <= 0) return;
+    let stored = this.#storedPermits;
+    let nextFree = this.#nextFree;
+    if (now > nextFree) {
+      stored = this.#storedAfterIdle(stored, now - nextFree);
+      nextFree = now;
+    }
+    const spent = Math.min(count, stored);
+    nextFree += this.#storedPermitsToWaitTime(stored, spent) +
+      (count - spent) * this.#schedule.stableInterval;
+    this.#storedPermits = stored - spent;
+    this.#nextFree = nextFree;
+  }
+
   /** Guava's `resync`: the permits stored after `idle` ms with nothing to do. */
   #storedAfterIdle(stored: number, idle: number): number {
     const { maxPermits, coolDownInterval } = this.#schedule;

@@ -11,6 +11,7 @@
  */
 import type { BreakerStatus } from "../breaker/breaker.ts";
 import type { HealthStatus } from "../health/backend_state.ts";
+import type { SyncStatus } from "../limiter/shared_counts.ts";
 import type { Snapshot } from "../registry/snapshot.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import type { MergeRule } from "./merged_exposition.ts";
@@ -36,6 +37,8 @@ const MERGE_RULES: Readonly<Record<string, MergeRule>> = {
   switchyard_config_version: "max",
   switchyard_backend_health: "per-worker",
   switchyard_circuit_breaker_state: "per-worker",
+  // Each worker syncs its own limits' counts: a worker whose sync fails shows as its own.
+  switchyard_limits_sync_failing: "per-worker",
 };
 
 /** How the metric `name` of several workers is merged: see {@link MERGE_RULES}. */
@@ -120,6 +123,8 @@ export class GatewayMetrics {
   readonly #activeRequests;
   readonly #queueLength;
   readonly #configVersion;
+  readonly #syncFailing;
+  readonly #syncFailures;
   readonly #now: () => number;
   readonly #models = new Map<ServiceType, Map<string, ModelSeries>>();
   readonly #instances = new Map<ServiceType, Map<string, InstanceSeries>>();
@@ -133,6 +138,17 @@ export class GatewayMetrics {
     this.#configVersion = registry.gauge(
       "switchyard_config_version",
       "The version of the config being served",
+      [],
+    ).labels({});
+    this.#syncFailing = registry.gauge(
+      "switchyard_limits_sync_failing",
+      "1 while the limits' counts cannot be synced with the store other gateways share " +
+        "(each limit then counts this gateway's requests alone), else 0",
+      [],
+    ).labels({});
+    this.#syncFailures = registry.gauge(
+      "switchyard_limits_sync_failures",
+      "Syncs of the limits' counts with the shared store that failed since start",
       [],
     ).labels({});
     this.requests = registry.counter(
@@ -271,9 +287,16 @@ export class GatewayMetrics {
   collectFrom(sources: {
     readonly snapshot: () => Snapshot;
     readonly configVersion: () => number;
+    /** How the limits' sync stands; undefined when limits are not shared. */
+    readonly sharedLimits?: () => SyncStatus | undefined;
   }): void {
     this.registry.onCollect(() => {
       this.#configVersion.set(sources.configVersion());
+      const sync = sources.sharedLimits?.();
+      if (sync) {
+        this.#syncFailing.set(sync.failing ? 1 : 0);
+        this.#syncFailures.set(sync.failures);
+      }
       this.#collectLiveState(sources.snapshot(), this.#now());
     });
   }

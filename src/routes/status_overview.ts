@@ -8,6 +8,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { GatewayApp } from "../gateway_env.ts";
 import { isAvailable } from "../registry/availability.ts";
 import { isEjected } from "../health/outlier.ts";
+import type { SyncStatus } from "../limiter/shared_counts.ts";
 import type { Telemetry } from "../observe/telemetry.ts";
 import type { Registry } from "../registry/registry.ts";
 import { SERVICE_ENDPOINTS, SERVICE_TYPES } from "../services.ts";
@@ -60,6 +61,20 @@ export const StatusOverviewSchema = z.object({
     queues: z.array(z.object({ model: z.string(), waiting: z.number().int(), size: z.number() })),
     instances: z.array(InstanceOverview),
   })),
+  sharedLimits: z.object({
+    store: z.enum(["deno-kv", "redis"]),
+    interval: z.number().int().openapi({ description: "ms between syncs" }),
+    failing: z.boolean().openapi({
+      description: "The last sync failed: each limit counts this gateway's requests alone",
+    }),
+    lastSync: z.string().nullable(),
+    syncs: z.number().int().openapi({ description: "Syncs that succeeded since start" }),
+    failures: z.number().int().openapi({ description: "Syncs that failed since start" }),
+    error: z.string().nullable(),
+  }).nullable().openapi({
+    description: "How the rate and token limits sync their counts with the other gateways " +
+      "sharing the store; null when each limit is this gateway's own",
+  }),
   recentErrors: z.array(z.object({
     at: z.string(),
     requestId: z.string(),
@@ -83,6 +98,8 @@ export interface OverviewSources {
   readonly configVersion: () => number;
   readonly startedAt: Date;
   readonly now: () => number;
+  /** How the limits' sync stands; undefined when limits are not shared. */
+  readonly sharedLimits?: () => SyncStatus | undefined;
 }
 
 /** The overview at clock time `now`. */
@@ -136,6 +153,7 @@ export function statusOverview(sources: OverviewSources): z.infer<typeof StatusO
     now: new Date(now).toISOString(),
     totals: { requests, errors, active: telemetry.active },
     services,
+    sharedLimits: sharedLimitsOverview(sources.sharedLimits?.()),
     recentErrors: telemetry.recentErrors.list(),
   };
 }
@@ -157,4 +175,19 @@ export function mountStatusOverview(app: GatewayApp, sources: OverviewSources): 
     }),
     (c) => c.json(statusOverview(sources), 200, { "cache-control": "no-store" }),
   );
+}
+
+function sharedLimitsOverview(
+  sync: SyncStatus | undefined,
+): z.infer<typeof StatusOverviewSchema>["sharedLimits"] {
+  if (sync === undefined) return null;
+  return {
+    store: sync.store,
+    interval: sync.interval,
+    failing: sync.failing,
+    lastSync: sync.lastSyncAt === undefined ? null : new Date(sync.lastSyncAt).toISOString(),
+    syncs: sync.syncs,
+    failures: sync.failures,
+    error: sync.error ?? null,
+  };
 }

@@ -32,3 +32,5 @@ export const TEAMS = [ROOT, "teams"] as const;
  * them.
  */
 export const API_KEYS_CHANGED = [ROOT, "api-keys-changed"] as const;
+/** `[...SHARED_COUNTS, name]`: a counter every gateway sharing the store adds its limits' use to. */
+export const SHARED_COUNTS = [ROOT, "shared-counts"] as const;

@@ -8,6 +8,7 @@ import {
   CONFIG_META,
   CONFIG_WRITER,
   LIMITERS,
+  SHARED_COUNTS,
   TEAMS,
 } from "./keys.ts";
 
@@ -24,6 +25,7 @@ Deno.test("key prefixes are those a store written by an earlier version holds", 
       API_KEYS,
       API_KEYS_CHANGED,
       TEAMS,
+      SHARED_COUNTS,
     },
     {
       CONFIG_HEAD: ["switchyard", "config", "head"],
@@ -35,6 +37,7 @@ Deno.test("key prefixes are those a store written by an earlier version holds", 
       API_KEYS: ["switchyard", "api-keys"],
       API_KEYS_CHANGED: ["switchyard", "api-keys-changed"],
       TEAMS: ["switchyard", "teams"],
+      SHARED_COUNTS: ["switchyard", "shared-counts"],
     },
   );
 });

@@ -1,6 +1,7 @@
 /**
- * Every Deno KV operation of the gateway: config versions, the audit trail, API keys, teams
- * and limiter snapshots. The rest of the gateway decides what to keep; only these modules know how
+ * Every Deno KV operation of the gateway: config versions, the audit trail, API keys, teams,
+ * limiter snapshots and the counters of shared limits. The rest of the gateway decides what to
+ * keep; only these modules know how
  * it lies in the store. Each store is built on a `Deno.Kv` handed in, never opened here.
  * @module
  */
@@ -13,6 +14,7 @@ export {
   type VersionInfo,
 } from "./config_versions.ts";
 export { type StoredTeam, TeamStore } from "./teams.ts";
+export { type CounterStore, KvCounterStore } from "./shared_counters.ts";
 export { MAX_COMMIT_BYTES, MAX_VALUE_BYTES, StoreLimitError } from "./size.ts";
 export {
   LimiterSnapshotStore,

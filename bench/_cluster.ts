@@ -1,0 +1,338 @@
+/**
+ * `BENCH_ONLY=cluster`: three gateway processes sharing one store (a KV file, then a Redis when
+ * `redis-server` is installed) hold one global limit together. Open-loop clients offer 300
+ * requests a second, a third to each gateway, for `BENCH_SECONDS` (default 60):
+ *
+ * - a global request limit of 100 a second (a token bucket of 100): admitted against
+ *   100 × seconds + the burst of 100; and the same three gateways sharing nothing, for scale;
+ * - a global limit of 108,000 tokens a minute (100 requests a second of the fake backend's 18
+ *   tokens, with a burst of a minute's worth): tokens admitted against 1,800 × seconds + 108,000;
+ * - the request limit again, with an API key whose budget the ledger counts, and one gateway
+ *   stopped halfway, by SIGKILL or by SIGTERM: the requests the store recorded for the key
+ *   against the 200 answers the clients got.
+ * @module
+ */
+import { envInteger } from "./_env.ts";
+import { type Child, freePort, spawn, waitForPort } from "./_process.ts";
+
+const REPO = new URL("../", import.meta.url).pathname;
+const BENCH = new URL("./", import.meta.url).pathname;
+
+/** Requests a second offered to the three gateways together. */
+const OFFERED = 300;
+const GATEWAYS = 3;
+/** The global request limit: a rate, and a token bucket of this burst. */
+const RATE = 100;
+const BURST = 100;
+/** Tokens the fake backend reports per answer. */
+const TOKENS_PER_ANSWER = 18;
+const TOKENS_PER_MINUTE = RATE * 60 * TOKENS_PER_ANSWER;
+const SYNC_INTERVAL = 250;
+
+/** What a client saw. */
+interface Offered {
+  sent: number;
+  admitted: number;
+  refused: number;
+  failed: number;
+  tokens: number;
+}
+
+/** One run's row. */
+interface ClusterRow {
+  readonly scenario: string;
+  readonly store: string;
+  readonly measure: string;
+  readonly expected: number;
+  readonly measured: number;
+  readonly note: string;
+}
+
+/** Where the gateways share their counts. */
+interface Store {
+  readonly name: string;
+  /** Store arguments for one gateway; `index` tells them apart where the store is private. */
+  args(index: number): string[];
+  /** The KV file the ledger writes to. */
+  readonly kvFile: string | undefined;
+}
+
+const BODY = JSON.stringify({
+  model: "bench-model",
+  messages: [{ role: "user", content: "Say hello" }],
+  max_tokens: 9,
+});
+
+/** Runs the scenarios and prints the table; 0 when every run finished. */
+export async function clusterBench(dir: string): Promise<number> {
+  const seconds = envInteger("BENCH_SECONDS", 60, [2, 600]);
+  const redisBinary = findRedisServer();
+  console.log(
+    `BENCH_ONLY=cluster: ${GATEWAYS} gateways, ${OFFERED} requests/s offered for ${seconds} s ` +
+      `(BENCH_SECONDS), limits synced every ${SYNC_INTERVAL} ms; ${navigator.hardwareConcurrency} ` +
+      `CPUs, deno ${Deno.version.deno}` + (redisBinary ? `, ${redisBinary}` : ", no redis-server"),
+  );
+  const backend = await startBackend();
+  const rows: ClusterRow[] = [];
+  let run = 0;
+  const kvStore = (): Store => {
+    const file = `${dir}/shared-${++run}.kv`;
+    return { name: "KV file", args: () => ["--kv", file], kvFile: file };
+  };
+  const redisStore = async (): Promise<Store> => {
+    const url = await startRedis(redisBinary!);
+    const file = `${dir}/ledger-${++run}.kv`;
+    return { name: "Redis", args: () => ["--kv", file, "--redis", url], kvFile: file };
+  };
+  const stores = async function* (): AsyncGenerator<Store> {
+    yield kvStore();
+    if (redisBinary) yield await redisStore();
+  };
+
+  for await (const store of stores()) {
+    const offered = await runScenario(dir, backend, store, requestLimitConfig(), seconds);
+    rows.push(admittedRow("request limit 100/s", store.name, offered, seconds));
+  }
+  {
+    const separate: Store = {
+      name: "none (:memory: each)",
+      args: () => ["--kv", ":memory:"],
+      kvFile: undefined,
+    };
+    const offered = await runScenario(dir, backend, separate, requestLimitConfig(), seconds);
+    rows.push(admittedRow("request limit 100/s", separate.name, offered, seconds));
+  }
+  for await (const store of stores()) {
+    const offered = await runScenario(dir, backend, store, tokenLimitConfig(), seconds);
+    // Or all that was offered, in a run too short to spend the burst.
+    const expected = Math.min(
+      TOKENS_PER_MINUTE / 60 * seconds + TOKENS_PER_MINUTE,
+      OFFERED * seconds * TOKENS_PER_ANSWER,
+    );
+    rows.push({
+      scenario: "token limit 108,000/min",
+      store: store.name,
+      measure: "tokens admitted",
+      expected,
+      measured: offered.tokens,
+      note: `${offered.admitted} answers of ${offered.sent}`,
+    });
+  }
+  for (const signal of ["SIGKILL", "SIGTERM"] as const) {
+    for await (const store of stores()) {
+      const offered = await runScenario(dir, backend, store, budgetConfig(), seconds, { signal });
+      const recorded = await recordedRequests(store.kvFile!);
+      rows.push(admittedRow(`request limit, one ${signal}ed`, store.name, offered, seconds));
+      rows.push({
+        scenario: `budget use, one ${signal}ed`,
+        store: store.name,
+        measure: "requests recorded",
+        expected: offered.admitted,
+        measured: recorded,
+        note: `acknowledged (200) answers: ${offered.admitted}; ` +
+          `${offered.admitted - recorded} not recorded`,
+      });
+    }
+  }
+  await backend.stop();
+  printTable(rows);
+  return 0;
+}
+
+function admittedRow(scenario: string, store: string, offered: Offered, seconds: number) {
+  return {
+    scenario,
+    store,
+    measure: "requests admitted",
+    expected: RATE * seconds + BURST,
+    measured: offered.admitted,
+    note: `${offered.refused} refused, ${offered.failed} failed, of ${offered.sent}`,
+  };
+}
+
+function printTable(rows: readonly ClusterRow[]): void {
+  console.log("");
+  console.log("| scenario | store | measure | expected | measured | off by | |");
+  console.log("| --- | --- | --- | ---: | ---: | ---: | --- |");
+  for (const row of rows) {
+    const off = (row.measured - row.expected) / row.expected * 100;
+    console.log(
+      `| ${row.scenario} | ${row.store} | ${row.measure} | ${format(row.expected)} | ` +
+        `${format(row.measured)} | ${off >= 0 ? "+" : ""}${off.toFixed(1)}% | ${row.note} |`,
+    );
+  }
+}
+
+function format(value: number): string {
+  return Math.round(value).toLocaleString("en-US");
+}
+
+const SERVER = `server:
+  host: 127.0.0.1
+  port: PORT
+  limits-sync-interval: ${SYNC_INTERVAL}
+log:
+  requests: false
+`;
+
+function modelSection(limit: string): string {
+  return `model:
+  rate-limit: ${limit}
+  services:
+    chat:
+      instances:
+        - name: bench-model
+          base-url: BACKEND
+          adapter: openai
+`;
+}
+
+function requestLimitConfig(): string {
+  return SERVER +
+    modelSection(`{ algorithm: token-bucket, capacity: ${BURST}, rate: ${RATE}, scope: global }`);
+}
+
+function tokenLimitConfig(): string {
+  return SERVER + modelSection(`{ tokens-per-minute: ${TOKENS_PER_MINUTE}, scope: global }`);
+}
+
+function budgetConfig(): string {
+  return SERVER + `auth:
+  enabled: true
+  keys:
+    - id: bench
+      key: sk-bench
+      budget: { requests-per-day: 1000000000 }
+` + modelSection(`{ algorithm: token-bucket, capacity: ${BURST}, rate: ${RATE}, scope: global }`);
+}
+
+/**
+ * Starts the gateways on `store`, offers the load, stops one halfway by `stop.signal` when
+ * asked, then stops the rest with SIGTERM (so they store what they counted).
+ */
+async function runScenario(
+  dir: string,
+  backend: { readonly url: string },
+  store: Store,
+  config: string,
+  seconds: number,
+  stop: { readonly signal?: "SIGKILL" | "SIGTERM" } = {},
+): Promise<Offered> {
+  const gateways: { child: Child; url: string }[] = [];
+  for (let index = 0; index < GATEWAYS; index++) {
+    const port = freePort();
+    const path = `${dir}/cluster-${index}.yaml`;
+    await Deno.writeTextFile(
+      path,
+      config.replace("PORT", String(port)).replace("BACKEND", backend.url),
+    );
+    // One after another: processes creating one KV file at the same moment may find it locked.
+    const child = spawn(`gateway ${index + 1}`, Deno.execPath(), [
+      "run",
+      "-A",
+      `${REPO}main.ts`,
+      "--config",
+      path,
+      ...store.args(index),
+    ], { cwd: REPO, grace: 15_000 });
+    await waitForPort(child, port);
+    gateways.push({ child, url: `http://127.0.0.1:${port}/v1/chat/completions` });
+  }
+  const halfway = stop.signal === undefined ? undefined : setTimeout(() => {
+    Deno.kill(gateways.at(-1)!.child.pid, stop.signal!);
+  }, seconds * 500);
+  const offered = await offer(gateways.map((gateway) => gateway.url), seconds);
+  clearTimeout(halfway);
+  for (const gateway of gateways) await gateway.child.stop();
+  return offered;
+}
+
+/** Sends {@linkcode OFFERED} requests a second, in turn to each of `urls`, for `seconds`. */
+async function offer(urls: readonly string[], seconds: number): Promise<Offered> {
+  const total = OFFERED * seconds;
+  const periodMs = 1000 / OFFERED;
+  const offered: Offered = { sent: 0, admitted: 0, refused: 0, failed: 0, tokens: 0 };
+  const headers = { "content-type": "application/json", authorization: "Bearer sk-bench" };
+  const answered: Promise<void>[] = [];
+  const send = async (url: string) => {
+    offered.sent++;
+    try {
+      const response = await fetch(url, { method: "POST", headers, body: BODY });
+      if (response.status === 200) {
+        const body = await response.json() as { usage?: { total_tokens?: number } };
+        offered.admitted++;
+        offered.tokens += body.usage?.total_tokens ?? 0;
+      } else {
+        await response.body?.cancel();
+        if (response.status === 429) offered.refused++;
+        else offered.failed++;
+      }
+    } catch {
+      offered.failed++;
+    }
+  };
+  const started = performance.now();
+  for (let index = 0; index < total;) {
+    const now = performance.now();
+    for (; index < total && started + index * periodMs <= now; index++) {
+      answered.push(send(urls[index % urls.length]!));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(answered);
+  return offered;
+}
+
+/** The requests the budgets' ledger recorded for the bench's key, read from the KV file. */
+async function recordedRequests(file: string): Promise<number> {
+  using kv = await Deno.openKv(file);
+  let requests = 0;
+  for await (const entry of kv.list<Deno.KvU64>({ prefix: ["switchyard", "usage"] })) {
+    const [, , , subject, , metric] = entry.key as string[];
+    if (subject === "key:bench" && metric === "requests") requests += Number(entry.value.value);
+  }
+  return requests;
+}
+
+async function startBackend(): Promise<Child & { readonly url: string }> {
+  const port = freePort();
+  const child = spawn("the fake backend", Deno.execPath(), [
+    "run",
+    "--allow-net",
+    "--allow-read",
+    `${BENCH}fake_backend.ts`,
+    "--port",
+    String(port),
+  ]);
+  await waitForPort(child, port);
+  return Object.assign(child, { url: `http://127.0.0.1:${port}` });
+}
+
+function findRedisServer(): string | undefined {
+  const named = Deno.env.get("SWITCHYARD_REDIS_SERVER");
+  for (const binary of named ? [named] : ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]) {
+    try {
+      if (Deno.statSync(binary).isFile) return binary;
+    } catch {
+      // Not there.
+    }
+  }
+  return undefined;
+}
+
+/** A Redis of the bench's own, on a free port, saving nothing; stopped with the bench. */
+async function startRedis(binary: string): Promise<string> {
+  const port = freePort();
+  const child = spawn("redis-server", binary, [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+  ]);
+  await waitForPort(child, port);
+  return `redis://127.0.0.1:${port}`;
+}
