@@ -172,24 +172,14 @@ function KeyRow(props: { c: Context<GatewayEnv>; shownKey: ShownKey; at: number 
           ? <span class="muted small">change it in the config file</span>
           : (
             <div class="actions">
-              <ActionButton
+              <SwitchAndRemove
                 c={c}
-                method="PATCH"
                 path={path}
-                body={{ enabled: !key.enabled }}
-                label={key.enabled ? "Disable" : "Enable"}
-                description={`${key.enabled ? "Disable" : "Enable"} the key ${key.id}`}
-                done={`The key ${key.id} is ${key.enabled ? "disabled" : "enabled"}.`}
-              />
-              <ActionButton
-                c={c}
-                method="DELETE"
-                path={path}
-                label="Revoke"
-                description={`Revoke the key ${key.id}`}
+                what={`the key ${key.id}`}
+                enabled={key.enabled}
+                remove="Revoke"
+                removed="revoked"
                 confirm={`Revoke the key ${key.id}? Clients using it are refused at once.`}
-                done={`The key ${key.id} is revoked.`}
-                tone="danger"
               />
               <EditKey c={c} shownKey={key} path={path} />
             </div>
@@ -225,29 +215,92 @@ function TeamRow(
           ? <span class="muted small">change it in the config file</span>
           : (
             <div class="actions">
-              <ActionButton
+              <SwitchAndRemove
                 c={c}
-                method="PATCH"
                 path={path}
-                body={{ enabled: !team.enabled }}
-                label={team.enabled ? "Disable" : "Enable"}
-                description={`${team.enabled ? "Disable" : "Enable"} the team ${team.id}`}
-                done={`The team ${team.id} is ${team.enabled ? "disabled" : "enabled"}.`}
-              />
-              <ActionButton
-                c={c}
-                method="DELETE"
-                path={path}
-                label="Delete"
-                description={`Delete the team ${team.id}`}
+                what={`the team ${team.id}`}
+                enabled={team.enabled}
+                remove="Delete"
+                removed="deleted"
                 confirm={`Delete the team ${team.id}? Only a team without keys can be deleted.`}
-                done={`The team ${team.id} is deleted.`}
-                tone="danger"
               />
             </div>
           )}
       </td>
     </tr>
+  );
+}
+
+/** The buttons that disable or enable a key or team, and remove it (after `confirm`). */
+function SwitchAndRemove(
+  props: {
+    c: Context<GatewayEnv>;
+    path: string;
+    /** What it is, as a sentence names it: `the key alice`. */
+    what: string;
+    enabled: boolean;
+    remove: string;
+    removed: string;
+    confirm: string;
+  },
+) {
+  const switched = props.enabled ? "disabled" : "enabled";
+  const name = props.what.charAt(0).toUpperCase() + props.what.slice(1);
+  return (
+    <>
+      <ActionButton
+        c={props.c}
+        method="PATCH"
+        path={props.path}
+        body={{ enabled: !props.enabled }}
+        label={props.enabled ? "Disable" : "Enable"}
+        description={`${props.enabled ? "Disable" : "Enable"} ${props.what}`}
+        done={`${name} is ${switched}.`}
+      />
+      <ActionButton
+        c={props.c}
+        method="DELETE"
+        path={props.path}
+        label={props.remove}
+        description={`${props.remove} ${props.what}`}
+        confirm={props.confirm}
+        done={`${name} is ${props.removed}.`}
+        tone="danger"
+      />
+    </>
+  );
+}
+
+/**
+ * The number fields of a key's or team's limits: requests per second and burst, requests in
+ * flight at once, and requests a day. Left empty, a field sends nothing.
+ */
+function LimitFields(props: { idPrefix: string; disabled: boolean }) {
+  const fields = [
+    ["rate-limit.rate", "Requests per second", "0"],
+    ["rate-limit.capacity", "Burst", "1"],
+    ["max-concurrency", "In flight at once", "1"],
+    ["budget.requests-per-day", "Requests a day", "1"],
+  ] as const;
+  return (
+    <>
+      {fields.map(([name, label, min]) => {
+        const id = `${props.idPrefix}-${name.replaceAll(".", "-")}`;
+        return (
+          <Field key={id} id={id} label={label}>
+            <input
+              id={id}
+              name={name}
+              type="number"
+              data-type="number"
+              min={min}
+              step={min === "0" ? "any" : undefined}
+              disabled={props.disabled}
+            />
+          </Field>
+        );
+      })}
+    </>
   );
 }
 
@@ -293,47 +346,7 @@ function CreateTeam(props: { c: Context<GatewayEnv> }) {
             ))}
           </select>
         </Field>
-        <Field id="create-team-rate" label="Requests per second">
-          <input
-            id="create-team-rate"
-            name="rate-limit.rate"
-            type="number"
-            data-type="number"
-            min="0"
-            step="any"
-            disabled={disabled}
-          />
-        </Field>
-        <Field id="create-team-capacity" label="Burst">
-          <input
-            id="create-team-capacity"
-            name="rate-limit.capacity"
-            type="number"
-            data-type="number"
-            min="1"
-            disabled={disabled}
-          />
-        </Field>
-        <Field id="create-team-max-concurrency" label="In flight at once">
-          <input
-            id="create-team-max-concurrency"
-            name="max-concurrency"
-            type="number"
-            data-type="number"
-            min="1"
-            disabled={disabled}
-          />
-        </Field>
-        <Field id="create-team-requests-per-day" label="Requests a day">
-          <input
-            id="create-team-requests-per-day"
-            name="budget.requests-per-day"
-            type="number"
-            data-type="number"
-            min="1"
-            disabled={disabled}
-          />
-        </Field>
+        <LimitFields idPrefix="create-team" disabled={disabled} />
         <button type="submit" disabled={disabled} title={refusal}>Create team</button>
       </form>
     </>
@@ -368,47 +381,7 @@ function EditKey(props: { c: Context<GatewayEnv>; shownKey: ShownKey; path: stri
             disabled={disabled}
           />
         </Field>
-        <Field id={`key-${key.id}-rate-limit-rate`} label="Requests per second">
-          <input
-            id={`key-${key.id}-rate-limit-rate`}
-            name="rate-limit.rate"
-            type="number"
-            data-type="number"
-            min="0"
-            step="any"
-            disabled={disabled}
-          />
-        </Field>
-        <Field id={`key-${key.id}-rate-limit-capacity`} label="Burst">
-          <input
-            id={`key-${key.id}-rate-limit-capacity`}
-            name="rate-limit.capacity"
-            type="number"
-            data-type="number"
-            min="1"
-            disabled={disabled}
-          />
-        </Field>
-        <Field id={`key-${key.id}-max-concurrency`} label="In flight at once">
-          <input
-            id={`key-${key.id}-max-concurrency`}
-            name="max-concurrency"
-            type="number"
-            data-type="number"
-            min="1"
-            disabled={disabled}
-          />
-        </Field>
-        <Field id={`key-${key.id}-budget-requests-per-day`} label="Requests a day">
-          <input
-            id={`key-${key.id}-budget-requests-per-day`}
-            name="budget.requests-per-day"
-            type="number"
-            data-type="number"
-            min="1"
-            disabled={disabled}
-          />
-        </Field>
+        <LimitFields idPrefix={`key-${key.id}`} disabled={disabled} />
         <button type="submit" disabled={disabled} title={refusal}>Save</button>
       </form>
     </details>
