@@ -9,7 +9,14 @@
  *   tokens, with a burst of a minute's worth): tokens admitted against 1,800 × seconds + 108,000;
  * - the request limit again, with an API key whose budget the ledger counts, and one gateway
  *   stopped halfway, by SIGKILL or by SIGTERM: the requests the store recorded for the key
- *   against the 200 answers the clients got.
+ *   against the 200 answers the clients got;
+ * - a daily token budget of an API key, sized for the offered load to use it up halfway through
+ *   the run (300 × 18 tokens a second × `BENCH_SECONDS` ÷ 2): tokens admitted (the `usage` of the
+ *   200 answers) against the budget. Budgets stay in the `--kv` store with or without `--redis`,
+ *   so this case runs on the KV file only; `BENCH_BUDGET_SYNC` (ms) sets the gateways'
+ *   `server.budgets-sync-interval` for it.
+ *
+ * `BENCH_CLUSTER_CASE=token-budget` runs the last case alone.
  * @module
  */
 import { envInteger } from "./_env.ts";
@@ -28,6 +35,11 @@ const BURST = 100;
 const TOKENS_PER_ANSWER = 18;
 const TOKENS_PER_MINUTE = RATE * 60 * TOKENS_PER_ANSWER;
 const SYNC_INTERVAL = 250;
+
+/** A daily token budget the offered load uses up in half a run of `seconds`. */
+function tokenBudget(seconds: number): number {
+  return OFFERED * TOKENS_PER_ANSWER * seconds / 2;
+}
 
 /** What a client saw. */
 interface Offered {
@@ -74,6 +86,13 @@ export async function clusterBench(dir: string): Promise<number> {
   );
   const backend = await startBackend();
   const rows: ClusterRow[] = [];
+  const only = Deno.env.get("BENCH_CLUSTER_CASE");
+  if (only !== undefined && only !== "" && only !== "token-budget") {
+    throw new RangeError(`BENCH_CLUSTER_CASE must be "token-budget", got "${only}"`);
+  }
+  const budgetSync = Deno.env.get("BENCH_BUDGET_SYNC")
+    ? envInteger("BENCH_BUDGET_SYNC", 1000, [10, 10_000])
+    : undefined;
   let run = 0;
   const kvStore = (): Store => {
     const file = `${dir}/shared-${++run}.kv`;
@@ -89,6 +108,43 @@ export async function clusterBench(dir: string): Promise<number> {
     if (redisBinary) yield await redisStore();
   };
 
+  if (only !== "token-budget") {
+    await limitCases(dir, backend, stores, rows, seconds);
+  }
+  {
+    const store = kvStore();
+    const budget = tokenBudget(seconds);
+    const offered = await runScenario(
+      dir,
+      backend,
+      store,
+      tokenBudgetConfig(budget, budgetSync),
+      seconds,
+    );
+    rows.push({
+      scenario: `token budget ${format(budget)}/day` +
+        (budgetSync === undefined ? "" : `, synced every ${budgetSync} ms`),
+      store: store.name,
+      measure: "tokens admitted",
+      expected: budget,
+      measured: offered.tokens,
+      note: `${offered.admitted} answers, ${offered.refused} refused, ${offered.failed} failed, ` +
+        `of ${offered.sent}`,
+    });
+  }
+  await backend.stop();
+  printTable(rows);
+  return 0;
+}
+
+/** The rate limit, token limit and stopped-gateway cases. */
+async function limitCases(
+  dir: string,
+  backend: { readonly url: string },
+  stores: () => AsyncGenerator<Store>,
+  rows: ClusterRow[],
+  seconds: number,
+): Promise<void> {
   for await (const store of stores()) {
     const offered = await runScenario(dir, backend, store, requestLimitConfig(), seconds);
     rows.push(admittedRow("request limit 100/s", store.name, offered, seconds));
@@ -134,9 +190,6 @@ export async function clusterBench(dir: string): Promise<number> {
       });
     }
   }
-  await backend.stop();
-  printTable(rows);
-  return 0;
 }
 
 function admittedRow(scenario: string, store: string, offered: Offered, seconds: number) {
@@ -175,10 +228,9 @@ log:
   requests: false
 `;
 
-function modelSection(limit: string): string {
+function modelSection(limit: string | undefined): string {
   return `model:
-  rate-limit: ${limit}
-  services:
+${limit === undefined ? "" : `  rate-limit: ${limit}\n`}  services:
     chat:
       instances:
         - name: bench-model
@@ -204,6 +256,19 @@ function budgetConfig(): string {
       key: sk-bench
       budget: { requests-per-day: 1000000000 }
 ` + modelSection(`{ algorithm: token-bucket, capacity: ${BURST}, rate: ${RATE}, scope: global }`);
+}
+
+function tokenBudgetConfig(budget: number, budgetSync: number | undefined): string {
+  const server = budgetSync === undefined
+    ? SERVER
+    : SERVER.replace("log:", `  budgets-sync-interval: ${budgetSync}\nlog:`);
+  return server + `auth:
+  enabled: true
+  keys:
+    - id: bench
+      key: sk-bench
+      budget: { tokens-per-day: ${budget} }
+` + modelSection(undefined);
 }
 
 /**
