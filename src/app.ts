@@ -82,9 +82,6 @@ import { mergeExpositions } from "./metrics/merged_exposition.ts";
 import type { Answer, Question } from "./workers/messages.ts";
 import type { Peers } from "./workers/peers.ts";
 
-/** ms between writes of the keys' and teams' use to the store. */
-const USAGE_FLUSH_INTERVAL = 1000;
-
 /** ms between samples of the queues' length for the live charts. */
 const QUEUE_SAMPLE_INTERVAL = 1000;
 
@@ -499,12 +496,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     logError,
   });
   const ledgerFlush = ledger
-    ? setInterval(
+    ? new Poller(
       () => ledger.flush().catch((error) => logError("Could not store the usage", error)),
-      USAGE_FLUSH_INTERVAL,
+      deps.config.server["budgets-sync-interval"],
+      { schedule: deps.schedule ?? realSchedule },
     )
     : undefined;
-  if (ledgerFlush !== undefined) Deno.unrefTimer(ledgerFlush);
+  ledgerFlush?.start({ wait: true });
   // The live charts' queue length: a sample a second, on real timers whatever schedules the
   // polls.
   const queueSampler = new Poller(() => {
@@ -553,7 +551,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     },
     stopAttempts: () => attempts.stopAll(),
     async close() {
-      clearInterval(ledgerFlush);
+      ledgerFlush?.stop();
       await ledger?.flush().catch((error) => logError("Could not store the usage", error));
       limitsSync?.stop();
       // The use made since the last sync counts for the others still running.

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { adminCall } from "./fixtures/admin.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
+import { manualSchedule } from "./fixtures/clock.ts";
 import { startGateway } from "./fixtures/gateway.ts";
 
 const KEYS = { alice: "sk-alice-budget-0001", bob: "sk-bob-budget-00001" };
@@ -17,9 +18,11 @@ function config(
     readonly team?: Record<string, unknown>;
     readonly zone?: string;
     readonly price?: Record<string, number>;
+    readonly server?: Record<string, unknown>;
   } = {},
 ): string {
   return JSON.stringify({
+    ...(options.server ? { server: options.server } : {}),
     auth: {
       enabled: true,
       "budget-time-zone": options.zone ?? "UTC",
@@ -123,6 +126,33 @@ Deno.test("use survives a restart of the gateway", async () => {
   }
   await using again = await startGateway(written, { kv });
   assert.equal((await chat(again.url, KEYS.alice)).status, 429);
+});
+
+Deno.test("gateways sharing a store see each other's use every server.budgets-sync-interval", async () => {
+  await using backend = await startFakeBackend();
+  using kv = await Deno.openKv(":memory:");
+  const now = () => Date.UTC(2026, 11, 5, 12);
+  const shared = config(backend.url, {
+    alice: { "requests-per-day": 1 },
+    server: { "budgets-sync-interval": 200 },
+  });
+  const firstTimers = manualSchedule();
+  const secondTimers = manualSchedule();
+  await using first = await startGateway(shared, { kv, now, schedule: firstTimers.schedule });
+  await using second = await startGateway(shared, { kv, now, schedule: secondTimers.schedule });
+  assert.ok(firstTimers.waiting().includes(200), `${firstTimers.waiting()}`);
+
+  assert.equal((await chat(first.url, KEYS.alice)).status, 200);
+  assert.equal((await chat(second.url, KEYS.alice)).status, 200, "neither has synced yet");
+  for (const timers of [firstTimers, secondTimers, firstTimers]) {
+    const synced = timers.nextScheduled();
+    timers.fireAll();
+    await synced;
+    // Every timer that was waiting has run; the ledger's has been set again once its write ended.
+    while (!timers.waiting().includes(200)) await timers.nextScheduled();
+  }
+  assert.equal((await chat(first.url, KEYS.alice)).status, 429);
+  assert.equal((await chat(second.url, KEYS.alice)).status, 429);
 });
 
 Deno.test("GET /admin/usage reports use per key, team, model and day", async () => {

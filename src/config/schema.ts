@@ -592,6 +592,11 @@ export const ServerSchema = z.strictObject({
       "store (--redis, else --kv): a gateway sees the others' use at most this late; also " +
       "synced at shutdown",
   ),
+  "budgets-sync-interval": Millis.min(10).max(60_000).default(1000).describe(
+    "ms between writes of the budgets' use to the --kv store, each followed by a read of the " +
+      "totals: gateways sharing the store see each other's use at most about this late (and may " +
+      "let that much use past a budget together); also written at shutdown",
+  ),
   "shutdown-announce": Millis.default(0).describe(
     "ms after SIGTERM or SIGINT during which the gateway still accepts requests while /ready " +
       "answers 503, so that a load balancer stops sending before the listener closes",
