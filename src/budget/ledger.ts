@@ -1,8 +1,9 @@
 /**
  * What each client key and team has used, per day and model: requests, input and output tokens
  * and spend. Kept in memory for the budgets to read with no store round trip per request, and
- * written to Deno KV as sums every `flushEvery` ms (and when the gateway stops), so that it
- * survives restarts and gateways sharing the store see each other's use within that time.
+ * written to Deno KV as sums every `server.budgets-sync-interval` ms (and when the gateway
+ * stops), so that it survives restarts and gateways sharing the store see each other's use
+ * within that time.
  *
  * Store layout: `[switchyard, usage, <day>, <subject>, <model>, <metric>]` holds a `Deno.KvU64`
  * that every gateway adds to atomically; metrics are `requests`, `input`, `output` and `spend`
