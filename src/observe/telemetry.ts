@@ -130,21 +130,7 @@ export class Telemetry implements RecordSink {
         instance: record.instance?.id ?? null,
       });
     }
-    this.recentRequests.add({
-      arrivedAt: record.arrivedAt,
-      requestId: record.requestId,
-      service: record.service,
-      model: record.requestedModel?.slice(0, 200) ?? null,
-      instance: record.instance?.id ?? null,
-      attempts: record.attempts,
-      fallback: record.fallback ?? null,
-      status: record.status,
-      outcome: record.outcome,
-      timeToFirstToken: record.firstChunk ?? null,
-      duration: record.duration,
-      inputTokens: record.usage?.input ?? null,
-      outputTokens: record.usage?.output ?? record.streamedTokens ?? null,
-    });
+    this.recentRequests.add(record);
     const logger = this.#logger;
     if (logger) {
       const level = cut ? "error" : levelOf(record.status);
