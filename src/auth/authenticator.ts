@@ -101,9 +101,11 @@ export class Authenticator {
   readonly configuredIds: ReadonlySet<string>;
   /** The ids of the teams written in the config, which stored teams may not take. */
   readonly configuredTeamIds: ReadonlySet<string>;
-  #teamConfigs = new Map<string, TeamConfig>();
   #byDigest = new Map<string, KnownKey>();
-  /** The teams, with their caps on requests in flight, for tokens that name one. */
+  /**
+   * Every team, of the config and of the store, with its cap on requests in flight for tokens
+   * that name it.
+   */
   #teams = new Map<string, { readonly team: Team; readonly cap: readonly ConcurrencyCap[] }>();
 
   constructor(config: AuthConfig, options: AuthenticatorOptions = {}) {
@@ -126,12 +128,12 @@ export class Authenticator {
 
   /** The team `id`, of the config or made through the admin API, if there is one. */
   team(id: string): TeamConfig | undefined {
-    return this.#teamConfigs.get(id);
+    return this.#teams.get(id)?.team.config;
   }
 
   /** Every team: the config's, then those made through the admin API. */
   get teams(): readonly TeamConfig[] {
-    return [...this.#teamConfigs.values()];
+    return [...this.#teams.values()].map(({ team }) => team.config);
   }
 
   /** The keys written in the config. */
@@ -149,7 +151,6 @@ export class Authenticator {
       const team = TeamSchema.safeParse(written);
       if (team.success) teamConfigs.set(team.data.id, team.data);
     }
-    this.#teamConfigs = teamConfigs;
     const teams = new Map([...teamConfigs].map(([id, team]) => [id, this.#team(team)]));
     for (const team of teams.values()) {
       for (const limit of [...team.limits, ...team.tokenLimits]) policies.add(limit.policy.id);
