@@ -16,6 +16,7 @@ import type { Registry } from "../registry/registry.ts";
 import type { Upstream } from "../registry/snapshot.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
 import { ChangeReasonField } from "./change_reason_field.tsx";
+import { ActionForm } from "./action_form.tsx";
 import { ActionButton } from "./action_button.tsx";
 import { Field } from "./field.tsx";
 import { formatCount, formatMs, formatShare, formatTime, UNKNOWN } from "./format.ts";
@@ -300,22 +301,21 @@ interface AddInstanceProps {
 }
 
 function AddInstance(props: AddInstanceProps) {
-  const refusal = refusalOf(props.c, "POST", "/admin/services/chat/instances");
-  const disabled = refusal !== undefined;
   return (
     <>
       <h2 id="add-instance-title">Add an instance</h2>
-      <form
-        class="inline"
-        aria-labelledby="add-instance-title"
-        data-url="/admin/services/{service}/instances"
-        data-method="POST"
-        data-if-match={props.ifMatch}
-        data-done="Instance added; it takes requests now."
-        title={refusal}
+      <ActionForm
+        c={props.c}
+        method="POST"
+        url="/admin/services/{service}/instances"
+        path="/admin/services/chat/instances"
+        labelledBy="add-instance-title"
+        ifMatch={props.ifMatch}
+        done="Instance added; it takes requests now."
+        submit="Add instance"
       >
         <Field id="add-instance-service" label="Service">
-          <select id="add-instance-service" name="service" required disabled={disabled}>
+          <select id="add-instance-service" name="service" required>
             {props.services.map((type) => <option key={type} value={type}>{type}</option>)}
           </select>
         </Field>
@@ -325,7 +325,6 @@ function AddInstance(props: AddInstanceProps) {
             name="name"
             required
             placeholder="qwen3-8b"
-            disabled={disabled}
           />
         </Field>
         <Field id="add-instance-base-url" label="Base URL">
@@ -335,11 +334,10 @@ function AddInstance(props: AddInstanceProps) {
             type="url"
             required
             placeholder="http://10.0.0.7:8000"
-            disabled={disabled}
           />
         </Field>
         <Field id="add-instance-adapter" label="Adapter">
-          <select id="add-instance-adapter" name="adapter" disabled={disabled}>
+          <select id="add-instance-adapter" name="adapter">
             <option value="">the service's</option>
             {ADAPTER_NAMES.map((name) => <option key={name} value={name}>{name}</option>)}
           </select>
@@ -353,11 +351,9 @@ function AddInstance(props: AddInstanceProps) {
             min="1"
             max="1000"
             placeholder="1"
-            disabled={disabled}
           />
         </Field>
-        <button type="submit" disabled={disabled} title={refusal}>Add instance</button>
-      </form>
+      </ActionForm>
     </>
   );
 }

@@ -13,12 +13,12 @@ import type { UsageLedger } from "../budget/ledger.ts";
 import type { GatewayEnv } from "../gateway_env.ts";
 import { PRIORITY_CLASSES } from "../queue/priority.ts";
 import type { ApiKeyStore } from "../store/mod.ts";
+import { ActionForm } from "./action_form.tsx";
 import { ActionButton } from "./action_button.tsx";
 import { ChangeReasonField } from "./change_reason_field.tsx";
 import { Field } from "./field.tsx";
 import { formatCount, formatTime, formatUsd, UNKNOWN } from "./format.ts";
 import { type SubjectUsage, type UsageTotal, usageTotals } from "./usage_totals.ts";
-import { refusalOf } from "./view.ts";
 import type { ConsoleView } from "./view.ts";
 
 /** What the keys view reads. */
@@ -275,7 +275,7 @@ function SwitchAndRemove(
  * The number fields of a key's or team's limits: requests per second and burst, requests in
  * flight at once, and requests a day. Left empty, a field sends nothing.
  */
-function LimitFields(props: { idPrefix: string; disabled: boolean }) {
+function LimitFields(props: { idPrefix: string }) {
   const fields = [
     ["rate-limit.rate", "Requests per second", "0"],
     ["rate-limit.capacity", "Burst", "1"],
@@ -295,7 +295,6 @@ function LimitFields(props: { idPrefix: string; disabled: boolean }) {
               data-type="number"
               min={min}
               step={min === "0" ? "any" : undefined}
-              disabled={props.disabled}
             />
           </Field>
         );
@@ -306,18 +305,16 @@ function LimitFields(props: { idPrefix: string; disabled: boolean }) {
 
 /** A form that makes a team: its models, class, shared limit, cap and daily requests. */
 function CreateTeam(props: { c: Context<GatewayEnv> }) {
-  const refusal = refusalOf(props.c, "POST", "/admin/teams");
-  const disabled = refusal !== undefined;
   return (
     <>
       <h2 id="create-team-title">Create a team</h2>
-      <form
-        class="inline"
-        aria-labelledby="create-team-title"
-        data-url="/admin/teams"
-        data-method="POST"
-        data-done="Team created."
-        title={refusal}
+      <ActionForm
+        c={props.c}
+        method="POST"
+        url="/admin/teams"
+        labelledBy="create-team-title"
+        done="Team created."
+        submit="Create team"
       >
         <Field id="create-team-id" label="Team id">
           <input
@@ -325,7 +322,6 @@ function CreateTeam(props: { c: Context<GatewayEnv> }) {
             name="id"
             required
             placeholder="research"
-            disabled={disabled}
           />
         </Field>
         <Field id="create-team-models" label="Models (comma-separated)">
@@ -334,11 +330,10 @@ function CreateTeam(props: { c: Context<GatewayEnv> }) {
             name="models"
             data-type="list"
             placeholder="every model"
-            disabled={disabled}
           />
         </Field>
         <Field id="create-team-priority" label="Priority">
-          <select id="create-team-priority" name="priority" disabled={disabled}>
+          <select id="create-team-priority" name="priority">
             {PRIORITY_CLASSES.map((priority) => (
               <option key={priority} value={priority} selected={priority === "normal"}>
                 {priority}
@@ -346,9 +341,8 @@ function CreateTeam(props: { c: Context<GatewayEnv> }) {
             ))}
           </select>
         </Field>
-        <LimitFields idPrefix="create-team" disabled={disabled} />
-        <button type="submit" disabled={disabled} title={refusal}>Create team</button>
-      </form>
+        <LimitFields idPrefix="create-team" />
+      </ActionForm>
     </>
   );
 }
@@ -356,20 +350,18 @@ function CreateTeam(props: { c: Context<GatewayEnv> }) {
 /** A form that changes what a key may use; fields left empty stay as they are. */
 function EditKey(props: { c: Context<GatewayEnv>; shownKey: ShownKey; path: string }) {
   const { shownKey: key } = props;
-  const refusal = refusalOf(props.c, "PATCH", props.path);
-  const disabled = refusal !== undefined;
   return (
     <details class="edit">
       <summary>
         Change<span class="visually-hidden">{` the key ${key.id}`}</span>
       </summary>
-      <form
-        class="inline"
-        data-url={props.path}
-        data-method="PATCH"
-        data-done={`The key ${key.id} is changed.`}
-        title={refusal}
-        aria-label={`Change the key ${key.id}`}
+      <ActionForm
+        c={props.c}
+        method="PATCH"
+        url={props.path}
+        label={`Change the key ${key.id}`}
+        done={`The key ${key.id} is changed.`}
+        submit="Save"
       >
         <Field id={`key-${key.id}-models`} label="Models (comma-separated)">
           <input
@@ -378,36 +370,32 @@ function EditKey(props: { c: Context<GatewayEnv>; shownKey: ShownKey; path: stri
             data-type="list"
             value={key.models?.join(", ")}
             placeholder="every model"
-            disabled={disabled}
           />
         </Field>
-        <LimitFields idPrefix={`key-${key.id}`} disabled={disabled} />
-        <button type="submit" disabled={disabled} title={refusal}>Save</button>
-      </form>
+        <LimitFields idPrefix={`key-${key.id}`} />
+      </ActionForm>
     </details>
   );
 }
 
 function CreateKey(props: { c: Context<GatewayEnv>; teams: readonly string[] }) {
-  const refusal = refusalOf(props.c, "POST", "/admin/keys");
-  const disabled = refusal !== undefined;
   return (
     <>
       <h2 id="create-key-title">Create a key</h2>
-      <form
-        class="inline"
-        aria-labelledby="create-key-title"
-        data-url="/admin/keys"
-        data-method="POST"
-        data-reveal="key"
-        data-done="Key created."
-        title={refusal}
+      <ActionForm
+        c={props.c}
+        method="POST"
+        url="/admin/keys"
+        labelledBy="create-key-title"
+        reveal="key"
+        done="Key created."
+        submit="Create key"
       >
         <Field id="create-key-id" label="Key id">
-          <input id="create-key-id" name="id" required placeholder="alice" disabled={disabled} />
+          <input id="create-key-id" name="id" required placeholder="alice" />
         </Field>
         <Field id="create-key-team" label="Team">
-          <select id="create-key-team" name="team" disabled={disabled}>
+          <select id="create-key-team" name="team">
             <option value="">none</option>
             {props.teams.map((team) => <option key={team} value={team}>{team}</option>)}
           </select>
@@ -418,11 +406,10 @@ function CreateKey(props: { c: Context<GatewayEnv>; teams: readonly string[] }) 
             name="models"
             data-type="list"
             placeholder="every model"
-            disabled={disabled}
           />
         </Field>
         <Field id="create-key-priority" label="Priority">
-          <select id="create-key-priority" name="priority" disabled={disabled}>
+          <select id="create-key-priority" name="priority">
             <option value="">default</option>
             {PRIORITY_CLASSES.map((priority) => (
               <option key={priority} value={priority}>{priority}</option>
@@ -436,7 +423,6 @@ function CreateKey(props: { c: Context<GatewayEnv>; teams: readonly string[] }) 
             type="number"
             data-type="number"
             min="1"
-            disabled={disabled}
           />
         </Field>
         <Field id="create-key-expires" label="Expires">
@@ -445,11 +431,9 @@ function CreateKey(props: { c: Context<GatewayEnv>; teams: readonly string[] }) 
             name="expires"
             placeholder="2027-01-01T00:00:00Z"
             pattern="\d{4}-\d{2}-\d{2}T.+"
-            disabled={disabled}
           />
         </Field>
-        <button type="submit" disabled={disabled} title={refusal}>Create key</button>
-      </form>
+      </ActionForm>
     </>
   );
 }
