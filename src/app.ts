@@ -203,12 +203,14 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ? new UsageLedger(deps.kv, {
       timeZone: deps.config.auth["budget-time-zone"],
       ...(deps.now ? { now: deps.now } : {}),
+      onCommitFailed: (error) =>
+        logError("Could not store the usage; it is kept in memory for the next write", error),
     })
     : undefined;
   await ledger?.open();
   const telemetry = new Telemetry({
     metrics,
-    onFinished: ledger ? (record) => settleUsage(ledger, record) : undefined,
+    onSettled: ledger ? (record) => settleUsage(ledger, record) : undefined,
     logger: deps.config.log.requests ? deps.logger : undefined,
     bodies: deps.config.log.bodies
       ? {

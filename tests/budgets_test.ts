@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { adminCall } from "./fixtures/admin.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { manualSchedule } from "./fixtures/clock.ts";
-import { startGateway } from "./fixtures/gateway.ts";
+import { spawnGateway, startGateway, withTempConfig } from "./fixtures/gateway.ts";
 
 const KEYS = { alice: "sk-alice-budget-0001", bob: "sk-bob-budget-00001" };
 
@@ -126,6 +126,51 @@ Deno.test("use survives a restart of the gateway", async () => {
   }
   await using again = await startGateway(written, { kv });
   assert.equal((await chat(again.url, KEYS.alice)).status, 429);
+});
+
+Deno.test("a gateway killed outright has stored the use of every answer it gave under a budget", async () => {
+  await using backend = await startFakeBackend();
+  const dir = await Deno.makeTempDir();
+  const store = ["--kv", `${dir}/usage.kv`];
+  // The periodic sync would not come for a minute: each answer's end waits for its use stored.
+  const written = config(backend.url, {
+    alice: { "tokens-per-day": 1_000_000 },
+    server: { "budgets-sync-interval": 60_000 },
+  });
+  try {
+    await withTempConfig(written, async (path) => {
+      {
+        await using gateway = await spawnGateway(["--config", path, ...store]);
+        for (let i = 0; i < 3; i++) assert.equal((await chat(gateway.url, KEYS.alice)).status, 200);
+        // A stream whose client did not ask for usage: the gateway asks, and hides it.
+        const streamed = await fetch(`${gateway.url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${KEYS.alice}`, "content-type": "application/json" },
+          body: JSON.stringify({ model: "m", messages: [], stream: true }),
+        });
+        const events = await streamed.text();
+        assert.doesNotMatch(events, /"usage"/);
+        assert.match(events, /data: \[DONE\]/);
+        gateway.process.kill("SIGKILL");
+        await gateway.exited();
+      }
+      await using restarted = await spawnGateway(["--config", path, ...store]);
+      const response = await fetch(`${restarted.url}/admin/usage?key=alice`);
+      const { usage } = await response.json() as {
+        usage: { requests: number; input_tokens: number; output_tokens: number }[];
+      };
+      const sum = (field: "requests" | "input_tokens" | "output_tokens") =>
+        usage.reduce((total, row) => total + row[field], 0);
+      const answered = backend.requests.length;
+      assert.equal(answered, 4);
+      assert.equal(sum("requests"), 4, JSON.stringify(usage));
+      // Each answer, streamed or not, reports 3 prompt and 3 completion tokens.
+      assert.equal(sum("input_tokens"), 12, JSON.stringify(usage));
+      assert.equal(sum("output_tokens"), 12, JSON.stringify(usage));
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("gateways sharing a store see each other's use every server.budgets-sync-interval", async () => {

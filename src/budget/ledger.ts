@@ -1,9 +1,11 @@
 /**
  * What each client key and team has used, per day and model: requests, input and output tokens
  * and spend. Kept in memory for the budgets to read with no store round trip per request, and
- * written to Deno KV as sums every `server.budgets-sync-interval` ms (and when the gateway
- * stops), so that it survives restarts and gateways sharing the store see each other's use
- * within that time.
+ * written to Deno KV as sums: every `server.budgets-sync-interval` ms (and when the gateway
+ * stops), which also reads back what gateways sharing the store wrote, and whenever an answer
+ * under a budget asks, before its end goes out ({@linkcode UsageLedger.commit}: commits in a
+ * group, one at a time, each holding everything recorded before it began), so that use a client
+ * was given is stored even when the gateway is killed outright.
  *
  * Store layout: `[switchyard, usage, <day>, <subject>, <model>, <metric>]` holds a `Deno.KvU64`
  * that every gateway adds to atomically; metrics are `requests`, `input`, `output` and `spend`
@@ -54,6 +56,11 @@ export interface LedgerOptions {
   readonly timeZone: string;
   /** Clock, in ms. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Told when a {@linkcode UsageLedger.commit} fails after writes that did not (and not again
+   * until one succeeds): the use is kept for the next write.
+   */
+  readonly onCommitFailed?: ((error: unknown) => void) | undefined;
 }
 
 type Counts = Record<Metric, number>;
@@ -67,6 +74,9 @@ export class UsageLedger {
   readonly #kv: Deno.Kv;
   readonly #periods: PeriodClock;
   readonly #now: () => number;
+  readonly #onCommitFailed: (error: unknown) => void;
+  /** Whether the last write failed. */
+  #failing = false;
   /** The periods the totals below are of. */
   #current: Periods;
   /** Per subject: its stored use today, and this month before today. */
@@ -75,15 +85,20 @@ export class UsageLedger {
   /** Use not stored yet, per store entry (`day|subject|model`), and per subject today. */
   #pending = new Map<string, Counts>();
   #pendingBySubject = new Map<string, Used>();
-  /** Use being written, until the totals read back include it. */
+  /** Use being written, per subject today. */
   #writing = new Map<string, Used>();
-  /** The last flush asked for; each begins once the one before has ended. */
-  #flushing: Promise<void> = Promise.resolve();
+  /** Use written since today's totals were last read, per subject. */
+  #written = new Map<string, Used>();
+  /** The last store operation asked for; each begins once the one before has ended. */
+  #busy: Promise<void> = Promise.resolve();
+  /** The commit asked for that has not begun yet: later callers join it. */
+  #nextCommit: Promise<void> | undefined;
 
   constructor(kv: Deno.Kv, options: LedgerOptions) {
     this.#kv = kv;
     this.#periods = new PeriodClock(options.timeZone);
     this.#now = options.now ?? Date.now;
+    this.#onCommitFailed = options.onCommitFailed ?? (() => {});
     this.#current = this.#periods.at(this.#now());
   }
 
@@ -113,7 +128,7 @@ export class UsageLedger {
   used(subject: string, period: "day" | "month"): Used {
     this.#roll();
     const used = emptyUsed();
-    const sources = [this.#today, this.#pendingBySubject, this.#writing];
+    const sources = [this.#today, this.#written, this.#writing, this.#pendingBySubject];
     if (period === "month") sources.push(this.#earlierThisMonth);
     for (const source of sources) add(used, source.get(subject));
     return used;
@@ -144,16 +159,43 @@ export class UsageLedger {
 
   /**
    * Writes the use not stored yet, as sums, then reads today's totals back (which include what
-   * other gateways sharing the store wrote). One flush at a time: a call during one waits for it,
-   * then writes what was recorded since it began.
+   * other gateways sharing the store wrote). One store operation at a time: a call during one
+   * waits for it, then writes what was recorded since it began.
    */
   flush(): Promise<void> {
-    const flushed = this.#flushing.catch(() => {}).then(() => this.#flush());
-    this.#flushing = flushed;
-    return flushed;
+    return this.#after(async () => {
+      await this.#write();
+      this.#roll();
+      this.#today = await this.#readDay(this.#current.day, new Map());
+      this.#written = new Map();
+    });
   }
 
-  async #flush(): Promise<void> {
+  /**
+   * Resolves once everything recorded so far is stored, or the store refused it (the use is then
+   * kept for the next write, and `onCommitFailed` told); never rejects. Callers during a commit
+   * join the next one, which begins when that one ends: however many answers ask, one commit is
+   * in flight at a time.
+   */
+  commit(): Promise<void> {
+    return this.#nextCommit ??= this.#after(() => {
+      this.#nextCommit = undefined;
+      return this.#write();
+    }).catch((error) => {
+      if (!this.#failing) this.#onCommitFailed(error);
+      this.#failing = true;
+    });
+  }
+
+  /** Runs `operation` once the store operation before it ended, whatever became of it. */
+  #after(operation: () => Promise<void>): Promise<void> {
+    const done = this.#busy.catch(() => {}).then(operation);
+    this.#busy = done;
+    return done;
+  }
+
+  /** Writes the use recorded and not stored yet. */
+  async #write(): Promise<void> {
     const pending = this.#pending;
     this.#pending = new Map();
     this.#writing = this.#pendingBySubject;
@@ -176,6 +218,7 @@ export class UsageLedger {
         }
         await commit.commit();
       }
+      this.#failing = false;
     } catch (error) {
       // What was not stored is kept for the next flush: use is never dropped.
       for (const [key, value] of mutations.slice(committed)) {
@@ -195,8 +238,11 @@ export class UsageLedger {
       this.#writing = new Map();
       throw error;
     }
-    this.#roll();
-    this.#today = await this.#readDay(this.#current.day, new Map());
+    for (const [subject, used] of this.#writing) {
+      const written = this.#written.get(subject);
+      if (written === undefined) this.#written.set(subject, used);
+      else add(written, used);
+    }
     this.#writing = new Map();
   }
 
@@ -247,7 +293,7 @@ export class UsageLedger {
     if (next.month === this.#current.month) {
       // Today's use, stored or not yet (it is stored under the day it was recorded on), is now
       // earlier this month.
-      for (const source of [this.#today, this.#pendingBySubject, this.#writing]) {
+      for (const source of [this.#today, this.#written, this.#writing, this.#pendingBySubject]) {
         for (const [subject, used] of source) {
           const earlier = this.#earlierThisMonth.get(subject) ?? emptyUsed();
           add(earlier, used);
@@ -259,6 +305,7 @@ export class UsageLedger {
     }
     this.#pendingBySubject = new Map();
     this.#writing = new Map();
+    this.#written = new Map();
     this.#today = new Map();
     this.#current = next;
   }

@@ -79,3 +79,76 @@ Deno.test("use the store refused is kept for the next flush", async () => {
   await reopened.open();
   assert.equal(reopened.used("key:a", "day").requests, 3);
 });
+
+Deno.test("commits asked for during one join the next: one in flight, each holding what came before it", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const now = () => Date.UTC(2026, 11, 5, 12);
+  const ledger = new UsageLedger(kv, { timeZone: "UTC", now });
+  await ledger.open();
+  const atomic = kv.atomic.bind(kv);
+  let commits = 0;
+  const began = Promise.withResolvers<void>();
+  const gate = Promise.withResolvers<void>();
+  kv.atomic = () => {
+    commits++;
+    const operation = atomic();
+    const commit = operation.commit.bind(operation);
+    operation.commit = async () => {
+      if (commits === 1) {
+        began.resolve();
+        await gate.promise;
+      }
+      return commit();
+    };
+    return operation;
+  };
+  ledger.record(["key:a"], "m", { requests: 1 });
+  const first = ledger.commit();
+  ledger.record(["key:a"], "m", { requests: 1 });
+  assert.equal(ledger.commit(), first, "a commit not begun yet is joined");
+  await began.promise;
+  const joined: Promise<void>[] = [];
+  for (let i = 0; i < 9; i++) {
+    ledger.record(["key:a"], "m", { requests: 1 });
+    joined.push(ledger.commit());
+  }
+  assert.equal(new Set(joined).size, 1, "the nine asked during the first join one commit");
+  assert.notEqual(joined[0], first);
+  gate.resolve();
+  await first;
+  await Promise.all(joined);
+  assert.equal(commits, 2);
+  assert.equal(ledger.used("key:a", "day").requests, 11, "stored use still counts before a read");
+  const stored = new UsageLedger(kv, { timeZone: "UTC", now });
+  await stored.open();
+  assert.equal(stored.used("key:a", "day").requests, 11);
+  await ledger.flush();
+  assert.equal(ledger.used("key:a", "day").requests, 11, "and once, after the read");
+});
+
+Deno.test("a commit the store refuses is told once, and its use is kept for the next", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const now = () => Date.UTC(2026, 11, 5, 12);
+  const failures: string[] = [];
+  const ledger = new UsageLedger(kv, {
+    timeZone: "UTC",
+    now,
+    onCommitFailed: (error) => failures.push(String(error)),
+  });
+  await ledger.open();
+  const atomic = kv.atomic;
+  kv.atomic = () => {
+    throw new Error("the store is down");
+  };
+  ledger.record(["key:a"], "m", { requests: 2 });
+  await ledger.commit();
+  ledger.record(["key:a"], "m", { requests: 1 });
+  await ledger.commit();
+  assert.deepEqual(failures, ["Error: the store is down"]);
+  assert.equal(ledger.used("key:a", "day").requests, 3);
+  kv.atomic = atomic;
+  await ledger.commit();
+  const stored = new UsageLedger(kv, { timeZone: "UTC", now });
+  await stored.open();
+  assert.equal(stored.used("key:a", "day").requests, 3);
+});

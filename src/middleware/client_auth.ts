@@ -26,6 +26,7 @@ export function clientAuth(
       });
     }
     c.set("identity", result.identity);
+    c.get("record")?.identified(result.identity.id, result.identity.team);
     await next();
   };
 }

@@ -50,9 +50,6 @@ export function observeRequests(
         : c.error
         ? internalError()
         : undefined;
-      const identity = c.get("identity");
-      record.client = identity?.id;
-      record.team = identity?.team;
       record.responded(c.res, error);
       record.finishAfter(c.env?.completed);
     }

@@ -38,6 +38,11 @@ export interface ProxyObserver extends LimitObserver {
   tap(kind: TappedBody): StreamTap;
   /** The relayed body ended, as `end` says. */
   tapEnded(end: BodyEnd): void;
+  /**
+   * Settles the request's use before its answer (of `status`) ends, when the answer is whole:
+   * true then; false while a relayed body is still going (its relay asks again at its end).
+   */
+  answerWhole(status: number): boolean;
   /** A fallback answered: `cache`, or the model that did. */
   fellBack(fallback: string): void;
   /**

@@ -25,6 +25,8 @@ export interface RecordSink {
   readonly readsUsage: boolean;
   /** What of the bodies request lines hold, when `log.bodies` is on. */
   readonly bodies: BodyLogging | undefined;
+  /** The request's use is known: its answer is whole, or it ended. Once per record. */
+  settled(record: RequestRecord): void;
   finished(record: RequestRecord): void;
 }
 
@@ -109,6 +111,7 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
   /** Tokens reserved in token limits, settled with {@link usage} when the request ends. */
   readonly #tokens: TokenReservation[] = [];
   #finishWhenTapEnds = false;
+  #settled = false;
   #done = false;
 
   constructor(
@@ -207,6 +210,27 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     return this.#sink.readsUsage || this.#tokens.length > 0;
   }
 
+  /** The client authenticated as the key `client`, of `team`. */
+  identified(client: string, team: string | undefined): void {
+    this.client = client;
+    this.team = team;
+  }
+
+  /**
+   * Settles the request's use now, before its answer (of `status`) ends, when the answer is
+   * whole: true then; false while a relayed body is still going (its relay asks again at its
+   * end).
+   */
+  answerWhole(status: number): boolean {
+    this.status = status;
+    if (this.#tap) {
+      if (!this.#tapEnded) return false;
+      this.#absorb(this.#tap);
+    }
+    this.#settle();
+    return true;
+  }
+
   /** The whole answer, read into memory: its size and the `usage` it reports. */
   bodyAnswered(body: Uint8Array): void {
     this.bytesOut = body.byteLength;
@@ -296,9 +320,17 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     // Without a count, an answer given keeps its estimate; a request never answered gives it back.
     const answered = this.status >= 200 && this.status < 300;
     for (const reservation of this.#tokens) reservation.settle(this.usage, answered);
-    this.#charge();
+    this.#settle();
     if (this.#metrics) this.#record(this.#series(this.#metrics));
     this.#sink.finished(this);
+  }
+
+  /** Counts the request's cost and tells the sink its use: once, however it ended. */
+  #settle(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#charge();
+    this.#sink.settled(this);
   }
 
   /** Counts what the answer cost, on the record and on the instance that gave it. */

@@ -33,8 +33,8 @@ export interface TelemetryOptions {
   readonly logger?: Logger | undefined;
   /** What of the bodies request lines hold; none unless `log.bodies` is on. */
   readonly bodies?: BodyLogging | undefined;
-  /** Told of every request that ended, after the gateway's own bookkeeping. */
-  readonly onFinished?: ((record: RequestRecord) => void) | undefined;
+  /** Told of every request's use once it is known: its answer is whole, or it ended. */
+  readonly onSettled?: ((record: RequestRecord) => void) | undefined;
   /** Clock, in ms. @default Date.now */
   readonly now?: () => number;
 }
@@ -57,7 +57,7 @@ export class Telemetry implements RecordSink {
   /** Their records, for those to be cut at shutdown. */
   readonly #inFlight = new LinkedList<RequestRecord>();
   readonly #logger: Logger | undefined;
-  readonly #onFinished: ((record: RequestRecord) => void) | undefined;
+  readonly #onSettled: ((record: RequestRecord) => void) | undefined;
   readonly #now: () => number;
   /** Metrics, request lines or the listener of ended requests read token counts. */
   readonly #reportsUsage: boolean;
@@ -66,9 +66,9 @@ export class Telemetry implements RecordSink {
   constructor(options: TelemetryOptions = {}) {
     this.metrics = options.metrics;
     this.#logger = options.logger;
-    this.#onFinished = options.onFinished;
+    this.#onSettled = options.onSettled;
     this.#reportsUsage = options.metrics !== undefined || options.logger !== undefined ||
-      options.onFinished !== undefined;
+      options.onSettled !== undefined;
     // Bodies are kept only for request lines to hold.
     this.bodies = options.logger ? options.bodies : undefined;
     this.#now = options.now ?? Date.now;
@@ -136,7 +136,10 @@ export class Telemetry implements RecordSink {
       const level = cut ? "error" : levelOf(record.status);
       if (logger.enabled(level)) logRequest(logger, level, record);
     }
-    this.#onFinished?.(record);
+  }
+
+  settled(record: RequestRecord): void {
+    this.#onSettled?.(record);
   }
 }
 

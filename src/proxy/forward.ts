@@ -106,10 +106,12 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     tightestTokens = reserved.tightest;
   }
   const ledger = deps.ledger;
+  let storeUse: (() => Promise<void>) | undefined;
   if (ledger && identity) {
     const refusal = budgetRefusal(ledger, identity.budgets, clock());
     if (refusal) throw refusal;
     ledger.record(identity.subjects, pool?.name ?? group!.name, { requests: 1 });
+    if (identity.budgets.length > 0) storeUse = () => ledger.commit();
   }
   if (admission.delay > 0 && !await pause(admission.delay, request.request.signal)) {
     return clientGone();
@@ -126,10 +128,13 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     needs: () => needs ??= needsOf(body),
     place,
     visit,
-    countsTokens: tokens.length > 0,
+    // The usage ledger counts a client's tokens too, for budgets and the usage report.
+    countsTokens: tokens.length > 0 || (ledger !== undefined && identity !== undefined),
     tokenEstimate,
+    storeUse,
   };
-  const answering = serve(pool, group, body, shared, admission.tightest, tightestTokens);
+  let answering = serve(pool, group, body, shared, admission.tightest, tightestTokens);
+  if (storeUse) answering = useStoredFirst(answering, record, storeUse);
   // A group's members are tried in turn, each with its own queue: no early head for them.
   if (body.stream && pool?.queue && pool.queueKeepAlive > 0) {
     return keptAlive(answering, visit, {
@@ -138,6 +143,20 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     });
   }
   return withQueueHeaders(await answering, visit);
+}
+
+/**
+ * A whole answer goes out once the request's use is stored; a relayed body waits at its end
+ * instead. A gateway killed after a client had its answer has counted it against the budget.
+ */
+async function useStoredFirst(
+  answering: Promise<Response>,
+  record: ProxyRequest["record"],
+  storeUse: () => Promise<void>,
+): Promise<Response> {
+  const response = await answering;
+  if (record.answerWhole(response.status)) await storeUse();
+  return response;
 }
 
 /**

@@ -101,8 +101,15 @@ export interface ModelRequest {
   readonly place: QueuePlace;
   /** Its time in a model's queue, as it is spent. */
   readonly visit: QueueVisit;
-  /** Token limits of the service or the client count it: a stream asks its backend for `usage`. */
+  /**
+   * Token limits or the usage ledger count its tokens: a stream asks its backend for `usage`.
+   */
   readonly countsTokens: boolean;
   /** Its tokens as estimated before it is sent, made the first time it is asked. */
   readonly tokenEstimate: () => TokenEstimate;
+  /**
+   * The request counts against a budget: stores what it used (never rejects), which the end of
+   * its answer waits for.
+   */
+  readonly storeUse?: (() => Promise<void>) | undefined;
 }

@@ -3,7 +3,7 @@ import type { BodyEnd } from "../observe/proxy_observer.ts";
 import { RequestRecord } from "../observe/request_record.ts";
 import { RequestStatistics, verdictOf } from "./request_statistics.ts";
 
-const SINK = { readsUsage: false, bodies: undefined, finished() {} };
+const SINK = { readsUsage: false, bodies: undefined, settled() {}, finished() {} };
 
 function record(
   fields: { model?: string; status: number; outcome?: BodyEnd; firstChunk?: number },

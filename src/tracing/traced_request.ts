@@ -90,6 +90,10 @@ export class TracedRequest implements ProxyObserver {
     this.#record.tapEnded(end);
   }
 
+  answerWhole(status: number): boolean {
+    return this.#record.answerWhole(status);
+  }
+
   fellBack(fallback: string): void {
     this.#record.fellBack(fallback);
   }

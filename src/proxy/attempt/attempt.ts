@@ -66,6 +66,8 @@ export interface AttemptInput {
   readonly record: ProxyObserver;
   /** How the client's API words an error event that ends a cut stream. */
   readonly errors: ErrorDialect;
+  /** Stores the request's use, when it counts against a budget: a relayed end waits for it. */
+  readonly storeUse?: (() => Promise<void>) | undefined;
 }
 
 const GONE: Failure = { kind: "client-gone" };
@@ -173,6 +175,7 @@ export async function attempt(
     farewell: exchange.farewell,
     now,
     hidesUsage: exchange.hidesUsage,
+    storeUse: input.storeUse,
   };
   // Judged a success (below 500, not 429) only once the answer proves passable.
   const unpassable = () => {

@@ -98,6 +98,7 @@ export async function tryModel(
           now: clock,
           record,
           errors: request.errors ?? OPENAI_ERRORS,
+          storeUse: shared.storeUse,
         });
         // The instance's tokens settle with the answer's usage; an attempt that failed gives
         // them back with the lease.

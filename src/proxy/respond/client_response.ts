@@ -111,6 +111,8 @@ export interface RelayContext {
   readonly now: () => number;
   /** The stream's usage-only event is not passed on: the client did not ask for it. */
   readonly hidesUsage?: boolean | undefined;
+  /** Stores the request's use, when it counts against a budget: the body's end waits for it. */
+  readonly storeUse?: (() => Promise<void>) | undefined;
 }
 
 /** What else a relay of the client's body does besides settling the lease at its end. */
@@ -122,6 +124,8 @@ interface RelayDuties {
   readonly farewell?: ((error: unknown) => Uint8Array) | undefined;
   /** Called when the whole body went through, before the lease settles. */
   readonly onDone?: (() => void) | undefined;
+  /** What the body's last bytes and end wait for, once the whole body went through. */
+  readonly beforeEnd?: (() => Promise<void> | undefined) | undefined;
 }
 
 /**
@@ -137,6 +141,7 @@ function relayOptions(relay: RelayContext, duties: RelayDuties = {}) {
     onChunk: duties.onChunk,
     filter: duties.filter,
     farewell: duties.farewell,
+    beforeEnd: duties.beforeEnd,
     onEnd: (end: RelayEnd) => {
       if (end.kind === "done") onDone?.();
       owner?.lease?.[Symbol.dispose]();
@@ -187,6 +192,7 @@ export function relayed(
       // An SSE client learns why its stream ended: the SDKs raise the error event.
       farewell: sse ? (error) => farewellOf(relay, streamCut(error, relay.idle)) : undefined,
       onDone: started && sse && tap ? generationTimer(relay, tap) : undefined,
+      beforeEnd: useStored(relay, answer.status),
     }),
   );
   const response = clientResponse(body, answer, streamed);
@@ -194,6 +200,19 @@ export function relayed(
   if (response !== undefined) owner.lease = relay.lease.move();
   else void body.cancel();
   return response;
+}
+
+/**
+ * For a request under a budget: settles its use once its body went through, and has the body's
+ * end wait until it is stored (a gateway killed after the client had its answer has counted it).
+ */
+function useStored(
+  relay: RelayContext,
+  status: number,
+): (() => Promise<void> | undefined) | undefined {
+  const { record, storeUse } = relay;
+  if (record === undefined || storeUse === undefined) return undefined;
+  return () => record.answerWhole(status) ? storeUse() : undefined;
 }
 
 /**

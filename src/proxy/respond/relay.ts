@@ -32,6 +32,11 @@ export interface RelayOptions {
   /** Called exactly once, when the relay ends. */
   readonly onEnd: (end: RelayEnd) => void;
   /**
+   * Called when the whole body went through, after `onEnd`: the held bytes and the end of the
+   * client's body wait for what it returns.
+   */
+  readonly beforeEnd?: (() => Promise<void> | undefined) | undefined;
+  /**
    * The last bytes for the client when the body breaks off (an SSE error event, say): the relay
    * then ends cleanly after them instead of failing. None fails the client's stream too, with a
    * {@linkcode BodyCut}.
@@ -62,6 +67,7 @@ export function relayBody(
   const held = body instanceof ReadableStream ? [] : body.held;
   let heldSent = 0;
   let ended = false;
+  let cancelled = false;
   let waitingSince = 0;
   let timer: Deadline | undefined;
 
@@ -98,6 +104,12 @@ export function relayBody(
           if (done) {
             const rest = options.filter?.end();
             end({ kind: "done" });
+            const held = options.beforeEnd?.();
+            if (held !== undefined) {
+              await held;
+              // The client left while the end waited.
+              if (cancelled) return;
+            }
             if (rest !== undefined && rest.byteLength > 0) controller.enqueue(rest);
             controller.close();
             return;
@@ -121,6 +133,7 @@ export function relayBody(
       }
     },
     cancel(reason) {
+      cancelled = true;
       end({ kind: "cancelled" });
       options.onCancel();
       reader.cancel(reason).catch(() => {});
