@@ -16,7 +16,12 @@
  *   so this case runs on the KV file only; `BENCH_BUDGET_SYNC` (ms) sets the gateways'
  *   `server.budgets-sync-interval` for it.
  *
- * `BENCH_CLUSTER_CASE=token-budget` runs the last case alone.
+ * `BENCH_CLUSTER_CASE=token-budget` runs the last case alone. `BENCH_CLUSTER_CASE=budget-commit`
+ * measures instead what storing each answer's use before its end goes out costs: one gateway,
+ * then three, on a KV file, offered 300 requests a second over a backend that answers in 20 ms,
+ * alternating between a key with a budget (whose answers wait for their use stored) and one
+ * without (whose use is written with the periodic sync): the answer time of each, from the
+ * moment each request was due.
  * @module
  */
 import { envInteger } from "./_env.ts";
@@ -48,6 +53,16 @@ interface Offered {
   refused: number;
   failed: number;
   tokens: number;
+  /** ms from each admitted request's due time to its whole answer, per key. */
+  readonly latencies: Map<string, number[]>;
+}
+
+/** How the load is offered. */
+interface OfferOptions {
+  /** The API keys the requests go out with, in turn. @default ["sk-bench"] */
+  readonly keys?: readonly string[];
+  /** How long the fake backend holds back each answer, in ms. @default 0 */
+  readonly answerDelayMs?: number;
 }
 
 /** One run's row. */
@@ -87,8 +102,10 @@ export async function clusterBench(dir: string): Promise<number> {
   const backend = await startBackend();
   const rows: ClusterRow[] = [];
   const only = Deno.env.get("BENCH_CLUSTER_CASE");
-  if (only !== undefined && only !== "" && only !== "token-budget") {
-    throw new RangeError(`BENCH_CLUSTER_CASE must be "token-budget", got "${only}"`);
+  if (only !== undefined && only !== "" && only !== "token-budget" && only !== "budget-commit") {
+    throw new RangeError(
+      `BENCH_CLUSTER_CASE must be "token-budget" or "budget-commit", got "${only}"`,
+    );
   }
   const budgetSync = Deno.env.get("BENCH_BUDGET_SYNC")
     ? envInteger("BENCH_BUDGET_SYNC", 1000, [10, 10_000])
@@ -108,6 +125,11 @@ export async function clusterBench(dir: string): Promise<number> {
     if (redisBinary) yield await redisStore();
   };
 
+  if (only === "budget-commit") {
+    await budgetCommitCases(dir, backend, kvStore, seconds);
+    await backend.stop();
+    return 0;
+  }
   if (only !== "token-budget") {
     await limitCases(dir, backend, stores, rows, seconds);
   }
@@ -192,6 +214,40 @@ async function limitCases(
   }
 }
 
+/** Answer times with and without a budget, from one gateway and from three sharing the file. */
+async function budgetCommitCases(
+  dir: string,
+  backend: { readonly url: string },
+  kvStore: () => Store,
+  seconds: number,
+): Promise<void> {
+  const keys = ["sk-bench", "sk-open"] as const;
+  console.log("");
+  console.log(
+    "| gateways | key | answers | p50 ms | p99 ms | p99.9 ms | max ms | failed | recorded |",
+  );
+  console.log("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const count of [1, GATEWAYS]) {
+    const store = kvStore();
+    const offered = await runScenario(dir, backend, store, budgetCommitConfig(), seconds, {
+      count,
+      offer: { keys, answerDelayMs: 20 },
+    });
+    const recorded = await recordedRequests(store.kvFile!);
+    for (const key of keys) {
+      const sorted = (offered.latencies.get(key) ?? []).sort((a, b) => a - b);
+      const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+      const ms = (q: number) => (at(q) ?? NaN).toFixed(1);
+      console.log(
+        `| ${count} | ${key === "sk-bench" ? "with a budget" : "without"} | ${sorted.length} | ` +
+          `${ms(0.5)} | ${ms(0.99)} | ${ms(0.999)} | ${ms(1)} | ` +
+          `${key === "sk-bench" ? offered.failed : ""} | ` +
+          `${key === "sk-bench" ? `${recorded} of ${sorted.length}` : ""} |`,
+      );
+    }
+  }
+}
+
 function admittedRow(scenario: string, store: string, offered: Offered, seconds: number) {
   return {
     scenario,
@@ -258,6 +314,19 @@ function budgetConfig(): string {
 ` + modelSection(`{ algorithm: token-bucket, capacity: ${BURST}, rate: ${RATE}, scope: global }`);
 }
 
+/** Two keys, one with a budget (whose use each answer waits for) and one without. */
+function budgetCommitConfig(): string {
+  return SERVER + `auth:
+  enabled: true
+  keys:
+    - id: bench
+      key: sk-bench
+      budget: { requests-per-day: 1000000000 }
+    - id: open
+      key: sk-open
+` + modelSection(undefined);
+}
+
 function tokenBudgetConfig(budget: number, budgetSync: number | undefined): string {
   const server = budgetSync === undefined
     ? SERVER
@@ -281,10 +350,15 @@ async function runScenario(
   store: Store,
   config: string,
   seconds: number,
-  stop: { readonly signal?: "SIGKILL" | "SIGTERM" } = {},
+  options: {
+    readonly signal?: "SIGKILL" | "SIGTERM";
+    /** @default GATEWAYS */
+    readonly count?: number;
+    readonly offer?: OfferOptions;
+  } = {},
 ): Promise<Offered> {
   const gateways: { child: Child; url: string }[] = [];
-  for (let index = 0; index < GATEWAYS; index++) {
+  for (let index = 0; index < (options.count ?? GATEWAYS); index++) {
     const port = freePort();
     const path = `${dir}/cluster-${index}.yaml`;
     await Deno.writeTextFile(
@@ -303,30 +377,49 @@ async function runScenario(
     await waitForPort(child, port);
     gateways.push({ child, url: `http://127.0.0.1:${port}/v1/chat/completions` });
   }
-  const halfway = stop.signal === undefined ? undefined : setTimeout(() => {
-    Deno.kill(gateways.at(-1)!.child.pid, stop.signal!);
+  const signal = options.signal;
+  const halfway = signal === undefined ? undefined : setTimeout(() => {
+    Deno.kill(gateways.at(-1)!.child.pid, signal);
   }, seconds * 500);
-  const offered = await offer(gateways.map((gateway) => gateway.url), seconds);
+  const offered = await offer(gateways.map((gateway) => gateway.url), seconds, options.offer);
   clearTimeout(halfway);
   for (const gateway of gateways) await gateway.child.stop();
   return offered;
 }
 
 /** Sends {@linkcode OFFERED} requests a second, in turn to each of `urls`, for `seconds`. */
-async function offer(urls: readonly string[], seconds: number): Promise<Offered> {
+async function offer(
+  urls: readonly string[],
+  seconds: number,
+  options: OfferOptions = {},
+): Promise<Offered> {
   const total = OFFERED * seconds;
   const periodMs = 1000 / OFFERED;
-  const offered: Offered = { sent: 0, admitted: 0, refused: 0, failed: 0, tokens: 0 };
-  const headers = { "content-type": "application/json", authorization: "Bearer sk-bench" };
+  const keys = options.keys ?? ["sk-bench"];
+  const offered: Offered = {
+    sent: 0,
+    admitted: 0,
+    refused: 0,
+    failed: 0,
+    tokens: 0,
+    latencies: new Map(keys.map((key) => [key, []])),
+  };
+  const headersOf = keys.map((key) => ({
+    "content-type": "application/json",
+    authorization: `Bearer ${key}`,
+    "x-bench-answer-delay": String(options.answerDelayMs ?? 0),
+  }));
   const answered: Promise<void>[] = [];
-  const send = async (url: string) => {
+  const send = async (url: string, index: number, due: number) => {
     offered.sent++;
     try {
+      const headers = headersOf[index % keys.length]!;
       const response = await fetch(url, { method: "POST", headers, body: BODY });
       if (response.status === 200) {
         const body = await response.json() as { usage?: { total_tokens?: number } };
         offered.admitted++;
         offered.tokens += body.usage?.total_tokens ?? 0;
+        offered.latencies.get(keys[index % keys.length]!)!.push(performance.now() - due);
       } else {
         await response.body?.cancel();
         if (response.status === 429) offered.refused++;
@@ -340,7 +433,7 @@ async function offer(urls: readonly string[], seconds: number): Promise<Offered>
   for (let index = 0; index < total;) {
     const now = performance.now();
     for (; index < total && started + index * periodMs <= now; index++) {
-      answered.push(send(urls[index % urls.length]!));
+      answered.push(send(urls[index % urls.length]!, index, started + index * periodMs));
     }
     await new Promise((resolve) => setTimeout(resolve, 1));
   }

@@ -595,7 +595,8 @@ export const ServerSchema = z.strictObject({
   "budgets-sync-interval": Millis.min(10).max(60_000).default(1000).describe(
     "ms between writes of the budgets' use to the --kv store, each followed by a read of the " +
       "totals: gateways sharing the store see each other's use at most about this late (and may " +
-      "let that much use past a budget together); also written at shutdown",
+      "let that much use past a budget together); also written at shutdown, and before the end " +
+      "of every answer under a budget",
   ),
   "shutdown-announce": Millis.default(0).describe(
     "ms after SIGTERM or SIGINT during which the gateway still accepts requests while /ready " +
