@@ -52,10 +52,11 @@ function streamsScenario(): OneByOneScenario {
   const intervalMs = envInteger("BENCH_STREAM_INTERVAL_MS", 1_000, [1, 60_000]);
   const batches = envInteger("BENCH_STREAM_BATCHES", 3, [1, 20]);
   const settleSeconds = envInteger("BENCH_STREAM_SETTLE_SECONDS", 10, [0, 600]);
+  const spreadMs = envInteger("BENCH_STREAM_SPREAD_MS", intervalMs, [0, 600_000]);
   const chunks = Math.max(1, Math.round((seconds * 1000) / intervalMs));
   return {
     description: `${streams} streams at once, ${chunks} chunks each, one every ${intervalMs} ms, ` +
-      `started over ${intervalMs} ms; ${batches} batch(es) per target on the same process, RSS ` +
+      `started over ${spreadMs} ms; ${batches} batch(es) per target on the same process, RSS ` +
       `read every second and ${settleSeconds} s after each batch`,
     connections: streams,
     async run(targets, names) {
@@ -64,10 +65,14 @@ function streamsScenario(): OneByOneScenario {
         results.push(
           await measureStreams(
             target,
-            { streams, chunks, intervalMs, batches, settleSeconds },
+            { streams, chunks, intervalMs, batches, settleSeconds, spreadMs },
             (line) => console.log(line),
           ),
         );
+        // A proxy left running weighs on the next target's batch: after the bare proxy that reads
+        // chunks in JS, still up with its pooled connections and heap, the gateway's streams
+        // stalled for seconds (bench/results/2026-12-05-streams-isolated.md).
+        await target.stop?.();
       }
       console.log("");
       console.log(streamsTable(results, streams));

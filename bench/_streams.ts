@@ -16,6 +16,12 @@ export interface StreamTarget {
   readonly url: string;
   /** The process whose memory counts, with its descendants. */
   readonly pid: number;
+  /**
+   * Stops the target once a scenario is through with it, so that what it still does after its
+   * load (a proxy's pooled connections to the backend timing out, a large heap collected) does
+   * not weigh on the next target's run. None for the backend, which every target uses.
+   */
+  readonly stop?: (() => Promise<void>) | undefined;
 }
 
 /** Options for {@linkcode measureStreams}. */
@@ -28,6 +34,8 @@ export interface StreamsOptions {
   readonly batches: number;
   /** Time after a batch before the resident set is read again, in s. */
   readonly settleSeconds: number;
+  /** Time over which a batch's streams are started, in ms. @default intervalMs */
+  readonly spreadMs?: number;
 }
 
 /** One batch of streams through one target. */

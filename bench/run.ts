@@ -574,7 +574,12 @@ async function oneByOne(name: keyof typeof ONE_BY_ONE): Promise<number> {
   }
   console.log(`Open-files limits: ${limits.join(", ")}`);
   await scenario.run(
-    targets.map((target) => ({ name: target.name, url: target.url, pid: target.child.pid })),
+    targets.map((target) => ({
+      name: target.name,
+      url: target.url,
+      pid: target.child.pid,
+      stop: target.child === backend.child ? undefined : () => target.child.stop(),
+    })),
     {
       direct: NAMES.direct,
       gateway: NAMES.gateway,
