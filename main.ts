@@ -20,7 +20,6 @@ import { secretBoxFromEnvironment, SecretKeyError } from "./src/store/secret_key
 import { listenFailure, listenProblem, memoryTrim } from "./src/runtime.ts";
 import { makeStoreFolder, openStore, storeProblem, StoreUnavailable } from "./src/store/open.ts";
 import { type CounterStore, KvCounterStore } from "./src/store/shared_counters.ts";
-import { RedisCounterStore, redisProblem, withoutPassword } from "./src/store/redis_counters.ts";
 import { LineWriter } from "./src/logging/line_writer.ts";
 import { Logger } from "./src/logging/logger.ts";
 import { logUncaughtErrors } from "./src/logging/uncaught_errors.ts";
@@ -66,6 +65,8 @@ const primary = link === undefined && workers > 1;
 const configPath = command.configPath;
 const storePath = command.kvPath;
 const redisUrl = command.redisUrl;
+// node-redis takes about 20 MiB once loaded: only a gateway given a Redis loads it.
+const redis = redisUrl === undefined ? undefined : await import("./src/store/redis_counters.ts");
 const source = configPath ?? "(embedded default)";
 let text: string;
 try {
@@ -111,7 +112,7 @@ if (command.check) {
   const problems = [
     listenProblem(config.server.host, config.server.port),
     await storeProblem(command.kvPath, { makesFolder: command.kvDefault }),
-    command.redisUrl === undefined ? undefined : await redisProblem(command.redisUrl),
+    redisUrl === undefined ? undefined : await redis!.redisProblem(redisUrl),
   ].filter((problem) => problem !== undefined);
   for (const problem of problems) console.error(problem);
   Deno.exit(problems.length === 0 ? 0 : 1);
@@ -185,13 +186,15 @@ if (primary) await servePrimary();
 // Where the limits share their counts: Redis when named, else the store, which a `:memory:`
 // store shares with no one.
 let counters: CounterStore | undefined;
-if (redisUrl !== undefined) {
+if (redis !== undefined && redisUrl !== undefined) {
   let reported = false;
-  counters = new RedisCounterStore(redisUrl, (error) => {
+  counters = new redis.RedisCounterStore(redisUrl, (error) => {
     // node-redis reports every failed reconnect; the sync's own warning says the rest.
     if (reported) return;
     reported = true;
-    logger.warn(`Redis at ${withoutPassword(redisUrl)}: ${(error as Error).message ?? error}`);
+    logger.warn(
+      `Redis at ${redis.withoutPassword(redisUrl)}: ${(error as Error).message ?? error}`,
+    );
   });
 } else if (storePath !== ":memory:") {
   counters = new KvCounterStore(kv);
@@ -254,7 +257,7 @@ function serve(): Deno.HttpServer<Deno.NetAddr> {
       logger.info(
         `Switchyard ${manifest.version} listening on http://${shown}:${port} ` +
           `(config ${source}, version ${gateway.live.version}, store ${storePath}` +
-          (redisUrl ? `, limits shared through ${withoutPassword(redisUrl)}` : "") +
+          (redis && redisUrl ? `, limits shared through ${redis.withoutPassword(redisUrl)}` : "") +
           ")",
       );
       for (const type of SERVICE_TYPES) {
