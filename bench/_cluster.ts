@@ -304,40 +304,33 @@ function tokenLimitConfig(): string {
   return SERVER + modelSection(`{ tokens-per-minute: ${TOKENS_PER_MINUTE}, scope: global }`);
 }
 
-function budgetConfig(): string {
-  return SERVER + `auth:
+/** Client authentication with the bench's key, `sk-bench`, under `budget`, then `others`. */
+function authSection(budget: string, others = ""): string {
+  return `auth:
   enabled: true
   keys:
     - id: bench
       key: sk-bench
-      budget: { requests-per-day: 1000000000 }
-` + modelSection(`{ algorithm: token-bucket, capacity: ${BURST}, rate: ${RATE}, scope: global }`);
+      budget: ${budget}
+${others}`;
+}
+
+function budgetConfig(): string {
+  return SERVER + authSection("{ requests-per-day: 1000000000 }") +
+    modelSection(`{ algorithm: token-bucket, capacity: ${BURST}, rate: ${RATE}, scope: global }`);
 }
 
 /** Two keys, one with a budget (whose use each answer waits for) and one without. */
 function budgetCommitConfig(): string {
-  return SERVER + `auth:
-  enabled: true
-  keys:
-    - id: bench
-      key: sk-bench
-      budget: { requests-per-day: 1000000000 }
-    - id: open
-      key: sk-open
-` + modelSection(undefined);
+  const open = "    - id: open\n      key: sk-open\n";
+  return SERVER + authSection("{ requests-per-day: 1000000000 }", open) + modelSection(undefined);
 }
 
 function tokenBudgetConfig(budget: number, budgetSync: number | undefined): string {
   const server = budgetSync === undefined
     ? SERVER
     : SERVER.replace("log:", `  budgets-sync-interval: ${budgetSync}\nlog:`);
-  return server + `auth:
-  enabled: true
-  keys:
-    - id: bench
-      key: sk-bench
-      budget: { tokens-per-day: ${budget} }
-` + modelSection(undefined);
+  return server + authSection(`{ tokens-per-day: ${budget} }`) + modelSection(undefined);
 }
 
 /**
