@@ -12,6 +12,7 @@
  * (millionths of a US dollar). A subject is `key:<id>` or `team:<id>`.
  * @module
  */
+import { type Schedule, scheduleDeadline } from "../lib/deadlines.ts";
 import { PeriodClock, type Periods } from "./periods.ts";
 
 const ROOT = ["switchyard", "usage"] as const;
@@ -61,6 +62,13 @@ export interface LedgerOptions {
    * until one succeeds): the use is kept for the next write.
    */
   readonly onCommitFailed?: ((error: unknown) => void) | undefined;
+  /**
+   * The longest a {@linkcode UsageLedger.commit} is waited for, in ms: a store that hangs is
+   * then told as a failed commit, and the answers waiting go out. @default 2000
+   */
+  readonly commitWait?: number;
+  /** Schedules the end of that wait. @default scheduleDeadline */
+  readonly schedule?: Schedule;
 }
 
 type Counts = Record<Metric, number>;
@@ -75,6 +83,8 @@ export class UsageLedger {
   readonly #periods: PeriodClock;
   readonly #now: () => number;
   readonly #onCommitFailed: (error: unknown) => void;
+  readonly #commitWait: number;
+  readonly #schedule: Schedule;
   /** Whether the last write failed. */
   #failing = false;
   /** The periods the totals below are of. */
@@ -99,6 +109,8 @@ export class UsageLedger {
     this.#periods = new PeriodClock(options.timeZone);
     this.#now = options.now ?? Date.now;
     this.#onCommitFailed = options.onCommitFailed ?? (() => {});
+    this.#commitWait = options.commitWait ?? 2000;
+    this.#schedule = options.schedule ?? scheduleDeadline;
     this.#current = this.#periods.at(this.#now());
   }
 
@@ -172,18 +184,37 @@ export class UsageLedger {
   }
 
   /**
-   * Resolves once everything recorded so far is stored, or the store refused it (the use is then
-   * kept for the next write, and `onCommitFailed` told); never rejects. Callers during a commit
-   * join the next one, which begins when that one ends: however many answers ask, one commit is
-   * in flight at a time.
+   * Resolves once everything recorded so far is stored, or the store refused it or took longer
+   * than `commitWait` (the use is then kept for the next write, and `onCommitFailed` told); never
+   * rejects. Callers during a commit join the next one, which begins when that one ends: however
+   * many answers ask, one commit is in flight at a time.
    */
   commit(): Promise<void> {
-    return this.#nextCommit ??= this.#after(() => {
+    return this.#nextCommit ??= this.#waited(this.#after(() => {
       this.#nextCommit = undefined;
       return this.#write();
-    }).catch((error) => {
-      if (!this.#failing) this.#onCommitFailed(error);
-      this.#failing = true;
+    }));
+  }
+
+  /** Settles when `write` does, or after `commitWait` ms; a failure either way is told. */
+  #waited(write: Promise<void>): Promise<void> {
+    return new Promise((resolve) => {
+      const failed = (error: unknown) => {
+        if (!this.#failing) this.#onCommitFailed(error);
+        this.#failing = true;
+        resolve();
+      };
+      const wait = this.#schedule(
+        () => failed(new Error(`The store took over ${this.#commitWait} ms to take the usage`)),
+        this.#commitWait,
+      );
+      write.then(() => {
+        wait.cancel();
+        resolve();
+      }, (error) => {
+        wait.cancel();
+        failed(error);
+      });
     });
   }
 

@@ -152,3 +152,53 @@ Deno.test("a commit the store refuses is told once, and its use is kept for the 
   await stored.open();
   assert.equal(stored.used("key:a", "day").requests, 3);
 });
+
+Deno.test("a store that hangs holds a commit no longer than commitWait, and is told once", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const now = () => Date.UTC(2026, 11, 5, 12);
+  const failures: string[] = [];
+  const waits: { callback: () => void; ms: number; cancelled: boolean }[] = [];
+  const ledger = new UsageLedger(kv, {
+    timeZone: "UTC",
+    now,
+    onCommitFailed: (error) => failures.push((error as Error).message),
+    commitWait: 1500,
+    schedule: (callback, ms) => {
+      const wait = { callback, ms, cancelled: false };
+      waits.push(wait);
+      return { cancel: () => wait.cancelled = true };
+    },
+  });
+  await ledger.open();
+  const release = Promise.withResolvers<void>();
+  const atomic = kv.atomic.bind(kv);
+  kv.atomic = () => {
+    const operation = atomic();
+    const commit = operation.commit.bind(operation);
+    operation.commit = async () => {
+      await release.promise;
+      return commit();
+    };
+    return operation;
+  };
+  ledger.record(["key:a"], "m", { requests: 1 });
+  let settled = false;
+  const committing = ledger.commit().then(() => settled = true);
+  await Promise.resolve();
+  assert.equal(settled, false);
+  assert.deepEqual(waits.map((wait) => wait.ms), [1500]);
+  waits[0]!.callback();
+  await committing;
+  assert.deepEqual(failures, ["The store took over 1500 ms to take the usage"]);
+  assert.equal(ledger.used("key:a", "day").requests, 1, "still counted here");
+
+  // The store comes back: the hung write ends, and the next commit stores the rest.
+  release.resolve();
+  ledger.record(["key:a"], "m", { requests: 1 });
+  await ledger.commit();
+  assert.equal(waits[1]!.cancelled, true);
+  assert.equal(failures.length, 1);
+  const stored = new UsageLedger(kv, { timeZone: "UTC", now });
+  await stored.open();
+  assert.equal(stored.used("key:a", "day").requests, 2);
+});
