@@ -99,6 +99,28 @@ Deno.test("a team's token budget counts every key's tokens, from the backends' u
   assert.match(refused.body.error.message, /daily token budget of the team "lab" \(10 tokens\)/);
 });
 
+Deno.test("a stream whose backend reports no usage counts its events against a token budget", async () => {
+  // Three content events, and no usage event even though the gateway asks for one.
+  await using backend = await startFakeBackend({ stream: { ignoresIncludeUsage: true } });
+  await using gateway = await startGateway(config(backend.url, { alice: { "tokens-per-day": 5 } }));
+  const stream = () =>
+    fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEYS.alice}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", messages: [], stream: true }),
+    });
+  for (let i = 0; i < 2; i++) {
+    const answered = await stream();
+    assert.equal(answered.status, 200);
+    assert.match(await answered.text(), /data: \[DONE\]/);
+  }
+  const refused = await stream();
+  assert.equal(refused.status, 429, "3 + 3 tokens counted from the events: 5 used up");
+  const body = await refused.json() as { error: { code: string; type: string } };
+  assert.equal(body.error.code, "budget_exceeded");
+  assert.equal(body.error.type, "tokens");
+});
+
 Deno.test("a monthly spend cap counts what answers cost at the instance's price", async () => {
   await using backend = await startFakeBackend();
   await using gateway = await startGateway(

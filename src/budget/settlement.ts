@@ -6,18 +6,19 @@
 import type { RequestRecord } from "../observe/request_record.ts";
 import type { UsageLedger } from "./ledger.ts";
 
-/** Adds the tokens and cost of `record` to its key's and team's use. */
+/**
+ * Adds the tokens and cost of `record` to its key's and team's use. A stream whose backend
+ * reported no `usage` counts its events as output tokens, so that a backend that ignores
+ * `include_usage` does not let streams past a token budget.
+ */
 export function settleUsage(ledger: UsageLedger, record: RequestRecord): void {
   if (record.client === undefined) return;
-  const usage = record.usage;
-  const cost = record.cost;
-  if (usage === undefined && !cost) return;
+  const input = record.usage?.input ?? 0;
+  const output = record.outputTokens;
+  const cost = record.cost ?? 0;
+  if (input === 0 && output === 0 && cost === 0) return;
   const subjects = record.team === undefined
     ? [`key:${record.client}`]
     : [`key:${record.client}`, `team:${record.team}`];
-  ledger.record(subjects, record.model, {
-    input: usage?.input ?? 0,
-    output: usage?.output ?? 0,
-    spend: cost ?? 0,
-  });
+  ledger.record(subjects, record.model, { input, output, spend: cost });
 }
