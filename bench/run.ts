@@ -676,13 +676,7 @@ async function main(): Promise<number> {
     console.log(`  first byte: ${target.name}`);
     rows.push(await measureFirstByte(target));
   }
-  const peakRss = await Promise.all(
-    targets.map(async (target) =>
-      `${target.name} ${
-        Math.round((await processTreeUsage(target.child.pid)).peakRssBytes / 2 ** 20)
-      } MiB`
-    ),
-  );
+  const peakRss = await peakRssOf(targets);
 
   console.log("");
   console.log(resultTable(rows));
@@ -691,7 +685,7 @@ async function main(): Promise<number> {
       "user + system time of the target's processes (for direct, the backend) per request;\n" +
       "backend CPU/req: the fake backend's, behind that target (the https one for https rows).",
   );
-  console.log(`Peak RSS: ${peakRss.join(", ")}`);
+  console.log(`Peak RSS: ${peakRss}`);
   console.log("");
   console.log(ratioTable(rows, {
     direct: NAMES.direct,
@@ -760,19 +754,13 @@ async function workersBench(options: { seconds: number; rounds: number }): Promi
   const targets = [backend, one, several];
   for (const target of targets) await checkTarget(target.name, target.url);
   const rows = await measureThroughput(targets, { ...options, threads });
-  const peakRss = await Promise.all(
-    targets.map(async (target) =>
-      `${target.name} ${
-        Math.round((await processTreeUsage(target.child.pid)).peakRssBytes / 2 ** 20)
-      } MiB`
-    ),
-  );
+  const peakRss = await peakRssOf(targets);
   console.log("");
   console.log(resultTable(rows));
   console.log(
     "\nCPU/req: user + system time of the target's process (every worker's thread) per request.",
   );
-  console.log(`Peak RSS: ${peakRss.join(", ")}`);
+  console.log(`Peak RSS: ${peakRss}`);
   console.log("");
   console.log(pairRatioTable(rows, [[several.name, one.name]]));
   return 0;
@@ -787,4 +775,13 @@ if (import.meta.main) {
     code = 1;
   }
   Deno.exit(code);
+}
+
+/** Each target's peak resident set so far, its processes together: `name N MiB, …`. */
+async function peakRssOf(targets: readonly Target[]): Promise<string> {
+  const each = await Promise.all(targets.map(async (target) => {
+    const bytes = (await processTreeUsage(target.child.pid)).peakRssBytes;
+    return `${target.name} ${Math.round(bytes / 2 ** 20)} MiB`;
+  }));
+  return each.join(", ");
 }
