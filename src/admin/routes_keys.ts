@@ -24,6 +24,9 @@ import {
 } from "./admin_api.ts";
 import { mergePatch } from "./merge_patch.ts";
 import { PRIORITY_CLASSES } from "../queue/priority.ts";
+import { RecordRefusals } from "./record_refusals.ts";
+
+const KEY_REFUSALS = new RecordRefusals("key", "key", "API key");
 
 const KeySettings = ApiKeySchema.omit({ key: true });
 const KeyInfo = z.object({
@@ -84,7 +87,7 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
   app.post("/admin/keys", async (c) => {
     const settings = validSettings(await readJsonObject(c), deps);
     const id = settings.id;
-    if (deps.authenticator.configuredIds.has(id)) throw keyTaken(id);
+    if (deps.authenticator.configuredIds.has(id)) throw KEY_REFUSALS.taken(id);
     const key = newKey();
     const stored = storedKey(settings, {
       digest: digestOf(key),
@@ -98,7 +101,7 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
       after: info(stored),
     });
     if (!await storing(() => deps.keys.create(stored, entry))) {
-      throw keyTaken(id);
+      throw KEY_REFUSALS.taken(id);
     }
     await reload();
     return c.json({ ...info(stored), key }, 201);
@@ -114,7 +117,7 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
   });
   app.patch("/admin/keys/:id", async (c) => {
     const id = c.req.param("id");
-    configuredRefusal(deps, id);
+    if (deps.authenticator.configuredIds.has(id)) throw KEY_REFUSALS.inConfig(id);
     const patch = await readJsonObject(c);
     if ("id" in patch || "key" in patch || "digest" in patch) {
       throw new GatewayError(
@@ -141,7 +144,7 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
           }),
       )
     );
-    if (!updated) throw keyMissing(id);
+    if (!updated) throw KEY_REFUSALS.missing(id);
     await reload();
     return c.json(info(updated), 200);
   });
@@ -156,7 +159,7 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
   });
   app.delete("/admin/keys/:id", async (c) => {
     const id = c.req.param("id");
-    configuredRefusal(deps, id);
+    if (deps.authenticator.configuredIds.has(id)) throw KEY_REFUSALS.inConfig(id);
     const deleted = await deps.keys.delete(id, (before) =>
       deps.audit.entry({
         ...callerOf(c),
@@ -164,7 +167,7 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
         target: id,
         before: info(before),
       }));
-    if (!deleted) throw keyMissing(id);
+    if (!deleted) throw KEY_REFUSALS.missing(id);
     await reload();
     return c.body(null, 204);
   });
@@ -222,24 +225,4 @@ function storedKey(
     ...(settings.expires ? { expires: settings.expires } : {}),
     ...(settings["allowed-ips"] ? { "allowed-ips": settings["allowed-ips"] } : {}),
   };
-}
-
-function configuredRefusal(deps: AdminDeps, id: string): void {
-  if (deps.authenticator.configuredIds.has(id)) {
-    throw new GatewayError(
-      409,
-      "key_in_config",
-      `The key "${id}" is written in the config file; change it there`,
-    );
-  }
-}
-
-function keyTaken(id: string): GatewayError {
-  return new GatewayError(409, "key_exists", `A key with the id "${id}" exists already`, {
-    param: "id",
-  });
-}
-
-function keyMissing(id: string): GatewayError {
-  return new GatewayError(404, "key_not_found", `No API key "${id}"`);
 }

@@ -23,6 +23,9 @@ import {
   WRITE_ERRORS,
 } from "./admin_api.ts";
 import { mergePatch } from "./merge_patch.ts";
+import { RecordRefusals } from "./record_refusals.ts";
+
+const TEAM_REFUSALS = new RecordRefusals("team", "team");
 
 const TeamInfo = TeamSchema.extend({
   source: z.enum(["config", "admin"]).describe("where it is written, and so where it changes"),
@@ -89,7 +92,7 @@ export function mountTeamRoutes(app: GatewayApp, deps: AdminDeps): void {
   app.post("/admin/teams", async (c) => {
     const body = await readJsonObject(c);
     const team = validTeam(body);
-    if (deps.authenticator.team(team.id)) throw teamTaken(team.id);
+    if (deps.authenticator.team(team.id)) throw TEAM_REFUSALS.taken(team.id);
     const stored: StoredTeam = {
       ...(body as z.input<typeof TeamSchema>),
       id: team.id,
@@ -102,7 +105,7 @@ export function mountTeamRoutes(app: GatewayApp, deps: AdminDeps): void {
       target: team.id,
       after: stored,
     });
-    if (!await storing(() => deps.teams.create(stored, entry))) throw teamTaken(team.id);
+    if (!await storing(() => deps.teams.create(stored, entry))) throw TEAM_REFUSALS.taken(team.id);
     await deps.reloadClients();
     return c.json(info(team, [], stored), 201);
   });
@@ -117,7 +120,7 @@ export function mountTeamRoutes(app: GatewayApp, deps: AdminDeps): void {
   });
   app.patch("/admin/teams/:id", async (c) => {
     const id = c.req.param("id");
-    configuredRefusal(deps, id);
+    if (deps.authenticator.configuredTeamIds.has(id)) throw TEAM_REFUSALS.inConfig(id);
     const patch = await readJsonObject(c);
     if ("id" in patch) {
       throw new GatewayError(400, "invalid_request", "A team's id cannot be changed", {
@@ -140,7 +143,7 @@ export function mountTeamRoutes(app: GatewayApp, deps: AdminDeps): void {
           deps.audit.entry({ ...callerOf(c), action: "update team", target: id, before, after }),
       )
     );
-    if (!updated || !changed) throw teamMissing(id);
+    if (!updated || !changed) throw TEAM_REFUSALS.missing(id);
     await deps.reloadClients();
     return c.json(info(changed, members.map((key) => key.id), updated), 200);
   });
@@ -162,7 +165,7 @@ export function mountTeamRoutes(app: GatewayApp, deps: AdminDeps): void {
   });
   app.delete("/admin/teams/:id", async (c) => {
     const id = c.req.param("id");
-    configuredRefusal(deps, id);
+    if (deps.authenticator.configuredTeamIds.has(id)) throw TEAM_REFUSALS.inConfig(id);
     const members = (await keysByTeam()).get(id) ?? [];
     if (members.length > 0) {
       throw new GatewayError(
@@ -176,7 +179,7 @@ export function mountTeamRoutes(app: GatewayApp, deps: AdminDeps): void {
       id,
       (before) => deps.audit.entry({ ...callerOf(c), action: "delete team", target: id, before }),
     );
-    if (!deleted) throw teamMissing(id);
+    if (!deleted) throw TEAM_REFUSALS.missing(id);
     await deps.reloadClients();
     return c.body(null, 204);
   });
@@ -210,24 +213,4 @@ function keysStillFit(team: TeamConfig, keys: readonly StoredApiKey[]): void {
     }))
   );
   if (problems.length > 0) throw invalidConfig(problems, "The change");
-}
-
-function configuredRefusal(deps: AdminDeps, id: string): void {
-  if (deps.authenticator.configuredTeamIds.has(id)) {
-    throw new GatewayError(
-      409,
-      "team_in_config",
-      `The team "${id}" is written in the config file; change it there`,
-    );
-  }
-}
-
-function teamTaken(id: string): GatewayError {
-  return new GatewayError(409, "team_exists", `A team with the id "${id}" exists already`, {
-    param: "id",
-  });
-}
-
-function teamMissing(id: string): GatewayError {
-  return new GatewayError(404, "team_not_found", `No team "${id}"`);
 }
