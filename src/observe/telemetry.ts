@@ -112,12 +112,11 @@ export class Telemetry implements RecordSink {
     traffic.requests++;
     traffic.latencySum += record.duration;
     traffic.latencyCount++;
-    const cut = record.outcome === "upstream_broken" || record.outcome === "timeout" ||
-      record.outcome === "shutdown";
-    if (record.status >= 500 || cut) traffic.errors++;
+    const failed = record.failed;
+    if (failed) traffic.errors++;
     this.statistics.finished(record);
     this.history.finished(record);
-    if (record.status >= 500 || record.status === 429 || cut) {
+    if (failed || record.status === 429) {
       this.recentErrors.add({
         at: new Date(record.arrivedAt).toISOString(),
         requestId: record.requestId,
@@ -133,7 +132,7 @@ export class Telemetry implements RecordSink {
     this.recentRequests.add(record);
     const logger = this.#logger;
     if (logger) {
-      const level = cut ? "error" : levelOf(record.status);
+      const level = failed ? "error" : levelOf(record.status);
       if (logger.enabled(level)) logRequest(logger, level, record);
     }
   }

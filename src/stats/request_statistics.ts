@@ -21,9 +21,7 @@ export type Verdict = "succeeded" | "failed" | "neither";
  * A refusal (4xx) and a client that left are neither.
  */
 export function verdictOf(record: RequestRecord): Verdict {
-  const cut = record.outcome === "upstream_broken" || record.outcome === "timeout" ||
-    record.outcome === "shutdown";
-  if (record.status >= 500 || cut) return "failed";
+  if (record.failed) return "failed";
   return record.status < 400 && record.outcome === "complete" ? "succeeded" : "neither";
 }
 
