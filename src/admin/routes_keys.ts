@@ -10,7 +10,8 @@ import { schemaProblems } from "../config/load.ts";
 import { ApiKeySchema, JAIROUTER_KEY_NAMES, teamProblems } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
-import type { StoredApiKey } from "../store/mod.ts";
+import type { ApiKeyStore, StoredApiKey } from "../store/mod.ts";
+import type { Authenticator } from "../auth/authenticator.ts";
 import {
   ADMIN_ERRORS,
   type AdminDeps,
@@ -65,12 +66,7 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
     },
   });
   app.get("/admin/keys", async (c) => {
-    const configured = deps.authenticator.configuredKeys.map(({ key: _, ...settings }) => ({
-      ...settings,
-      source: "config" as const,
-    }));
-    const stored = (await deps.keys.list()).map(info);
-    return c.json({ keys: [...configured, ...stored] }, 200);
+    return c.json({ keys: await listedKeys(deps.authenticator, deps.keys) }, 200);
   });
 
   registry.registerPath({
@@ -171,6 +167,15 @@ export function mountKeyRoutes(app: GatewayApp, deps: AdminDeps): void {
     await reload();
     return c.body(null, 204);
   });
+}
+
+/** Every client key, those of the config then those stored, with its source; never the key. */
+export async function listedKeys(authenticator: Authenticator, keys: ApiKeyStore) {
+  const configured = authenticator.configuredKeys.map(({ key: _, ...settings }) => ({
+    ...settings,
+    source: "config" as const,
+  }));
+  return [...configured, ...(await keys.list()).map(info)];
 }
 
 function info(key: StoredApiKey) {

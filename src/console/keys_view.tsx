@@ -9,7 +9,7 @@ import type { Context } from "hono";
 import type { Authenticator } from "../auth/authenticator.ts";
 import type { TeamConfig } from "../config/schema.ts";
 import type { BudgetLimits } from "../budget/budgets.ts";
-import type { UsageLedger } from "../budget/ledger.ts";
+import type { UsageLedger, Used } from "../budget/ledger.ts";
 import type { GatewayEnv } from "../gateway_env.ts";
 import { PRIORITY_CLASSES } from "../queue/priority.ts";
 import type { ApiKeyStore } from "../store/mod.ts";
@@ -18,7 +18,7 @@ import { ActionButton } from "./action_button.tsx";
 import { ChangeReasonField } from "./change_reason_field.tsx";
 import { Field } from "./field.tsx";
 import { formatCount, formatTime, formatUsd, UNKNOWN } from "./format.ts";
-import { type SubjectUsage, type UsageTotal, usageTotals } from "./usage_totals.ts";
+import { listedKeys } from "../admin/routes_keys.ts";
 import type { ConsoleView } from "./view.ts";
 
 /** What the keys view reads. */
@@ -51,16 +51,8 @@ export function keysView(deps: KeysViewDeps): ConsoleView {
     id: "keys",
     title: "Keys & teams",
     async render(c) {
-      const configured: ShownKey[] = deps.authenticator.configuredKeys.map((
-        { key: _, ...settings },
-      ) => ({ ...settings, source: "config" }));
-      const stored: ShownKey[] = (await deps.keys.list()).map(({ digest: _, ...settings }) => ({
-        ...settings,
-        source: "admin",
-      }));
-      const keys = [...configured, ...stored];
+      const keys: ShownKey[] = await listedKeys(deps.authenticator, deps.keys);
       const teams = deps.authenticator.teams;
-      const usage = deps.ledger ? await usageTotals(deps.ledger) : undefined;
       const at = deps.now();
       return (
         <section data-refresh="15" aria-labelledby="keys-title">
@@ -127,7 +119,7 @@ export function keysView(deps: KeysViewDeps): ConsoleView {
           )}
           <CreateTeam c={c} />
           <Usage
-            usage={usage}
+            ledger={deps.ledger}
             subjects={[
               ...keys.map((key) => ({ kind: "key", id: key.id })),
               ...teams.map((team) => ({ kind: "team", id: team.id })),
@@ -440,15 +432,16 @@ function CreateKey(props: { c: Context<GatewayEnv>; teams: readonly string[] }) 
 
 function Usage(
   props: {
-    usage: Map<string, SubjectUsage> | undefined;
+    /** What each key and team used, as their budgets count it. */
+    ledger: UsageLedger | undefined;
     subjects: readonly { kind: string; id: string }[];
   },
 ) {
-  const usage = props.usage;
+  const ledger = props.ledger;
   return (
     <>
       <h2 id="usage-title">Usage</h2>
-      {usage === undefined
+      {ledger === undefined
         ? (
           <p class="muted">
             Use per key and team is kept only with client authentication on (auth.enabled).
@@ -477,14 +470,14 @@ function Usage(
               </thead>
               <tbody>
                 {props.subjects.map(({ kind, id }) => {
-                  const used = usage.get(`${kind}:${id}`);
+                  const subject = `${kind}:${id}`;
                   return (
-                    <tr key={`${kind}:${id}`} data-usage={`${kind}:${id}`}>
+                    <tr key={subject} data-usage={subject}>
                       <th scope="row">
                         {id} <span class="muted small">{kind}</span>
                       </th>
-                      <UsageCells total={used?.today} />
-                      <UsageCells total={used?.month} />
+                      <UsageCells used={ledger.used(subject, "day")} />
+                      <UsageCells used={ledger.used(subject, "month")} />
                     </tr>
                   );
                 })}
@@ -496,13 +489,13 @@ function Usage(
   );
 }
 
-function UsageCells(props: { total: UsageTotal | undefined }) {
-  const total = props.total ?? { requests: 0, tokens: 0, spend: 0 };
+function UsageCells(props: { used: Used }) {
+  const { requests, tokens, spend } = props.used;
   return (
     <>
-      <td>{formatCount(total.requests)}</td>
-      <td>{formatCount(total.tokens)}</td>
-      <td>{formatUsd(total.spend)}</td>
+      <td>{formatCount(requests)}</td>
+      <td>{formatCount(tokens)}</td>
+      <td>{formatUsd(spend)}</td>
     </>
   );
 }
