@@ -8,7 +8,6 @@ import { z } from "@hono/zod-openapi";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
 import { SERVICE_TYPES, type ServiceType } from "../services.ts";
-import type { LatencySeries } from "../stats/history_ring.ts";
 import type { MetricsHistory } from "../stats/metrics_history.ts";
 import { ErrorSchema } from "../routes/schemas.ts";
 import { ADMIN_ERRORS, jsonContent } from "./admin_api.ts";
@@ -98,18 +97,14 @@ export function mountMetricsHistoryRoute(app: GatewayApp, history: MetricsHistor
         errors_per_second: window.errorsPerSecond,
         rate_limited_per_second: window.rateLimitedPerSecond,
         output_tokens_per_second: window.outputTokensPerSecond,
-        time_to_first_token_ms: latency(window.timeToFirstToken),
-        inter_token_latency_ms: latency(window.interTokenLatency),
+        time_to_first_token_ms: window.timeToFirstToken,
+        inter_token_latency_ms: window.interTokenLatency,
         queue_length: { mean: window.queueMean, max: window.queueMax },
       },
       200,
       { "cache-control": "no-store" },
     );
   });
-}
-
-function latency(series: LatencySeries) {
-  return { mean: series.mean, p50: series.p50, p95: series.p95 };
 }
 
 /** The service asked for; none for all. */

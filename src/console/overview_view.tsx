@@ -5,6 +5,7 @@
  */
 import { isInService } from "../registry/availability.ts";
 import type { Registry } from "../registry/registry.ts";
+import { waitingPerService } from "../stats/metrics_history.ts";
 import type { ConsoleView } from "./view.ts";
 
 /** The overview, read from the registry's snapshot. */
@@ -14,7 +15,9 @@ export function overviewView(registry: Registry, now: () => number): ConsoleView
     title: "Overview",
     render() {
       const at = now();
-      const services = Object.entries(registry.snapshot.services)
+      const snapshot = registry.snapshot;
+      const waiting: ReadonlyMap<string, number> = waitingPerService(snapshot);
+      const services = Object.entries(snapshot.services)
         .filter(([, service]) => service.derivedFrom === undefined);
       return (
         <section data-refresh="5" aria-labelledby="overview-title">
@@ -35,7 +38,6 @@ export function overviewView(registry: Registry, now: () => number): ConsoleView
               <tbody>
                 {services.map(([type, service]) => {
                   const upstreams = service.upstreams;
-                  const queued = new Set(upstreams.flatMap((upstream) => upstream.queues));
                   return (
                     <tr>
                       <th scope="row">{type}</th>
@@ -43,7 +45,7 @@ export function overviewView(registry: Registry, now: () => number): ConsoleView
                       <td>{upstreams.filter((upstream) => isInService(upstream, at)).length}</td>
                       <td>{upstreams.filter((upstream) => upstream.status === "active").length}</td>
                       <td>{upstreams.reduce((sum, upstream) => sum + upstream.state.active, 0)}</td>
-                      <td>{[...queued].reduce((sum, queue) => sum + queue.length, 0)}</td>
+                      <td>{waiting.get(type) ?? 0}</td>
                     </tr>
                   );
                 })}
