@@ -34,6 +34,8 @@ export function mount(root, api) {
         updated.textContent = `Not updated: ${error.message}`;
       }
     }
+    // A load started while another was under way (a new service picked) leaves one timer.
+    clearTimeout(timer);
     if (!stopped) timer = setTimeout(load, Number(root.dataset.every) * 1000);
   }
 
