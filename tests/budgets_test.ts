@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { adminCall } from "./fixtures/admin.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { manualSchedule } from "./fixtures/clock.ts";
+import { scrape } from "./fixtures/prometheus.ts";
 import { spawnGateway, startGateway, withTempConfig } from "./fixtures/gateway.ts";
 
 const KEYS = { alice: "sk-alice-budget-0001", bob: "sk-bob-budget-00001" };
@@ -114,6 +115,12 @@ Deno.test("a stream whose backend reports no usage counts its events against a t
     assert.equal(answered.status, 200);
     assert.match(await answered.text(), /data: \[DONE\]/);
   }
+  // Settled before its end went out, each stream still counts once in the metrics.
+  const metrics = await scrape(gateway.url, { authorization: `Bearer ${KEYS.alice}` });
+  assert.equal(
+    metrics.value("switchyard_inter_token_latency_seconds_count", { service: "chat", model: "m" }),
+    2,
+  );
   const refused = await stream();
   assert.equal(refused.status, 429, "3 + 3 tokens counted from the events: 5 used up");
   const body = await refused.json() as { error: { code: string; type: string } };

@@ -65,6 +65,8 @@ export class StreamTap {
   readonly #tail = new KeptTail();
   /** The `usage` read from the tail, once the body ended and it was asked for. */
   #usageRead: { readonly usage: TokenUsage | undefined } | undefined;
+  /** What went by, once read: the body is over, and its gap is observed once. */
+  #result: TapResult | undefined;
 
   constructor(target: TapTarget, kind: TappedBody) {
     this.#target = target;
@@ -132,9 +134,14 @@ export class StreamTap {
   /**
    * What went by, once the body ended. For an SSE stream of two events or more, the mean gap
    * between its events (the last, `[DONE]`, not counted) goes to the gaps histogram: events
-   * that came in one chunk count as no gap, as the gateway saw them.
+   * that came in one chunk count as no gap, as the gateway saw them. Read once: later calls
+   * give the same result and observe nothing more.
    */
   result(): TapResult {
+    return this.#result ??= this.#read();
+  }
+
+  #read(): TapResult {
     const tokens = this.#events - 1;
     const gap = this.#sse && tokens >= 2
       ? (this.#lastEvent - this.#firstEvent) / (tokens - 1)

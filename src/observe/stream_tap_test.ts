@@ -55,6 +55,8 @@ Deno.test("events split across chunks and CRLF blank lines are counted once each
   t.tap.result();
   // Four events: the first ends at 10 ms, the next two and [DONE] at 30 ms.
   assert.deepEqual(t.gaps, [(30 - 10) / 2 / 1000]);
+  t.tap.result();
+  assert.equal(t.gaps.length, 1, "a stream's gap is observed once, however often it is read");
 });
 
 Deno.test("a stream of one event has no gap; a JSON body has no first token", () => {
