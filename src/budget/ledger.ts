@@ -261,19 +261,11 @@ export class UsageLedger {
         }
         counts[metric as Metric] += value;
       }
-      for (const [subject, used] of this.#writing) {
-        const pendingUse = this.#pendingBySubject.get(subject) ?? emptyUsed();
-        add(pendingUse, used);
-        this.#pendingBySubject.set(subject, pendingUse);
-      }
+      addAll(this.#pendingBySubject, this.#writing);
       this.#writing = new Map();
       throw error;
     }
-    for (const [subject, used] of this.#writing) {
-      const written = this.#written.get(subject);
-      if (written === undefined) this.#written.set(subject, used);
-      else add(written, used);
-    }
+    addAll(this.#written, this.#writing);
     this.#writing = new Map();
   }
 
@@ -325,11 +317,7 @@ export class UsageLedger {
       // Today's use, stored or not yet (it is stored under the day it was recorded on), is now
       // earlier this month.
       for (const source of [this.#today, this.#written, this.#writing, this.#pendingBySubject]) {
-        for (const [subject, used] of source) {
-          const earlier = this.#earlierThisMonth.get(subject) ?? emptyUsed();
-          add(earlier, used);
-          this.#earlierThisMonth.set(subject, earlier);
-        }
+        addAll(this.#earlierThisMonth, source);
       }
     } else {
       this.#earlierThisMonth = new Map();
@@ -353,6 +341,15 @@ export class UsageLedger {
       else if (metric === "spend") used.spend += value / 1e6;
     }
     return into;
+  }
+}
+
+/** Adds each subject's use in `from` to its use in `into`. */
+function addAll(into: Map<string, Used>, from: ReadonlyMap<string, Used>): void {
+  for (const [subject, used] of from) {
+    let total = into.get(subject);
+    if (total === undefined) into.set(subject, total = emptyUsed());
+    add(total, used);
   }
 }
 
