@@ -9,7 +9,7 @@ import type { Context } from "hono";
 import type { Authenticator } from "../auth/authenticator.ts";
 import { isJsonObject, type JsonObject } from "../lib/json.ts";
 import type { ConfigEdit, LiveConfig } from "../config/live_config.ts";
-import type { ConfigProblem } from "../config/load.ts";
+import { type ConfigProblem, schemaProblems } from "../config/load.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp, GatewayEnv } from "../gateway_env.ts";
 import type { Registry } from "../registry/registry.ts";
@@ -87,6 +87,20 @@ export async function readJsonObject(c: Context<GatewayEnv>): Promise<JsonObject
 }
 
 /** The 400 for a change that does not validate, naming every field at fault. */
+/**
+ * `input` parsed by `schema`, or a 400 `invalid_config` naming each problem as the config file's
+ * loading would, about `what` ("The team").
+ */
+export function parsedOr400<T extends z.ZodType>(
+  schema: T,
+  input: unknown,
+  what: string,
+): z.output<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw invalidConfig(schemaProblems(result.error.issues, [], { schema, input }), what);
+}
+
 export function invalidConfig(
   problems: readonly ConfigProblem[],
   what = "The change",

@@ -6,7 +6,6 @@
 import { z } from "@hono/zod-openapi";
 import { digestOf, newKey } from "../auth/secret.ts";
 import type { JsonObject } from "../lib/json.ts";
-import { schemaProblems } from "../config/load.ts";
 import { ApiKeySchema, JAIROUTER_KEY_NAMES, teamProblems } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
@@ -19,6 +18,7 @@ import {
   callerOf,
   invalidConfig,
   jsonContent,
+  parsedOr400,
   readJsonObject,
   storing,
   WRITE_ERRORS,
@@ -187,12 +187,7 @@ function info(key: StoredApiKey) {
 type KeySettingsInput = z.input<typeof KeySettings>;
 
 function validSettings(body: JsonObject, deps: AdminDeps): KeySettingsInput {
-  const result = KeySettings.safeParse(body);
-  if (!result.success) {
-    const validated = { schema: KeySettings, input: body };
-    throw invalidConfig(schemaProblems(result.error.issues, [], validated), "The key");
-  }
-  const settings = result.data;
+  const settings = parsedOr400(KeySettings, body, "The key");
   const jaiRouter = Object.entries(JAIROUTER_KEY_NAMES).filter(([name]) => name in body);
   if (jaiRouter.length > 0) {
     throw invalidConfig(

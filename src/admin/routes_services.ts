@@ -7,7 +7,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { deepEqual, type JsonObject } from "../lib/json.ts";
-import { schemaProblems } from "../config/load.ts";
 import { InstanceSchema } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp, GatewayEnv } from "../gateway_env.ts";
@@ -17,8 +16,8 @@ import {
   type AdminDeps,
   commitChange,
   IfMatchHeader,
-  invalidConfig,
   jsonContent,
+  parsedOr400,
   readJsonObject,
   WRITE_ERRORS,
 } from "./admin_api.ts";
@@ -241,12 +240,8 @@ export function checkedInstance(
   allowPrivate: boolean,
   checkUrl = true,
 ): JsonObject {
-  const result = InstanceSchema.safeParse(instance);
-  if (!result.success) {
-    const validated = { schema: InstanceSchema, input: instance };
-    throw invalidConfig(schemaProblems(result.error.issues, [], validated), "The instance");
-  }
-  if (checkUrl) refuseForbiddenUrl(result.data["base-url"], allowPrivate, "base-url");
+  const parsed = parsedOr400(InstanceSchema, instance, "The instance");
+  if (checkUrl) refuseForbiddenUrl(parsed["base-url"], allowPrivate, "base-url");
   return instance;
 }
 

@@ -5,7 +5,6 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { schemaProblems } from "../config/load.ts";
 import { type TeamConfig, teamProblems, TeamSchema } from "../config/schema.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayApp } from "../gateway_env.ts";
@@ -18,6 +17,7 @@ import {
   callerOf,
   invalidConfig,
   jsonContent,
+  parsedOr400,
   readJsonObject,
   storing,
   WRITE_ERRORS,
@@ -196,12 +196,7 @@ function info(team: TeamConfig, keys: readonly string[], stored: StoredTeam | un
 
 /** A team's settings, once they validate as the config file's would. */
 function validTeam(body: JsonObject): TeamConfig {
-  const result = TeamSchema.safeParse(body);
-  if (!result.success) {
-    const validated = { schema: TeamSchema, input: body };
-    throw invalidConfig(schemaProblems(result.error.issues, [], validated), "The team");
-  }
-  return result.data;
+  return parsedOr400(TeamSchema, body, "The team");
 }
 
 /** Refuses a change to a team that would leave one of its keys above what it allows. */
