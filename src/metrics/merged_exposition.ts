@@ -4,6 +4,7 @@
  * labels are combined; a series only some workers have is kept as it is.
  * @module
  */
+import { formatValue } from "./registry.ts";
 
 /**
  * How one metric's series of several workers become one:
@@ -114,11 +115,4 @@ function parseValue(text: string): number {
   if (text === "+Inf") return Infinity;
   if (text === "-Inf") return -Infinity;
   return Number(text);
-}
-
-/** A number as Prometheus writes it, as the registry writes it. */
-function formatValue(value: number): string {
-  if (value === Infinity) return "+Inf";
-  if (value === -Infinity) return "-Inf";
-  return String(value);
 }
