@@ -106,7 +106,10 @@ export class Authenticator {
    * Every team, of the config and of the store, with its cap on requests in flight for tokens
    * that name it.
    */
-  #teams = new Map<string, { readonly team: Team; readonly cap: readonly ConcurrencyCap[] }>();
+  #teams = new Map<
+    string,
+    { readonly team: Team; readonly concurrency: ClientConcurrency | undefined }
+  >();
 
   constructor(config: AuthConfig, options: AuthenticatorOptions = {}) {
     this.#config = config;
@@ -193,10 +196,13 @@ export class Authenticator {
     };
     const teamClaim = this.#config.jwt?.["team-claim"] !== undefined;
     this.#teams = new Map(
-      [...teams].map(([id, team]) => [id, {
-        team,
-        cap: teamClaim ? capOf(`team:${id}`, team.config["max-concurrency"]) : [],
-      }]),
+      [...teams].map(([id, team]) => {
+        const cap = teamClaim ? capOf(`team:${id}`, team.config["max-concurrency"]) : [];
+        return [id, {
+          team,
+          concurrency: cap.length === 0 ? undefined : new ClientConcurrency(cap),
+        }];
+      }),
     );
     for (const key of this.#config.keys) add(withJaiRouterNames(key), writtenDigest(key.key));
     for (const key of stored) {
@@ -299,27 +305,19 @@ export class Authenticator {
       ? undefined
       : [];
     const own = modelMatcher(models);
-    if (team === undefined) {
-      return {
-        ok: true,
-        identity: identityOf(
-          { id: `jwt:${subject}`, priority: "normal", "priority-header": false },
-          own,
-          [],
-          [],
-          undefined,
-        ),
-      };
-    }
-    const { config } = team.team;
+    const config = team?.team.config;
     return {
       ok: true,
       identity: identityOf(
-        { id: `jwt:${subject}`, team: config.id, "priority-header": config["priority-header"] },
-        (model) => team.team.allows(model) && own(model),
-        team.team.limits,
-        team.team.tokenLimits,
-        team.cap.length === 0 ? undefined : new ClientConcurrency(team.cap),
+        {
+          id: `jwt:${subject}`,
+          ...(config ? { team: config.id } : {}),
+          "priority-header": config?.["priority-header"] ?? false,
+        },
+        team ? (model) => team.team.allows(model) && own(model) : own,
+        team?.team.limits ?? [],
+        team?.team.tokenLimits ?? [],
+        team?.concurrency,
         config,
       ),
     };
