@@ -143,7 +143,7 @@ export function parseCommandLine(
 
 /** `auto` as the number of CPUs, else a whole number from 1 to {@link MAX_WORKERS}. */
 function workerCount(text: string): number | undefined {
-  if (text === "auto") return Math.max(1, navigator.hardwareConcurrency);
+  if (text === "auto") return Math.min(MAX_WORKERS, Math.max(1, navigator.hardwareConcurrency));
   if (!/^\d{1,3}$/.test(text)) return undefined;
   const count = Number(text);
   return count >= 1 && count <= MAX_WORKERS ? count : undefined;

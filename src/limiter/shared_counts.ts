@@ -210,8 +210,9 @@ export class SharedCounts {
     const reads: { track: Track; sign: "+" | "-"; counter: Counter }[] = [];
     for (const [id, track] of this.#tracks) {
       const source = live.get(track.limit);
-      const window = source && Math.floor(now / source.span);
-      if (source === undefined || window === undefined || track.usedIn < window - 1) {
+      const window = source ? Math.floor(now / source.span) : -Infinity;
+      // A limit no longer in the config, or a key not used for two windows, is followed no more.
+      if (!source || track.usedIn < window - 1) {
         this.#tracks.delete(id);
         continue;
       }
