@@ -17,7 +17,7 @@ import { deepEqual } from "./src/lib/json.ts";
 import { LiveConfigError } from "./src/config/live_config.ts";
 import { type SecretBox, UnsealError } from "./src/store/secret_box.ts";
 import { secretBoxFromEnvironment, SecretKeyError } from "./src/store/secret_keys.ts";
-import { listenFailure, listenProblem, memoryTrim } from "./src/runtime.ts";
+import { httpUrlOf, listenFailure, listenProblem, memoryTrim } from "./src/runtime.ts";
 import { makeStoreFolder, openStore, storeProblem, StoreUnavailable } from "./src/store/open.ts";
 import { type CounterStore, KvCounterStore } from "./src/store/shared_counters.ts";
 import { LineWriter } from "./src/logging/line_writer.ts";
@@ -64,9 +64,10 @@ const primary = link === undefined && workers > 1;
 
 const configPath = command.configPath;
 const storePath = command.kvPath;
-const redisUrl = command.redisUrl;
 // node-redis takes about 20 MiB once loaded: only a gateway given a Redis loads it.
-const redis = redisUrl === undefined ? undefined : await import("./src/store/redis_counters.ts");
+const redis = command.redisUrl === undefined
+  ? undefined
+  : { url: command.redisUrl, ...await import("./src/store/redis_counters.ts") };
 const source = configPath ?? "(embedded default)";
 let text: string;
 try {
@@ -112,7 +113,7 @@ if (command.check) {
   const problems = [
     listenProblem(config.server.host, config.server.port),
     await storeProblem(command.kvPath, { makesFolder: command.kvDefault }),
-    redisUrl === undefined ? undefined : await redis!.redisProblem(redisUrl),
+    redis === undefined ? undefined : await redis.redisProblem(redis.url),
   ].filter((problem) => problem !== undefined);
   for (const problem of problems) console.error(problem);
   Deno.exit(problems.length === 0 ? 0 : 1);
@@ -186,14 +187,14 @@ if (primary) await servePrimary();
 // Where the limits share their counts: Redis when named, else the store, which a `:memory:`
 // store shares with no one.
 let counters: CounterStore | undefined;
-if (redis !== undefined && redisUrl !== undefined) {
+if (redis !== undefined) {
   let reported = false;
-  counters = new redis.RedisCounterStore(redisUrl, (error) => {
+  counters = new redis.RedisCounterStore(redis.url, (error) => {
     // node-redis reports every failed reconnect; the sync's own warning says the rest.
     if (reported) return;
     reported = true;
     logger.warn(
-      `Redis at ${redis.withoutPassword(redisUrl)}: ${(error as Error).message ?? error}`,
+      `Redis at ${redis.withoutPassword(redis.url)}: ${(error as Error).message ?? error}`,
     );
   });
 } else if (storePath !== ":memory:") {
@@ -253,11 +254,10 @@ function serve(): Deno.HttpServer<Deno.NetAddr> {
     reusePort: link !== undefined,
     onError: serveErrorHandler(logError),
     onListen({ hostname, port }) {
-      const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
       logger.info(
-        `Switchyard ${manifest.version} listening on http://${shown}:${port} ` +
+        `Switchyard ${manifest.version} listening on ${httpUrlOf(hostname, port)} ` +
           `(config ${source}, version ${gateway.live.version}, store ${storePath}` +
-          (redis && redisUrl ? `, limits shared through ${redis.withoutPassword(redisUrl)}` : "") +
+          (redis ? `, limits shared through ${redis.withoutPassword(redis.url)}` : "") +
           ")",
       );
       for (const type of SERVICE_TYPES) {
@@ -414,8 +414,7 @@ async function servePrimary(): Promise<never> {
     await logsWritten();
     Deno.exit(start.code);
   }
-  const shown = host.includes(":") ? `[${host}]` : host;
-  logger.info(`All ${workers} workers listening on http://${shown}:${start.port}`);
+  logger.info(`All ${workers} workers listening on ${httpUrlOf(host, start.port)}`);
   return await new Promise<never>(() => {});
 }
 

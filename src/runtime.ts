@@ -94,9 +94,14 @@ async function addressesOf(hostname: string, signal: AbortSignal): Promise<strin
   }
 }
 
+/** The URL of `host:port`, an IPv6 address in brackets. */
+export function httpUrlOf(host: string, port: number): string {
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
 /** Why the gateway cannot listen on `host:port`, from the runtime's error, as a sentence. */
 export function listenFailure(error: unknown, host: string, port: number): string {
-  const where = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const where = httpUrlOf(host, port);
   if (error instanceof Deno.errors.AddrInUse) {
     return `Cannot listen on ${where}: the port is already in use. Stop what listens there, ` +
       `or choose another port with --port N`;
