@@ -26,6 +26,7 @@
  */
 import { envInteger } from "./_env.ts";
 import { type Child, freePort, spawn, waitForPort } from "./_process.ts";
+import { findRedisServer as lookUpRedisServer } from "../tests/fixtures/redis.ts";
 
 const REPO = new URL("../", import.meta.url).pathname;
 const BENCH = new URL("./", import.meta.url).pathname;
@@ -460,15 +461,8 @@ async function startBackend(): Promise<Child & { readonly url: string }> {
 }
 
 function findRedisServer(): string | undefined {
-  const named = Deno.env.get("SWITCHYARD_REDIS_SERVER");
-  for (const binary of named ? [named] : ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]) {
-    try {
-      if (Deno.statSync(binary).isFile) return binary;
-    } catch {
-      // Not there.
-    }
-  }
-  return undefined;
+  const lookup = lookUpRedisServer();
+  return lookup.found ? lookup.binary : undefined;
 }
 
 /** A Redis of the bench's own, on a free port, saving nothing; stopped with the bench. */

@@ -323,6 +323,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   );
   // Before the client API's authentication: these take an admin key instead of a client's.
   const now = deps.now ?? Date.now;
+  const schedule = deps.schedule ?? realSchedule;
   const targets = { snapshot: () => registry.snapshot, telemetry, monitor, now };
   const othersToo = (action: LiveAction) => askOthers({ kind: "act", action });
   mountStatsRoutes(app, { registry, telemetry, monitor, access, audit, now, othersToo });
@@ -381,7 +382,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     version: deps.version,
     configVersion: () => live.version,
     startedAt,
-    now: deps.now ?? Date.now,
+    now,
   });
   mountStatusPage(app);
   if (metrics) {
@@ -439,7 +440,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     version: deps.version,
     views: consoleViews({
       registry,
-      now: deps.now ?? Date.now,
+      now,
       live,
       audit,
       keys,
@@ -492,8 +493,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
         (peers ? `/worker-${peers.worker}` : ""),
     ),
     interval: deps.config.server["limits-save-interval"],
-    now: deps.now ?? Date.now,
-    schedule: deps.schedule ?? realSchedule,
+    now,
+    schedule,
     log,
     logError,
   });
@@ -501,7 +502,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ? new Poller(
       () => ledger.flush().catch((error) => logError("Could not store the usage", error)),
       deps.config.server["budgets-sync-interval"],
-      { schedule: deps.schedule ?? realSchedule },
+      { schedule },
     )
     : undefined;
   ledgerFlush?.start({ wait: true });
@@ -514,7 +515,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   queueSampler.start({ wait: true });
   const limitsSync = sharedCounts
     ? new Poller(() => sharedCounts.sync(), deps.config.server["limits-sync-interval"], {
-      schedule: deps.schedule ?? realSchedule,
+      schedule,
     })
     : undefined;
   limitsSync?.start({ wait: true });
