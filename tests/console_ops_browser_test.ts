@@ -7,6 +7,7 @@ import type { Page } from "playwright-core";
 import { browserTest } from "./fixtures/browser.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { startGateway } from "./fixtures/gateway.ts";
+import { chatStatusCode } from "./fixtures/requests.ts";
 
 const ADMIN_KEY = "sk-console-ops-admin";
 const OPERATOR_KEY = "sk-console-ops-operator";
@@ -51,14 +52,9 @@ async function reshow(page: Page, view: string): Promise<void> {
   await page.locator('main[aria-busy="false"]').waitFor();
 }
 
-async function chat(baseUrl: string, key = CLIENT_KEY): Promise<number> {
-  const response = await fetch(`${baseUrl}/v1/chat/completions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "Hi" }] }),
-  });
-  await response.body?.cancel();
-  return response.status;
+/** The status of a chat request with `key`. */
+function chat(baseUrl: string, key = CLIENT_KEY): Promise<number> {
+  return chatStatusCode(baseUrl, { headers: { authorization: `Bearer ${key}` } });
 }
 
 function posts(backend: { requests: readonly { method: string }[] }): number {

@@ -9,6 +9,7 @@ import { startVllm } from "./fixtures/backends/mod.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { eventually } from "./fixtures/gate.ts";
 import { startGateway } from "./fixtures/gateway.ts";
+import { postChat } from "./fixtures/requests.ts";
 
 const ADMIN_KEY = "sk-ops-admin-0001";
 const OPERATOR_KEY = "sk-ops-operator-1";
@@ -50,11 +51,10 @@ async function fragment(baseUrl: string, view: string, key: string): Promise<str
   return await response.text();
 }
 
+/** A chat request for `model` with `key`, its body dropped. */
 async function chat(baseUrl: string, model: string, key = CLIENT_KEY): Promise<Response> {
-  const response = await fetch(`${baseUrl}/v1/chat/completions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify({ model, messages: [{ role: "user", content: "Hi" }] }),
+  const response = await postChat(baseUrl, { model }, {
+    headers: { authorization: `Bearer ${key}` },
   });
   await response.body?.cancel();
   return response;
