@@ -8,9 +8,11 @@
  * @module
  */
 import { chromium, type Page } from "playwright-core";
+import { adminCall, instancePath } from "../tests/fixtures/admin.ts";
 import { findChromium } from "../tests/fixtures/browser.ts";
 import { startFakeBackend } from "../tests/fixtures/fake_backend.ts";
 import { startGateway } from "../tests/fixtures/gateway.ts";
+import { postChat } from "../tests/fixtures/requests.ts";
 
 const ADMIN_KEY = "sk-console-admin";
 const CLIENT_KEY = "sk-console-client";
@@ -98,30 +100,20 @@ const prepare: Record<string, (page: Page) => Promise<void>> = {
 };
 
 for (let i = 0; i < 3; i++) {
-  const response = await fetch(`${gateway.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify({ model: "llama3-70b", messages: [{ role: "user", content: "Hi" }] }),
+  const response = await postChat(gateway.url, { model: "llama3-70b" }, {
+    headers: { authorization: `Bearer ${CLIENT_KEY}` },
   });
   await response.body?.cancel();
 }
 
 /** Makes an admin API call for the demo, and fails the script when it is refused. */
 async function admin(method: string, path: string, body?: unknown): Promise<void> {
-  const response = await fetch(`${gateway.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${ADMIN_KEY}`,
-      "content-type": "application/json",
-      "if-match": "*",
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${await response.text()}`);
-  await response.body?.cancel();
+  const answer = await adminCall(gateway.url, method, path, { body, key: ADMIN_KEY, ifMatch: "*" });
+  if (answer.status >= 300) throw new Error(`${method} ${path}: ${JSON.stringify(answer.body)}`);
 }
-const slowId = encodeURIComponent(`qwen3-8b@${slow.url}/v1/chat/completions`);
-await admin("PATCH", `/admin/services/chat/instances/${slowId}`, { weight: 3 });
+await admin("PATCH", instancePath("chat", `qwen3-8b@${slow.url}/v1/chat/completions`), {
+  weight: 3,
+});
 await admin("POST", "/admin/keys", {
   id: "alice",
   models: ["qwen3-8b"],
