@@ -52,18 +52,18 @@ export class RateLimits {
       this.#share(id, fingerprint, scope, limiters, memoryOf(settings));
     }
     for (const [id, { budgets, scope }] of this.#tokenPolicies) {
-      this.#share(id, tokenFingerprintOf(budgets), scope, budgets, TOKEN_MEMORY);
+      this.#share(id, tokenFingerprintOf(budgets.settings), scope, budgets, TOKEN_MEMORY);
     }
   }
 
   /** The token budgets of a token limit: kept when its settings are unchanged, else new. */
   budgetsFor(policy: TokenLimitPolicy): KeyedTokenBudgets {
     const known = this.#tokenPolicies.get(policy.id)?.budgets;
-    const { perMinute, counts } = policy.settings;
-    if (known?.settings.perMinute === perMinute && known.settings.counts === counts) return known;
+    const fingerprint = tokenFingerprintOf(policy.settings);
+    if (known && tokenFingerprintOf(known.settings) === fingerprint) return known;
     const budgets = new KeyedTokenBudgets(policy.settings, MAX_KEYS_PER_POLICY);
     this.#tokenPolicies.set(policy.id, { budgets, scope: policy.scope });
-    this.#share(policy.id, tokenFingerprintOf(budgets), policy.scope, budgets, TOKEN_MEMORY);
+    this.#share(policy.id, fingerprint, policy.scope, budgets, TOKEN_MEMORY);
     return budgets;
   }
 
@@ -138,8 +138,8 @@ function memoryOf(settings: LimiterSettings): number {
 }
 
 /** A string equal for equal token limit settings. */
-function tokenFingerprintOf(budgets: KeyedTokenBudgets): string {
-  return `${budgets.settings.perMinute}|${budgets.settings.counts}`;
+function tokenFingerprintOf(settings: KeyedTokenBudgets["settings"]): string {
+  return `${settings.perMinute}|${settings.counts}`;
 }
 
 /** A string equal for equal settings. */
