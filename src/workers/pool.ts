@@ -214,12 +214,8 @@ export class WorkerPool {
     switch (this.#phase) {
       case "starting":
         // A worker that cannot start shows a problem every worker has: stop them all.
-        this.#phase = "stopping";
-        for (const other of this.#slots) {
-          other.handle?.postMessage({ kind: "stop", signal: "start" });
-        }
         this.#started.resolve({ kind: "failed", code: code === 0 ? 1 : code });
-        this.#checkStopped();
+        void this.stop("start");
         return;
       case "stopping":
         this.#checkStopped();
