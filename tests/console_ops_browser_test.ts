@@ -85,7 +85,8 @@ browserTest("an operator adds an instance, sees traffic reach it, then drains it
 
   await added.getByRole("button", { name: /^Drain / }).click();
   await page.getByText(`Draining m@${second.url}/v1/chat/completions.`).waitFor();
-  assert.equal(await added.getByRole("cell").nth(2).innerText(), "draining");
+  // The view is shown again after the notice: wait for the row to say so.
+  await added.getByRole("cell", { name: "draining", exact: true }).waitFor();
   for (let i = 0; i < 4; i++) assert.equal(await chat(gateway.url), 200);
   assert.equal(posts(second), 2, "a drained instance gets no new request");
   assert.equal(posts(first), 6);

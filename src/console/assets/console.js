@@ -209,8 +209,11 @@ async function act(control, method, url, body) {
       document.getElementById("reveal-value").textContent = String(value ?? "");
       document.getElementById("reveal").showModal();
     }
-    tell(control.dataset.done ?? "Done.");
+    // The reason went with this change: the field is empty before the change is reported.
     changeReason = "";
+    const reasonField = view.querySelector("[data-change-reason]");
+    if (reasonField) reasonField.value = "";
+    tell(control.dataset.done ?? "Done.");
     if (control instanceof HTMLFormElement) control.reset();
     await show(shown);
   } catch (error) {
