@@ -1,6 +1,6 @@
 /**
  * The scenarios run through the backend alone, nginx, the bare proxy and the gateway, one target
- * after another: `streams`, `chunk-latency`, `first-byte`, `fixed-rate` and `uploads`. Each reads its
+ * after another: `streams`, `chunk-latency`, `first-byte`, `stream-cpu`, `fixed-rate` and `uploads`. Each reads its
  * settings from the environment when chosen, says how many connections it holds at once (for the
  * open-files limits), and measures and prints its tables; bench/run.ts starts the targets.
  * @module
@@ -17,6 +17,7 @@ import {
   streamsTable,
   type StreamTarget,
 } from "./_streams.ts";
+import { measureStreamCpu, STREAM_CPU, type StreamCpu, streamCpuTable } from "./_stream_cpu.ts";
 import { measureTtfb, TTFB } from "./_ttfb.ts";
 import { measureUploads, uploadBody, type UploadsResult, uploadsTable } from "./_uploads.ts";
 
@@ -155,6 +156,36 @@ function firstByteScenario(): OneByOneScenario {
   };
 }
 
+/** `BENCH_ONLY=stream-cpu`: CPU per streamed request, a part per chunk and a fixed part. */
+function streamCpuScenario(): OneByOneScenario {
+  const options = {
+    ...STREAM_CPU,
+    requests: envInteger("BENCH_STREAM_CPU_REQUESTS", STREAM_CPU.requests, [10, 1_000_000]),
+  };
+  const [short, long] = options.chunks;
+  return {
+    description: `CPU per streamed request: ${options.requests} streams of ${short} chunks, then ` +
+      `of ${long}, ${options.concurrency} at a time, chunks ${options.chunkDelayMs} ms apart, ` +
+      `each after ${options.warmUp} unmeasured`,
+    connections: options.concurrency,
+    async run(targets) {
+      const results: StreamCpu[] = [];
+      for (const target of targets) {
+        console.log(`  stream CPU: ${target.name}`);
+        results.push(await measureStreamCpu(target, options));
+        await target.stop?.();
+      }
+      console.log("");
+      console.log(streamCpuTable(results, options.chunks));
+      console.log(
+        "\nCPU: user + system time of the target's processes (for direct, the backend) per " +
+          `request. per chunk: the difference between ${long} and ${short} chunks over ` +
+          `${long - short}; fixed: what is left at ${short} chunks, the request's way in and out.`,
+      );
+    },
+  };
+}
+
 /** `BENCH_ONLY=fixed-rate`: JSON requests at a fixed rate over a backend that takes its time. */
 function fixedRateScenario(): OneByOneScenario {
   const rate = envInteger("BENCH_RATE", 500, [1, 100_000]);
@@ -241,6 +272,7 @@ export const ONE_BY_ONE = {
   streams: streamsScenario,
   "chunk-latency": chunkLatencyScenario,
   "first-byte": firstByteScenario,
+  "stream-cpu": streamCpuScenario,
   "fixed-rate": fixedRateScenario,
   uploads: uploadsScenario,
 } as const;
