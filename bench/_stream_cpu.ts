@@ -61,15 +61,15 @@ export async function measureStreamCpu(
   target: { readonly name: string; readonly url: string; readonly pid: number },
   options: StreamCpuOptions = STREAM_CPU,
 ): Promise<StreamCpu> {
-  const costs: number[] = [];
-  for (const chunks of options.chunks) {
+  const cpuPerRequest = async (chunks: number) => {
     await sendStreams(target.url, chunks, options.warmUp, options);
     const before = await processTreeUsage(target.pid);
     await sendStreams(target.url, chunks, options.requests, options);
     const after = await processTreeUsage(target.pid);
-    costs.push(((after.cpuSeconds - before.cpuSeconds) * 1e6) / options.requests);
-  }
-  const [shortUs = 0, longUs = 0] = costs;
+    return ((after.cpuSeconds - before.cpuSeconds) * 1e6) / options.requests;
+  };
+  const shortUs = await cpuPerRequest(options.chunks[0]);
+  const longUs = await cpuPerRequest(options.chunks[1]);
   const { perChunk, fixed } = splitCost(options.chunks, [shortUs, longUs]);
   return { target: target.name, shortUs, longUs, perChunkUs: perChunk, fixedUs: fixed };
 }
