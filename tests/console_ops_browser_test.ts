@@ -105,6 +105,7 @@ browserTest("an operator adds an instance, sees traffic reach it, then drains it
   await added.getByRole("button", { name: /^Enable / }).click();
   await page.getByText(/The config changed since you read it: it is now version 4/).waitFor();
   // The view is shown again from the live version, and the same call now goes through.
+  await page.locator('main[aria-busy="false"]').waitFor();
   await added.getByRole("button", { name: /^Enable / }).click();
   await page.getByText(`m@${second.url}/v1/chat/completions is active.`).waitFor();
 });
