@@ -1,14 +1,16 @@
 /**
  * The scenarios run through the backend alone, nginx, the bare proxy and the gateway, one target
- * after another: `streams`, `chunk-latency`, `first-byte`, `stream-cpu`, `fixed-rate` and `uploads`. Each reads its
- * settings from the environment when chosen, says how many connections it holds at once (for the
- * open-files limits), and measures and prints its tables; bench/run.ts starts the targets.
+ * after another: `streams`, `chunk-latency`, `first-byte`, `stream-cpu`, `fixed-rate` and
+ * `uploads`. Each reads its settings from the environment when chosen, says how many connections
+ * it holds at once (for the open-files limits), and measures and prints its tables; bench/run.ts
+ * starts the targets.
  * @module
  */
 import { ADDED_PERCENTILES, addedTable, type LatencyRow } from "./_added_report.ts";
 import { envInteger } from "./_env.ts";
 import { fixedRate } from "./_fixed_rate.ts";
 import { sortedPercentile, type StreamLoadResult } from "./_stream_client.ts";
+import { measureStreamCpu, STREAM_CPU, type StreamCpu, streamCpuTable } from "./_stream_cpu.ts";
 import {
   measureChunkLatency,
   measureStreams,
@@ -17,7 +19,6 @@ import {
   streamsTable,
   type StreamTarget,
 } from "./_streams.ts";
-import { measureStreamCpu, STREAM_CPU, type StreamCpu, streamCpuTable } from "./_stream_cpu.ts";
 import { measureTtfb, TTFB } from "./_ttfb.ts";
 import { measureUploads, uploadBody, type UploadsResult, uploadsTable } from "./_uploads.ts";
 
@@ -160,7 +161,7 @@ function firstByteScenario(): OneByOneScenario {
 function streamCpuScenario(): OneByOneScenario {
   const options = {
     ...STREAM_CPU,
-    requests: envInteger("BENCH_STREAM_CPU_REQUESTS", STREAM_CPU.requests, [10, 1_000_000]),
+    requests: envInteger("BENCH_STREAM_CPU_REQUESTS", STREAM_CPU.requests, [500, 1_000_000]),
   };
   const [short, long] = options.chunks;
   return {

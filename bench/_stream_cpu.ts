@@ -32,13 +32,15 @@ export const STREAM_CPU: StreamCpuOptions = {
   chunkDelayMs: 2,
 };
 
-/** CPU per streamed request, in µs. */
+/** What streamed requests cost one target in CPU, in µs. */
 export interface StreamCpu {
   readonly target: string;
   /** CPU per request of a short stream and of a long one. */
   readonly shortUs: number;
   readonly longUs: number;
+  /** CPU per chunk: the relay. */
   readonly perChunkUs: number;
+  /** CPU per request whatever its length: its way in and out. */
   readonly fixedUs: number;
 }
 

@@ -8,12 +8,12 @@
  * ratios. `BENCH_ONLY=transports` measures the backend and the transport candidates alone,
  * `BENCH_ONLY=gateway` the backend, the bare proxy and the gateway.
  *
- * `BENCH_ONLY=streams`, `chunk-latency`, `first-byte`, `stream-cpu`, `fixed-rate` or `uploads` runs that one
- * scenario instead, through the backend, nginx, the bare proxy and the gateway one after
- * another: memory and chunk gaps under thousands of long streams, the delay added to each
+ * `BENCH_ONLY=streams`, `chunk-latency`, `first-byte`, `stream-cpu`, `fixed-rate` or `uploads`
+ * runs that one scenario instead, through the backend, nginx, the bare proxy and the gateway one
+ * after another: memory and chunk gaps under thousands of long streams, the delay added to each
  * streamed chunk, the time to the first streamed byte, CPU per streamed request (per chunk and
- * fixed), latency at a fixed request rate, and the
- * copies of large uploads held in memory (see docs/benchmarks.md). `BENCH_ONLY=routing` runs the
+ * fixed), latency at a fixed request rate, and the copies of large uploads held in memory (see
+ * docs/benchmarks.md). `BENCH_ONLY=routing` runs the
  * routing simulation instead: strategies compared over simulated engines in virtual time.
  * `BENCH_ONLY=workers` runs the throughput scenarios through the gateway with one worker and
  * with `--workers 2` (`BENCH_WORKERS` to change), interleaved, and their ratios.
@@ -161,10 +161,10 @@ const ONLY = [
  * What to run, from `BENCH_ONLY`: unset or empty for every target in the throughput and first
  * byte scenarios, `transports` for the backend and the transport candidates alone, `gateway` for
  * the backend, the bare proxy and the gateway; `streams`, `chunk-latency`, `first-byte`,
- * `stream-cpu`, `fixed-rate` or `uploads` for that scenario alone, through the backend, nginx, the bare proxy and the
- * gateway one by one (the first two run in no other way); `routing` for the routing simulation;
- * `workers` for the backend and the gateway with one worker and with several.
- * `cluster` for three gateways sharing a store.
+ * `stream-cpu`, `fixed-rate` or `uploads` for that scenario alone, through the backend, nginx,
+ * the bare proxy and the gateway one by one (only `first-byte` is also part of the full run);
+ * `routing` for the routing simulation; `workers` for the backend and the gateway with one
+ * worker and with several; `cluster` for three gateways sharing a store.
  */
 function benchOnly(): "all" | typeof ONLY[number] {
   const text = Deno.env.get("BENCH_ONLY") ?? "";
