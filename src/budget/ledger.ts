@@ -208,13 +208,7 @@ export class UsageLedger {
         () => failed(new Error(`The store took over ${this.#commitWait} ms to take the usage`)),
         this.#commitWait,
       );
-      write.then(() => {
-        wait.cancel();
-        resolve();
-      }, (error) => {
-        wait.cancel();
-        failed(error);
-      });
+      write.finally(() => wait.cancel()).then(resolve, failed);
     });
   }
 
