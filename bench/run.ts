@@ -13,8 +13,8 @@
  * after another: memory and chunk gaps under thousands of long streams, the delay added to each
  * streamed chunk, the time to the first streamed byte, CPU per streamed request (per chunk and
  * fixed), latency at a fixed request rate, and the copies of large uploads held in memory (see
- * docs/benchmarks.md). `BENCH_ONLY=routing` runs the
- * routing simulation instead: strategies compared over simulated engines in virtual time.
+ * docs/benchmarks.md). `BENCH_ONLY=routing` runs the routing simulation instead: strategies
+ * compared over simulated engines in virtual time.
  * `BENCH_ONLY=workers` runs the throughput scenarios through the gateway with one worker and
  * with `--workers 2` (`BENCH_WORKERS` to change), interleaved, and their ratios.
  * `BENCH_ONLY=cluster` runs three gateways sharing a store against one global limit (see

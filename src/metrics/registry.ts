@@ -90,7 +90,6 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const HISTOGRAM_SUFFIXES = ["_bucket", "_sum", "_count"] as const;
 
 /** A number as Prometheus writes it: `+Inf`, `-Inf`, `NaN`, integers below 1e21 in plain digits. */
-/** A sample value as the text format writes it. */
 export function formatValue(value: number): string {
   if (value === Infinity) return "+Inf";
   if (value === -Infinity) return "-Inf";
