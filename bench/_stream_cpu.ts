@@ -8,7 +8,7 @@
  */
 import { table } from "./_report.ts";
 import { processTreeUsage } from "./_proc.ts";
-import { STREAM_REQUEST } from "./_ttfb.ts";
+import { streamToDone } from "./_ttfb.ts";
 
 /** How the streams are sent. */
 export interface StreamCpuOptions {
@@ -85,32 +85,14 @@ async function sendStreams(
 ): Promise<void> {
   let left = count;
   const client = async () => {
-    while (left-- > 0) await readStream(url, chunks, options.chunkDelayMs);
+    while (left-- > 0) {
+      await streamToDone(url, {
+        "x-bench-chunk-delay": String(options.chunkDelayMs),
+        "x-bench-stream-chunks": String(chunks),
+      });
+    }
   };
   await Promise.all(Array.from({ length: options.concurrency }, client));
-}
-
-const decoder = new TextDecoder();
-
-async function readStream(url: string, chunks: number, chunkDelayMs: number): Promise<void> {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "x-bench-chunk-delay": String(chunkDelayMs),
-      "x-bench-stream-chunks": String(chunks),
-    },
-    body: STREAM_REQUEST,
-  });
-  if (response.status !== 200 || response.body === null) {
-    const text = await response.text();
-    throw new Error(`Cannot stream from ${url}: answered ${response.status} ${text}`);
-  }
-  let tail = "";
-  for await (const bytes of response.body) tail = (tail + decoder.decode(bytes)).slice(-64);
-  if (!tail.includes("data: [DONE]")) {
-    throw new Error(`Cannot stream from ${url}: it ended without "data: [DONE]"`);
-  }
 }
 
 /** The results as a table; `chunks` are the short and long streams' lengths. */

@@ -70,31 +70,43 @@ export async function measureTtfb(url: string, options: TtfbOptions): Promise<Tt
   };
 }
 
-const decoder = new TextDecoder();
-
 /** Times one streamed request: [ms to the first body chunk, ms to the end]. */
 async function timeOne(url: string, chunkDelayMs: number): Promise<[number, number]> {
   const started = performance.now();
+  let first = 0;
+  await streamToDone(url, { "x-bench-chunk-delay": String(chunkDelayMs) }, () => {
+    first ||= performance.now() - started;
+  });
+  return [first, performance.now() - started];
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Sends the bench's streamed chat request to `url` with the fake backend's `headers` and reads
+ * the answer to its end, calling `onChunk` as each body chunk arrives; throws unless it is a 200
+ * that ends with `data: [DONE]`.
+ */
+export async function streamToDone(
+  url: string,
+  headers: Record<string, string>,
+  onChunk?: () => void,
+): Promise<void> {
   const response = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json", "x-bench-chunk-delay": String(chunkDelayMs) },
+    headers: { "content-type": "application/json", ...headers },
     body: STREAM_REQUEST,
   });
   if (response.status !== 200 || response.body === null) {
     const text = await response.text();
-    throw new Error(`Cannot time a stream from ${url}: answered ${response.status} ${text}`);
+    throw new Error(`Cannot stream from ${url}: answered ${response.status} ${text}`);
   }
-  const reader = response.body.getReader();
-  let first: number | undefined;
   let tail = "";
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    first ??= performance.now() - started;
-    tail = (tail + decoder.decode(value)).slice(-64);
+  for await (const bytes of response.body) {
+    onChunk?.();
+    tail = (tail + decoder.decode(bytes)).slice(-64);
   }
-  if (first === undefined || !tail.includes("data: [DONE]")) {
-    throw new Error(`Cannot time a stream from ${url}: it ended without "data: [DONE]"`);
+  if (!tail.includes("data: [DONE]")) {
+    throw new Error(`Cannot stream from ${url}: it ended without "data: [DONE]"`);
   }
-  return [first, performance.now() - started];
 }
