@@ -86,7 +86,6 @@ export async function readJsonObject(c: Context<GatewayEnv>): Promise<JsonObject
   return body;
 }
 
-/** The 400 for a change that does not validate, naming every field at fault. */
 /**
  * `input` parsed by `schema`, or a 400 `invalid_config` naming each problem as the config file's
  * loading would, about `what` ("The team").
@@ -101,6 +100,7 @@ export function parsedOr400<T extends z.ZodType>(
   throw invalidConfig(schemaProblems(result.error.issues, [], { schema, input }), what);
 }
 
+/** The 400 for a change that does not validate, naming every field at fault. */
 export function invalidConfig(
   problems: readonly ConfigProblem[],
   what = "The change",
