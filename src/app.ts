@@ -421,7 +421,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   };
   guardAdminRoutes(app, access);
   mountConfigRoutes(app, adminDeps);
-  mountUsageRoutes(app, { ledger, timeZone: deps.config.auth["budget-time-zone"] });
+  mountUsageRoutes(app, {
+    ledger,
+    timeZone: deps.config.auth["budget-time-zone"],
+    teamOfKey: (key) => authenticator.teamOfKey(key),
+  });
   mountServiceRoutes(app, adminDeps);
   mountStateRoutes(app, {
     ...adminDeps,

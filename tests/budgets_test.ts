@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { adminCall } from "./fixtures/admin.ts";
 import { startFakeBackend } from "./fixtures/fake_backend.ts";
 import { manualSchedule } from "./fixtures/clock.ts";
+import { Gate } from "./fixtures/gate.ts";
 import { scrape } from "./fixtures/prometheus.ts";
 import { spawnGateway, startGateway, withTempConfig } from "./fixtures/gateway.ts";
 
@@ -20,6 +21,10 @@ function config(
     readonly zone?: string;
     readonly price?: Record<string, number>;
     readonly server?: Record<string, unknown>;
+    /** Settings of the chat service, next to its instances. */
+    readonly chat?: Record<string, unknown>;
+    /** Settings of its one instance. */
+    readonly instance?: Record<string, unknown>;
   } = {},
 ): string {
   return JSON.stringify({
@@ -41,10 +46,12 @@ function config(
     model: {
       services: {
         chat: {
+          ...options.chat,
           instances: [{
             name: "m",
             "base-url": url,
             ...(options.price ? { price: options.price } : {}),
+            ...options.instance,
           }],
         },
       },
@@ -202,6 +209,44 @@ Deno.test("a gateway killed outright has stored the use of every answer it gave 
   }
 });
 
+Deno.test("a refusal after a request was counted goes out once its count is stored", async () => {
+  const hold = new Gate();
+  await using backend = await startFakeBackend({ hold });
+  const dir = await Deno.makeTempDir();
+  const store = ["--kv", `${dir}/usage.kv`];
+  const written = config(backend.url, {
+    alice: { "requests-per-day": 100 },
+    server: { "budgets-sync-interval": 60_000 },
+    chat: { "queue-size": 0 },
+    instance: { "max-concurrency": 1 },
+  });
+  try {
+    await withTempConfig(written, async (path) => {
+      {
+        await using gateway = await spawnGateway(["--config", path, ...store]);
+        // Its connection is cut by the kill.
+        const held = chat(gateway.url, KEYS.alice).catch(() => undefined);
+        await backend.received(1);
+        const refused = await chat(gateway.url, KEYS.alice);
+        assert.equal(refused.status, 429);
+        assert.equal(refused.body.error.code, "queue_full");
+        gateway.process.kill("SIGKILL");
+        await gateway.exited();
+        hold.open();
+        await held;
+      }
+      await using restarted = await spawnGateway(["--config", path, ...store]);
+      const response = await fetch(`${restarted.url}/admin/usage?key=alice`);
+      const { usage } = await response.json() as { usage: { requests: number }[] };
+      // Both were counted when let through; the refusal's answer waited for both to be stored.
+      assert.equal(usage.reduce((total, row) => total + row.requests, 0), 2, JSON.stringify(usage));
+    });
+  } finally {
+    hold.open();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("gateways sharing a store see each other's use every server.budgets-sync-interval", async () => {
   await using backend = await startFakeBackend();
   using kv = await Deno.openKv(":memory:");
@@ -266,6 +311,17 @@ Deno.test("GET /admin/usage reports use per key, team, model and day", async () 
   assert.ok(Math.abs(spend - 0.018) < 1e-9, String(spend));
   const only = await adminCall<{ usage: unknown[] }>(gateway.url, "GET", "/admin/usage?key=bob");
   assert.equal(only.body.usage.length, 1);
+  // A key's row names the team it is in; a team's filter keeps its row and its keys'.
+  assert.equal(report.body.usage.find((row) => row.key === "alice")!.team, "lab");
+  const team = await adminCall<{ usage: { key: string | null; team: string }[] }>(
+    gateway.url,
+    "GET",
+    "/admin/usage?team=lab",
+  );
+  assert.deepEqual(
+    team.body.usage.map((row) => `${row.key}/${row.team}`).sort(),
+    ["alice/lab", "bob/lab", "null/lab"],
+  );
   const bad = await adminCall(gateway.url, "GET", "/admin/usage?from=yesterday");
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error.param, "from");

@@ -1,6 +1,6 @@
 /**
- * Token limits as a client meets them: requests reserve their estimated tokens (prompt bytes ÷ 4
- * plus `max_tokens`) and settle with the backend's `usage`; refusals are 429s with OpenAI's
+ * Token limits as a client meets them: requests reserve their estimated tokens (prompt bytes ÷ 4,
+ * inline image data left out, plus `max_tokens`) and settle with the backend's `usage`; refusals are 429s with OpenAI's
  * `x-ratelimit-*-tokens` headers; streams ask the backend for usage, hiding its extra event
  * from a client that did not ask. The gateway's clock is a number the test moves.
  */
@@ -119,6 +119,25 @@ Deno.test("a token limit refuses past its budget with 429 and OpenAI's token hea
     hold.open();
     await (await third).body?.cancel();
   }
+});
+
+Deno.test("an inline image's data reserves no prompt tokens: a large image fits a small limit", async () => {
+  await using backend = await startFakeBackend();
+  const clock = manualClock();
+  await using gateway = await startGateway(
+    chatWithLimit(backend.url, `        tokens-per-minute: 100\n        scope: service`),
+    { now: clock.now },
+  );
+  const image = `data:image/png;base64,${"A".repeat(200_000)}`;
+  const messages = [{
+    role: "user",
+    content: [{ type: "text", text: "Hi" }, { type: "image_url", image_url: { url: image } }],
+  }];
+  const response = await post(gateway, { messages });
+  assert.equal(response.status, 200, "50,000 tokens of base64 are not reserved");
+  await response.body?.cancel();
+  const remaining = Number(response.headers.get("x-ratelimit-remaining-tokens"));
+  assert.ok(remaining > 0 && remaining < 100 - MAX_TOKENS, String(remaining));
 });
 
 Deno.test("a stream the client did not ask usage of asks the backend, and hides the usage event", async () => {

@@ -13,8 +13,10 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 const UsageRowSchema = z.object({
   day: z.string(),
-  key: z.string().nullable(),
-  team: z.string().nullable(),
+  key: z.string().nullable().openapi({ description: "the key; null on a team's row" }),
+  team: z.string().nullable().openapi({
+    description: "the team; on a key's row, the team the key is in now (null if none)",
+  }),
   model: z.string(),
   requests: z.number().int(),
   input_tokens: z.number().int(),
@@ -35,7 +37,7 @@ const UsageSchema = z.object({
     usage: [{
       day: "2026-12-05",
       key: "alice",
-      team: null,
+      team: "research",
       model: "qwen3-32b",
       requests: 42,
       input_tokens: 12_800,
@@ -48,7 +50,12 @@ const UsageSchema = z.object({
 /** Mounts `GET /admin/usage`. */
 export function mountUsageRoutes(
   app: GatewayApp,
-  deps: { readonly ledger: UsageLedger | undefined; readonly timeZone: string },
+  deps: {
+    readonly ledger: UsageLedger | undefined;
+    readonly timeZone: string;
+    /** The team a key is in now. */
+    readonly teamOfKey: (key: string) => string | undefined;
+  },
 ): void {
   app.openAPIRegistry.registerPath({
     method: "get",
@@ -60,7 +67,9 @@ export function mountUsageRoutes(
         from: z.string().optional().openapi({ description: "first day, YYYY-MM-DD; today" }),
         to: z.string().optional().openapi({ description: "last day, YYYY-MM-DD; today" }),
         key: z.string().optional().openapi({ description: "only this key's use" }),
-        team: z.string().optional().openapi({ description: "only this team's use" }),
+        team: z.string().optional().openapi({
+          description: "only this team's use: its row, and its keys'",
+        }),
         model: z.string().optional(),
       }),
     },
@@ -94,19 +103,23 @@ export function mountUsageRoutes(
     const key = c.req.query("key");
     const team = c.req.query("team");
     const model = c.req.query("model");
-    const rows = (await ledger.report(from, to)).filter((row) =>
-      (key === undefined || row.subject === `key:${key}`) &&
-      (team === undefined || row.subject === `team:${team}`) &&
+    const rows = (await ledger.report(from, to)).map(({ subject, ...row }) => {
+      const keyId = subject.startsWith("key:") ? subject.slice(4) : null;
+      const teamId = keyId === null ? subject.slice(5) : deps.teamOfKey(keyId) ?? null;
+      return { ...row, key: keyId, team: teamId };
+    }).filter((row) =>
+      (key === undefined || row.key === key) &&
+      (team === undefined || row.team === team) &&
       (model === undefined || row.model === model)
     );
     return c.json({
       from,
       to,
       time_zone: deps.timeZone,
-      usage: rows.map(({ subject, ...row }) => ({
+      usage: rows.map((row) => ({
         day: row.day,
-        key: subject.startsWith("key:") ? subject.slice(4) : null,
-        team: subject.startsWith("team:") ? subject.slice(5) : null,
+        key: row.key,
+        team: row.team,
         model: row.model,
         requests: row.requests,
         input_tokens: row.input_tokens,

@@ -102,6 +102,8 @@ export class Authenticator {
   /** The ids of the teams written in the config, which stored teams may not take. */
   readonly configuredTeamIds: ReadonlySet<string>;
   #byDigest = new Map<string, KnownKey>();
+  /** The team of each key in one, by key id. */
+  #keyTeams = new Map<string, string>();
   /**
    * Every team, of the config and of the store, with its cap on requests in flight for tokens
    * that name it.
@@ -147,6 +149,7 @@ export class Authenticator {
   /** Installs the keys and teams created through the admin API, next to the configured ones. */
   useStored(stored: readonly StoredApiKey[], storedTeams: readonly StoredTeam[]): void {
     const byDigest = new Map<string, KnownKey>();
+    const keyTeams = new Map<string, string>();
     const policies = new Set<string>();
     const teamConfigs = new Map(this.#config.teams.map((team) => [team.id, team]));
     for (const { created: _, by: __, ...written } of storedTeams) {
@@ -177,6 +180,7 @@ export class Authenticator {
       ];
       for (const limit of [...limits, ...tokenLimits]) policies.add(limit.policy.id);
       const own = modelMatcher(key.models);
+      if (key.team !== undefined) keyTeams.set(key.id, key.team);
       byDigest.set(digest, {
         id: key.id,
         digest,
@@ -231,6 +235,12 @@ export class Authenticator {
       if (!caps.has(subject) && cap.active === 0) this.#caps.delete(subject);
     }
     this.#byDigest = byDigest;
+    this.#keyTeams = keyTeams;
+  }
+
+  /** The team the key `id` (of the config or the store) is in now, if any. */
+  teamOfKey(id: string): string | undefined {
+    return this.#keyTeams.get(id);
   }
 
   /** Authenticates a request from its headers, coming from the client address `clientIp`. */

@@ -92,8 +92,10 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     ? identity.tokenLimitsWith(service.tokenLimits)
     : service.tokenLimits;
   let tightestTokens: MeteredTokens | undefined;
+  let needs: RequestNeeds | undefined;
+  const needsOfBody = () => needs ??= needsOf(body);
   let estimate: TokenEstimate | undefined;
-  const tokenEstimate = () => estimate ??= estimatedTokenParts(body);
+  const tokenEstimate = () => estimate ??= estimatedTokenParts(body, needsOfBody());
   if (tokens.length > 0) {
     const reserved = reserveTokens(tokens, client, tokenEstimate(), clock);
     if (!reserved.allowed) {
@@ -117,7 +119,6 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     return clientGone();
   }
 
-  let needs: RequestNeeds | undefined;
   const visit = new QueueVisit();
   const shared: ModelRequest = {
     request,
@@ -125,7 +126,7 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     service,
     client,
     base: upstreamHeadersFor(body, request),
-    needs: () => needs ??= needsOf(body),
+    needs: needsOfBody,
     place,
     visit,
     // The usage ledger counts a client's tokens too, for budgets and the usage report.
@@ -147,14 +148,21 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
 
 /**
  * A whole answer goes out once the request's use is stored; a relayed body waits at its end
- * instead. A gateway killed after a client had its answer has counted it against the budget.
+ * instead. A refusal after the request was counted (its queue full) waits too. A gateway killed
+ * after a client had its answer has counted it against the budget.
  */
 async function useStoredFirst(
   answering: Promise<Response>,
   record: ProxyRequest["record"],
   storeUse: () => Promise<void>,
 ): Promise<Response> {
-  const response = await answering;
+  let response: Response;
+  try {
+    response = await answering;
+  } catch (refusal) {
+    await storeUse();
+    throw refusal;
+  }
   if (record.answerWhole(response.status)) await storeUse();
   return response;
 }

@@ -1,33 +1,27 @@
 /**
- * A request's size in tokens as routing weighs it before any backend has seen it: its prompt,
- * guessed from its bytes, and the longest answer it allows.
+ * A request's size in tokens as limits and routing weigh it before any backend has seen it: the
+ * prompt and answer of {@linkcode RequestNeeds}, with a default answer for a request that sets no
+ * limit of its own.
  * @module
  */
 import type { ClientBody } from "./body.ts";
-
-/** Bytes of a JSON request body per prompt token, a rough average over English and code. */
-export const BYTES_PER_TOKEN = 4;
+import type { RequestNeeds } from "./needs.ts";
 
 /** The answer length counted when a request sets no limit of its own. */
 export const DEFAULT_ANSWER_TOKENS = 512;
 
-/** The fields that bound an answer's length in the APIs the gateway serves. */
-const ANSWER_LIMITS = ["max_tokens", "max_completion_tokens", "max_output_tokens"] as const;
-
 /**
- * What a request will take of an engine, in tokens, as its prompt (`input`: body bytes ÷ 4) and
- * its answer (`output`: its `max_tokens`, or a default).
+ * What a request will take of an engine, in tokens: its prompt (`input`: its text's bytes ÷ 4,
+ * inline images and audio left out) and its answer (`output`: its `max_tokens`, or a default).
+ * An upload takes none.
  */
-export function estimatedTokenParts(body: ClientBody): { input: number; output: number } {
-  const json = body.json;
-  if (json === undefined) return { input: 0, output: 0 };
-  let answer = DEFAULT_ANSWER_TOKENS;
-  for (const field of ANSWER_LIMITS) {
-    const limit = json[field];
-    if (typeof limit === "number" && Number.isFinite(limit) && limit >= 0) {
-      answer = limit;
-      break;
-    }
-  }
-  return { input: Math.ceil(body.bytes.byteLength / BYTES_PER_TOKEN), output: answer };
+export function estimatedTokenParts(
+  body: ClientBody,
+  needs: RequestNeeds,
+): { input: number; output: number } {
+  if (body.json === undefined) return { input: 0, output: 0 };
+  return {
+    input: needs.promptTokens,
+    output: needs.maxTokens > 0 ? needs.maxTokens : DEFAULT_ANSWER_TOKENS,
+  };
 }

@@ -28,6 +28,9 @@ export interface RequestNeeds {
  */
 export const BYTES_PER_TOKEN = 4;
 
+/** The fields that bound an answer's length in the APIs the gateway serves, in this order. */
+const ANSWER_LIMITS = ["max_tokens", "max_completion_tokens", "max_output_tokens"] as const;
+
 /** Content part types that carry an image: chat, Anthropic Messages, Responses. */
 const IMAGE_PARTS = new Set(["image_url", "image", "input_image"]);
 
@@ -39,13 +42,12 @@ export function needsOf(body: ClientBody): RequestNeeds {
   for (const messages of [json.messages, json.input]) {
     if (Array.isArray(messages)) { for (const message of messages) readItem(message, found); }
   }
-  const maxTokens = json.max_tokens ?? json.max_completion_tokens ?? json.max_output_tokens;
   return {
     vision: found.vision,
     tools: nonEmpty(json.tools) || nonEmpty(json.functions),
     audio: found.audio || (Array.isArray(json.modalities) && json.modalities.includes("audio")),
     promptTokens: tokensIn(body.bytes.byteLength - found.inlineBytes),
-    maxTokens: typeof maxTokens === "number" && maxTokens > 0 ? maxTokens : 0,
+    maxTokens: answerLimit(json),
   };
 }
 
@@ -56,6 +58,15 @@ const NOTHING: RequestNeeds = {
   promptTokens: 0,
   maxTokens: 0,
 };
+
+/** The first of the answer-limit fields `json` sets to a positive number; 0 without one. */
+function answerLimit(json: Readonly<Record<string, unknown>>): number {
+  for (const field of ANSWER_LIMITS) {
+    const limit = json[field];
+    if (typeof limit === "number" && Number.isFinite(limit) && limit > 0) return limit;
+  }
+  return 0;
+}
 
 function tokensIn(bytes: number): number {
   return Math.ceil(Math.max(0, bytes) / BYTES_PER_TOKEN);

@@ -101,6 +101,8 @@ Deno.test("max_tokens, max_completion_tokens and max_output_tokens are the answe
   assert.equal(needsOf(jsonBody({ model: "m", max_completion_tokens: 200 })).maxTokens, 200);
   assert.equal(needsOf(jsonBody({ model: "m", max_output_tokens: 100 })).maxTokens, 100);
   assert.equal(needsOf(jsonBody({ model: "m", max_tokens: "many" })).maxTokens, 0);
+  const second = { model: "m", max_tokens: "many", max_completion_tokens: 7 };
+  assert.equal(needsOf(jsonBody(second)).maxTokens, 7);
 });
 
 Deno.test("an upload needs nothing", () => {
