@@ -282,14 +282,25 @@ function grown(
   return larger;
 }
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
+const decoder = new TextDecoder();
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * `bytes` as UTF-8 text; throws a `TypeError` for bytes that are not UTF-8. The runtime's
+ * lenient decoder is several times faster than its strict one, and marks each invalid sequence
+ * with U+FFFD: only a text that holds one (rare in a request) is decoded again, strictly.
+ */
+function utf8Text(bytes: Uint8Array): string {
+  const text = decoder.decode(bytes);
+  return text.includes("\uFFFD") ? strictDecoder.decode(bytes) : text;
+}
 
 function jsonFields(
   bytes: Uint8Array,
 ): { model: string; stream: boolean; json: Record<string, unknown> } {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(decoder.decode(bytes));
+    parsed = JSON.parse(utf8Text(bytes));
   } catch (error) {
     const reason = error instanceof SyntaxError ? error.message : "it is not valid UTF-8";
     throw new GatewayError(400, "invalid_json", `Request body is not valid JSON: ${reason}`);

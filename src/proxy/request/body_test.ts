@@ -47,6 +47,23 @@ Deno.test("refuses bad JSON, non-objects and a missing model with 400", async ()
   assert.equal(missing.param, "model");
 });
 
+Deno.test("refuses a body that is not UTF-8 with 400, and keeps a U+FFFD the client wrote", async () => {
+  const invalid = new Uint8Array([
+    ...new TextEncoder().encode('{"model":"m","x":"'),
+    0xff,
+    0x22,
+    0x7d,
+  ]);
+  const error = await refusal(
+    readClientBody(post(invalid, "application/json"), "json", { maxBytes: 99 }),
+  );
+  assert.equal(error.code, "invalid_json");
+  assert.match(error.message, /not valid UTF-8/);
+  const written = '{"model":"m","x":"\uFFFD"}';
+  const body = await readClientBody(post(written, "application/json"), "json", { maxBytes: 99 });
+  assert.equal(body.json?.x, "\uFFFD");
+});
+
 Deno.test("refuses a wrong content type with 415", async () => {
   const error = await refusal(
     readClientBody(post("a=1", "application/x-www-form-urlencoded"), "json", { maxBytes: 99 }),
