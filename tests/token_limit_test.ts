@@ -1,8 +1,9 @@
 /**
- * Token limits as a client meets them: requests reserve their estimated tokens (prompt bytes ÷ 4,
- * inline image data left out, plus `max_tokens`) and settle with the backend's `usage`; refusals are 429s with OpenAI's
- * `x-ratelimit-*-tokens` headers; streams ask the backend for usage, hiding its extra event
- * from a client that did not ask. The gateway's clock is a number the test moves.
+ * Token limits as a client meets them: requests reserve their estimated tokens (prompt bytes
+ * ÷ 4, inline image data left out, plus `max_tokens`) and settle with the backend's `usage`;
+ * refusals are 429s with OpenAI's `x-ratelimit-*-tokens` headers; streams ask the backend for
+ * usage, hiding its extra event from a client that did not ask. The gateway's clock is a number
+ * the test moves.
  */
 import assert from "node:assert/strict";
 import { manualClock } from "./fixtures/clock.ts";

@@ -15,7 +15,8 @@ const UsageRowSchema = z.object({
   day: z.string(),
   key: z.string().nullable().openapi({ description: "the key; null on a team's row" }),
   team: z.string().nullable().openapi({
-    description: "the team; on a key's row, the team the key is in now (null if none)",
+    description: "the team; on a key's row, the team the key is in now (null if none, and for " +
+      "a JWT client, whose team comes with each token)",
   }),
   model: z.string(),
   requests: z.number().int(),
@@ -68,7 +69,7 @@ export function mountUsageRoutes(
         to: z.string().optional().openapi({ description: "last day, YYYY-MM-DD; today" }),
         key: z.string().optional().openapi({ description: "only this key's use" }),
         team: z.string().optional().openapi({
-          description: "only this team's use: its row, and its keys'",
+          description: "only this team's use: its rows, and those of the keys now in it",
         }),
         model: z.string().optional(),
       }),

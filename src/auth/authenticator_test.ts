@@ -53,3 +53,31 @@ Deno.test("a team's cap is one count for all its keys", async () => {
   using _claim = one.concurrency!.claim();
   assert.equal(two.identity.concurrency!.hasRoom(), false);
 });
+
+Deno.test("a key's team is the one it is in now: of the config, of the store, after a move", () => {
+  const authenticator = new Authenticator(AuthSchema.parse({
+    enabled: true,
+    teams: [{ id: "crew" }, { id: "lab" }],
+    keys: [{ id: "written", key: KEY, team: "crew" }, {
+      id: "alone",
+      key: "sk-alone-0000000000000",
+    }],
+  }));
+  const stored = {
+    id: "made",
+    digest: "0".repeat(64),
+    team: "crew",
+    enabled: true,
+    created: "2026-12-05T00:00:00Z",
+    by: "admin",
+  };
+  authenticator.useStored([stored], []);
+  assert.equal(authenticator.teamOfKey("written"), "crew");
+  assert.equal(authenticator.teamOfKey("made"), "crew");
+  assert.equal(authenticator.teamOfKey("alone"), undefined);
+  assert.equal(authenticator.teamOfKey("unknown"), undefined);
+  authenticator.useStored([{ ...stored, team: "lab" }], []);
+  assert.equal(authenticator.teamOfKey("made"), "lab");
+  authenticator.useStored([], []);
+  assert.equal(authenticator.teamOfKey("made"), undefined, "a key taken out has no team");
+});

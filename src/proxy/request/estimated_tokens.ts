@@ -22,6 +22,6 @@ export function estimatedTokenParts(
   if (body.json === undefined) return { input: 0, output: 0 };
   return {
     input: needs.promptTokens,
-    output: needs.maxTokens > 0 ? needs.maxTokens : DEFAULT_ANSWER_TOKENS,
+    output: needs.maxTokens ?? DEFAULT_ANSWER_TOKENS,
   };
 }

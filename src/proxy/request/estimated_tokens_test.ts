@@ -24,6 +24,7 @@ Deno.test("estimated tokens: the prompt's bytes over four, plus the answer limit
   assert.equal(estimatedTokens(body({ max_tokens: 1_000 })), 1_100);
   assert.equal(estimatedTokens(body({ max_completion_tokens: 50 })), 150);
   assert.equal(estimatedTokens(body({ max_output_tokens: 10 }, 41)), 21);
+  assert.equal(estimatedTokens(body({ max_tokens: 0 })), 100, "a completion that only scores");
 });
 
 Deno.test("estimated tokens: a request without a limit counts a default answer", () => {

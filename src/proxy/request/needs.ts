@@ -17,8 +17,8 @@ export interface RequestNeeds {
   readonly audio: boolean;
   /** Estimated prompt tokens: its bytes, less inline image and audio data, divided by 4. */
   readonly promptTokens: number;
-  /** The most output tokens it asks for; 0 when it sets no limit. */
-  readonly maxTokens: number;
+  /** The most output tokens it asks for; undefined when it sets no limit. */
+  readonly maxTokens: number | undefined;
 }
 
 /**
@@ -56,16 +56,16 @@ const NOTHING: RequestNeeds = {
   tools: false,
   audio: false,
   promptTokens: 0,
-  maxTokens: 0,
+  maxTokens: undefined,
 };
 
-/** The first of the answer-limit fields `json` sets to a positive number; 0 without one. */
-function answerLimit(json: Readonly<Record<string, unknown>>): number {
+/** The first of the answer-limit fields `json` sets to a number, 0 included; undefined without one. */
+function answerLimit(json: Readonly<Record<string, unknown>>): number | undefined {
   for (const field of ANSWER_LIMITS) {
     const limit = json[field];
-    if (typeof limit === "number" && Number.isFinite(limit) && limit > 0) return limit;
+    if (typeof limit === "number" && Number.isFinite(limit) && limit >= 0) return limit;
   }
-  return 0;
+  return undefined;
 }
 
 function tokensIn(bytes: number): number {

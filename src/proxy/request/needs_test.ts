@@ -16,7 +16,7 @@ Deno.test("a plain chat request needs no feature, and room for its bytes / 4", (
     tools: false,
     audio: false,
     promptTokens: Math.ceil(body.bytes.byteLength / BYTES_PER_TOKEN),
-    maxTokens: 0,
+    maxTokens: undefined,
   });
 });
 
@@ -100,9 +100,12 @@ Deno.test("max_tokens, max_completion_tokens and max_output_tokens are the answe
   assert.equal(needsOf(jsonBody({ model: "m", max_tokens: 300 })).maxTokens, 300);
   assert.equal(needsOf(jsonBody({ model: "m", max_completion_tokens: 200 })).maxTokens, 200);
   assert.equal(needsOf(jsonBody({ model: "m", max_output_tokens: 100 })).maxTokens, 100);
-  assert.equal(needsOf(jsonBody({ model: "m", max_tokens: "many" })).maxTokens, 0);
+  assert.equal(needsOf(jsonBody({ model: "m", max_tokens: "many" })).maxTokens, undefined);
   const second = { model: "m", max_tokens: "many", max_completion_tokens: 7 };
   assert.equal(needsOf(jsonBody(second)).maxTokens, 7);
+  // An answer of no tokens (a completion that scores its prompt) is a limit too.
+  const none = { model: "m", max_tokens: 0, max_completion_tokens: 7 };
+  assert.equal(needsOf(jsonBody(none)).maxTokens, 0);
 });
 
 Deno.test("an upload needs nothing", () => {
@@ -118,6 +121,6 @@ Deno.test("an upload needs nothing", () => {
     tools: false,
     audio: false,
     promptTokens: 0,
-    maxTokens: 0,
+    maxTokens: undefined,
   });
 });

@@ -15,7 +15,7 @@ export function canServe(capabilities: Capabilities | undefined, needs: RequestN
   return !(needs.vision && capabilities.vision === false) &&
     !(needs.tools && capabilities.tools === false) &&
     !(needs.audio && capabilities.audio === false) &&
-    (context === undefined || needs.promptTokens + needs.maxTokens <= context);
+    (context === undefined || needs.promptTokens + (needs.maxTokens ?? 0) <= context);
 }
 
 type Feature = "vision" | "tools" | "audio";
@@ -37,7 +37,7 @@ export function missingCapability(
   needs: RequestNeeds,
   known: readonly (Capabilities | undefined)[],
 ): GatewayError {
-  const tokens = needs.promptTokens + needs.maxTokens;
+  const tokens = needs.promptTokens + (needs.maxTokens ?? 0);
   const contexts = known.map((capabilities) => capabilities?.context ?? Infinity);
   const largest = Math.max(...contexts);
   const needed = [
@@ -48,7 +48,7 @@ export function missingCapability(
     {
       missing: tokens > largest,
       text: `a context of ${tokens} tokens (about ${needs.promptTokens} in the prompt` +
-        (needs.maxTokens > 0 ? ` and up to ${needs.maxTokens} in the answer` : "") +
+        (needs.maxTokens ? ` and up to ${needs.maxTokens} in the answer` : "") +
         (largest === Infinity ? ")" : `; the largest is ${largest})`),
     },
   ];

@@ -7,7 +7,7 @@ const NOTHING: RequestNeeds = {
   tools: false,
   audio: false,
   promptTokens: 10,
-  maxTokens: 0,
+  maxTokens: undefined,
 };
 
 Deno.test("an instance lacking nothing the request needs can serve it", () => {
