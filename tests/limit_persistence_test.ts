@@ -1,6 +1,7 @@
 /**
- * A restart does not hand clients a fresh quota: limiter state is saved to the KV store while
- * the gateway runs and when it closes, and read back when a gateway starts.
+ * A restart does not hand clients a fresh quota: the state of request limiters and token
+ * budgets is saved to the KV store while the gateway runs and when it closes, and read back
+ * when a gateway starts.
  */
 import assert from "node:assert/strict";
 import { manualClock, manualSchedule } from "./fixtures/clock.ts";
@@ -87,4 +88,40 @@ Deno.test("a gateway restarted on the same KV file keeps every client's spent bu
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a gateway restarted on the store keeps the tokens a client spent of its token limit", async () => {
+  await using backend = await startFakeBackend();
+  using kv = await Deno.openKv(":memory:");
+  const clock = manualClock();
+  const config = `model:
+  services:
+    chat:
+      rate-limit:
+        tokens-per-minute: 1000
+        scope: service
+      instances:
+        - name: m
+          base-url: ${backend.url}
+`;
+  const body = JSON.stringify({ model: "m", messages: [], max_tokens: 10 });
+  const remaining = async (url: string) => {
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    await response.body?.cancel();
+    assert.equal(response.status, 200);
+    return Number(response.headers.get("x-ratelimit-remaining-tokens"));
+  };
+  // The estimate (the body's bytes ÷ 4, plus max_tokens) is taken when the request is let
+  // through; the backend's count (6 tokens) settles it once the answer ended.
+  const estimate = Math.ceil(new TextEncoder().encode(body).byteLength / 4) + 10;
+  {
+    await using first = await startGateway(config, { kv, now: clock.now });
+    assert.equal(await remaining(first.url), 1000 - estimate);
+  }
+  await using second = await startGateway(config, { kv, now: clock.now });
+  assert.equal(await remaining(second.url), 1000 - 6 - estimate, "the first answer's 6 stay spent");
 });

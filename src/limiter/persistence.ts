@@ -1,6 +1,6 @@
 /**
- * Limiter state saved to the store and read back at start, so a restart does not hand every
- * client a fresh quota. Limiters are written as JSON arrays, in chunks the store can hold
+ * Limiter state (request limiters and token budgets) saved to the store and read back at start,
+ * so a restart does not hand every client a fresh quota. Limiters are written as JSON arrays, in chunks the store can hold
  * (`store/limiter_snapshots.ts`); a chunk expires once every limiter in it would be as good as
  * fresh.
  * @module

@@ -52,6 +52,30 @@ Deno.test("limiters of a changed or removed limit are not restored", async () =>
   assert.equal(await persistence(kv, "gateway-a").restore(new RateLimits(), NOW), 0);
 });
 
+Deno.test("token budgets are saved and restored with the limiters, unless their limit changed", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const policy = {
+    id: "services.chat#tokens",
+    scope: "api-key" as const,
+    settings: { perMinute: 600, counts: "total" as const },
+  };
+  const before = new RateLimits();
+  before.budgetsFor(policy).budget("alice", NOW).take(500, NOW);
+  before.limitersFor(POLICY).acquire("198.51.100.1", NOW);
+  assert.equal(await persistence(kv, "gateway-a").save(before, NOW), 2);
+
+  const after = new RateLimits();
+  after.limitersFor(POLICY);
+  const budgets = after.budgetsFor(policy);
+  assert.equal(await persistence(kv, "gateway-a").restore(after, NOW + 500), 2);
+  assert.equal(budgets.budget("alice", NOW + 500).available(NOW + 500), 105, "100, and 0.5 s");
+
+  const changed = new RateLimits();
+  const other = changed.budgetsFor({ ...policy, settings: { ...policy.settings, perMinute: 700 } });
+  assert.equal(await persistence(kv, "gateway-a").restore(changed, NOW), 0);
+  assert.equal(other.size, 0);
+});
+
 Deno.test("gateways sharing a store keep their limiters apart", async () => {
   using kv = await Deno.openKv(":memory:");
   const a = new RateLimits();

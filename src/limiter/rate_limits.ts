@@ -9,7 +9,7 @@ import { createLimiter } from "./mod.ts";
 import type { RateLimitPolicy } from "./policies.ts";
 import type { SharedCounts } from "./shared_counts.ts";
 import type { LimiterSettings, LimiterState, LimitScope } from "./types.ts";
-import { KeyedTokenBudgets } from "./token_budget.ts";
+import { isSavedTokenBudget, KeyedTokenBudgets } from "./token_budget.ts";
 import type { TokenLimitPolicy } from "./token_limits.ts";
 
 /** Keys (client IPs, API keys…) one policy keeps at most; the least recently used go first. */
@@ -106,19 +106,36 @@ export class RateLimits {
     this.#shared.share(id, fingerprint, use, memory);
   }
 
-  /** Every limiter that is not as good as fresh at `now`, to save. */
+  /** Every limiter and token budget that is not as good as fresh at `now`, to save. */
   *saved(now: number): Generator<SavedLimiter> {
     for (const [policy, { fingerprint, limiters }] of this.#policies) {
       for (const entry of limiters.entries(now)) {
         yield { policy, fingerprint, ...entry };
       }
     }
+    for (const [policy, { budgets }] of this.#tokenPolicies) {
+      const fingerprint = tokenFingerprintOf(budgets.settings);
+      for (const entry of budgets.entries(now)) {
+        yield { policy, fingerprint, ...entry };
+      }
+    }
   }
 
-  /** Puts back a saved limiter, when its policy still exists with the same settings. */
+  /**
+   * Puts back a saved limiter or token budget, when its policy still exists with the same
+   * settings.
+   */
   restore(saved: SavedLimiter, now: number): boolean {
+    if (saved.idleFrom <= now) return false;
+    const tokens = this.#tokenPolicies.get(saved.policy);
+    if (tokens !== undefined) {
+      if (tokenFingerprintOf(tokens.budgets.settings) !== saved.fingerprint) return false;
+      if (!isSavedTokenBudget(saved.state)) return false;
+      tokens.budgets.restore(saved.key, saved.state, now);
+      return true;
+    }
     const known = this.#policies.get(saved.policy);
-    if (known?.fingerprint !== saved.fingerprint || saved.idleFrom <= now) return false;
+    if (known?.fingerprint !== saved.fingerprint) return false;
     known.limiters.restore(saved.key, saved.state, now);
     return true;
   }

@@ -7,6 +7,7 @@
  */
 import { EPSILON } from "./_shared.ts";
 import type { SharedUse, Use } from "./shared_counts.ts";
+import type { LimiterState } from "./types.ts";
 
 /** The token counts a token limit may count, as the config names them. */
 export const TOKEN_COUNTS = ["input", "output", "total"] as const;
@@ -35,6 +36,18 @@ export interface TokenDecision {
 
 const MS_PER_MINUTE = 60_000;
 
+/** A bucket as saved: its tokens (negative in debt) at clock time `updatedAt`. */
+export interface SavedTokenBudget extends LimiterState {
+  readonly tokens: number;
+  readonly updatedAt: number;
+}
+
+/** Whether `state`, read back from the store, is a bucket {@linkcode TokenBudget.save} wrote. */
+export function isSavedTokenBudget(state: LimiterState): state is SavedTokenBudget {
+  return typeof state.tokens === "number" && Number.isFinite(state.tokens) &&
+    typeof state.updatedAt === "number" && Number.isFinite(state.updatedAt);
+}
+
 /** One bucket of tokens. */
 export class TokenBudget {
   readonly #capacity: number;
@@ -43,13 +56,31 @@ export class TokenBudget {
   #updatedAt: number;
   readonly #onTake: ((tokens: number) => void) | undefined;
 
-  /** `onTake` hears every {@linkcode take}, e.g. to share the use with other gateways. */
-  constructor(perMinute: number, now: number, onTake?: (tokens: number) => void) {
+  /**
+   * A full bucket at `now`, or the one `saved` describes (see {@linkcode save}). `onTake` hears
+   * every {@linkcode take}, e.g. to share the use with other gateways.
+   */
+  constructor(
+    perMinute: number,
+    now: number,
+    onTake?: (tokens: number) => void,
+    saved?: SavedTokenBudget,
+  ) {
     this.#capacity = perMinute;
     this.#msPerToken = MS_PER_MINUTE / perMinute;
-    this.#tokens = perMinute;
-    this.#updatedAt = now;
+    this.#tokens = saved === undefined ? perMinute : Math.min(perMinute, saved.tokens);
+    this.#updatedAt = saved === undefined ? now : saved.updatedAt;
     this.#onTake = onTake;
+  }
+
+  /** What the bucket holds, to make it again with the constructor after a restart. */
+  save(): SavedTokenBudget {
+    return { tokens: this.#tokens, updatedAt: this.#updatedAt };
+  }
+
+  /** Clock time from which the bucket is full again, if nothing more is taken. */
+  idleFrom(): number {
+    return this.#updatedAt + Math.max(0, this.#capacity - this.#tokens) * this.#msPerToken;
   }
 
   /** The tokens in the bucket at `now` (negative while in debt); a clock stepping back stands. */
@@ -145,6 +176,31 @@ export class KeyedTokenBudgets implements SharedUse {
     );
     this.#budgets.set(key, budget);
     return budget;
+  }
+
+  /** The budgets not full at `now`, least recently used first, to save. */
+  entries(now: number): { key: string; state: SavedTokenBudget; idleFrom: number }[] {
+    const entries: { key: string; state: SavedTokenBudget; idleFrom: number }[] = [];
+    for (const [key, budget] of this.#budgets) {
+      const idleFrom = budget.idleFrom();
+      if (idleFrom > now) entries.push({ key, state: budget.save(), idleFrom });
+    }
+    return entries;
+  }
+
+  /**
+   * Makes `key`'s budget the one `state` describes, as its most recently used; a bucket full by
+   * `now` is as good as none, so the key is then left without one.
+   */
+  restore(key: string, state: SavedTokenBudget, now: number): void {
+    const budget = new TokenBudget(
+      this.settings.perMinute,
+      now,
+      (tokens) => this.#noteUse(key, tokens),
+      state,
+    );
+    this.#budgets.delete(key);
+    if (!budget.isIdle(now) && this.#budgets.size < this.#maxKeys) this.#budgets.set(key, budget);
   }
 
   /** Starts counting the tokens taken and given back, for {@linkcode takeUnsynced}. */
