@@ -32,9 +32,13 @@ export function bodyStream(
   const chunked = framing.kind === "chunked" ? new ChunkedDecoder() : undefined;
   let left = framing.kind === "length" ? framing.length : Infinity;
   const complete = () => chunked ? chunked.done : left === 0;
+  // The runs of body bytes the decoder found in the buffer, as from, to pairs: the first
+  // `runsFound` entries. Kept across reads, never shortened, so that its room is reused.
   const runs: number[] = [];
+  let runsFound = 0;
   const collect = (from: number, to: number) => {
-    runs.push(from, to);
+    runs[runsFound++] = from;
+    runs[runsFound++] = to;
   };
 
   /** The body bytes now in the buffer, consumed, as one copy; undefined if there are none. */
@@ -46,15 +50,15 @@ export function bodyStream(
       connection.start = to;
       return to > start ? buffer.slice(start, to) : undefined;
     }
-    runs.length = 0;
+    runsFound = 0;
     connection.start = chunked.decode(buffer, start, end, collect);
-    if (runs.length === 0) return undefined;
-    if (runs.length === 2) return buffer.slice(runs[0], runs[1]);
+    if (runsFound === 0) return undefined;
+    if (runsFound === 2) return buffer.slice(runs[0], runs[1]);
     let size = 0;
-    for (let index = 0; index < runs.length; index += 2) size += runs[index + 1]! - runs[index]!;
+    for (let index = 0; index < runsFound; index += 2) size += runs[index + 1]! - runs[index]!;
     const piece = new Uint8Array(size);
     let at = 0;
-    for (let index = 0; index < runs.length; index += 2) {
+    for (let index = 0; index < runsFound; index += 2) {
       piece.set(buffer.subarray(runs[index]!, runs[index + 1]!), at);
       at += runs[index + 1]! - runs[index]!;
     }
