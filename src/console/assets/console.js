@@ -120,6 +120,8 @@ async function show(name) {
   stopView();
   view.innerHTML = html;
   view.setAttribute("aria-busy", "false");
+  // The focus moves with the view as it is shown, not once its live parts have loaded.
+  if (changed) view.focus({ preventScroll: true });
   const reason = view.querySelector("[data-change-reason]");
   if (reason) reason.value = changeReason;
   for (const element of view.querySelectorAll("[data-module]")) {
@@ -127,7 +129,6 @@ async function show(name) {
     const unmount = await module.mount(element, api);
     if (typeof unmount === "function") unmounts.push(unmount);
   }
-  if (changed) view.focus({ preventScroll: true });
   const every = Number(view.firstElementChild?.dataset.refresh);
   if (every > 0) refreshTimer = setTimeout(() => refreshWhenIdle(name), every * 1000);
 }
