@@ -1,8 +1,9 @@
 /**
  * Limiter state (request limiters and token budgets) saved to the store and read back at start,
- * so a restart does not hand every client a fresh quota. Limiters are written as JSON arrays, in chunks the store can hold
- * (`store/limiter_snapshots.ts`); a chunk expires once every limiter in it would be as good as
- * fresh.
+ * so a restart does not hand every client a fresh quota. Limiters are written as JSON arrays, in
+ * chunks the store can hold (`store/limiter_snapshots.ts`); a chunk expires once every limiter in
+ * it would be as good as fresh. Limits whose use is shared through the store are not saved: its
+ * counters hold that use.
  * @module
  */
 import { type LimiterSnapshotStore, SNAPSHOT_CHUNK_CHARS } from "../store/mod.ts";

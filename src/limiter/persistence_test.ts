@@ -3,6 +3,8 @@ import { LimiterSnapshotStore } from "../store/mod.ts";
 import { LimiterPersistence } from "./persistence.ts";
 import type { RateLimitPolicy } from "./policies.ts";
 import { RateLimits } from "./rate_limits.ts";
+import { SharedCounts } from "./shared_counts.ts";
+import { KvCounterStore } from "../store/shared_counters.ts";
 
 const POLICY: RateLimitPolicy = {
   id: "services.chat",
@@ -74,6 +76,38 @@ Deno.test("token budgets are saved and restored with the limiters, unless their 
   const other = changed.budgetsFor({ ...policy, settings: { ...policy.settings, perMinute: 700 } });
   assert.equal(await persistence(kv, "gateway-a").restore(changed, NOW), 0);
   assert.equal(other.size, 0);
+});
+
+Deno.test("after a restart, a limit shared through the store counts the use before it once, from the store", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const store = new KvCounterStore(kv);
+  const now = NOW;
+  const tokens = {
+    id: "services.chat#tokens",
+    scope: "service" as const,
+    settings: { perMinute: 1000, counts: "total" as const },
+  };
+  const first = new RateLimits();
+  const firstCounts = new SharedCounts(store, { interval: 250, now: () => now });
+  first.share(firstCounts);
+  first.budgetsFor(tokens).budget("*", now).take(900, now);
+  first.limitersFor(POLICY).acquire("198.51.100.1", now);
+  await firstCounts.sync();
+  assert.equal(
+    await persistence(kv, "gateway-a").save(first, now),
+    1,
+    "the client-IP limiter only",
+  );
+
+  const second = new RateLimits();
+  const secondCounts = new SharedCounts(store, { interval: 250, now: () => now });
+  second.share(secondCounts);
+  second.limitersFor(POLICY);
+  const budgets = second.budgetsFor(tokens);
+  assert.equal(await persistence(kv, "gateway-a").restore(second, now), 1);
+  budgets.budget("*", now).take(1, now);
+  await secondCounts.sync();
+  assert.equal(budgets.peek("*", 0, now).remaining, 1000 - 900 - 1, "900 counted once");
 });
 
 Deno.test("gateways sharing a store keep their limiters apart", async () => {

@@ -106,14 +106,19 @@ export class RateLimits {
     this.#shared.share(id, fingerprint, use, memory);
   }
 
-  /** Every limiter and token budget that is not as good as fresh at `now`, to save. */
+  /**
+   * Every limiter and token budget that is not as good as fresh at `now`, to save: those of
+   * limits whose use is shared through the store are left to its counters.
+   */
   *saved(now: number): Generator<SavedLimiter> {
-    for (const [policy, { fingerprint, limiters }] of this.#policies) {
+    for (const [policy, { fingerprint, limiters, scope }] of this.#policies) {
+      if (this.#keptByStore(scope)) continue;
       for (const entry of limiters.entries(now)) {
         yield { policy, fingerprint, ...entry };
       }
     }
-    for (const [policy, { budgets }] of this.#tokenPolicies) {
+    for (const [policy, { budgets, scope }] of this.#tokenPolicies) {
+      if (this.#keptByStore(scope)) continue;
       const fingerprint = tokenFingerprintOf(budgets.settings);
       for (const entry of budgets.entries(now)) {
         yield { policy, fingerprint, ...entry };
@@ -123,21 +128,27 @@ export class RateLimits {
 
   /**
    * Puts back a saved limiter or token budget, when its policy still exists with the same
-   * settings.
+   * settings and its use is not shared through the store: there, the store's counters hold the
+   * use made before the restart, and charge it at the first sync, as the others' use.
    */
   restore(saved: SavedLimiter, now: number): boolean {
     if (saved.idleFrom <= now) return false;
     const tokens = this.#tokenPolicies.get(saved.policy);
     if (tokens !== undefined) {
       if (tokenFingerprintOf(tokens.budgets.settings) !== saved.fingerprint) return false;
-      if (!isSavedTokenBudget(saved.state)) return false;
+      if (this.#keptByStore(tokens.scope) || !isSavedTokenBudget(saved.state)) return false;
       tokens.budgets.restore(saved.key, saved.state, now);
       return true;
     }
     const known = this.#policies.get(saved.policy);
-    if (known?.fingerprint !== saved.fingerprint) return false;
+    if (known?.fingerprint !== saved.fingerprint || this.#keptByStore(known.scope)) return false;
     known.limiters.restore(saved.key, saved.state, now);
     return true;
+  }
+
+  /** Whether a limit of `scope` has its use counted in the store's shared counters. */
+  #keptByStore(scope: LimitScope): boolean {
+    return this.#shared !== undefined && scope !== "client-ip";
   }
 }
 

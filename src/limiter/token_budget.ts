@@ -200,7 +200,11 @@ export class KeyedTokenBudgets implements SharedUse {
       state,
     );
     this.#budgets.delete(key);
-    if (!budget.isIdle(now) && this.#budgets.size < this.#maxKeys) this.#budgets.set(key, budget);
+    if (budget.isIdle(now)) return;
+    // At the bound, the least recently used goes, as for a new key.
+    const [oldest] = this.#budgets.keys();
+    if (this.#budgets.size >= this.#maxKeys && oldest !== undefined) this.#budgets.delete(oldest);
+    this.#budgets.set(key, budget);
   }
 
   /** Starts counting the tokens taken and given back, for {@linkcode takeUnsynced}. */
