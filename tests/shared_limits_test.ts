@@ -258,3 +258,38 @@ redisTest(
     }
   },
 );
+
+Deno.test("a gateway restarted on its KV file counts the tokens used before the restart once", async () => {
+  await using backend = await startFakeBackend();
+  await withKvFile(async (storeArgs) => {
+    // Each request reserves 21 tokens (its body's 72 bytes ÷ 4, and max_tokens) and settles at 6.
+    const ask = async (gateway: GatewayProcess) => {
+      const response = await postChat(gateway.url, { max_tokens: 3 });
+      await response.body?.cancel();
+      return {
+        status: response.status,
+        left: response.headers.get("x-ratelimit-remaining-tokens"),
+      };
+    };
+    const [before] = await gateways(1, tokenLimit(backend.url), storeArgs) as [GatewayProcess];
+    const used = performance.now();
+    for (let i = 0; i < 5; i++) assert.equal((await ask(before)).status, 200);
+    before.process.kill("SIGTERM");
+    assert.equal((await before.exited()).code, 0);
+
+    const [after] = await gateways(1, tokenLimit(backend.url), storeArgs) as [GatewayProcess];
+    try {
+      // The first request meets the limit afresh; the next sync charges the use before the restart.
+      assert.equal((await ask(after)).status, 200);
+      await allSynced([after]);
+      const last = await ask(after);
+      // 30 used before the restart and 6 since: 24 left, and a token a second refilled. Counted
+      // twice, the 30 would leave too few for the 21 this one reserves.
+      assert.equal(last.status, 200, "the use before the restart is counted once");
+      const refilled = Math.ceil((performance.now() - used) / 1000);
+      assert.ok(Number(last.left) <= 60 - 30 - 6 - 21 + refilled, `${last.left} tokens left`);
+    } finally {
+      await closeAll([after]);
+    }
+  });
+});
