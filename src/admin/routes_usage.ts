@@ -104,29 +104,24 @@ export function mountUsageRoutes(
     const key = c.req.query("key");
     const team = c.req.query("team");
     const model = c.req.query("model");
-    const rows = (await ledger.report(from, to)).map(({ subject, ...row }) => {
-      const keyId = subject.startsWith("key:") ? subject.slice(4) : null;
-      const teamId = keyId === null ? subject.slice(5) : deps.teamOfKey(keyId) ?? null;
-      return { ...row, key: keyId, team: teamId };
-    }).filter((row) =>
-      (key === undefined || row.key === key) &&
-      (team === undefined || row.team === team) &&
-      (model === undefined || row.model === model)
-    );
-    return c.json({
-      from,
-      to,
-      time_zone: deps.timeZone,
-      usage: rows.map((row) => ({
+    // A row per day, subject and model, in the order the schema lists its fields.
+    const usage = (await ledger.report(from, to)).map((row) => {
+      const keyId = row.subject.startsWith("key:") ? row.subject.slice(4) : null;
+      return {
         day: row.day,
-        key: row.key,
-        team: row.team,
+        key: keyId,
+        team: keyId === null ? row.subject.slice(5) : deps.teamOfKey(keyId) ?? null,
         model: row.model,
         requests: row.requests,
         input_tokens: row.input_tokens,
         output_tokens: row.output_tokens,
         spend_usd: row.spend_usd,
-      })),
-    }, 200);
+      };
+    }).filter((row) =>
+      (key === undefined || row.key === key) &&
+      (team === undefined || row.team === team) &&
+      (model === undefined || row.model === model)
+    );
+    return c.json({ from, to, time_zone: deps.timeZone, usage }, 200);
   });
 }
