@@ -48,6 +48,13 @@ export function isSavedTokenBudget(state: LimiterState): state is SavedTokenBudg
     typeof state.updatedAt === "number" && Number.isFinite(state.updatedAt);
 }
 
+/** A budget not full when saved, with the clock time from which it would be. */
+export interface SavedTokenEntry {
+  readonly key: string;
+  readonly state: SavedTokenBudget;
+  readonly idleFrom: number;
+}
+
 /** One bucket of tokens. */
 export class TokenBudget {
   readonly #capacity: number;
@@ -164,7 +171,15 @@ export class KeyedTokenBudgets implements SharedUse {
       this.#budgets.set(key, known);
       return known;
     }
-    // Full budgets are as good as fresh ones: dropping them changes nothing for anyone.
+    return this.#insert(key, now);
+  }
+
+  /**
+   * A budget for `key`, full or as `saved`, as the most recently used: full ones are dropped
+   * first (they are as good as fresh ones: dropping them changes nothing for anyone), then the
+   * least recently used while at the bound.
+   */
+  #insert(key: string, now: number, saved?: SavedTokenBudget): TokenBudget {
     for (const [oldKey, old] of this.#budgets) {
       if (this.#budgets.size < this.#maxKeys && !old.isIdle(now)) break;
       this.#budgets.delete(oldKey);
@@ -173,14 +188,15 @@ export class KeyedTokenBudgets implements SharedUse {
       this.settings.perMinute,
       now,
       (tokens) => this.#noteUse(key, tokens),
+      saved,
     );
     this.#budgets.set(key, budget);
     return budget;
   }
 
   /** The budgets not full at `now`, least recently used first, to save. */
-  entries(now: number): { key: string; state: SavedTokenBudget; idleFrom: number }[] {
-    const entries: { key: string; state: SavedTokenBudget; idleFrom: number }[] = [];
+  entries(now: number): SavedTokenEntry[] {
+    const entries: SavedTokenEntry[] = [];
     for (const [key, budget] of this.#budgets) {
       const idleFrom = budget.idleFrom();
       if (idleFrom > now) entries.push({ key, state: budget.save(), idleFrom });
@@ -193,18 +209,8 @@ export class KeyedTokenBudgets implements SharedUse {
    * `now` is as good as none, so the key is then left without one.
    */
   restore(key: string, state: SavedTokenBudget, now: number): void {
-    const budget = new TokenBudget(
-      this.settings.perMinute,
-      now,
-      (tokens) => this.#noteUse(key, tokens),
-      state,
-    );
     this.#budgets.delete(key);
-    if (budget.isIdle(now)) return;
-    // At the bound, the least recently used goes, as for a new key.
-    const [oldest] = this.#budgets.keys();
-    if (this.#budgets.size >= this.#maxKeys && oldest !== undefined) this.#budgets.delete(oldest);
-    this.#budgets.set(key, budget);
+    if (this.#insert(key, now, state).isIdle(now)) this.#budgets.delete(key);
   }
 
   /** Starts counting the tokens taken and given back, for {@linkcode takeUnsynced}. */
