@@ -58,7 +58,12 @@ export interface StartedBody {
   readonly reader: ChunkReader;
 }
 
-/** A stream that pulls from `body` only as fast as the client reads. */
+/**
+ * A stream that reads `body` only as fast as the client reads. While the client waits, one pull
+ * goes on reading: each chunk goes straight to the client's waiting read, with no pull, promise
+ * or queue of its own. A chunk the client is not yet waiting for stays in the stream's queue, and
+ * reading stops until the client has taken it: one chunk read ahead at most.
+ */
 export function relayBody(
   body: ReadableStream<Uint8Array> | StartedBody,
   options: RelayOptions,
@@ -95,11 +100,11 @@ export function relayBody(
     async pull(controller) {
       waitingSince = performance.now();
       try {
-        // A filter may pass on nothing of a chunk: the next is read for the client waiting.
         for (;;) {
           const { done, value } = heldSent < held.length
             ? { done: false, value: held[heldSent++]! }
             : await reader.read();
+          if (cancelled) return;
           waitingSince = 0;
           if (done) {
             const rest = options.filter?.end();
@@ -118,11 +123,14 @@ export function relayBody(
           const passed = options.filter ? options.filter.pass(value) : value;
           if (passed.byteLength > 0) {
             controller.enqueue(passed);
-            return;
+            // Taken at once by a read waiting for it: the client waits for the next one too.
+            // Queued instead: the client is behind, and the next pull comes when it reads.
+            if (controller.desiredSize! < 0) return;
           }
           waitingSince = performance.now();
         }
       } catch (error) {
+        if (cancelled) return;
         end({ kind: "failed", error });
         if (options.farewell) {
           controller.enqueue(options.farewell(error));

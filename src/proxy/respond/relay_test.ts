@@ -79,3 +79,47 @@ Deno.test("a source quiet for longer than the idle timeout is reported", async (
   await reader.cancel();
   await read;
 });
+
+/** A source of `count` chunks, each there at once, counting how many were read from it. */
+function countedSource(count: number) {
+  let read = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (read === count) return controller.close();
+      controller.enqueue(new Uint8Array([read++]));
+    },
+  }, { highWaterMark: 0 });
+  return { stream, read: () => read };
+}
+
+/** Lets every task ready to run, run. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+Deno.test("a client that does not read holds the relay at one chunk read ahead", async () => {
+  const { stream, read } = countedSource(10);
+  const reader = relay(stream).body.getReader();
+  assert.deepEqual((await reader.read()).value, new Uint8Array([0]));
+  await settle();
+  assert.ok(read() <= 2, `${read()} chunks read for a client that took one`);
+  const rest: number[] = [];
+  for (let next = await reader.read(); !next.done; next = await reader.read()) {
+    rest.push(...next.value);
+  }
+  assert.deepEqual(rest, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+});
+
+Deno.test("a client waiting for chunks gets each one as it arrives, in order", async () => {
+  const chunks: ReadableStreamDefaultController<Uint8Array>[] = [];
+  const source = new ReadableStream<Uint8Array>({ start: (c) => void chunks.push(c) });
+  const { body, ends } = relay(source);
+  const reader = body.getReader();
+  const controller = chunks[0]!;
+  for (let index = 0; index < 3; index++) {
+    const next = reader.read();
+    controller.enqueue(new Uint8Array([index]));
+    assert.deepEqual((await next).value, new Uint8Array([index]));
+  }
+  controller.close();
+  assert.equal((await reader.read()).done, true);
+  assert.deepEqual(ends, [{ kind: "done" }]);
+});

@@ -85,32 +85,49 @@ export class Connection {
     }
   }
 
-  /** Reads more bytes into the buffer; false at the end of the stream. */
-  async fill(): Promise<boolean> {
-    let read = this.#idleRead;
-    this.#idleRead = undefined;
-    if (read === undefined) {
-      if (this.start === this.end) {
-        this.start = 0;
-        this.end = 0;
-      }
-      const size = this.#buffer.length;
-      const full = this.end === size && this.start === 0;
-      if ((this.#filled || full) && size < MAX_READ_BUFFER_SIZE) {
-        this.#moveTo(new Uint8Array(size * 2));
-      } else if (this.end === size) {
-        if (full) throw new ProtocolError("a response head over 64 KiB");
-        this.#moveTo(this.#buffer);
-      }
-      read = this.socket.read(this.#buffer.subarray(this.end));
+  /**
+   * Reads more bytes into the buffer; false at the end of the stream. No async function of its
+   * own: a stream waiting for its next chunk holds no more than the socket's read.
+   */
+  fill(): Promise<boolean> {
+    return this.#read().then(this.#arrived);
+  }
+
+  /** Starts a read into the free end of the buffer, made room for first. */
+  #read(): Promise<number | null> {
+    const idleRead = this.#idleRead;
+    if (idleRead !== undefined) {
+      this.#idleRead = undefined;
+      return idleRead;
     }
-    const count = await read;
+    if (this.start === this.end) {
+      this.start = 0;
+      this.end = 0;
+    }
+    const size = this.#buffer.length;
+    const full = this.end === size && this.start === 0;
+    if ((this.#filled || full) && size < MAX_READ_BUFFER_SIZE) {
+      this.#moveTo(new Uint8Array(size * 2));
+    } else if (this.end === size) {
+      if (full) return Promise.reject(new ProtocolError("a response head over 64 KiB"));
+      this.#moveTo(this.#buffer);
+    }
+    const into = this.end === 0 ? this.#buffer : this.#buffer.subarray(this.end);
+    try {
+      return this.socket.read(into);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Takes in what a read brought; false at the end of the stream. */
+  readonly #arrived = (count: number | null): boolean => {
     if (count === null) return false;
     this.end += count;
     this.#filled = this.end === this.#buffer.length && count >= this.#buffer.length / 2;
     this.received = true;
     return true;
-  }
+  };
 
   /** Moves the unconsumed bytes to the start of `buffer`, which becomes the read buffer. */
   #moveTo(buffer: Uint8Array<ArrayBuffer>): void {
