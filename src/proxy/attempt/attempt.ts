@@ -177,9 +177,12 @@ export async function attempt(
     hidesUsage: exchange.hidesUsage,
     storeUse: input.storeUse,
   };
-  // Judged a success (below 500, not 429) only once the answer proves passable.
+  // Judged a success (below 500, not 429) only once the answer proves passable. (It names no
+  // more of the input than it needs: a closure keeps alive what it names as long as any closure
+  // of this call lives, as the relay's do while a stream lasts, and the input holds the body.)
+  const { retry } = input;
   const unpassable = () => {
-    const failure = badAnswer(undefined, input.retry);
+    const failure = badAnswer(undefined, retry);
     lease.failed({ reason: failure.error.message, unreachable: false });
     return failure;
   };
