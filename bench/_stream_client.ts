@@ -35,6 +35,11 @@ export interface StreamLoadResult {
   readonly chunks: number;
   /** Time between two chunks of one stream as the client saw them, in ms. */
   readonly gapsMs: Float64Array;
+  /**
+   * The gaps that ended once every stream had been open for one interval: the load held, its
+   * openings over.
+   */
+  readonly steadyGapsMs: Float64Array;
   /** Time from the backend's send stamp to the chunk's arrival, in ms. */
   readonly delaysMs: Float64Array;
   readonly seconds: number;
@@ -93,6 +98,8 @@ export async function holdStreams(url: string, load: StreamLoad): Promise<Stream
       STREAM_REQUEST,
   );
   const gaps = new Samples();
+  const steadyGaps = new Samples();
+  let steadyFrom = Infinity;
   const delays = new Samples();
   const errors = new Map<string, number>();
   let completed = 0;
@@ -100,7 +107,10 @@ export async function holdStreams(url: string, load: StreamLoad): Promise<Stream
   const recorder: ChunkRecorder = {
     chunk(gapMs, delayMs) {
       chunks++;
-      if (gapMs !== undefined) gaps.push(gapMs);
+      if (gapMs !== undefined) {
+        gaps.push(gapMs);
+        if (performance.now() >= steadyFrom) steadyGaps.push(gapMs);
+      }
       delays.push(delayMs);
     },
   };
@@ -135,12 +145,14 @@ export async function holdStreams(url: string, load: StreamLoad): Promise<Stream
     }
   };
   await Promise.all(Array.from({ length: OPENERS }, opener));
+  steadyFrom = performance.now() + load.intervalMs;
   await Promise.all(running);
   return {
     completed,
     errors,
     chunks,
     gapsMs: gaps.sorted(),
+    steadyGapsMs: steadyGaps.sorted(),
     delaysMs: delays.sorted(),
     seconds: (performance.now() - started) / 1000,
   };

@@ -75,3 +75,14 @@ Deno.test("the fake backend's long streams carry the chunks asked for, each stam
   deepEqual([result.completed, [...result.errors], result.chunks], [3, [], 12]);
   equal(result.gapsMs.length, 9);
 });
+
+Deno.test("the stream client tells apart the gaps once every stream is open", async () => {
+  await using backend = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handle);
+  const url = `http://127.0.0.1:${backend.addr.port}${PATH}`;
+  const result = await holdStreams(url, { streams: 3, chunks: 20, intervalMs: 1 });
+  equal(result.gapsMs.length, 57);
+  // Each stream's chunks go on for 20 ms, long past one interval after the last one opened.
+  ok(result.steadyGapsMs.length > 0 && result.steadyGapsMs.length <= 57);
+  const all = [...result.gapsMs];
+  ok([...result.steadyGapsMs].every((gap) => all.includes(gap)));
+});

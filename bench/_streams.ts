@@ -173,6 +173,8 @@ export function streamsTable(results: readonly StreamsResult[], streams: number)
     "p99",
     "p99.9",
     "max",
+    "all open: p99.9",
+    "max",
     "RSS before",
     "peak",
     "per stream",
@@ -187,6 +189,7 @@ export function streamsTable(results: readonly StreamsResult[], streams: number)
       errorText(batch.load),
       String(batch.load.chunks),
       ...PERCENTILES.map((p) => ms(sortedPercentile(batch.load.gapsMs, p))),
+      ...[99.9, 100].map((p) => ms(sortedPercentile(batch.load.steadyGapsMs, p))),
       mib(batch.rssBeforeBytes),
       mib(batch.rssPeakBytes),
       kib((batch.rssPeakBytes - idleBytes(result)) / streams),
@@ -194,7 +197,7 @@ export function streamsTable(results: readonly StreamsResult[], streams: number)
       `${batch.clientCpuSeconds.toFixed(1)} s`,
     ])
   );
-  return table(header, lines, [false, true, true, false, ...Array(10).fill(true)]);
+  return table(header, lines, [false, true, true, false, ...Array(12).fill(true)]);
 }
 
 function ratio(value: number, base: number): string {
