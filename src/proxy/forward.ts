@@ -9,6 +9,7 @@
  */
 import { modelRefusal } from "../auth/authenticator.ts";
 import { budgetRefusal } from "../budget/budgets.ts";
+import type { UsageLedger } from "../budget/ledger.ts";
 import { GatewayError, OPENAI_ERRORS } from "../errors.ts";
 import { pause } from "../lib/pause.ts";
 import { admit, type Metered } from "../limiter/admission.ts";
@@ -113,7 +114,7 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     const refusal = budgetRefusal(ledger, identity.budgets, clock());
     if (refusal) throw refusal;
     ledger.record(identity.subjects, pool?.name ?? group!.name, { requests: 1 });
-    if (identity.budgets.length > 0) storeUse = () => ledger.commit();
+    if (identity.budgets.length > 0) storeUse = committer(ledger);
   }
   if (admission.delay > 0 && !await pause(admission.delay, request.request.signal)) {
     return clientGone();
@@ -144,6 +145,14 @@ export async function forward(request: ProxyRequest, deps: ProxyDeps): Promise<R
     });
   }
   return withQueueHeaders(await answering, visit);
+}
+
+/**
+ * Stores the use `ledger` has recorded. Made here rather than in `forward`, whose closures share
+ * one scope with the request's body: a stream keeps this until it ends, and nothing of its request.
+ */
+function committer(ledger: UsageLedger): () => Promise<void> {
+  return () => ledger.commit();
 }
 
 /**
