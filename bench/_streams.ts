@@ -197,7 +197,7 @@ export function streamsTable(results: readonly StreamsResult[], streams: number)
       `${batch.clientCpuSeconds.toFixed(1)} s`,
     ])
   );
-  return table(header, lines, [false, true, true, false, ...Array(12).fill(true)]);
+  return table(header, lines, [false, true, true, false, ...Array(header.length - 4).fill(true)]);
 }
 
 function ratio(value: number, base: number): string {
