@@ -232,10 +232,9 @@ try {
 // Each answer of a worker names it.
 const workerName = started ? String(started.worker) : undefined;
 let handle = workerName === undefined
-  ? (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
-    gateway.app.fetch(request, info)
+  ? (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => gateway.serve(request, info)
   : async (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
-    withHeader(await gateway.app.fetch(request, info), "x-switchyard-worker", workerName);
+    withHeader(await gateway.serve(request, info), "x-switchyard-worker", workerName);
 
 let server: Deno.HttpServer<Deno.NetAddr>;
 try {

@@ -27,7 +27,7 @@ import { hasSecrets } from "./config/secrets.ts";
 import type { Config } from "./config/schema.ts";
 import { clientAuth } from "./middleware/client_auth.ts";
 import { errorResponse, GatewayError, internalError } from "./errors.ts";
-import type { GatewayApp, GatewayEnv } from "./gateway_env.ts";
+import type { ConnectionInfo, GatewayApp, GatewayEnv } from "./gateway_env.ts";
 import type { JwtFetch } from "./auth/jwt.ts";
 import { BackendMonitor, type MonitoredBackend } from "./health/monitor.ts";
 import { Poller, realSchedule, type Schedule } from "./health/poller.ts";
@@ -49,6 +49,7 @@ import { bodyIdleError } from "./proxy/request/body.ts";
 import { BodyIdleWatch } from "./proxy/request/body_idle_watch.ts";
 import { Registry } from "./registry/registry.ts";
 import { IdleRelease } from "./lib/idle_release.ts";
+import { TurnTaking } from "./lib/turn_taking.ts";
 import type { MemoryTrim } from "./runtime.ts";
 import { mountDocsRoutes } from "./routes/docs.ts";
 import { mountHealthRoutes } from "./routes/health.ts";
@@ -147,6 +148,12 @@ export interface GatewayDeps {
 /** A built gateway: its request handler and the state behind it. */
 export interface Gateway {
   readonly app: GatewayApp;
+  /**
+   * Serves a request from the server: the app, with new API requests (`POST`) taking turns with
+   * the work in flight ({@linkcode TurnTaking}). Reads (health, readiness, metrics, the console)
+   * never wait.
+   */
+  serve(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response | Promise<Response>;
   readonly registry: Registry;
   /** Request counters and metrics. */
   readonly telemetry: Telemetry;
@@ -385,11 +392,13 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     now,
   });
   mountStatusPage(app);
+  const turns = new TurnTaking({ onWait: metrics && (() => metrics.turnWaits.inc()) });
   if (metrics) {
     metrics.collectFrom({
       snapshot: () => registry.snapshot,
       configVersion: () => live.version,
       sharedLimits,
+      waitingForTurn: () => turns.waiting,
     });
     mountMetricsRoute(
       app,
@@ -549,6 +558,16 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   return {
     app,
+    serve(request, info) {
+      const turn = request.method === "POST" ? turns.take() : undefined;
+      if (turn === undefined) return app.fetch(request, info);
+      const waited: ConnectionInfo = {
+        remoteAddr: info.remoteAddr,
+        completed: info.completed,
+        arrived: performance.now(),
+      };
+      return turn.then(() => app.fetch(request, waited));
+    },
     registry,
     telemetry,
     live,

@@ -10,6 +10,11 @@ export interface ConnectionInfo {
   readonly remoteAddr?: { readonly hostname?: string };
   /** Settles once the response has been delivered, or failed to be (`Deno.serve` gives it). */
   readonly completed?: Promise<void>;
+  /**
+   * When the request arrived, by `performance.now()`, if it waited for its turn before the app
+   * saw it (`Gateway.serve`); otherwise it arrived just now.
+   */
+  readonly arrived?: number;
 }
 
 /** The Hono environment of the gateway app. */

@@ -157,7 +157,11 @@ const model = validateModel({
 assert.ok(model.ok, "the test's model config is valid");
 const registry = new Registry(model.model);
 const metrics = new GatewayMetrics({ version: "0.0.0-test" });
-metrics.collectFrom({ snapshot: () => registry.snapshot, configVersion: () => 1 });
+metrics.collectFrom({
+  snapshot: () => registry.snapshot,
+  configVersion: () => 1,
+  waitingForTurn: () => 0,
+});
 // One series in every metric recorded as requests go, so that its labels show in the output; the
 // live gauges get theirs from the instance, its breaker and its model's queue.
 const service = "chat";

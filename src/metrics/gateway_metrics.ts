@@ -118,6 +118,7 @@ export class GatewayMetrics {
   readonly tokens;
   readonly cost;
   readonly queueWait;
+  readonly turnWaits;
   readonly #breakerState;
   readonly #backendHealth;
   readonly #activeRequests;
@@ -125,6 +126,7 @@ export class GatewayMetrics {
   readonly #configVersion;
   readonly #syncFailing;
   readonly #syncFailures;
+  readonly #waitingForTurn;
   readonly #now: () => number;
   readonly #models = new Map<ServiceType, Map<string, ModelSeries>>();
   readonly #instances = new Map<ServiceType, Map<string, InstanceSeries>>();
@@ -149,6 +151,17 @@ export class GatewayMetrics {
     this.#syncFailures = registry.gauge(
       "switchyard_limits_sync_failures",
       "Syncs of the limits' counts with the shared store that failed since start",
+      [],
+    ).labels({});
+    this.turnWaits = registry.counter(
+      "switchyard_turn_waits_total",
+      "New requests that waited for a turn of the event loop, because its turn was already " +
+        "spent on others that arrived with them",
+      [],
+    ).labels({});
+    this.#waitingForTurn = registry.gauge(
+      "switchyard_turn_waiting",
+      "New requests waiting for a turn of the event loop now",
       [],
     ).labels({});
     this.requests = registry.counter(
@@ -289,9 +302,12 @@ export class GatewayMetrics {
     readonly configVersion: () => number;
     /** How the limits' sync stands; undefined when limits are not shared. */
     readonly sharedLimits?: () => SyncStatus | undefined;
+    /** How many new requests wait for a turn of the event loop. */
+    readonly waitingForTurn: () => number;
   }): void {
     this.registry.onCollect(() => {
       this.#configVersion.set(sources.configVersion());
+      this.#waitingForTurn.set(sources.waitingForTurn());
       const sync = sources.sharedLimits?.();
       if (sync) {
         this.#syncFailing.set(sync.failing ? 1 : 0);

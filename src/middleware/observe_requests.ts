@@ -38,6 +38,7 @@ export function observeRequests(
       // is the URL read again.
       path: c.req.raw.url.includes(JAIROUTER_API_PREFIX) ? getPath(c.req.raw) : c.req.path,
       clientIp: origin.clientIp,
+      arrived: c.env?.arrived,
     });
     c.set("origin", origin);
     c.set("record", record);

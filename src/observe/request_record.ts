@@ -38,6 +38,11 @@ export interface RequestArrival {
   readonly path: string;
   /** The client's address, for the log only. */
   readonly clientIp: string;
+  /**
+   * When it arrived, by `performance.now()`, if that was before it was seen (it waited for its
+   * turn); otherwise it arrived as its record starts.
+   */
+  readonly arrived?: number | undefined;
 }
 
 /** One client request, as observed. */
@@ -125,10 +130,11 @@ export class RequestRecord implements RequestArrival, ProxyObserver {
     this.method = arrival.method;
     this.path = arrival.path;
     this.clientIp = arrival.clientIp;
-    this.arrivedAt = arrivedAt;
     this.#metrics = metrics;
     this.#sink = sink;
-    this.#started = performance.now();
+    const now = performance.now();
+    this.#started = arrival.arrived ?? now;
+    this.arrivedAt = arrivedAt - (now - this.#started);
   }
 
   /** Whether it failed: answered 500 or more, or its answer was cut. */

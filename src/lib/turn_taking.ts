@@ -1,0 +1,125 @@
+/**
+ * New requests take turns with the work already in flight. The event loop serves whatever is
+ * ready in the order it came, so a burst of new requests, each with its share of work to begin
+ * (parse, route, choose a backend, connect), can fill turn after turn of the loop and hold back
+ * the chunks of the streams already open, by hundreds of milliseconds when thousands of streams
+ * open within a second on one core.
+ *
+ * Within one turn of the loop, new requests begin for as long as less than `budgetMs` has passed
+ * since the turn's first one began; those that come later wait, in the order they came, and begin
+ * in the next turns, one at a time. A turn ends when a timer of 0 ms fires, which is after the
+ * loop has done what else was ready: the chunks of open streams get their share. The work a
+ * request brings does not end with its first turn (its body, its backend's answer come later), so
+ * a turn that comes late, the loop still busy with what the last ones let in, lets new requests
+ * begin for less: `budgetMs` scaled down by how much later than `turnMs` it came. A request that
+ * comes alone, or while the loop is idle, begins at once; nothing waits unless the turn is
+ * already busy with others.
+ * @module
+ */
+
+/** Calls `callback` in a later turn of the event loop, after what else is ready. */
+export type NextTurn = (callback: () => void) => void;
+
+/** Options for {@linkcode TurnTaking}; tests pass a fake clock and turns. */
+export interface TurnTakingOptions {
+  /**
+   * How long, in ms since a turn's first request began, later ones in the same turn may still
+   * begin at once. More than a timer of 0 ms takes to fire on an idle loop, so that requests of
+   * a loop that keeps up never wait.
+   * @default 2
+   */
+  readonly budgetMs?: number;
+  /**
+   * How long, in ms, a turn of a loop that keeps up takes at most. A turn that began `t` ms after
+   * the one before, `t` more than this, lets new requests begin for `budgetMs × turnMs / t`.
+   * @default 5
+   */
+  readonly turnMs?: number;
+  /** The time, in ms. @default performance.now */
+  readonly now?: () => number;
+  /** @default a timer of 0 ms */
+  readonly nextTurn?: NextTurn;
+  /** Called for each request that has to wait for a turn. */
+  readonly onWait?: (() => void) | undefined;
+}
+
+const timerTurn: NextTurn = (callback) => setTimeout(callback, 0);
+
+/** Where new requests wait for their turn. One per server. */
+export class TurnTaking {
+  readonly #budgetMs: number;
+  readonly #turnMs: number;
+  readonly #now: () => number;
+  readonly #nextTurn: NextTurn;
+  /** When the current turn's first request began; undefined between turns. */
+  #turnStart: number | undefined;
+  /** How long new requests may begin in the current turn, in ms. */
+  #turnBudget: number;
+  /** Those waiting, in the order they came: each one's resolve. */
+  readonly #waiting: (() => void)[] = [];
+  readonly #onWait: (() => void) | undefined;
+
+  constructor(options: TurnTakingOptions = {}) {
+    this.#budgetMs = this.#turnBudget = options.budgetMs ?? 2;
+    this.#turnMs = options.turnMs ?? 5;
+    this.#now = options.now ?? (() => performance.now());
+    this.#nextTurn = options.nextTurn ?? timerTurn;
+    this.#onWait = options.onWait;
+  }
+
+  /** Requests waiting for a turn now. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /**
+   * Undefined when the request may begin now; otherwise a promise that resolves when it may.
+   * Each call is one request: it begins right after this returns undefined or when the promise
+   * resolves.
+   */
+  take(): Promise<void> | undefined {
+    if (this.#turnStart === undefined) {
+      this.#turnStart = this.#now();
+      this.#turnBudget = this.#budgetMs;
+      this.#nextTurn(this.#newTurn);
+      return undefined;
+    }
+    if (this.#waiting.length === 0 && this.#now() - this.#turnStart < this.#turnBudget) {
+      return undefined;
+    }
+    this.#onWait?.();
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  readonly #newTurn = (): void => {
+    if (this.#waiting.length === 0) {
+      this.#turnStart = undefined;
+      return;
+    }
+    const now = this.#now();
+    const sinceLast = now - this.#turnStart!;
+    this.#turnBudget = sinceLast > this.#turnMs
+      ? this.#budgetMs * this.#turnMs / sinceLast
+      : this.#budgetMs;
+    this.#turnStart = now;
+    this.#nextTurn(this.#newTurn);
+    this.#letOneBegin();
+  };
+
+  /**
+   * Lets the first in line begin, and the next one after that one's start has run (a microtask
+   * later), while the turn's budget lasts.
+   */
+  readonly #letOneBegin = (): void => {
+    const begin = this.#waiting.shift();
+    if (begin === undefined) return;
+    begin();
+    if (this.#waiting.length > 0) queueMicrotask(this.#goOn);
+  };
+
+  readonly #goOn = (): void => {
+    if (this.#turnStart !== undefined && this.#now() - this.#turnStart < this.#turnBudget) {
+      this.#letOneBegin();
+    }
+  };
+}
