@@ -53,7 +53,7 @@ import { TurnTaking } from "./lib/turn_taking.ts";
 import type { MemoryTrim } from "./runtime.ts";
 import { mountDocsRoutes } from "./routes/docs.ts";
 import { mountHealthRoutes } from "./routes/health.ts";
-import { routedPath } from "./routes/api_prefix.ts";
+import { isClientApiCall, routedPath } from "./routes/api_prefix.ts";
 import { COUNT_TOKENS_PATH, errorsFor, mountMessagesRoutes } from "./routes/messages.ts";
 import { mountOpenAiRoutes } from "./routes/openai.ts";
 import { mountMetricsRoute } from "./routes/metrics.ts";
@@ -149,9 +149,9 @@ export interface GatewayDeps {
 export interface Gateway {
   readonly app: GatewayApp;
   /**
-   * Serves a request from the server: the app, with new API requests (`POST`) taking turns with
-   * the work in flight ({@linkcode TurnTaking}). Reads (health, readiness, metrics, the console)
-   * never wait.
+   * Serves a request from the server: the app, with new calls to the client API (`POST /v1/…`)
+   * taking turns with the work in flight ({@linkcode TurnTaking}). Reads (health, readiness,
+   * metrics, the console) and the admin API never wait ({@linkcode isClientApiCall}).
    */
   serve(request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response | Promise<Response>;
   readonly registry: Registry;
@@ -559,7 +559,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   return {
     app,
     serve(request, info) {
-      const turn = request.method === "POST" ? turns.take() : undefined;
+      const turn = isClientApiCall(request) ? turns.take() : undefined;
       if (turn === undefined) return app.fetch(request, info);
       const waited: ConnectionInfo = {
         remoteAddr: info.remoteAddr,

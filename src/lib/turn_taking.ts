@@ -8,12 +8,17 @@
  * Within one turn of the loop, new requests begin for as long as less than `budgetMs` has passed
  * since the turn's first one began; those that come later wait, in the order they came, and begin
  * in the next turns, one at a time. A turn ends when a timer of 0 ms fires, which is after the
- * loop has done what else was ready: the chunks of open streams get their share. The work a
- * request brings does not end with its first turn (its body, its backend's answer come later), so
- * a turn that comes late, the loop still busy with what the last ones let in, lets new requests
- * begin for less: `budgetMs` scaled down by how much later than `turnMs` it came. A request that
- * comes alone, or while the loop is idle, begins at once; nothing waits unless the turn is
- * already busy with others.
+ * loop has done what else was ready: the chunks of open streams get their share. A timer set from
+ * a timer's callback, as each turn sets the next while requests wait, fires no sooner than 4 ms
+ * once five follow each other (the HTML timer rules, which Deno keeps): while a burst lasts, new
+ * requests begin for at most about half of the time. The work a request brings does not end with
+ * its first turn (its body, its backend's answer come later), so a turn that comes late, the loop
+ * still busy with what the last ones let in, lets new requests begin for less: `budgetMs` scaled
+ * down by how much later than `turnMs` it came.
+ *
+ * A request that comes alone, or while the loop is idle, begins at once; nothing waits unless the
+ * turn is already busy with others. A client that leaves while its request waits is noticed once
+ * the request begins, as any other.
  * @module
  */
 
