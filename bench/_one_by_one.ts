@@ -81,7 +81,8 @@ function streamsScenario(): OneByOneScenario {
       console.log(
         `\ngap: time between two chunks of a stream at the client (the backend sends one every ` +
           `${intervalMs} ms); all open: the gaps that ended once every stream had been open ` +
-          `for one interval, the openings over. RSS: resident memory of the target's processes (for direct, the ` +
+          `for one interval, the openings over. head: time from when a stream was due to open ` +
+          `to its response head. RSS: resident memory of the target's processes (for direct, the ` +
           `backend): before the batch, its peak, per stream (peak - idle) / streams, and ` +
           `${settleSeconds} s after it. Memory that returns after a batch is a high-water mark; ` +
           `memory that grows from batch to batch is a leak. client CPU: user + system time ` +

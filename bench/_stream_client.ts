@@ -42,6 +42,12 @@ export interface StreamLoadResult {
   readonly steadyGapsMs: Float64Array;
   /** Time from the backend's send stamp to the chunk's arrival, in ms. */
   readonly delaysMs: Float64Array;
+  /**
+   * Time from the moment each stream was due to open to its response head, in ms: connecting
+   * (a connection the target's listen queue had no room for is tried again a second later), the
+   * target's wait before it begins the request, and the backend's answer to it.
+   */
+  readonly headsMs: Float64Array;
   readonly seconds: number;
 }
 
@@ -101,6 +107,7 @@ export async function holdStreams(url: string, load: StreamLoad): Promise<Stream
   const steadyGaps = new Samples();
   let steadyFrom = Infinity;
   const delays = new Samples();
+  const heads = new Samples();
   const errors = new Map<string, number>();
   let completed = 0;
   let chunks = 0;
@@ -112,6 +119,9 @@ export async function holdStreams(url: string, load: StreamLoad): Promise<Stream
         if (performance.now() >= steadyFrom) steadyGaps.push(gapMs);
       }
       delays.push(delayMs);
+    },
+    head(ms) {
+      heads.push(ms);
     },
   };
   const timeoutMs = load.chunks * load.intervalMs + SLACK_MS;
@@ -137,7 +147,7 @@ export async function holdStreams(url: string, load: StreamLoad): Promise<Stream
         continue;
       }
       running.push(
-        readStream(connection, { chunks: load.chunks, timeoutMs, recorder }).then(
+        readStream(connection, { chunks: load.chunks, timeoutMs, recorder, due }).then(
           () => void completed++,
           (error) => count(errors, describe(error)),
         ),
@@ -154,6 +164,7 @@ export async function holdStreams(url: string, load: StreamLoad): Promise<Stream
     gapsMs: gaps.sorted(),
     steadyGapsMs: steadyGaps.sorted(),
     delaysMs: delays.sorted(),
+    headsMs: heads.sorted(),
     seconds: (performance.now() - started) / 1000,
   };
 }
@@ -172,6 +183,8 @@ function describe(error: unknown): string {
 interface ChunkRecorder {
   /** A chunk arrived: `gapMs` after the stream's previous one (none for its first). */
   chunk(gapMs: number | undefined, delayMs: number): void;
+  /** The response head arrived, `ms` after the stream was due to open. */
+  head(ms: number): void;
 }
 
 /**
@@ -180,7 +193,13 @@ interface ChunkRecorder {
  */
 async function readStream(
   connection: Deno.TcpConn,
-  options: { chunks: number; timeoutMs: number; recorder: ChunkRecorder },
+  options: {
+    chunks: number;
+    timeoutMs: number;
+    recorder: ChunkRecorder;
+    /** When the stream was due to open, by `performance.now()`. */
+    due: number;
+  },
 ): Promise<void> {
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -220,6 +239,7 @@ async function readStream(
         }
         // A body of known length, or one that ends with the connection, needs no decoding.
         if (isChunkedEventStream(decoder.decode(joined.subarray(0, end)))) body = new ChunkedBody();
+        options.recorder.head(performance.now() - options.due);
         head = undefined;
         bytes = joined.subarray(end + CRLF_CRLF.length);
       }

@@ -36,6 +36,21 @@ Deno.test("the stream client times every chunk of a chunked event stream", async
   ok(server.heads.every((head) => /\r\nx-bench-chunk-delay: 1\r\n/.test(head)));
 });
 
+Deno.test("the stream client times each stream from when it was due to its response head", async () => {
+  const HELD_MS = 50;
+  await using server = startScriptedServer(async (peer) => {
+    await peer.readRequest();
+    if (peer.index === 0) await new Promise((resolve) => setTimeout(resolve, HELD_MS));
+    await peer.write(`${STREAM_HEAD}connection: close\r\n\r\n`);
+    await peer.write(stampedEvent() + "data: [DONE]\n\n");
+  });
+  const result = await holdStreams(server.url + PATH, { streams: 2, chunks: 1, intervalMs: 1 });
+  equal(result.completed, 2);
+  equal(result.headsMs.length, 2);
+  ok(result.headsMs[0]! >= 0);
+  ok(result.headsMs[1]! >= HELD_MS, `the held head came after ${result.headsMs[1]} ms`);
+});
+
 Deno.test("the stream client reads a stream that ends with its connection", async () => {
   await using server = startScriptedServer(async (peer) => {
     await peer.readRequest();
