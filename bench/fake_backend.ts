@@ -17,6 +17,9 @@
  * `POST /v1/audio/transcriptions` and `POST /v1/images/edits` read an upload chunk by chunk,
  * keeping none of it, and answer `{"text":"…","bytes":N}` with the number of bytes received.
  *
+ * `GET /health` answers 200 and `GET /v1/models` lists `bench-model`, so that a gateway on its
+ * default config (whose vLLM instance is at port 8000) finds it up and serving.
+ *
  * With `--cert FILE --key FILE` (PEM) it serves https instead of plain HTTP.
  *
  * Usage: `deno run --allow-net [--allow-read] bench/fake_backend.ts --port N [--cert FILE --key FILE]`
@@ -30,6 +33,10 @@ export const CHUNKS = 20;
 const encoder = new TextEncoder();
 const created = Math.floor(Date.now() / 1000);
 
+const models = JSON.stringify({
+  object: "list",
+  data: [{ id: "bench-model", object: "model", owned_by: "bench" }],
+});
 const completion = encoder.encode(JSON.stringify({
   id: "chatcmpl-bench",
   object: "chat.completion",
@@ -137,6 +144,11 @@ export async function handle(request: Request): Promise<Response> {
     return request.method === "POST"
       ? await discardUpload(request)
       : new Response("Use POST", { status: 405 });
+  }
+  // What a gateway's health checks and model discovery read (vLLM's, for the default config).
+  if (request.method === "GET" && pathname === "/health") return new Response("ok");
+  if (request.method === "GET" && pathname === "/v1/models") {
+    return new Response(models, { headers: { "content-type": "application/json" } });
   }
   if (pathname !== "/v1/chat/completions") return new Response("Not found", { status: 404 });
   if (request.method !== "POST") return new Response("Use POST", { status: 405 });

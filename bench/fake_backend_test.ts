@@ -1,0 +1,10 @@
+import { deepEqual, equal } from "node:assert/strict";
+import { handle } from "./fake_backend.ts";
+
+Deno.test("the fake backend answers health checks and lists its model", async () => {
+  const health = await handle(new Request("http://127.0.0.1/health"));
+  equal(health.status, 200);
+  await health.body?.cancel();
+  const models = await handle(new Request("http://127.0.0.1/v1/models"));
+  deepEqual((await models.json()).data.map((model: { id: string }) => model.id), ["bench-model"]);
+});
