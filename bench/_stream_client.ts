@@ -43,9 +43,11 @@ export interface StreamLoadResult {
   /** Time from the backend's send stamp to the chunk's arrival, in ms. */
   readonly delaysMs: Float64Array;
   /**
-   * Time from the moment each stream was due to open to its response head, in ms: connecting
-   * (a connection the target's listen queue had no room for is tried again a second later), the
-   * target's wait before it begins the request, and the backend's answer to it.
+   * Time from the moment each stream was due to open to its response head, in ms: waiting for
+   * one of the client's openers (64 connect at a time), connecting (a connection the target's
+   * listen queue had no room for is tried again a second later), the target's wait before it
+   * begins the request, and the backend's answer to it. A stream that failed before its head has
+   * none; it is among the errors.
    */
   readonly headsMs: Float64Array;
   readonly seconds: number;

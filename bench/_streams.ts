@@ -161,7 +161,10 @@ function idleBytes(result: StreamsResult): number {
   return result.batches[0]?.rssBeforeBytes ?? NaN;
 }
 
-/** One line per target and batch: streams, errors, chunk gaps and resident memory. */
+/**
+ * One line per target and batch: streams, errors, chunk gaps, the wait for each stream's response
+ * head, and resident memory.
+ */
 export function streamsTable(results: readonly StreamsResult[], streams: number): string {
   const header = [
     "target",

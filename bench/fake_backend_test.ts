@@ -6,5 +6,6 @@ Deno.test("the fake backend answers health checks and lists its model", async ()
   equal(health.status, 200);
   await health.body?.cancel();
   const models = await handle(new Request("http://127.0.0.1/v1/models"));
-  deepEqual((await models.json()).data.map((model: { id: string }) => model.id), ["bench-model"]);
+  const list: { data: { id: string }[] } = await models.json();
+  deepEqual(list.data.map((model) => model.id), ["bench-model"]);
 });

@@ -19,13 +19,3 @@ export function routedPath(request: Request): string {
     ? path.slice(JAIROUTER_API_PREFIX.length - "/v1".length)
     : path;
 }
-
-/**
- * Whether a request is a call to the client API: a `POST` to `/v1/…` or `/api/v1/…`. Not the
- * admin API, nor any read.
- */
-export function isClientApiCall(request: Request): boolean {
-  if (request.method !== "POST") return false;
-  const path = getPath(request);
-  return path.startsWith("/v1/") || path.startsWith(`${JAIROUTER_API_PREFIX}/`);
-}

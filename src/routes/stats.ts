@@ -62,6 +62,13 @@ const PATHS = {
   clearCache: "/v1/models/clear-cache",
 } as const;
 
+/** The statistics endpoints that act rather than read: `POST`s under `/v1` that take an admin key. */
+export const STATISTICS_ACTIONS: ReadonlySet<string> = new Set([
+  PATHS.refresh,
+  PATHS.reset,
+  PATHS.clearCache,
+]);
+
 /**
  * Mounts the statistics endpoints, each behind the admin guard. Mount them before the client
  * API's authentication on `/v1/*`: a route that answers ends the request there, so an admin
