@@ -332,7 +332,7 @@ ${observability}model:
     `the ${name}`,
     [
       "-A",
-      `--v8-flags=${V8_FLAGS}`,
+      `--v8-flags=${options.baseline ? V8_FLAGS : gatewayV8Flags()}`,
       `${options.baseline ?? REPO}/main.ts`,
       "--config",
       config,
@@ -505,6 +505,15 @@ async function measureFirstByte(target: Target): Promise<Row> {
     note: `last byte p50 ${ttfb.lastByteP50Ms.toFixed(1)} ms` +
       (ttfb.firstByteP50Ms > ttfb.lastByteP50Ms / 2 ? " (buffered?)" : ""),
   };
+}
+
+/**
+ * `BENCH_GATEWAY_V8_FLAGS`: V8 flags for this checkout's gateway in place of `deno task start`'s,
+ * to weigh other ones against the baseline's, which keeps those. None given is `V8_FLAGS`.
+ */
+function gatewayV8Flags(): string {
+  const flags = Deno.env.get("BENCH_GATEWAY_V8_FLAGS");
+  return flags === undefined || flags === "" ? V8_FLAGS : flags;
 }
 
 /** `BENCH_BASELINE`: another checkout of the gateway to compare with, if it names one. */
