@@ -216,6 +216,10 @@ export async function attempt(
       await started?.reader.cancel().catch(() => {});
       return unpassable();
     }
+    // From here the client's response holds the body, and the runtime cancels it when the
+    // client leaves, which aborts the upstream request: the connection needs no watch of its
+    // own for the rest of a stream.
+    departure.stop();
     lease.succeeded();
     return response;
   }
