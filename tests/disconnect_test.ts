@@ -229,3 +229,46 @@ model:
   assert.equal(backend.requests.length, 0);
   assert.deepEqual(logged, []);
 });
+
+Deno.test("a client that leaves partway through a long speech body aborts the backend's answer", async () => {
+  // A backend that sends the head and the first bytes of the audio, then nothing more.
+  const cancelled = Promise.withResolvers<void>();
+  const backend = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    if (request.method === "GET") return Response.json({ object: "list", data: [] });
+    const audio = new ReadableStream<Uint8Array>({
+      start(stream) {
+        stream.enqueue(new Uint8Array(4096).fill(7));
+      },
+      cancel() {
+        cancelled.resolve();
+      },
+    });
+    return new Response(audio, { headers: { "content-type": "audio/mpeg" } });
+  });
+  const gateway = await startGateway(
+    oneService("tts", [`http://127.0.0.1:${backend.addr.port}`], { model: "voice" }),
+  );
+  try {
+    const controller = new AbortController();
+    const response = await fetch(`${gateway.url}/v1/audio/speech`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "voice", input: "hi", voice: "a" }),
+      signal: controller.signal,
+    });
+    assert.equal(response.status, 200);
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    assert.equal(first.value?.[0], 7);
+    controller.abort();
+    await reader.read().catch(() => {});
+    await within(cancelled.promise, 2000, "the backend saw its answer cancelled");
+    await eventually(async () => {
+      const status = await (await fetch(`${gateway.url}/v1/audio/speech/status`)).json();
+      assert.equal(status.instances[0].activeRequests, 0);
+    }, 2000);
+  } finally {
+    await gateway.close();
+    await backend.shutdown();
+  }
+});

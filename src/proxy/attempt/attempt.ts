@@ -218,7 +218,7 @@ export async function attempt(
     }
     // From here the client's response holds the body, and the runtime cancels it when the
     // client leaves, which aborts the upstream request: the connection needs no watch of its
-    // own for the rest of a stream.
+    // own for the rest of the answer.
     departure.stop();
     lease.succeeded();
     return response;

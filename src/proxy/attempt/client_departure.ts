@@ -3,9 +3,10 @@
  * aborted. The runtime watches a connection for a request only once its `signal` is read, and
  * that costs an operation of its own: about a fifth of all the work for a small request. Most
  * answers take a few milliseconds, so the watch starts only once a request has lasted
- * {@linkcode WATCH_AFTER} ms; a client gone by then is noticed at that moment. An answer relayed
- * as it arrives (a stream, audio) stops the watch once the client's response holds its body: the
- * runtime cancels that body when the client leaves, which aborts the upstream request.
+ * {@linkcode WATCH_AFTER} ms; a client gone by then is noticed at that moment. An answer passed on
+ * as it arrives (a stream, audio, a long body) stops the watch once the client's response holds
+ * its body: the runtime cancels that body when the client leaves, which aborts the upstream
+ * request.
  * @module
  */
 import { type Schedule, scheduleDeadline } from "../../lib/deadlines.ts";
