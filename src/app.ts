@@ -27,7 +27,7 @@ import { hasSecrets } from "./config/secrets.ts";
 import type { Config } from "./config/schema.ts";
 import { clientAuth } from "./middleware/client_auth.ts";
 import { errorResponse, GatewayError, internalError } from "./errors.ts";
-import type { ConnectionInfo, GatewayApp, GatewayEnv } from "./gateway_env.ts";
+import type { GatewayApp, GatewayEnv } from "./gateway_env.ts";
 import type { JwtFetch } from "./auth/jwt.ts";
 import { BackendMonitor, type MonitoredBackend } from "./health/monitor.ts";
 import { Poller, realSchedule, type Schedule } from "./health/poller.ts";
@@ -560,14 +560,15 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   return {
     app,
     serve(request, info) {
-      const turn = isClientApiCall(request) ? turns.take() : undefined;
-      if (turn === undefined) return app.fetch(request, info);
-      const waited: ConnectionInfo = {
-        remoteAddr: info.remoteAddr,
-        completed: info.completed,
-        arrived: performance.now(),
-      };
-      return turn.then(() => app.fetch(request, waited));
+      if (!isClientApiCall(request)) return app.fetch(request, info);
+      return turns.begin((arrived) =>
+        app.fetch(
+          request,
+          arrived === undefined
+            ? info
+            : { remoteAddr: info.remoteAddr, completed: info.completed, arrived },
+        )
+      );
     },
     registry,
     telemetry,

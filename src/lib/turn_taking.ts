@@ -7,8 +7,8 @@
  *
  * Within one turn of the loop, new requests begin for as long as less than `budgetMs` has passed
  * since the turn's first one began; those that come later wait, in the order they came, and begin
- * in the next turns, one at a time. A turn ends when a timer of 0 ms fires, which is after the
- * loop has done what else was ready: the chunks of open streams get their share. A timer set from
+ * in the next turns, one at a time. A busy turn ends when a timer of 0 ms fires, which is after
+ * the loop has done what else was ready: the chunks of open streams get their share. A timer set from
  * a timer's callback, as each turn sets the next while requests wait, fires no sooner than 4 ms
  * once five follow each other (the HTML timer rules, which Deno keeps): while a burst lasts, new
  * requests begin for at most about half of the time. The work a request brings does not end with
@@ -19,6 +19,12 @@
  * A request that comes alone, or while the loop is idle, begins at once; nothing waits unless the
  * turn is already busy with others. A client that leaves while its request waits is noticed once
  * the request begins, as any other.
+ *
+ * A request alone sets no timer: timers cost more than the rest of taking a turn, and most
+ * requests to a model server come one by one. Its turn is marked by a timer only once another
+ * request comes within the budget, or its own start outlasted the budget. A request that comes
+ * after the budget of an unmarked turn begins a turn of its own: the loop may still be in the
+ * same turn, busy with other work since, but that work was no request's start.
  * @module
  */
 
@@ -56,11 +62,13 @@ export class TurnTaking {
   readonly #turnMs: number;
   readonly #now: () => number;
   readonly #nextTurn: NextTurn;
-  /** When the current turn's first request began; undefined between turns. */
+  /** When the current turn's first request began; undefined once a marked turn ended. */
   #turnStart: number | undefined;
+  /** Whether a timer will end the current turn. */
+  #marked = false;
   /** How long new requests may begin in the current turn, in ms. */
   #turnBudget: number;
-  /** Those waiting, in the order they came: each one's resolve. */
+  /** Those waiting, in the order they came: each one's start. */
   readonly #waiting: (() => void)[] = [];
   readonly #onWait: (() => void) | undefined;
 
@@ -78,27 +86,53 @@ export class TurnTaking {
   }
 
   /**
-   * Undefined when the request may begin now; otherwise a promise that resolves when it may.
-   * Each call is one request: it begins right after this returns undefined or when the promise
-   * resolves.
+   * Begins one request: runs `start` now and returns what it returns, or, when the request has
+   * to wait, runs it once its turn comes and returns a promise of that. `start` is given the
+   * time the request came when it waited, undefined when it began at once.
    */
-  take(): Promise<void> | undefined {
-    if (this.#turnStart === undefined) {
-      this.#turnStart = this.#now();
+  begin<T>(start: (arrived: number | undefined) => T | Promise<T>): T | Promise<T> {
+    const now = this.#now();
+    if (
+      this.#turnStart === undefined ||
+      (!this.#marked && now - this.#turnStart >= this.#turnBudget)
+    ) {
+      this.#turnStart = now;
       this.#turnBudget = this.#budgetMs;
-      this.#nextTurn(this.#newTurn);
-      return undefined;
+      try {
+        return start(undefined);
+      } finally {
+        // A start that outlasted the budget: those after it in this turn wait.
+        if (this.#now() - now >= this.#turnBudget) this.#mark();
+      }
     }
-    if (this.#waiting.length === 0 && this.#now() - this.#turnStart < this.#turnBudget) {
-      return undefined;
+    if (this.#waiting.length === 0 && now - this.#turnStart < this.#turnBudget) {
+      this.#mark();
+      return start(undefined);
     }
+    this.#mark();
     this.#onWait?.();
-    return new Promise((resolve) => this.#waiting.push(resolve));
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.push(() => {
+        try {
+          resolve(start(now));
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+  }
+
+  /** Sets the timer that ends the current turn, unless one is set. */
+  #mark(): void {
+    if (this.#marked) return;
+    this.#marked = true;
+    this.#nextTurn(this.#newTurn);
   }
 
   readonly #newTurn = (): void => {
     if (this.#waiting.length === 0) {
       this.#turnStart = undefined;
+      this.#marked = false;
       return;
     }
     const now = this.#now();

@@ -29,10 +29,10 @@ function fakeLoop(budgetMs = 1, turnMs = 5) {
      * Resolves when it has begun.
      */
     async arrive(name: string, costMs = 0): Promise<void> {
-      const wait = turnTaking.take();
-      if (wait !== undefined) await wait;
-      began.push(name);
-      time += costMs;
+      await turnTaking.begin(() => {
+        began.push(name);
+        time += costMs;
+      });
     },
     /** Runs the turns asked for so far, then lets the microtasks they set off run. */
     async nextTurn() {
@@ -44,17 +44,42 @@ function fakeLoop(budgetMs = 1, turnMs = 5) {
   };
 }
 
-Deno.test("a request alone begins at once; its turn ends with no one waiting", async () => {
+Deno.test("a request alone begins at once and sets no timer", async () => {
   const loop = fakeLoop();
   await loop.arrive("a", 0.4);
   assert.deepEqual(loop.began, ["a"]);
+  assert.equal(loop.turnsPending(), 0, "no turn is asked for");
+  loop.spend(50);
+  await loop.arrive("b", 0.4);
+  assert.deepEqual(loop.began, ["a", "b"]);
+  assert.equal(loop.turnsPending(), 0);
+  assert.equal(loop.counts.waited, 0);
+});
+
+Deno.test("a second request within the budget marks the turn; its end ends the turn", async () => {
+  const loop = fakeLoop(1);
+  await loop.arrive("a", 0.4);
+  await loop.arrive("b", 0.4);
+  assert.deepEqual(loop.began, ["a", "b"]);
   assert.equal(loop.turnsPending(), 1, "the turn's end is marked");
   await loop.nextTurn();
   assert.equal(loop.turnsPending(), 0, "nothing waits, so no turn is asked for");
-  loop.spend(50);
-  await loop.arrive("b");
-  assert.deepEqual(loop.began, ["a", "b"]);
+  await loop.arrive("c", 0.1);
+  assert.equal(loop.turnsPending(), 0, "c is alone in a turn of its own");
   assert.equal(loop.counts.waited, 0);
+});
+
+Deno.test("a request after an unmarked turn's budget begins a turn of its own", async () => {
+  const loop = fakeLoop(1);
+  await loop.arrive("a", 0.4);
+  loop.spend(3); // other work, no request's start
+  const arrivals = ["b", "c", "d", "e"].map((name) => loop.arrive(name, 0.4));
+  await Promise.resolve();
+  assert.deepEqual(loop.began, ["a", "b", "c", "d"], "b's turn has its own budget");
+  assert.equal(loop.turnTaking.waiting, 1);
+  await loop.nextTurn();
+  await Promise.all(arrivals);
+  assert.deepEqual(loop.began, ["a", "b", "c", "d", "e"]);
 });
 
 Deno.test("within a turn, requests begin until the budget is spent; the rest wait in order", async () => {
@@ -146,5 +171,49 @@ Deno.test("requests that come in separate turns, with the loop idle between, nev
     loop.spend(3);
   }
   assert.equal(loop.began.length, 5);
+  assert.equal(loop.counts.waited, 0);
+});
+
+Deno.test("a start that throws fails its own request only; those behind it still begin", async () => {
+  const loop = fakeLoop(1);
+  const first = loop.arrive("a", 1);
+  const failing = loop.turnTaking.begin(() => {
+    throw new Error("bad start");
+  });
+  const after = loop.arrive("b");
+  assert.ok(failing instanceof Promise, "it waits, as a start after the budget does");
+  await loop.nextTurn();
+  await assert.rejects(failing, /bad start/);
+  await Promise.all([first, after]);
+  assert.deepEqual(loop.began, ["a", "b"]);
+  assert.throws(() =>
+    fakeLoop().turnTaking.begin(() => {
+      throw new Error("at once");
+    }), /at once/);
+});
+
+Deno.test("a start learns when its request came if it waited, and nothing if it began at once", async () => {
+  const loop = fakeLoop(1);
+  const arrivals: (number | undefined)[] = [];
+  const note = (arrived: number | undefined) => {
+    arrivals.push(arrived);
+    loop.spend(0.6);
+  };
+  loop.turnTaking.begin(note);
+  loop.turnTaking.begin(note);
+  loop.spend(0.3);
+  const waited = loop.turnTaking.begin(note);
+  loop.spend(2);
+  await loop.nextTurn();
+  await waited;
+  assert.deepEqual(arrivals, [undefined, undefined, 1.5]);
+});
+
+Deno.test("a start that returns a rejected promise leaves turn-taking as it was", async () => {
+  const loop = fakeLoop(1);
+  const rejected = loop.turnTaking.begin(() => Promise.reject(new Error("no")));
+  await assert.rejects(Promise.resolve(rejected), /no/);
+  await loop.arrive("a", 0.2);
+  assert.deepEqual(loop.began, ["a"]);
   assert.equal(loop.counts.waited, 0);
 });
