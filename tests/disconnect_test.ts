@@ -43,13 +43,14 @@ async function heldStream(route: BackendRoute) {
   return { held, backend, gateway: await gatewayFor(backend, route) };
 }
 
-async function activeRequests(gateway: TestGateway): Promise<number> {
-  const status = await (await fetch(`${gateway.url}/v1/chat/status`)).json();
+/** The first instance's requests in flight, from the status of the service at `path`. */
+async function activeRequests(gateway: TestGateway, path = "/v1/chat"): Promise<number> {
+  const status = await (await fetch(`${gateway.url}${path}/status`)).json();
   return status.instances[0].activeRequests;
 }
 
-async function assertSettles(gateway: TestGateway): Promise<void> {
-  await eventually(async () => assert.equal(await activeRequests(gateway), 0), 2000);
+async function assertSettles(gateway: TestGateway, path = "/v1/chat"): Promise<void> {
+  await eventually(async () => assert.equal(await activeRequests(gateway, path), 0), 2000);
 }
 
 for (const route of BACKEND_ROUTES) {
@@ -140,10 +141,7 @@ for (const route of BACKEND_ROUTES) {
       controller.abort();
       await assert.rejects(pending);
       await within(request.aborted, 2000, "the backend saw its request aborted");
-      await eventually(async () => {
-        const status = await (await fetch(`${gateway.url}/v1/audio/speech/status`)).json();
-        assert.equal(status.instances[0].activeRequests, 0);
-      }, 2000);
+      await assertSettles(gateway, "/v1/audio/speech");
     } finally {
       hold.open();
       await gateway.close();
@@ -263,10 +261,7 @@ Deno.test("a client that leaves partway through a long speech body aborts the ba
     controller.abort();
     await reader.read().catch(() => {});
     await within(cancelled.promise, 2000, "the backend saw its answer cancelled");
-    await eventually(async () => {
-      const status = await (await fetch(`${gateway.url}/v1/audio/speech/status`)).json();
-      assert.equal(status.instances[0].activeRequests, 0);
-    }, 2000);
+    await assertSettles(gateway, "/v1/audio/speech");
   } finally {
     await gateway.close();
     await backend.shutdown();
