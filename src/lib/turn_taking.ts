@@ -62,11 +62,14 @@ export class TurnTaking {
   readonly #turnMs: number;
   readonly #now: () => number;
   readonly #nextTurn: NextTurn;
-  /** When the current turn's first request began; undefined once a marked turn ended. */
-  #turnStart: number | undefined;
+  /**
+   * When the current turn's first request began: `-Infinity` once a marked turn has ended, so
+   * that the next request begins a turn of its own.
+   */
+  #turnStart = -Infinity;
   /** Whether a timer will end the current turn. */
   #marked = false;
-  /** How long new requests may begin in the current turn, in ms. */
+  /** How long new requests may begin in the current turn, in ms: `budgetMs` unless marked. */
   #turnBudget: number;
   /** Those waiting, in the order they came: each one's start. */
   readonly #waiting: (() => void)[] = [];
@@ -92,12 +95,8 @@ export class TurnTaking {
    */
   begin<T>(start: (arrived: number | undefined) => T | Promise<T>): T | Promise<T> {
     const now = this.#now();
-    if (
-      this.#turnStart === undefined ||
-      (!this.#marked && now - this.#turnStart >= this.#turnBudget)
-    ) {
+    if (!this.#marked && now - this.#turnStart >= this.#turnBudget) {
       this.#turnStart = now;
-      this.#turnBudget = this.#budgetMs;
       try {
         return start(undefined);
       } finally {
@@ -105,11 +104,10 @@ export class TurnTaking {
         if (this.#now() - now >= this.#turnBudget) this.#mark();
       }
     }
+    this.#mark();
     if (this.#waiting.length === 0 && now - this.#turnStart < this.#turnBudget) {
-      this.#mark();
       return start(undefined);
     }
-    this.#mark();
     this.#onWait?.();
     return new Promise<T>((resolve, reject) => {
       this.#waiting.push(() => {
@@ -131,12 +129,13 @@ export class TurnTaking {
 
   readonly #newTurn = (): void => {
     if (this.#waiting.length === 0) {
-      this.#turnStart = undefined;
+      this.#turnStart = -Infinity;
+      this.#turnBudget = this.#budgetMs;
       this.#marked = false;
       return;
     }
     const now = this.#now();
-    const sinceLast = now - this.#turnStart!;
+    const sinceLast = now - this.#turnStart;
     this.#turnBudget = sinceLast > this.#turnMs
       ? this.#budgetMs * this.#turnMs / sinceLast
       : this.#budgetMs;
@@ -157,8 +156,6 @@ export class TurnTaking {
   };
 
   readonly #goOn = (): void => {
-    if (this.#turnStart !== undefined && this.#now() - this.#turnStart < this.#turnBudget) {
-      this.#letOneBegin();
-    }
+    if (this.#now() - this.#turnStart < this.#turnBudget) this.#letOneBegin();
   };
 }
